@@ -1,0 +1,162 @@
+package registry
+
+import (
+	"github.com/mlsysim/mlsysim-go/units"
+)
+
+func (c *checker) fabric(x rawFabric) *Fabric {
+	e := "fabric " + x.Key
+	f := &Fabric{
+		Key: x.Key, Name: x.Name, Aliases: x.Aliases, Topology: x.Topology,
+		BandwidthBps:     c.get(e, "bandwidth", x.Bandwidth, units.DimByteRate),
+		LatencyS:         c.get(e, "latency", x.Latency, units.DimTime),
+		Oversubscription: x.Oversubscription,
+		Source:           x.Source,
+	}
+	if f.Topology == "" {
+		f.Topology = "fat-tree" // mlsysim NetworkFabric default
+	}
+	if !contains([]string{"fat-tree", "dragonfly", "ring", "torus", "torus_3d", "switch"}, f.Topology) {
+		c.errorf(e, "topology %q, want fat-tree, dragonfly, ring, torus, torus_3d or switch", f.Topology)
+	}
+	if f.Oversubscription == 0 {
+		f.Oversubscription = 1
+	}
+	if f.Oversubscription < 1 {
+		c.errorf(e, "oversubscription must be ≥ 1")
+	}
+	if f.BandwidthBps <= 0 {
+		c.errorf(e, "bandwidth must be positive")
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return f
+}
+
+func (c *checker) grid(x rawGrid) *Grid {
+	e := "grid " + x.Key
+	g := &Grid{
+		Key: x.Key, Name: x.Name, Aliases: x.Aliases, CarbonGPerKWh: x.CarbonIntensity, PUE: x.PUE,
+		PrimarySource: x.PrimarySource, Lat: x.Lat, Lon: x.Lon, RenewablePct: x.RenewablePct,
+		ElectricityUSDPerK: x.ElectricityPrice, Source: x.Source,
+	}
+	if x.WUE != nil {
+		g.WUELPerKWh = *x.WUE
+	} else {
+		c.errorf(e, "wue_l_kwh is missing (write 0 for none)")
+	}
+	if g.PUE < 1 {
+		c.errorf(e, "pue must be ≥ 1")
+	}
+	if g.ElectricityUSDPerK == 0 {
+		g.ElectricityUSDPerK = 0.12 // mlsysim Pricing.Cloud.ElectricityPerKwh
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return g
+}
+
+func (c *checker) constant(x rawConstant) *Constant {
+	e := "constant " + x.Key
+	if !x.Value.set {
+		c.errorf(e, "value is missing")
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return &Constant{Key: x.Key, Name: x.Name, Value: x.Value.v, Unit: x.Value.dim.Unit(), Source: x.Source}
+}
+
+func (c *checker) node(r *Registry, x rawNode) *Node {
+	e := "node " + x.Key
+	n := &Node{
+		Key: x.Key, Name: x.Name, Aliases: x.Aliases,
+		AcceleratorsPerNode: x.AcceleratorsPerNode,
+		IntraNodeBps:        c.get(e, "intra_node_bandwidth", x.IntraNodeBandwidth, units.DimByteRate),
+		IntraNodeLatencyS:   c.get(e, "intra_node_latency", x.IntraNodeLatency, units.DimTime),
+		NICsPerNode:         x.NICsPerNode,
+		PSUsPerNode:         x.PSUsPerNode,
+		Source:              x.Source,
+	}
+	n.Accelerator = ref(r, c, e, "accelerator", x.Accelerator, r.Hardware)
+	if n.Accelerator == nil {
+		c.errorf(e, "accelerator is missing")
+	}
+	if n.AcceleratorsPerNode < 1 {
+		c.errorf(e, "accelerators_per_node must be ≥ 1")
+	}
+	if n.NICsPerNode == 0 {
+		n.NICsPerNode = 1
+	}
+	if n.PSUsPerNode == 0 {
+		n.PSUsPerNode = 2
+	}
+	if n.IntraNodeLatencyS == 0 {
+		n.IntraNodeLatencyS = 500e-9 // mlsysim Tech NVLink latency
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return n
+}
+
+func (c *checker) cluster(r *Registry, x rawCluster) *Cluster {
+	e := "cluster " + x.Key
+	cl := &Cluster{Key: x.Key, Name: x.Name, Aliases: x.Aliases, Count: x.Count, MTBFHours: x.MTBFHours, Source: x.Source}
+	cl.Node = ref(r, c, e, "node", x.Node, r.Node)
+	cl.Fabric = ref(r, c, e, "fabric", x.Fabric, r.Fabric)
+	cl.Grid = ref(r, c, e, "region", x.Region, r.Grid)
+	cl.Datacenter = ref(r, c, e, "datacenter", x.Datacenter, r.Datacenter)
+	if cl.Node == nil || cl.Fabric == nil {
+		c.errorf(e, "needs a node and a fabric")
+	}
+	if cl.Count < 1 {
+		c.errorf(e, "count must be ≥ 1")
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return cl
+}
+
+func (c *checker) scenario(r *Registry, x rawScenario) *Scenario {
+	e := "scenario " + x.Key
+	s := &Scenario{
+		Key: x.Key, Name: x.Name, Aliases: x.Aliases, Description: x.Description, Application: x.Application,
+		BatchSize:      x.BatchSize,
+		SLALatencyS:    c.get(e, "sla_latency", x.SLALatency, units.DimTime),
+		TargetAccuracy: x.TargetAccuracy,
+		PowerBudgetW:   c.get(e, "power_budget", x.PowerBudget, units.DimPower),
+		DataRateBps:    c.get(e, "data_rate", x.DataRate, units.DimByteRate),
+		Fix:            x.Fix,
+		Source:         x.Source,
+	}
+	s.Model = ref(r, c, e, "workload", x.Workload, r.Model)
+	if s.Model == nil {
+		c.errorf(e, "workload is missing")
+	}
+	if h, err := r.Hardware(x.System); err == nil {
+		s.Hardware = h
+	} else if cl, err2 := r.Cluster(x.System); err2 == nil {
+		s.Cluster = cl
+	} else {
+		c.errorf(e, "system: %v", err)
+	}
+	s.Precision = FP16
+	if x.Precision != "" {
+		p, err := ParsePrecision(x.Precision)
+		if err != nil {
+			c.errorf(e, "precision: %v", err)
+		}
+		s.Precision = p
+	}
+	if s.BatchSize == 0 {
+		s.BatchSize = 1
+	}
+	if x.Source == "" {
+		c.errorf(e, "source is missing")
+	}
+	return s
+}

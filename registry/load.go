@@ -1,0 +1,500 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/mlsysim/mlsysim-go/units"
+)
+
+// qty is a quantity in a data file: a number, or a string with a unit
+// ("3.35 TB/s", "80 GiB", "$25,000"). Its dimension is checked where it is used.
+type qty struct {
+	v   float64
+	dim units.Dimension
+	raw string
+	set bool
+}
+
+func (q *qty) UnmarshalYAML(unmarshal func(any) error) error {
+	var x any
+	if err := unmarshal(&x); err != nil {
+		return err
+	}
+	switch t := x.(type) {
+	case nil:
+		return nil
+	case string:
+		v, d, err := units.Parse(t)
+		if err != nil {
+			return err
+		}
+		*q = qty{v: v, dim: d, raw: t, set: true}
+	case int:
+		*q = qty{v: float64(t), raw: fmt.Sprint(t), set: true}
+	case int64:
+		*q = qty{v: float64(t), raw: fmt.Sprint(t), set: true}
+	case uint64:
+		*q = qty{v: float64(t), raw: fmt.Sprint(t), set: true}
+	case float64:
+		*q = qty{v: t, raw: fmt.Sprint(t), set: true}
+	default:
+		return fmt.Errorf("want a number or a quantity string such as \"80 GiB\", got %T", x)
+	}
+	return nil
+}
+
+// File is the shape of every registry data file, embedded or the user's:
+// any of its sections may be present.
+type file struct {
+	Hardware    []rawHardware   `yaml:"hardware"`
+	Models      []rawModel      `yaml:"models"`
+	Fabrics     []rawFabric     `yaml:"fabrics"`
+	Nodes       []rawNode       `yaml:"nodes"`
+	Clusters    []rawCluster    `yaml:"clusters"`
+	Grids       []rawGrid       `yaml:"grids"`
+	Datacenters []rawDatacenter `yaml:"datacenters"`
+	Scenarios   []rawScenario   `yaml:"scenarios"`
+	Constants   []rawConstant   `yaml:"constants"`
+}
+
+type rawLink struct {
+	Name      string `yaml:"name"`
+	Bandwidth qty    `yaml:"bandwidth"`
+	Latency   qty    `yaml:"latency"`
+	Direction string `yaml:"direction"` // per_direction (default) or bidirectional_total
+}
+
+type rawMemory struct {
+	Capacity          qty `yaml:"capacity"`
+	Bandwidth         qty `yaml:"bandwidth"`
+	SRAMCapacity      qty `yaml:"sram_capacity"`
+	SRAMBandwidth     qty `yaml:"sram_bandwidth"`
+	FlashCapacity     qty `yaml:"flash_capacity"`
+	FlashBandwidth    qty `yaml:"flash_bandwidth"`
+	L2Cache           qty `yaml:"l2_cache"`
+	RegisterFilePerSM qty `yaml:"register_file_per_sm"`
+	SharedMemPerSM    qty `yaml:"shared_memory_per_sm"`
+}
+
+type rawStorage struct {
+	Capacity  qty `yaml:"capacity"`
+	Bandwidth qty `yaml:"bandwidth"`
+	Latency   qty `yaml:"latency"`
+}
+
+type rawMIG struct {
+	Name            string `yaml:"name"`
+	Memory          qty    `yaml:"memory"`
+	SMCount         int    `yaml:"sm_count"`
+	TypicalWorkload string `yaml:"typical_workload"`
+}
+
+type rawHardware struct {
+	Key              string            `yaml:"key"`
+	Tier             string            `yaml:"tier"`
+	Name             string            `yaml:"name"`
+	Aliases          []string          `yaml:"aliases"`
+	Year             int               `yaml:"year"`
+	PeakFLOPS        qty               `yaml:"peak_flops"`
+	PrecisionFLOPS   map[string]qty    `yaml:"precision_flops"`
+	Memory           rawMemory         `yaml:"memory"`
+	Storage          *rawStorage       `yaml:"storage"`
+	Interconnect     *rawLink          `yaml:"interconnect"`
+	NVLink           *rawLink          `yaml:"nvlink"`
+	TDP              qty               `yaml:"tdp"`
+	TDPMin           qty               `yaml:"tdp_min"`
+	TDPMax           qty               `yaml:"tdp_max"`
+	Battery          qty               `yaml:"battery_capacity"`
+	DieAreaMM2       float64           `yaml:"die_area_mm2"`
+	UnitCost         qty               `yaml:"unit_cost"`
+	UnitCostMax      qty               `yaml:"unit_cost_max"`
+	AcceleratorCount int               `yaml:"accelerator_count"`
+	EmbodiedCarbonKg float64           `yaml:"embodied_carbon_kg"`
+	DispatchTax      qty               `yaml:"dispatch_tax"`
+	SMCount          int               `yaml:"sm_count"`
+	ClockRate        qty               `yaml:"clock_rate"`
+	MIG              []rawMIG          `yaml:"mig_profiles"`
+	Source           string            `yaml:"source"`
+	Sources          map[string]string `yaml:"sources"`
+	Notes            string            `yaml:"notes"`
+}
+
+type rawModel struct {
+	Key                  string            `yaml:"key"`
+	Family               string            `yaml:"family"`
+	Name                 string            `yaml:"name"`
+	Aliases              []string          `yaml:"aliases"`
+	Type                 string            `yaml:"type"`
+	Architecture         string            `yaml:"architecture"`
+	Parameters           qty               `yaml:"parameters"`
+	ActiveParameters     qty               `yaml:"active_parameters"`
+	ModelSize            qty               `yaml:"model_size"`
+	EmbeddingEntries     qty               `yaml:"embedding_entries"`
+	InferenceFLOPs       qty               `yaml:"inference_flops"`
+	InferenceEnergy      qty               `yaml:"inference_energy"`
+	DataRate             qty               `yaml:"data_rate"`
+	Layers               int               `yaml:"layers"`
+	HiddenDim            int               `yaml:"hidden_dim"`
+	Heads                int               `yaml:"heads"`
+	KVHeads              int               `yaml:"kv_heads"`
+	HeadDim              int               `yaml:"head_dim"`
+	FFNDim               int               `yaml:"ffn_dim"`
+	VocabSize            int               `yaml:"vocab_size"`
+	MaxSeqLen            int               `yaml:"max_seq_len"`
+	Experts              int               `yaml:"experts"`
+	ActiveExperts        int               `yaml:"active_experts"`
+	KVLoRARank           int               `yaml:"kv_lora_rank"`
+	QKRopeHeadDim        int               `yaml:"qk_rope_head_dim"`
+	StateSize            int               `yaml:"state_size"`
+	DenoisingSteps       int               `yaml:"denoising_steps"`
+	Resolution           int               `yaml:"resolution"`
+	ActionChunkHorizon   int               `yaml:"action_chunk_horizon"`
+	ActionDim            int               `yaml:"action_dim"`
+	ObservationHorizon   int               `yaml:"observation_horizon"`
+	TrainingOps          qty               `yaml:"training_ops"`
+	TrainingTokens       qty               `yaml:"training_tokens"`
+	TrainingDatasetSize  qty               `yaml:"training_dataset_size"`
+	TrainingAccelerators int               `yaml:"training_accelerators_ref"`
+	TrainingDays         qty               `yaml:"training_days_ref"`
+	TrainingEnergy       qty               `yaml:"training_energy"`
+	TrainingGPUDays      qty               `yaml:"training_gpu_days"`
+	TrainingHardware     string            `yaml:"training_hardware_label"`
+	ParamRangeMin        qty               `yaml:"parameter_range_min"`
+	ParamRangeMax        qty               `yaml:"parameter_range_max"`
+	Source               string            `yaml:"source"`
+	Sources              map[string]string `yaml:"sources"`
+	Notes                string            `yaml:"notes"`
+}
+
+type rawFabric struct {
+	Key              string   `yaml:"key"`
+	Name             string   `yaml:"name"`
+	Aliases          []string `yaml:"aliases"`
+	Topology         string   `yaml:"topology"`
+	Bandwidth        qty      `yaml:"bandwidth"`
+	Latency          qty      `yaml:"latency"`
+	Oversubscription float64  `yaml:"oversubscription"`
+	Source           string   `yaml:"source"`
+}
+
+type rawNode struct {
+	Key                 string   `yaml:"key"`
+	Name                string   `yaml:"name"`
+	Aliases             []string `yaml:"aliases"`
+	Accelerator         string   `yaml:"accelerator"`
+	AcceleratorsPerNode int      `yaml:"accelerators_per_node"`
+	IntraNodeBandwidth  qty      `yaml:"intra_node_bandwidth"`
+	IntraNodeLatency    qty      `yaml:"intra_node_latency"`
+	NICsPerNode         int      `yaml:"nics_per_node"`
+	PSUsPerNode         int      `yaml:"psus_per_node"`
+	Source              string   `yaml:"source"`
+}
+
+type rawCluster struct {
+	Key        string   `yaml:"key"`
+	Name       string   `yaml:"name"`
+	Aliases    []string `yaml:"aliases"`
+	Node       string   `yaml:"node"`
+	Count      int      `yaml:"count"`
+	Fabric     string   `yaml:"fabric"`
+	Region     string   `yaml:"region"`
+	Datacenter string   `yaml:"datacenter"`
+	MTBFHours  float64  `yaml:"mtbf_hours"`
+	Source     string   `yaml:"source"`
+}
+
+type rawGrid struct {
+	Key              string   `yaml:"key"`
+	Name             string   `yaml:"name"`
+	Aliases          []string `yaml:"aliases"`
+	CarbonIntensity  float64  `yaml:"carbon_intensity_g_kwh"`
+	PUE              float64  `yaml:"pue"`
+	WUE              *float64 `yaml:"wue_l_kwh"`
+	PrimarySource    string   `yaml:"primary_source"`
+	Lat              float64  `yaml:"lat"`
+	Lon              float64  `yaml:"lon"`
+	RenewablePct     float64  `yaml:"renewable_pct"`
+	ElectricityPrice float64  `yaml:"electricity_usd_per_kwh"`
+	Source           string   `yaml:"source"`
+}
+
+type rawDatacenter struct {
+	Key         string   `yaml:"key"`
+	Name        string   `yaml:"name"`
+	Aliases     []string `yaml:"aliases"`
+	Grid        string   `yaml:"grid"`
+	PUEOverride float64  `yaml:"pue_override"`
+	Source      string   `yaml:"source"`
+}
+
+type rawScenario struct {
+	Key            string   `yaml:"key"`
+	Name           string   `yaml:"name"`
+	Aliases        []string `yaml:"aliases"`
+	Description    string   `yaml:"description"`
+	Application    string   `yaml:"application"`
+	Workload       string   `yaml:"workload"`
+	System         string   `yaml:"system"`
+	Precision      string   `yaml:"precision"`
+	BatchSize      int      `yaml:"batch_size"`
+	SLALatency     qty      `yaml:"sla_latency"`
+	TargetAccuracy float64  `yaml:"target_accuracy"`
+	PowerBudget    qty      `yaml:"power_budget"`
+	DataRate       qty      `yaml:"data_rate"`
+	Fix            string   `yaml:"fix"`
+	Source         string   `yaml:"source"`
+}
+
+type rawConstant struct {
+	Key    string `yaml:"key"`
+	Name   string `yaml:"name"`
+	Value  qty    `yaml:"value"`
+	Source string `yaml:"source"`
+}
+
+// decodeFile parses one data file strictly: unknown keys are errors with
+// their line and column.
+func decodeFile(name string, data []byte) (*file, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") && len(bytes.TrimSpace(data)) == 0 {
+			return &f, nil
+		}
+		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, false))
+	}
+	return &f, nil
+}
+
+var errEOF = errors.New("EOF")
+
+// checker accumulates the errors of one file so all are reported at once.
+type checker struct {
+	file string
+	errs []error
+}
+
+func (c *checker) errorf(entry, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s", c.file, entry, fmt.Sprintf(format, args...)))
+}
+
+// get returns q's value checked against want, or 0 if q is unset.
+func (c *checker) get(entry, field string, q qty, want units.Dimension) float64 {
+	if !q.set {
+		return 0
+	}
+	if q.dim != want && q.dim != units.Dimensionless {
+		c.errorf(entry, "%s: %q is a %s, want a %s", field, q.raw, q.dim, want)
+		return 0
+	}
+	if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
+		c.errorf(entry, "%s: %q must be a finite non-negative number", field, q.raw)
+		return 0
+	}
+	return q.v
+}
+
+func (c *checker) link(entry, field string, l *rawLink) Link {
+	if l == nil {
+		return Link{}
+	}
+	out := Link{
+		Name:         l.Name,
+		BandwidthBps: c.get(entry, field+".bandwidth", l.Bandwidth, units.DimByteRate),
+		LatencyS:     c.get(entry, field+".latency", l.Latency, units.DimTime),
+	}
+	switch l.Direction {
+	case "", "per_direction":
+	case "bidirectional_total":
+		out.Bidirectional = true
+	default:
+		c.errorf(entry, "%s.direction: %q, want per_direction or bidirectional_total", field, l.Direction)
+	}
+	return out
+}
+
+var tiers = []string{"Cloud", "Workstation", "Mobile", "Edge", "Tiny"}
+
+func (c *checker) hardware(r rawHardware) *Hardware {
+	e := "hardware " + r.Key
+	if r.Key == "" {
+		c.errorf("hardware", "an entry has no key")
+	}
+	h := &Hardware{
+		Key: r.Key, Tier: r.Tier, Name: r.Name, Aliases: r.Aliases, Year: r.Year,
+		PeakFLOPS:            c.get(e, "peak_flops", r.PeakFLOPS, units.DimFLOPRate),
+		MemCapacityBytes:     c.get(e, "memory.capacity", r.Memory.Capacity, units.DimBytes),
+		MemBandwidthBps:      c.get(e, "memory.bandwidth", r.Memory.Bandwidth, units.DimByteRate),
+		SRAMCapacityBytes:    c.get(e, "memory.sram_capacity", r.Memory.SRAMCapacity, units.DimBytes),
+		SRAMBandwidthBps:     c.get(e, "memory.sram_bandwidth", r.Memory.SRAMBandwidth, units.DimByteRate),
+		FlashCapacityBytes:   c.get(e, "memory.flash_capacity", r.Memory.FlashCapacity, units.DimBytes),
+		FlashBandwidthBps:    c.get(e, "memory.flash_bandwidth", r.Memory.FlashBandwidth, units.DimByteRate),
+		L2CacheBytes:         c.get(e, "memory.l2_cache", r.Memory.L2Cache, units.DimBytes),
+		RegisterFilePerSM:    c.get(e, "memory.register_file_per_sm", r.Memory.RegisterFilePerSM, units.DimBytes),
+		SharedMemPerSM:       c.get(e, "memory.shared_memory_per_sm", r.Memory.SharedMemPerSM, units.DimBytes),
+		HostLink:             c.link(e, "interconnect", r.Interconnect),
+		NVLink:               c.link(e, "nvlink", r.NVLink),
+		TDPW:                 c.get(e, "tdp", r.TDP, units.DimPower),
+		TDPMinW:              c.get(e, "tdp_min", r.TDPMin, units.DimPower),
+		TDPMaxW:              c.get(e, "tdp_max", r.TDPMax, units.DimPower),
+		DieAreaMM2:           r.DieAreaMM2,
+		UnitCostUSD:          c.get(e, "unit_cost", r.UnitCost, units.DimCurrency),
+		UnitCostMaxUSD:       c.get(e, "unit_cost_max", r.UnitCostMax, units.DimCurrency),
+		AcceleratorCount:     r.AcceleratorCount,
+		EmbodiedCarbonKg:     r.EmbodiedCarbonKg,
+		DispatchTaxS:         c.get(e, "dispatch_tax", r.DispatchTax, units.DimTime),
+		SMCount:              r.SMCount,
+		ClockHz:              c.get(e, "clock_rate", r.ClockRate, units.DimFrequency),
+		Source:               r.Source,
+		Sources:              r.Sources,
+		Notes:                r.Notes,
+		StorageCapacityBytes: 0,
+	}
+	if r.Battery.set {
+		// Battery capacities are given in Wh or J.
+		h.BatteryJ = c.get(e, "battery_capacity", r.Battery, units.DimEnergy)
+	}
+	if !r.DispatchTax.set {
+		h.DispatchTaxS = 0.01e-3 // mlsysim HardwareNode.dispatch_tax default
+	}
+	if r.Storage != nil {
+		h.StorageCapacityBytes = c.get(e, "storage.capacity", r.Storage.Capacity, units.DimBytes)
+		h.StorageBandwidthBps = c.get(e, "storage.bandwidth", r.Storage.Bandwidth, units.DimByteRate)
+		h.StorageLatencyS = c.get(e, "storage.latency", r.Storage.Latency, units.DimTime)
+	}
+	for k, q := range r.PrecisionFLOPS {
+		v := c.get(e, "precision_flops."+k, q, units.DimFLOPRate)
+		if p, err := ParsePrecision(k); err == nil {
+			h.PrecisionFLOPS[p] = v
+			continue
+		}
+		if h.OtherFLOPS == nil {
+			h.OtherFLOPS = map[string]float64{}
+		}
+		h.OtherFLOPS[k] = v
+	}
+	for _, m := range r.MIG {
+		h.MIG = append(h.MIG, MIGProfile{Name: m.Name, MemoryBytes: c.get(e, "mig_profiles.memory", m.Memory, units.DimBytes), SMCount: m.SMCount, TypicalWorkload: m.TypicalWorkload})
+	}
+	if !contains(tiers, r.Tier) {
+		c.errorf(e, "tier %q, want one of %s", r.Tier, strings.Join(tiers, ", "))
+	}
+	if h.PeakFLOPS <= 0 {
+		c.errorf(e, "peak_flops must be positive")
+	}
+	if h.MemCapacityBytes <= 0 || h.MemBandwidthBps <= 0 {
+		c.errorf(e, "memory.capacity and memory.bandwidth must be positive")
+	}
+	if r.Source == "" {
+		c.errorf(e, "source is missing: every value needs one")
+	}
+	return h
+}
+
+var families = []string{"Language", "Vision", "Tiny", "Recommendation", "StateSpace", "GenerativeVision", "Embodied"}
+
+func (c *checker) model(r rawModel) *Model {
+	e := "model " + r.Key
+	if r.Key == "" {
+		c.errorf("models", "an entry has no key")
+	}
+	m := &Model{
+		Key: r.Key, Family: r.Family, Name: r.Name, Aliases: r.Aliases, Architecture: r.Architecture,
+		Parameters:           c.get(e, "parameters", r.Parameters, units.Dimensionless),
+		ActiveParameters:     c.get(e, "active_parameters", r.ActiveParameters, units.Dimensionless),
+		ModelSizeBytes:       c.get(e, "model_size", r.ModelSize, units.DimBytes),
+		EmbeddingEntries:     c.get(e, "embedding_entries", r.EmbeddingEntries, units.Dimensionless),
+		InferenceFLOPs:       c.get(e, "inference_flops", r.InferenceFLOPs, units.DimFLOP),
+		InferenceEnergy:      c.get(e, "inference_energy", r.InferenceEnergy, units.DimEnergy),
+		DataRateBps:          c.get(e, "data_rate", r.DataRate, units.DimByteRate),
+		Layers:               r.Layers,
+		HiddenDim:            r.HiddenDim,
+		Heads:                r.Heads,
+		KVHeads:              r.KVHeads,
+		HeadDim:              r.HeadDim,
+		FFNDim:               r.FFNDim,
+		VocabSize:            r.VocabSize,
+		MaxSeqLen:            r.MaxSeqLen,
+		Experts:              r.Experts,
+		ActiveExperts:        r.ActiveExperts,
+		KVLoRARank:           r.KVLoRARank,
+		QKRopeHeadDim:        r.QKRopeHeadDim,
+		StateSize:            r.StateSize,
+		DenoiseSteps:         r.DenoisingSteps,
+		Resolution:           r.Resolution,
+		ActionHorizon:        r.ActionChunkHorizon,
+		ActionDim:            r.ActionDim,
+		ObsHorizon:           r.ObservationHorizon,
+		TrainingOps:          c.get(e, "training_ops", r.TrainingOps, units.DimFLOP),
+		TrainingTokens:       c.get(e, "training_tokens", r.TrainingTokens, units.Dimensionless),
+		TrainingDatasetBytes: c.get(e, "training_dataset_size", r.TrainingDatasetSize, units.DimBytes),
+		TrainingAccelerators: r.TrainingAccelerators,
+		TrainingDays:         c.get(e, "training_days_ref", r.TrainingDays, units.DimTime) / 86400,
+		TrainingEnergyJ:      c.get(e, "training_energy", r.TrainingEnergy, units.DimEnergy),
+		TrainingGPUDays:      c.get(e, "training_gpu_days", r.TrainingGPUDays, units.Dimensionless),
+		TrainingHardware:     r.TrainingHardware,
+		ParamRangeMin:        c.get(e, "parameter_range_min", r.ParamRangeMin, units.Dimensionless),
+		ParamRangeMax:        c.get(e, "parameter_range_max", r.ParamRangeMax, units.Dimensionless),
+		Source:               r.Source,
+		Sources:              r.Sources,
+		Notes:                r.Notes,
+	}
+	if r.TrainingDays.set && r.TrainingDays.dim == units.Dimensionless {
+		m.TrainingDays = r.TrainingDays.v // a bare number is days
+	}
+	if m.ObsHorizon == 0 && r.Type == "embodied" {
+		m.ObsHorizon = 1
+	}
+	found := false
+	for i, n := range classNames {
+		if n == r.Type {
+			m.Class, found = ModelClass(i), true
+		}
+	}
+	if !found {
+		c.errorf(e, "type %q, want one of %s", r.Type, strings.Join(classNames[:], ", "))
+	}
+	if !contains(families, r.Family) {
+		c.errorf(e, "family %q, want one of %s", r.Family, strings.Join(families, ", "))
+	}
+	if m.Parameters <= 0 && m.ModelSizeBytes <= 0 {
+		c.errorf(e, "needs parameters or model_size")
+	}
+	switch m.Class {
+	case ClassTransformer, ClassMoE, ClassSSM:
+		if m.Layers <= 0 {
+			c.errorf(e, "a %s needs layers", m.Class)
+		}
+	}
+	if m.Class == ClassMoE && (m.ActiveParameters <= 0 || m.Experts <= 0) {
+		c.errorf(e, "a moe model needs active_parameters and experts")
+	}
+	if m.Class == ClassMoE && m.ActiveExperts == 0 {
+		m.ActiveExperts = 1 // mlsysim SparseTransformerWorkload default
+	}
+	if m.Class == ClassDiffusion && m.DenoiseSteps <= 0 {
+		c.errorf(e, "a diffusion model needs denoising_steps")
+	}
+	if m.Class == ClassCNN && m.InferenceFLOPs <= 0 {
+		c.errorf(e, "a cnn needs inference_flops")
+	}
+	if r.Source == "" {
+		c.errorf(e, "source is missing: every value needs one")
+	}
+	return m
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
