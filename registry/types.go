@@ -297,21 +297,21 @@ func (c *Cluster) Accelerators() int { return c.Count * c.Node.AcceleratorsPerNo
 // Scenario is a named deployment question: a workload on a system with
 // targets (mlsysim engine/scenarios.py).
 type Scenario struct {
-	Key, Name       string
-	Aliases         []string
-	Description     string
-	Application     string
-	Model           *Model
-	Hardware        *Hardware // set when the system is one device
-	Cluster         *Cluster  // set when the system is a cluster
-	Precision       Precision
-	BatchSize       int
-	SLALatencyS     float64 // 0 = none
-	TargetAccuracy  float64 // 0 = none
-	PowerBudgetW    float64 // 0 = none
-	DataRateBps     float64 // overrides the model's data rate when > 0
-	Fix             string  // what this registry changed from mlsysim, and why
-	Source          string
+	Key, Name      string
+	Aliases        []string
+	Description    string
+	Application    string
+	Model          *Model
+	Hardware       *Hardware // set when the system is one device
+	Cluster        *Cluster  // set when the system is a cluster
+	Precision      Precision
+	BatchSize      int
+	SLALatencyS    float64 // 0 = none
+	TargetAccuracy float64 // 0 = none
+	PowerBudgetW   float64 // 0 = none
+	DataRateBps    float64 // overrides the model's data rate when > 0
+	Fix            string  // what this registry changed from mlsysim, and why
+	Source         string
 }
 
 // Constant is a named reference value (pricing, cooling, reliability ...).
