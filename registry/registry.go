@@ -433,8 +433,7 @@ func (r *Registry) Keys(kind string) []string {
 	return out
 }
 
-// suggest returns up to three canonical names close to name: those that
-// contain it or that it contains, then those within a small edit distance.
+// suggest returns up to three canonical names of kind close to name.
 func (r *Registry) suggest(kind, name string) []string {
 	q := normalise(name)
 	for _, p := range namespacePrefixes {
@@ -443,15 +442,24 @@ func (r *Registry) suggest(kind, name string) []string {
 	if i := strings.LastIndexByte(q, '.'); i >= 0 {
 		q = q[i+1:]
 	}
+	return Suggest(q, r.Keys(kind))
+}
+
+// Suggest returns up to three of candidates close to name, best first: those
+// that contain it or that it contains, then those within a small edit
+// distance (case, '-', '_' and '.' ignored). It serves "did you mean"
+// messages for registry names, parameters and sweep-file keys.
+func Suggest(name string, candidates []string) []string {
+	q := normalise(name)
 	type cand struct {
 		key  string
 		dist int
 	}
 	var cs []cand
-	for _, key := range r.Keys(kind) {
+	for _, key := range candidates {
 		k := normalise(key)
 		d := editDistance(squash(q), squash(k))
-		if strings.Contains(k, q) || strings.Contains(q, k) {
+		if q != "" && (strings.Contains(k, q) || strings.Contains(q, k)) {
 			d = min(d, 1)
 		}
 		// Allow more slack for longer names.

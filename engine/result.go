@@ -1,0 +1,85 @@
+package engine
+
+// Bottleneck names the resource that bounds a step.
+type Bottleneck uint8
+
+// The bottlenecks, spelled as mlsysim spells them.
+const (
+	BottleneckCompute Bottleneck = iota
+	BottleneckMemory
+	BottleneckNetwork
+	numBottlenecks
+)
+
+var bottleneckNames = [numBottlenecks]string{"Compute", "Memory", "Network"}
+
+// String returns "Compute", "Memory" or "Network".
+func (b Bottleneck) String() string {
+	if b < numBottlenecks {
+		return bottleneckNames[b]
+	}
+	return "Unknown"
+}
+
+// Reason says why a configuration is infeasible. Its text is fixed, so
+// reporting it allocates nothing; Result.Explain gives the numbers.
+type Reason uint8
+
+// The reasons a configuration can be infeasible.
+const (
+	ReasonNone       Reason = iota // feasible
+	ReasonMemory                   // the working set exceeds the device memory
+	ReasonNoHeads                  // attention memory needs a head count the model lacks
+	ReasonNumerical                // the arithmetic gave NaN or Inf
+	ReasonNoWorkload               // the model has no FLOPs or bytes to move
+	numReasons
+)
+
+var reasonText = [numReasons]string{
+	"",
+	"memory: the working set exceeds device memory",
+	"model: activation memory without recomputation needs the head count",
+	"numerical: the result is not a finite number",
+	"model: nothing to compute",
+}
+
+// String returns the reason's fixed text, "" for ReasonNone.
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonText[r]
+	}
+	return "unknown"
+}
+
+// Result is the flat outcome of evaluating one Config. All quantities are SI
+// base units; the output vocabulary (Outputs) names and documents each field.
+// Fields a mode does not compute are zero.
+type Result struct {
+	Feasible bool
+	Reason   Reason
+
+	LatencyS       float64 // one step (inference, training) or one request (serving)
+	ThroughputPerS float64 // samples (inference, training) or requests (serving) per second
+	Bottleneck     Bottleneck
+	MFU            float64 // model FLOPs / (latency × peak)
+	HFU            float64 // hardware FLOPs (with recomputation) / (latency × peak)
+	EnergyJ        float64 // accelerator energy of the step or request
+	MemoryBytes    float64 // memory the configuration needs on the device
+
+	ComputeS            float64 // time the FLOPs need at peak × η
+	MemoryS             float64 // time the bytes need at the effective bandwidth
+	OverheadS           float64 // dispatch and per-layer framework taxes
+	ArithmeticIntensity float64 // FLOPs per byte moved
+	OverheadDominated   bool    // overhead > max(compute, memory)
+
+	EffectiveFLOPS     float64 // peak × η, flop/s
+	EffectiveBandwidth float64 // the bandwidth the memory time used, B/s
+	OffloadSpillBytes  float64 // bytes that do not fit (offload path only)
+
+	// Serving.
+	TTFTS        float64 // time to first token (prefill)
+	ITLS         float64 // inter-token latency (one decode step)
+	KVCacheBytes float64 // KV cache of the batch at seq_len
+	TokensPerS   float64 // decode tokens per second: batch / ITL
+	WeightBytes  float64 // model weights at the precision
+}

@@ -1,0 +1,314 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+	"github.com/mlsysim/mlsysim-go/units"
+)
+
+// This file is the one parameter and output vocabulary of mlsysim-go: the
+// names that sweep files, `sweep eval key=value`, the output columns and the
+// JSON keys share, each with its unit and meaning. Everything that lists or
+// parses a parameter or an output reads it from here.
+
+// ParamType is the type of a parameter's values.
+type ParamType uint8
+
+// The parameter types.
+const (
+	TypeInt   ParamType = iota // a whole number
+	TypeFloat                  // a real number, optionally with a unit ("50 ms")
+	TypeBool                   // true or false
+	TypeEnum                   // one of a fixed list of names
+	TypeRef                    // a registry entry name
+)
+
+var paramTypeNames = [...]string{"int", "float", "bool", "enum", "name"}
+
+// String returns "int", "float", "bool", "enum" or "name".
+func (t ParamType) String() string { return paramTypeNames[t] }
+
+// Value is one parsed parameter value. Numbers and enum indexes are in F,
+// registry entries in Ref (a *registry.Hardware, *registry.Model ...), and
+// S keeps the canonical text (the registry key, the enum name, the number).
+type Value struct {
+	F   float64
+	S   string
+	Ref any
+}
+
+// Param is one input of the vocabulary.
+type Param struct {
+	Name    string
+	Type    ParamType
+	Unit    string   // SI unit of numeric values, "" if dimensionless
+	Dim     units.Dimension
+	Enum    []string // allowed values of an enum
+	RefKind string   // registry kind of a name ("hardware", "model" ...)
+	Default string   // the default, as text; "" = required or unset
+	Min     float64  // numeric lower bound (inclusive)
+	Max     float64  // numeric upper bound (inclusive); 0 = none
+	Doc     string
+	apply   func(c *Config, v Value)
+}
+
+// Apply sets the parameter on c.
+func (p *Param) Apply(c *Config, v Value) { p.apply(c, v) }
+
+// Parse reads one value of the parameter from text, checking its type,
+// bounds and, for names, the registry. Errors name the parameter and list
+// the allowed values or close matches.
+func (p *Param) Parse(reg *registry.Registry, s string) (Value, error) {
+	s = strings.TrimSpace(s)
+	switch p.Type {
+	case TypeEnum:
+		l := strings.ToLower(s)
+		for i, e := range p.Enum {
+			if e == l {
+				return Value{F: float64(i), S: e}, nil
+			}
+		}
+		msg := fmt.Sprintf("%s: %q is not one of %s", p.Name, s, strings.Join(p.Enum, ", "))
+		if sug := registry.Suggest(s, p.Enum); len(sug) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", sug[0])
+		}
+		return Value{}, fmt.Errorf("%s", msg)
+	case TypeRef:
+		ref, key, err := lookupRef(reg, p.RefKind, s)
+		if err != nil {
+			return Value{}, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		return Value{S: key, Ref: ref}, nil
+	case TypeBool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return Value{}, fmt.Errorf("%s: %q is not true or false", p.Name, s)
+		}
+		if b {
+			return Value{F: 1, S: "true"}, nil
+		}
+		return Value{F: 0, S: "false"}, nil
+	}
+	v, err := units.ParseAs(s, p.Dim)
+	if err != nil {
+		return Value{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	return p.Number(v)
+}
+
+// Number makes a value of a numeric or boolean parameter from a number,
+// checking integrality and bounds.
+func (p *Param) Number(v float64) (Value, error) {
+	switch p.Type {
+	case TypeEnum, TypeRef:
+		return Value{}, fmt.Errorf("%s: want a name, got the number %v", p.Name, v)
+	case TypeBool:
+		if v != 0 && v != 1 {
+			return Value{}, fmt.Errorf("%s: want true or false, got %v", p.Name, v)
+		}
+		return Value{F: v, S: strconv.FormatBool(v == 1)}, nil
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Value{}, fmt.Errorf("%s: %v is not a finite number", p.Name, v)
+	}
+	if p.Type == TypeInt && v != math.Trunc(v) {
+		return Value{}, fmt.Errorf("%s: want a whole number, got %v", p.Name, v)
+	}
+	if v < p.Min || (p.Max != 0 && v > p.Max) {
+		if p.Max != 0 {
+			return Value{}, fmt.Errorf("%s: %v is out of range [%v, %v]", p.Name, v, p.Min, p.Max)
+		}
+		return Value{}, fmt.Errorf("%s: %v is below the minimum %v", p.Name, v, p.Min)
+	}
+	return Value{F: v, S: strconv.FormatFloat(v, 'g', -1, 64)}, nil
+}
+
+func lookupRef(reg *registry.Registry, kind, s string) (any, string, error) {
+	switch kind {
+	case registry.KindHardware:
+		h, err := reg.Hardware(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return h, h.Key, nil
+	case registry.KindModel:
+		m, err := reg.Model(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return m, m.Key, nil
+	}
+	return nil, "", fmt.Errorf("no lookup for registry kind %q", kind)
+}
+
+// ModeMask says in which modes an output is computed.
+type ModeMask uint8
+
+// The mode masks.
+const (
+	InInference ModeMask = 1 << Inference
+	InTraining  ModeMask = 1 << Training
+	InServing   ModeMask = 1 << Serving
+	InAll                = InInference | InTraining | InServing
+)
+
+// Has reports whether m includes mode.
+func (m ModeMask) Has(mode Mode) bool { return m&(1<<mode) != 0 }
+
+// OutputType is the type of an output column.
+type OutputType uint8
+
+// The output types.
+const (
+	OutFloat OutputType = iota
+	OutBool
+	OutString
+)
+
+// Output is one result column of the vocabulary. Exactly one of Float, Bool
+// and String is set, by Type.
+type Output struct {
+	Name   string
+	Type   OutputType
+	Unit   string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
+	Modes  ModeMask
+	Doc    string
+	Float  func(*Result) float64
+	Bool   func(*Result) bool
+	String func(*Result) string
+}
+
+// Params returns the parameter vocabulary, in the order columns are written.
+func Params() []*Param { return params }
+
+// Outputs returns the output vocabulary, in the order columns are written.
+func Outputs() []*Output { return outputs }
+
+// LookupParam returns the parameter named name, or nil.
+func LookupParam(name string) *Param {
+	for _, p := range params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// LookupOutput returns the output named name, or nil.
+func LookupOutput(name string) *Output {
+	for _, o := range outputs {
+		if o.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// ParamNames returns every parameter name.
+func ParamNames() []string {
+	out := make([]string, len(params))
+	for i, p := range params {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// OutputNames returns every output name.
+func OutputNames() []string {
+	out := make([]string, len(outputs))
+	for i, o := range outputs {
+		out[i] = o.Name
+	}
+	return out
+}
+
+var params = []*Param{
+	{Name: "model", Type: TypeRef, RefKind: registry.KindModel,
+		Doc:   "model registry name (sweep list models), e.g. Llama3_8B",
+		apply: func(c *Config, v Value) { c.Model = v.Ref.(*registry.Model) }},
+	{Name: "hardware", Type: TypeRef, RefKind: registry.KindHardware,
+		Doc:   "hardware registry name (sweep list hardware), e.g. H100 or Cloud.H100",
+		apply: func(c *Config, v Value) { c.Hardware = v.Ref.(*registry.Hardware) }},
+	{Name: "mode", Type: TypeEnum, Enum: modeNames[:], Default: "inference",
+		Doc:   "inference (one forward pass), training (one step) or serving (prefill then decode)",
+		apply: func(c *Config, v Value) { c.Mode = Mode(v.F) }},
+	{Name: "precision", Type: TypeEnum, Enum: precisionEnum(), Default: "fp16",
+		Doc:   "numeric format of weights and arithmetic",
+		apply: func(c *Config, v Value) { c.Precision = registry.Precision(v.F) }},
+	{Name: "batch_size", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "sequences or samples per step",
+		apply: func(c *Config, v Value) { c.BatchSize = int(v.F) }},
+	{Name: "seq_len", Type: TypeInt, Min: 1, Default: "2048",
+		Doc:   "tokens per sequence (serving: prompt length for TTFT and KV-cache context for ITL)",
+		apply: func(c *Config, v Value) { c.SeqLen = int(v.F) }},
+	{Name: "efficiency", Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
+		Doc:   "mlsysim's η: the fraction of peak FLOP/s achieved",
+		apply: func(c *Config, v Value) { c.Efficiency = v.F }},
+	{Name: "fidelity", Type: TypeEnum, Enum: fidelityNames[:], Default: "mlsysim",
+		Doc:   "mlsysim: mlsysim's first-order roofline, reproducing its published numbers",
+		apply: func(c *Config, v Value) { c.Fidelity = Fidelity(v.F) }},
+	{Name: "recompute", Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
+		Doc:   "training: activation recomputation (none, selective, full)",
+		apply: func(c *Config, v Value) { c.Recompute = Recompute(v.F) }},
+	{Name: "zero_stage", Type: TypeInt, Min: 0, Max: 3, Default: "0",
+		Doc:   "training: ZeRO stage (1 shards optimizer state, 2 also gradients, 3 also weights over dp ranks)",
+		apply: func(c *Config, v Value) { c.ZeroStage = int(v.F) }},
+	{Name: "dp", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: data-parallel ranks",
+		apply: func(c *Config, v Value) { c.DPSize = int(v.F) }},
+	{Name: "lora", Type: TypeBool, Default: "false",
+		Doc:   "training: LoRA adapters of rank 16 instead of full fine-tuning",
+		apply: func(c *Config, v Value) { c.LoRA = v.F == 1 }},
+	{Name: "output_tokens", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "serving: tokens generated per request (the first comes from the prefill)",
+		apply: func(c *Config, v Value) { c.OutputTokens = int(v.F) }},
+}
+
+func precisionEnum() []string {
+	out := make([]string, registry.NumPrecisions)
+	for i := range out {
+		out[i] = registry.Precision(i).String()
+	}
+	return out
+}
+
+var outputs = []*Output{
+	{Name: "latency_s", Unit: "s", Modes: InAll, Doc: "one step (inference, training) or one request: TTFT + (output_tokens−1)·ITL (serving)",
+		Float: func(r *Result) float64 { return r.LatencyS }},
+	{Name: "throughput_per_s", Unit: "1/s", Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
+		Float: func(r *Result) float64 { return r.ThroughputPerS }},
+	{Name: "bottleneck", Type: OutString, Modes: InAll, Doc: "the binding resource: Compute or Memory",
+		String: func(r *Result) string { return r.Bottleneck.String() }},
+	{Name: "mfu", Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
+		Float: func(r *Result) float64 { return r.MFU }},
+	{Name: "hfu", Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
+		Float: func(r *Result) float64 { return r.HFU }},
+	{Name: "feasible", Type: OutBool, Modes: InAll, Doc: "whether the configuration fits and runs",
+		Bool: func(r *Result) bool { return r.Feasible }},
+	{Name: "infeasible_reason", Type: OutString, Modes: InAll, Doc: "why not, when feasible is false; empty otherwise",
+		String: func(r *Result) string { return r.Reason.String() }},
+	{Name: "energy_j", Unit: "J", Modes: InAll, Doc: "accelerator energy of the step or request: TDP·(0.3 + 0.7·HFU)·latency",
+		Float: func(r *Result) float64 { return r.EnergyJ }},
+	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving)",
+		Float: func(r *Result) float64 { return r.MemoryBytes }},
+	{Name: "compute_s", Unit: "s", Modes: InAll, Doc: "time of the FLOPs at peak × η (serving: the prefill)",
+		Float: func(r *Result) float64 { return r.ComputeS }},
+	{Name: "memory_s", Unit: "s", Modes: InAll, Doc: "time of the memory traffic at the effective bandwidth (serving: one decode step)",
+		Float: func(r *Result) float64 { return r.MemoryS }},
+	{Name: "overhead_s", Unit: "s", Modes: InAll, Doc: "dispatch tax + per-layer framework tax",
+		Float: func(r *Result) float64 { return r.OverheadS }},
+	{Name: "arithmetic_intensity", Unit: "FLOP/B", Modes: InAll, Doc: "FLOPs per byte moved (batched; serving: one decode step)",
+		Float: func(r *Result) float64 { return r.ArithmeticIntensity }},
+	{Name: "ttft_s", Unit: "s", Modes: InServing, Doc: "time to first token: the prefill of the batch's prompts",
+		Float: func(r *Result) float64 { return r.TTFTS }},
+	{Name: "itl_s", Unit: "s", Modes: InServing, Doc: "inter-token latency: one decode step over weights and KV cache",
+		Float: func(r *Result) float64 { return r.ITLS }},
+	{Name: "kv_cache_bytes", Unit: "B", Modes: InServing, Doc: "KV cache of the batch at seq_len tokens",
+		Float: func(r *Result) float64 { return r.KVCacheBytes }},
+	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing, Doc: "decode tokens per second: batch_size / ITL",
+		Float: func(r *Result) float64 { return r.TokensPerS }},
+}
