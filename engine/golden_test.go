@@ -112,7 +112,7 @@ func TestGoldens(t *testing.T) {
 			src: "§1.5 derived table (YOLOv8_Nano / JetsonOrinNX)"},
 		{name: "GPT3/H100 offload", model: "GPT3", hw: "H100", tol: 1e-9, feas: no, bottle: "Memory",
 			check: map[string]float64{"overhead_s": 0.97 * ms, "latency_s": 6016.595 * ms},
-			src: "§1.5 derived table (GPT3 / H100, offload at 64 GB/s)"},
+			src:   "§1.5 derived table (GPT3 / H100, offload at 64 GB/s)"},
 		{name: "LeNet1/ESP32_S3 int8", model: "LeNet1", hw: "ESP32_S3", tol: 5e-6, bottle: "Compute",
 			mutate: func(c *Config) { c.Precision = registry.INT8 },
 			check:  map[string]float64{"latency_s": 1.02667 * ms, "energy_j": 0.12553e-3}, src: "G35 (values.json, printed to 6 digits)"},

@@ -45,7 +45,7 @@ type Value struct {
 type Param struct {
 	Name    string
 	Type    ParamType
-	Unit    string   // SI unit of numeric values, "" if dimensionless
+	Unit    string // SI unit of numeric values, "" if dimensionless
 	Dim     units.Dimension
 	Enum    []string // allowed values of an enum
 	RefKind string   // registry kind of a name ("hardware", "model" ...)
