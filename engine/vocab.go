@@ -188,6 +188,21 @@ func Params() []*Param { return params }
 // Outputs returns the output vocabulary, in the order columns are written.
 func Outputs() []*Output { return outputs }
 
+// The vocabulary is assembled from the core lists below and those of the
+// other models (each in its own file), in this order.
+var (
+	params  = concat(coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
+	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
+)
+
+func concat[T any](lists ...[]T) []T {
+	var out []T
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
 // LookupParam returns the parameter named name, or nil.
 func LookupParam(name string) *Param {
 	for _, p := range params {
@@ -226,7 +241,7 @@ func OutputNames() []string {
 	return out
 }
 
-var params = []*Param{
+var coreParams = []*Param{
 	{Name: "model", Type: TypeRef, RefKind: registry.KindModel,
 		Doc:   "model registry name (sweep list models), e.g. Llama3_8B",
 		apply: func(c *Config, v Value) { c.Model = v.Ref.(*registry.Model) }},
@@ -276,7 +291,7 @@ func precisionEnum() []string {
 	return out
 }
 
-var outputs = []*Output{
+var coreOutputs = []*Output{
 	{Name: "latency_s", Unit: "s", Modes: InAll, Doc: "one step (inference, training) or one request: TTFT + (output_tokens−1)·ITL (serving)",
 		Float: func(r *Result) float64 { return r.LatencyS }},
 	{Name: "throughput_per_s", Unit: "1/s", Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
@@ -311,4 +326,33 @@ var outputs = []*Output{
 		Float: func(r *Result) float64 { return r.KVCacheBytes }},
 	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing, Doc: "decode tokens per second: batch_size / ITL",
 		Float: func(r *Result) float64 { return r.TokensPerS }},
+}
+
+// UnknownParamError is a parameter name that is not in the vocabulary.
+type UnknownParamError struct {
+	Name        string
+	Suggestions []string
+}
+
+func (e *UnknownParamError) Error() string {
+	msg := fmt.Sprintf("unknown parameter %q", e.Name)
+	if len(e.Suggestions) > 0 {
+		msg += "; did you mean " + strings.Join(e.Suggestions, ", ") + "?"
+	}
+	return msg
+}
+
+// Set parses value for the parameter name and applies it to c. Unknown
+// names and bad values are errors that name them.
+func (c *Config) Set(reg *registry.Registry, name, value string) error {
+	p := LookupParam(name)
+	if p == nil {
+		return &UnknownParamError{Name: name, Suggestions: registry.Suggest(name, ParamNames())}
+	}
+	v, err := p.Parse(reg, value)
+	if err != nil {
+		return err
+	}
+	p.Apply(c, v)
+	return nil
 }

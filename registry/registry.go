@@ -71,16 +71,26 @@ var (
 	defaultErr  error
 )
 
-// Default returns the registry built from the embedded data. It panics if the
-// embedded data is invalid, which the package tests rule out.
+// Default returns the registry built from the embedded data, shared and
+// built once. It panics if the embedded data is invalid, which the package
+// tests rule out; Embedded returns that error instead.
 func Default() *Registry {
+	r, err := Embedded()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// Embedded is Default with the error of invalid embedded data returned.
+func Embedded() (*Registry, error) {
 	defaultOnce.Do(func() {
 		defaultReg, defaultErr = New()
+		if defaultErr != nil {
+			defaultErr = fmt.Errorf("registry: embedded data: %w", defaultErr)
+		}
 	})
-	if defaultErr != nil {
-		panic("registry: embedded data: " + defaultErr.Error())
-	}
-	return defaultReg
+	return defaultReg, defaultErr
 }
 
 // New loads a fresh registry from the embedded data; callers that add their

@@ -1,0 +1,29 @@
+# mlsysim-go. `make demo` runs the embedded default sweep; `make test` runs the tests.
+GO ?= go
+
+.PHONY: demo test test-ci bench lint build duckdb clean
+
+demo: ## run the embedded default sweep into out/
+	$(GO) run ./cmd/sweep run
+
+test: ## the tests (DuckDB checks run when tests/duckdb has its packages: make duckdb)
+	$(GO) test ./...
+
+test-ci: ## what CI runs
+	bash .ci/run
+
+duckdb: ## install DuckDB's Node API for the external-reader tests
+	cd tests/duckdb && npm ci --no-audit --no-fund
+
+bench: ## benchmarks of the hot paths, with allocation counts
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/ ./dse/ ./outputs/
+
+lint: ## formatting and vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+build: ## the sweep binary in bin/
+	$(GO) build -o bin/sweep ./cmd/sweep
+
+clean:
+	rm -rf bin out

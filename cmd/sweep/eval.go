@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+func newEvalCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "eval key=value ...",
+		Short: "Evaluate one configuration and print every output",
+		Long: "Evaluate one configuration and print every output.\n\n" +
+			"Exit status: 0 when the configuration was evaluated (feasible or not), 2 for bad input.\n\n" +
+			vocabularyHelp(),
+		Example: "  sweep eval model=Llama3_8B hardware=H100 mode=serving seq_len=2048 --json\n" +
+			"  sweep eval model=ResNet50 hardware=A100 batch_size=32 precision=fp16",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := loadRegistry(cmd)
+			if err != nil {
+				return err
+			}
+			c, vals, err := parseAssignments(reg, args)
+			if err != nil {
+				return badInput(err)
+			}
+			r := engine.Evaluate(&c)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeEvalJSON(out, &c, vals, &r)
+			}
+			return writeEvalText(out, &c, vals, &r)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object whose keys are the output column names")
+	return cmd
+}
+
+// parseAssignments builds a Config from key=value arguments over the
+// defaults, and returns the canonical text of every parameter.
+func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map[string]string, error) {
+	c := engine.DefaultConfig()
+	vals := map[string]string{}
+	for _, p := range engine.Params() {
+		vals[p.Name] = p.Default
+	}
+	var errs []string
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			errs = append(errs, fmt.Sprintf("argument %q: want key=value", a))
+			continue
+		}
+		p := engine.LookupParam(k)
+		if p == nil {
+			errs = append(errs, (&engine.UnknownParamError{Name: k, Suggestions: suggestParam(k)}).Error())
+			continue
+		}
+		val, err := p.Parse(reg, v)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		p.Apply(&c, val)
+		vals[k] = val.S
+	}
+	if len(errs) == 0 {
+		if c.Model == nil {
+			errs = append(errs, "model is required (for example model=Llama3_8B; sweep list models)")
+		}
+		if c.Hardware == nil {
+			errs = append(errs, "hardware is required (for example hardware=H100; sweep list hardware)")
+		}
+	}
+	if len(errs) == 0 {
+		if err := c.Validate(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return c, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return c, vals, nil
+}
+
+// jsonNumber renders a float for JSON: shortest round-trip form, and null
+// for NaN and ±Inf, which JSON cannot hold.
+func jsonNumber(f float64) json.RawMessage {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 64))
+}
+
+// writeEvalJSON prints one object: the parameters, then the outputs that
+// the configuration's mode computes, in vocabulary order.
+func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
+	var b bytes.Buffer
+	b.WriteString("{")
+	first := true
+	field := func(k string, v []byte) {
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteString(":")
+		b.Write(v)
+	}
+	for _, p := range engine.Params() {
+		switch p.Type {
+		case engine.TypeInt, engine.TypeFloat:
+			f, _ := strconv.ParseFloat(vals[p.Name], 64)
+			field(p.Name, jsonNumber(f))
+		case engine.TypeBool:
+			field(p.Name, []byte(vals[p.Name]))
+		default:
+			s, _ := json.Marshal(vals[p.Name])
+			field(p.Name, s)
+		}
+	}
+	for _, o := range engine.Outputs() {
+		if !o.Modes.Has(c.Mode) {
+			continue
+		}
+		switch o.Type {
+		case engine.OutFloat:
+			field(o.Name, jsonNumber(o.Float(r)))
+		case engine.OutBool:
+			field(o.Name, []byte(strconv.FormatBool(o.Bool(r))))
+		case engine.OutString:
+			s, _ := json.Marshal(o.String(r))
+			field(o.Name, s)
+		}
+	}
+	b.WriteString("}\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeEvalText prints an aligned table for people: name, value (with a
+// readable unit), meaning.
+func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s on %s, %s\n", c.Model.Name, c.Hardware.Name, c.Mode)
+	for _, o := range engine.Outputs() {
+		if !o.Modes.Has(c.Mode) {
+			continue
+		}
+		var v string
+		switch o.Type {
+		case engine.OutFloat:
+			v = human(o.Float(r), o.Unit)
+		case engine.OutBool:
+			v = strconv.FormatBool(o.Bool(r))
+		case engine.OutString:
+			v = o.String(r)
+			if v == "" {
+				v = "-"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Name, v, o.Doc)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,56 @@
+// Command sweep is the mlsysim-go command line: it evaluates one
+// configuration (eval), runs sweeps of millions of them (run), validates
+// sweep files (check, schema), and lists the registries (list).
+//
+//	sweep eval model=Llama3_8B hardware=H100 mode=serving --json
+//	sweep list hardware
+//
+// Exit codes: 0 ok, 1 internal or I/O failure, 2 bad input, 3 a checked
+// constraint failed, 130 interrupted.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is the tool version, written into every output's metadata; the
+// build may override it with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code, so that deferred
+// cleanup in commands always runs.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "sweep:", err)
+	return exitCode(err)
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sweep",
+		Short:         "Analytical ML-systems simulator and design-space sweep runner",
+		Long:          "sweep predicts latency, throughput, memory, energy and cost of training and serving ML models\non hardware from microcontrollers to GPU clusters, for one configuration or millions.",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return badInput(err) })
+	root.PersistentFlags().StringSlice("registry", nil, "extra registry data `file`s (YAML) with your own hardware, models, ...")
+	root.AddCommand(newEvalCmd(), newListCmd())
+	return root
+}
