@@ -185,4 +185,3 @@ func listRows(reg *registry.Registry, kind string) (*table, error) {
 	}
 	return t, nil
 }
-
