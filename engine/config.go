@@ -94,6 +94,12 @@ type Config struct {
 
 	// Serving.
 	OutputTokens int // tokens generated per request (≥ 1)
+
+	// The parameters of the other models, each defined in its own file.
+	Dist  DistConfig  // distributed training (distributed.go)
+	Serve ServeConfig // serving at scale (serving_scale.go)
+	Fleet FleetConfig // fleet: energy, carbon, cost, reliability (fleet.go)
+	Calib CalibConfig // calibrated fidelity (calibrated.go)
 }
 
 // DefaultConfig returns the defaults of the parameter vocabulary: inference,

@@ -5,3 +5,9 @@ var (
 	distributedParams  []*Param
 	distributedOutputs []*Output
 )
+
+// DistConfig holds the parameters of distributed training.
+type DistConfig struct{}
+
+// DistResult holds the outcomes of distributed training.
+type DistResult struct{}

@@ -5,3 +5,9 @@ var (
 	fleetParams  []*Param
 	fleetOutputs []*Output
 )
+
+// FleetConfig holds the parameters of the fleet models.
+type FleetConfig struct{}
+
+// FleetResult holds the outcomes of the fleet models.
+type FleetResult struct{}

@@ -82,4 +82,10 @@ type Result struct {
 	KVCacheBytes float64 // KV cache of the batch at seq_len
 	TokensPerS   float64 // decode tokens per second: batch / ITL
 	WeightBytes  float64 // model weights at the precision
+
+	// The outcomes of the other models, each defined in its own file.
+	Dist  DistResult
+	Serve ServeResult
+	Fleet FleetResult
+	Calib CalibResult
 }

@@ -5,3 +5,9 @@ var (
 	servingScaleParams  []*Param
 	servingScaleOutputs []*Output
 )
+
+// ServeConfig holds the parameters of serving at scale.
+type ServeConfig struct{}
+
+// ServeResult holds the outcomes of serving at scale.
+type ServeResult struct{}

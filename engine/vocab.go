@@ -141,6 +141,33 @@ func lookupRef(reg *registry.Registry, kind, s string) (any, string, error) {
 			return nil, "", err
 		}
 		return m, m.Key, nil
+	case registry.KindCluster:
+		c, err := reg.Cluster(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return c, c.Key, nil
+	case registry.KindFabric:
+		f, err := reg.Fabric(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return f, f.Key, nil
+	case registry.KindGrid: // a grid, or a datacenter standing for its grid and PUE
+		g, d, err := reg.Region(s)
+		if err != nil {
+			return nil, "", err
+		}
+		if d != nil {
+			return d, d.Key, nil
+		}
+		return g, g.Key, nil
+	case registry.KindScenario:
+		sc, err := reg.Scenario(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return sc, sc.Key, nil
 	}
 	return nil, "", fmt.Errorf("no lookup for registry kind %q", kind)
 }
