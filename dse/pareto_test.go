@@ -1,0 +1,296 @@
+package dse
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// bruteFront is the O(n²) reference: a point is on the front when no other
+// point dominates it and no point with the same vector has a lower index.
+// Points with NaN or ±Inf are dropped; repeated (index, vals) count once.
+func bruteFront(objs []Objective, pts []Point) []Point {
+	var clean []Point
+	seen := map[string]bool{}
+	for _, p := range pts {
+		ok := true
+		for _, v := range p.Vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				ok = false
+			}
+		}
+		key := fmt.Sprint(p.Index, p.Vals)
+		if ok && !seen[key] {
+			seen[key] = true
+			clean = append(clean, p)
+		}
+	}
+	var out []Point
+	for i, p := range clean {
+		keep := true
+		for j, q := range clean {
+			if i == j {
+				continue
+			}
+			if Dominates(objs, q.Vals, p.Vals) || (slices.Equal(q.Vals, p.Vals) && q.Index < p.Index) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Point) int { return int(a.Index - b.Index) })
+	return out
+}
+
+func samePoints(t *testing.T, what string, got, want []Point) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d points, want %d\ngot  %v\nwant %v", what, len(got), len(want), got, want)
+	}
+	for i := range got {
+		if got[i].Index != want[i].Index || !slices.Equal(got[i].Vals, want[i].Vals) {
+			t.Fatalf("%s: point %d = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// randPoints draws n points with values from a small integer grid (levels
+// values per objective), so that ties and duplicate vectors are common, plus
+// some NaN/Inf values and some repeated indexes.
+func randPoints(r *rand.Rand, k, n, levels int) []Point {
+	pts := make([]Point, n)
+	for i := range pts {
+		v := make([]float64, k)
+		for j := range v {
+			v[j] = float64(r.IntN(levels))
+			if r.IntN(10) == 0 {
+				v[j] += r.Float64()
+			}
+		}
+		switch r.IntN(50) {
+		case 0:
+			v[r.IntN(k)] = math.NaN()
+		case 1:
+			v[r.IntN(k)] = math.Inf(1 - 2*r.IntN(2))
+		}
+		pts[i] = Point{Index: int64(i), Vals: v}
+		if i > 0 && r.IntN(40) == 0 { // the same point offered twice
+			pts[i] = Point{Index: pts[i-1].Index, Vals: slices.Clone(pts[i-1].Vals)}
+		}
+	}
+	return pts
+}
+
+func randObjectives(r *rand.Rand, k int) []Objective {
+	objs := make([]Objective, k)
+	for i := range objs {
+		objs[i] = Objective{Name: fmt.Sprintf("o%d", i), Maximize: r.IntN(2) == 0}
+	}
+	return objs
+}
+
+// TestFrontMatchesBruteForce checks the front against the O(n²) reference
+// for 1 to 4 objectives, min and max, ties and duplicates, in random
+// insertion orders and random splits among workers followed by Merge.
+func TestFrontMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for k := 1; k <= 4; k++ {
+		for trial := range 60 {
+			n := 1 + r.IntN(400)
+			levels := 2 + r.IntN(30)
+			objs := randObjectives(r, k)
+			pts := randPoints(r, k, n, levels)
+			want := bruteFront(objs, pts)
+			name := fmt.Sprintf("k=%d trial=%d n=%d levels=%d", k, trial, n, levels)
+
+			f := NewFront(objs)
+			for _, p := range pts {
+				f.Add(p.Index, p.Vals)
+			}
+			samePoints(t, name+" in order", f.Points(), want)
+
+			// Another insertion order.
+			perm := r.Perm(n)
+			f = NewFront(objs)
+			for _, i := range perm {
+				f.Add(pts[i].Index, pts[i].Vals)
+			}
+			samePoints(t, name+" shuffled", f.Points(), want)
+
+			// Split among workers at random, then merge in random order.
+			w := 1 + r.IntN(6)
+			parts := make([]*Front, w)
+			for i := range parts {
+				parts[i] = NewFront(objs)
+			}
+			for _, i := range perm {
+				parts[r.IntN(w)].Add(pts[i].Index, pts[i].Vals)
+			}
+			total := NewFront(objs)
+			for _, i := range r.Perm(w) {
+				total.Merge(parts[i])
+			}
+			samePoints(t, name+" merged", total.Points(), want)
+		}
+	}
+}
+
+func TestFrontTiesKeepLowestIndex(t *testing.T) {
+	objs := []Objective{{Name: "latency_s"}, {Name: "tokens_per_s", Maximize: true}}
+	f := NewFront(objs)
+	f.Add(7, []float64{1, 10})
+	f.Add(3, []float64{1, 10}) // same vector, lower index: replaces 7
+	f.Add(5, []float64{1, 10}) // same vector, higher index: dropped
+	f.Add(9, []float64{2, 10}) // dominated by 3 (slower, same throughput)
+	f.Add(4, []float64{2, 20}) // on the front: slower but more throughput
+	f.Add(4, []float64{2, 20}) // the same point again: kept once
+	got := f.Points()
+	want := []Point{{3, []float64{1, 10}}, {4, []float64{2, 20}}}
+	samePoints(t, "ties", got, want)
+}
+
+func TestFrontRejectsNaNInf(t *testing.T) {
+	f := NewFront([]Objective{{Name: "a"}, {Name: "b"}, {Name: "c"}})
+	f.Add(1, []float64{math.NaN(), 0, 0})
+	f.Add(2, []float64{0, math.Inf(-1), 0})
+	f.Add(3, []float64{0, 0, math.Inf(1)})
+	if f.Len() != 0 {
+		t.Fatalf("front holds %v", f.Points())
+	}
+	g := NewGroupedFront([]Objective{{Name: "a"}, {Name: "b"}})
+	g.Add("x", 1, []float64{math.NaN(), 1})
+	if len(g.Groups()) != 0 {
+		t.Fatalf("groups %v for a NaN point", g.Groups())
+	}
+}
+
+func TestDominates(t *testing.T) {
+	objs := []Objective{{Name: "latency_s"}, {Name: "tokens_per_s", Maximize: true}}
+	for _, c := range []struct {
+		a, b []float64
+		want bool
+	}{
+		{[]float64{1, 10}, []float64{2, 10}, true},
+		{[]float64{1, 10}, []float64{1, 5}, true},
+		{[]float64{1, 10}, []float64{1, 10}, false}, // equal: neither dominates
+		{[]float64{1, 5}, []float64{2, 10}, false},  // a trade-off
+		{[]float64{2, 10}, []float64{1, 10}, false},
+	} {
+		if got := Dominates(objs, c.a, c.b); got != c.want {
+			t.Errorf("Dominates(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestGroupedFront(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	objs := []Objective{{Name: "latency_s"}, {Name: "cost_usd"}, {Name: "tokens_per_s", Maximize: true}}
+	groups := []string{"H100", "B200", "A100"}
+	pts := randPoints(r, 3, 900, 12)
+	byGroup := map[string][]Point{}
+	a, b := NewGroupedFront(objs), NewGroupedFront(objs)
+	for i, p := range pts {
+		g := groups[i%3]
+		byGroup[g] = append(byGroup[g], p)
+		if r.IntN(2) == 0 {
+			a.Add(g, p.Index, p.Vals)
+		} else {
+			b.Add(g, p.Index, p.Vals)
+		}
+	}
+	a.Merge(b)
+	if got, want := a.Groups(), []string{"A100", "B200", "H100"}; !slices.Equal(got, want) {
+		t.Fatalf("Groups() = %v, want %v", got, want)
+	}
+	for _, g := range groups {
+		samePoints(t, g, a.Front(g).Points(), bruteFront(objs, byGroup[g]))
+	}
+	if a.Front("TPUv5p") != nil {
+		t.Fatal("Front of an unknown group is not nil")
+	}
+}
+
+func TestFrontAddDominatedDoesNotAllocate(t *testing.T) {
+	for k := 2; k <= 4; k++ {
+		objs := make([]Objective, k)
+		for i := range objs {
+			objs[i] = Objective{Name: fmt.Sprint(i), Maximize: i%2 == 1}
+		}
+		f := NewFront(objs)
+		v := make([]float64, k)
+		for i := range 100 { // a front of trade-offs
+			v[0] = float64(i)
+			v[1] = float64(i) // maximised: rises with the cost in v[0]
+			f.Add(int64(i), v)
+		}
+		bad := make([]float64, k)
+		bad[0], bad[1] = 1000, -1 // worst in both
+		allocs := testing.AllocsPerRun(100, func() { f.Add(5000, bad) })
+		if allocs != 0 {
+			t.Errorf("k=%d: Add of a dominated point allocates %v times", k, allocs)
+		}
+	}
+}
+
+func TestFrontPanics(t *testing.T) {
+	mustPanic := func(name string, fn func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s did not panic", name)
+			}
+		}()
+		fn()
+	}
+	mustPanic("NewFront(nil)", func() { NewFront(nil) })
+	mustPanic("Add wrong length", func() { NewFront([]Objective{{Name: "a"}, {Name: "b"}}).Add(0, []float64{1}) })
+	mustPanic("Merge different objectives", func() {
+		NewFront([]Objective{{Name: "a"}, {Name: "b"}}).Merge(NewFront([]Objective{{Name: "a"}, {Name: "c"}}))
+	})
+}
+
+func ExampleFront() {
+	f := NewFront([]Objective{{Name: "latency_s"}, {Name: "tokens_per_s", Maximize: true}})
+	f.Add(0, []float64{0.020, 900})  // fast, little throughput
+	f.Add(1, []float64{0.050, 2400}) // slower, more throughput
+	f.Add(2, []float64{0.060, 2000}) // dominated by 1
+	f.Add(3, []float64{0.020, 900})  // the same as 0: the lower index is kept
+	for _, p := range f.Points() {
+		fmt.Println(p.Index, p.Vals)
+	}
+	// Output:
+	// 0 [0.02 900]
+	// 1 [0.05 2400]
+}
+
+// BenchmarkFrontAdd adds a stream of random points, of which a realistic
+// share is dominated, to a front of 2, 3 and 4 objectives.
+func BenchmarkFrontAdd(b *testing.B) {
+	for k := 2; k <= 4; k++ {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			objs := make([]Objective, k)
+			for i := range objs {
+				objs[i] = Objective{Name: fmt.Sprint(i), Maximize: i == 1}
+			}
+			const n = 1 << 16
+			vals := make([]float64, n*k)
+			for i := range vals {
+				vals[i] = r.Float64()
+			}
+			f := NewFront(objs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				j := i % n
+				f.Add(int64(i), vals[j*k:j*k+k])
+			}
+			b.ReportMetric(float64(f.Len()), "front")
+		})
+	}
+}
