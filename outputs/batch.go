@@ -18,7 +18,7 @@ const (
 	Float64 ColumnType = iota
 	Int64
 	Bool
-	String // dictionary-encoded: values are indexes into Column.Dict
+	String // UTF-8, dictionary-encoded in Parquet
 )
 
 var columnTypeNames = [...]string{"DOUBLE", "BIGINT", "BOOLEAN", "VARCHAR"}
@@ -32,8 +32,7 @@ type ColumnSpec struct {
 	Type     ColumnType
 	Unit     string   // SI unit of the values; "" if dimensionless or not a quantity
 	Doc      string   // meaning, for the schema metadata
-	Nullable bool     // rows may lack a value (an output a row's mode does not compute)
-	Dict     []string // String columns: every value the column can hold
+	Nullable bool // rows may lack a value (an output a row's mode does not compute)
 }
 
 // Schema is the ordered list of columns of a run's results.
@@ -47,7 +46,7 @@ type Column struct {
 	F     []float64
 	I     []int64
 	B     []bool
-	S     []int32 // indexes into the spec's Dict
+	S     []string
 	Valid []bool
 }
 
@@ -74,7 +73,7 @@ func NewBatch(schema *Schema, capacity int) *Batch {
 		case Bool:
 			col.B = make([]bool, 0, capacity)
 		case String:
-			col.S = make([]int32, 0, capacity)
+			col.S = make([]string, 0, capacity)
 		}
 		if c.Nullable {
 			col.Valid = make([]bool, 0, capacity)

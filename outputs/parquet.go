@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -58,7 +59,6 @@ type ParquetWriter struct {
 	file    *AtomicFile
 	w       *parquet.GenericWriter[any]
 	vals    []parquet.Value
-	dict    [][][]byte // per column, the dictionary as bytes
 	rows    int64
 	written bool
 }
@@ -93,13 +93,8 @@ func NewParquetWriter(path string, s *Schema, meta Metadata) (*ParquetWriter, er
 	for _, k := range keys {
 		opts = append(opts, parquet.KeyValueMetadata(k, all[k]))
 	}
-	pw := &ParquetWriter{schema: s, file: f, dict: make([][][]byte, len(s.Cols))}
+	pw := &ParquetWriter{schema: s, file: f}
 	pw.w = parquet.NewGenericWriter[any](f, opts...)
-	for i, c := range s.Cols {
-		for _, d := range c.Dict {
-			pw.dict[i] = append(pw.dict[i], []byte(d))
-		}
-	}
 	return pw, nil
 }
 
@@ -137,7 +132,8 @@ func (p *ParquetWriter) Write(b *Batch) error {
 			case Bool:
 				x = parquet.BooleanValue(col.B[r])
 			case String:
-				x = parquet.ByteArrayValue(p.dict[i][col.S[r]])
+				// The value is copied into the column buffer: no need to copy the string.
+				x = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(col.S[r]), len(col.S[r])))
 			}
 			v = append(v, x.Level(0, def, ci))
 		}

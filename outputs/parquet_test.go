@@ -11,7 +11,7 @@ import (
 func testSchema() *Schema {
 	return &Schema{Cols: []ColumnSpec{
 		{Name: "index", Type: Int64},
-		{Name: "hardware", Type: String, Dict: []string{"H100", "A100"}},
+		{Name: "hardware", Type: String},
 		{Name: "latency_s", Type: Float64, Unit: "s"},
 		{Name: "feasible", Type: Bool},
 		{Name: "ttft_s", Type: Float64, Unit: "s", Nullable: true},
@@ -23,7 +23,7 @@ func fill(b *Batch, lo, n int) {
 	b.Lo, b.Hi = int64(lo), int64(lo+n)
 	for i := lo; i < lo+n; i++ {
 		b.Cols[0].I = append(b.Cols[0].I, int64(i))
-		b.Cols[1].S = append(b.Cols[1].S, int32(i%2))
+		b.Cols[1].S = append(b.Cols[1].S, []string{"H100", "A100"}[i%2])
 		b.Cols[2].F = append(b.Cols[2].F, float64(i)*1e-3)
 		b.Cols[3].B = append(b.Cols[3].B, i%3 != 0)
 		b.Cols[4].F = append(b.Cols[4].F, float64(i))
