@@ -1,13 +1,690 @@
 package engine
 
-// Distributed training on clusters: parameters, outputs and model.
-var (
-	distributedParams  []*Param
-	distributedOutputs []*Output
+import (
+	"fmt"
+	"math"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// DistConfig holds the parameters of distributed training.
-type DistConfig struct{}
+// Distributed training on clusters: data, tensor, pipeline, expert and
+// context parallelism (DP/TP/PP/EP/CP) with ZeRO sharding, activation
+// recomputation, interleaved pipeline schedules, MoE routing imbalance and
+// the collectives of collectives.go over the fabric's topology (mlsysim
+// DistributedModel, MoERoutingModel, TopologyModel; reference solvers §4.6-4.8).
+//
+// A training configuration is distributed when it names a system (a
+// registry cluster), or uses more than one GPU or any parallelism above 1;
+// otherwise it is mlsysim's single-node Engine.solve (roofline.go).
 
-// DistResult holds the outcomes of distributed training.
-type DistResult struct{}
+// DistSemantics selects which version of mlsysim's DistributedModel prices
+// the step.
+type DistSemantics uint8
+
+// The semantics.
+const (
+	// DistAuto is DistGolden under fidelity mlsysim and DistNewest under
+	// every other fidelity: fidelity mlsysim promises mlsysim's published
+	// numbers, and the only published distributed numbers (golden G5) are
+	// those of DistGolden.
+	DistAuto DistSemantics = iota
+	// DistNewest is the behaviour mlsysim's newest test suite pins
+	// (reference solvers §4.6 [newest], §12.6), completed where the suite
+	// is silent: the replica's work is sharded over tp·pp·cp·ep, TP
+	// all-reduces cover one stage's ⌈L/pp⌉ layers (4 per layer), the DP
+	// ring runs over the fabric when each node holds one DP rank, and the
+	// bubble is b/(1−b) of the busy time.
+	DistNewest
+	// DistGolden is the semantics of mlsysim's golden test at @0e4b2e5f
+	// (G5): each GPU is priced running the unsharded model on a local batch
+	// (mlsysim's Engine.solve, which takes the 64 GB/s offload path when the
+	// unsharded training state exceeds HBM), TP is 4 ring all-reduces per
+	// layer over all L layers, DP is a ring over NVLink while dp ≤ GPUs per
+	// node, the bubble is b of the replica latency, and the throughput is
+	// N × replica throughput × scaling efficiency.
+	DistGolden
+	numDistSemantics
+)
+
+var distSemanticsNames = [numDistSemantics]string{"auto", "newest", "golden"}
+
+// String returns the name in the parameter vocabulary.
+func (s DistSemantics) String() string {
+	if s < numDistSemantics {
+		return distSemanticsNames[s]
+	}
+	return fmt.Sprintf("DistSemantics(%d)", s)
+}
+
+// DistReason says why a distributed configuration is infeasible. The core
+// Reason (result.go) has no value for these, so Result.Reason stays
+// ReasonNone and dist_reason names the cause.
+type DistReason uint8
+
+// The reasons.
+const (
+	DistOK             DistReason = iota
+	DistTooManyRanks              // tp·pp·ep·cp exceeds the GPUs
+	DistIndivisible               // tp·pp·ep·cp does not divide the GPUs
+	DistDPMismatch                // dp·tp·pp·ep·cp differs from the GPUs
+	DistNoNode                    // gpus_per_node does not divide the GPUs
+	DistTooManyGPUs               // gpus exceeds the system's accelerators
+	DistLayersPerStage            // pp exceeds the layer count
+	numDistReasons
+)
+
+var distReasonText = [numDistReasons]string{
+	"",
+	"parallelism: tp·pp·ep·cp exceeds the GPUs",
+	"parallelism: tp·pp·ep·cp does not divide the GPUs",
+	"parallelism: dp·tp·pp·ep·cp differs from the GPUs",
+	"parallelism: gpus_per_node does not divide the GPUs",
+	"parallelism: gpus exceeds the system's accelerators",
+	"parallelism: pp exceeds the model's layers",
+}
+
+// String returns the reason's fixed text, "" for DistOK.
+func (r DistReason) String() string {
+	if r < numDistReasons {
+		return distReasonText[r]
+	}
+	return "unknown"
+}
+
+// Defaults of the distributed model where the configuration names no
+// system, fabric or node link.
+const (
+	// DefaultGPUsPerNode is the node size of a bare hardware + gpus
+	// configuration (an 8-GPU HGX/DGX-class server).
+	DefaultGPUsPerNode = 8
+	// DefaultNVLinkLatencyS is mlsysim's NVLink α (Tech.Interconnect.NVLink,
+	// 0.5 µs per the golden arithmetic).
+	DefaultNVLinkLatencyS = 0.5e-6
+	// TPAllReducesPerLayer is the tensor-parallel all-reduces of one layer
+	// in a training step: 2 forward + 2 backward (Megatron-LM; mlsysim
+	// TP_ALLREDUCES_PER_LAYER_TRAINING).
+	TPAllReducesPerLayer = 4
+	// LoRAGradientFraction is the share of the gradient a LoRA step
+	// all-reduces (mlsysim DistributedModel: × 0.01).
+	LoRAGradientFraction = 0.01
+)
+
+// defaultFabric is the network of a configuration that names none: one
+// 400 Gb/s InfiniBand NDR NIC per GPU with mlsysim's 5 µs α (its default
+// α_inter).
+var defaultFabric = registry.Fabric{Key: "InfiniBand_NDR", Name: "IB NDR", Topology: "fat-tree",
+	BandwidthBps: 400e9 / 8, LatencyS: 5e-6, Oversubscription: 1}
+
+// DistConfig holds the parameters of distributed training. Zero values mean
+// the defaults (parallel degrees 1, no overlap, no imbalance ...), so a Config
+// built from DefaultConfig is a single-node configuration.
+type DistConfig struct {
+	System      *registry.Cluster // the cluster; nil = hardware × gpus
+	Fabric      *registry.Fabric  // nil = the system's, else defaultFabric
+	GPUs        int               // 0 = the system's accelerators (1 without a system)
+	GPUsPerNode int               // 0 = the system node's, else DefaultGPUsPerNode
+
+	TP, PP, EP, CP int // parallel degrees; 0 = 1
+	Microbatches   int // per step and pipeline; 0 = 1
+	Interleave     int // virtual pipeline stages per device v; 0 = 1
+
+	Overlap      float64 // share of the DP all-reduce hidden behind compute, [0, 1]
+	MoEImbalance float64 // routing imbalance f ≥ 1 (hottest expert load / mean); 0 = 1
+	Congestion   float64 // multiplies every communication time, ≥ 1; 0 = 1
+	Straggler    float64 // multiplies the step time, ≥ 1; 0 = 1
+
+	Collective Collective    // DP all-reduce algorithm
+	Topology   Topology      // fabric topology override; auto = the fabric's
+	Semantics  DistSemantics // which DistributedModel prices the step
+}
+
+// DistResult holds the outcomes of distributed training. Times are per step,
+// memory per GPU.
+type DistResult struct {
+	Active bool // the configuration was priced as distributed
+	Reason DistReason
+
+	GPUs              int
+	DP                int
+	StepS             float64 // the step: replica + exposed communication + bubble, × straggler
+	ReplicaS          float64 // the replica's busy time without communication or bubble
+	CommS             float64 // DP (exposed) + TP + PP + EP + CP
+	CommDPS           float64 // DP gradient all-reduce, after overlap
+	CommTPS           float64
+	CommPPS           float64
+	CommEPS           float64
+	CommCPS           float64
+	BubbleS           float64
+	BubbleFraction    float64 // (pp−1)/(v·m + pp − 1)
+	ScalingEfficiency float64 // replica / step
+	SamplesPerS       float64
+
+	WeightsBytes     float64
+	GradientsBytes   float64
+	OptimizerBytes   float64
+	ActivationsBytes float64
+}
+
+func one(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
+func oneF(x float64) float64 {
+	if !(x >= 1) {
+		return 1
+	}
+	return x
+}
+
+// distributedActive reports whether a training configuration is priced by
+// the distributed model.
+func distributedActive(c *Config) bool {
+	d := &c.Dist
+	return c.Mode == Training && (d.System != nil || d.GPUs > 1 ||
+		one(d.TP)*one(d.PP)*one(d.EP)*one(d.CP) > 1)
+}
+
+var distributedParams = []*Param{
+	{Name: "system", Type: TypeRef, RefKind: registry.KindCluster,
+		Doc: "training: a cluster (sweep list systems), e.g. Research_256; sets hardware to its accelerator",
+		apply: func(c *Config, v Value) {
+			cl := v.Ref.(*registry.Cluster)
+			c.Dist.System = cl
+			if cl.Node != nil && cl.Node.Accelerator != nil {
+				c.Hardware = cl.Node.Accelerator
+			}
+		}},
+	{Name: "gpus", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "training: GPUs of the job; 0 = all of the system's (1 without a system)",
+		apply: func(c *Config, v Value) { c.Dist.GPUs = int(v.F) }},
+	{Name: "gpus_per_node", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "training: GPUs per node; 0 = the system node's (8 without a system)",
+		apply: func(c *Config, v Value) { c.Dist.GPUsPerNode = int(v.F) }},
+	{Name: "fabric", Type: TypeRef, RefKind: registry.KindFabric,
+		Doc:   "training: inter-node network (sweep list fabrics); default the system's, else InfiniBand NDR",
+		apply: func(c *Config, v Value) { c.Dist.Fabric = v.Ref.(*registry.Fabric) }},
+	{Name: "tp", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: tensor-parallel degree",
+		apply: func(c *Config, v Value) { c.Dist.TP = int(v.F) }},
+	{Name: "pp", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: pipeline-parallel stages",
+		apply: func(c *Config, v Value) { c.Dist.PP = int(v.F) }},
+	{Name: "ep", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: expert-parallel degree (MoE)",
+		apply: func(c *Config, v Value) { c.Dist.EP = int(v.F) }},
+	{Name: "cp", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: context-parallel degree (the sequence split over ranks, ring attention)",
+		apply: func(c *Config, v Value) { c.Dist.CP = int(v.F) }},
+	{Name: "microbatches", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: microbatches per step and pipeline (m)",
+		apply: func(c *Config, v Value) { c.Dist.Microbatches = int(v.F) }},
+	{Name: "interleave", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: virtual pipeline stages per device (v, interleaved 1F1B)",
+		apply: func(c *Config, v Value) { c.Dist.Interleave = int(v.F) }},
+	{Name: "overlap", Type: TypeFloat, Min: 0, Max: 1, Default: "0",
+		Doc:   "training: share of the DP gradient all-reduce hidden behind the backward pass",
+		apply: func(c *Config, v Value) { c.Dist.Overlap = v.F }},
+	{Name: "moe_imbalance", Type: TypeFloat, Min: 1, Default: "1",
+		Doc:   "training: MoE routing imbalance f ≥ 1 (hottest expert's load over the mean)",
+		apply: func(c *Config, v Value) { c.Dist.MoEImbalance = v.F }},
+	{Name: "congestion", Type: TypeFloat, Min: 1, Default: "1",
+		Doc:   "training: factor on every communication time (network congestion)",
+		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},
+	{Name: "straggler", Type: TypeFloat, Min: 1, Default: "1",
+		Doc:   "training: factor on the step time (slowest rank)",
+		apply: func(c *Config, v Value) { c.Dist.Straggler = v.F }},
+	{Name: "collective", Type: TypeEnum, Enum: collectiveNames[:], Default: "auto",
+		Doc:   "training: DP all-reduce (auto: ring over the fabric or NVLink, hierarchical across multi-rank nodes; ring, tree, double_tree, hierarchical)",
+		apply: func(c *Config, v Value) { c.Dist.Collective = Collective(v.F) }},
+	{Name: "topology", Type: TypeEnum, Enum: topologyNames[:], Default: "auto",
+		Doc:   "training: fabric topology override (auto = the fabric's; fat_tree, dragonfly, ring, torus_3d)",
+		apply: func(c *Config, v Value) { c.Dist.Topology = Topology(v.F) }},
+	{Name: "dist_semantics", Type: TypeEnum, Enum: distSemanticsNames[:], Default: "auto",
+		Doc:   "training: auto (golden under fidelity=mlsysim, newest otherwise), newest (sharded replica, mlsysim's newest tests), golden (mlsysim's published G5 semantics)",
+		apply: func(c *Config, v Value) { c.Dist.Semantics = DistSemantics(v.F) }},
+}
+
+var distributedOutputs = []*Output{
+	{Name: "step_time_s", Unit: "s", Modes: InTraining, Doc: "one training step: replica + exposed communication + pipeline bubble (× straggler)",
+		Float: func(r *Result) float64 { return r.LatencyS }},
+	{Name: "replica_s", Unit: "s", Modes: InTraining, Doc: "the replica's compute-bound busy time, without communication or bubble",
+		Float: func(r *Result) float64 { return r.Dist.ReplicaS }},
+	{Name: "comm_s", Unit: "s", Modes: InTraining, Doc: "exposed communication: comm_dp_s + comm_tp_s + comm_pp_s + comm_ep_s + comm_cp_s",
+		Float: func(r *Result) float64 { return r.Dist.CommS }},
+	{Name: "comm_dp_s", Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap)",
+		Float: func(r *Result) float64 { return r.Dist.CommDPS }},
+	{Name: "comm_tp_s", Unit: "s", Modes: InTraining, Doc: "TP: 4 ring all-reduces of the activations per layer of a stage",
+		Float: func(r *Result) float64 { return r.Dist.CommTPS }},
+	{Name: "comm_pp_s", Unit: "s", Modes: InTraining, Doc: "PP: exposed point-to-point sends of pipeline fill and drain",
+		Float: func(r *Result) float64 { return r.Dist.CommPPS }},
+	{Name: "comm_ep_s", Unit: "s", Modes: InTraining, Doc: "EP: MoE token dispatch and combine all-to-alls",
+		Float: func(r *Result) float64 { return r.Dist.CommEPS }},
+	{Name: "comm_cp_s", Unit: "s", Modes: InTraining, Doc: "CP: ring-attention KV exchange",
+		Float: func(r *Result) float64 { return r.Dist.CommCPS }},
+	{Name: "bubble_s", Unit: "s", Modes: InTraining, Doc: "pipeline bubble: replica × b/(1−b) (newest) or replica × b (golden)",
+		Float: func(r *Result) float64 { return r.Dist.BubbleS }},
+	{Name: "bubble_fraction", Modes: InTraining, Doc: "b = (pp−1)/(v·m + pp − 1)",
+		Float: func(r *Result) float64 { return r.Dist.BubbleFraction }},
+	{Name: "scaling_efficiency", Modes: InTraining, Doc: "replica_s / step_time_s, in (0, 1]",
+		Float: func(r *Result) float64 { return r.Dist.ScalingEfficiency }},
+	{Name: "dp_ranks", Modes: InTraining, Doc: "data-parallel ranks: dp, or gpus/(tp·pp·ep·cp) when dp is 1",
+		Float: func(r *Result) float64 { return float64(r.Dist.DP) }},
+	{Name: "gpus_used", Modes: InTraining, Doc: "GPUs of the job",
+		Float: func(r *Result) float64 { return float64(r.Dist.GPUs) }},
+	{Name: "memory_weights_bytes", Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3",
+		Float: func(r *Result) float64 { return r.Dist.WeightsBytes }},
+	{Name: "memory_gradients_bytes", Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-2",
+		Float: func(r *Result) float64 { return r.Dist.GradientsBytes }},
+	{Name: "memory_optimizer_bytes", Unit: "B", Modes: InTraining, Doc: "per GPU: Adam 12 B per parameter of the shard, ÷ dp under ZeRO-1",
+		Float: func(r *Result) float64 { return r.Dist.OptimizerBytes }},
+	{Name: "memory_activations_bytes", Unit: "B", Modes: InTraining, Doc: "per GPU: activations of ⌈L/pp⌉ layers for min(m, pp) microbatches in flight, ÷ tp·cp",
+		Float: func(r *Result) float64 { return r.Dist.ActivationsBytes }},
+	{Name: "dist_reason", Type: OutString, Modes: InTraining, Doc: "why a distributed configuration is infeasible by its parallelism; empty otherwise",
+		String: func(r *Result) string { return r.Dist.Reason.String() }},
+}
+
+// distTopology is the resolved system of one distributed evaluation.
+type distTopology struct {
+	gpus, perNode, nodes int
+	intraBps, intraLatS  float64 // per direction, per GPU
+	fabric               *registry.Fabric
+	interBps             float64 // per GPU, after topology and oversubscription
+}
+
+func resolveTopology(c *Config, r *Result) (t distTopology, ok bool) {
+	d := &c.Dist
+	hw := c.Hardware
+	t.perNode = d.GPUsPerNode
+	t.fabric = d.Fabric
+	avail := 0
+	if cl := d.System; cl != nil {
+		avail = cl.Accelerators()
+		if t.perNode == 0 && cl.Node != nil {
+			t.perNode = cl.Node.AcceleratorsPerNode
+		}
+		if cl.Node != nil {
+			t.intraBps, t.intraLatS = cl.Node.IntraNodeBps, cl.Node.IntraNodeLatencyS
+		}
+		if t.fabric == nil {
+			t.fabric = cl.Fabric
+		}
+	}
+	t.gpus = d.GPUs
+	if t.gpus == 0 {
+		t.gpus = max(avail, 1)
+	}
+	if t.perNode <= 0 {
+		t.perNode = DefaultGPUsPerNode
+	}
+	t.perNode = min(t.perNode, t.gpus)
+	if t.intraBps == 0 {
+		t.intraBps = hw.NVLink.PerDirectionBps()
+		if t.intraBps == 0 {
+			t.intraBps = hw.HostLink.PerDirectionBps()
+		}
+		if t.intraBps == 0 {
+			t.intraBps = FallbackHostLinkBps
+		}
+	}
+	if t.intraLatS == 0 {
+		t.intraLatS = hw.NVLink.LatencyS
+		if t.intraLatS == 0 {
+			t.intraLatS = DefaultNVLinkLatencyS
+		}
+	}
+	if t.fabric == nil {
+		t.fabric = &defaultFabric
+	}
+	t.nodes = max(t.gpus/t.perNode, 1)
+	topo := d.Topology
+	if topo == TopologyAuto {
+		topo = ParseTopology(t.fabric.Topology)
+	}
+	t.interBps = EffectiveFabricBps(t.fabric.BandwidthBps, topo, t.nodes, t.fabric.Oversubscription)
+	switch {
+	case avail > 0 && t.gpus > avail:
+		r.Dist.Reason = DistTooManyGPUs
+	case t.gpus%t.perNode != 0:
+		r.Dist.Reason = DistNoNode
+	}
+	return t, r.Dist.Reason == DistOK
+}
+
+// link returns the bandwidth and latency of a group of n ranks placed on
+// consecutive GPUs: the node's link while the group fits in a node, the
+// fabric otherwise.
+func (t *distTopology) link(span int) (β, α float64) {
+	if span <= t.perNode {
+		return t.intraBps, t.intraLatS
+	}
+	return t.interBps, t.fabric.LatencyS
+}
+
+// moeMultiplier returns mlsysim MoERoutingModel's active-parameter
+// multiplier under routing imbalance f:
+//
+//	min(E, k·f) / k, k = max(1, experts per token)
+//
+// 1 for dense models.
+func moeMultiplier(m *registry.Model, f float64) float64 {
+	if m.Class != registry.ClassMoE || m.Experts <= 0 {
+		return 1
+	}
+	k := float64(max(m.ActiveExperts, 1))
+	return math.Min(float64(m.Experts), k*oneF(f)) / k
+}
+
+// solveDistributed prices one training step on a cluster. The parallel
+// layout is dp × tp × pp × ep × cp = GPUs with dp = gpus/(tp·pp·ep·cp) when
+// the dp parameter is left at 1; the global batch B (sequences) gives
+// local = max(1, ⌊B/dp⌋) sequences per replica, in m microbatches.
+//
+// Memory per GPU (both semantics; ZeRO divides by dp as in
+// TrainingMemoryBytes):
+//
+//	weights = P/(tp·pp·ep)·b, grads = P/(tp·pp·ep)·b, optimizer = 12·P/(tp·pp·ep)
+//	activations = act(⌈L/pp⌉ layers, S/cp, ⌈local/m⌉) · min(m, pp) / tp
+//
+// Newest semantics (the default outside fidelity mlsysim):
+//
+//	replica  = max(k·F·S·local / (peak·η·tp·pp·ep·cp), W_shard·(1+0.1·local)/BW) + t_dispatch + 3·⌈L/pp⌉·0.01 ms
+//	TP       = 4·⌈L/pp⌉ · ring(local·S/cp·h·b, tp)           over NVLink while tp fits a node
+//	DP       = allreduce(P·b/(tp·pp·ep), dp) · (1 − overlap)  (collective and link by placement)
+//	EP       = 4·⌈L/pp⌉ · a2a(local·S/cp·h·b·k·mult, ep)
+//	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α)
+//	PP       = 2·(pp−1) · (⌈local/m⌉·S/cp·h·b/β + α)
+//	bubble   = replica · b/(1−b), b = (pp−1)/(v·m + pp − 1)
+//	step     = (replica + congestion·(DP + TP + PP + EP + CP) + bubble) · straggler
+//
+// with k = 3 (4 with full recomputation), F the forward FLOPs per token
+// (2·P_active·mult for MoE), W_shard the weight shard. Samples per second
+// are dp·local/step.
+//
+// Golden semantics: see DistGolden and solveDistributedGolden.
+func solveDistributed(c *Config, r *Result) {
+	d := &c.Dist
+	hw, m := c.Hardware, c.Model
+	r.Dist.Active = true
+	t, ok := resolveTopology(c, r)
+	tp, pp, ep, cp := one(d.TP), one(d.PP), one(d.EP), one(d.CP)
+	mb, v := one(d.Microbatches), one(d.Interleave)
+	mp := tp * pp * ep * cp
+	r.Dist.GPUs = t.gpus
+	if ok {
+		switch {
+		case mp > t.gpus:
+			r.Dist.Reason = DistTooManyRanks
+		case t.gpus%mp != 0:
+			r.Dist.Reason = DistIndivisible
+		case c.DPSize > 1 && c.DPSize*mp != t.gpus:
+			r.Dist.Reason = DistDPMismatch
+		case m.Layers > 0 && pp > m.Layers:
+			r.Dist.Reason = DistLayersPerStage
+		}
+	}
+	if r.Dist.Reason != DistOK {
+		r.Feasible = false
+		return
+	}
+	dp := t.gpus / mp
+	r.Dist.DP = dp
+	local := max(1, c.BatchSize/dp)
+
+	bpe := c.Precision.Bytes()
+	g := Lower(m, bpe)
+	L := g.Layers
+	stageLayers := (L + pp - 1) / pp
+	S := c.SeqLen
+	tokens := float64(S) // tokens per sample
+	if !m.Class.IsTransformer() {
+		tokens = 1
+	}
+	h := float64(m.EffectiveHidden())
+
+	// Memory per GPU: the training state sharded over tp·pp·ep, then ZeRO.
+	P := g.Parameters
+	if P <= 0 {
+		P = g.WeightBytes / bpe
+	}
+	shard := P / float64(tp*pp*ep)
+	w, gr, opt := shard*bpe, shard*bpe, AdamBytesPerParam*shard
+	if c.LoRA && m.Layers > 0 && P > 0 {
+		frac := math.Min(2*LoRARank*h*4*float64(m.Layers)/P, 1)
+		gr *= frac
+		opt *= frac
+	}
+	if c.ZeroStage >= 1 {
+		opt /= float64(dp)
+	}
+	if c.ZeroStage >= 2 {
+		gr /= float64(dp)
+	}
+	if c.ZeroStage >= 3 {
+		w /= float64(dp)
+	}
+	var act float64
+	microLocal := (local + mb - 1) / mb
+	if m.Class.IsTransformer() {
+		strategy := c.Recompute
+		a, aok := ActivationMemoryBytes(stageLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, strategy, bpe)
+		if !aok {
+			r.Feasible, r.Reason = false, ReasonNoHeads
+			return
+		}
+		act = a * float64(min(mb, pp)) / float64(tp)
+	}
+	r.Dist.WeightsBytes, r.Dist.GradientsBytes, r.Dist.OptimizerBytes, r.Dist.ActivationsBytes = w, gr, opt, act
+	r.MemoryBytes = w + gr + opt + act
+	r.WeightBytes = g.WeightBytes
+	r.Feasible = r.MemoryBytes <= hw.MemCapacityBytes
+	if !r.Feasible {
+		r.Reason = ReasonMemory
+	}
+
+	sem := d.Semantics
+	if sem == DistAuto {
+		sem = DistNewest
+		if c.Fidelity == FidelityMLSysim {
+			sem = DistGolden
+		}
+	}
+	if sem == DistGolden {
+		solveDistributedGolden(c, r, &t, dp, local)
+		return
+	}
+
+	peak := hw.PeakFor(c.Precision)
+	mult := moeMultiplier(m, d.MoEImbalance)
+	fTok := g.OpsPerSample * mult
+	k := 3.0
+	if c.Recompute == RecomputeFull {
+		k = 4
+	}
+	B := float64(local)
+	modelFLOPs := 3 * fTok * tokens * B // per replica
+	hwFLOPs := k * fTok * tokens * B
+	tCompute := hwFLOPs / (peak * c.Efficiency * float64(mp))
+	bw := hw.MemBandwidthBps
+	tMemory := g.WeightBytes / float64(tp*pp*ep) * (1 + ActivationTrafficPerSample*B) / bw
+	overhead := hw.DispatchTaxS + 3*float64(stageLayers)*LayerTaxS
+	replica := math.Max(tCompute, tMemory) + overhead
+
+	cong := oneF(d.Congestion)
+	sLocal := float64(max(S/cp, 1))
+	actBytes := B * sLocal * h * bpe
+	var tTP, tDP, tEP, tCP, tPP float64
+	if tp > 1 {
+		β, α := t.link(tp)
+		tTP = TPAllReducesPerLayer * float64(stageLayers) * RingAllReduceS(actBytes, tp, β, α)
+	}
+	if dp > 1 {
+		grad := g.WeightBytes / float64(tp*pp*ep)
+		if c.LoRA {
+			grad *= LoRAGradientFraction
+		}
+		tDP = dpAllReduceS(d.Collective, grad, dp, mp, &t) * (1 - clamp01(d.Overlap))
+	}
+	if ep > 1 {
+		β, α := t.link(tp * ep)
+		vol := actBytes * float64(max(m.ActiveExperts, 1)) * mult
+		tEP = 4 * float64(stageLayers) * AllToAllS(vol, ep, β, α)
+	}
+	if cp > 1 {
+		β, α := t.link(tp * cp)
+		kvChunk := 2 * B * sLocal * float64(m.EffectiveKVHeads()*m.EffectiveHeadDim()) * bpe
+		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
+	}
+	if pp > 1 {
+		β, α := t.link(tp * cp * ep * pp)
+		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*bpe/β + α)
+	}
+	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
+	b := PipelineBubbleFraction(pp, mb, v)
+	bubble := replica * b / (1 - b)
+	comm := tDP + tTP + tPP + tEP + tCP
+	step := (replica + comm + bubble) * oneF(d.Straggler)
+
+	r.Dist.ReplicaS, r.Dist.StepS = replica, step
+	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
+	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.ScalingEfficiency = replica / step
+	r.Dist.SamplesPerS = float64(dp) * B / step
+
+	r.LatencyS = step
+	r.ComputeS, r.MemoryS, r.OverheadS = tCompute, tMemory, overhead
+	r.ThroughputPerS = r.Dist.SamplesPerS
+	r.TokensPerS = r.Dist.SamplesPerS * tokens
+	r.EffectiveFLOPS, r.EffectiveBandwidth = peak*c.Efficiency, bw
+	r.ArithmeticIntensity = hwFLOPs / (g.WeightBytes * (1 + ActivationTrafficPerSample*B))
+	r.OverheadDominated = overhead > math.Max(tCompute, tMemory)
+	r.Bottleneck = BottleneckCompute
+	switch {
+	case comm > math.Max(tCompute, tMemory):
+		r.Bottleneck = BottleneckNetwork
+	case tMemory > tCompute:
+		r.Bottleneck = BottleneckMemory
+	}
+	gpus := float64(t.gpus)
+	r.MFU = clamp01(float64(dp) * modelFLOPs / step / (peak * gpus))
+	r.HFU = clamp01(float64(dp) * hwFLOPs / step / (peak * gpus))
+	r.EnergyJ = gpus * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * step
+}
+
+// dpAllReduceS returns the DP gradient all-reduce of grad bytes over dp
+// ranks when each replica spans mp consecutive GPUs. With auto, the newest
+// rule: when a replica fills a node or more, each node holds one DP rank
+// and a ring runs over the fabric; when several ranks share a node and the
+// ranks span several nodes, a hierarchical all-reduce; when all ranks sit
+// in one node, a ring over the node's link.
+func dpAllReduceS(alg Collective, grad float64, dp, mp int, t *distTopology) float64 {
+	perNode := max(t.perNode/mp, 1) // DP ranks per node
+	span := dp * mp                 // GPUs the DP group covers
+	β, α := t.link(span)
+	nodes := max(dp/perNode, 1)
+	switch alg {
+	case CollectiveTree:
+		return TreeAllReduceS(grad, dp, β, α)
+	case CollectiveDoubleTree:
+		return DoubleTreeAllReduceS(grad, dp, β, α)
+	case CollectiveRing:
+		return RingAllReduceS(grad, dp, β, α)
+	}
+	if perNode > 1 && nodes > 1 {
+		return HierarchicalAllReduceS(grad, nodes, perNode, t.intraBps, t.interBps, t.intraLatS, t.fabric.LatencyS)
+	}
+	return RingAllReduceS(grad, dp, β, α)
+}
+
+// solveDistributedGolden is DistGolden, the semantics that produce mlsysim's
+// published DistributedModel golden G5 (reference solvers §4.6 [code] with
+// the @0e4b2e5f fixes: 450 GB/s per-direction NVLink, 4 TP all-reduces per
+// layer):
+//
+//	replica = Engine.solve(model, accelerator, local batch, training, zero, dp)  (unsharded)
+//	DP      = hierarchical(W/tp, ⌈dp/g⌉ nodes, g) if g > 1 and dp > g, else ring(W/tp, dp, NVLink)
+//	TP      = 4·L · ring(local·S·h·b, tp)   over NVLink if tp ≤ g, else the fabric
+//	EP      = a2a(local·S·h·b·k·f, ep, fabric)
+//	bubble  = replica · (pp−1)/(v·m + pp − 1)
+//	step    = (replica + congestion·(DP·(1−overlap) + TP + EP) + bubble) · straggler
+//	samples/s = N · (local/replica) · replica/step
+//
+// Memory and feasibility stay the sharded ones of solveDistributed: mlsysim
+// reports the unsharded replica as out of memory, which it is not.
+func solveDistributedGolden(c *Config, r *Result, t *distTopology, dp, local int) {
+	d := &c.Dist
+	hw, m := c.Hardware, c.Model
+	tp, pp, ep := one(d.TP), one(d.PP), one(d.EP)
+	nc := *c
+	nc.Mode, nc.BatchSize, nc.DPSize = Training, local, dp
+	var node Result
+	solveRoofline(&nc, &node)
+	bpe := c.Precision.Bytes()
+	g := Lower(m, bpe)
+	h := float64(m.EffectiveHidden())
+	cong := oneF(d.Congestion)
+
+	var tDP, tTP, tEP float64
+	if dp > 1 {
+		grad := g.WeightBytes / float64(tp)
+		if c.LoRA {
+			grad *= LoRAGradientFraction
+		}
+		if t.perNode > 1 && dp > t.perNode {
+			n := (dp + t.perNode - 1) / t.perNode
+			tDP = HierarchicalAllReduceS(grad, n, t.perNode, t.intraBps, t.interBps, t.intraLatS, t.fabric.LatencyS)
+		} else {
+			tDP = RingAllReduceS(grad, dp, t.intraBps, t.intraLatS)
+		}
+	}
+	act := float64(local) * float64(c.SeqLen) * h * bpe
+	if tp > 1 {
+		β, α := t.link(tp)
+		tTP = TPAllReducesPerLayer * float64(g.Layers) * RingAllReduceS(act, tp, β, α)
+	}
+	if ep > 1 {
+		vol := act * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+		tEP = AllToAllS(vol, ep, t.interBps, t.fabric.LatencyS)
+	}
+	tDP, tTP, tEP = tDP*cong, tTP*cong, tEP*cong
+	tDP *= 1 - clamp01(d.Overlap)
+	b := PipelineBubbleFraction(pp, one(d.Microbatches), one(d.Interleave))
+	bubble := node.LatencyS * b
+	comm := tDP + tTP + tEP
+	step := (node.LatencyS + comm + bubble) * oneF(d.Straggler)
+
+	r.Dist.ReplicaS, r.Dist.StepS = node.LatencyS, step
+	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommEPS = comm, tDP, tTP, tEP
+	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.ScalingEfficiency = node.LatencyS / step
+	r.Dist.SamplesPerS = float64(t.gpus) * node.ThroughputPerS * r.Dist.ScalingEfficiency
+
+	r.LatencyS = step
+	r.ComputeS, r.MemoryS, r.OverheadS = node.ComputeS, node.MemoryS, node.OverheadS
+	r.OffloadSpillBytes = node.OffloadSpillBytes
+	r.EffectiveFLOPS, r.EffectiveBandwidth = node.EffectiveFLOPS, node.EffectiveBandwidth
+	r.ArithmeticIntensity, r.OverheadDominated = node.ArithmeticIntensity, node.OverheadDominated
+	r.ThroughputPerS = r.Dist.SamplesPerS
+	tokens := float64(c.SeqLen)
+	if !m.Class.IsTransformer() {
+		tokens = 1
+	}
+	r.TokensPerS = r.Dist.SamplesPerS * tokens
+	r.Bottleneck = node.Bottleneck
+	if comm > math.Max(node.ComputeS, node.MemoryS) {
+		r.Bottleneck = BottleneckNetwork
+	}
+	peak := hw.PeakFor(c.Precision)
+	gpus := float64(t.gpus)
+	fTok := g.OpsPerSample
+	k := 3.0
+	if c.Recompute == RecomputeFull {
+		k = 4
+	}
+	samples := float64(dp * local)
+	r.MFU = clamp01(3 * fTok * tokens * samples / step / (peak * gpus))
+	r.HFU = clamp01(k * fTok * tokens * samples / step / (peak * gpus))
+	r.EnergyJ = gpus * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * step
+}

@@ -8,9 +8,12 @@ import "math"
 // check it again, so that sweeps validate each axis once instead of each row.
 func Evaluate(c *Config) Result {
 	var r Result
-	if c.Mode == Serving {
+	switch {
+	case c.Mode == Serving:
 		solveServing(c, &r)
-	} else {
+	case distributedActive(c):
+		solveDistributed(c, &r)
+	default:
 		solveRoofline(c, &r)
 	}
 	if !finite(r.LatencyS) || !finite(r.EnergyJ) || !finite(r.MemoryBytes) {
