@@ -308,7 +308,9 @@ func TestDistributedFeasibility(t *testing.T) {
 		}
 	}
 	// Bare hardware × gpus: 16 H100 in two nodes on the default fabric.
-	c := cfg(t, "Llama3_8B", "H100", func(c *Config) { c.Mode, c.Dist.GPUs, c.Dist.TP, c.BatchSize, c.Recompute = Training, 16, 8, 64, RecomputeFull })
+	c := cfg(t, "Llama3_8B", "H100", func(c *Config) {
+		c.Mode, c.Dist.GPUs, c.Dist.TP, c.BatchSize, c.Recompute = Training, 16, 8, 64, RecomputeFull
+	})
 	if r := Evaluate(&c); !r.Feasible || r.Dist.DP != 2 || r.Dist.CommDPS <= 0 {
 		t.Errorf("hardware × gpus: feasible %v dp %d comm %v", r.Feasible, r.Dist.DP, r.Dist.CommDPS)
 	}
