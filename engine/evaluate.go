@@ -16,6 +16,9 @@ func Evaluate(c *Config) Result {
 	default:
 		solveRoofline(c, &r)
 	}
+	if c.Fleet.DurationDays > 0 {
+		solveFleet(c, &r)
+	}
 	if !finite(r.LatencyS) || !finite(r.EnergyJ) || !finite(r.MemoryBytes) {
 		r.Feasible, r.Reason = false, ReasonNumerical
 	}

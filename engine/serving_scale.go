@@ -10,4 +10,7 @@ var (
 type ServeConfig struct{}
 
 // ServeResult holds the outcomes of serving at scale.
-type ServeResult struct{}
+type ServeResult struct {
+	Replicas int // replicas serving the load
+	GPUs     int // replicas × tp
+}
