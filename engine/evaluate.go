@@ -9,8 +9,10 @@ import "math"
 func Evaluate(c *Config) Result {
 	var r Result
 	switch {
+	case c.Fidelity == FidelityCalibrated && !distributedActive(c):
+		solveCalibrated(c, &r)
 	case c.Mode == Serving:
-		solveServing(c, &r)
+		solveServingScale(c, &r)
 	case distributedActive(c):
 		solveDistributed(c, &r)
 	default:

@@ -1,16 +1,566 @@
 package engine
 
-// Serving beyond one step (continuous batching, capacity, tail latency ...).
-var (
-	servingScaleParams  []*Param
-	servingScaleOutputs []*Output
+import (
+	"math"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// ServeConfig holds the parameters of serving at scale.
-type ServeConfig struct{}
+// Serving beyond one step: chunked prefill, prefix caching, speculative
+// decoding, disaggregated prefill/decode, tensor parallelism, a KV-cache
+// precision of its own, continuous batching with a paged KV cache, and the
+// replicas a load needs under a P99 target (mlsysim ServingModel options,
+// ContinuousBatchingModel, ServingCapacityModel, TailLatencyModel; reference
+// solvers §4.14-4.16, §4.18). At their defaults these parameters leave the
+// core serving numbers (serving.go, golden G4) unchanged.
+
+// Constants of the serving models (mlsysim engine/calibration.py).
+const (
+	// SpeculativeGamma is the draft tokens proposed per verification step K
+	// (SPECULATIVE_GAMMA).
+	SpeculativeGamma = 4
+	// DefaultPageSize is the paged KV cache's block, tokens (vLLM's 16).
+	DefaultPageSize = 16
+	// DefaultNetworkBps is ServingModel's network_bandwidth for moving the
+	// KV cache from prefill to decode hardware, 100 GB/s.
+	DefaultNetworkBps = 100e9
+	// DefaultDraftAcceptance is ServingModel's draft_acceptance_rate.
+	DefaultDraftAcceptance = 0.7
+	// DefaultMaxReplicas is ServingCapacityModel's max_replicas.
+	DefaultMaxReplicas = 1024
+)
+
+// ServeConfig holds the parameters of serving at scale. Zero values are the
+// defaults.
+type ServeConfig struct {
+	MaxSeqLen   int                // continuous batching context cap M; 0 = seq_len
+	MeanTokens  int                // mean request length μ (capped exponential); 0 = every request M tokens
+	PageSize    int                // paged KV block, tokens; 0 = 16
+	ChunkSize   int                // chunked prefill tokens per chunk; 0 = one prefill
+	CachedLen   int                // prompt tokens served from a prefix cache
+	Draft       *registry.Model    // speculative decoding draft model; nil = none
+	Acceptance  float64            // draft acceptance α; 0 = 0.7 (only with a draft)
+	DecodeHW    *registry.Hardware // disaggregated decode hardware; nil = colocated
+	NetworkBps  float64            // prefill→decode KV transfer bandwidth; 0 = 100 GB/s
+	KVPrecision registry.Precision // KV cache format when KVPrecSet
+	KVPrecSet   bool               // false = the weights' precision
+	QPS         float64            // offered load, requests/s; 0 = no capacity planning
+	P99TargetS  float64            // P99 request latency target; 0 = none
+	ServiceCV   float64            // service-time coefficient of variation; 0 = 1 (M/M/c)
+	MaxReplicas int                // 0 = 1024
+}
 
 // ServeResult holds the outcomes of serving at scale.
 type ServeResult struct {
-	Replicas int // replicas serving the load
+	Replicas int // replicas serving the load (1 without a qps)
 	GPUs     int // replicas × tp
+
+	PromptCacheHitRatio float64 // cached / S
+	PrefillChunks       int
+	DecodeStallS        float64 // the slowest prefill chunk: what a decode step may wait
+	SpeculativeSpeedup  float64 // ITL without / with the draft; 1 without a draft
+	MemoryUtilization   float64 // memory / capacity
+
+	PagedCapacity       int     // concurrent requests with a paged KV cache
+	StaticCapacity      int     // concurrent requests with max_seq_len reserved each
+	Fragmentation       float64 // paged internal fragmentation 1 − μ/E_p
+	StaticFragmentation float64 // 1 − μ/M
+	PagedTokensPerS     float64
+	StaticTokensPerS    float64
+	BatchingSpeedup     float64 // paged / static decode throughput
+
+	PerReplicaQPS float64
+	BaseLatencyS  float64 // TTFT + ITL × output_tokens at the paged batch
+	P50S, P99S    float64
+	QueueRho      float64
+	SLAMet        bool
+	CapacityBound string // Feasible, Base Latency, Tail Latency, Capacity, Memory; "" without qps
+}
+
+var kvPrecisionEnum = append([]string{"auto"}, precisionEnum()...)
+
+var servingScaleParams = []*Param{
+	{Name: "max_seq_len", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "serving: context cap M of continuous batching; 0 = seq_len",
+		apply: func(c *Config, v Value) { c.Serve.MaxSeqLen = int(v.F) }},
+	{Name: "mean_request_tokens", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "serving: mean request length μ ≤ M (capped exponential lengths); 0 = every request M tokens",
+		apply: func(c *Config, v Value) { c.Serve.MeanTokens = int(v.F) }},
+	{Name: "page_size", Type: TypeInt, Min: 1, Default: "16",
+		Doc:   "serving: paged KV cache block, tokens",
+		apply: func(c *Config, v Value) { c.Serve.PageSize = int(v.F) }},
+	{Name: "chunk_size", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "serving: chunked prefill, tokens per chunk; 0 = one prefill",
+		apply: func(c *Config, v Value) { c.Serve.ChunkSize = int(v.F) }},
+	{Name: "cached_prefix_len", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "serving: prompt tokens found in a prefix cache (< seq_len)",
+		apply: func(c *Config, v Value) { c.Serve.CachedLen = int(v.F) }},
+	{Name: "draft_model", Type: TypeRef, RefKind: registry.KindModel,
+		Doc:   "serving: speculative decoding draft model (K = 4 draft tokens)",
+		apply: func(c *Config, v Value) { c.Serve.Draft = v.Ref.(*registry.Model) }},
+	{Name: "draft_acceptance", Type: TypeFloat, Min: 0, Max: 1, Default: "0.7",
+		Doc:   "serving: draft token acceptance rate α",
+		apply: func(c *Config, v Value) { c.Serve.Acceptance = v.F }},
+	{Name: "decode_hardware", Type: TypeRef, RefKind: registry.KindHardware,
+		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware)",
+		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
+	{Name: "network_bandwidth", Type: TypeFloat, Unit: "B/s", Min: 1, Default: "100e9",
+		Doc:   "serving: prefill→decode KV cache transfer bandwidth (disaggregated)",
+		apply: func(c *Config, v Value) { c.Serve.NetworkBps = v.F }},
+	{Name: "kv_precision", Type: TypeEnum, Enum: kvPrecisionEnum, Default: "auto",
+		Doc: "serving: KV cache format (auto = the weights' precision)",
+		apply: func(c *Config, v Value) {
+			c.Serve.KVPrecSet = v.F > 0
+			if v.F > 0 {
+				c.Serve.KVPrecision = registry.Precision(v.F - 1)
+			}
+		}},
+	{Name: "qps", Type: TypeFloat, Unit: "1/s", Min: 0, Default: "0",
+		Doc:   "serving: offered load, requests per second; > 0 plans replicas for p99_target_s",
+		apply: func(c *Config, v Value) { c.Serve.QPS = v.F }},
+	{Name: "p99_target_s", Type: TypeFloat, Unit: "s", Min: 0, Default: "0",
+		Doc:   "serving: P99 request latency target",
+		apply: func(c *Config, v Value) { c.Serve.P99TargetS = v.F }},
+	{Name: "service_cv", Type: TypeFloat, Min: 0, Default: "1",
+		Doc:   "serving: service-time coefficient of variation (Kingman factor (cv²+1)/2 on queue waits)",
+		apply: func(c *Config, v Value) { c.Serve.ServiceCV = v.F }},
+	{Name: "max_replicas", Type: TypeInt, Min: 1, Default: "1024",
+		Doc:   "serving: most replicas the capacity planner may use",
+		apply: func(c *Config, v Value) { c.Serve.MaxReplicas = int(v.F) }},
+}
+
+var servingScaleOutputs = []*Output{
+	{Name: "memory_utilization", Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
+		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
+	{Name: "prompt_cache_hit_ratio", Modes: InServing, Doc: "cached_prefix_len / seq_len",
+		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
+	{Name: "prefill_chunks", Modes: InServing, Doc: "⌈(seq_len − cached)/chunk_size⌉ (1 without chunking)",
+		Float: func(r *Result) float64 { return float64(r.Serve.PrefillChunks) }},
+	{Name: "decode_stall_s", Unit: "s", Modes: InServing, Doc: "the slowest prefill chunk, the longest a decode step waits; 0 without chunking",
+		Float: func(r *Result) float64 { return r.Serve.DecodeStallS }},
+	{Name: "speculative_speedup", Modes: InServing, Doc: "ITL without the draft / with it; 1 without a draft",
+		Float: func(r *Result) float64 { return r.Serve.SpeculativeSpeedup }},
+	{Name: "paged_capacity", Modes: InServing, Doc: "concurrent requests a paged KV cache holds: min(⌊KV_free/(E_p·kv_tok)⌋, batch_size)",
+		Float: func(r *Result) float64 { return float64(r.Serve.PagedCapacity) }},
+	{Name: "static_capacity", Modes: InServing, Doc: "concurrent requests when each reserves max_seq_len: min(⌊KV_free/(M·kv_tok)⌋, batch_size)",
+		Float: func(r *Result) float64 { return float64(r.Serve.StaticCapacity) }},
+	{Name: "fragmentation", Modes: InServing, Doc: "paged internal fragmentation 1 − μ/E_p",
+		Float: func(r *Result) float64 { return r.Serve.Fragmentation }},
+	{Name: "static_fragmentation", Modes: InServing, Doc: "static internal fragmentation 1 − μ/M",
+		Float: func(r *Result) float64 { return r.Serve.StaticFragmentation }},
+	{Name: "paged_tokens_per_s", Unit: "1/s", Modes: InServing, Doc: "memory-bound decode tokens/s at the paged capacity",
+		Float: func(r *Result) float64 { return r.Serve.PagedTokensPerS }},
+	{Name: "static_tokens_per_s", Unit: "1/s", Modes: InServing, Doc: "memory-bound decode tokens/s at the static capacity",
+		Float: func(r *Result) float64 { return r.Serve.StaticTokensPerS }},
+	{Name: "batching_speedup", Modes: InServing, Doc: "paged / static decode throughput",
+		Float: func(r *Result) float64 { return r.Serve.BatchingSpeedup }},
+	{Name: "replicas", Modes: InServing, Doc: "replicas for qps within p99_target_s (max_replicas when unreachable; 1 without qps)",
+		Float: func(r *Result) float64 { return float64(r.Serve.Replicas) }},
+	{Name: "per_replica_qps", Unit: "1/s", Modes: InServing, Doc: "requests/s one replica sustains: paged_tokens_per_s / output_tokens",
+		Float: func(r *Result) float64 { return r.Serve.PerReplicaQPS }},
+	{Name: "p50_s", Unit: "s", Modes: InServing, Doc: "median request latency: base + M/M/c median wait (× Kingman)",
+		Float: func(r *Result) float64 { return r.Serve.P50S }},
+	{Name: "p99_s", Unit: "s", Modes: InServing, Doc: "P99 request latency: base + M/M/c P99 wait (× Kingman)",
+		Float: func(r *Result) float64 { return r.Serve.P99S }},
+	{Name: "queue_utilization", Modes: InServing, Doc: "ρ = qps / (replicas × per_replica_qps)",
+		Float: func(r *Result) float64 { return r.Serve.QueueRho }},
+	{Name: "sla_met", Type: OutBool, Modes: InServing, Doc: "p99_s ≤ p99_target_s with at most max_replicas",
+		Bool: func(r *Result) bool { return r.Serve.SLAMet }},
+	{Name: "capacity_bottleneck", Type: OutString, Modes: InServing, Doc: "what bounds capacity planning: Feasible, Base Latency, Tail Latency, Capacity or Memory",
+		String: func(r *Result) string { return r.Serve.CapacityBound }},
+}
+
+// servingExtended reports whether a parameter beyond the core ServingModel
+// changes the prefill or decode.
+func servingExtended(c *Config) bool {
+	s := &c.Serve
+	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
+		s.KVPrecSet || one(c.Dist.TP) > 1
+}
+
+// solveServingScale is serving mode: the core ServingModel (solveServing),
+// its options when any is set (servingOptions), then continuous batching and,
+// with a qps, capacity planning.
+func solveServingScale(c *Config, r *Result) {
+	solveServing(c, r)
+	s := &c.Serve
+	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
+	tp := one(c.Dist.TP)
+	if servingExtended(c) {
+		servingOptions(c, r)
+	}
+	dec := c.Hardware
+	if s.DecodeHW != nil {
+		dec = s.DecodeHW
+	}
+	capacity := dec.MemCapacityBytes * float64(tp)
+	r.Serve.MemoryUtilization = r.MemoryBytes / capacity
+	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
+	continuousBatching(c, r, dec, capacity)
+	r.Serve.Replicas, r.Serve.GPUs = 1, tp
+	if s.QPS > 0 {
+		planCapacity(c, r)
+		r.Serve.GPUs = r.Serve.Replicas * tp
+	}
+}
+
+// servingOptions recomputes prefill and decode with ServingModel's options
+// (reference solvers §4.14), tensor parallelism and a KV precision:
+//
+//	new    = max(1, S − cached)
+//	TTFT   = (2·P·new·B + 4·L·H·d·new·S·B)/(peak·η·tp) + t_dispatch·chunks + TP comm (+ KV/network if disaggregated)
+//	ITL    = (W + KV)/(BW·tp) + L·0.01 ms + 2·L·ring(B·h·b, tp)
+//	spec.  ITL' = (K·t_draft + ITL)/E,  E = 1 + α(1−α^K)/(1−α),  t_draft = (W_d + KV_d)/BW
+//
+// chunks = ⌈new/chunk⌉; each chunk's attention covers the full S, so the
+// chunks' FLOPs sum to the unchunked prefill's; the slowest chunk bounds a
+// decode stall. With tp > 1 the weights, KV and FLOPs spread over tp GPUs
+// and each layer all-reduces its activations twice (Megatron).
+func servingOptions(c *Config, r *Result) {
+	s := &c.Serve
+	hw, m := c.Hardware, c.Model
+	dec := hw
+	if s.DecodeHW != nil {
+		dec = s.DecodeHW
+	}
+	tp := one(c.Dist.TP)
+	ftp := float64(tp)
+	bpe := c.Precision.Bytes()
+	kvb := bpe
+	if s.KVPrecSet {
+		kvb = s.KVPrecision.Bytes()
+	}
+	g := Lower(m, bpe)
+	B, S := float64(c.BatchSize), float64(c.SeqLen)
+	L := float64(g.Layers)
+	H := float64(m.EffectiveHeads())
+	d := float64(m.EffectiveHidden() / m.EffectiveHeads())
+	h := float64(m.EffectiveHidden())
+	P := activeParameters(m)
+	peak := hw.PeakFor(c.Precision)
+	eff := peak * c.Efficiency * ftp
+
+	newTok := max(1, c.SeqLen-min(s.CachedLen, c.SeqLen-1))
+	prefill := 2*P*float64(newTok)*B + 4*L*H*d*float64(newTok)*S*B
+	tPrefill := prefill / eff
+	chunks := 1
+	if s.ChunkSize > 0 {
+		chunks = (newTok + s.ChunkSize - 1) / s.ChunkSize
+		first := min(s.ChunkSize, newTok)
+		r.Serve.DecodeStallS = (2*P*float64(first)*B+4*L*H*d*float64(first)*S*B)/eff + hw.DispatchTaxS
+	}
+	r.Serve.PrefillChunks = chunks
+	var commPrefill, commDecode float64
+	if tp > 1 {
+		β, α := hw.NVLink.PerDirectionBps(), hw.NVLink.LatencyS
+		if β == 0 {
+			β = FallbackHostLinkBps
+		}
+		if α == 0 {
+			α = DefaultNVLinkLatencyS
+		}
+		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*bpe, tp, β, α)
+		βd, αd := dec.NVLink.PerDirectionBps(), dec.NVLink.LatencyS
+		if βd == 0 {
+			βd = FallbackHostLinkBps
+		}
+		if αd == 0 {
+			αd = DefaultNVLinkLatencyS
+		}
+		commDecode = 2 * L * RingAllReduceS(B*h*bpe, tp, βd, αd)
+	}
+	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, kvb)
+	ttft := tPrefill + hw.DispatchTaxS*float64(chunks) + commPrefill
+	if s.DecodeHW != nil {
+		net := s.NetworkBps
+		if !(net > 0) {
+			net = DefaultNetworkBps
+		}
+		ttft += kv / net
+	}
+	bw := dec.MemBandwidthBps * ftp
+	itl := (g.WeightBytes+kv)/bw + L*LayerTaxS + commDecode
+	mem := g.WeightBytes + kv
+	if s.Draft != nil {
+		dm := s.Draft
+		gd := Lower(dm, bpe)
+		kvd := KVCacheBytes(dm, c.SeqLen, c.BatchSize, kvb)
+		tDraft := (gd.WeightBytes + kvd) / bw
+		a := s.Acceptance
+		if !(a > 0) {
+			a = DefaultDraftAcceptance
+		}
+		E := 1.0 + SpeculativeGamma
+		if a < 1 {
+			E = 1 + a*(1-math.Pow(a, SpeculativeGamma))/(1-a)
+		}
+		spec := (SpeculativeGamma*tDraft + itl) / E
+		r.Serve.SpeculativeSpeedup = itl / spec
+		itl = spec
+		mem += gd.WeightBytes
+	}
+	r.TTFTS, r.ITLS = ttft, itl
+	r.KVCacheBytes, r.MemoryBytes = kv, mem
+	r.ComputeS = tPrefill
+	r.MemoryS = (g.WeightBytes + kv) / bw
+	r.TokensPerS = B / itl
+	steps := float64(c.OutputTokens - 1)
+	r.LatencyS = ttft + steps*itl
+	r.ThroughputPerS = B / r.LatencyS
+	r.Feasible = mem <= dec.MemCapacityBytes*ftp
+	r.Reason = ReasonNone
+	if !r.Feasible {
+		r.Reason = ReasonMemory
+	}
+	decodeFLOPs := 2*P*B + 4*L*H*d*S*B
+	if peak > 0 {
+		r.MFU = clamp01((prefill + steps*decodeFLOPs) / r.LatencyS / (peak * ftp))
+		r.HFU = r.MFU
+	}
+	r.EnergyJ = ftp * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
+}
+
+// CappedExponentialScale returns θ such that Y = min(X, M), X ~ Exp(θ), has
+// mean μ (mlsysim calc_capped_exponential_scale):
+//
+//	θ·(1 − e^(−M/θ)) = μ,   0 < μ < M
+//
+// solved by bisection to machine precision. It returns +Inf for μ ≥ M.
+func CappedExponentialScale(mean, M float64) float64 {
+	if mean >= M {
+		return math.Inf(1)
+	}
+	f := func(θ float64) float64 { return θ*(-math.Expm1(-M/θ)) - mean }
+	lo, hi := mean, 2*mean
+	for f(hi) < 0 {
+		lo, hi = hi, 2*hi
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		if mid == lo || mid == hi {
+			break
+		}
+		if f(mid) < 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// ExpectedPagedTokens returns E[p·⌈Y/p⌉], the tokens a request of capped
+// exponential length holds in pages of p (mlsysim
+// calc_expected_paged_kv_tokens):
+//
+//	E_p = p·(1 − e^(−M/θ)) / (1 − e^(−p/θ))
+//
+// and p·⌈M/p⌉ when every request is M tokens (θ = +Inf).
+func ExpectedPagedTokens(p, M, θ float64) float64 {
+	if math.IsInf(θ, 1) {
+		return p * math.Ceil(M/p)
+	}
+	return p * math.Expm1(-M/θ) / math.Expm1(-p/θ)
+}
+
+// continuousBatching fills the paged and static capacities (mlsysim
+// ContinuousBatchingModel, newest semantics, reference solvers §4.15, G17):
+//
+//	KV_free = capacity − W,  kv_tok = KV bytes per token
+//	static  = min(⌊KV_free/(M·kv_tok)⌋, B),   paged = min(⌊KV_free/(E_p·kv_tok)⌋, B)
+//	tokens/s(n) = n / ((W + n·μ·kv_tok)/BW)
+//
+// with B the batch size (the most requests the server schedules), M the
+// context cap and μ the mean request length (M when not given).
+func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64) {
+	s := &c.Serve
+	m := c.Model
+	bpe := c.Precision.Bytes()
+	kvb := bpe
+	if s.KVPrecSet {
+		kvb = s.KVPrecision.Bytes()
+	}
+	M := s.MaxSeqLen
+	if M <= 0 {
+		M = c.SeqLen
+	}
+	mean := float64(M)
+	if s.MeanTokens > 0 && s.MeanTokens < M {
+		mean = float64(s.MeanTokens)
+	}
+	page := float64(s.PageSize)
+	if page <= 0 {
+		page = DefaultPageSize
+	}
+	w := Lower(m, bpe).WeightBytes
+	if s.Draft != nil {
+		w += Lower(s.Draft, bpe).WeightBytes
+	}
+	free := capacity - w
+	kvTok := KVCacheBytes(m, 1, 1, kvb)
+	fM := float64(M)
+	θ := math.Inf(1)
+	if mean < fM {
+		θ = CappedExponentialScale(mean, fM)
+	}
+	ep := ExpectedPagedTokens(page, fM, θ)
+	r.Serve.Fragmentation = 1 - mean/ep
+	r.Serve.StaticFragmentation = 1 - mean/fM
+	if !(free > 0) || !(kvTok > 0) {
+		return
+	}
+	bmax := float64(c.BatchSize)
+	static := math.Min(math.Floor(free/(fM*kvTok)), bmax)
+	paged := math.Min(math.Floor(free/(ep*kvTok)), bmax)
+	r.Serve.StaticCapacity, r.Serve.PagedCapacity = int(static), int(paged)
+	bw := dec.MemBandwidthBps * float64(one(c.Dist.TP))
+	tps := func(n float64) float64 {
+		if n <= 0 {
+			return 0
+		}
+		return n / ((w + n*mean*kvTok) / bw)
+	}
+	r.Serve.StaticTokensPerS, r.Serve.PagedTokensPerS = tps(static), tps(paged)
+	if r.Serve.StaticTokensPerS > 0 {
+		r.Serve.BatchingSpeedup = r.Serve.PagedTokensPerS / r.Serve.StaticTokensPerS
+	}
+}
+
+// MMcWait returns the utilisation and the median and P99 queue waits of an
+// M/M/c queue with arrival rate λ, service rate μ per server and c servers
+// (mlsysim calc_queue_latency_mmc, Erlang C):
+//
+//	ρ = λ/(cμ),  P_wait = C(c, λ/μ),  t_q = max(0, −ln(q/P_wait)) / (cμ(1−ρ))
+//
+// with q = 0.5 and 0.01. P_wait comes from the Erlang B recursion
+// B_k = a·B_{k−1}/(k + a·B_{k−1}), C = c·B/(c − a·(1 − B)), which needs no
+// factorials. Unstable queues (λ ≥ cμ) return ρ = λ/(cμ) and +Inf waits.
+func MMcWait(λ, μ float64, c int) (ρ, p50, p99 float64) {
+	if !(μ > 0) || c < 1 {
+		return 1, math.Inf(1), math.Inf(1)
+	}
+	fc := float64(c)
+	ρ = λ / (fc * μ)
+	if ρ >= 1 {
+		return ρ, math.Inf(1), math.Inf(1)
+	}
+	a := λ / μ
+	b := 1.0
+	for k := 1; k <= c; k++ {
+		b = a * b / (float64(k) + a*b)
+	}
+	p50, p99 = mmcQuantiles(erlangC(b, a, fc), fc*μ*(1-ρ))
+	return ρ, p50, p99
+}
+
+func erlangC(b, a, c float64) float64 {
+	return math.Min(math.Max(c*b/(c-a*(1-b)), 0), 1)
+}
+
+func mmcQuantiles(pw, rate float64) (p50, p99 float64) {
+	q := func(tail float64) float64 {
+		if pw < tail {
+			return 0
+		}
+		return -math.Log(tail/pw) / rate
+	}
+	return q(0.5), q(0.01)
+}
+
+// TailLatency is mlsysim's TailLatencyModel (§4.18): request latencies of c
+// replicas of service time svcS under λ requests/s,
+//
+//	p50 = w50·k + svc,  p99 = w99·k + svc,  k = (cv² + 1)/2 (Kingman)
+//
+// stable is ρ < 1.
+func TailLatency(λ, svcS float64, c int, cv float64) (ρ, p50, p99 float64, stable bool) {
+	ρ, w50, w99 := MMcWait(λ, 1/svcS, c)
+	k := (cv*cv + 1) / 2
+	return ρ, w50*k + svcS, w99*k + svcS, ρ < 1
+}
+
+// planCapacity finds the replicas for qps within p99_target_s (mlsysim
+// ServingCapacityModel, §4.16): at the paged batch n = max(1, paged
+// capacity), a replica serves per_qps = paged tokens/s / output_tokens with
+// base latency TTFT(n, μ) + ITL(n, μ)·output_tokens; the first replica
+// count r whose M/M/c P99 wait (× Kingman) keeps base + wait ≤ target wins.
+func planCapacity(c *Config, r *Result) {
+	s := &c.Serve
+	maxR := s.MaxReplicas
+	if maxR <= 0 {
+		maxR = DefaultMaxReplicas
+	}
+	cv := s.ServiceCV
+	if cv == 0 {
+		cv = 1 // the zero Config means M/M/c
+	}
+	kf := (cv*cv + 1) / 2
+	inf := math.Inf(1)
+	r.Serve.Replicas = maxR
+	r.Serve.P50S, r.Serve.P99S = inf, inf
+	if r.Serve.PagedCapacity <= 0 {
+		r.Serve.CapacityBound = "Memory"
+		return
+	}
+	// The request at the paged batch and the mean length.
+	n := max(1, r.Serve.PagedCapacity)
+	M := s.MaxSeqLen
+	if M <= 0 {
+		M = c.SeqLen
+	}
+	mean := M
+	if s.MeanTokens > 0 && s.MeanTokens < M {
+		mean = s.MeanTokens
+	}
+	sub := *c
+	sub.BatchSize, sub.SeqLen = n, mean
+	sub.Serve.QPS, sub.Serve.ChunkSize, sub.Serve.CachedLen = 0, 0, 0
+	var req Result
+	solveServing(&sub, &req)
+	if servingExtended(&sub) {
+		servingOptions(&sub, &req)
+	}
+	out := float64(c.OutputTokens)
+	perQPS := r.Serve.PagedTokensPerS / out
+	base := req.TTFTS + req.ITLS*out
+	r.Serve.PerReplicaQPS, r.Serve.BaseLatencyS = perQPS, base
+	if !req.Feasible || !(perQPS > 0) {
+		r.Serve.CapacityBound = "Capacity"
+		if !req.Feasible {
+			r.Serve.CapacityBound = "Memory"
+		}
+		return
+	}
+	λ := s.QPS
+	a := λ / perQPS
+	b := 1.0
+	stableSeen := false
+	target := s.P99TargetS
+	for k := 1; k <= maxR; k++ {
+		b = a * b / (float64(k) + a*b)
+		fk := float64(k)
+		ρ := a / fk
+		if ρ >= 1 {
+			continue
+		}
+		stableSeen = true
+		w50, w99 := mmcQuantiles(erlangC(b, a, fk), fk*perQPS*(1-ρ))
+		p99 := base + w99*kf
+		if target <= 0 || p99 <= target || k == maxR {
+			r.Serve.Replicas, r.Serve.QueueRho = k, ρ
+			r.Serve.P50S, r.Serve.P99S = base+w50*kf, p99
+			r.Serve.SLAMet = target <= 0 || p99 <= target
+			break
+		}
+	}
+	switch {
+	case r.Serve.SLAMet:
+		r.Serve.CapacityBound = "Feasible"
+	case base > target:
+		r.Serve.CapacityBound = "Base Latency"
+	case stableSeen:
+		r.Serve.CapacityBound = "Tail Latency"
+	default:
+		r.Serve.CapacityBound = "Capacity"
+	}
 }
