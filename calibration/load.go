@@ -1,0 +1,82 @@
+package calibration
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed testdata/h100-2026-11-26.json testdata/h100-extra-2026-11-26.json testdata/h100-gemm-dtypes-2026-11-26.json testdata/published.csv
+var measFS embed.FS
+
+// ReferenceFiles are the embedded measurement files the H100 profile was
+// fitted to, and published.csv.
+var ReferenceFiles = []string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "published.csv"}
+
+// Dataset is the points of a set of measurement files.
+type Dataset struct {
+	Files     []*File
+	Published []Published
+	Points    []Point
+}
+
+// LoadReference reads the embedded reference measurements.
+func LoadReference() (*Dataset, error) {
+	ds := &Dataset{}
+	for _, n := range ReferenceFiles {
+		b, err := measFS.ReadFile("testdata/" + n)
+		if err != nil {
+			return nil, err
+		}
+		if err := ds.Add(n, b); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// LoadFiles reads measurement files from disk: *.csv in published.csv's
+// format, anything else in the JSON format.
+func LoadFiles(paths ...string) (*Dataset, error) {
+	ds := &Dataset{}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := ds.Add(filepath.Base(path), b); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// Add parses one file's bytes into the dataset.
+func (ds *Dataset) Add(name string, b []byte) error {
+	if strings.HasSuffix(strings.ToLower(name), ".csv") {
+		rows, err := ParseCSV(name, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		ds.Published = append(ds.Published, rows...)
+		for _, r := range rows {
+			if pt, ok := r.Point(); ok {
+				ds.Points = append(ds.Points, pt)
+			}
+		}
+		return nil
+	}
+	f, err := ParseJSON(name, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	if len(f.Points) == 0 {
+		return fmt.Errorf("%s: no points", name)
+	}
+	ds.Files = append(ds.Files, f)
+	ds.Points = append(ds.Points, f.Points...)
+	return nil
+}

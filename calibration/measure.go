@@ -1,0 +1,338 @@
+package calibration
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Class is the kind of a measured point.
+type Class uint8
+
+// The classes of points, in report order.
+const (
+	ClassDecode  Class = iota // one decode step (ITL), CUDA graph
+	ClassPrefill              // a prefill (TTFT)
+	ClassTrain                // forward + backward over all tokens
+	ClassGEMM                 // one matrix product [M,K]×[K,N]
+	ClassServe                // static-batch serving throughput (prefill + decode)
+	numClasses
+)
+
+var classNames = [numClasses]string{"decode", "prefill", "train", "gemm", "serve"}
+
+// String returns "decode", "prefill", "train", "gemm" or "serve".
+func (c Class) String() string {
+	if c < numClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("Class(%d)", c)
+}
+
+// Classes returns the classes in report order.
+func Classes() []Class { return []Class{ClassDecode, ClassPrefill, ClassTrain, ClassGEMM, ClassServe} }
+
+// Transformer is the shape of a Llama-style decoder, as the measurement
+// files describe it.
+type Transformer struct {
+	Name          string
+	Layers        int
+	Hidden        int
+	Heads         int
+	KVHeads       int
+	HeadDim       int
+	FFN           int
+	Vocab         int
+	Experts       int // 0 or 1: dense
+	ActiveExperts int // experts per token (top-k)
+	GatedMLP      bool
+}
+
+// Point is one measured time.
+type Point struct {
+	Source    string // file (base name) and index, e.g. "h100-2026-11-26.json:llm[3]"
+	GPU       string // the device as the file names it
+	Class     Class
+	Precision string // "bf16", "fp16", "fp8", "tf32", "fp32", "int8"
+
+	Model Transformer // decode, prefill, train, serve
+	Batch int
+	Seq   int // prefill, train: tokens per sequence; serve: input tokens
+	Ctx   int // decode: KV-cache tokens
+	Out   int // serve: output tokens
+
+	M, N, K int // gemm
+
+	Eager bool    // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
+	S     float64 // measured seconds (median); serve: seconds for the whole batch
+}
+
+// Ceilings are a file's directly measured rates.
+type Ceilings struct {
+	CopyBps  float64 // device-to-device copy, bytes read + written per second
+	ReadBps  float64 // read-only streaming
+	MatmulPS map[string]float64
+}
+
+// File is one measurement file: its device, ceilings and points.
+type File struct {
+	Name     string
+	GPU      string
+	SMs      int
+	L2Bytes  float64
+	Ceilings Ceilings
+	Points   []Point
+}
+
+type jsonFile struct {
+	Meta struct {
+		GPU     string  `json:"gpu"`
+		SMCount int     `json:"sm_count"`
+		L2MB    float64 `json:"l2_MB"`
+	} `json:"meta"`
+	Ceilings map[string]float64 `json:"ceilings"`
+	LLM      []struct {
+		Model string `json:"model"`
+		Cfg   struct {
+			Name   string `json:"name"`
+			Hidden int    `json:"hidden"`
+			Layers int    `json:"layers"`
+			Heads  int    `json:"heads"`
+			KV     int    `json:"kv"`
+			HD     int    `json:"hd"`
+			Inter  int    `json:"inter"`
+			Vocab  int    `json:"vocab"`
+		} `json:"cfg"`
+		Dtype string  `json:"dtype"`
+		Phase string  `json:"phase"`
+		Batch int     `json:"batch"`
+		Seq   int     `json:"seq"`
+		Ctx   int     `json:"ctx"`
+		MS    float64 `json:"ms"`
+	} `json:"llm"`
+}
+
+// The gemm entries spell M, N and K as separate keys; encoding/json matches
+// keys case-insensitively, so a small custom decoder keeps them apart.
+type jsonGEMM struct {
+	Dtype string  `json:"dtype"`
+	M     int     `json:"M"`
+	N     int     `json:"N"`
+	K     int     `json:"K"`
+	MS    float64 `json:"ms"`
+}
+
+// ParseJSON reads a measurement file in the format of gpu_groundtruth.py and
+// gpu_gemm_dtypes.py (keys meta, ceilings, gemm, llm). name labels the
+// points' Source. Points with a non-positive or non-finite time, or a shape
+// that makes no sense, are errors.
+func ParseJSON(name string, r io.Reader) (*File, error) {
+	var raw struct {
+		jsonFile
+		GEMM []jsonGEMM `json:"gemm"`
+	}
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	f := &File{Name: name, GPU: raw.Meta.GPU, SMs: raw.Meta.SMCount, L2Bytes: raw.Meta.L2MB * 1e6}
+	if f.GPU == "" {
+		return nil, fmt.Errorf("%s: meta.gpu is missing", name)
+	}
+	f.Ceilings.MatmulPS = map[string]float64{}
+	for k, v := range raw.Ceilings {
+		if !(v > 0) || math.IsInf(v, 0) {
+			continue
+		}
+		switch {
+		case k == "copy_rw_TBps":
+			f.Ceilings.CopyBps = v * 1e12
+		case k == "read_TBps":
+			f.Ceilings.ReadBps = v * 1e12
+		case strings.HasPrefix(k, "gemm_"):
+			p := strings.TrimPrefix(k, "gemm_")
+			p = strings.TrimSuffix(strings.TrimSuffix(p, "_TFLOPs"), "_TOPs")
+			f.Ceilings.MatmulPS[p] = v * 1e12
+		}
+	}
+	for i, g := range raw.GEMM {
+		src := fmt.Sprintf("%s:gemm[%d]", name, i)
+		if g.M < 1 || g.N < 1 || g.K < 1 || !validTime(g.MS) {
+			return nil, fmt.Errorf("%s: bad gemm point (M=%d N=%d K=%d ms=%v)", src, g.M, g.N, g.K, g.MS)
+		}
+		f.Points = append(f.Points, Point{Source: src, GPU: f.GPU, Class: ClassGEMM, Precision: normDtype(g.Dtype),
+			M: g.M, N: g.N, K: g.K, Eager: true, S: g.MS * 1e-3})
+	}
+	for i, l := range raw.LLM {
+		src := fmt.Sprintf("%s:llm[%d]", name, i)
+		c := l.Cfg
+		t := Transformer{Name: l.Model, Layers: c.Layers, Hidden: c.Hidden, Heads: c.Heads, KVHeads: c.KV,
+			HeadDim: c.HD, FFN: c.Inter, Vocab: c.Vocab, GatedMLP: true}
+		if t.KVHeads == 0 {
+			t.KVHeads = t.Heads
+		}
+		if t.HeadDim == 0 && t.Heads > 0 {
+			t.HeadDim = t.Hidden / t.Heads
+		}
+		if t.Layers < 1 || t.Hidden < 1 || t.Heads < 1 || t.HeadDim < 1 || t.FFN < 1 || t.Vocab < 1 || l.Batch < 1 || !validTime(l.MS) {
+			return nil, fmt.Errorf("%s: bad llm point", src)
+		}
+		p := Point{Source: src, GPU: f.GPU, Precision: normDtype(l.Dtype), Model: t, Batch: l.Batch, S: l.MS * 1e-3}
+		switch l.Phase {
+		case "decode":
+			p.Class, p.Ctx = ClassDecode, l.Ctx
+			if p.Ctx < 1 {
+				return nil, fmt.Errorf("%s: decode without ctx", src)
+			}
+		case "prefill":
+			p.Class, p.Seq, p.Eager = ClassPrefill, l.Seq, true
+		case "train_fwd_bwd":
+			p.Class, p.Seq, p.Eager = ClassTrain, l.Seq, true
+		default:
+			return nil, fmt.Errorf("%s: unknown phase %q", src, l.Phase)
+		}
+		if p.Class != ClassDecode && p.Seq < 1 {
+			return nil, fmt.Errorf("%s: %s without seq", src, l.Phase)
+		}
+		f.Points = append(f.Points, p)
+	}
+	return f, nil
+}
+
+func validTime(ms float64) bool { return ms > 0 && !math.IsInf(ms, 0) && !math.IsNaN(ms) }
+
+func normDtype(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "", "bfloat16":
+		return "bf16"
+	case "float16", "half":
+		return "fp16"
+	case "e4m3", "fp8_e4m3", "float8_e4m3fn":
+		return "fp8"
+	}
+	return s
+}
+
+// Published is one row of published.csv: a throughput or latency a paper or
+// vendor reported.
+type Published struct {
+	ID, Phase, Model        string
+	Shape                   Transformer
+	Hardware                string // as the source names it, e.g. "A100-SXM4-80GB"
+	GPUs, TP, PP, DP        int
+	GlobalBatch, MicroBatch int
+	SeqLen                  int
+	Batch, In, Out          int
+	Precision, Recompute    string
+	Metric                  string
+	Value                   float64
+	Unit                    string
+	Source                  string
+}
+
+// ParseCSV reads published.csv (header row, columns by name).
+func ParseCSV(name string, r io.Reader) ([]Published, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: empty", name)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimSpace(h)] = i
+	}
+	for _, need := range []string{"id", "phase", "hidden", "layers", "heads", "hardware", "metric", "value"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("%s: column %q is missing", name, need)
+		}
+	}
+	get := func(row []string, k string) string {
+		if i, ok := col[k]; ok && i < len(row) {
+			return strings.TrimSpace(row[i])
+		}
+		return ""
+	}
+	num := func(row []string, k string) int {
+		v, _ := strconv.Atoi(get(row, k))
+		return v
+	}
+	var out []Published
+	for li, row := range rows[1:] {
+		v, err := strconv.ParseFloat(get(row, "value"), 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s:%d: bad value %q", name, li+2, get(row, "value"))
+		}
+		p := Published{ID: get(row, "id"), Phase: get(row, "phase"), Model: get(row, "model"), Hardware: get(row, "hardware"),
+			GPUs: num(row, "gpus"), TP: num(row, "tp"), PP: num(row, "pp"), DP: num(row, "dp"),
+			GlobalBatch: num(row, "global_batch"), MicroBatch: num(row, "micro_batch"), SeqLen: num(row, "seq_len"),
+			Batch: num(row, "batch_size"), In: num(row, "input_tokens"), Out: num(row, "output_tokens"),
+			Precision: normDtype(get(row, "precision")), Recompute: get(row, "recompute"),
+			Metric: get(row, "metric"), Value: v, Unit: get(row, "unit"), Source: get(row, "source")}
+		p.Shape = Transformer{Name: p.Model, Layers: num(row, "layers"), Hidden: num(row, "hidden"), Heads: num(row, "heads"),
+			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab")}
+		if p.Shape.Layers < 1 || p.Shape.Hidden < 1 || p.Shape.Heads < 1 {
+			return nil, fmt.Errorf("%s:%d: bad model shape", name, li+2)
+		}
+		if p.Shape.KVHeads == 0 {
+			p.Shape.KVHeads = p.Shape.Heads
+		}
+		p.Shape.HeadDim = p.Shape.Hidden / p.Shape.Heads
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Point turns a row that is a single-GPU serving measurement into a point:
+// serving_ttft (a prefill of batch × input tokens, TTFT) and
+// serving_static_batch (output tokens per second of a static batch, turned
+// into the seconds the batch takes). Other rows (multi-GPU training) give
+// false.
+func (p Published) Point() (Point, bool) {
+	if p.GPUs > 1 || p.Batch < 1 || p.In < 1 {
+		return Point{}, false
+	}
+	pt := Point{Source: "published.csv:" + p.ID, GPU: p.Hardware, Precision: p.Precision, Model: p.Shape,
+		Batch: p.Batch, Seq: p.In, Out: p.Out}
+	pt.Model.GatedMLP = p.Shape.FFN != 4*p.Shape.Hidden
+	switch {
+	case p.Phase == "serving_ttft" && p.Metric == "ttft":
+		pt.Class = ClassPrefill
+		pt.S = p.Value * unitSeconds(p.Unit)
+	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s" && p.Out > 0:
+		pt.Class = ClassServe
+		pt.S = float64(p.Batch*p.Out) / p.Value
+	default:
+		return Point{}, false
+	}
+	return pt, pt.S > 0
+}
+
+func unitSeconds(u string) float64 {
+	switch strings.ToLower(u) {
+	case "ms":
+		return 1e-3
+	case "us", "µs":
+		return 1e-6
+	}
+	return 1
+}
+
+// SortPoints orders points by class, then source, for stable reports.
+func SortPoints(ps []Point) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Class != ps[j].Class {
+			return ps[i].Class < ps[j].Class
+		}
+		return ps[i].Source < ps[j].Source
+	})
+}

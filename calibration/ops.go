@@ -1,0 +1,392 @@
+package calibration
+
+import (
+	"math"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Device is the datasheet side of a prediction: the numbers the profile's
+// fractions apply to.
+type Device struct {
+	PeakFLOPS float64 // dense matrix rate at the precision, flop/s
+	MemBps    float64 // memory bandwidth, B/s
+	SMs       int     // streaming multiprocessors (or cores); 0 = unknown
+	Precision registry.Precision
+	Bytes     float64 // bytes per element at the precision
+}
+
+// DeviceFor returns the datasheet numbers of hw at precision p.
+func DeviceFor(hw *registry.Hardware, p registry.Precision) Device {
+	return Device{PeakFLOPS: hw.PeakFor(p), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
+}
+
+// Software is the software stack a prediction assumes.
+type Software uint8
+
+// The stacks.
+const (
+	// PyTorch: plain PyTorch ops, as the reference measurements ran them:
+	// prefill and training dispatched op by op from Python (an eager pass
+	// takes max(host dispatch, GPU time)), unfused element-wise ops, decode
+	// steps captured in a CUDA graph.
+	PyTorch Software = iota
+	// Compiled: a compiled serving engine (TensorRT-LLM-like): fused
+	// element-wise kernels, no host dispatch bound.
+	Compiled
+	NumSoftware
+)
+
+var softwareNames = [NumSoftware]string{"pytorch", "compiled"}
+
+// SoftwareNames returns the stacks' names, in order.
+func SoftwareNames() []string { return softwareNames[:] }
+
+// String returns the stack's name.
+func (s Software) String() string {
+	if s < NumSoftware {
+		return softwareNames[s]
+	}
+	return "unknown"
+}
+
+// Element-wise traffic of one transformer layer, in elements read plus
+// written per token, per unit of hidden size h, query width H·d, KV width
+// Hkv·d and MLP width F. PyTorch counts the ops of a Llama layer written in
+// plain PyTorch (gpu_groundtruth.py): two RMSNorms (read+write h each), two
+// residual adds (3h each), rotary embedding of q and k (mul, neg, cat, mul,
+// add: 10 per element), GQA repeat of K and V (read Hkv·d, write H·d each),
+// the attention output made contiguous (2·H·d), SiLU and the gate product
+// (5F; 2F for a plain GELU MLP). Compiled fuses rotary embedding into the
+// QKV epilogue and the residual into the norm: norms 4h + residual 2h,
+// activation 3F.
+type eltCoef struct{ h, q, kv, f, fPlain, kernels float64 }
+
+var eltTable = [NumSoftware]eltCoef{
+	PyTorch:  {h: 10, q: 10 + 2 + 2, kv: 10 + 2, f: 5, fPlain: 2, kernels: 19},
+	Compiled: {h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5},
+}
+
+// Breakdown is the time of one pass by operator kind, seconds. Total is
+// what the pass takes: the GPU sum, or the host dispatch when that is
+// longer (eager).
+type Breakdown struct {
+	Matmul      float64 // GEMMs, including LM head and MoE experts
+	Attention   float64 // attention kernels
+	Elementwise float64 // norms, rotary, activations, residuals, embedding, loss
+	Optimizer   float64 // optimizer update
+	Fixed       float64 // per-kernel fixed times of all kernels
+	Host        float64 // host dispatch (eager), overlapping the GPU work
+	FLOPs       float64 // hardware FLOPs executed
+	ModelFLOPs  float64 // FLOPs without recomputation (for MFU)
+	Bytes       float64 // bytes moved (model of DRAM traffic)
+	Total       float64
+
+	attnFLOPs float64
+}
+
+func (b *Breakdown) gpu() float64 {
+	return b.Matmul + b.Attention + b.Elementwise + b.Optimizer + b.Fixed
+}
+
+func (b *Breakdown) add(o Breakdown) {
+	b.Matmul += o.Matmul
+	b.Attention += o.Attention
+	b.Elementwise += o.Elementwise
+	b.Optimizer += o.Optimizer
+	b.Fixed += o.Fixed
+	b.Host += o.Host
+	b.FLOPs += o.FLOPs
+	b.ModelFLOPs += o.ModelFLOPs
+	b.Bytes += o.Bytes
+}
+
+func (b *Breakdown) scale(k float64) {
+	b.Matmul *= k
+	b.Attention *= k
+	b.Elementwise *= k
+	b.Optimizer *= k
+	b.Fixed *= k
+	b.Host *= k
+	b.FLOPs *= k
+	b.ModelFLOPs *= k
+	b.Bytes *= k
+}
+
+// finish sets Total. Host dispatch and GPU work overlap (the host runs
+// ahead); near the crossover both show, so they blend as a p-norm with
+// p = hostBlend rather than a hard max.
+func (b *Breakdown) finish() {
+	if b.ModelFLOPs == 0 {
+		b.ModelFLOPs = b.FLOPs
+	}
+	b.Total = pnorm(b.gpu(), b.Host, hostBlend)
+}
+
+const hostBlend = 4
+
+func pnorm(a, b, p float64) float64 {
+	if a <= 0 {
+		return b
+	}
+	if b <= 0 {
+		return a
+	}
+	m := math.Max(a, b)
+	return m * math.Pow(math.Pow(a/m, p)+math.Pow(b/m, p), 1/p)
+}
+
+// matmulRate returns the achievable large-product rate, flop/s.
+func (p *Profile) matmulRate(d *Device) float64 {
+	return d.PeakFLOPS * p.MatmulFrac.Get(d.Precision)
+}
+
+func (p *Profile) streamBps(d *Device) float64 { return d.MemBps * p.MemBWFrac }
+
+func (p *Profile) eltBps(d *Device) float64 { return d.MemBps * p.ElementwiseBWFrac }
+
+// gemmWork returns the compute and memory time of count products of
+// [m,k]×[k,n] with the operands in DRAM, without the kernel's fixed time;
+// rate scales the matrix rate (backward products).
+func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flops, bytes float64) {
+	if m <= 0 || n <= 0 || k <= 0 || count <= 0 {
+		return 0, 0, 0, 0
+	}
+	mr := math.Ceil(m/p.TileM) * p.TileM
+	flops = 2 * count * m * n * k
+	bytes = count * (m*k + k*n + m*n) * d.Bytes
+	tc = 2 * count * mr * n * k / (p.matmulRate(d) * rate)
+	tm = bytes / p.streamBps(d)
+	return
+}
+
+// GEMMTime returns the GPU time of one [m,k]×[k,n] product at d's
+// precision, operands in DRAM:
+//
+//	t = t_kernel + (tc^p + tm^p)^(1/p)
+//	tc = 2·ceil(m/TileM)·TileM·n·k / (peak·MatmulFrac)
+//	tm = (m·k + k·n + m·n)·bytes / (BW·MemBWFrac)
+func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
+	tc, tm, _, _ := p.gemmWork(d, 1, m, n, k, 1)
+	return p.KernelS + pnorm(tc, tm, p.GEMMSharpness)
+}
+
+// StandaloneGEMMTime is GEMMTime for a product dispatched alone from the
+// host and timed by itself: max(OpFloorS, GEMMTime).
+func (p *Profile) StandaloneGEMMTime(d *Device, m, n, k float64) float64 {
+	return math.Max(p.OpFloorS, p.GEMMTime(d, m, n, k))
+}
+
+func (p *Profile) gemm(b *Breakdown, d *Device, count, m, n, k, rate float64) {
+	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
+	if fl == 0 {
+		return
+	}
+	b.Matmul += pnorm(tc, tm, p.GEMMSharpness)
+	b.Fixed += p.KernelS
+	b.FLOPs += fl
+	b.Bytes += by
+}
+
+func (p *Profile) elementwise(b *Breakdown, d *Device, bytes float64) {
+	b.Elementwise += bytes / p.eltBps(d)
+	b.Bytes += bytes
+}
+
+// Pass is one transformer pass to time.
+type Pass struct {
+	Batch    int  // sequences
+	Tokens   int  // new tokens per sequence (1 for a decode step)
+	Ctx      int  // tokens each new token attends to at most (the KV context for decode; Tokens for a causal prefill)
+	AllLogit bool // LM head over every token (training) rather than the last one
+	Software Software
+}
+
+// layerForward returns one layer's forward time. T = Batch·Tokens.
+func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
+	var b Breakdown
+	B := float64(ps.Batch)
+	T := B * float64(ps.Tokens)
+	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
+	F := float64(m.FFN)
+	q, kv := H*hd, Hkv*hd
+	p.gemm(&b, d, 1, T, q+2*kv, h, rate)
+	p.gemm(&b, d, 1, T, h, q, rate)
+	up := F
+	if m.GatedMLP {
+		up = 2 * F
+	}
+	if m.Experts > 1 && m.ActiveExperts > 0 {
+		E, k := float64(m.Experts), float64(m.ActiveExperts)
+		active := math.Min(E, T*k)
+		p.gemm(&b, d, 1, T, E, h, rate) // router
+		p.gemm(&b, d, active, T*k/active, up, h, rate)
+		p.gemm(&b, d, active, T*k/active, h, F, rate)
+		b.Fixed += p.KernelS * 2 // permute and combine
+		p.elementwise(&b, d, 4*T*k*h*d.Bytes)
+	} else {
+		p.gemm(&b, d, 1, T, up, h, rate)
+		p.gemm(&b, d, 1, T, h, F, rate)
+	}
+	// Attention.
+	S := float64(ps.Tokens)
+	var flops, bytes, bps float64
+	if ps.Tokens == 1 {
+		ctx := float64(ps.Ctx)
+		flops = 4 * B * H * hd * ctx
+		bytes = 2*B*kv*ctx*d.Bytes + 2*B*q*d.Bytes
+		bps = p.streamBps(d)
+		if d.SMs > 0 {
+			bps *= math.Min(1, B*Hkv/(p.DecodeAttnSatFrac*float64(d.SMs)))
+		}
+	} else {
+		ctx := float64(ps.Ctx)
+		pairs := S * (S + 1) / 2 // causal: token i attends to i+1 keys
+		if ctx > S {
+			pairs = S*(ctx-S) + pairs
+		}
+		flops = 4 * B * H * hd * pairs
+		bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
+		bps = p.streamBps(d)
+	}
+	ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
+	b.Attention += pnorm(ta, bytes/bps, p.GEMMSharpness)
+	b.Fixed += p.KernelS
+	b.FLOPs += flops
+	b.attnFLOPs = flops
+	b.Bytes += bytes
+	// Element-wise.
+	c := eltTable[ps.Software]
+	fc := c.f
+	if !m.GatedMLP {
+		fc = c.fPlain
+	}
+	p.elementwise(&b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
+	b.Fixed += c.kernels * p.KernelS
+	if ps.Software == PyTorch && ps.Tokens > 1 {
+		b.Host += p.HostLayerS
+	}
+	return b
+}
+
+// headForward returns the embedding lookup, final norm and LM head.
+func (p *Profile) headForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
+	var b Breakdown
+	B := float64(ps.Batch)
+	T := B * float64(ps.Tokens)
+	h := float64(m.Hidden)
+	rows := B
+	if ps.AllLogit {
+		rows = T
+	}
+	p.elementwise(&b, d, 2*T*h*d.Bytes+2*rows*h*d.Bytes) // gather, final norm
+	b.Fixed += 2 * p.KernelS
+	p.gemm(&b, d, 1, rows, float64(m.Vocab), h, rate)
+	return b
+}
+
+// Forward returns the time of one forward pass of m over ps.
+func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
+	b := p.layerForward(d, m, ps, 1)
+	b.scale(float64(m.Layers))
+	b.add(p.headForward(d, m, ps, 1))
+	b.finish()
+	return b
+}
+
+// Recompute is the activation recomputation of a training step.
+type Recompute uint8
+
+// The strategies.
+const (
+	RecomputeNone      Recompute = iota
+	RecomputeSelective           // attention core recomputed in the backward
+	RecomputeFull                // the whole layer forward recomputed
+)
+
+// Step is a training step to time.
+type Step struct {
+	Batch, Seq int
+	Recompute  Recompute
+	Optimizer  bool    // include the Adam update of the weights
+	Params     float64 // parameters the optimizer updates (0 = no update)
+	Software   Software
+}
+
+// TrainStep returns the time of a forward and backward pass over
+// Batch·Seq tokens (and the optimizer update when asked): per layer the
+// forward; the backward's data- and weight-gradient products at
+// BwdMatmulFrac of the forward rate; the attention backward at
+// AttnBwdFactor × its forward; element-wise backward at twice the forward
+// traffic; the loss over all logits; recomputation as the strategy says;
+// Adam as a fused multi-tensor update (weights, gradients, fp32 master,
+// two moments: 3·bytes + 24 B per parameter read or written).
+func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
+	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software}
+	fwd := p.layerForward(d, m, &ps, 1)
+	bwd := p.layerForward(d, m, &ps, p.BwdMatmulFrac)
+	bwd.Matmul *= 2
+	bwd.FLOPs *= 2
+	bwd.Attention *= p.AttnBwdFactor / 2
+	bwd.Elementwise *= 2
+	bwd.Fixed *= 2
+	var layer Breakdown
+	layer.add(fwd)
+	layer.add(bwd)
+	layer.ModelFLOPs = layer.FLOPs
+	switch st.Recompute {
+	case RecomputeFull:
+		mf := layer.ModelFLOPs
+		layer.add(fwd)
+		layer.ModelFLOPs = mf
+	case RecomputeSelective:
+		layer.Attention += fwd.Attention
+		layer.Fixed += p.KernelS
+		layer.FLOPs += fwd.attnFLOPs
+	}
+	layer.scale(float64(m.Layers))
+	head := p.headForward(d, m, &ps, 1)
+	head.ModelFLOPs = head.FLOPs
+	layer.add(head)
+	hb := p.headForward(d, m, &ps, p.BwdMatmulFrac)
+	hb.Matmul *= 2
+	hb.FLOPs *= 2
+	hb.ModelFLOPs = hb.FLOPs
+	layer.add(hb)
+	// Loss over the logits: the logits read, an fp32 copy written and read
+	// back, and the gradient written, forward and backward.
+	T := float64(st.Batch * st.Seq)
+	p.elementwise(&layer, d, T*float64(m.Vocab)*(3*d.Bytes+8))
+	layer.Fixed += 6 * p.KernelS
+	if st.Optimizer && st.Params > 0 {
+		layer.Optimizer = st.Params * (3*d.Bytes + 24) / p.eltBps(d)
+		layer.Bytes += st.Params * (3*d.Bytes + 24)
+	}
+	layer.finish()
+	return layer
+}
+
+// DecodeStep returns the time of one decode step: Batch sequences each
+// adding one token over a KV cache of ctx tokens, launched from a graph.
+func (p *Profile) DecodeStep(d *Device, m *Transformer, batch, ctx int, sw Software) Breakdown {
+	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctx, Software: sw}
+	return p.Forward(d, m, &ps)
+}
+
+// Prefill returns the time to first token of batch prompts of seq tokens.
+// The PyTorch stack dispatches it eagerly.
+func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software) Breakdown {
+	ps := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+	return p.Forward(d, m, &ps)
+}
+
+// Serve returns the time of a static batch: the prefill of batch prompts
+// of in tokens, then out−1 decode steps, timed at the mean context
+// in + out/2 (the step time is linear in the context).
+func (p *Profile) Serve(d *Device, m *Transformer, batch, in, out int, sw Software) float64 {
+	t := p.Prefill(d, m, batch, in, sw).Total
+	if out > 1 {
+		t += float64(out-1) * p.DecodeStep(d, m, batch, in+out/2, sw).Total
+	}
+	return t
+}

@@ -1,0 +1,281 @@
+package calibration
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Kind says where a profile comes from.
+type Kind uint8
+
+// The kinds of profile.
+const (
+	KindNone     Kind = iota // no profile (mlsysim fidelity)
+	KindMeasured             // fitted to measurements of this hardware
+	KindDerived              // derived from a measured profile by rule
+)
+
+var kindNames = [...]string{"", "measured", "derived"}
+
+// String returns "measured", "derived" or "".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// PrecFrac is a fraction per precision; 0 = not measured (use the bf16
+// value).
+type PrecFrac struct {
+	FP32 float64 `json:"fp32,omitempty"`
+	TF32 float64 `json:"tf32,omitempty"`
+	BF16 float64 `json:"bf16"`
+	FP16 float64 `json:"fp16,omitempty"`
+	FP8  float64 `json:"fp8,omitempty"`
+	INT8 float64 `json:"int8,omitempty"`
+	INT4 float64 `json:"int4,omitempty"`
+}
+
+// Get returns the fraction for p, falling back to bf16.
+func (f *PrecFrac) Get(p registry.Precision) float64 {
+	var v float64
+	switch p {
+	case registry.FP32:
+		v = f.FP32
+	case registry.TF32:
+		v = f.TF32
+	case registry.FP16:
+		v = f.FP16
+	case registry.FP8:
+		v = f.FP8
+	case registry.INT8:
+		v = f.INT8
+	case registry.INT4:
+		v = f.INT4
+	}
+	if v > 0 {
+		return v
+	}
+	return f.BF16
+}
+
+func (f *PrecFrac) set(name string, v float64) {
+	switch name {
+	case "fp32":
+		f.FP32 = v
+	case "tf32":
+		f.TF32 = v
+	case "bf16":
+		f.BF16 = v
+	case "fp16":
+		f.FP16 = v
+	case "fp8":
+		f.FP8 = v
+	case "int8":
+		f.INT8 = v
+	case "int4":
+		f.INT4 = v
+	}
+}
+
+// Collective is the fraction of a fabric's datasheet bandwidth that
+// collectives (NCCL ring/tree all-reduce bus bandwidth) achieve.
+type Collective struct {
+	NVLink     float64 `json:"nvlink"`
+	InfiniBand float64 `json:"infiniband"`
+	Ethernet   float64 `json:"ethernet"`
+	PCIe       float64 `json:"pcie"`
+}
+
+// Provenance says where a profile's numbers come from.
+type Provenance struct {
+	Measurements []string `json:"measurements,omitempty"` // files fitted to
+	GPU          string   `json:"gpu,omitempty"`          // the device as measured
+	Date         string   `json:"date,omitempty"`         // of the measurements
+	Method       string   `json:"method"`                 // fit method or derivation rule
+	Points       int      `json:"points,omitempty"`       // points fitted
+	Classes      []string `json:"classes,omitempty"`      // classes of points fitted
+}
+
+// Profile is what the calibrated fidelity knows about one hardware entry.
+// Fractions are of the registry entry's datasheet numbers, so that a
+// profile moves to a sibling entry (another memory size, another TDP) by
+// rule. All times are seconds.
+type Profile struct {
+	Hardware   string     `json:"hardware"` // registry key
+	Kind       Kind       `json:"-"`
+	Provenance Provenance `json:"provenance"`
+
+	// MatmulFrac is the achievable fraction of the datasheet dense peak for
+	// large matrix products, per precision.
+	MatmulFrac PrecFrac `json:"matmul_frac"`
+	// MemBWFrac is the achievable fraction of the datasheet memory
+	// bandwidth for streaming reads (weights through a GEMM).
+	MemBWFrac float64 `json:"mem_bw_frac"`
+	// ElementwiseBWFrac is the fraction for element-wise kernels (norms,
+	// rotary embedding, activations, residual adds), which read and write.
+	ElementwiseBWFrac float64 `json:"elementwise_bw_frac"`
+	// GEMMSharpness p blends a product's compute and memory times as
+	// (tc^p + tm^p)^(1/p): large p is the plain roofline max, small p the
+	// slower transition real kernels show near the ridge point.
+	GEMMSharpness float64 `json:"gemm_sharpness"`
+	// TileM is the row tile of the matrix kernels: a product with M rows
+	// computes ceil(M/TileM)·TileM rows.
+	TileM float64 `json:"tile_m"`
+	// KernelS is the fixed GPU time of one kernel (launch from a graph,
+	// prologue, tail): the floor of any operator.
+	KernelS float64 `json:"kernel_s"`
+	// OpFloorS is the time of one operator dispatched alone from the host
+	// (the measured small-GEMM floor, ~20-30 µs).
+	OpFloorS float64 `json:"op_floor_s"`
+	// HostLayerS is the host time to dispatch one transformer layer's
+	// forward in eager mode; an eager pass takes max(host, GPU).
+	HostLayerS float64 `json:"host_layer_s"`
+	// AttnFrac is the fraction of the dense matrix peak that the fused
+	// (flash) attention kernel achieves in a prefill.
+	AttnFrac float64 `json:"attn_frac"`
+	// AttnBwdFactor is the backward attention time over the forward's.
+	AttnBwdFactor float64 `json:"attn_bwd_factor"`
+	// BwdMatmulFrac scales the matrix rate of backward products (dgrad,
+	// wgrad with transposed operands) relative to forward ones.
+	BwdMatmulFrac float64 `json:"bwd_matmul_frac"`
+	// DecodeAttnSatFrac: a decode attention kernel with one thread block
+	// per (sequence, KV head) reaches the full bandwidth only with
+	// DecodeAttnSatFrac × SM-count blocks; fewer blocks get a proportional
+	// share.
+	DecodeAttnSatFrac float64 `json:"decode_attn_sat_frac"`
+	// Collective holds collective efficiency per fabric (not fitted to these
+	// measurements: see Provenance and docs/accuracy.md).
+	Collective Collective `json:"collective"`
+}
+
+//go:embed data/*.json
+var dataFS embed.FS
+
+var measured = map[string]*Profile{}
+
+// Reference is the registry key of the measured profile that derived
+// profiles scale from.
+const Reference = "H100"
+
+func init() {
+	ents, err := dataFS.ReadDir("data")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range ents {
+		b, err := dataFS.ReadFile("data/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		p, err := ReadProfile(bytes.NewReader(b))
+		if err != nil {
+			panic(fmt.Sprintf("calibration: data/%s: %v", e.Name(), err))
+		}
+		measured[p.Hardware] = p
+	}
+	if measured[Reference] == nil {
+		panic("calibration: no reference profile " + Reference)
+	}
+}
+
+// Measured returns the embedded measured profiles, by hardware key.
+func Measured() []*Profile {
+	out := make([]*Profile, 0, len(measured))
+	for _, p := range measured {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Hardware < out[j].Hardware })
+	return out
+}
+
+// For returns the profile of hw: its measured profile when there is one,
+// else one derived from the reference (Derive). It does not allocate.
+func For(hw *registry.Hardware) Profile {
+	if p := measured[hw.Key]; p != nil {
+		return *p
+	}
+	return Derive(measured[Reference], hw)
+}
+
+// Derive returns a profile for hw, which has no measurements, from the
+// measured profile ref (of hardware refHW's class). The rule:
+//
+//   - fractions of datasheet peak and bandwidth (matrix, memory,
+//     element-wise, attention, backward, collectives) are ref's: a
+//     datasheet number is what the vendor's own kernels reach the same
+//     share of on the same class of part;
+//   - a matrix fraction for a precision ref did not measure is ref's bf16
+//     fraction, except that fp32 on CUDA cores keeps ref's fp32 ratio;
+//   - fixed times (kernel, host dispatch, single-op floor) are ref's: they
+//     belong to the driver and framework, not to the chip's size;
+//   - the decode-attention saturation is a fraction of the SM count, so it
+//     scales with hw's SMs;
+//   - a device that lists no SM count keeps ref's absolute saturation.
+//
+// The result says KindDerived and names ref in its provenance.
+func Derive(ref *Profile, hw *registry.Hardware) Profile {
+	p := *ref
+	p.Hardware = hw.Key
+	p.Kind = KindDerived
+	p.Provenance = Provenance{Method: "derived from the measured " + ref.Hardware + " profile: same fractions of datasheet peak and bandwidth, same fixed kernel and host times (calibration.Derive)"}
+	return p
+}
+
+// ReadProfile decodes one profile (JSON).
+func ReadProfile(r interface{ Read([]byte) (int, error) }) (*Profile, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var p Profile
+	if err := dec.Decode(&p); err != nil {
+		return nil, err
+	}
+	p.Kind = KindMeasured
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (p *Profile) check() error {
+	var bad []string
+	pos := func(name string, v float64) {
+		if !(v > 0) || math.IsInf(v, 0) {
+			bad = append(bad, name)
+		}
+	}
+	pos("matmul_frac.bf16", p.MatmulFrac.BF16)
+	pos("mem_bw_frac", p.MemBWFrac)
+	pos("elementwise_bw_frac", p.ElementwiseBWFrac)
+	pos("gemm_sharpness", p.GEMMSharpness)
+	pos("tile_m", p.TileM)
+	pos("attn_frac", p.AttnFrac)
+	pos("attn_bwd_factor", p.AttnBwdFactor)
+	pos("bwd_matmul_frac", p.BwdMatmulFrac)
+	pos("decode_attn_sat_frac", p.DecodeAttnSatFrac)
+	if p.Hardware == "" {
+		bad = append(bad, "hardware")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("profile: missing or non-positive %s", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Marshal writes p as indented JSON with a trailing newline; the same
+// profile always gives the same bytes.
+func (p *Profile) Marshal() []byte {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		panic(err) // only plain fields
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// AccuracyPoint is one measured point with each fidelity's prediction.
+type AccuracyPoint struct {
+	Source     string
+	Class      calibration.Class
+	Hardware   string // registry key
+	Profile    calibration.Kind
+	Measured   float64 // seconds
+	MLSysim    float64 // seconds, fidelity mlsysim at η = 0.5
+	Calibrated float64 // seconds, fidelity calibrated
+	Label      string  // the point's shape, for reports
+}
+
+// ErrorStats are absolute percentage errors over a set of points.
+type ErrorStats struct {
+	N                 int
+	Mean, Median, Max float64 // percent
+	WorstSource       string
+	worst             float64
+	errs              []float64
+}
+
+func (s *ErrorStats) add(pred, meas float64, src string) {
+	e := math.Abs(pred/meas-1) * 100
+	s.errs = append(s.errs, e)
+	if e > s.worst {
+		s.worst, s.WorstSource = e, src
+	}
+}
+
+func (s *ErrorStats) finish() {
+	s.N = len(s.errs)
+	if s.N == 0 {
+		return
+	}
+	sort.Float64s(s.errs)
+	var sum float64
+	for _, e := range s.errs {
+		sum += e
+	}
+	s.Mean = sum / float64(s.N)
+	if s.N%2 == 1 {
+		s.Median = s.errs[s.N/2]
+	} else {
+		s.Median = (s.errs[s.N/2-1] + s.errs[s.N/2]) / 2
+	}
+	s.Max = s.errs[s.N-1]
+}
+
+// AccuracyRow is one class of points on one hardware, precision.
+type AccuracyRow struct {
+	Class      calibration.Class
+	Hardware   string
+	Precision  string
+	Profile    calibration.Kind
+	MLSysim    ErrorStats
+	Calibrated ErrorStats
+}
+
+// LOORow is a leave-one-class-out figure: a profile fitted to a measured
+// GPU's GEMMs and its other class only, predicting the held-out class.
+type LOORow struct {
+	Hardware string
+	HeldOut  calibration.Class
+	FitOn    []calibration.Class
+	Stats    ErrorStats
+}
+
+// AccuracyReport is the engine held against measurements.
+type AccuracyReport struct {
+	Points []AccuracyPoint
+	Rows   []AccuracyRow
+	LOO    []LOORow
+}
+
+// modelOf builds a registry model for a measured transformer shape: layer
+// and head parameters counted as the measurement script counts them, plus
+// the embedding table.
+func modelOf(t *calibration.Transformer) *registry.Model {
+	h, hd := float64(t.Hidden), float64(t.HeadDim)
+	q, kv := float64(t.Heads)*hd, float64(t.KVHeads)*hd
+	mlp := 2 * float64(t.FFN) * h
+	if t.GatedMLP {
+		mlp = 3 * float64(t.FFN) * h
+	}
+	layer := (q+2*kv)*h + h*q + mlp
+	P := float64(t.Layers)*layer + 2*float64(t.Vocab)*h
+	return &registry.Model{Key: t.Name, Name: t.Name, Class: registry.ClassTransformer, Parameters: P,
+		Layers: t.Layers, HiddenDim: t.Hidden, Heads: t.Heads, KVHeads: t.KVHeads, HeadDim: t.HeadDim,
+		FFNDim: t.FFN, VocabSize: t.Vocab}
+}
+
+// predictPoint evaluates a measured point under fidelity f. GEMM points
+// have no configuration in the vocabulary: the calibrated side is the
+// profile's single-op time, the mlsysim side mlsysim's roofline for one
+// op, max(2MNK/(peak·η), bytes/BW) + dispatch tax.
+func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) float64 {
+	pt := &tg.Point
+	prec, _ := registry.ParsePrecision(pt.Precision)
+	if pt.Class == calibration.ClassGEMM {
+		if f == FidelityCalibrated {
+			p := calibration.For(hw)
+			return p.StandaloneGEMMTime(&tg.Device, float64(pt.M), float64(pt.N), float64(pt.K))
+		}
+		M, N, K := float64(pt.M), float64(pt.N), float64(pt.K)
+		by := (M*K + K*N + M*N) * prec.Bytes()
+		return math.Max(2*M*N*K/(hw.PeakFor(prec)*0.5), by/hw.MemBandwidthBps) + hw.DispatchTaxS
+	}
+	c := DefaultConfig()
+	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, modelOf(&pt.Model), prec
+	c.Calib.Software = calibration.PyTorch
+	if pt.Source != "" && len(pt.Source) > 13 && pt.Source[:13] == "published.csv" {
+		c.Calib.Software = calibration.Compiled
+	}
+	c.BatchSize = pt.Batch
+	switch pt.Class {
+	case calibration.ClassDecode:
+		c.Mode, c.SeqLen = Serving, pt.Ctx
+		r := Evaluate(&c)
+		return r.ITLS
+	case calibration.ClassPrefill:
+		c.Mode, c.SeqLen = Serving, pt.Seq
+		r := Evaluate(&c)
+		return r.TTFTS
+	case calibration.ClassServe:
+		c.Mode, c.SeqLen, c.OutputTokens = Serving, pt.Seq, pt.Out
+		r := Evaluate(&c)
+		return r.LatencyS
+	case calibration.ClassTrain:
+		c.Mode, c.SeqLen, c.Calib.NoOptimizer = Training, pt.Seq, true
+		if f == FidelityMLSysim {
+			// mlsysim's samples are tokens for decoder LMs.
+			c.BatchSize, c.SeqLen = pt.Batch*pt.Seq, 1
+		}
+		r := Evaluate(&c)
+		if f == FidelityMLSysim && !r.Feasible {
+			// mlsysim finds no room for the Adam state the measured step
+			// does not keep, and times the step over the host link; its
+			// compute time is the comparable figure.
+			return r.ComputeS + r.OverheadS
+		}
+		return r.LatencyS
+	}
+	return math.NaN()
+}
+
+// Accuracy evaluates both fidelities on the dataset's points and, for each
+// hardware measured in its JSON files, fits leave-one-class-out profiles.
+func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport, error) {
+	ts, err := calibration.Targets(reg, ds.Points)
+	if err != nil {
+		return nil, err
+	}
+	rep := &AccuracyReport{}
+	type key struct {
+		c      calibration.Class
+		hw, pr string
+	}
+	rows := map[key]*AccuracyRow{}
+	var order []key
+	for i := range ts {
+		tg := &ts[i]
+		pt := &tg.Point
+		if pt.Precision == "int8" {
+			continue // the measured int8 path is a library path, not the chip
+		}
+		hk := calibration.HardwareKey(reg, pt.GPU)
+		hw, _ := reg.Hardware(hk)
+		prof := calibration.For(hw)
+		ap := AccuracyPoint{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
+			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt)}
+		rep.Points = append(rep.Points, ap)
+		k := key{pt.Class, hw.Key, pt.Precision}
+		r := rows[k]
+		if r == nil {
+			r = &AccuracyRow{Class: pt.Class, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
+			rows[k] = r
+			order = append(order, k)
+		}
+		r.MLSysim.add(ap.MLSysim, ap.Measured, ap.Source)
+		r.Calibrated.add(ap.Calibrated, ap.Measured, ap.Source)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.hw != b.hw {
+			return a.hw > b.hw // H100 before A100: measured first
+		}
+		if a.c != b.c {
+			return a.c < b.c
+		}
+		return a.pr < b.pr
+	})
+	for _, k := range order {
+		r := rows[k]
+		r.MLSysim.finish()
+		r.Calibrated.finish()
+		rep.Rows = append(rep.Rows, *r)
+	}
+	for _, hk := range ds.MeasuredKeys(reg) {
+		for _, held := range []calibration.Class{calibration.ClassDecode, calibration.ClassPrefill} {
+			other := calibration.ClassPrefill
+			if held == calibration.ClassPrefill {
+				other = calibration.ClassDecode
+			}
+			use := []calibration.Class{calibration.ClassGEMM, other}
+			p, err := calibration.FitDataset(reg, ds, hk, use)
+			if err != nil {
+				return nil, fmt.Errorf("leave-one-class-out fit for %s: %w", hk, err)
+			}
+			row := LOORow{Hardware: hk, HeldOut: held, FitOn: use}
+			for i := range ts {
+				tg := &ts[i]
+				if tg.Point.Class != held || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
+					continue
+				}
+				row.Stats.add(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source)
+			}
+			row.Stats.finish()
+			if row.Stats.N > 0 {
+				rep.LOO = append(rep.LOO, row)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func label(pt *calibration.Point) string {
+	switch pt.Class {
+	case calibration.ClassGEMM:
+		return fmt.Sprintf("%s %dx%dx%d", pt.Precision, pt.M, pt.N, pt.K)
+	case calibration.ClassDecode:
+		return fmt.Sprintf("%s b=%d ctx=%d", pt.Model.Name, pt.Batch, pt.Ctx)
+	case calibration.ClassServe:
+		return fmt.Sprintf("%s b=%d in=%d out=%d", pt.Model.Name, pt.Batch, pt.Seq, pt.Out)
+	}
+	return fmt.Sprintf("%s b=%d seq=%d", pt.Model.Name, pt.Batch, pt.Seq)
+}
