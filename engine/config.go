@@ -37,10 +37,13 @@ const (
 	// FidelityMLSysim reproduces mlsysim's published numbers: a first-order
 	// roofline with one efficiency factor η (Engine.solve, ServingModel).
 	FidelityMLSysim Fidelity = iota
+	// FidelityCalibrated is the operator-level model with per-hardware
+	// calibration profiles fitted to measurements (calibrated.go).
+	FidelityCalibrated
 	numFidelities
 )
 
-var fidelityNames = [numFidelities]string{"mlsysim"}
+var fidelityNames = [numFidelities]string{"mlsysim", "calibrated"}
 
 // String returns the fidelity's name in the parameter vocabulary.
 func (f Fidelity) String() string {
@@ -103,12 +106,12 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults of the parameter vocabulary: inference,
-// fp16, batch 1, sequence 2048, η = 0.5, mlsysim fidelity, no model or
-// hardware (mlsysim Engine.solve defaults).
+// fp16, batch 1, sequence 2048, η = 0.5 (used by the mlsysim fidelity),
+// calibrated fidelity, no model or hardware.
 func DefaultConfig() Config {
 	return Config{
 		Mode:         Inference,
-		Fidelity:     FidelityMLSysim,
+		Fidelity:     FidelityCalibrated,
 		Precision:    registry.FP16,
 		BatchSize:    1,
 		SeqLen:       2048,

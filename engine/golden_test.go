@@ -33,6 +33,7 @@ func cfg(t testing.TB, model, hw string, mutate func(*Config)) Config {
 		t.Fatal(err)
 	}
 	c := DefaultConfig()
+	c.Fidelity = FidelityMLSysim
 	c.Model, c.Hardware = m, h
 	if mutate != nil {
 		mutate(&c)

@@ -53,6 +53,7 @@ type Profile struct {
 // infeasible configuration is a Profile with Feasible false.
 func Solve(model *registry.Model, hardware *registry.Hardware, opts Options) (Profile, error) {
 	c := DefaultConfig()
+	c.Fidelity = FidelityMLSysim
 	c.Model, c.Hardware = model, hardware
 	if opts.BatchSize != 0 {
 		c.BatchSize = opts.BatchSize
