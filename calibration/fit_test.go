@@ -1,97 +1,107 @@
 package calibration
 
 import (
-	"math"
-	"sort"
-	"strconv"
+	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-func classErrors(p *Profile, ts []Target) map[string][]float64 {
-	out := map[string][]float64{}
-	for i := range ts {
-		t := &ts[i]
-		e := math.Abs(p.Predict(&t.Device, &t.Point)/t.Point.S-1) * 100
-		k := t.Point.Class.String() + "/" + t.Point.GPU + "/" + t.Point.Precision
-		out[k] = append(out[k], e)
+// The embedded H100 profile is what fitting the embedded measurements
+// gives, byte for byte.
+func TestEmbeddedProfileReproduces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile")
 	}
-	return out
+	ds := &Dataset{}
+	for _, n := range ReferenceFiles[:3] {
+		b, err := measFS.ReadFile("testdata/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ds.Add(n, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := FitDataset(registry.Default(), ds, "H100", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := dataFS.ReadFile("data/h100.json")
+	if got := p.Marshal(); !bytes.Equal(got, want) {
+		t.Errorf("fitted profile differs from data/h100.json:\n%s", got)
+	}
 }
 
-func TestFitReport(t *testing.T) {
-	if testing.Short() {
-		t.Skip()
-	}
+func TestParseReference(t *testing.T) {
 	ds, err := LoadReference()
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registry.Default()
-	ts, err := Targets(reg, ds.Points)
+	count := map[Class]int{}
+	for _, p := range ds.Points {
+		count[p.Class]++
+	}
+	// 104+104 bf16 GEMMs + 172 other precisions; 22+22 LLM rows; 9
+	// single-GPU published serving rows.
+	want := map[Class]int{ClassGEMM: 380, ClassDecode: 27, ClassPrefill: 14 + 4, ClassTrain: 3, ClassServe: 5}
+	for c, n := range want {
+		if count[c] != n {
+			t.Errorf("%v: %d points, want %d", c, count[c], n)
+		}
+	}
+	if len(ds.Published) != 18 {
+		t.Errorf("%d published rows, want 18", len(ds.Published))
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":0,"N":1,"K":1,"ms":1}]}`,
+		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":1,"N":1,"K":1,"ms":-1}]}`,
+		`{"meta":{"gpu":"X"},"llm":[{"phase":"decode","batch":1,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":1,"inter":8,"vocab":8}}]}`,
+		`not json`,
+	} {
+		if _, err := ParseJSON("x", strings.NewReader(in)); err == nil {
+			t.Errorf("ParseJSON(%s): no error", in)
+		}
+	}
+}
+
+func FuzzParseJSON(f *testing.F) {
+	b, _ := measFS.ReadFile("testdata/h100-2026-11-26.json")
+	f.Add(b[:4000])
+	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1}],"llm":[{"phase":"prefill","batch":1,"seq":4,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":2,"kv":1,"hd":4,"inter":8,"vocab":8}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := ParseJSON("fuzz", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, p := range file.Points {
+			if !(p.S > 0) {
+				t.Fatalf("point %s with time %v", p.Source, p.S)
+			}
+			if p.Class == ClassGEMM && (p.M < 1 || p.N < 1 || p.K < 1) {
+				t.Fatalf("gemm point %s with shape %dx%dx%d", p.Source, p.M, p.N, p.K)
+			}
+		}
+	})
+}
+
+func ExampleFitDataset() {
+	ds := &Dataset{}
+	b, _ := measFS.ReadFile("testdata/h100-2026-11-26.json")
+	if err := ds.Add("h100-2026-11-26.json", b); err != nil {
+		panic(err)
+	}
+	// Fit to the GEMM curve alone.
+	p, err := FitDataset(registry.Default(), ds, "H100", []Class{ClassGEMM})
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	var h100 []Target
-	for _, x := range ts {
-		if HardwareKey(reg, x.Point.GPU) == "H100" {
-			h100 = append(h100, x)
-		}
-	}
-	hw, _ := reg.Hardware("H100")
-	p := Fit(Start(hw, &ds.Files[0].Ceilings), h100, nil)
-	t.Logf("%s", p.Marshal())
-	errs := classErrors(&p, ts)
-	keys := []string{}
-	for k := range errs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		e := errs[k]
-		sort.Float64s(e)
-		t.Logf("%-50s n=%3d median %5.1f%% max %5.1f%%", k, len(e), e[len(e)/2], e[len(e)-1])
-	}
-	for i := range ts {
-		x := &ts[i]
-		if x.Point.Class != ClassGEMM {
-			t.Logf("%s %v b=%d s=%d ctx=%d meas %.3fms pred %.3fms", x.Point.Source, x.Point.Class, x.Point.Batch, x.Point.Seq, x.Point.Ctx, x.Point.S*1e3, p.Predict(&x.Device, &x.Point)*1e3)
-		}
-	}
+	fmt.Printf("%s: %d points, matrix fraction %.2f, bandwidth fraction %.2f\n", p.Hardware, p.Provenance.Points, p.MatmulFrac.BF16, p.MemBWFrac)
+	// Output: H100: 104 points, matrix fraction 0.71, bandwidth fraction 0.86
 }
-
-func TestGEMMWorst(t *testing.T) {
-	if testing.Short() {
-		t.Skip()
-	}
-	ds, _ := LoadReference()
-	reg := registry.Default()
-	ts, _ := Targets(reg, ds.Points)
-	var h100 []Target
-	for _, x := range ts {
-		if HardwareKey(reg, x.Point.GPU) == "H100" {
-			h100 = append(h100, x)
-		}
-	}
-	hw, _ := reg.Hardware("H100")
-	p := Fit(Start(hw, &ds.Files[0].Ceilings), h100, nil)
-	type row struct {
-		e float64
-		s string
-	}
-	var rows []row
-	for i := range ts {
-		x := &ts[i]
-		if x.Point.Class == ClassGEMM && (x.Point.Precision == "bf16") {
-			pr := p.Predict(&x.Device, &x.Point)
-			rows = append(rows, row{pr/x.Point.S - 1, x.Point.Source + " " + x.Point.Precision + " " + itoa(x.Point.M) + "x" + itoa(x.Point.N) + "x" + itoa(x.Point.K)})
-		}
-	}
-	sort.Slice(rows, func(i, j int) bool { return math.Abs(rows[i].e) > math.Abs(rows[j].e) })
-	for _, r := range rows[:25] {
-		t.Logf("%+.1f%% %s", r.e*100, r.s)
-	}
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -206,6 +206,9 @@ func For(hw *registry.Hardware) Profile {
 	return Derive(measured[Reference], hw)
 }
 
+// DeriveRule is the provenance of a derived profile.
+const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"
+
 // Derive returns a profile for hw, which has no measurements, from the
 // measured profile ref (of hardware refHW's class). The rule:
 //
@@ -226,7 +229,7 @@ func Derive(ref *Profile, hw *registry.Hardware) Profile {
 	p := *ref
 	p.Hardware = hw.Key
 	p.Kind = KindDerived
-	p.Provenance = Provenance{Method: "derived from the measured " + ref.Hardware + " profile: same fractions of datasheet peak and bandwidth, same fixed kernel and host times (calibration.Derive)"}
+	p.Provenance = Provenance{Method: DeriveRule}
 	return p
 }
 

@@ -44,5 +44,41 @@ func TestAccuracyReference(t *testing.T) {
 	for _, r := range rep.LOO {
 		t.Logf("LOO %s held out %s: n=%d %5.1f/%5.1f/%5.1f worst %s", r.Hardware, r.HeldOut, r.Stats.N, r.Stats.Mean, r.Stats.Median, r.Stats.Max, r.Stats.WorstSource)
 	}
-	_ = math.Abs
+	pin := []struct {
+		c                calibration.Class
+		hw, prec         string
+		mlMedian, median float64
+		max              float64
+	}{
+		{calibration.ClassDecode, "H100", "bf16", 27.8, 2.0, 4.5},
+		{calibration.ClassPrefill, "H100", "bf16", 23.2, 0.9, 22.2},
+		{calibration.ClassTrain, "H100", "bf16", 9.7, 1.8, 2.2},
+		{calibration.ClassGEMM, "H100", "bf16", 27.9, 3.9, 18.8},
+		{calibration.ClassPrefill, "A100", "fp16", 31.6, 13.8, 30.1},
+		{calibration.ClassServe, "A100", "fp16", 26.9, 5.4, 7.7},
+	}
+	for _, p := range pin {
+		r := findRow(rep, p.c, p.hw, p.prec)
+		if r == nil {
+			t.Errorf("no row %v %s %s", p.c, p.hw, p.prec)
+			continue
+		}
+		near := func(what string, got, want float64) {
+			if math.Abs(got-want) > 0.15 {
+				t.Errorf("%v %s %s %s: %.2f%%, pinned %.1f%%", p.c, p.hw, p.prec, what, got, want)
+			}
+		}
+		near("mlsysim median", r.MLSysim.Median, p.mlMedian)
+		near("calibrated median", r.Calibrated.Median, p.median)
+		near("calibrated max", r.Calibrated.Max, p.max)
+	}
+	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.7, calibration.ClassPrefill: 11.0}
+	for _, r := range rep.LOO {
+		if want, ok := loo[r.HeldOut]; ok && math.Abs(r.Stats.Median-want) > 0.15 {
+			t.Errorf("leave-one-class-out %s: median %.2f%%, pinned %.1f%%", r.HeldOut, r.Stats.Median, want)
+		}
+	}
+	if len(rep.LOO) != 2 {
+		t.Errorf("%d leave-one-class-out rows, want 2", len(rep.LOO))
+	}
 }
