@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/plots"
+)
+
+func newAccuracyCmd() *cobra.Command {
+	var figure string
+	var noRef bool
+	cmd := &cobra.Command{
+		Use:   "accuracy [DATA...]",
+		Short: "Hold both fidelities against real-GPU measurements",
+		Long: "Evaluate the engine on measured points (the embedded H100 measurements and published.csv, plus any\n" +
+			"DATA files in the same formats) and print, per class of point and hardware, the mean, median and max\n" +
+			"absolute percentage error of fidelity mlsysim (η = 0.5) and fidelity calibrated side by side, then\n" +
+			"leave-one-class-out figures: for each measured GPU, a profile fitted to its GEMMs and one of\n" +
+			"decode/prefill predicting the other.\n\n" +
+			"Exit status: 0 on success, 2 for unreadable or malformed measurements.",
+		Example: "  sweep accuracy\n  sweep accuracy my-gpu.json --figure accuracy.png",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := loadRegistry(cmd)
+			if err != nil {
+				return err
+			}
+			ds := &calibration.Dataset{}
+			if !noRef {
+				if ds, err = calibration.LoadReference(); err != nil {
+					return err
+				}
+			}
+			if len(args) > 0 {
+				user, err := calibration.LoadFiles(args...)
+				if err != nil {
+					return badInput(err)
+				}
+				ds.Files = append(ds.Files, user.Files...)
+				ds.Published = append(ds.Published, user.Published...)
+				ds.Points = append(ds.Points, user.Points...)
+			}
+			if len(ds.Points) == 0 {
+				return badInput(fmt.Errorf("no measured points"))
+			}
+			rep, err := engine.Accuracy(reg, ds)
+			if err != nil {
+				return badInput(err)
+			}
+			writeAccuracy(cmd.OutOrStdout(), rep)
+			if figure != "" {
+				var ml, ca plots.AccuracySeries
+				ml.Name, ca.Name = "mlsysim (η = 0.5)", "calibrated"
+				for _, p := range rep.Points {
+					ml.Measured, ml.Predicted = append(ml.Measured, p.Measured), append(ml.Predicted, p.MLSysim)
+					ca.Measured, ca.Predicted = append(ca.Measured, p.Measured), append(ca.Predicted, p.Calibrated)
+				}
+				if err := plots.AccuracyFigure(figure, "Predicted vs measured", []plots.AccuracySeries{ml, ca}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
+	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
+	return cmd
+}
+
+func writeAccuracy(w io.Writer, rep *engine.AccuracyReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\t")
+	for _, r := range rep.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t\n", r.Class, r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Mean, r.Calibrated.Median, r.Calibrated.Max)
+	}
+	tw.Flush()
+	if len(rep.LOO) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nleave-one-class-out: profile fitted without the held-out class")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hardware\theld out\tfitted on\tn\tmean\tmedian\tmax\tworst point\t")
+	for _, r := range rep.LOO {
+		on := make([]string, len(r.FitOn))
+		for i, c := range r.FitOn {
+			on[i] = c.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Hardware, r.HeldOut, strings.Join(on, "+"), r.Stats.N,
+			r.Stats.Mean, r.Stats.Median, r.Stats.Max, r.Stats.WorstSource)
+	}
+	tw.Flush()
+}
