@@ -1,0 +1,220 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Agg reduces the values of one output that share a figure position (a
+// line point, a heatmap cell) over the parameters the figure does not show.
+type Agg uint8
+
+// The reductions.
+const (
+	AggMin  Agg = iota // the best of a minimised output (latency)
+	AggMax             // the best of a maximised output (throughput)
+	AggMean            // the arithmetic mean
+)
+
+// ParseAgg maps "min", "max" or "mean" to an Agg.
+func ParseAgg(s string) (Agg, error) {
+	switch strings.ToLower(s) {
+	case "min":
+		return AggMin, nil
+	case "max":
+		return AggMax, nil
+	case "mean":
+		return AggMean, nil
+	}
+	return 0, fmt.Errorf("aggregate %q is not min, max or mean", s)
+}
+
+func (a Agg) String() string { return [...]string{"min", "max", "mean"}[a] }
+
+// acc accumulates one aggregate.
+type acc struct {
+	v   float64
+	sum float64
+	n   int64
+}
+
+func (a *acc) add(agg Agg, v float64) {
+	if a.n == 0 {
+		a.v = v
+	}
+	switch agg {
+	case AggMin:
+		a.v = math.Min(a.v, v)
+	case AggMax:
+		a.v = math.Max(a.v, v)
+	}
+	a.sum += v
+	a.n++
+}
+
+func (a *acc) value(agg Agg) float64 {
+	if agg == AggMean {
+		return a.sum / float64(a.n)
+	}
+	return a.v
+}
+
+// Lines draws an output against a parameter, one line per value of a group
+// parameter: for each group and x, the output reduced by Agg over the rows
+// that share them (the best latency at each batch size, per hardware). It
+// takes rows one at a time and keeps one aggregate per (group, x).
+//
+// The x axis is logarithmic when the parameter's values are a power series
+// (positive, spanning a factor of 16 or more), with ticks at the values
+// themselves when there are at most 12; the y axis when the values span
+// more than two decades.
+type Lines struct {
+	X, Y   Axis
+	Group  string // the group parameter; "" = one line
+	Agg    Agg
+	Limit  int // most lines drawn (default 7); further groups are dropped and counted
+	groups []string
+	byKey  map[string]int
+	points []map[float64]*acc
+	drop   map[string]bool
+	n      int64
+}
+
+// NewLines returns an empty line figure of y against x.
+func NewLines(x, y Axis, group string, agg Agg) *Lines {
+	return &Lines{X: x, Y: y, Group: group, Agg: agg, Limit: len(OkabeIto), byKey: map[string]int{}, drop: map[string]bool{}}
+}
+
+// Add adds a row: parameter value x, output value y, group value group.
+// Rows with a non-finite x or y are skipped.
+func (l *Lines) Add(x, y float64, group string) {
+	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return
+	}
+	k, ok := l.byKey[group]
+	if !ok {
+		if len(l.groups) >= l.Limit {
+			l.drop[group] = true
+			return
+		}
+		k = len(l.groups)
+		l.byKey[group] = k
+		l.groups = append(l.groups, group)
+		l.points = append(l.points, map[float64]*acc{})
+	}
+	a := l.points[k][x]
+	if a == nil {
+		a = &acc{}
+		l.points[k][x] = a
+	}
+	a.add(l.Agg, y)
+	l.n++
+}
+
+// Series returns the sorted x values and aggregated y values of group k.
+func (l *Lines) series(k int) (xs, ys []float64) {
+	for x := range l.points[k] {
+		xs = append(xs, x)
+	}
+	slices.Sort(xs)
+	ys = make([]float64, len(xs))
+	for i, x := range xs {
+		ys[i] = l.points[k][x].value(l.Agg)
+	}
+	return xs, ys
+}
+
+var lineShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}}
+
+// Figure draws the lines in style st.
+func (l *Lines) Figure(st Style) *Figure {
+	var xe, ye Extent
+	xset := map[float64]bool{}
+	order := groupOrder(l.groups)
+	type ser struct{ x, y []float64 }
+	all := make([]ser, len(l.groups))
+	for k := range l.groups {
+		xs, ys := l.series(k)
+		all[k] = ser{xs, ys}
+		for i := range xs {
+			xe.Observe(xs[i])
+			ye.Observe(ys[i])
+			xset[xs[i]] = true
+		}
+	}
+	xa, ya := l.X, l.Y
+	if !xa.Log && xe.N > 0 && xe.Min > 0 && xe.Max/xe.Min >= 16 {
+		xa.Log = true
+	}
+	if !ya.Log && ye.N > 0 && ye.Min > 0 && ye.Max/ye.Min > 100 {
+		ya.Log = true
+	}
+	sx := DisplayScale(xa.Name, xa.Unit, math.Max(math.Abs(xe.Min), math.Abs(xe.Max)))
+	sy := DisplayScale(ya.Name, ya.Unit, math.Max(math.Abs(ye.Min), math.Abs(ye.Max)))
+	pl := newPlot(st)
+	setAxis(&pl.X, xa, sx)
+	setAxis(&pl.Y, ya, sy)
+	if len(xset) <= 12 && len(xset) > 0 {
+		var ticks plot.ConstantTicks
+		for x := range xset {
+			ticks = append(ticks, plot.Tick{Value: x * sx.Factor, Label: shortNumber(x * sx.Factor)})
+		}
+		slices.SortFunc(ticks, func(a, b plot.Tick) int { return cmpFloat(a.Value, b.Value) })
+		pl.X.Tick.Marker = ticks
+	}
+	xlo, xhi := (&Extent{Min: xe.Min, Max: xe.Max, N: xe.N, Log: xa.Log}).padded()
+	pl.X.Min, pl.X.Max = xlo*sx.Factor, xhi*sx.Factor
+	ylo, yhi := (&Extent{Min: ye.Min, Max: ye.Max, N: ye.N, Log: ya.Log}).padded()
+	pl.Y.Min, pl.Y.Max = ylo*sy.Factor, yhi*sy.Factor
+	fig := &Figure{Plot: pl, Style: st}
+	for i, k := range order {
+		c := CategoryColor(i)
+		ls := lineStyle(c, 1.2)
+		ls.Dashes = dashes[i%len(dashes)]
+		s := all[k]
+		xs, ys := scaled(s.x, sx.Factor), scaled(s.y, sy.Factor)
+		pl.Add(polyline{x: xs, y: ys, style: ls})
+		shape := lineShapes[i%len(lineShapes)]
+		cats := make([]int, len(xs))
+		pl.Add(scatterLayer{x: xs, y: ys, cat: cats, shape: shape, radius: 1.8, colors: func(int) color.Color { return c }})
+		if l.Group != "" {
+			fig.AddLegend(l.groups[k], thumbLine{ls}, thumbGlyph{glyph(shape, c, 1.8)})
+		}
+	}
+	note := fmt.Sprintf("%s of %s rows", l.Agg, groupDigits(l.n))
+	if len(l.drop) > 0 {
+		note += fmt.Sprintf("; %d more %s not shown", len(l.drop), l.Group)
+	}
+	if l.Group != "" {
+		note = "by " + l.Group + "; " + note
+	}
+	fig.Footnote = note
+	return fig
+}
+
+// groupOrder returns group positions sorted by label (numerically when all
+// are numbers).
+func groupOrder(labels []string) []int {
+	var c Categories
+	c.Limit = len(labels) + 1
+	for _, l := range labels {
+		c.Code(l)
+	}
+	return c.Sorted()
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
