@@ -32,6 +32,7 @@ const (
 	ReasonNoHeads                  // attention memory needs a head count the model lacks
 	ReasonNumerical                // the arithmetic gave NaN or Inf
 	ReasonNoWorkload               // the model has no FLOPs or bytes to move
+	ReasonInvalid                  // a derived parameter value is out of its range
 	numReasons
 )
 
@@ -41,6 +42,7 @@ var reasonText = [numReasons]string{
 	"model: activation memory without recomputation needs the head count",
 	"numerical: the result is not a finite number",
 	"model: nothing to compute",
+	"input: a derived parameter value is out of range",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

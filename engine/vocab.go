@@ -127,6 +127,22 @@ func (p *Param) Number(v float64) (Value, error) {
 	return Value{F: v, S: strconv.FormatFloat(v, 'g', -1, 64)}, nil
 }
 
+// Accepts reports, without allocating, whether the number x is a valid
+// value of a numeric or boolean parameter (integral where needed, in bounds).
+func (p *Param) Accepts(x float64) bool {
+	switch p.Type {
+	case TypeEnum, TypeRef:
+		return false
+	case TypeBool:
+		return x == 0 || x == 1
+	case TypeInt:
+		if x != math.Trunc(x) {
+			return false
+		}
+	}
+	return !math.IsNaN(x) && !math.IsInf(x, 0) && x >= p.Min && (p.Max == 0 || x <= p.Max)
+}
+
 func lookupRef(reg *registry.Registry, kind, s string) (any, string, error) {
 	switch kind {
 	case registry.KindHardware:

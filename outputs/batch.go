@@ -30,9 +30,9 @@ func (t ColumnType) String() string { return columnTypeNames[t] }
 type ColumnSpec struct {
 	Name     string
 	Type     ColumnType
-	Unit     string   // SI unit of the values; "" if dimensionless or not a quantity
-	Doc      string   // meaning, for the schema metadata
-	Nullable bool // rows may lack a value (an output a row's mode does not compute)
+	Unit     string // SI unit of the values; "" if dimensionless or not a quantity
+	Doc      string // meaning, for the schema metadata
+	Nullable bool   // rows may lack a value (an output a row's mode does not compute)
 }
 
 // Schema is the ordered list of columns of a run's results.

@@ -2,81 +2,68 @@ package outputs
 
 import (
 	"fmt"
-	"reflect"
+	"io"
 	"sort"
-	"strconv"
-	"unsafe"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
-
-// ParquetSchema builds the Parquet schema of s, with the columns in s's
-// order: DOUBLE, INT64, BOOLEAN or UTF-8 BYTE_ARRAY (dictionary-encoded),
-// optional where the column is nullable, zstd-compressed.
-//
-// parquet-go orders the fields of a Group by name, but keeps the order of a
-// struct's fields; the schema is therefore derived from a struct type built
-// at run time, so columns keep the vocabulary's order in every reader.
-func ParquetSchema(s *Schema) *parquet.Schema {
-	fields := make([]reflect.StructField, len(s.Cols))
-	for i, c := range s.Cols {
-		var t reflect.Type
-		tag := c.Name
-		switch c.Type {
-		case Float64:
-			t = reflect.TypeFor[float64]()
-		case Int64:
-			t = reflect.TypeFor[int64]()
-		case Bool:
-			t = reflect.TypeFor[bool]()
-		case String:
-			t = reflect.TypeFor[string]()
-			tag += ",dict"
-		}
-		if c.Nullable {
-			tag += ",optional"
-		}
-		fields[i] = reflect.StructField{
-			Name: "F" + strconv.Itoa(i),
-			Type: t,
-			Tag:  reflect.StructTag(`parquet:"` + tag + `"`),
-		}
-	}
-	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
-}
 
 // Metadata is the file-level key-value metadata of a run's files.
 type Metadata map[string]string
 
-// UnitKey is the metadata key holding the unit of a column.
+// UnitKey is the file metadata key holding the unit of a column. (The unit
+// is also in each field's metadata, in the Arrow schema that Parquet readers
+// such as pyarrow restore.)
 func UnitKey(column string) string { return "unit:" + column }
 
 // ParquetWriter writes batches as row groups of one Parquet file, which
 // becomes visible under its final name on Close.
+//
+// It writes through Apache Arrow's Parquet writer (pqarrow): each batch's
+// numeric columns become Arrow arrays over the batch's own slices, without
+// a copy, and are encoded column by column. This measured about four times
+// faster per row than building parquet-go Values for a dynamic schema, and
+// it stores the Arrow schema, so pyarrow and pandas see each column's unit
+// in its field metadata. Columns are plain-encoded and zstd-compressed:
+// dictionary encoding of the string columns cost an allocation per value in
+// profiles, and zstd compresses their repetition as well.
 type ParquetWriter struct {
-	schema  *Schema
-	file    *AtomicFile
-	w       *parquet.GenericWriter[any]
-	vals    []parquet.Value
-	rows    int64
-	written bool
+	schema *Schema
+	as     *arrow.Schema
+	file   *AtomicFile
+	w      *pqarrow.FileWriter
+	mem    memory.Allocator
+	rows   int64
 }
 
-// NewParquetWriter starts the Parquet file path for schema, with meta as
+// NewParquetWriter starts the Parquet file path for schema s, with meta as
 // key-value metadata (the units of s's columns are added to it).
 func NewParquetWriter(path string, s *Schema, meta Metadata) (*ParquetWriter, error) {
 	f, err := CreateAtomic(path)
 	if err != nil {
 		return nil, err
 	}
-	opts := []parquet.WriterOption{
-		ParquetSchema(s),
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
-		parquet.CreatedBy("mlsysim-go", meta["mlsysim.version"], ""),
-		parquet.PageBufferSize(256 << 10),
+	mem := memory.NewGoAllocator()
+	as := ArrowSchema(s, meta)
+	opts := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(1),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithCreatedBy("mlsysim-go " + meta["mlsysim.version"]),
+		parquet.WithAllocator(mem),
+		parquet.WithMaxRowGroupLength(1 << 24),
 	}
-	keys := make([]string, 0, len(meta)+len(s.Cols))
+	// The writer must not close the file: the atomic file syncs, closes and renames it.
+	w, err := pqarrow.NewFileWriter(as, struct{ io.Writer }{f}, parquet.NewWriterProperties(opts...),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	if err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
 	all := Metadata{}
 	for k, v := range meta {
 		all[k] = v
@@ -86,16 +73,18 @@ func NewParquetWriter(path string, s *Schema, meta Metadata) (*ParquetWriter, er
 			all[UnitKey(c.Name)] = c.Unit
 		}
 	}
+	keys := make([]string, 0, len(all))
 	for k := range all {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // deterministic files
 	for _, k := range keys {
-		opts = append(opts, parquet.KeyValueMetadata(k, all[k]))
+		if err := w.AppendKeyValueMetadata(k, all[k]); err != nil {
+			f.Abort()
+			return nil, err
+		}
 	}
-	pw := &ParquetWriter{schema: s, file: f}
-	pw.w = parquet.NewGenericWriter[any](f, opts...)
-	return pw, nil
+	return &ParquetWriter{schema: s, as: as, file: f, w: w, mem: mem}, nil
 }
 
 // Write appends b as one row group. An empty batch writes nothing.
@@ -106,47 +95,12 @@ func (p *ParquetWriter) Write(b *Batch) error {
 	if b.Len == 0 {
 		return nil
 	}
-	cws := p.w.ColumnWriters()
-	if len(cws) != len(p.schema.Cols) {
-		return fmt.Errorf("outputs: parquet schema has %d columns, want %d", len(cws), len(p.schema.Cols))
-	}
-	for i, spec := range p.schema.Cols {
-		col := &b.Cols[i]
-		v := p.vals[:0]
-		ci := i
-		def := 0
-		if spec.Nullable {
-			def = 1
-		}
-		for r := 0; r < b.Len; r++ {
-			if spec.Nullable && !col.Valid[r] {
-				v = append(v, parquet.NullValue().Level(0, 0, ci))
-				continue
-			}
-			var x parquet.Value
-			switch spec.Type {
-			case Float64:
-				x = parquet.DoubleValue(col.F[r])
-			case Int64:
-				x = parquet.Int64Value(col.I[r])
-			case Bool:
-				x = parquet.BooleanValue(col.B[r])
-			case String:
-				// The value is copied into the column buffer: no need to copy the string.
-				x = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(col.S[r]), len(col.S[r])))
-			}
-			v = append(v, x.Level(0, def, ci))
-		}
-		p.vals = v
-		if _, err := cws[i].WriteRowValues(v); err != nil {
-			return fmt.Errorf("write column %s: %w", spec.Name, err)
-		}
-	}
-	if err := p.w.Flush(); err != nil {
+	rec := recordOf(p.as, p.schema, b, p.mem)
+	defer rec.Release()
+	if err := p.w.Write(rec); err != nil {
 		return fmt.Errorf("write row group: %w", err)
 	}
 	p.rows += int64(b.Len)
-	p.written = true
 	return nil
 }
 

@@ -17,12 +17,16 @@
 package registry
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -34,22 +38,23 @@ var dataFS embed.FS
 // Registry is a loaded set of entries. Its lookups are safe for concurrent
 // use; AddFile is not, and must happen before lookups start.
 type Registry struct {
-	HardwareList    []*Hardware
-	ModelList       []*Model
-	FabricList      []*Fabric
-	NodeList        []*Node
-	ClusterList     []*Cluster
-	GridList        []*Grid
-	DatacenterList  []*Datacenter
-	ScenarioList    []*Scenario
-	ConstantList    []*Constant
-	names           map[string]map[string]int // kind → normalised name → index
-	pendingScenario []pendingScenario
+	HardwareList   []*Hardware
+	ModelList      []*Model
+	FabricList     []*Fabric
+	NodeList       []*Node
+	ClusterList    []*Cluster
+	GridList       []*Grid
+	DatacenterList []*Datacenter
+	ScenarioList   []*Scenario
+	ConstantList   []*Constant
+	names          map[string]map[string]int // kind → normalised name → index
+	hash           hash.Hash                 // over every data file read, in order
 }
 
-type pendingScenario struct {
-	raw rawScenario
-	ck  *checker
+// Hash returns the SHA-256 (hex) of every data file the registry was built
+// from, embedded and added, in order: equal hashes mean equal data.
+func (r *Registry) Hash() string {
+	return hex.EncodeToString(r.hash.Sum(nil))
 }
 
 // Kinds of entries, as used in lookups and messages.
@@ -96,7 +101,7 @@ func Embedded() (*Registry, error) {
 // New loads a fresh registry from the embedded data; callers that add their
 // own files get a registry of their own this way.
 func New() (*Registry, error) {
-	r := &Registry{names: map[string]map[string]int{}}
+	r := &Registry{names: map[string]map[string]int{}, hash: sha256.New()}
 	var files []string
 	err := fs.WalkDir(dataFS, "data", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && path.Ext(p) == ".yaml" {
@@ -119,6 +124,7 @@ func New() (*Registry, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.hashFile(p, b)
 		parsed = append(parsed, f)
 	}
 	if err := r.add(files, parsed); err != nil {
@@ -144,6 +150,7 @@ func (r *Registry) AddBytes(name string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	r.hashFile(filepath.Base(name), data)
 	return r.add([]string{name}, []*file{f})
 }
 
@@ -210,6 +217,11 @@ func (r *Registry) add(names []string, fs []*file) error {
 		errs = append(errs, ck.errs...)
 	}
 	return errors.Join(errs...)
+}
+
+func (r *Registry) hashFile(name string, data []byte) {
+	fmt.Fprintf(r.hash, "%s\x00%d\x00", name, len(data))
+	r.hash.Write(data)
 }
 
 // register records key (and namespace.key, and aliases) under kind.

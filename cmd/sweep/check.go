@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/units"
+)
+
+func newCheckCmd() *cobra.Command {
+	var asJSON, noEstimate bool
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a sweep file and print its number of configurations, estimated time and output size",
+		Long: "Validate a sweep file without running it: every problem is reported at once with its\n" +
+			"file:line:col (exit 2). A valid file prints its axes and size, and an estimate of the run's\n" +
+			"time and output size measured on a sample of its first configurations.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInput(fmt.Errorf("check takes one sweep file"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := loadSpec(args)
+			if err != nil {
+				return err
+			}
+			var est *estimate
+			if !noEstimate {
+				est, err = estimateRun(cmd.Context(), spec)
+				if err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return writeCheckJSON(cmd.OutOrStdout(), spec, est)
+			}
+			writeCheckText(cmd.OutOrStdout(), spec, est)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&noEstimate, "no-estimate", false, "skip the timed sample")
+	return cmd
+}
+
+// estimate extrapolates a run from a sample of its first configurations.
+type estimate struct {
+	Sample        int64   `json:"sample"`
+	Workers       int     `json:"workers"`
+	SecondsPerCfg float64 `json:"seconds_per_configuration"` // one worker, evaluation and writing
+	Seconds       float64 `json:"seconds"`                   // the whole run on Workers workers
+	KeptFraction  float64 `json:"kept_fraction"`             // rows that pass the constraints
+	BytesPerRow   float64 `json:"bytes_per_row"`             // compressed Parquet
+	Bytes         float64 `json:"bytes"`
+}
+
+func estimateRun(ctx context.Context, spec *dse.Spec) (*estimate, error) {
+	dir, err := os.MkdirTemp("", "sweep-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	n := min(int64(spec.Size()), 50_000)
+	start := time.Now()
+	rep, err := dse.Run(ctx, spec, dse.Options{OutDir: dir, Workers: 1, Hi: n, Version: version})
+	if err != nil {
+		return nil, fmt.Errorf("sample run: %w", err)
+	}
+	el := time.Since(start).Seconds()
+	var bytes int64
+	for _, p := range rep.Parts {
+		if fi, err := os.Stat(filepath.Join(dir, p.File)); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	e := &estimate{Sample: n, Workers: runtime.GOMAXPROCS(0), SecondsPerCfg: el / float64(n)}
+	e.Seconds = e.SecondsPerCfg * float64(spec.Size()) / float64(e.Workers)
+	e.KeptFraction = float64(rep.Written) / float64(n)
+	if rep.Written > 0 {
+		e.BytesPerRow = float64(bytes) / float64(rep.Written)
+	}
+	e.Bytes = e.BytesPerRow * e.KeptFraction * float64(spec.Size())
+	return e, nil
+}
+
+func axisName(ax dse.Axis) string {
+	var names []string
+	for _, p := range ax.Params {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, "+")
+}
+
+func writeCheckText(w io.Writer, spec *dse.Spec, e *estimate) {
+	fmt.Fprintf(w, "%s: valid\n", spec.File)
+	var dims []string
+	for _, ax := range spec.Axes {
+		dims = append(dims, fmt.Sprintf("%s %d", axisName(ax), ax.Len()))
+	}
+	fmt.Fprintf(w, "  configurations: %d (%s)\n", spec.Size(), strings.Join(dims, " × "))
+	if len(spec.Constraints) > 0 {
+		fmt.Fprintf(w, "  constraints: %d\n", len(spec.Constraints))
+	}
+	if len(spec.Objectives) > 0 {
+		var objs []string
+		for _, o := range spec.Objectives {
+			d := "min"
+			if o.Maximize {
+				d = "max"
+			}
+			objs = append(objs, d+" "+o.Name)
+		}
+		fmt.Fprintf(w, "  objectives: %s\n", strings.Join(objs, ", "))
+	}
+	if e != nil {
+		fmt.Fprintf(w, "  estimated time: %s on %d workers (%.3g µs per configuration per worker, from %d sampled)\n",
+			units.Seconds(e.Seconds), e.Workers, e.SecondsPerCfg*1e6, e.Sample)
+		fmt.Fprintf(w, "  estimated output: %s of Parquet (%.0f%% of rows kept, %.1f bytes per row)\n",
+			units.Bytes(e.Bytes), 100*e.KeptFraction, e.BytesPerRow)
+	}
+}
+
+func writeCheckJSON(w io.Writer, spec *dse.Spec, e *estimate) error {
+	type axis struct {
+		Params []string `json:"params"`
+		Len    int      `json:"len"`
+	}
+	out := struct {
+		File           string    `json:"file"`
+		Name           string    `json:"name"`
+		Configurations uint64    `json:"configurations"`
+		Axes           []axis    `json:"axes"`
+		Estimate       *estimate `json:"estimate,omitempty"`
+	}{File: spec.File, Name: spec.Name, Configurations: spec.Size(), Estimate: e}
+	for _, ax := range spec.Axes {
+		a := axis{Len: ax.Len()}
+		for _, p := range ax.Params {
+			a.Params = append(a.Params, p.Name)
+		}
+		out.Axes = append(out.Axes, a)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

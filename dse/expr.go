@@ -1,0 +1,390 @@
+package dse
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Expressions (derived values and constraints) are parsed and type-checked
+// by expr-lang/expr, then lowered from its syntax tree to closures over a
+// row's slots, which evaluate without allocating: expr's own VM boxes every
+// float64 it pushes, which would cost an allocation per row. Syntax that the
+// lowering does not cover (maps, method calls, closures) still works through
+// expr's VM, at that cost.
+
+// symKind says where an identifier's value lives in a row.
+type symKind uint8
+
+const (
+	symNum symKind = iota // row.num[slot]: numbers, booleans as 0/1
+	symStr                // row.str[slot]: names (registry keys, enum values, string outputs)
+)
+
+type symbol struct {
+	kind     symKind
+	slot     int
+	isOutput bool
+	boolean  bool                         // a symNum holding 0/1 for false/true
+	canon    func(string) (string, error) // canonicalises a string literal compared with it
+}
+
+// symbols maps the names an expression may use to row slots.
+type symbols map[string]*symbol
+
+// row holds one configuration's values for expressions.
+type row struct {
+	num []float64
+	str []string
+}
+
+// compiled is a checked expression, ready to evaluate on rows.
+type compiled struct {
+	src         string
+	fn          func(*row) float64 // lowered; nil when the VM is needed
+	prog        *vm.Program        // fallback
+	names       []string           // identifiers it uses
+	usesOutputs bool
+	isBool      bool
+}
+
+// mathFuncs are the functions sweep expressions may call, beyond expr's
+// builtins (abs, ceil, floor, round, min, max).
+var mathFuncs = map[string]func(float64) float64{
+	"log":   math.Log,
+	"log2":  math.Log2,
+	"log10": math.Log10,
+	"sqrt":  math.Sqrt,
+	"exp":   math.Exp,
+}
+
+// compileExpr checks src against the symbols and lowers it. wantBool asks
+// for a boolean result (constraints).
+func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
+	env := map[string]any{}
+	for name, s := range syms {
+		switch {
+		case s.kind == symStr:
+			env[name] = ""
+		case s.boolean:
+			env[name] = false
+		default:
+			env[name] = 0.0
+		}
+	}
+	opts := []expr.Option{expr.Env(env)}
+	for name, f := range mathFuncs {
+		f := f
+		opts = append(opts, expr.Function(name, func(a ...any) (any, error) {
+			return f(toFloat(a[0])), nil
+		}, new(func(float64) float64)))
+	}
+	opts = append(opts, expr.Function("pow", func(a ...any) (any, error) {
+		return math.Pow(toFloat(a[0]), toFloat(a[1])), nil
+	}, new(func(float64, float64) float64)))
+	if wantBool {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, cleanExprError(err)
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, cleanExprError(err)
+	}
+	c := &compiled{src: src, prog: prog, isBool: wantBool}
+	seen := map[string]bool{}
+	ast.Find(tree.Node, func(n ast.Node) bool {
+		if id, ok := n.(*ast.IdentifierNode); ok {
+			if s, ok := syms[id.Value]; ok && !seen[id.Value] {
+				seen[id.Value] = true
+				c.names = append(c.names, id.Value)
+				c.usesOutputs = c.usesOutputs || s.isOutput
+			}
+		}
+		return false
+	})
+	l := lowerer{syms: syms}
+	if fn, ok := l.num(tree.Node); ok && l.err == nil {
+		c.fn = fn
+	} else if l.err != nil {
+		return nil, l.err
+	}
+	return c, nil
+}
+
+// cleanExprError keeps expr's message on one line with its column.
+func cleanExprError(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return fmt.Errorf("expression: %s", msg)
+}
+
+func toFloat(x any) float64 {
+	switch v := x.(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	case bool:
+		if v {
+			return 1
+		}
+	}
+	return 0
+}
+
+// eval evaluates the expression on r: a number, or 0/1 for a boolean.
+func (c *compiled) eval(r *row, env map[string]any, m *vm.VM) (float64, error) {
+	if c.fn != nil {
+		return c.fn(r), nil
+	}
+	out, err := m.Run(c.prog, env)
+	if err != nil {
+		return 0, err
+	}
+	return toFloat(out), nil
+}
+
+// lowerer turns an expr syntax tree into closures. It reports ok=false for
+// syntax it does not cover; err is set for literals that fail to resolve.
+type lowerer struct {
+	syms symbols
+	err  error
+}
+
+type numFn = func(*row) float64
+type strFn = func(*row) string
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// str lowers a string-valued node: an identifier of a name, or a literal.
+func (l *lowerer) str(n ast.Node) (strFn, *symbol, bool) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		s, ok := l.syms[n.Value]
+		if !ok || s.kind != symStr {
+			return nil, nil, false
+		}
+		slot := s.slot
+		return func(r *row) string { return r.str[slot] }, s, true
+	case *ast.StringNode:
+		v := n.Value
+		return func(*row) string { return v }, nil, true
+	}
+	return nil, nil, false
+}
+
+// literal returns the canonical text of a string literal compared with sym
+// ("h100" → "H100"), so that comparisons follow the registry's names.
+func (l *lowerer) literal(lit string, sym *symbol) string {
+	if sym == nil || sym.canon == nil {
+		return lit
+	}
+	c, err := sym.canon(lit)
+	if err != nil {
+		if l.err == nil {
+			l.err = fmt.Errorf("expression: %w", err)
+		}
+		return lit
+	}
+	return c
+}
+
+func (l *lowerer) num(n ast.Node) (numFn, bool) {
+	switch n := n.(type) {
+	case *ast.IntegerNode:
+		v := float64(n.Value)
+		return func(*row) float64 { return v }, true
+	case *ast.FloatNode:
+		v := n.Value
+		return func(*row) float64 { return v }, true
+	case *ast.BoolNode:
+		v := b2f(n.Value)
+		return func(*row) float64 { return v }, true
+	case *ast.IdentifierNode:
+		s, ok := l.syms[n.Value]
+		if !ok || s.kind != symNum {
+			return nil, false
+		}
+		slot := s.slot
+		return func(r *row) float64 { return r.num[slot] }, true
+	case *ast.UnaryNode:
+		x, ok := l.num(n.Node)
+		if !ok {
+			return nil, false
+		}
+		switch n.Operator {
+		case "-":
+			return func(r *row) float64 { return -x(r) }, true
+		case "+":
+			return x, true
+		case "!", "not":
+			return func(r *row) float64 { return b2f(x(r) == 0) }, true
+		}
+	case *ast.ConditionalNode:
+		c, ok1 := l.num(n.Cond)
+		a, ok2 := l.num(n.Exp1)
+		b, ok3 := l.num(n.Exp2)
+		if ok1 && ok2 && ok3 {
+			return func(r *row) float64 {
+				if c(r) != 0 {
+					return a(r)
+				}
+				return b(r)
+			}, true
+		}
+	case *ast.BuiltinNode:
+		return l.builtin(n.Name, n.Arguments)
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return nil, false
+		}
+		return l.builtin(id.Value, n.Arguments)
+	case *ast.BinaryNode:
+		return l.binary(n)
+	}
+	return nil, false
+}
+
+func (l *lowerer) builtin(name string, args []ast.Node) (numFn, bool) {
+	fs := make([]numFn, len(args))
+	for i, a := range args {
+		f, ok := l.num(a)
+		if !ok {
+			return nil, false
+		}
+		fs[i] = f
+	}
+	if f, ok := mathFuncs[name]; ok && len(fs) == 1 {
+		x := fs[0]
+		return func(r *row) float64 { return f(x(r)) }, true
+	}
+	switch {
+	case name == "abs" && len(fs) == 1:
+		x := fs[0]
+		return func(r *row) float64 { return math.Abs(x(r)) }, true
+	case name == "ceil" && len(fs) == 1:
+		x := fs[0]
+		return func(r *row) float64 { return math.Ceil(x(r)) }, true
+	case name == "floor" && len(fs) == 1:
+		x := fs[0]
+		return func(r *row) float64 { return math.Floor(x(r)) }, true
+	case name == "round" && len(fs) == 1:
+		x := fs[0]
+		return func(r *row) float64 { return math.Round(x(r)) }, true
+	case name == "pow" && len(fs) == 2:
+		x, y := fs[0], fs[1]
+		return func(r *row) float64 { return math.Pow(x(r), y(r)) }, true
+	case (name == "min" || name == "max") && len(fs) >= 1:
+		isMin := name == "min"
+		return func(r *row) float64 {
+			v := fs[0](r)
+			for _, f := range fs[1:] {
+				if w := f(r); (isMin && w < v) || (!isMin && w > v) {
+					v = w
+				}
+			}
+			return v
+		}, true
+	}
+	return nil, false
+}
+
+func (l *lowerer) binary(n *ast.BinaryNode) (numFn, bool) {
+	op := n.Operator
+	// Comparisons of names: hardware == "H100", bottleneck != "Memory",
+	// hardware in ["H100", "H200"].
+	if op == "==" || op == "!=" {
+		if a, sa, ok := l.str(n.Left); ok {
+			if b, sb, ok := l.str(n.Right); ok {
+				if lit, ok := n.Right.(*ast.StringNode); ok {
+					v := l.literal(lit.Value, sa)
+					b = func(*row) string { return v }
+				} else if lit, ok := n.Left.(*ast.StringNode); ok {
+					v := l.literal(lit.Value, sb)
+					a = func(*row) string { return v }
+				}
+				if op == "==" {
+					return func(r *row) float64 { return b2f(a(r) == b(r)) }, true
+				}
+				return func(r *row) float64 { return b2f(a(r) != b(r)) }, true
+			}
+		}
+	}
+	if op == "in" || op == "not in" {
+		a, sa, ok := l.str(n.Left)
+		arr, isArr := n.Right.(*ast.ArrayNode)
+		if ok && isArr {
+			set := make([]string, 0, len(arr.Nodes))
+			for _, e := range arr.Nodes {
+				lit, ok := e.(*ast.StringNode)
+				if !ok {
+					return nil, false
+				}
+				set = append(set, l.literal(lit.Value, sa))
+			}
+			neg := op == "not in"
+			return func(r *row) float64 {
+				v := a(r)
+				for _, s := range set {
+					if s == v {
+						return b2f(!neg)
+					}
+				}
+				return b2f(neg)
+			}, true
+		}
+		return nil, false
+	}
+	x, ok1 := l.num(n.Left)
+	y, ok2 := l.num(n.Right)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	switch op {
+	case "+":
+		return func(r *row) float64 { return x(r) + y(r) }, true
+	case "-":
+		return func(r *row) float64 { return x(r) - y(r) }, true
+	case "*":
+		return func(r *row) float64 { return x(r) * y(r) }, true
+	case "/":
+		return func(r *row) float64 { return x(r) / y(r) }, true
+	case "%":
+		return func(r *row) float64 { return math.Mod(x(r), y(r)) }, true
+	case "**", "^":
+		return func(r *row) float64 { return math.Pow(x(r), y(r)) }, true
+	case "<":
+		return func(r *row) float64 { return b2f(x(r) < y(r)) }, true
+	case "<=":
+		return func(r *row) float64 { return b2f(x(r) <= y(r)) }, true
+	case ">":
+		return func(r *row) float64 { return b2f(x(r) > y(r)) }, true
+	case ">=":
+		return func(r *row) float64 { return b2f(x(r) >= y(r)) }, true
+	case "==":
+		return func(r *row) float64 { return b2f(x(r) == y(r)) }, true
+	case "!=":
+		return func(r *row) float64 { return b2f(x(r) != y(r)) }, true
+	case "&&", "and":
+		return func(r *row) float64 { return b2f(x(r) != 0 && y(r) != 0) }, true
+	case "||", "or":
+		return func(r *row) float64 { return b2f(x(r) != 0 || y(r) != 0) }, true
+	}
+	return nil, false
+}

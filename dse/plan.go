@@ -1,0 +1,412 @@
+package dse
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
+)
+
+// coreColumns are the parameters every result file carries, so that a row
+// says what it is even when the sweep left them at their defaults.
+var coreColumns = []string{"model", "hardware", "mode", "precision", "batch_size", "seq_len", "efficiency", "fidelity"}
+
+type colKind uint8
+
+const (
+	colIndex colKind = iota
+	colParam
+	colDerived
+	colOutput
+)
+
+// column is where one result column takes its values from.
+type column struct {
+	kind  colKind
+	param *engine.Param
+	out   *engine.Output
+	slot  int // row slot (params, derived)
+	str   bool
+}
+
+// plan is the compiled form of a spec that every worker shares, read-only.
+type plan struct {
+	spec      *Spec
+	schema    *outputs.Schema
+	cols      []column
+	radix     []int64
+	axisSlots [][]*symbol // per axis, per param: the row slot it sets
+	baseNum   []float64   // row slots before any axis applies
+	baseStr   []string
+	derived   []*Derived
+	derSlots  []int
+	preCons   []*compiled // constraints on parameters only
+	postCons  []*compiled // constraints that read outputs
+	outSlots  []outSlot   // outputs that constraints or objectives read
+	objSlots  []int
+	groupBy   []*symbol
+	needVM    bool
+	checkCfg  bool // derived values set parameters: validate each row's config
+}
+
+type outSlot struct {
+	out  *engine.Output
+	slot int
+}
+
+// newPlan compiles s for evaluation.
+func newPlan(s *Spec) (*plan, error) {
+	pl := &plan{spec: s, schema: &outputs.Schema{}}
+	// Columns: the index, the parameters, the derived values, the outputs.
+	pl.addCol(column{kind: colIndex}, outputs.ColumnSpec{Name: "index", Type: outputs.Int64, Doc: "the configuration's position in the grid (mixed radix, last axis fastest)"})
+	declared := map[string]bool{}
+	for _, b := range s.Fixed {
+		declared[b.Param.Name] = true
+	}
+	for _, ax := range s.Axes {
+		for _, pr := range ax.Params {
+			declared[pr.Name] = true
+		}
+	}
+	for _, d := range s.Derived {
+		if d.Param != nil {
+			declared[d.Name] = true
+		}
+	}
+	for _, pr := range engine.Params() {
+		if !declared[pr.Name] && !contains(coreColumns, pr.Name) {
+			continue
+		}
+		sym := s.syms[pr.Name]
+		cs := outputs.ColumnSpec{Name: pr.Name, Unit: pr.Unit, Doc: pr.Doc}
+		switch pr.Type {
+		case engine.TypeInt:
+			cs.Type = outputs.Int64
+		case engine.TypeFloat:
+			cs.Type = outputs.Float64
+		case engine.TypeBool:
+			cs.Type = outputs.Bool
+		default:
+			cs.Type = outputs.String
+		}
+		pl.addCol(column{kind: colParam, param: pr, slot: sym.slot, str: sym.kind == symStr}, cs)
+	}
+	for _, d := range s.Derived {
+		if d.Param != nil {
+			continue
+		}
+		pl.addCol(column{kind: colDerived, slot: s.syms[d.Name].slot},
+			outputs.ColumnSpec{Name: d.Name, Type: outputs.Float64, Doc: "derived: " + d.expr.src})
+	}
+	for _, o := range engine.Outputs() {
+		if len(s.Outputs.Columns) > 0 && !contains(s.Outputs.Columns, o.Name) && o.Name != "feasible" && o.Name != "infeasible_reason" {
+			continue
+		}
+		if o.Modes&s.Modes == 0 || declared[o.Name] {
+			continue
+		}
+		cs := outputs.ColumnSpec{Name: o.Name, Unit: o.Unit, Doc: o.Doc, Nullable: o.Modes&s.Modes != s.Modes}
+		switch o.Type {
+		case engine.OutFloat:
+			cs.Type = outputs.Float64
+		case engine.OutBool:
+			cs.Type = outputs.Bool
+		case engine.OutString:
+			cs.Type = outputs.String
+		}
+		pl.addCol(column{kind: colOutput, out: o}, cs)
+	}
+
+	// The grid.
+	for _, ax := range s.Axes {
+		pl.radix = append(pl.radix, int64(ax.Len()))
+		slots := make([]*symbol, len(ax.Params))
+		for k, pr := range ax.Params {
+			slots[k] = s.syms[pr.Name]
+		}
+		pl.axisSlots = append(pl.axisSlots, slots)
+	}
+	// Row slots before the axes: defaults, then the fixed values.
+	pl.baseNum = make([]float64, s.nNum)
+	pl.baseStr = make([]string, s.nStr)
+	for _, pr := range engine.Params() {
+		sym := s.syms[pr.Name]
+		if pr.Default == "" {
+			continue
+		}
+		v, err := pr.Parse(s.Registry, pr.Default)
+		if err != nil {
+			return nil, fmt.Errorf("default of %s: %w", pr.Name, err)
+		}
+		pl.setSlot(pl.baseNum, pl.baseStr, sym, v)
+	}
+	for _, b := range s.Fixed {
+		pl.setSlot(pl.baseNum, pl.baseStr, s.syms[b.Param.Name], b.Value)
+	}
+	// Expressions.
+	for _, d := range s.Derived {
+		pl.derived = append(pl.derived, d)
+		pl.derSlots = append(pl.derSlots, s.syms[d.Name].slot)
+		if d.Param != nil {
+			pl.checkCfg = true
+		}
+		pl.needVM = pl.needVM || d.expr.fn == nil
+	}
+	needOut := map[string]bool{}
+	for _, c := range s.Constraints {
+		if c.expr.usesOutputs {
+			pl.postCons = append(pl.postCons, c.expr)
+		} else {
+			pl.preCons = append(pl.preCons, c.expr)
+		}
+		pl.needVM = pl.needVM || c.expr.fn == nil
+		for _, n := range c.expr.names {
+			needOut[n] = true
+		}
+	}
+	for _, o := range s.Objectives {
+		needOut[o.Name] = true
+		pl.objSlots = append(pl.objSlots, s.syms[o.Name].slot)
+	}
+	for _, o := range engine.Outputs() {
+		if sym, ok := s.syms[o.Name]; ok && sym.isOutput && needOut[o.Name] {
+			pl.outSlots = append(pl.outSlots, outSlot{o, sym.slot})
+		}
+	}
+	for _, g := range s.GroupBy {
+		pl.groupBy = append(pl.groupBy, s.syms[g])
+	}
+	return pl, nil
+}
+
+func (pl *plan) addCol(c column, cs outputs.ColumnSpec) {
+	pl.cols = append(pl.cols, c)
+	pl.schema.Cols = append(pl.schema.Cols, cs)
+}
+
+func (pl *plan) setSlot(num []float64, str []string, sym *symbol, v engine.Value) {
+	if sym.kind == symStr {
+		str[sym.slot] = v.S
+	} else {
+		num[sym.slot] = v.F
+	}
+}
+
+// evaluator evaluates rows of a plan. Each worker owns one.
+type evaluator struct {
+	pl      *plan
+	cfg     engine.Config
+	row     row
+	res     engine.Result
+	env     map[string]any // for expressions the lowering does not cover
+	vm      vm.VM
+	objVals []float64
+	group   strings.Builder
+	front   *GroupedFront
+	// counters
+	evaluated, feasible, written int64
+}
+
+func newEvaluator(pl *plan) *evaluator {
+	e := &evaluator{pl: pl}
+	e.row.num = make([]float64, len(pl.baseNum))
+	e.row.str = make([]string, len(pl.baseStr))
+	e.objVals = make([]float64, len(pl.objSlots))
+	if len(pl.objSlots) > 0 {
+		e.front = NewGroupedFront(pl.spec.Objectives)
+	}
+	if pl.needVM {
+		e.env = map[string]any{}
+	}
+	return e
+}
+
+// fillEnv copies the row into the map environment expr's VM reads.
+func (e *evaluator) fillEnv() {
+	for name, s := range e.pl.spec.syms {
+		switch {
+		case s.kind == symStr:
+			e.env[name] = e.row.str[s.slot]
+		case s.boolean:
+			e.env[name] = e.row.num[s.slot] != 0
+		default:
+			e.env[name] = e.row.num[s.slot]
+		}
+	}
+}
+
+func (e *evaluator) test(c *compiled) bool {
+	if c.fn != nil {
+		return c.fn(&e.row) != 0
+	}
+	e.fillEnv()
+	v, err := c.eval(&e.row, e.env, &e.vm)
+	return err == nil && v != 0
+}
+
+// configure sets e.cfg and the row slots for configuration i. It reports
+// false when a derived value makes the configuration invalid.
+func (e *evaluator) configure(i int64) bool {
+	pl := e.pl
+	e.cfg = pl.spec.Base
+	copy(e.row.num, pl.baseNum)
+	copy(e.row.str, pl.baseStr)
+	rem := i
+	for a := len(pl.radix) - 1; a >= 0; a-- {
+		p := rem % pl.radix[a]
+		rem /= pl.radix[a]
+		ax := &pl.spec.Axes[a]
+		for k, pr := range ax.Params {
+			v := ax.Values[p][k]
+			pr.Apply(&e.cfg, v)
+			sym := pl.axisSlots[a][k]
+			if sym.kind == symStr {
+				e.row.str[sym.slot] = v.S
+			} else {
+				e.row.num[sym.slot] = v.F
+			}
+		}
+	}
+	valid := true
+	for j, d := range pl.derived {
+		var x float64
+		if d.expr.fn != nil {
+			x = d.expr.fn(&e.row)
+		} else {
+			e.fillEnv()
+			x, _ = d.expr.eval(&e.row, e.env, &e.vm)
+		}
+		if d.Param != nil {
+			if d.Param.Type == engine.TypeInt {
+				x = math.Round(x)
+			}
+			if !d.Param.Accepts(x) {
+				valid = false
+			}
+			d.Param.Apply(&e.cfg, engine.Value{F: x})
+		}
+		e.row.num[pl.derSlots[j]] = x
+	}
+	if pl.checkCfg && valid && e.cfg.Validate() != nil {
+		valid = false
+	}
+	return valid
+}
+
+// evalRow evaluates configuration i and appends it to b unless a
+// constraint drops it.
+func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
+	pl := e.pl
+	valid := e.configure(i)
+	for _, c := range pl.preCons {
+		if !e.test(c) {
+			return
+		}
+	}
+	if valid {
+		e.res = engine.Evaluate(&e.cfg)
+	} else {
+		e.res = engine.Result{Reason: engine.ReasonInvalid}
+	}
+	e.evaluated++
+	for _, os := range pl.outSlots {
+		switch os.out.Type {
+		case engine.OutFloat:
+			e.row.num[os.slot] = os.out.Float(&e.res)
+		case engine.OutBool:
+			e.row.num[os.slot] = b2f(os.out.Bool(&e.res))
+		case engine.OutString:
+			e.row.str[os.slot] = os.out.String(&e.res)
+		}
+	}
+	for _, c := range pl.postCons {
+		if !e.test(c) {
+			return
+		}
+	}
+	if e.res.Feasible {
+		e.feasible++
+		if e.front != nil {
+			ok := true
+			for k, s := range pl.objSlots {
+				e.objVals[k] = e.row.num[s]
+				if math.IsNaN(e.objVals[k]) || math.IsInf(e.objVals[k], 0) {
+					ok = false
+				}
+			}
+			if ok {
+				e.front.Add(e.groupKey(), i, e.objVals)
+			}
+		}
+	}
+	e.written++
+	e.appendRow(i, b)
+}
+
+// groupKey renders the group_by values of the row, "" without group_by.
+func (e *evaluator) groupKey() string {
+	if len(e.pl.groupBy) == 0 {
+		return ""
+	}
+	e.group.Reset()
+	for k, s := range e.pl.groupBy {
+		if k > 0 {
+			e.group.WriteByte('/')
+		}
+		if s.kind == symStr {
+			e.group.WriteString(e.row.str[s.slot])
+		} else {
+			fmt.Fprint(&e.group, e.row.num[s.slot])
+		}
+	}
+	return e.group.String()
+}
+
+func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
+	mode := e.cfg.Mode
+	for c := range e.pl.cols {
+		src := &e.pl.cols[c]
+		col := &b.Cols[c]
+		spec := &b.Schema.Cols[c]
+		switch src.kind {
+		case colIndex:
+			col.I = append(col.I, i)
+		case colParam:
+			if src.str {
+				col.S = append(col.S, e.row.str[src.slot])
+				break
+			}
+			x := e.row.num[src.slot]
+			switch spec.Type {
+			case outputs.Int64:
+				col.I = append(col.I, int64(x))
+			case outputs.Bool:
+				col.B = append(col.B, x != 0)
+			default:
+				col.F = append(col.F, x)
+			}
+		case colDerived:
+			col.F = append(col.F, e.row.num[src.slot])
+		case colOutput:
+			o := src.out
+			switch o.Type {
+			case engine.OutFloat:
+				col.F = append(col.F, o.Float(&e.res))
+			case engine.OutBool:
+				col.B = append(col.B, o.Bool(&e.res))
+			case engine.OutString:
+				col.S = append(col.S, o.String(&e.res))
+			}
+			if spec.Nullable {
+				col.Valid = append(col.Valid, o.Modes.Has(mode))
+			}
+		}
+	}
+	b.Len++
+}
+
+func newBatchFor(pl *plan, n int) *outputs.Batch { return outputs.NewBatch(pl.schema, n) }

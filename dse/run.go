@@ -1,0 +1,309 @@
+package dse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mlsysim/mlsysim-go/outputs"
+)
+
+// Options control a run. The zero value runs the whole grid on one worker
+// per core into no directory (set OutDir).
+type Options struct {
+	OutDir  string // the run's folder; results go to OutDir/results
+	Workers int    // evaluating goroutines; 0 = GOMAXPROCS
+	// Lo and Hi bound the configuration indexes to run (a shard); Hi = 0
+	// means the end of the grid.
+	Lo, Hi int64
+	// ResultsDir overrides OutDir/results (sharded runs write to
+	// OutDir/results/shard=K).
+	ResultsDir string
+	Version    string // tool version for the files' metadata
+	// OnProgress is called after each row group with the totals so far;
+	// it must be cheap and safe for concurrent use. Nil means no reports.
+	OnProgress func(Progress)
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults(s *Spec) Options {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0) // the work is CPU-bound
+	}
+	if o.Hi == 0 || o.Hi > int64(s.Size()) {
+		o.Hi = int64(s.Size())
+	}
+	if o.ResultsDir == "" {
+		o.ResultsDir = filepath.Join(o.OutDir, "results")
+	}
+	if o.OnProgress == nil {
+		o.OnProgress = func(Progress) {}
+	}
+	return o
+}
+
+// Progress is a run's totals so far.
+type Progress struct {
+	Done     int64 // configurations enumerated
+	Feasible int64
+	Written  int64 // rows that passed the constraints
+	Total    int64 // configurations in the run's range
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Enumerated int64
+	Evaluated  int64
+	Feasible   int64
+	Written    int64
+	Parts      []outputs.Part
+	Front      *GroupedFront // nil without objectives
+	Schema     *outputs.Schema
+	Elapsed    time.Duration
+}
+
+// Run evaluates the configurations [o.Lo, o.Hi) of s and writes them as
+// Parquet (and Arrow) parts under o.ResultsDir. Part k covers the indexes
+// [k·PartRows, (k+1)·PartRows), one row group per RowGroupRows of them, so
+// the files are the same whatever the number of workers. Each worker writes
+// whole parts; a part becomes visible when complete. On cancellation the
+// workers finish the row group in hand, close their parts validly (covering
+// what they completed) and Run returns the context's error with the report
+// of what was written.
+func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
+	start := time.Now()
+	o = o.withDefaults(s)
+	pl, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.ResultsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("results folder: %w", err)
+	}
+	meta := s.metadata(o.Version)
+	partRows := s.Outputs.PartRows
+	var parts []outputs.Part
+	for lo := o.Lo; lo < o.Hi; {
+		k := lo / partRows
+		hi := min((k+1)*partRows, o.Hi)
+		name := fmt.Sprintf("part-%05d.parquet", k)
+		rel, _ := filepath.Rel(o.OutDir, filepath.Join(o.ResultsDir, name))
+		parts = append(parts, outputs.Part{File: filepath.ToSlash(rel), Lo: lo, Hi: hi})
+		lo = hi
+	}
+
+	var done, feasible, written atomic.Int64
+	total := o.Hi - o.Lo
+	report := func() {
+		o.OnProgress(Progress{Done: done.Load(), Feasible: feasible.Load(), Written: written.Load(), Total: total})
+	}
+
+	evals := make([]*evaluator, o.Workers)
+	work := make(chan int)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { // producer: hands out parts in order
+		defer close(work)
+		for k := range parts {
+			select {
+			case work <- k:
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	var mu sync.Mutex // guards parts[k] updates
+	for w := 0; w < o.Workers; w++ {
+		ev := newEvaluator(pl)
+		evals[w] = ev
+		g.Go(func() error {
+			batch := outputs.NewBatch(pl.schema, s.Outputs.RowGroupRows)
+			for k := range work {
+				p := parts[k]
+				hi, rows, err := writePart(gctx, ev, batch, pl, filepath.Join(o.OutDir, p.File), p.Lo, p.Hi, s.Outputs.Formats, meta,
+					func(n, f, wr int64) {
+						done.Add(n)
+						feasible.Add(f)
+						written.Add(wr)
+						report()
+					})
+				mu.Lock()
+				parts[k].Hi, parts[k].Rows = hi, rows
+				if hi == p.Lo && rows == 0 && err != nil {
+					parts[k].File = "" // nothing was written
+				}
+				mu.Unlock()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	rep := &Report{Schema: pl.schema, Elapsed: time.Since(start)}
+	for _, p := range parts {
+		if p.File != "" && p.Hi > p.Lo {
+			rep.Parts = append(rep.Parts, p)
+			rep.Enumerated += p.Hi - p.Lo
+			rep.Written += p.Rows
+		}
+	}
+	for _, ev := range evals {
+		rep.Evaluated += ev.evaluated
+		rep.Feasible += ev.feasible
+		if ev.front != nil {
+			if rep.Front == nil {
+				rep.Front = NewGroupedFront(s.Objectives)
+			}
+			rep.Front.Merge(ev.front)
+		}
+	}
+	report()
+	return rep, err
+}
+
+// writePart evaluates [lo, hi) into the part file at path, one row group at
+// a time. It returns how far it got (hi unless cancelled) and the rows written.
+func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, path string, lo, hi int64, formats []string,
+	meta outputs.Metadata, progress func(n, feasible, written int64)) (int64, int64, error) {
+	var ws []outputs.Writer
+	for _, f := range formats {
+		var w outputs.Writer
+		var err error
+		switch f {
+		case "parquet":
+			w, err = outputs.NewParquetWriter(path, pl.schema, meta)
+		case "arrow":
+			w, err = outputs.NewArrowWriter(path[:len(path)-len(".parquet")]+".arrow", pl.schema, meta)
+		}
+		if err != nil {
+			for _, w := range ws {
+				w.Abort()
+			}
+			return lo, 0, err
+		}
+		ws = append(ws, w)
+	}
+	abort := func() {
+		for _, w := range ws {
+			w.Abort()
+		}
+	}
+	step := int64(pl.spec.Outputs.RowGroupRows)
+	var rows int64
+	at := lo
+	for at < hi {
+		if ctx.Err() != nil {
+			break // finish with what is complete
+		}
+		end := min((at/step+1)*step, hi)
+		b.Reset()
+		b.Lo, b.Hi = at, end
+		f0, w0 := ev.feasible, ev.written
+		for i := at; i < end; i++ {
+			ev.evalRow(i, b)
+		}
+		for _, w := range ws {
+			if err := w.Write(b); err != nil {
+				abort()
+				return lo, 0, err
+			}
+		}
+		rows += int64(b.Len)
+		progress(end-at, ev.feasible-f0, ev.written-w0)
+		at = end
+	}
+	if at == lo {
+		abort()
+		return lo, 0, ctx.Err()
+	}
+	for i, w := range ws {
+		if err := w.Close(); err != nil {
+			for _, w := range ws[i+1:] {
+				w.Abort()
+			}
+			return lo, 0, err
+		}
+	}
+	return at, rows, ctx.Err()
+}
+
+// metadata is the key-value metadata of every file of the run.
+func (s *Spec) metadata(version string) outputs.Metadata {
+	return outputs.Metadata{
+		"mlsysim.version":      version,
+		"mlsysim.sweep":        s.Name,
+		"mlsysim.sweep_sha256": s.Hash,
+	}
+}
+
+// WritePareto evaluates the front's configurations again (they are
+// functions of their index) and writes them, with the results' columns, to
+// path, ordered by group and index.
+func WritePareto(s *Spec, front *GroupedFront, path, version string) (int, error) {
+	pl, err := newPlan(s)
+	if err != nil {
+		return 0, err
+	}
+	var idx []int64
+	if front != nil {
+		for _, g := range front.Groups() {
+			for _, p := range front.Front(g).Points() {
+				idx = append(idx, p.Index)
+			}
+		}
+	}
+	ev := newEvaluator(pl)
+	ev.front = nil // re-evaluation must not feed a front
+	b := outputs.NewBatch(pl.schema, len(idx))
+	for _, i := range idx {
+		ev.evalRow(i, b)
+	}
+	w, err := outputs.NewParquetWriter(path, pl.schema, s.metadata(version))
+	if err != nil {
+		return 0, err
+	}
+	if err := w.Write(b); err != nil {
+		w.Abort()
+		return 0, err
+	}
+	return b.Len, w.Close()
+}
+
+// Configuration returns the configuration at index i of the grid with its
+// parameter values by name (for `sweep eval`-style inspection and tests).
+func Configuration(s *Spec, i int64) (map[string]string, error) {
+	if i < 0 || uint64(i) >= s.Size() {
+		return nil, errors.New("index out of range")
+	}
+	pl, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	ev := newEvaluator(pl)
+	ev.configure(i)
+	out := map[string]string{}
+	for name, sym := range s.syms {
+		if sym.isOutput {
+			continue
+		}
+		if sym.kind == symStr {
+			out[name] = ev.row.str[sym.slot]
+		} else {
+			out[name] = fmt.Sprint(ev.row.num[sym.slot])
+		}
+	}
+	return out, nil
+}
