@@ -281,31 +281,25 @@ func aggFor(o *plotOptions, output string) plots.Agg {
 	return plots.AggMin
 }
 
-// roofCache caches the roof of the last (hardware, precision) seen: rows
-// come in long runs of the same pair.
+// roofCache holds the roof of each (hardware, precision) seen, in order of
+// first sight. Lookups by the row's strings do not allocate.
 type roofCache struct {
-	reg      *registry.Registry
-	hw, prec string
-	roof     plots.Roof
-	ok       bool
-	roofs    map[string]plots.Roof
-	order    []string
+	reg   *registry.Registry
+	roofs map[string]map[string]plots.Roof
+	order []plots.Roof
 }
 
 func (c *roofCache) get(hw, prec string) (plots.Roof, bool) {
-	if hw == c.hw && prec == c.prec && c.roofs != nil {
-		return c.roof, c.ok
+	if r, ok := c.roofs[hw][prec]; ok {
+		return r, r.Peak > 0
 	}
 	if c.roofs == nil {
-		c.roofs = map[string]plots.Roof{}
+		c.roofs = map[string]map[string]plots.Roof{}
 	}
-	c.hw, c.prec = hw, prec
-	key := hw + " " + prec
-	if r, seen := c.roofs[key]; seen {
-		c.roof, c.ok = r, r.Peak > 0
-		return c.roof, c.ok
+	if c.roofs[hw] == nil {
+		c.roofs[hw] = map[string]plots.Roof{}
 	}
-	r := plots.Roof{Name: key}
+	r := plots.Roof{Name: strings.TrimSpace(hw + " " + prec)}
 	if h, err := c.reg.Hardware(hw); err == nil {
 		p, perr := registry.ParsePrecision(prec)
 		if prec == "" {
@@ -318,10 +312,9 @@ func (c *roofCache) get(hw, prec string) (plots.Roof, bool) {
 	if r.MemBW <= 0 {
 		r.Peak = 0
 	}
-	c.roofs[key] = r
-	c.order = append(c.order, key)
-	c.roof, c.ok = r, r.Peak > 0
-	return c.roof, c.ok
+	c.roofs[hw][prec] = r
+	c.order = append(c.order, r)
+	return r, r.Peak > 0
 }
 
 // rooflineFigure places each row at (arithmetic_intensity, achieved
@@ -387,8 +380,8 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 		return nil, "", nil
 	}
 	var roofs []plots.Roof
-	for _, k := range rc.order {
-		if r := rc.roofs[k]; r.Peak > 0 && len(roofs) < 6 {
+	for _, r := range rc.order {
+		if r.Peak > 0 && len(roofs) < 6 {
 			roofs = append(roofs, r)
 		}
 	}
@@ -530,9 +523,10 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 	pf.XMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == x && ob.Maximize })
 	pf.YMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == y && ob.Maximize })
 	pf.ColorBy = color
-	onFront := map[int64]bool{}
+	// The front's row indexes, ascending as the rows are read.
+	var onFront []int64
 	for _, p := range front.Points() {
-		onFront[p.Index] = true
+		onFront = append(onFront, p.Index)
 	}
 	var fx, fy []float64
 	var fc []string
@@ -548,7 +542,8 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 				cat = label(&b.Cols[ci], i)
 			}
 			pf.Add(xs[i], ys[i], cat)
-			if onFront[b.Offset+int64(i)] {
+			if len(onFront) > 0 && onFront[0] == b.Offset+int64(i) {
+				onFront = onFront[1:]
 				fx, fy, fc = append(fx, xs[i]), append(fy, ys[i]), append(fc, cat)
 			}
 		}
