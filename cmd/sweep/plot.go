@@ -317,9 +317,8 @@ func (c *roofCache) get(hw, prec string) (plots.Roof, bool) {
 	return r, r.Peak > 0
 }
 
-// rooflineFigure places each row at (arithmetic_intensity, achieved
-// FLOP/s) under the roofs of its hardware and precision. Achieved is
-// mfu·peak when the results have mfu, else the attainable min(I·B, P).
+// rooflineFigure places each row at (arithmetic_intensity, attainable
+// FLOP/s = min(I·B, P)) on the roof of its hardware and precision.
 func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error) {
 	for _, c := range []string{"arithmetic_intensity", "hardware"} {
 		if err := src.column("roofline", c); err != nil {
@@ -331,12 +330,9 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 		return nil, "", err
 	}
 	cols := []string{"arithmetic_intensity", "hardware"}
-	hasPrec, hasMFU := src.has("precision"), src.has("mfu")
+	hasPrec := src.has("precision")
 	if hasPrec {
 		cols = append(cols, "precision")
-	}
-	if hasMFU {
-		cols = append(cols, "mfu")
 	}
 	if color != "" && !slices.Contains(cols, color) {
 		cols = append(cols, color)
@@ -352,13 +348,11 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 		if !ok || !(ai > 0) {
 			return 0, 0, false
 		}
-		perf = r.Attainable(ai)
-		if hasMFU {
-			if m := b.Col("mfu").Float[i]; m > 0 {
-				perf = m * r.Peak
-			}
-		}
-		return ai, perf, true
+		// The results hold no achieved FLOP/s whose intensity matches the
+		// arithmetic_intensity column (mfu counts a whole request while the
+		// intensity is one decode step in serving), so points sit at the
+		// attainable performance of their intensity.
+		return ai, r.Attainable(ai), true
 	}
 	var ae, pe plots.Extent
 	err = src.scan(o.All, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
@@ -380,8 +374,20 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 		return nil, "", nil
 	}
 	var roofs []plots.Roof
+	// Precisions the hardware has no separate rate for share its roof:
+	// one line, named after all of them ("A100 fp16/fp8").
 	for _, r := range rc.order {
-		if r.Peak > 0 && len(roofs) < 6 {
+		if r.Peak <= 0 {
+			continue
+		}
+		j := slices.IndexFunc(roofs, func(q plots.Roof) bool { return q.Peak == r.Peak && q.MemBW == r.MemBW })
+		switch {
+		case j >= 0:
+			hw, prec, _ := strings.Cut(r.Name, " ")
+			if strings.HasPrefix(roofs[j].Name, hw+" ") {
+				roofs[j].Name += "/" + prec
+			}
+		case len(roofs) < 6:
 			roofs = append(roofs, r)
 		}
 	}
