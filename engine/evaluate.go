@@ -18,6 +18,9 @@ func Evaluate(c *Config) Result {
 	default:
 		solveRoofline(c, &r)
 	}
+	if r.Dist.Reason != DistOK && r.Reason == ReasonNone {
+		r.Feasible, r.Reason = false, ReasonParallelism
+	}
 	if c.Fleet.DurationDays > 0 {
 		solveFleet(c, &r)
 	}

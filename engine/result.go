@@ -33,6 +33,7 @@ const (
 	ReasonNumerical                // the arithmetic gave NaN or Inf
 	ReasonNoWorkload               // the model has no FLOPs or bytes to move
 	ReasonInvalid                  // a derived parameter value is out of its range
+	ReasonParallelism              // the parallel layout does not fit the GPUs (dist_reason says how)
 	numReasons
 )
 
@@ -43,6 +44,7 @@ var reasonText = [numReasons]string{
 	"numerical: the result is not a finite number",
 	"model: nothing to compute",
 	"input: a derived parameter value is out of range",
+	"parallelism: the layout does not fit the GPUs (see dist_reason)",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

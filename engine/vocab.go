@@ -367,7 +367,7 @@ var coreOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.ITLS }},
 	{Name: "kv_cache_bytes", Unit: "B", Modes: InServing, Doc: "KV cache of the batch at seq_len tokens",
 		Float: func(r *Result) float64 { return r.KVCacheBytes }},
-	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing, Doc: "decode tokens per second: batch_size / ITL",
+	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
 		Float: func(r *Result) float64 { return r.TokensPerS }},
 }
 

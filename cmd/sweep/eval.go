@@ -75,6 +75,9 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 		p.Apply(&c, val)
 		vals[k] = val.S
 	}
+	if c.Hardware != nil && vals["hardware"] == "" {
+		vals["hardware"] = c.Hardware.Key // set through system=
+	}
 	if len(errs) == 0 {
 		if c.Model == nil {
 			errs = append(errs, "model is required (for example model=Llama3_8B; sweep list models)")
