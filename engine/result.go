@@ -27,13 +27,13 @@ type Reason uint8
 
 // The reasons a configuration can be infeasible.
 const (
-	ReasonNone       Reason = iota // feasible
-	ReasonMemory                   // the working set exceeds the device memory
-	ReasonNoHeads                  // attention memory needs a head count the model lacks
-	ReasonNumerical                // the arithmetic gave NaN or Inf
-	ReasonNoWorkload               // the model has no FLOPs or bytes to move
-	ReasonInvalid                  // a derived parameter value is out of its range
-	ReasonParallelism              // the parallel layout does not fit the GPUs (dist_reason says how)
+	ReasonNone        Reason = iota // feasible
+	ReasonMemory                    // the working set exceeds the device memory
+	ReasonNoHeads                   // attention memory needs a head count the model lacks
+	ReasonNumerical                 // the arithmetic gave NaN or Inf
+	ReasonNoWorkload                // the model has no FLOPs or bytes to move
+	ReasonInvalid                   // a derived parameter value is out of its range
+	ReasonParallelism               // the parallel layout does not fit the GPUs (dist_reason says how)
 	numReasons
 )
 
