@@ -48,8 +48,11 @@ func vocabularyHelp() string {
 	b.WriteString("Parameters (key=value):\n")
 	for _, p := range engine.Params() {
 		def := p.Default
-		if def == "" {
+		switch {
+		case def == "" && (p.Name == "model" || p.Name == "hardware"):
 			def = "required"
+		case def == "":
+			def = "unset"
 		}
 		kind := p.Type.String()
 		if p.Type == engine.TypeEnum {

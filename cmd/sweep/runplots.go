@@ -31,6 +31,9 @@ func drawPlots(spec *dse.Spec, out string, stderr io.Writer) error {
 			Objectives: strings.Join(objs, ","),
 			Formats:    p.Formats,
 		}
+		if p.Kind == "heatmap" { // the colour of a heatmap is its value
+			o.Z, o.Color = p.Color, ""
+		}
 		if len(o.Formats) == 0 {
 			o.Formats = []string{"png", "svg", "pdf"}
 		}
