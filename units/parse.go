@@ -40,7 +40,11 @@ func (d Dimension) String() string {
 // Unit returns the SI base unit symbol of the dimension, as used in column
 // metadata: "s", "B", "FLOP", "FLOP/s", "B/s", "W", "J", "USD", "Hz", "kg", "1".
 func (d Dimension) Unit() string {
-	return [...]string{"1", "B", "s", "FLOP", "FLOP/s", "B/s", "W", "J", "USD", "Hz", "kg"}[d]
+	u := [...]string{"1", "B", "s", "FLOP", "FLOP/s", "B/s", "W", "J", "USD", "Hz", "kg"}
+	if int(d) < len(u) {
+		return u[d]
+	}
+	return "?"
 }
 
 type unitDef struct {
@@ -113,9 +117,9 @@ func init() {
 	add(DimFrequency, 1e6, "MHz")
 	add(DimFrequency, 1e9, "GHz")
 	add(DimCurrency, 1, "USD", "$", "dollar", "dollars")
-	add(DimMass, 1, "kg")
-	add(DimMass, 1e-3, "g")
-	add(DimMass, 1e3, "t")
+	add(DimMass, 1, "kg", "kgCO2", "kgCO2e")
+	add(DimMass, 1e-3, "g", "gCO2", "gCO2e")
+	add(DimMass, 1e3, "t", "tCO2", "tCO2e")
 }
 
 // ErrSyntax reports a quantity string that is not a number followed by a known unit.
@@ -218,5 +222,49 @@ func ParseAs(s string, want Dimension) (float64, error) {
 }
 
 func example(d Dimension) string {
-	return [...]string{"42", "80 GiB", "0.01 ms", "16 GFLOP", "989 TFLOP/s", "3.35 TB/s", "700 W", "1.5 kWh", "$25000", "1.98 GHz", "150 kg"}[d]
+	e := [...]string{"42", "80 GiB", "0.01 ms", "16 GFLOP", "989 TFLOP/s", "3.35 TB/s", "700 W", "1.5 kWh", "$25000", "1.98 GHz", "150 kg"}
+	if int(d) < len(e) {
+		return e[d]
+	}
+	return "42"
 }
+
+// ParseSeconds parses a duration such as "50 ms" or "2 h"; a bare number is
+// seconds.
+func ParseSeconds(s string) (Seconds, error) { v, err := ParseAs(s, DimTime); return Seconds(v), err }
+
+// ParseBytes parses an amount of data such as "80 GiB" or "16.06 GB"; a bare
+// number is bytes.
+func ParseBytes(s string) (Bytes, error) { v, err := ParseAs(s, DimBytes); return Bytes(v), err }
+
+// ParseFLOPs parses an operation count such as "16 GFLOP"; a bare number is
+// operations.
+func ParseFLOPs(s string) (FLOPs, error) { v, err := ParseAs(s, DimFLOP); return FLOPs(v), err }
+
+// ParseFLOPSRate parses a compute rate such as "989 TFLOP/s" or "1979 TOPS";
+// a bare number is flop/s.
+func ParseFLOPSRate(s string) (FLOPSRate, error) {
+	v, err := ParseAs(s, DimFLOPRate)
+	return FLOPSRate(v), err
+}
+
+// ParseBytesPerSecond parses a bandwidth such as "3.35 TB/s" or "400 Gbps";
+// a bare number is B/s.
+func ParseBytesPerSecond(s string) (BytesPerSecond, error) {
+	v, err := ParseAs(s, DimByteRate)
+	return BytesPerSecond(v), err
+}
+
+// ParseWatts parses a power such as "700 W" or "100 mW"; a bare number is watts.
+func ParseWatts(s string) (Watts, error) { v, err := ParseAs(s, DimPower); return Watts(v), err }
+
+// ParseJoules parses an energy such as "1.5 kWh" or "3 J"; a bare number is joules.
+func ParseJoules(s string) (Joules, error) { v, err := ParseAs(s, DimEnergy); return Joules(v), err }
+
+// ParseUSD parses an amount of money such as "$25,000" or "25000 USD"; a
+// bare number is dollars.
+func ParseUSD(s string) (USD, error) { v, err := ParseAs(s, DimCurrency); return USD(v), err }
+
+// ParseKgCO2 parses a mass of CO2 such as "2946 kg", "2.9 t" or "12 tCO2e";
+// a bare number is kilograms.
+func ParseKgCO2(s string) (KgCO2, error) { v, err := ParseAs(s, DimMass); return KgCO2(v), err }

@@ -90,6 +90,48 @@ func (r BytesPerSecond) GBps() float64 { return float64(r) / GB }
 // KWh returns e in kilowatt-hours.
 func (e Joules) KWh() float64 { return float64(e) / JoulesPerKWh }
 
+// Kilowatts returns p in kW.
+func (p Watts) Kilowatts() float64 { return float64(p) / 1e3 }
+
+// Milliwatts returns p in mW.
+func (p Watts) Milliwatts() float64 { return float64(p) * 1e3 }
+
+// Tonnes returns c in metric tonnes of CO2.
+func (c KgCO2) Tonnes() float64 { return float64(c) / 1e3 }
+
+// Grams returns c in grams of CO2.
+func (c KgCO2) Grams() float64 { return float64(c) * 1e3 }
+
+// TB returns b in decimal terabytes (1e12 B).
+func (b Bytes) TB() float64 { return float64(b) / TB }
+
+// PFLOPS returns r in PFLOP/s (1e15 flop/s).
+func (r FLOPSRate) PFLOPS() float64 { return float64(r) / 1e15 }
+
+// TBps returns r in TB/s (1e12 B/s).
+func (r BytesPerSecond) TBps() float64 { return float64(r) / TB }
+
+// Over returns the energy of drawing p for t: p·t.
+func (p Watts) Over(t Seconds) Joules { return Joules(float64(p) * float64(t)) }
+
+// Per returns the average power of spending e over t: e/t.
+func (e Joules) Per(t Seconds) Watts { return Watts(float64(e) / float64(t)) }
+
+// At returns the time moving b takes at bandwidth r: b/r.
+func (b Bytes) At(r BytesPerSecond) Seconds { return Seconds(float64(b) / float64(r)) }
+
+// At returns the time f operations take at rate r: f/r.
+func (f FLOPs) At(r FLOPSRate) Seconds { return Seconds(float64(f) / float64(r)) }
+
+// Per returns the rate of moving b in t: b/t.
+func (b Bytes) Per(t Seconds) BytesPerSecond { return BytesPerSecond(float64(b) / float64(t)) }
+
+// Per returns the rate of f operations in t: f/t.
+func (f FLOPs) Per(t Seconds) FLOPSRate { return FLOPSRate(float64(f) / float64(t)) }
+
+// Carbon returns the CO2 of e at a grid intensity in grams per kWh.
+func (e Joules) Carbon(gPerKWh float64) KgCO2 { return KgCO2(e.KWh() * gPerKWh / 1e3) }
+
 // FromMilliseconds converts milliseconds to Seconds.
 func FromMilliseconds(ms float64) Seconds { return Seconds(ms / 1e3) }
 
@@ -101,6 +143,51 @@ func FromGiB(gib float64) Bytes { return Bytes(gib * GiB) }
 
 // FromKWh converts kilowatt-hours to Joules.
 func FromKWh(kwh float64) Joules { return Joules(kwh * JoulesPerKWh) }
+
+// FromTonnes converts metric tonnes of CO2 to KgCO2.
+func FromTonnes(t float64) KgCO2 { return KgCO2(t * 1e3) }
+
+// FromTFLOPS converts TFLOP/s to a FLOPSRate.
+func FromTFLOPS(t float64) FLOPSRate { return FLOPSRate(t * 1e12) }
+
+// FromGBps converts GB/s (1e9 B/s) to a BytesPerSecond.
+func FromGBps(g float64) BytesPerSecond { return BytesPerSecond(g * GB) }
+
+// Quantity is a typed value of this package. Dimension names its physical
+// kind; Dimension().Unit() is the SI symbol its float64 value is in, the
+// unit output columns carry in their metadata ("s", "B", "FLOP", "FLOP/s",
+// "B/s", "W", "J", "USD", "kg").
+type Quantity interface {
+	fmt.Stringer
+	Dimension() Dimension
+}
+
+// Dimension returns DimTime.
+func (Seconds) Dimension() Dimension { return DimTime }
+
+// Dimension returns DimBytes.
+func (Bytes) Dimension() Dimension { return DimBytes }
+
+// Dimension returns DimFLOP.
+func (FLOPs) Dimension() Dimension { return DimFLOP }
+
+// Dimension returns DimFLOPRate.
+func (FLOPSRate) Dimension() Dimension { return DimFLOPRate }
+
+// Dimension returns DimByteRate.
+func (BytesPerSecond) Dimension() Dimension { return DimByteRate }
+
+// Dimension returns DimPower.
+func (Watts) Dimension() Dimension { return DimPower }
+
+// Dimension returns DimEnergy.
+func (Joules) Dimension() Dimension { return DimEnergy }
+
+// Dimension returns DimCurrency.
+func (USD) Dimension() Dimension { return DimCurrency }
+
+// Dimension returns DimMass.
+func (KgCO2) Dimension() Dimension { return DimMass }
 
 // String formats t with the largest unit that keeps the value at or above 1
 // (ns, µs, ms, s), to 4 significant digits: "70.97 ms".
@@ -168,10 +255,17 @@ func (d USD) String() string {
 	return fmt.Sprintf("$%s.%02d", s, frac)
 }
 
-// String formats c in kg, or in t above 1000 kg: "1271 kg CO2".
+// String formats c in kg below a tonne, and in t, kt or Mt above:
+// "1271 kg CO2", "2.946 t CO2", "24.14 kt CO2".
 func (c KgCO2) String() string {
 	v := float64(c)
-	if math.Abs(v) >= 1000 {
+	a := math.Abs(v)
+	switch {
+	case a >= 1e9*0.9995:
+		return sig(v/1e9) + " Mt CO2"
+	case a >= 1e6*0.9995:
+		return sig(v/1e6) + " kt CO2"
+	case a >= 1000*0.9995:
 		return sig(v/1000) + " t CO2"
 	}
 	return sig(v) + " kg CO2"
