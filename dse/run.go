@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,17 @@ type Options struct {
 	// OnProgress is called after each row group with the totals so far;
 	// it must be cheap and safe for concurrent use. Nil means no reports.
 	OnProgress func(Progress)
+	// Parts, when set, are the part files to write instead of every part of
+	// [Lo, Hi) (PartsOf): a resumed run writes only what its manifest lacks.
+	Parts []outputs.Part
+	// Front seeds the run's Pareto front, e.g. with the front of the parts
+	// a resumed run keeps. Run merges into a copy.
+	Front *GroupedFront
+	// OnPart is called after each part file is closed, whole or cut short
+	// by cancellation, with the part and the front of every part closed so
+	// far (Front included). Calls are serialised; the front must not be kept
+	// past the call. An error stops the run. Nil means no calls.
+	OnPart func(p outputs.Part, front *GroupedFront) error
 }
 
 // withDefaults fills the zero fields.
@@ -89,23 +101,28 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 		return nil, fmt.Errorf("results folder: %w", err)
 	}
 	meta := s.metadata(o.Version)
-	partRows := s.Outputs.PartRows
-	var parts []outputs.Part
-	for lo := o.Lo; lo < o.Hi; {
-		k := lo / partRows
-		hi := min((k+1)*partRows, o.Hi)
-		name := fmt.Sprintf("part-%05d.parquet", k)
-		rel, _ := filepath.Rel(o.OutDir, filepath.Join(o.ResultsDir, name))
-		parts = append(parts, outputs.Part{File: filepath.ToSlash(rel), Lo: lo, Hi: hi})
-		lo = hi
+	parts := o.Parts
+	if parts == nil {
+		rel, _ := filepath.Rel(o.OutDir, o.ResultsDir)
+		parts = PartsOf(s, o.Lo, o.Hi, rel)
+	} else {
+		parts = slices.Clone(parts)
+	}
+	var total int64
+	for _, p := range parts {
+		total += p.Hi - p.Lo
 	}
 
 	var done, feasible, written atomic.Int64
-	total := o.Hi - o.Lo
 	report := func() {
 		o.OnProgress(Progress{Done: done.Load(), Feasible: feasible.Load(), Written: written.Load(), Total: total})
 	}
 
+	var front *GroupedFront // every closed part's front; guarded by mu
+	if len(s.Objectives) > 0 {
+		front = NewGroupedFront(s.Objectives)
+		front.Merge(o.Front)
+	}
 	evals := make([]*evaluator, o.Workers)
 	work := make(chan int)
 	g, gctx := errgroup.WithContext(ctx)
@@ -120,7 +137,8 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 		}
 		return nil
 	})
-	var mu sync.Mutex // guards parts[k] updates
+	var mu sync.Mutex                  // guards parts[k] updates, closed, front and OnPart calls
+	closed := make([]bool, len(parts)) // part k's file was written (whole or cut short)
 	for w := 0; w < o.Workers; w++ {
 		ev := newEvaluator(pl)
 		evals[w] = ev
@@ -128,6 +146,10 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 			batch := outputs.NewBatch(pl.schema, s.Outputs.RowGroupRows)
 			for k := range work {
 				p := parts[k]
+				if front != nil {
+					ev.front = NewGroupedFront(s.Objectives) // this part's front
+				}
+				e0, f0 := ev.evaluated, ev.feasible
 				hi, rows, err := writePart(gctx, ev, batch, pl, filepath.Join(o.OutDir, p.File), p.Lo, p.Hi, s.Outputs.Formats, meta,
 					func(n, f, wr int64) {
 						done.Add(n)
@@ -137,12 +159,23 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 					})
 				mu.Lock()
 				parts[k].Hi, parts[k].Rows = hi, rows
-				if hi == p.Lo && rows == 0 && err != nil {
-					parts[k].File = "" // nothing was written
+				parts[k].Evaluated, parts[k].Feasible = ev.evaluated-e0, ev.feasible-f0
+				closed[k] = hi > p.Lo
+				var cbErr error
+				if closed[k] {
+					if front != nil {
+						front.Merge(ev.front)
+					}
+					if o.OnPart != nil {
+						cbErr = o.OnPart(parts[k], front)
+					}
 				}
 				mu.Unlock()
 				if err != nil {
 					return err
+				}
+				if cbErr != nil {
+					return cbErr
 				}
 			}
 			return nil
@@ -152,9 +185,9 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	rep := &Report{Schema: pl.schema, Elapsed: time.Since(start)}
-	for _, p := range parts {
-		if p.File != "" && p.Hi > p.Lo {
+	rep := &Report{Schema: pl.schema, Elapsed: time.Since(start), Front: front}
+	for k, p := range parts {
+		if closed[k] { // parts never started or failed are not reported
 			rep.Parts = append(rep.Parts, p)
 			rep.Enumerated += p.Hi - p.Lo
 			rep.Written += p.Rows
@@ -163,15 +196,26 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	for _, ev := range evals {
 		rep.Evaluated += ev.evaluated
 		rep.Feasible += ev.feasible
-		if ev.front != nil {
-			if rep.Front == nil {
-				rep.Front = NewGroupedFront(s.Objectives)
-			}
-			rep.Front.Merge(ev.front)
-		}
 	}
 	report()
 	return rep, err
+}
+
+// PartsOf returns the part files of the configurations [lo, hi): part k
+// covers [k·PartRows, (k+1)·PartRows) ∩ [lo, hi) and is named
+// dir/part-NNNNN.parquet, NNNNN being k (so part names are unique across
+// the shards of a grid).
+func PartsOf(s *Spec, lo, hi int64, dir string) []outputs.Part {
+	partRows := s.Outputs.PartRows
+	var parts []outputs.Part
+	for lo < hi {
+		k := lo / partRows
+		end := min((k+1)*partRows, hi)
+		name := fmt.Sprintf("part-%05d.parquet", k)
+		parts = append(parts, outputs.Part{File: filepath.ToSlash(filepath.Join(dir, name)), Lo: lo, Hi: end})
+		lo = end
+	}
+	return parts
 }
 
 // writePart evaluates [lo, hi) into the part file at path, one row group at

@@ -15,16 +15,33 @@ type Part struct {
 	Lo   int64  `json:"lo"`
 	Hi   int64  `json:"hi"`
 	Rows int64  `json:"rows"`
+	// Evaluated and Feasible count the part's configurations that reached
+	// the engine and those it found feasible, so that a resumed run's totals
+	// are the sums over its parts.
+	Evaluated int64 `json:"evaluated"`
+	Feasible  int64 `json:"feasible"`
 }
 
 // Manifest describes a run: what was asked, what was written, and enough
 // hashes to tell whether the same inputs would give the same results. It is
-// OUT/manifest.json, written last and atomically.
+// OUT/manifest.json (OUT/manifests/shard-K.json for shard K of a sharded
+// run), rewritten atomically after every part a run closes, so that at any
+// moment, crash included, it describes the part files that are visible.
 type Manifest struct {
-	Tool           string         `json:"tool"`
-	Version        string         `json:"version"`
-	Sweep          ManifestSweep  `json:"sweep"`
-	RegistrySHA256 string         `json:"registry_sha256"`
+	Tool           string        `json:"tool"`
+	Version        string        `json:"version"`
+	Sweep          ManifestSweep `json:"sweep"`
+	RegistrySHA256 string        `json:"registry_sha256"`
+	// CalibrationSHA256 hashes the embedded calibration profiles.
+	CalibrationSHA256 string `json:"calibration_sha256"`
+	// InputsSHA256 hashes the version, registry and calibration hashes:
+	// what, with the sweep file, determines the numbers.
+	InputsSHA256 string `json:"inputs_sha256"`
+	// Shard is set for one shard of a sharded run.
+	Shard *ManifestShard `json:"shard,omitempty"`
+	// Shards is set on the manifest that merges the N shards of a sharded
+	// run (its parts are every shard's).
+	Shards         int            `json:"shards,omitempty"`
 	Configurations uint64         `json:"configurations"` // in the whole grid
 	Lo             int64          `json:"lo"`             // the range this run covered
 	Hi             int64          `json:"hi"`
@@ -32,11 +49,21 @@ type Manifest struct {
 	Complete       bool           `json:"complete"` // every configuration of [lo, hi) is in the parts
 	Parts          []Part         `json:"parts"`
 	Pareto         *ManifestFront `json:"pareto,omitempty"`
-	Columns        []ManifestCol  `json:"columns"`
-	Workers        int            `json:"workers"`
-	Started        time.Time      `json:"started"`
-	ElapsedS       float64        `json:"elapsed_s"`
-	ConfigsPerS    float64        `json:"configs_per_s"`
+	// FrontIndexes are the configurations on the Pareto front of the parts
+	// written so far (every group), sorted; a resumed run or a merge of
+	// shards re-evaluates them to rebuild the front.
+	FrontIndexes []int64       `json:"front_indexes,omitempty"`
+	Columns      []ManifestCol `json:"columns"`
+	Workers      int           `json:"workers"`
+	Started      time.Time     `json:"started"`
+	ElapsedS     float64       `json:"elapsed_s"`
+	ConfigsPerS  float64       `json:"configs_per_s"`
+}
+
+// ManifestShard says which slice of the grid a shard covers: shard K of N.
+type ManifestShard struct {
+	K int `json:"k"`
+	N int `json:"n"`
 }
 
 // ManifestSweep identifies the sweep file.
@@ -85,24 +112,39 @@ func Columns(s *Schema) []ManifestCol {
 // ManifestFile is the manifest's name inside a run folder.
 const ManifestFile = "manifest.json"
 
+// ShardManifestFile is the manifest of shard k inside a run folder.
+func ShardManifestFile(k int) string {
+	return filepath.Join("manifests", fmt.Sprintf("shard-%d.json", k))
+}
+
 // WriteManifest writes m to dir/manifest.json atomically.
 func WriteManifest(dir string, m *Manifest) error {
+	return WriteManifestFile(filepath.Join(dir, ManifestFile), m)
+}
+
+// WriteManifestFile writes m to path atomically.
+func WriteManifestFile(path string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'))
+	return WriteFileAtomic(path, append(b, '\n'))
 }
 
 // ReadManifest reads dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	return ReadManifestFile(filepath.Join(dir, ManifestFile))
+}
+
+// ReadManifestFile reads the manifest at path.
+func ReadManifestFile(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
 }

@@ -51,6 +51,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return badInput(err) })
 	root.PersistentFlags().StringSlice("registry", nil, "extra registry data `file`s (YAML) with your own hardware, models, ...")
-	root.AddCommand(newEvalCmd(), newListCmd(), newRunCmd(), newCheckCmd(), newSchemaCmd(), newCalibrateCmd(), newAccuracyCmd(), newPlotCmd(), newScenarioCmd())
+	root.AddCommand(newEvalCmd(), newListCmd(), newRunCmd(), newCheckCmd(), newSchemaCmd(), newCalibrateCmd(), newAccuracyCmd(), newPlotCmd(), newStatusCmd(), newScenarioCmd())
 	return root
 }
