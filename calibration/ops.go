@@ -115,25 +115,12 @@ func (b *Breakdown) scale(k float64) {
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
 // ahead); near the crossover both show, so they blend as a p-norm with
-// p = hostBlend rather than a hard max.
+// p = 4 rather than a hard max.
 func (b *Breakdown) finish() {
 	if b.ModelFLOPs == 0 {
 		b.ModelFLOPs = b.FLOPs
 	}
-	b.Total = pnorm(b.gpu(), b.Host, hostBlend)
-}
-
-const hostBlend = 4
-
-func pnorm(a, b, p float64) float64 {
-	if a <= 0 {
-		return b
-	}
-	if b <= 0 {
-		return a
-	}
-	m := math.Max(a, b)
-	return m * math.Pow(math.Pow(a/m, p)+math.Pow(b/m, p), 1/p)
+	b.Total = pnorm4(b.gpu(), b.Host)
 }
 
 // matmulRate returns the achievable large-product rate, flop/s.
@@ -168,7 +155,7 @@ func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flo
 //	tm = (m·k + k·n + m·n)·bytes / (BW·MemBWFrac)
 func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
 	tc, tm, _, _ := p.gemmWork(d, 1, m, n, k, 1)
-	return p.KernelS + pnorm(tc, tm, p.GEMMSharpness)
+	return p.KernelS + p.blend(tc, tm)
 }
 
 // StandaloneGEMMTime is GEMMTime for a product dispatched alone from the
@@ -182,7 +169,7 @@ func (p *Profile) gemm(b *Breakdown, d *Device, count, m, n, k, rate float64) {
 	if fl == 0 {
 		return
 	}
-	b.Matmul += pnorm(tc, tm, p.GEMMSharpness)
+	b.Matmul += p.blend(tc, tm)
 	b.Fixed += p.KernelS
 	b.FLOPs += fl
 	b.Bytes += by
@@ -205,13 +192,22 @@ type Pass struct {
 // layerForward returns one layer's forward time. T = Batch·Tokens.
 func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
 	var b Breakdown
+	p.layerMatmuls(&b, d, m, ps, rate)
+	p.layerRest(&b, d, m, ps, rate)
+	return b
+}
+
+// layerMatmuls adds one layer's matrix products (and, for MoE, the expert
+// dispatch) to b. They depend on the tokens of the pass, not on the
+// context they attend to: the decode steps of a static batch share them.
+func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
 	B := float64(ps.Batch)
 	T := B * float64(ps.Tokens)
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
-	p.gemm(&b, d, 1, T, q+2*kv, h, rate)
-	p.gemm(&b, d, 1, T, h, q, rate)
+	p.gemm(b, d, 1, T, q+2*kv, h, rate)
+	p.gemm(b, d, 1, T, h, q, rate)
 	up := F
 	if m.GatedMLP {
 		up = 2 * F
@@ -219,15 +215,24 @@ func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64
 	if m.Experts > 1 && m.ActiveExperts > 0 {
 		E, k := float64(m.Experts), float64(m.ActiveExperts)
 		active := math.Min(E, T*k)
-		p.gemm(&b, d, 1, T, E, h, rate) // router
-		p.gemm(&b, d, active, T*k/active, up, h, rate)
-		p.gemm(&b, d, active, T*k/active, h, F, rate)
+		p.gemm(b, d, 1, T, E, h, rate) // router
+		p.gemm(b, d, active, T*k/active, up, h, rate)
+		p.gemm(b, d, active, T*k/active, h, F, rate)
 		b.Fixed += p.KernelS * 2 // permute and combine
-		p.elementwise(&b, d, 4*T*k*h*d.Bytes)
+		p.elementwise(b, d, 4*T*k*h*d.Bytes)
 	} else {
-		p.gemm(&b, d, 1, T, up, h, rate)
-		p.gemm(&b, d, 1, T, h, F, rate)
+		p.gemm(b, d, 1, T, up, h, rate)
+		p.gemm(b, d, 1, T, h, F, rate)
 	}
+}
+
+// layerRest adds one layer's attention and element-wise kernels to b.
+func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
+	B := float64(ps.Batch)
+	T := B * float64(ps.Tokens)
+	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
+	F := float64(m.FFN)
+	q, kv := H*hd, Hkv*hd
 	// Attention.
 	S := float64(ps.Tokens)
 	var flops, bytes, bps float64
@@ -250,7 +255,7 @@ func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64
 		bps = p.streamBps(d)
 	}
 	ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
-	b.Attention += pnorm(ta, bytes/bps, p.GEMMSharpness)
+	b.Attention += p.blend(ta, bytes/bps)
 	b.Fixed += p.KernelS
 	b.FLOPs += flops
 	b.attnFLOPs = flops
@@ -261,12 +266,11 @@ func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64
 	if !m.GatedMLP {
 		fc = c.fPlain
 	}
-	p.elementwise(&b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
+	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
 	b.Fixed += c.kernels * p.KernelS
 	if ps.Software == PyTorch && ps.Tokens > 1 {
 		b.Host += p.HostLayerS
 	}
-	return b
 }
 
 // headForward returns the embedding lookup, final norm and LM head.
@@ -285,11 +289,21 @@ func (p *Profile) headForward(d *Device, m *Transformer, ps *Pass, rate float64)
 	return b
 }
 
-// Forward returns the time of one forward pass of m over ps.
+// Forward returns the time of one forward pass of m over ps. All layers
+// are identical: one is timed and multiplied.
 func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
-	b := p.layerForward(d, m, ps, 1)
+	var mm Breakdown
+	p.layerMatmuls(&mm, d, m, ps, 1)
+	return p.forwardFrom(&mm, p.headForward(d, m, ps, 1), d, m, ps)
+}
+
+// forwardFrom completes a forward pass from one layer's matrix products mm
+// and the head.
+func (p *Profile) forwardFrom(mm *Breakdown, head Breakdown, d *Device, m *Transformer, ps *Pass) Breakdown {
+	b := *mm
+	p.layerRest(&b, d, m, ps, 1)
 	b.scale(float64(m.Layers))
-	b.add(p.headForward(d, m, ps, 1))
+	b.add(head)
 	b.finish()
 	return b
 }
@@ -373,6 +387,19 @@ func (p *Profile) DecodeStep(d *Device, m *Transformer, batch, ctx int, sw Softw
 	return p.Forward(d, m, &ps)
 }
 
+// DecodeSteps returns DecodeStep at two contexts, sharing the matrix
+// products, which do not depend on the context.
+func (p *Profile) DecodeSteps(d *Device, m *Transformer, batch, ctxA, ctxB int, sw Software) (a, b Breakdown) {
+	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctxA, Software: sw}
+	var mm Breakdown
+	p.layerMatmuls(&mm, d, m, &ps, 1)
+	head := p.headForward(d, m, &ps, 1)
+	a = p.forwardFrom(&mm, head, d, m, &ps)
+	ps.Ctx = ctxB
+	b = p.forwardFrom(&mm, head, d, m, &ps)
+	return a, b
+}
+
 // Prefill returns the time to first token of batch prompts of seq tokens.
 // The PyTorch stack dispatches it eagerly.
 func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software) Breakdown {
@@ -386,7 +413,8 @@ func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software
 func (p *Profile) Serve(d *Device, m *Transformer, batch, in, out int, sw Software) float64 {
 	t := p.Prefill(d, m, batch, in, sw).Total
 	if out > 1 {
-		t += float64(out-1) * p.DecodeStep(d, m, batch, in+out/2, sw).Total
+		_, dec := p.DecodeSteps(d, m, batch, in+out/2, in+out/2, sw)
+		t += float64(out-1) * dec.Total
 	}
 	return t
 }

@@ -155,6 +155,24 @@ type Profile struct {
 	// Collective holds collective efficiency per fabric (not fitted to these
 	// measurements: see Provenance and docs/accuracy.md).
 	Collective Collective `json:"collective"`
+
+	// cut caches cutRatio(GEMMSharpness) (see blend).
+	cut struct{ p, invP, r float64 }
+}
+
+// prepare caches what depends only on the profile's parameters.
+func (p *Profile) prepare() {
+	q := p.GEMMSharpness
+	p.cut.p, p.cut.invP, p.cut.r = q, 1/q, cutRatio(q)
+}
+
+// blend returns the p-norm of a kernel's compute and memory times at the
+// profile's sharpness.
+func (p *Profile) blend(a, b float64) float64 {
+	if p.cut.p != p.GEMMSharpness { // changed since prepare (a fit in progress)
+		return PNorm(a, b, p.GEMMSharpness)
+	}
+	return pnormCut(a, b, p.cut.p, p.cut.invP, p.cut.r)
 }
 
 //go:embed data/*.json
@@ -245,6 +263,7 @@ func ReadProfile(r interface{ Read([]byte) (int, error) }) (*Profile, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	p.prepare()
 	return &p, nil
 }
 

@@ -89,14 +89,14 @@ func solveCalibrated(c *Config, r *Result) {
 		kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, bpe)
 		r.KVCacheBytes, r.MemoryBytes = kv, g.WeightBytes+kv
 		pre := prof.Prefill(&d, &shape, c.BatchSize, c.SeqLen, sw)
-		dec := prof.DecodeStep(&d, &shape, c.BatchSize, c.SeqLen, sw)
+		steps := float64(c.OutputTokens - 1)
+		meanCtx := c.SeqLen
+		if steps > 0 {
+			meanCtx += c.OutputTokens / 2
+		}
+		dec, mean := prof.DecodeSteps(&d, &shape, c.BatchSize, c.SeqLen, meanCtx, sw)
 		r.TTFTS, r.ITLS = pre.Total, dec.Total
 		r.TokensPerS = B / r.ITLS
-		steps := float64(c.OutputTokens - 1)
-		mean := dec
-		if steps > 0 {
-			mean = prof.DecodeStep(&d, &shape, c.BatchSize, c.SeqLen+c.OutputTokens/2, sw)
-		}
 		r.LatencyS = r.TTFTS + steps*mean.Total
 		b = pre
 		b.FLOPs += steps * mean.FLOPs
@@ -230,13 +230,4 @@ func genericPass(c *Config, prof *calibration.Profile, d *calibration.Device, g 
 	return b
 }
 
-func pnormEngine(a, b, p float64) float64 {
-	if a <= 0 {
-		return b
-	}
-	if b <= 0 {
-		return a
-	}
-	m := math.Max(a, b)
-	return m * math.Pow(math.Pow(a/m, p)+math.Pow(b/m, p), 1/p)
-}
+func pnormEngine(a, b, p float64) float64 { return calibration.PNorm(a, b, p) }
