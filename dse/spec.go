@@ -589,7 +589,7 @@ func (p *specParser) rangeValues(pr *engine.Param, n ast.Node, pairs []*ast.Mapp
 		return nil
 	}
 	var xs []float64
-	const maxAxis = 1 << 24
+	const maxAxis = 1 << 20 // values per axis; longer axes belong in several sweeps or a zip
 	switch {
 	case has["num"]:
 		if num < 1 || num != math.Trunc(num) || num > maxAxis {
@@ -817,7 +817,7 @@ func (p *specParser) derived(kv *ast.MappingValueNode) {
 			p.errorf(e.Value, key, ErrBadType, "want an expression string")
 			continue
 		}
-		c, err := compileExpr(src, p.paramSyms(), false)
+		c, err := compileExpr(src, p.spec.syms, false)
 		if err != nil {
 			p.errorf(e.Value, key, ErrBadExpr, "%v", err)
 			continue
@@ -913,7 +913,7 @@ func (p *specParser) objectives(kv *ast.MappingValueNode) {
 		}
 		p.spec.Objectives = append(p.spec.Objectives, Objective{Name: sc.str, Maximize: dir == "maximize"})
 	}
-	if n := len(p.spec.Objectives); n == 1 || n > 4 {
+	if n := len(p.spec.Objectives); n == len(items) && (n == 1 || n > 4) {
 		p.errorf(kv.Value, "objectives", ErrBadValue, "a Pareto front takes 2 to 4 objectives, got %d", n)
 	}
 }
@@ -1167,15 +1167,4 @@ func (p *specParser) buildSymbols() {
 			s.nNum++
 		}
 	}
-}
-
-// paramSyms returns the symbols of parameters and derived values only.
-func (p *specParser) paramSyms() symbols {
-	out := symbols{}
-	for n, s := range p.spec.syms {
-		if !s.isOutput {
-			out[n] = s
-		}
-	}
-	return out
 }

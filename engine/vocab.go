@@ -93,7 +93,11 @@ func (p *Param) Parse(reg *registry.Registry, s string) (Value, error) {
 		}
 		return Value{F: 0, S: "false"}, nil
 	}
-	v, err := units.ParseAs(s, p.Dim)
+	dim := p.Dim
+	if dim == units.Dimensionless {
+		dim = dimOfUnit(p.Unit)
+	}
+	v, err := units.ParseAs(s, dim)
 	if err != nil {
 		return Value{}, fmt.Errorf("%s: %w", p.Name, err)
 	}
@@ -125,6 +129,30 @@ func (p *Param) Number(v float64) (Value, error) {
 		return Value{}, fmt.Errorf("%s: %v is below the minimum %v", p.Name, v, p.Min)
 	}
 	return Value{F: v, S: strconv.FormatFloat(v, 'g', -1, 64)}, nil
+}
+
+// dimOfUnit maps a parameter's SI unit to the dimension its quantity
+// strings must have ("50 ms" for s, "100 GB/s" for B/s).
+func dimOfUnit(u string) units.Dimension {
+	switch u {
+	case "s":
+		return units.DimTime
+	case "B":
+		return units.DimBytes
+	case "B/s":
+		return units.DimByteRate
+	case "FLOP":
+		return units.DimFLOP
+	case "FLOP/s":
+		return units.DimFLOPRate
+	case "W":
+		return units.DimPower
+	case "J":
+		return units.DimEnergy
+	case "USD":
+		return units.DimCurrency
+	}
+	return units.Dimensionless
 }
 
 // Accepts reports, without allocating, whether the number x is a valid

@@ -1,0 +1,21 @@
+package registry
+
+import (
+	"testing"
+)
+
+// FuzzAddBytes feeds arbitrary data files to the registry loader: it must
+// return an error or add entries, never panic.
+func FuzzAddBytes(f *testing.F) {
+	f.Add([]byte("hardware:\n  - key: X1\n    tier: Edge\n    name: x\n    peak_flops: 1 TFLOP/s\n    memory: {capacity: 1 GB, bandwidth: 10 GB/s}\n    source: test\n"))
+	f.Add([]byte("models:\n  - key: M1\n    family: Language\n    type: transformer\n    parameters: 1e9\n    layers: 2\n    source: t\n"))
+	f.Add([]byte("clusters:\n  - {key: C1, node: DGX_H100, count: 2, fabric: InfiniBand_NDR, source: t}\n"))
+	f.Add([]byte("hardware: [{key: H100}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = r.AddBytes("fuzz.yaml", data)
+	})
+}
