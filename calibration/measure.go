@@ -16,17 +16,19 @@ type Class uint8
 
 // The classes of points, in report order.
 const (
-	ClassDecode  Class = iota // one decode step (ITL), CUDA graph
-	ClassPrefill              // a prefill (TTFT)
-	ClassTrain                // forward + backward over all tokens
-	ClassGEMM                 // one matrix product [M,K]×[K,N]
-	ClassServe                // static-batch serving throughput (prefill + decode)
+	ClassDecode    Class = iota // one decode step (ITL), CUDA graph
+	ClassPrefill                // a prefill (TTFT)
+	ClassTrain                  // forward + backward over all tokens
+	ClassGEMM                   // one matrix product [M,K]×[K,N]
+	ClassServe                  // static-batch serving throughput (prefill + decode)
+	ClassTrainDist              // a published multi-GPU training step (tp, pp, dp)
 	numClasses
 )
 
-var classNames = [numClasses]string{"decode", "prefill", "train", "gemm", "serve"}
+var classNames = [numClasses]string{"decode", "prefill", "train", "gemm", "serve", "train-dist"}
 
-// String returns "decode", "prefill", "train", "gemm" or "serve".
+// String returns "decode", "prefill", "train", "gemm", "serve" or
+// "train-dist".
 func (c Class) String() string {
 	if c < numClasses {
 		return classNames[c]
@@ -35,7 +37,9 @@ func (c Class) String() string {
 }
 
 // Classes returns the classes in report order.
-func Classes() []Class { return []Class{ClassDecode, ClassPrefill, ClassTrain, ClassGEMM, ClassServe} }
+func Classes() []Class {
+	return []Class{ClassDecode, ClassPrefill, ClassTrain, ClassGEMM, ClassServe, ClassTrainDist}
+}
 
 // Transformer is the shape of a Llama-style decoder, as the measurement
 // files describe it.
@@ -315,6 +319,36 @@ func (p Published) Point() (Point, bool) {
 		return Point{}, false
 	}
 	return pt, pt.S > 0
+}
+
+// StepSeconds returns the measured seconds of one training iteration of a
+// multi-GPU training row: iteration_time as given, or model_tflops_per_gpu
+// turned into seconds by the FLOP count of Narayanan et al. (2021, eq. 3),
+// which the rows' source uses:
+//
+//	F = 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h))  (full recomputation)
+//	  = 72·B·s·l·h²·(…)                         (none or selective)
+//	T = F / (TFLOP/s per GPU · GPUs)
+//
+// ok is false for other rows.
+func (p Published) StepSeconds() (float64, bool) {
+	if p.Phase != "training" || p.GPUs < 2 || p.GlobalBatch < 1 || p.SeqLen < 1 {
+		return 0, false
+	}
+	switch p.Metric {
+	case "iteration_time":
+		return p.Value * unitSeconds(p.Unit), true
+	case "model_tflops_per_gpu":
+		B, s := float64(p.GlobalBatch), float64(p.SeqLen)
+		l, h, V := float64(p.Shape.Layers), float64(p.Shape.Hidden), float64(p.Shape.Vocab)
+		k := 72.0
+		if p.Recompute == "full" {
+			k = 96
+		}
+		F := k * B * s * l * h * h * (1 + s/(6*h) + V/(16*l*h))
+		return F / (p.Value * 1e12 * float64(p.GPUs)), true
+	}
+	return 0, false
 }
 
 func unitSeconds(u string) float64 {

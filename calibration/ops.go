@@ -336,6 +336,12 @@ type Step struct {
 // Adam as a fused multi-tensor update (weights, gradients, fp32 master,
 // two moments: 3·bytes + 24 B per parameter read or written).
 func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
+	return p.trainStep(d, m, st, m.Layers, true)
+}
+
+// trainStep times layers layers of m, with the embedding, LM head and loss
+// when head is set.
+func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, head bool) Breakdown {
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software}
 	fwd := p.layerForward(d, m, &ps, 1)
 	bwd := p.layerForward(d, m, &ps, p.BwdMatmulFrac)
@@ -358,26 +364,67 @@ func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
 		layer.Fixed += p.KernelS
 		layer.FLOPs += fwd.attnFLOPs
 	}
-	layer.scale(float64(m.Layers))
-	head := p.headForward(d, m, &ps, 1)
-	head.ModelFLOPs = head.FLOPs
-	layer.add(head)
-	hb := p.headForward(d, m, &ps, p.BwdMatmulFrac)
-	hb.Matmul *= 2
-	hb.FLOPs *= 2
-	hb.ModelFLOPs = hb.FLOPs
-	layer.add(hb)
-	// Loss over the logits: the logits read, an fp32 copy written and read
-	// back, and the gradient written, forward and backward.
-	T := float64(st.Batch * st.Seq)
-	p.elementwise(&layer, d, T*float64(m.Vocab)*(3*d.Bytes+8))
-	layer.Fixed += 6 * p.KernelS
+	layer.scale(float64(layers))
+	if head {
+		hf := p.headForward(d, m, &ps, 1)
+		hf.ModelFLOPs = hf.FLOPs
+		layer.add(hf)
+		hb := p.headForward(d, m, &ps, p.BwdMatmulFrac)
+		hb.Matmul *= 2
+		hb.FLOPs *= 2
+		hb.ModelFLOPs = hb.FLOPs
+		layer.add(hb)
+		// Loss over the logits: the logits read, an fp32 copy written and
+		// read back, and the gradient written, forward and backward.
+		T := float64(st.Batch * st.Seq)
+		p.elementwise(&layer, d, T*float64(m.Vocab)*(3*d.Bytes+8))
+		layer.Fixed += 6 * p.KernelS
+	}
 	if st.Optimizer && st.Params > 0 {
 		layer.Optimizer = st.Params * (3*d.Bytes + 24) / p.eltBps(d)
 		layer.Bytes += st.Params * (3*d.Bytes + 24)
 	}
 	layer.finish()
 	return layer
+}
+
+// Shard returns the shapes one of tp tensor-parallel ranks computes
+// (Megatron-LM's layout): attention heads, KV heads, MLP width and
+// vocabulary split tp ways (rounded up: the busiest rank), the hidden size
+// whole, so that norms, residuals and the embedding gather are replicated
+// on every rank.
+func (m *Transformer) Shard(tp int) Transformer {
+	s := *m
+	if tp <= 1 {
+		return s
+	}
+	div := func(n int) int { return max((n+tp-1)/tp, 1) }
+	s.Heads, s.KVHeads, s.FFN, s.Vocab = div(m.Heads), div(m.KVHeads), div(m.FFN), div(m.Vocab)
+	return s
+}
+
+// Stage is what one GPU of a tensor- and pipeline-parallel job runs.
+type Stage struct {
+	Layers int  // transformer layers on the stage
+	TP     int  // tensor-parallel degree
+	Head   bool // the stage holds the LM head and the loss (the last stage)
+}
+
+// StageMicrobatch returns the time of one microbatch's forward and
+// backward (with st's recomputation) on one rank of stage sg: TrainStep
+// over sg.Layers layers of m.Shard(sg.TP), with the LM head and loss when
+// sg.Head. st.Batch is the microbatch; the optimizer is not included.
+func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage) Breakdown {
+	sh := m.Shard(sg.TP)
+	s := *st
+	s.Optimizer, s.Params = false, 0
+	return p.trainStep(d, &sh, &s, sg.Layers, sg.Head)
+}
+
+// OptimizerS returns the time of the fused Adam update of params
+// parameters (TrainStep's rule).
+func (p *Profile) OptimizerS(d *Device, params float64) float64 {
+	return params * (3*d.Bytes + 24) / p.eltBps(d)
 }
 
 // DecodeStep returns the time of one decode step: Batch sequences each

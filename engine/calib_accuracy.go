@@ -76,11 +76,59 @@ type LOORow struct {
 	Stats    ErrorStats
 }
 
+// DistAccuracyPoint is a published multi-GPU training step with each
+// fidelity's prediction (seconds per iteration).
+type DistAccuracyPoint struct {
+	AccuracyPoint
+	GPUs, TP, PP, DP, Microbatches int
+}
+
 // AccuracyReport is the engine held against measurements.
 type AccuracyReport struct {
 	Points []AccuracyPoint
 	Rows   []AccuracyRow
 	LOO    []LOORow
+	Dist   []DistAccuracyPoint // published distributed training rows, also in Points and Rows
+}
+
+// distClusters maps published.csv's hardware labels to the registry
+// cluster the rows ran on (Selene; the rows say 40 GB parts).
+var distClusters = map[string]string{"A100_40GB": "Selene_A100_40GB", "A100": "Selene"}
+
+// PredictDistributed evaluates a published multi-GPU training row under
+// fidelity f: the row's model shape (as modelOf builds it), its cluster,
+// GPUs, tp, pp, global batch in global/(dp·micro) microbatches per
+// pipeline, sequence length and recomputation, fp16, the compiled stack
+// (fused kernels) and the Adam step included. ok is false when the row's
+// hardware has no known cluster.
+func PredictDistributed(reg *registry.Registry, p *calibration.Published, f Fidelity) (step float64, r Result, ok bool) {
+	hk := calibration.HardwareKey(reg, p.Hardware)
+	cl, err := reg.Cluster(distClusters[hk])
+	if err != nil || cl.Node == nil || cl.Node.Accelerator == nil {
+		return 0, Result{}, false
+	}
+	shape := p.Shape
+	shape.GatedMLP = shape.FFN != 4*shape.Hidden
+	prec, err := registry.ParsePrecision(p.Precision)
+	if err != nil {
+		return 0, Result{}, false
+	}
+	c := DefaultConfig()
+	c.Fidelity, c.Mode, c.Model, c.Precision = f, Training, modelOf(&shape), prec
+	c.Hardware = cl.Node.Accelerator
+	c.Dist.System, c.Dist.GPUs, c.Dist.TP, c.Dist.PP = cl, p.GPUs, p.TP, p.PP
+	dp := max(p.DP, 1)
+	c.BatchSize, c.SeqLen = p.GlobalBatch, p.SeqLen
+	c.Dist.Microbatches = max(p.GlobalBatch/(dp*max(p.MicroBatch, 1)), 1)
+	switch p.Recompute {
+	case "full":
+		c.Recompute = RecomputeFull
+	case "selective":
+		c.Recompute = RecomputeSelective
+	}
+	c.Calib.Software = calibration.Compiled
+	r = Evaluate(&c)
+	return r.LatencyS, r, true
 }
 
 // modelOf builds a registry model for a measured transformer shape: layer
@@ -205,6 +253,33 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		r.MLSysim.finish()
 		r.Calibrated.finish()
 		rep.Rows = append(rep.Rows, *r)
+	}
+	var dist AccuracyRow
+	for i := range ds.Published {
+		p := &ds.Published[i]
+		meas, ok := p.StepSeconds()
+		if !ok {
+			continue
+		}
+		ml, _, ok1 := PredictDistributed(reg, p, FidelityMLSysim)
+		ca, rc, ok2 := PredictDistributed(reg, p, FidelityCalibrated)
+		if !ok1 || !ok2 {
+			continue
+		}
+		ap := AccuracyPoint{Source: "published.csv:" + p.ID, Class: calibration.ClassTrainDist, Hardware: calibration.HardwareKey(reg, p.Hardware),
+			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
+			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d dp=%d", p.Model, p.GPUs, p.TP, p.PP, rc.Dist.DP)}
+		rep.Points = append(rep.Points, ap)
+		rep.Dist = append(rep.Dist, DistAccuracyPoint{AccuracyPoint: ap, GPUs: p.GPUs, TP: p.TP, PP: p.PP, DP: rc.Dist.DP,
+			Microbatches: max(p.GlobalBatch/(max(p.DP, 1)*max(p.MicroBatch, 1)), 1)})
+		dist.Class, dist.Hardware, dist.Precision, dist.Profile = ap.Class, ap.Hardware, p.Precision, ap.Profile
+		dist.MLSysim.add(ml, meas, ap.Source)
+		dist.Calibrated.add(ca, meas, ap.Source)
+	}
+	if len(rep.Dist) > 0 {
+		dist.MLSysim.finish()
+		dist.Calibrated.finish()
+		rep.Rows = append(rep.Rows, dist)
 	}
 	for _, hk := range ds.MeasuredKeys(reg) {
 		for _, held := range []calibration.Class{calibration.ClassDecode, calibration.ClassPrefill} {

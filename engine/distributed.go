@@ -496,6 +496,13 @@ func solveDistributed(c *Config, r *Result) {
 		return
 	}
 
+	// Fidelity calibrated: the replica from the operator model, links at
+	// the profile's collective efficiency (calib_dist.go).
+	var cal calibDist
+	if c.Fidelity == FidelityCalibrated {
+		cal = calibratedDistributed(c, &t, local, mb, stageLayers)
+	}
+
 	peak := hw.PeakFor(c.Precision)
 	mult := moeMultiplier(m, d.MoEImbalance)
 	fTok := g.OpsPerSample * mult
@@ -511,6 +518,10 @@ func solveDistributed(c *Config, r *Result) {
 	tMemory := g.WeightBytes / float64(tp*pp*ep) * (1 + ActivationTrafficPerSample*B) / bw
 	overhead := hw.DispatchTaxS + 3*float64(stageLayers)*LayerTaxS
 	replica := math.Max(tCompute, tMemory) + overhead
+	if cal.ok {
+		replica, tCompute, tMemory, overhead, hwFLOPs = cal.replica, cal.compute, cal.memory, cal.fixed, cal.hwFLOPs
+		cal.apply(r)
+	}
 
 	cong := oneF(d.Congestion)
 	sLocal := float64(max(S/cp, 1))
@@ -519,6 +530,9 @@ func solveDistributed(c *Config, r *Result) {
 	if tp > 1 {
 		β, α := t.link(tp)
 		tTP = TPAllReducesPerLayer * float64(stageLayers) * RingAllReduceS(actBytes, tp, β, α)
+		if cal.ok {
+			tTP *= cal.tpFactor
+		}
 	}
 	if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Calibrated distributed training. Under fidelity calibrated,
+// solveDistributed (newest semantics) takes the replica's busy time from
+// the operator model instead of k·F/(peak·η):
+//
+//	replica = m · t_micro + t_adam
+//	t_micro = StageMicrobatch(⌈L/pp⌉ layers of the model sharded tp ways,
+//	          ⌈local/m⌉ sequences, recomputation, LM head and loss)
+//	t_adam  = fused Adam over the rank's P/(tp·pp·ep) parameters (÷ dp
+//	          under ZeRO ≥ 1), once per step
+//
+// The stage timed is the last one, which holds the LM head and the loss
+// besides its layers: in a 1F1B pipeline the slowest stage sets the pace.
+// Collectives run at the profile's achieved fraction of the link's
+// datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
+// Ethernet between nodes), and full recomputation repeats the forward's
+// two tensor-parallel all-reduces per layer (6 per layer instead of 4).
+
+// calibratedMicrobatchS returns the calibrated time of one microbatch of
+// micro sequences, forward and backward, on one GPU of the last pipeline
+// stage (stageLayers layers, shapes divided by tp), with its breakdown.
+func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp int) (float64, calibration.Breakdown) {
+	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software}
+	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, Head: true})
+	return b.Total, b
+}
+
+// calibDist is what the calibrated fidelity changes in a distributed step.
+type calibDist struct {
+	ok                               bool
+	replica, compute, memory, fixed  float64
+	hwFLOPs                          float64 // per replica
+	tpFactor                         float64 // on the TP all-reduce time
+	matmul, attention, elementwiseOp float64
+	kind                             calibration.Kind
+}
+
+// collectiveFrac returns the profile's collective efficiency for a fabric.
+func collectiveFrac(col *calibration.Collective, f *registry.Fabric) float64 {
+	n := strings.ToLower(f.Key + " " + f.Name)
+	switch {
+	case strings.Contains(n, "ethernet") || strings.Contains(n, "roce") || strings.Contains(n, "gbe"):
+		return col.Ethernet
+	case strings.Contains(n, "pcie"):
+		return col.PCIe
+	case strings.Contains(n, "nvlink"):
+		return col.NVLink
+	}
+	return col.InfiniBand
+}
+
+// calibratedDistributed prices the replica of a transformer training job
+// with the operator model and derates t's links by the profile's collective
+// efficiencies. ok is false for models without transformer shapes, which
+// keep the newest semantics' roofline.
+func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers int) calibDist {
+	hw, m := c.Hardware, c.Model
+	shape, isTF := shapeOf(m)
+	if !isTF {
+		return calibDist{}
+	}
+	prof := calibration.For(hw)
+	d := calibration.DeviceFor(hw, c.Precision)
+	col := &prof.Collective
+	if hw.NVLink.PerDirectionBps() > 0 {
+		t.intraBps *= col.NVLink
+	} else {
+		t.intraBps *= col.PCIe
+	}
+	t.interBps *= collectiveFrac(col, t.fabric)
+
+	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
+	micro := (local + mb - 1) / mb
+	tMicro, b := calibratedMicrobatchS(c, &prof, &d, &shape, micro, stageLayers, tp)
+	n := float64(mb)
+	var opt float64
+	if !c.Calib.NoOptimizer {
+		P := m.Parameters / float64(tp*pp*ep)
+		if c.ZeroStage >= 1 {
+			P /= float64(max(c.DPSize, t.gpus/(tp*pp*ep*one(c.Dist.CP))))
+		}
+		opt = prof.OptimizerS(&d, P)
+	}
+	cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1,
+		replica: n*tMicro + opt,
+		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
+		hwFLOPs: n * b.FLOPs * float64(tp*pp),
+		matmul:  n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+	if c.Recompute == RecomputeFull {
+		cd.tpFactor = float64(TPAllReducesPerLayer+2) / TPAllReducesPerLayer
+	}
+	return cd
+}
+
+// apply writes the calibrated outcomes a distributed result reports.
+func (cd *calibDist) apply(r *Result) {
+	r.Calib.Kind = cd.kind
+	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cd.matmul, cd.attention, cd.elementwiseOp
+}
