@@ -446,7 +446,7 @@ func prepareOut(spec *dse.Spec, l runLayout) error {
 			os.Remove(filepath.Join(dir, "pareto.parquet"))
 		}
 		os.Remove(l.manifest)
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 		return badInput(fmt.Errorf("%s: unreadable manifest: %w", dir, err))
 	} else if entries, err := os.ReadDir(res); err == nil && len(entries) > 0 {
 		return badInput(fmt.Errorf("%s already holds files but no manifest; choose another --out or remove it", res))
