@@ -15,6 +15,10 @@ import (
 // says what it is even when the sweep left them at their defaults.
 var coreColumns = []string{"model", "hardware", "mode", "precision", "batch_size", "seq_len", "efficiency", "fidelity"}
 
+// alwaysWritten are outputs of other groups that every run writes: which
+// calibration profile a row used says how far to trust it.
+var alwaysWritten = map[string]bool{"calibration": true}
+
 type colKind uint8
 
 const (
@@ -102,8 +106,18 @@ func newPlan(s *Spec) (*plan, error) {
 		pl.addCol(column{kind: colDerived, slot: s.syms[d.Name].slot},
 			outputs.ColumnSpec{Name: d.Name, Type: outputs.Float64, Doc: "derived: " + d.expr.src})
 	}
+	// The outputs: those the sweep names, or else the core ones and those of
+	// every model whose parameters the sweep sets.
+	groups := map[string]bool{engine.GroupCore: true}
+	for name := range declared {
+		groups[engine.ParamGroup(name)] = true
+	}
 	for _, o := range engine.Outputs() {
-		if len(s.Outputs.Columns) > 0 && !contains(s.Outputs.Columns, o.Name) && o.Name != "feasible" && o.Name != "infeasible_reason" {
+		if len(s.Outputs.Columns) > 0 {
+			if !contains(s.Outputs.Columns, o.Name) && o.Name != "feasible" && o.Name != "infeasible_reason" {
+				continue
+			}
+		} else if !groups[engine.OutputGroup(o.Name)] && !alwaysWritten[o.Name] {
 			continue
 		}
 		if o.Modes&s.Modes == 0 || declared[o.Name] {

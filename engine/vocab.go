@@ -262,9 +262,43 @@ func Outputs() []*Output { return outputs }
 // The vocabulary is assembled from the core lists below and those of the
 // other models (each in its own file), in this order.
 var (
-	params  = concat(coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
+	params  = concat(scenarioParams, coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
 	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
 )
+
+// Groups of the vocabulary: the core, and one per model beyond it. A sweep
+// writes a group's outputs when it sets one of the group's parameters (or
+// names the outputs), so plain sweeps stay narrow and fast.
+const (
+	GroupCore         = "core"
+	GroupDistributed  = "distributed"
+	GroupServingScale = "serving_scale"
+	GroupFleet        = "fleet"
+	GroupCalibrated   = "calibrated"
+)
+
+var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
+	pg, og := map[string]string{}, map[string]string{}
+	for g, ps := range map[string][]*Param{GroupCore: append(scenarioParams[:len(scenarioParams):len(scenarioParams)], coreParams...), GroupDistributed: distributedParams,
+		GroupServingScale: servingScaleParams, GroupFleet: fleetParams, GroupCalibrated: calibratedParams} {
+		for _, p := range ps {
+			pg[p.Name] = g
+		}
+	}
+	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: distributedOutputs,
+		GroupServingScale: servingScaleOutputs, GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
+		for _, o := range os {
+			og[o.Name] = g
+		}
+	}
+	return pg, og
+}()
+
+// ParamGroup returns the group of a parameter ("core", "distributed" ...).
+func ParamGroup(name string) string { return paramGroup[name] }
+
+// OutputGroup returns the group of an output.
+func OutputGroup(name string) string { return outputGroup[name] }
 
 func concat[T any](lists ...[]T) []T {
 	var out []T

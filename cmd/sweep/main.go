@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -22,7 +23,21 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// tuneGC trades memory the runs do not need for time: a run allocates
+// short-lived column buffers at a high rate while its live heap stays small,
+// so collecting at 4× the live heap, under a soft limit of 256 MiB, cuts
+// the collector's share of a run. GOGC and GOMEMLIMIT override both.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
 }
 
 // run executes the command line and returns the exit code, so that deferred
