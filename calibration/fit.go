@@ -250,6 +250,7 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		*fp.get(&p) = p.MatmulFrac.BF16
 		p = minimise(p, []param{fp}, byPrec[name])
 	}
+	p.prepare()
 	p.Provenance.Points = len(main)
 	for _, c := range Classes() {
 		if present[c] {

@@ -74,6 +74,16 @@ type Point struct {
 
 	Eager bool    // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
 	S     float64 // measured seconds (median); serve: seconds for the whole batch
+	MinS  float64 // fastest repeat, seconds (ms_min); 0 = not recorded
+}
+
+// Spread returns the point's own repeat spread, median/fastest − 1 (0 when
+// the file does not record the fastest repeat).
+func (pt *Point) Spread() float64 {
+	if pt.MinS > 0 && pt.S > pt.MinS {
+		return pt.S/pt.MinS - 1
+	}
+	return 0
 }
 
 // Ceilings are a file's directly measured rates.
@@ -118,6 +128,7 @@ type jsonFile struct {
 		Seq   int     `json:"seq"`
 		Ctx   int     `json:"ctx"`
 		MS    float64 `json:"ms"`
+		MSMin float64 `json:"ms_min"`
 	} `json:"llm"`
 }
 
@@ -187,6 +198,9 @@ func ParseJSON(name string, r io.Reader) (*File, error) {
 			return nil, fmt.Errorf("%s: bad llm point", src)
 		}
 		p := Point{Source: src, GPU: f.GPU, Precision: normDtype(l.Dtype), Model: t, Batch: l.Batch, S: l.MS * 1e-3}
+		if validTime(l.MSMin) {
+			p.MinS = l.MSMin * 1e-3
+		}
 		switch l.Phase {
 		case "decode":
 			p.Class, p.Ctx = ClassDecode, l.Ctx

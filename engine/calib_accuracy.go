@@ -19,22 +19,41 @@ type AccuracyPoint struct {
 	MLSysim    float64 // seconds, fidelity mlsysim at η = 0.5
 	Calibrated float64 // seconds, fidelity calibrated
 	Label      string  // the point's shape, for reports
+	Spread     float64 // the measurement's own repeat spread, median/fastest − 1 (0 = not recorded)
 }
+
+// NoisySpread is the repeat spread above which a measured point is
+// reported as noisy: beyond the 15 % per-point error the calibrated
+// fidelity aims at, the point itself cannot tell a model error from its
+// own variation.
+const NoisySpread = 0.15
 
 // ErrorStats are absolute percentage errors over a set of points.
 type ErrorStats struct {
 	N                 int
 	Mean, Median, Max float64 // percent
 	WorstSource       string
-	worst             float64
-	errs              []float64
+	WorstSpread       float64 // the worst point's own repeat spread (fraction; 0 = not recorded)
+	// MaxSteady is the max over points whose own spread is at most
+	// NoisySpread; Noisy counts the others (still in Mean, Median, Max).
+	MaxSteady float64
+	Noisy     int
+	worst     float64
+	errs      []float64
 }
 
-func (s *ErrorStats) add(pred, meas float64, src string) {
+func (s *ErrorStats) add(pred, meas float64, src string) { s.addSpread(pred, meas, src, 0) }
+
+func (s *ErrorStats) addSpread(pred, meas float64, src string, spread float64) {
 	e := math.Abs(pred/meas-1) * 100
 	s.errs = append(s.errs, e)
 	if e > s.worst {
-		s.worst, s.WorstSource = e, src
+		s.worst, s.WorstSource, s.WorstSpread = e, src, spread
+	}
+	if spread > NoisySpread {
+		s.Noisy++
+	} else if e > s.MaxSteady {
+		s.MaxSteady = e
 	}
 }
 
@@ -226,7 +245,8 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		hw, _ := reg.Hardware(hk)
 		prof := calibration.For(hw)
 		ap := AccuracyPoint{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
-			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt)}
+			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt),
+			Spread: pt.Spread()}
 		rep.Points = append(rep.Points, ap)
 		k := key{pt.Class, hw.Key, pt.Precision}
 		r := rows[k]
@@ -235,8 +255,8 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 			rows[k] = r
 			order = append(order, k)
 		}
-		r.MLSysim.add(ap.MLSysim, ap.Measured, ap.Source)
-		r.Calibrated.add(ap.Calibrated, ap.Measured, ap.Source)
+		r.MLSysim.addSpread(ap.MLSysim, ap.Measured, ap.Source, ap.Spread)
+		r.Calibrated.addSpread(ap.Calibrated, ap.Measured, ap.Source, ap.Spread)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -298,7 +318,7 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 				if tg.Point.Class != held || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
 					continue
 				}
-				row.Stats.add(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source)
+				row.Stats.addSpread(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source, tg.Point.Spread())
 			}
 			row.Stats.finish()
 			if row.Stats.N > 0 {

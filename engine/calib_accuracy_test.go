@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
@@ -71,6 +72,36 @@ func TestAccuracyReference(t *testing.T) {
 		near("mlsysim median", r.MLSysim.Median, p.mlMedian)
 		near("calibrated median", r.Calibrated.Median, p.median)
 		near("calibrated max", r.Calibrated.Max, p.max)
+	}
+	// Published multi-GPU training (held out: nothing is fitted to them).
+	dist := findRow(rep, calibration.ClassTrainDist, "A100_40GB", "fp16")
+	if dist == nil || dist.Calibrated.N != 9 {
+		t.Fatalf("train-dist row: %+v, want 9 published rows", dist)
+	}
+	for _, f := range []struct {
+		what      string
+		got, want float64
+	}{{"calibrated median", dist.Calibrated.Median, 9.4}, {"calibrated max", dist.Calibrated.Max, 25.2}, {"mlsysim median", dist.MLSysim.Median, 1516.5}} {
+		if math.Abs(f.got-f.want) > 0.15 {
+			t.Errorf("train-dist %s: %.2f%%, pinned %.1f%%", f.what, f.got, f.want)
+		}
+	}
+	for _, p := range rep.Dist {
+		e := (p.Calibrated/p.Measured - 1) * 100
+		t.Logf("train-dist %-40s measured %7.2f s calibrated %7.2f s (%+.1f%%) mlsysim %8.2f s", p.Label, p.Measured, p.Calibrated, e, p.MLSysim)
+		// Megatron-LM's own rows (Narayanan et al.) within 10 %; the MT-NLG
+		// rows (DeepSpeed's pipeline engine) are a known miss, pinned.
+		lim := 10.0
+		if strings.HasPrefix(p.Source, "published.csv:mtnlg") {
+			lim = 26
+		}
+		if math.Abs(e) > lim {
+			t.Errorf("%s: calibrated %.2f s, measured %.2f s (%+.1f%%, limit %.0f%%)", p.Source, p.Calibrated, p.Measured, e, lim)
+		}
+	}
+	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-8.8) > 0.15 ||
+		pr.Calibrated.WorstSpread < NoisySpread {
+		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 8.8%%: %+v", pr)
 	}
 	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.7, calibration.ClassPrefill: 11.0}
 	for _, r := range rep.LOO {

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"strings"
-
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -45,16 +43,37 @@ type calibDist struct {
 
 // collectiveFrac returns the profile's collective efficiency for a fabric.
 func collectiveFrac(col *calibration.Collective, f *registry.Fabric) float64 {
-	n := strings.ToLower(f.Key + " " + f.Name)
+	has := func(sub string) bool { return containsFold(f.Key, sub) || containsFold(f.Name, sub) }
 	switch {
-	case strings.Contains(n, "ethernet") || strings.Contains(n, "roce") || strings.Contains(n, "gbe"):
+	case has("ethernet") || has("roce") || has("gbe"):
 		return col.Ethernet
-	case strings.Contains(n, "pcie"):
+	case has("pcie"):
 		return col.PCIe
-	case strings.Contains(n, "nvlink"):
+	case has("nvlink"):
 		return col.NVLink
 	}
 	return col.InfiniBand
+}
+
+// containsFold reports whether s contains the lower-case ASCII sub, ignoring
+// case, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // calibratedDistributed prices the replica of a transformer training job

@@ -154,3 +154,59 @@ func BenchmarkEvaluateCalibrated(b *testing.B) {
 		})
 	}
 }
+
+// The calibrated distributed step: one stage of one GPU without
+// parallelism is the single-GPU training step; tensor parallelism divides
+// a stage's work; fidelity mlsysim is untouched by the hook.
+func TestCalibratedDistributed(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("A100_40GB")
+	p := calibration.For(hw)
+	d := calibration.DeviceFor(hw, registry.FP16)
+	m := calibration.Transformer{Layers: 96, Hidden: 12288, Heads: 96, KVHeads: 96, HeadDim: 128, FFN: 49152, Vocab: 51200}
+	st := calibration.Step{Batch: 1, Seq: 2048, Recompute: calibration.RecomputeFull, Software: calibration.Compiled}
+	whole := p.TrainStep(&d, &m, &st).Total
+	one := p.StageMicrobatch(&d, &m, &st, calibration.Stage{Layers: 96, TP: 1, Head: true}).Total
+	if math.Abs(one/whole-1) > 1e-12 {
+		t.Errorf("stage of all layers, tp 1: %g s, TrainStep %g s", one, whole)
+	}
+	tp8 := p.StageMicrobatch(&d, &m, &st, calibration.Stage{Layers: 96, TP: 8, Head: true}).Total
+	if r := whole / tp8; r < 6 || r > 8 {
+		t.Errorf("tp 8 speeds a stage up %.2f×, want 6-8×", r)
+	}
+
+	c := DefaultConfig()
+	c.Mode, c.Precision = Training, registry.FP16
+	c.Model, _ = reg.Model("GPT3")
+	cl, _ := reg.Cluster("Selene_A100_40GB")
+	c.Dist.System, c.Hardware = cl, cl.Node.Accelerator
+	c.Dist.GPUs, c.Dist.TP, c.Dist.PP, c.Dist.Microbatches = 384, 8, 12, 384
+	c.BatchSize, c.SeqLen, c.Recompute = 1536, 2048, RecomputeFull
+	r := Evaluate(&c)
+	if !r.Dist.Active || r.Calib.Kind != calibration.KindDerived || !(r.Calib.MatmulS > 0) || !(r.LatencyS > r.Dist.ReplicaS) {
+		t.Errorf("calibrated distributed: %+v", r.Dist)
+	}
+	c.Fidelity = FidelityMLSysim
+	if r := Evaluate(&c); r.Calib.Kind != calibration.KindNone || r.Calib.MatmulS != 0 {
+		t.Errorf("mlsysim distributed carries calibrated outputs: %+v", r.Calib)
+	}
+	c.Fidelity = FidelityCalibrated
+	if n := testing.AllocsPerRun(50, func() { Evaluate(&c) }); n != 0 {
+		t.Errorf("calibrated distributed Evaluate allocates %v times", n)
+	}
+}
+
+func BenchmarkEvaluateCalibratedDistributed(b *testing.B) {
+	reg := registry.Default()
+	c := DefaultConfig()
+	c.Mode, c.Precision = Training, registry.FP16
+	c.Model, _ = reg.Model("GPT3")
+	cl, _ := reg.Cluster("Selene_A100_40GB")
+	c.Dist.System, c.Hardware = cl, cl.Node.Accelerator
+	c.Dist.GPUs, c.Dist.TP, c.Dist.PP, c.Dist.Microbatches = 384, 8, 12, 384
+	c.BatchSize, c.SeqLen, c.Recompute = 1536, 2048, RecomputeFull
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(&c)
+	}
+}

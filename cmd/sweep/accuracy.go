@@ -23,7 +23,10 @@ func newAccuracyCmd() *cobra.Command {
 			"DATA files in the same formats) and print, per class of point and hardware, the mean, median and max\n" +
 			"absolute percentage error of fidelity mlsysim (η = 0.5) and fidelity calibrated side by side, then\n" +
 			"leave-one-class-out figures: for each measured GPU, a profile fitted to its GEMMs and one of\n" +
-			"decode/prefill predicting the other.\n\n" +
+			"decode/prefill predicting the other. A point whose own repeat spread (median over fastest) exceeds\n" +
+			"15% is counted and named as noisy; \"steady max\" leaves such points out.\n" +
+			"Published multi-GPU training rows (Megatron-LM, MT-NLG on Selene) form the train-dist class: both\n" +
+			"fidelities price the iteration on the registry cluster; nothing is fitted to them.\n\n" +
 			"Exit status: 0 on success, 2 for unreadable or malformed measurements.",
 		Example: "  sweep accuracy\n  sweep accuracy my-gpu.json --figure accuracy.png",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,25 +78,54 @@ func newAccuracyCmd() *cobra.Command {
 
 func writeAccuracy(w io.Writer, rep *engine.AccuracyReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\t")
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\tworst point\t")
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t\n", r.Class, r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Mean, r.Calibrated.Median, r.Calibrated.Max)
+		c := &r.Calibrated
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Class, r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), worst(c))
 	}
 	tw.Flush()
+	if len(rep.Dist) > 0 {
+		fmt.Fprintln(w, "\ntrain-dist: published multi-GPU training iterations (held out: nothing is fitted to them)")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "row\tshape\tmicrobatches\tmeasured s\tmlsysim s\terror\tcalibrated s\terror\t")
+		for _, p := range rep.Dist {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%\t\n", strings.TrimPrefix(p.Source, "published.csv:"), p.Label, p.Microbatches,
+				p.Measured, p.MLSysim, (p.MLSysim/p.Measured-1)*100, p.Calibrated, (p.Calibrated/p.Measured-1)*100)
+		}
+		tw.Flush()
+	}
 	if len(rep.LOO) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "\nleave-one-class-out: profile fitted without the held-out class")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "hardware\theld out\tfitted on\tn\tmean\tmedian\tmax\tworst point\t")
+	fmt.Fprintln(tw, "hardware\theld out\tfitted on\tn\tmean\tmedian\tmax\tsteady max\tworst point\t")
 	for _, r := range rep.LOO {
 		on := make([]string, len(r.FitOn))
 		for i, c := range r.FitOn {
 			on[i] = c.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Hardware, r.HeldOut, strings.Join(on, "+"), r.Stats.N,
-			r.Stats.Mean, r.Stats.Median, r.Stats.Max, r.Stats.WorstSource)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Hardware, r.HeldOut, strings.Join(on, "+"), r.Stats.N,
+			r.Stats.Mean, r.Stats.Median, r.Stats.Max, steady(&r.Stats), worst(&r.Stats))
 	}
 	tw.Flush()
+}
+
+// steady returns the max over points whose own spread is within
+// engine.NoisySpread, and how many were left out.
+func steady(s *engine.ErrorStats) string {
+	if s.Noisy == 0 {
+		return fmt.Sprintf("%.1f%%", s.MaxSteady)
+	}
+	return fmt.Sprintf("%.1f%% (%d noisy)", s.MaxSteady, s.Noisy)
+}
+
+// worst names the worst point, and its own repeat spread when it is noisy.
+func worst(s *engine.ErrorStats) string {
+	src := s.WorstSource
+	if s.WorstSpread > engine.NoisySpread {
+		src += fmt.Sprintf(" (noisy: own spread %.0f%%)", s.WorstSpread*100)
+	}
+	return src
 }
