@@ -10,7 +10,7 @@ import (
 // core columns.
 func bigSweep(n int) string {
 	return fmt.Sprintf(`name: big
-fixed: {mode: serving, output_tokens: 128, fidelity: mlsysim}
+fixed: {mode: serving, output_tokens: 128}
 grid:
   model: [Llama3_8B, Llama3_70B, Mixtral_8x7B, Qwen2_5_72B, GPT3]
   hardware: [A100, H100, H200, B200, MI300X]
