@@ -29,6 +29,7 @@ fi
 work=$(mktemp -d /tmp/mlsysim-slurm.XXXXXX)
 chmod 755 "$work"
 pids=()
+started_munge=
 cleanup() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then
@@ -39,6 +40,9 @@ cleanup() {
   if [ -n "${SLURM_CONF:-}" ]; then scancel --quiet --user=root 2>/dev/null || true; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${started_munge:-}" ] && [ -s /run/munge/munged.pid ]; then
+    kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
+  fi
   rm -rf "$work"
   exit "$rc"
 }
@@ -54,12 +58,14 @@ if [ ! -s /etc/munge/munge.key ]; then
 fi
 chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge 2>/dev/null || true
 chmod 400 /etc/munge/munge.key
+started_munge=
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   if command -v runuser >/dev/null && id munge >/dev/null 2>&1; then
     runuser -u munge -- munged
   else
     munged --force
   fi
+  started_munge=1
 fi
 munge -n | unmunge >/dev/null
 
