@@ -72,15 +72,28 @@ func exp2Small(z float64) float64 {
 
 // PNorm returns (a^p + b^p)^(1/p) for a, b ≥ 0 and p > 0; a non-positive
 // term leaves the other.
-func PNorm(a, b, p float64) float64 { return pnormCut(a, b, p, 1/p, 0) }
+func PNorm(a, b, p float64) float64 {
+	k := sharpness{p: p, invP: 1 / p}
+	k.c2 = k.invP * (k.invP - 1) / 2
+	k.c3 = k.c2 * (k.invP - 2) / 3
+	k.c4 = k.c3 * (k.invP - 3) / 4
+	return k.blend(a, b)
+}
 
-// cutRatio returns the ratio below which a p-norm is its larger term:
-// r^p < 2^-40.
-func cutRatio(p float64) float64 { return exp2Small(-40 / p) }
+// sharpness holds what a p-norm of sharpness p needs besides its terms:
+// 1/p, the coefficients of the binomial series of (1+x)^(1/p), and the
+// cut-off ratio r below which the blend is its larger term (r^p < 2^-40).
+type sharpness struct{ p, invP, c2, c3, c4, r float64 }
 
-// pnormCut is PNorm, given invP = 1/p, for a blend whose ratio below rMin
-// (≤ cutRatio(p)) returns the larger term.
-func pnormCut(a, b, p, invP, rMin float64) float64 {
+func newSharpness(p float64) sharpness {
+	a := 1 / p
+	c2 := a * (a - 1) / 2
+	c3 := c2 * (a - 2) / 3
+	return sharpness{p: p, invP: a, c2: c2, c3: c3, c4: c3 * (a - 3) / 4, r: exp2Small(-40 / p)}
+}
+
+// blend returns (a^p + b^p)^(1/p).
+func (k *sharpness) blend(a, b float64) float64 {
 	if a <= 0 {
 		return b
 	}
@@ -91,24 +104,19 @@ func pnormCut(a, b, p, invP, rMin float64) float64 {
 	if b > a {
 		m, s = b, a
 	}
-	if s < rMin*m || s < 0x1p-1000*m {
+	if s < k.r*m || s < 0x1p-1000*m {
 		return m
 	}
-	z := p * log2Normal(s/m)
+	z := k.p * log2Normal(s/m)
 	if z < -40 {
 		return m
 	}
 	x := exp2Small(z) // (0, 1]
 	if x < 0x1p-10 {
-		// (1+x)^a, a = 1/p, by its binomial series: the x^5 term is
-		// below 2^-50.
-		a := invP
-		c2 := a * (a - 1) / 2
-		c3 := c2 * (a - 2) / 3
-		c4 := c3 * (a - 3) / 4
-		return m * (1 + x*(a+x*(c2+x*(c3+x*c4))))
+		// (1+x)^(1/p) by its binomial series: the x^5 term is below 2^-50.
+		return m * (1 + x*(k.invP+x*(k.c2+x*(k.c3+x*k.c4))))
 	}
-	return m * exp2Small(log2Normal(1+x)*invP)
+	return m * exp2Small(log2Normal(1+x)*k.invP)
 }
 
 // pnorm4 is PNorm with p = 4, by square roots: exact to rounding.

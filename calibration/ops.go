@@ -165,14 +165,28 @@ func (p *Profile) StandaloneGEMMTime(d *Device, m, n, k float64) float64 {
 }
 
 func (p *Profile) gemm(b *Breakdown, d *Device, count, m, n, k, rate float64) {
+	p.addGEMM(b, p.gemmTimed(d, count, m, n, k, rate))
+}
+
+// timedGEMM is a product's blended time, FLOPs and bytes.
+type timedGEMM struct{ t, flops, bytes float64 }
+
+func (p *Profile) gemmTimed(d *Device, count, m, n, k, rate float64) timedGEMM {
 	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
 	if fl == 0 {
+		return timedGEMM{}
+	}
+	return timedGEMM{p.blend(tc, tm), fl, by}
+}
+
+func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
+	if g.flops == 0 {
 		return
 	}
-	b.Matmul += p.blend(tc, tm)
+	b.Matmul += g.t
 	b.Fixed += p.KernelS
-	b.FLOPs += fl
-	b.Bytes += by
+	b.FLOPs += g.flops
+	b.Bytes += g.bytes
 }
 
 func (p *Profile) elementwise(b *Breakdown, d *Device, bytes float64) {
@@ -275,17 +289,26 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 
 // headForward returns the embedding lookup, final norm and LM head.
 func (p *Profile) headForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
-	var b Breakdown
-	B := float64(ps.Batch)
-	T := B * float64(ps.Tokens)
-	h := float64(m.Hidden)
-	rows := B
+	return p.headWith(d, m, ps, p.gemmTimed(d, 1, headRows(ps), float64(m.Vocab), float64(m.Hidden), rate))
+}
+
+// headRows returns the rows of the LM head: every token (training) or the
+// last of each sequence.
+func headRows(ps *Pass) float64 {
 	if ps.AllLogit {
-		rows = T
+		return float64(ps.Batch) * float64(ps.Tokens)
 	}
-	p.elementwise(&b, d, 2*T*h*d.Bytes+2*rows*h*d.Bytes) // gather, final norm
+	return float64(ps.Batch)
+}
+
+// headWith is headForward with the LM head product already timed.
+func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Breakdown {
+	var b Breakdown
+	T := float64(ps.Batch) * float64(ps.Tokens)
+	h := float64(m.Hidden)
+	p.elementwise(&b, d, 2*T*h*d.Bytes+2*headRows(ps)*h*d.Bytes) // gather, final norm
 	b.Fixed += 2 * p.KernelS
-	p.gemm(&b, d, 1, rows, float64(m.Vocab), h, rate)
+	p.addGEMM(&b, lm)
 	return b
 }
 
@@ -437,14 +460,34 @@ func (p *Profile) DecodeStep(d *Device, m *Transformer, batch, ctx int, sw Softw
 // DecodeSteps returns DecodeStep at two contexts, sharing the matrix
 // products, which do not depend on the context.
 func (p *Profile) DecodeSteps(d *Device, m *Transformer, batch, ctxA, ctxB int, sw Software) (a, b Breakdown) {
+	_, a, b = p.serving(d, m, batch, 0, ctxA, ctxB, sw)
+	return a, b
+}
+
+// ServingSteps returns Prefill(batch, seq) and DecodeStep at contexts ctxA
+// and ctxB: the decode steps share their matrix products, and all three
+// the LM head product (batch rows: the last token of each sequence).
+func (p *Profile) ServingSteps(d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) (pre, a, b Breakdown) {
+	return p.serving(d, m, batch, seq, ctxA, ctxB, sw)
+}
+
+// serving times the prefill when seq > 0, and the two decode steps.
+func (p *Profile) serving(d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) (pre, a, b Breakdown) {
 	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctxA, Software: sw}
+	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
+	if seq > 0 {
+		pp := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+		var mm Breakdown
+		p.layerMatmuls(&mm, d, m, &pp, 1)
+		pre = p.forwardFrom(&mm, p.headWith(d, m, &pp, lm), d, m, &pp)
+	}
 	var mm Breakdown
 	p.layerMatmuls(&mm, d, m, &ps, 1)
-	head := p.headForward(d, m, &ps, 1)
+	head := p.headWith(d, m, &ps, lm)
 	a = p.forwardFrom(&mm, head, d, m, &ps)
 	ps.Ctx = ctxB
 	b = p.forwardFrom(&mm, head, d, m, &ps)
-	return a, b
+	return pre, a, b
 }
 
 // Prefill returns the time to first token of batch prompts of seq tokens.
@@ -458,9 +501,9 @@ func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software
 // of in tokens, then out−1 decode steps, timed at the mean context
 // in + out/2 (the step time is linear in the context).
 func (p *Profile) Serve(d *Device, m *Transformer, batch, in, out int, sw Software) float64 {
-	t := p.Prefill(d, m, batch, in, sw).Total
+	pre, _, dec := p.ServingSteps(d, m, batch, in, in+out/2, in+out/2, sw)
+	t := pre.Total
 	if out > 1 {
-		_, dec := p.DecodeSteps(d, m, batch, in+out/2, in+out/2, sw)
 		t += float64(out-1) * dec.Total
 	}
 	return t

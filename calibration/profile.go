@@ -156,23 +156,22 @@ type Profile struct {
 	// measurements: see Provenance and docs/accuracy.md).
 	Collective Collective `json:"collective"`
 
-	// cut caches cutRatio(GEMMSharpness) (see blend).
-	cut struct{ p, invP, r float64 }
+	// sharp caches the blend constants of GEMMSharpness (see blend).
+	sharp sharpness
 }
 
 // prepare caches what depends only on the profile's parameters.
 func (p *Profile) prepare() {
-	q := p.GEMMSharpness
-	p.cut.p, p.cut.invP, p.cut.r = q, 1/q, cutRatio(q)
+	p.sharp = newSharpness(p.GEMMSharpness)
 }
 
 // blend returns the p-norm of a kernel's compute and memory times at the
 // profile's sharpness.
 func (p *Profile) blend(a, b float64) float64 {
-	if p.cut.p != p.GEMMSharpness { // changed since prepare (a fit in progress)
+	if p.sharp.p != p.GEMMSharpness { // changed since prepare (a fit in progress)
 		return PNorm(a, b, p.GEMMSharpness)
 	}
-	return pnormCut(a, b, p.cut.p, p.cut.invP, p.cut.r)
+	return p.sharp.blend(a, b)
 }
 
 //go:embed data/*.json

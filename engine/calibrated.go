@@ -88,13 +88,12 @@ func solveCalibrated(c *Config, r *Result) {
 	case c.Mode == Serving && isTF:
 		kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, bpe)
 		r.KVCacheBytes, r.MemoryBytes = kv, g.WeightBytes+kv
-		pre := prof.Prefill(&d, &shape, c.BatchSize, c.SeqLen, sw)
 		steps := float64(c.OutputTokens - 1)
 		meanCtx := c.SeqLen
 		if steps > 0 {
 			meanCtx += c.OutputTokens / 2
 		}
-		dec, mean := prof.DecodeSteps(&d, &shape, c.BatchSize, c.SeqLen, meanCtx, sw)
+		pre, dec, mean := prof.ServingSteps(&d, &shape, c.BatchSize, c.SeqLen, c.SeqLen, meanCtx, sw)
 		r.TTFTS, r.ITLS = pre.Total, dec.Total
 		r.TokensPerS = B / r.ITLS
 		r.LatencyS = r.TTFTS + steps*mean.Total
