@@ -120,8 +120,8 @@ func TestHardwarePinned(t *testing.T) {
 			{"fp8", prec(FP8), 4500e12}, {"int4", prec(INT4), 9000e12}, {"capacity", cap_, 180e9},
 			{"nvlink per direction", func(h *Hardware) float64 { return h.NVLink.PerDirectionBps() }, 900e9},
 		}},
-		{"H200", "NVIDIA H200 datasheet: 141 GB HBM3e at 4.8 TB/s (mlsysim had 131 GiB)", []pin{
-			{"capacity", cap_, 141e9}, {"bandwidth", bw, 4.8e12}, {"peak", peak, 989e12},
+		{"H200", "NVIDIA H200 datasheet: 141 GB HBM3e at 4.8 TB/s, measured 140.4 GiB by nvidia-smi (mlsysim had 131 GiB)", []pin{
+			{"capacity", cap_, 141 * units.GiB}, {"bandwidth", bw, 4.8e12}, {"peak", peak, 989e12},
 			{"nvlink per direction", func(h *Hardware) float64 { return h.NVLink.PerDirectionBps() }, 450e9},
 		}},
 		{"ESP32_S3", "golden: mlsysim ESP32_S3.yaml @335995f1", []pin{
