@@ -229,6 +229,7 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		return nil, err
 	}
 	rep := &AccuracyReport{}
+	spread := repeatSpreads(ts)
 	type key struct {
 		c      calibration.Class
 		hw, pr string
@@ -246,7 +247,7 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		prof := calibration.For(hw)
 		ap := AccuracyPoint{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
 			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt),
-			Spread: pt.Spread()}
+			Spread: spread(pt)}
 		rep.Points = append(rep.Points, ap)
 		k := key{pt.Class, hw.Key, pt.Precision}
 		r := rows[k]
@@ -318,7 +319,7 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 				if tg.Point.Class != held || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
 					continue
 				}
-				row.Stats.addSpread(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source, tg.Point.Spread())
+				row.Stats.addSpread(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source, spread(&tg.Point))
 			}
 			row.Stats.finish()
 			if row.Stats.N > 0 {
@@ -327,6 +328,40 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		}
 	}
 	return rep, nil
+}
+
+// repeatSpreads returns a point's own repeat spread: median over fastest
+// repeat when the file records it, and for a product measured in more than
+// one file (same precision, M, N, K, device) the slowest over the fastest
+// of those medians, whichever is larger.
+func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
+	type shape struct {
+		gpu, prec string
+		m, n, k   int
+	}
+	lo, hi := map[shape]float64{}, map[shape]float64{}
+	key := func(pt *calibration.Point) shape { return shape{pt.GPU, pt.Precision, pt.M, pt.N, pt.K} }
+	for i := range ts {
+		pt := &ts[i].Point
+		if pt.Class != calibration.ClassGEMM {
+			continue
+		}
+		k := key(pt)
+		if v, ok := lo[k]; !ok || pt.S < v {
+			lo[k] = pt.S
+		}
+		if pt.S > hi[k] {
+			hi[k] = pt.S
+		}
+	}
+	return func(pt *calibration.Point) float64 {
+		s := pt.Spread()
+		if pt.Class == calibration.ClassGEMM {
+			k := key(pt)
+			s = math.Max(s, hi[k]/lo[k]-1)
+		}
+		return s
+	}
 }
 
 func label(pt *calibration.Point) string {

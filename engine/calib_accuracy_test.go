@@ -39,11 +39,11 @@ func findRow(rep *AccuracyReport, c calibration.Class, hw, prec string) *Accurac
 func TestAccuracyReference(t *testing.T) {
 	rep := referenceReport(t)
 	for _, r := range rep.Rows {
-		t.Logf("%-8s %-10s %-5s %-9s n=%3d mlsysim %5.1f/%5.1f/%5.1f  calibrated %5.1f/%5.1f/%5.1f  worst %s", r.Class, r.Hardware, r.Precision, r.Profile, r.Calibrated.N,
-			r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Mean, r.Calibrated.Median, r.Calibrated.Max, r.Calibrated.WorstSource)
+		t.Logf("%-8s %-10s %-5s %-9s n=%3d mlsysim %5.1f/%5.1f/%5.1f  calibrated %5.1f/%5.1f/%5.1f  steady %5.1f (%d noisy) worst %s (spread %.0f%%)", r.Class, r.Hardware, r.Precision, r.Profile, r.Calibrated.N,
+			r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Mean, r.Calibrated.Median, r.Calibrated.Max, r.Calibrated.MaxSteady, r.Calibrated.Noisy, r.Calibrated.WorstSource, r.Calibrated.WorstSpread*100)
 	}
 	for _, r := range rep.LOO {
-		t.Logf("LOO %s held out %s: n=%d %5.1f/%5.1f/%5.1f worst %s", r.Hardware, r.HeldOut, r.Stats.N, r.Stats.Mean, r.Stats.Median, r.Stats.Max, r.Stats.WorstSource)
+		t.Logf("LOO %s held out %s: n=%d %5.1f/%5.1f/%5.1f steady %5.1f (%d noisy) worst %s", r.Hardware, r.HeldOut, r.Stats.N, r.Stats.Mean, r.Stats.Median, r.Stats.Max, r.Stats.MaxSteady, r.Stats.Noisy, r.Stats.WorstSource)
 	}
 	pin := []struct {
 		c                calibration.Class
@@ -102,6 +102,11 @@ func TestAccuracyReference(t *testing.T) {
 	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-8.8) > 0.15 ||
 		pr.Calibrated.WorstSpread < NoisySpread {
 		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 8.8%%: %+v", pr)
+	}
+	// GEMM shapes measured in both files whose medians differ by more than
+	// NoisySpread are reported noisy; the worst point is not one of them.
+	if g := findRow(rep, calibration.ClassGEMM, "H100", "bf16"); g == nil || g.Calibrated.Noisy != 8 || g.Calibrated.WorstSpread > NoisySpread {
+		t.Errorf("gemm H100 bf16: want 8 noisy points and a steady worst point: %+v", g)
 	}
 	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.7, calibration.ClassPrefill: 11.0}
 	for _, r := range rep.LOO {
