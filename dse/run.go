@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,6 +219,19 @@ func PartsOf(s *Spec, lo, hi int64, dir string) []outputs.Part {
 	return parts
 }
 
+// ArrowPath returns where the Arrow IPC twin of a Parquet part goes: the
+// same name under OUT/arrow instead of OUT/results, so that readers of the
+// results folder (pandas, pyarrow datasets, DuckDB globs) see Parquet only.
+func ArrowPath(parquetPath string) string {
+	dir, name := filepath.Split(parquetPath)
+	sep := string(filepath.Separator)
+	d := filepath.Clean(dir)
+	if i := strings.LastIndex(d+sep, sep+"results"+sep); i >= 0 {
+		d = d[:i] + sep + "arrow" + (d + sep)[i+len(sep+"results"):]
+	}
+	return filepath.Join(d, strings.TrimSuffix(name, ".parquet")+".arrow")
+}
+
 // writePart evaluates [lo, hi) into the part file at path, one row group at
 // a time. It returns how far it got (hi unless cancelled) and the rows written.
 func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, path string, lo, hi int64, formats []string,
@@ -230,7 +244,10 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 		case "parquet":
 			w, err = outputs.NewParquetWriter(path, pl.schema, meta)
 		case "arrow":
-			w, err = outputs.NewArrowWriter(path[:len(path)-len(".parquet")]+".arrow", pl.schema, meta)
+			ap := ArrowPath(path)
+			if err = os.MkdirAll(filepath.Dir(ap), 0o755); err == nil {
+				w, err = outputs.NewArrowWriter(ap, pl.schema, meta)
+			}
 		}
 		if err != nil {
 			for _, w := range ws {

@@ -345,6 +345,9 @@ func prepareResume(spec *dse.Spec, l runLayout, m *outputs.Manifest, all []outpu
 	for _, p := range prev.Parts {
 		listed[p.File] = true
 	}
+	if err := cleanResults(filepath.Dir(dse.ArrowPath(filepath.Join(l.out, l.results, "x.parquet"))), l.results, listed); err != nil {
+		return nil, nil, nil, err
+	}
 	if err := cleanResults(filepath.Join(l.out, l.results), l.results, listed); err != nil {
 		return nil, nil, nil, err
 	}
@@ -440,6 +443,9 @@ func prepareOut(spec *dse.Spec, l runLayout) error {
 			return badInput(fmt.Errorf("%s already holds a run of another sweep (%s, %s); choose another --out or remove it", dir, m.Sweep.Name, m.Sweep.File))
 		}
 		if err := cleanResults(res, l.results, nil); err != nil {
+			return err
+		}
+		if err := cleanResults(filepath.Dir(dse.ArrowPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
 			return err
 		}
 		if l.shard == nil {
