@@ -34,10 +34,17 @@ const (
 	// Compiled: a compiled serving engine (TensorRT-LLM-like): fused
 	// element-wise kernels, no host dispatch bound.
 	Compiled
+	// Megatron: Megatron-LM as of 2021 (the published training rows):
+	// fused element-wise kernels (bias-GeLU, layer norm) as Compiled, but
+	// attention unfused: the score matrix is materialised by a batched
+	// product over all query-key pairs (the causal mask is applied, not
+	// skipped), passes through the fused scale-mask-softmax kernel and
+	// dropout, and is read back by the second batched product.
+	Megatron
 	NumSoftware
 )
 
-var softwareNames = [NumSoftware]string{"pytorch", "compiled"}
+var softwareNames = [NumSoftware]string{"pytorch", "compiled", "megatron"}
 
 // SoftwareNames returns the stacks' names, in order.
 func SoftwareNames() []string { return softwareNames[:] }
@@ -65,6 +72,7 @@ type eltCoef struct{ h, q, kv, f, fPlain, kernels float64 }
 var eltTable = [NumSoftware]eltCoef{
 	PyTorch:  {h: 10, q: 10 + 2 + 2, kv: 10 + 2, f: 5, fPlain: 2, kernels: 19},
 	Compiled: {h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5},
+	Megatron: {h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5},
 }
 
 // Breakdown is the time of one pass by operator kind, seconds. Total is
@@ -268,9 +276,13 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
 		bps = p.streamBps(d)
 	}
-	ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
-	b.Attention += p.blend(ta, bytes/bps)
-	b.Fixed += p.KernelS
+	if ps.Software == Megatron && ps.Tokens > 1 {
+		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
+	} else {
+		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
+		b.Attention += p.blend(ta, bytes/bps)
+		b.Fixed += p.KernelS
+	}
 	b.FLOPs += flops
 	b.attnFLOPs = flops
 	b.Bytes += bytes
@@ -285,6 +297,24 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	if ps.Software == PyTorch && ps.Tokens > 1 {
 		b.Host += p.HostLayerS
 	}
+}
+
+// unfusedAttention adds the time of attention with materialised scores
+// (Megatron stack) to b and returns its bytes: two batched products over
+// all S×ctx pairs of B·H heads (QKᵀ writes the scores, PV reads the
+// probabilities), timed as GEMMs, and between them the fused
+// scale-mask-softmax (read and write the scores) and dropout (read, write,
+// one byte of mask per score) at the element-wise bandwidth. The caller
+// counts the FLOPs (causal pairs only).
+func (p *Profile) unfusedAttention(b *Breakdown, d *Device, B, H, hd, S, ctx, rate float64) float64 {
+	g := B * H // independent products
+	qk := p.gemmTimed(d, g, S, ctx, hd, rate)
+	pv := p.gemmTimed(d, g, S, hd, ctx, rate)
+	scores := g * S * ctx
+	elt := scores * (4*d.Bytes + 1)
+	b.Attention += qk.t + pv.t + elt/p.eltBps(d)
+	b.Fixed += 4 * p.KernelS
+	return qk.bytes + pv.bytes + elt
 }
 
 // headForward returns the embedding lookup, final norm and LM head.

@@ -117,8 +117,9 @@ var distClusters = map[string]string{"A100_40GB": "Selene_A100_40GB", "A100": "S
 // PredictDistributed evaluates a published multi-GPU training row under
 // fidelity f: the row's model shape (as modelOf builds it), its cluster,
 // GPUs, tp, pp, global batch in global/(dp·micro) microbatches per
-// pipeline, sequence length and recomputation, fp16, the compiled stack
-// (fused kernels) and the Adam step included. ok is false when the row's
+// pipeline, sequence length and recomputation, fp16, the megatron stack
+// (the rows ran Megatron-LM of 2021: fused element-wise kernels,
+// attention with materialised scores) and the Adam step included. ok is false when the row's
 // hardware has no known cluster.
 func PredictDistributed(reg *registry.Registry, p *calibration.Published, f Fidelity) (step float64, r Result, ok bool) {
 	hk := calibration.HardwareKey(reg, p.Hardware)
@@ -145,7 +146,7 @@ func PredictDistributed(reg *registry.Registry, p *calibration.Published, f Fide
 	case "selective":
 		c.Recompute = RecomputeSelective
 	}
-	c.Calib.Software = calibration.Compiled
+	c.Calib.Software = calibration.Megatron
 	r = Evaluate(&c)
 	return r.LatencyS, r, true
 }

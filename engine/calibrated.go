@@ -16,7 +16,7 @@ import (
 var (
 	calibratedParams = []*Param{
 		{Name: "software", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
-			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured) or compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM)",
+			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
 		{Name: "optimizer_step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",

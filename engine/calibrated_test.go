@@ -165,6 +165,13 @@ func TestCalibratedDistributed(t *testing.T) {
 	d := calibration.DeviceFor(hw, registry.FP16)
 	m := calibration.Transformer{Layers: 96, Hidden: 12288, Heads: 96, KVHeads: 96, HeadDim: 128, FFN: 49152, Vocab: 51200}
 	st := calibration.Step{Batch: 1, Seq: 2048, Recompute: calibration.RecomputeFull, Software: calibration.Compiled}
+	// The megatron stack's materialised attention scores cost more than
+	// the fused attention.
+	meg := st
+	meg.Software = calibration.Megatron
+	if a, b := p.TrainStep(&d, &m, &meg), p.TrainStep(&d, &m, &st); !(a.Attention > b.Attention) || a.FLOPs != b.FLOPs {
+		t.Errorf("megatron attention %g s (%g FLOPs), compiled %g s (%g FLOPs)", a.Attention, a.FLOPs, b.Attention, b.FLOPs)
+	}
 	whole := p.TrainStep(&d, &m, &st).Total
 	one := p.StageMicrobatch(&d, &m, &st, calibration.Stage{Layers: 96, TP: 1, Head: true}).Total
 	if math.Abs(one/whole-1) > 1e-12 {
