@@ -13,46 +13,122 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Heatmap draws an output over two parameters (tp × pp → step time): one
-// cell per pair of parameter values, coloured on a colour-blind-safe
-// sequential ramp (logarithmic when the values span more than a factor of
-// 20) and with the value printed in it. A cell holds the output reduced by
-// Agg over the rows that share the pair; pairs without a row are blank.
-// At most MaxValues distinct values per axis are kept (default 24).
+// Heatmap draws an output over two parameters (tp × pp → step time,
+// precision × hardware → ITL): one cell per pair of parameter values,
+// coloured on a colour-blind-safe sequential ramp (logarithmic when the
+// values span more than a factor of 20) and with the value printed in it.
+// A cell holds the output reduced by Agg over the rows that share the pair;
+// pairs without a row are grey. An axis is numeric (Add: values in numeric
+// order) or categorical (AddLabels: values in order of first sight, which
+// is the sweep file's order). At most MaxValues distinct values per axis
+// are kept (default 24).
 type Heatmap struct {
 	X, Y, Z   Axis
 	Agg       Agg
 	MaxValues int
 
-	cells map[[2]float64]*acc
-	xs    map[float64]bool
-	ys    map[float64]bool
-	n     int64
-	drop  int64
+	cells  map[[2]string]*acc
+	xs, ys axisValues
+	n      int64
+	drop   int64
+}
+
+// axisValues are the distinct values of a heatmap axis, by label.
+type axisValues struct {
+	index   map[string]int
+	labels  []string
+	nums    []float64
+	numeric bool // every value came from Add
+}
+
+func (a *axisValues) has(l string) bool { _, ok := a.index[l]; return ok }
+
+func (a *axisValues) add(l string, v float64, numeric bool) {
+	if a.index == nil {
+		a.index = map[string]int{}
+		a.numeric = true
+	}
+	if a.has(l) {
+		return
+	}
+	a.index[l] = len(a.labels)
+	a.labels = append(a.labels, l)
+	a.nums = append(a.nums, v)
+	a.numeric = a.numeric && numeric
+}
+
+// order returns the labels in display order: numeric order for a numeric
+// axis, else order of first sight.
+func (a *axisValues) order() []string {
+	ks := make([]int, len(a.labels))
+	for i := range ks {
+		ks[i] = i
+	}
+	if a.numeric {
+		slices.SortStableFunc(ks, func(x, y int) int { return cmpFloat(a.nums[x], a.nums[y]) })
+	}
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = a.labels[k]
+	}
+	return out
 }
 
 // NewHeatmap returns an empty heatmap of z over x and y.
 func NewHeatmap(x, y, z Axis, agg Agg) *Heatmap {
-	return &Heatmap{X: x, Y: y, Z: z, Agg: agg, MaxValues: 24,
-		cells: map[[2]float64]*acc{}, xs: map[float64]bool{}, ys: map[float64]bool{}}
+	return &Heatmap{X: x, Y: y, Z: z, Agg: agg, MaxValues: 24, cells: map[[2]string]*acc{}}
 }
 
-// Add adds a row with parameter values x, y and output z. Rows with a
-// non-finite value are skipped, as are rows that would add an axis value
+// Add adds a row with numeric parameter values x, y and output z. Rows with
+// a non-finite value are skipped, as are rows that would add an axis value
 // beyond MaxValues.
 func (h *Heatmap) Add(x, y, z float64) {
-	if math.IsNaN(x) || math.IsNaN(y) || math.IsNaN(z) || math.IsInf(z, 0) {
+	if math.IsNaN(x) || math.IsNaN(y) {
 		return
 	}
-	if (!h.xs[x] && len(h.xs) >= h.MaxValues) || (!h.ys[y] && len(h.ys) >= h.MaxValues) {
+	h.add(strconv.FormatFloat(x, 'g', 6, 64), x, true, strconv.FormatFloat(y, 'g', 6, 64), y, true, z)
+}
+
+// AddLabels adds a row with categorical parameter values x, y (hardware
+// names, precisions) and output z.
+func (h *Heatmap) AddLabels(x, y string, z float64) {
+	h.add(x, 0, false, y, 0, false, z)
+}
+
+// AddMixed adds a row whose x and y are each a label or a number: a
+// non-empty label makes the value categorical.
+func (h *Heatmap) AddMixed(xl string, x float64, yl string, y float64, z float64) {
+	xn, yn := xl == "", yl == ""
+	if xn {
+		if math.IsNaN(x) {
+			return
+		}
+		xl = strconv.FormatFloat(x, 'g', 6, 64)
+	}
+	if yn {
+		if math.IsNaN(y) {
+			return
+		}
+		yl = strconv.FormatFloat(y, 'g', 6, 64)
+	}
+	h.add(xl, x, xn, yl, y, yn, z)
+}
+
+func (h *Heatmap) add(xl string, x float64, xn bool, yl string, y float64, yn bool, z float64) {
+	if math.IsNaN(z) || math.IsInf(z, 0) {
+		return
+	}
+	if (!h.xs.has(xl) && len(h.xs.labels) >= h.MaxValues) || (!h.ys.has(yl) && len(h.ys.labels) >= h.MaxValues) {
 		h.drop++
 		return
 	}
-	h.xs[x], h.ys[y] = true, true
-	a := h.cells[[2]float64{x, y}]
+	h.xs.add(xl, x, xn)
+	h.ys.add(yl, y, yn)
+	k := [2]string{xl, yl}
+	a := h.cells[k]
 	if a == nil {
 		a = &acc{}
-		h.cells[[2]float64{x, y}] = a
+		h.cells[k] = a
 	}
 	a.add(h.Agg, z)
 	h.n++
@@ -60,8 +136,8 @@ func (h *Heatmap) Add(x, y, z float64) {
 
 // heatLayer draws the cells at integer positions.
 type heatLayer struct {
-	xs, ys []float64
-	val    map[[2]float64]float64
+	xs, ys []string
+	val    map[[2]string]float64
 	lo, hi float64
 	log    bool
 	factor float64
@@ -86,7 +162,7 @@ func (l heatLayer) Plot(c draw.Canvas, p *plot.Plot) {
 				Min: vg.Point{X: trX(float64(i) - 0.5), Y: trY(float64(j) - 0.5)},
 				Max: vg.Point{X: trX(float64(i) + 0.5), Y: trY(float64(j) + 0.5)},
 			}
-			v, ok := l.val[[2]float64{x, y}]
+			v, ok := l.val[[2]string{x, y}]
 			if !ok {
 				c.SetColor(color.Gray{0xF2})
 				c.Fill(r.Path())
@@ -125,20 +201,11 @@ func (l heatLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
 	return -0.5, float64(len(l.xs)) - 0.5, -0.5, float64(len(l.ys)) - 0.5
 }
 
-func sortedKeys(m map[float64]bool) []float64 {
-	out := make([]float64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Figure draws the heatmap in style st. The output's name, unit and
 // reduction are in the legend strip with a colour bar.
 func (h *Heatmap) Figure(st Style) *Figure {
-	xs, ys := sortedKeys(h.xs), sortedKeys(h.ys)
-	val := make(map[[2]float64]float64, len(h.cells))
+	xs, ys := h.xs.order(), h.ys.order()
+	val := make(map[[2]string]float64, len(h.cells))
 	var ze Extent
 	for k, a := range h.cells {
 		v := a.value(h.Agg)
@@ -152,6 +219,15 @@ func (h *Heatmap) Figure(st Style) *Figure {
 	setAxis(&pl.Y, h.Y, Scale{1, ""})
 	pl.X.Tick.Marker = indexTicks(xs)
 	pl.Y.Tick.Marker = indexTicks(ys)
+	// Category names too wide for their cells are set at 45°.
+	var widest vg.Length
+	for _, l := range xs {
+		widest = max(widest, pl.X.Tick.Label.Width(l))
+	}
+	if widest > 0 && vg.Length(len(xs))*widest > 0.8*(st.Width-1.3*vg.Inch) {
+		pl.X.Tick.Label.Rotation = math.Pi / 4
+		pl.X.Tick.Label.XAlign, pl.X.Tick.Label.YAlign = draw.XRight, draw.YTop
+	}
 	pl.X.Tick.Length, pl.Y.Tick.Length = 0, 0
 	pl.X.LineStyle.Width, pl.Y.LineStyle.Width = 0, 0
 	pl.X.Padding, pl.Y.Padding = 0, 0
@@ -182,10 +258,10 @@ func (h *Heatmap) Figure(st Style) *Figure {
 }
 
 // indexTicks labels positions 0, 1, … with the values.
-func indexTicks(vals []float64) plot.ConstantTicks {
+func indexTicks(vals []string) plot.ConstantTicks {
 	ts := make(plot.ConstantTicks, len(vals))
 	for i, v := range vals {
-		ts[i] = plot.Tick{Value: float64(i), Label: strconv.FormatFloat(v, 'g', 6, 64)}
+		ts[i] = plot.Tick{Value: float64(i), Label: v}
 	}
 	return ts
 }

@@ -148,9 +148,11 @@ func (g *Grid) Bounds(cx, cy int) (x0, x1, y0, y1 float64) {
 // Categories assigns small integers to category labels (parameter values
 // such as hardware names or batch sizes) in order of first sight, up to a
 // limit; later labels share the last code, "other". Numeric labels are
-// ordered numerically by Sorted.
+// ordered numerically by Sorted. A category is drawn in the colour and
+// marker of its rank in Sorted order (Style), so that a label has the same
+// colour in every figure of a run whatever order the rows come in.
 type Categories struct {
-	Limit int // maximum distinct categories kept (default 7: the palette)
+	Limit int // maximum distinct categories kept (default 14: the palette twice, circles then squares)
 	codes map[string]int
 	names []string
 	other bool
@@ -161,7 +163,7 @@ func (c *Categories) Code(label string) int {
 	if c.codes == nil {
 		c.codes = map[string]int{}
 		if c.Limit == 0 {
-			c.Limit = len(OkabeIto)
+			c.Limit = len(categoryShapes) * len(OkabeIto)
 		}
 	}
 	if k, ok := c.codes[label]; ok {
@@ -220,6 +222,31 @@ func (c *Categories) Sorted() []int {
 		ks = append(ks, c.Limit)
 	}
 	return ks
+}
+
+// categoryShapes are the markers of categories: the palette's colours with
+// circles, then again with squares.
+var categoryShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}}
+
+// Styles returns, indexed by code, the colour and marker of each category:
+// those of its rank in Sorted order; "other" is a grey circle.
+func (c *Categories) Styles() (colors []color.Color, shapes []draw.GlyphDrawer) {
+	n := c.Len()
+	if c.other {
+		n = c.Limit + 1
+	}
+	colors = make([]color.Color, max(n, 1))
+	shapes = make([]draw.GlyphDrawer, max(n, 1))
+	colors[0], shapes[0] = OkabeIto[0], draw.CircleGlyph{}
+	for r, k := range c.Sorted() {
+		if k >= len(c.names) {
+			colors[k], shapes[k] = Other, draw.CircleGlyph{}
+			continue
+		}
+		colors[k] = OkabeIto[r%len(OkabeIto)]
+		shapes[k] = categoryShapes[(r/len(OkabeIto))%len(categoryShapes)]
+	}
+	return colors, shapes
 }
 
 // Thin keeps one representative point per (grid cell, category): the first
@@ -335,6 +362,7 @@ type scatterLayer struct {
 	cat    []int
 	colors func(int) color.Color
 	shape  draw.GlyphDrawer
+	shapes func(int) draw.GlyphDrawer // if set, the marker of each category, else shape
 	radius vg.Length
 }
 
@@ -345,7 +373,11 @@ func (s scatterLayer) Plot(c draw.Canvas, p *plot.Plot) {
 		if !c.Contains(pt) {
 			continue
 		}
-		c.DrawGlyphNoClip(glyph(s.shape, s.colors(s.cat[i]), s.radius), pt)
+		shape := s.shape
+		if s.shapes != nil {
+			shape = s.shapes(s.cat[i])
+		}
+		c.DrawGlyphNoClip(glyph(shape, s.colors(s.cat[i]), s.radius), pt)
 	}
 }
 

@@ -106,12 +106,22 @@ func (p *Pareto) Figure(st Style) *Figure {
 	pl := newPlot(st)
 	setAxis(&pl.X, p.X, sx)
 	setAxis(&pl.Y, p.Y, sy)
+	// The padded range of the grid, so that no point sits on an axis.
+	pl.X.Min, pl.X.Max = g.X0*sx.Factor, g.X1*sx.Factor
+	pl.Y.Min, pl.Y.Max = g.Y0*sy.Factor, g.Y1*sy.Factor
 	fig := &Figure{Plot: pl, Style: st}
+	colors, shapes := p.Cats.Styles()
 	catColor := func(k int) color.Color {
-		if p.ColorBy == "" {
+		if p.ColorBy == "" || k >= len(colors) {
 			return OkabeIto[0]
 		}
-		return CategoryColor(k)
+		return colors[k]
+	}
+	catShape := func(k int) draw.GlyphDrawer {
+		if p.ColorBy == "" || k >= len(shapes) {
+			return draw.CircleGlyph{}
+		}
+		return shapes[k]
 	}
 	dense := len(p.thin.X) > p.MaxMarkers
 	if dense {
@@ -119,7 +129,7 @@ func (p *Pareto) Figure(st Style) *Figure {
 		fig.AddLegend("all configs", thumbSwatch{densityColor(0.6)})
 	} else {
 		xs, ys := scaled(p.thin.X, sx.Factor), scaled(p.thin.Y, sy.Factor)
-		pl.Add(scatterLayer{x: xs, y: ys, cat: p.thin.Cat, shape: draw.CircleGlyph{}, radius: 1.1,
+		pl.Add(scatterLayer{x: xs, y: ys, cat: p.thin.Cat, shape: draw.CircleGlyph{}, shapes: catShape, radius: 1.1,
 			colors: func(k int) color.Color { return fade(catColor(k), 0.45) }})
 	}
 	// The front: the staircase in black, then its points coloured by
@@ -142,7 +152,7 @@ func (p *Pareto) Figure(st Style) *Figure {
 	if p.ColorBy != "" {
 		fig.AddLegend(p.ColorBy+":", thumbNone{})
 		for _, k := range p.Cats.Sorted() {
-			fig.AddLegend(p.Cats.Name(k), thumbGlyph{glyph(draw.CircleGlyph{}, catColor(k), 2.2)})
+			fig.AddLegend(p.Cats.Name(k), thumbGlyph{glyph(catShape(k), catColor(k), 2.2)})
 		}
 	}
 	n := p.hist.N

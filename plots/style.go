@@ -136,6 +136,8 @@ var labels = map[string]string{
 	"memory_bytes":         "Memory",
 	"energy_j":             "Energy",
 	"pue":                  "PUE",
+	"qps":                  "Request rate",
+	"batch_size":           "Batch size",
 }
 
 // unitDisplay is how a unit is written in a label, where it differs.
@@ -230,6 +232,7 @@ func newPlot(st Style) *plot.Plot {
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(st.Font, st.TextSize)
 		a.Tick.Label.Font = font.From(st.Font, st.TickSize)
+		a.Tick.Label.Handler = newSupText()
 		a.Label.Padding = 2
 		a.Tick.Length = 3
 		a.Padding = 2
@@ -327,13 +330,14 @@ func (LogTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-var superscript = strings.NewReplacer("-", "⁻", "0", "⁰", "1", "¹", "2", "²", "3", "³", "4", "⁴", "5", "⁵", "6", "⁶", "7", "⁷", "8", "⁸", "9", "⁹")
-
+// pow10Label returns the label of 10^e: a plain number from 0.001 to
+// 10 000, else "10^n" (with a true minus sign), which supText draws as a
+// superscript.
 func pow10Label(e int) string {
 	if e >= -3 && e <= 4 {
 		return strconv.FormatFloat(math.Pow(10, float64(e)), 'f', -1, 64)
 	}
-	return "10" + superscript.Replace(strconv.Itoa(e))
+	return "10^" + strings.ReplaceAll(strconv.Itoa(e), "-", "\u2212")
 }
 
 // shortNumber formats v with at most three significant digits: plain
@@ -416,6 +420,7 @@ func (f *Figure) Draw(c draw.Canvas) {
 
 	leg := plot.NewLegend()
 	leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
+	leg.TextStyle.Handler = newSupText()
 	leg.Top, leg.Left = true, true
 	leg.ThumbnailWidth = 10
 	leg.Padding = 1.5

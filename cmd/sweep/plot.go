@@ -73,7 +73,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&o.X, "x", "", "x column (pareto: first objective; lines: batch_size; heatmap: tp)")
 	f.StringVar(&o.Y, "y", "", "y column (pareto: second objective; lines: latency_s; heatmap: pp)")
 	f.StringVar(&o.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
-	f.StringVar(&o.Color, "color", "", "parameter that colours points (default: roofline bottleneck, pareto hardware; none for none)")
+	f.StringVar(&o.Color, "color", "", "parameter that colours points (default hardware; none for none)")
 	f.StringVar(&o.Group, "group", "", "lines: one line per value of this parameter (default hardware)")
 	f.StringVar(&o.Objectives, "objectives", "", "pareto objectives, 2 to 4, as column:min|max (default latency_s:min,tokens_per_s:max)")
 	f.StringVar(&o.Agg, "agg", "", "lines and heatmap: min, max or mean over the other parameters (default by the output's direction)")
@@ -299,7 +299,7 @@ func (c *roofCache) get(hw, prec string) (plots.Roof, bool) {
 	if c.roofs[hw] == nil {
 		c.roofs[hw] = map[string]plots.Roof{}
 	}
-	r := plots.Roof{Name: strings.TrimSpace(hw + " " + prec)}
+	r := plots.Roof{Name: strings.TrimSpace(hw + " " + prec), Hardware: hw, Precision: prec}
 	if h, err := c.reg.Hardware(hw); err == nil {
 		p, perr := registry.ParsePrecision(prec)
 		if prec == "" {
@@ -325,7 +325,9 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 			return nil, "", err
 		}
 	}
-	color, err := colorColumn(src, o.Color, "bottleneck")
+	// Points sit on their roof, so the bottleneck shows in their position;
+	// colour tells the hardware apart, as the roofs do.
+	color, err := colorColumn(src, o.Color, "hardware")
 	if err != nil {
 		return nil, "", err
 	}
@@ -373,33 +375,17 @@ func rooflineFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, err
 	if ae.N == 0 {
 		return nil, "", nil
 	}
+	// One roof per hardware and precision present in the rows: the figure
+	// draws each hardware's roofs in one colour, a line style per precision.
 	var roofs []plots.Roof
-	// Precisions the hardware has no separate rate for share its roof:
-	// one line, named after all of them ("A100 fp16/fp8").
 	for _, r := range rc.order {
-		if r.Peak <= 0 {
-			continue
-		}
-		j := slices.IndexFunc(roofs, func(q plots.Roof) bool { return q.Peak == r.Peak && q.MemBW == r.MemBW })
-		switch {
-		case j >= 0:
-			hw, prec, _ := strings.Cut(r.Name, " ")
-			if strings.HasPrefix(roofs[j].Name, hw+" ") {
-				roofs[j].Name += "/" + prec
-			}
-		case len(roofs) < 6:
+		if r.Peak > 0 {
 			roofs = append(roofs, r)
 		}
 	}
-	slices.SortStableFunc(roofs, func(a, b plots.Roof) int { return strings.Compare(a.Name, b.Name) })
 	rl := plots.NewRoofline(roofs, ae, pe)
 	rl.ColorBy = color
-	if color == "hardware" {
-		rl.RoofCategory = make([]string, len(roofs))
-		for i, r := range roofs {
-			rl.RoofCategory[i] = strings.SplitN(r.Name, " ", 2)[0]
-		}
-	}
+	rl.Note = "at min(I·B, P)"
 	ci := slices.Index(cols, color)
 	err = src.scan(o.All, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
@@ -488,8 +474,15 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 		cols = append(cols, color)
 	}
 	ci := slices.Index(cols, color)
-	// Pass 1: extents and the front.
-	front := dse.NewFront(objs)
+	// The run's own front, OUT/pareto.parquet, when it is over the same
+	// objectives, ungrouped and of feasible rows only; else the front is
+	// computed here.
+	stored := storedFront(o, objs, cols)
+	var front *dse.Front
+	if stored == "" {
+		front = dse.NewFront(objs)
+	}
+	// Pass 1: extents and, unless stored, the front.
 	xe, ye := plots.Extent{Log: true}, plots.Extent{Log: true}
 	vals := make([]float64, len(objs))
 	var xlin, ylin plots.Extent
@@ -503,6 +496,9 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 			ye.Observe(ys[i])
 			xlin.Observe(xs[i])
 			ylin.Observe(ys[i])
+			if front == nil {
+				continue
+			}
 			for j, c := range oi {
 				vals[j] = b.Cols[c].Float[i]
 			}
@@ -513,7 +509,7 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	if xlin.N == 0 || front.Len() == 0 {
+	if xlin.N == 0 || (front != nil && front.Len() == 0) {
 		return nil, "", nil
 	}
 	// Log axes when the values are positive and span more than a decade.
@@ -531,11 +527,29 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 	pf.ColorBy = color
 	// The front's row indexes, ascending as the rows are read.
 	var onFront []int64
-	for _, p := range front.Points() {
-		onFront = append(onFront, p.Index)
+	if front != nil {
+		for _, p := range front.Points() {
+			onFront = append(onFront, p.Index)
+		}
+		slices.Sort(onFront)
 	}
 	var fx, fy []float64
 	var fc []string
+	if stored != "" {
+		err := outputs.ReadColumns([]string{stored}, cols, func(b *outputs.ColumnBatch) error {
+			for i := range b.Len {
+				cat := ""
+				if ci >= 0 {
+					cat = label(&b.Cols[ci], i)
+				}
+				fx, fy, fc = append(fx, b.Cols[0].Float[i]), append(fy, b.Cols[1].Float[i]), append(fc, cat)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", stored, err)
+		}
+	}
 	// Pass 2: every point, and the front's rows with their colour.
 	err = src.scan(o.All, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xs, ys := b.Cols[0].Float, b.Cols[1].Float
@@ -561,6 +575,45 @@ func paretoFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, error
 	stair := len(objs) == 2 && ((x == objs[0].Name && y == objs[1].Name) || (x == objs[1].Name && y == objs[0].Name))
 	pf.SetFront(fx, fy, fc, stair)
 	return pf.Figure(plots.ColumnStyle), "pareto-" + y + "-vs-" + x, nil
+}
+
+// storedFront returns the path of the run's Pareto set, OUT/pareto.parquet,
+// if the manifest lists it over exactly the objectives objs (in any order),
+// as one front (no group_by), holds the columns cols, and the figure shows
+// feasible rows only; else "".
+func storedFront(o *plotOptions, objs []dse.Objective, cols []string) string {
+	if o.All {
+		return ""
+	}
+	m, err := outputs.ReadManifest(o.Out)
+	if err != nil || m.Pareto == nil || len(m.Pareto.GroupBy) > 0 || m.Pareto.File == "" {
+		return ""
+	}
+	var want []string
+	for _, ob := range objs {
+		dir := "minimize:"
+		if ob.Maximize {
+			dir = "maximize:"
+		}
+		want = append(want, dir+ob.Name)
+	}
+	have := slices.Clone(m.Pareto.Objectives)
+	slices.Sort(want)
+	slices.Sort(have)
+	if !slices.Equal(want, have) {
+		return ""
+	}
+	path := filepath.Join(o.Out, m.Pareto.File)
+	info, err := outputs.Inspect(path)
+	if err != nil {
+		return ""
+	}
+	for _, c := range cols {
+		if info.Lookup(c) == nil {
+			return ""
+		}
+	}
+	return path
 }
 
 // linesFigure draws an output against a parameter, one line per group.
@@ -627,16 +680,44 @@ func heatmapFigure(src *plotSource, o *plotOptions) (*plots.Figure, string, erro
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}
-		if src.info.Lookup(c).Kind != outputs.KindFloat {
-			return nil, "", badInput(fmt.Errorf("%s: column %q is not numeric", flag, c))
-		}
 	}
-	h := plots.NewHeatmap(plots.Axis{Name: x}, plots.Axis{Name: y}, plots.Axis{Name: z, Unit: src.unit(z)}, aggFor(o, z))
+	if src.info.Lookup(z).Kind != outputs.KindFloat {
+		return nil, "", badInput(fmt.Errorf("--z: column %q is not numeric", z))
+	}
+	// x and y may be numeric (cells in numeric order) or categorical, such
+	// as hardware or precision (cells in order of first sight).
+	xa, ya := plots.Axis{Name: x}, plots.Axis{Name: y}
+	if u := src.unit(x); u != "" && src.info.Lookup(x).Kind == outputs.KindFloat {
+		xa.Label = plots.AxisLabel(x, plots.Scale{Factor: 1, Unit: u})
+	}
+	if u := src.unit(y); u != "" && src.info.Lookup(y).Kind == outputs.KindFloat {
+		ya.Label = plots.AxisLabel(y, plots.Scale{Factor: 1, Unit: u})
+	}
+	h := plots.NewHeatmap(xa, ya, plots.Axis{Name: z, Unit: src.unit(z)}, aggFor(o, z))
 	err := src.scan(o.All, []string{x, y, z}, func(b *outputs.ColumnBatch, keep func(int) bool) error {
-		xs, ys, zs := b.Cols[0].Float, b.Cols[1].Float, b.Cols[2].Float
+		xc, yc, zs := &b.Cols[0], &b.Cols[1], b.Cols[2].Float
+		xnum, ynum := xc.Kind == outputs.KindFloat, yc.Kind == outputs.KindFloat
 		for i := range b.Len {
-			if keep(i) && !math.IsNaN(zs[i]) {
-				h.Add(xs[i], ys[i], zs[i])
+			if !keep(i) || math.IsNaN(zs[i]) {
+				continue
+			}
+			switch {
+			case xnum && ynum:
+				h.Add(xc.Float[i], yc.Float[i], zs[i])
+			default:
+				var xl, yl string
+				var xv, yv float64
+				if xnum {
+					xv = xc.Float[i]
+				} else if xl = label(xc, i); xl == "" {
+					xl = "(none)"
+				}
+				if ynum {
+					yv = yc.Float[i]
+				} else if yl = label(yc, i); yl == "" {
+					yl = "(none)"
+				}
+				h.AddMixed(xl, xv, yl, yv, zs[i])
 			}
 		}
 		return nil

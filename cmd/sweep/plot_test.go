@@ -98,7 +98,7 @@ func TestPlotCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	want := map[string][]string{
-		"roofline":                                  {"Arithmetic intensity (FLOP/B)", "H100 fp16", "Compute", "Memory"},
+		"roofline":                                  {"Arithmetic intensity (FLOP/B)", "Performance (", "H100", "B200", "MI300X", "fp16", "ridge"},
 		"pareto-tokens_per_s-vs-latency_s":          {"Latency (ms)", "Throughput (tokens/s)", "Pareto front", "MI300X"},
 		"lines-latency_s-vs-batch_size-by-hardware": {"Batch size", "Latency (ms)", "B200"},
 		"heatmap-latency_s-tp-pp":                   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
@@ -148,6 +148,86 @@ func TestPlotCommandOptions(t *testing.T) {
 	}
 }
 
+// A heatmap over two categorical parameters: one cell per hardware and
+// precision, in order of first sight.
+func TestPlotHeatmapCategorical(t *testing.T) {
+	out := t.TempDir()
+	writePlotRun(t, out, 500)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"plot", out, "--kind", "heatmap", "--x", "precision", "--y", "hardware", "--z", "latency_s", "--format", "svg"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "plots", "heatmap-latency_s-precision-hardware.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Precision", "Hardware", "Latency (", "fp16", "H100", "B200", "MI300X"} {
+		if !strings.Contains(string(svg), s) {
+			t.Errorf("heatmap lacks %q", s)
+		}
+	}
+}
+
+// writeStoredFront writes rows as OUT/pareto.parquet and a manifest that
+// lists it over objectives.
+func writeStoredFront(t *testing.T, out string, rows []int, objectives []string, groupBy []string) {
+	t.Helper()
+	w, err := outputs.NewParquetWriter(filepath.Join(out, "pareto.parquet"), plotSchema, outputs.Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := outputs.NewBatch(plotSchema, len(rows))
+	for _, i := range rows {
+		plotRow(b, i)
+	}
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m := &outputs.Manifest{Pareto: &outputs.ManifestFront{File: "pareto.parquet", Rows: len(rows), Objectives: objectives, GroupBy: groupBy}}
+	if err := outputs.WriteManifest(out, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sweep plot draws the run's own front when its objectives match, and
+// computes the front when they do not or when it is grouped.
+func TestPlotParetoStoredFront(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		objs    []string
+		groupBy []string
+		stored  bool
+	}{
+		{"match", []string{"maximize:tokens_per_s", "minimize:latency_s"}, nil, true},
+		{"other objectives", []string{"minimize:latency_s", "maximize:mfu"}, nil, false},
+		{"grouped", []string{"maximize:tokens_per_s", "minimize:latency_s"}, []string{"hardware"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			writePlotRun(t, out, 2000)
+			// Two rows that are not the computed front: the figure must
+			// show the file's front as it is.
+			writeStoredFront(t, out, []int{4, 5}, c.objs, c.groupBy)
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"plot", out, "--kind", "pareto", "--objectives", "latency_s:min,tokens_per_s:max", "--format", "svg"}, &stdout, &stderr)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			svg, err := os.ReadFile(filepath.Join(out, "plots", "pareto-tokens_per_s-vs-latency_s.svg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(svg), "Pareto front (2)"); got != c.stored {
+				t.Errorf("front read from pareto.parquet: %v, want %v", got, c.stored)
+			}
+		})
+	}
+}
+
 func TestPlotCommandBadInput(t *testing.T) {
 	out := t.TempDir()
 	writePlotRun(t, out, 100)
@@ -161,7 +241,7 @@ func TestPlotCommandBadInput(t *testing.T) {
 		{[]string{"--kind", "pareto", "--objectives", "latency_s:fast,tokens_per_s:max"}, `direction "fast" is not min or max`},
 		{[]string{"--kind", "pareto", "--objectives", "latency_s"}, `want 2 to 4 objectives`},
 		{[]string{"--format", "gif"}, `"gif" is not png, svg or pdf`},
-		{[]string{"--kind", "heatmap", "--x", "hardware"}, `"hardware" is not numeric`},
+		{[]string{"--kind", "heatmap", "--z", "hardware"}, `"hardware" is not numeric`},
 		{[]string{"--kind", "lines", "--agg", "median"}, `median`},
 	} {
 		var stdout, stderr bytes.Buffer
