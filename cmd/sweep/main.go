@@ -29,14 +29,14 @@ func main() {
 
 // tuneGC trades memory the runs do not need for time: a run allocates
 // short-lived column buffers at a high rate while its live heap stays small,
-// so collecting at 4× the live heap, under a soft limit of 256 MiB, cuts
+// so collecting at 4× the live heap, under a soft limit of 224 MiB, cuts
 // the collector's share of a run. GOGC and GOMEMLIMIT override both.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(256 << 20)
+		debug.SetMemoryLimit(224 << 20)
 	}
 }
 
