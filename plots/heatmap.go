@@ -205,6 +205,10 @@ func (l heatLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
 // reduction are in the legend strip with a colour bar.
 func (h *Heatmap) Figure(st Style) *Figure {
 	xs, ys := h.xs.order(), h.ys.order()
+	if !h.ys.numeric {
+		// Categories read from the top down, in the sweep file's order.
+		slices.Reverse(ys)
+	}
 	val := make(map[[2]string]float64, len(h.cells))
 	var ze Extent
 	for k, a := range h.cells {
@@ -246,7 +250,7 @@ func (h *Heatmap) Figure(st Style) *Figure {
 		}
 		fig.AddLegend(shortNumber(v*sz.Factor), thumbSwatch{Sequential(t)})
 	}
-	note := fmt.Sprintf("%s of %s rows per cell", h.Agg, groupDigits(h.n))
+	note := fmt.Sprintf("cell: %s of its rows; %s rows", h.Agg, groupDigits(h.n))
 	if log {
 		note += "; log colour scale"
 	}
