@@ -152,3 +152,58 @@ func TestEvalGoldenAndBadName(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, se)
 	}
 }
+
+// Users add hardware and models from a file, without recompiling, and
+// every registry lists as a table and as JSON.
+func TestUserRegistryAndList(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "mine.yaml")
+	os.WriteFile(f, []byte(`hardware:
+  - key: MyChip
+    tier: Edge
+    name: My accelerator
+    year: 2026
+    peak_flops: 50 TFLOP/s
+    memory: {capacity: 16 GB, bandwidth: 200 GB/s}
+    tdp: 30 W
+    source: "test"
+models:
+  - key: TinyLM
+    family: Language
+    type: transformer
+    parameters: 1e8
+    layers: 12
+    hidden_dim: 768
+    heads: 12
+    source: "test"
+`), 0o644)
+	code, so, se := runCLI(t, "eval", "--registry", f, "model=TinyLM", "hardware=mychip", "fidelity=mlsysim", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	var ev map[string]any
+	json.Unmarshal([]byte(so), &ev)
+	// mlsysim roofline: memory-bound, W(1+0.1)/BW + dispatch 0.01 ms + 12 layers × 0.01 ms.
+	want := 1e8*2*1.1/200e9 + 0.01e-3 + 12*0.01e-3
+	if got := ev["latency_s"].(float64); math.Abs(got-want) > 1e-12 {
+		t.Errorf("latency %v, want %v", got, want)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("hardware:\n  - key: X\n    tier: Edge\n    peak_flop: 1 TFLOP/s\n"), 0o644)
+	if code, _, se := runCLI(t, "eval", "--registry", bad, "model=Llama3_8B", "hardware=H100"); code != 2 || !strings.Contains(se, "peak_flop") {
+		t.Errorf("bad registry file: exit %d, %q", code, se)
+	}
+	for _, kind := range listKinds {
+		if code, so, se := runCLI(t, "list", kind); code != 0 || len(strings.Split(so, "\n")) < 3 {
+			t.Errorf("list %s: exit %d, %d lines, %s", kind, code, len(strings.Split(so, "\n")), se)
+		}
+		code, so, _ := runCLI(t, "list", kind, "--json")
+		var rows []map[string]any
+		if code != 0 || json.Unmarshal([]byte(so), &rows) != nil || len(rows) == 0 {
+			t.Errorf("list %s --json: exit %d", kind, code)
+		}
+	}
+	if code, _, se := runCLI(t, "list", "hardwar"); code != 2 || !strings.Contains(se, `"hardware"`) {
+		t.Errorf("list hardwar: exit %d, %q", code, se)
+	}
+}
