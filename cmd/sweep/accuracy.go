@@ -26,7 +26,8 @@ func newAccuracyCmd() *cobra.Command {
 			"decode/prefill predicting the other. A point whose own repeat spread (median over fastest) exceeds\n" +
 			"15% is counted and named as noisy; \"steady max\" leaves such points out.\n" +
 			"Published multi-GPU training rows (Megatron-LM, MT-NLG on Selene) form the train-dist class: both\n" +
-			"fidelities price the iteration on the registry cluster; nothing is fitted to them.\n\n" +
+			"fidelities price the iteration on the registry cluster (calibrated: the megatron stack); nothing is\n" +
+			"fitted to them.\n\n" +
 			"Exit status: 0 on success, 2 for unreadable or malformed measurements.",
 		Example: "  sweep accuracy\n  sweep accuracy my-gpu.json --figure accuracy.png",
 		RunE: func(cmd *cobra.Command, args []string) error {
