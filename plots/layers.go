@@ -196,7 +196,8 @@ func (c *Categories) Name(k int) string {
 }
 
 // Sorted returns the codes in display order: labels that are all numbers
-// in numeric order, else in text order; "other" last.
+// in numeric order, labels that are all precisions from the widest to the
+// narrowest, else in text order; "other" last.
 func (c *Categories) Sorted() []int {
 	ks := make([]int, len(c.names))
 	for i := range ks {
@@ -212,9 +213,14 @@ func (c *Categories) Sorted() []int {
 		}
 		vals[i] = v
 	}
+	// Precisions read from the widest to the narrowest (fp16, fp8, int4).
+	precs := !numeric && !slices.ContainsFunc(c.names, func(n string) bool { return precisionRank(n) == len(precisionOrder) })
 	sort.SliceStable(ks, func(a, b int) bool {
 		if numeric {
 			return vals[ks[a]] < vals[ks[b]]
+		}
+		if precs {
+			return precisionRank(c.names[ks[a]]) < precisionRank(c.names[ks[b]])
 		}
 		return c.names[ks[a]] < c.names[ks[b]]
 	})
