@@ -256,8 +256,31 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
 	// Attention.
+	flops, bytes := p.attention(b, d, m, ps, rate)
+	b.FLOPs += flops
+	b.attnFLOPs = flops
+	b.Bytes += bytes
+	// Element-wise.
+	c := eltTable[ps.Software]
+	fc := c.f
+	if !m.GatedMLP {
+		fc = c.fPlain
+	}
+	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
+	b.Fixed += c.kernels * p.KernelS
+	if ps.Software == PyTorch && ps.Tokens > 1 {
+		b.Host += p.HostLayerS
+	}
+}
+
+// attention adds one layer's attention time and kernels to b and returns
+// its FLOPs and bytes.
+func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
+	B := float64(ps.Batch)
+	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
+	q, kv := H*hd, Hkv*hd
 	S := float64(ps.Tokens)
-	var flops, bytes, bps float64
+	var bps float64
 	if ps.Tokens == 1 {
 		ctx := float64(ps.Ctx)
 		flops = 4 * B * H * hd * ctx
@@ -283,20 +306,7 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		b.Attention += p.blend(ta, bytes/bps)
 		b.Fixed += p.KernelS
 	}
-	b.FLOPs += flops
-	b.attnFLOPs = flops
-	b.Bytes += bytes
-	// Element-wise.
-	c := eltTable[ps.Software]
-	fc := c.f
-	if !m.GatedMLP {
-		fc = c.fPlain
-	}
-	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
-	b.Fixed += c.kernels * p.KernelS
-	if ps.Software == PyTorch && ps.Tokens > 1 {
-		b.Host += p.HostLayerS
-	}
+	return flops, bytes
 }
 
 // unfusedAttention adds the time of attention with materialised scores
@@ -397,7 +407,15 @@ func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
 func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, head bool) Breakdown {
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software}
 	fwd := p.layerForward(d, m, &ps, 1)
-	bwd := p.layerForward(d, m, &ps, p.BwdMatmulFrac)
+	// The backward's products and attention run at BwdMatmulFrac of the
+	// forward rate; everything else in it is the forward's.
+	bwd := fwd
+	if p.BwdMatmulFrac != 1 {
+		var mm, at Breakdown
+		p.layerMatmuls(&mm, d, m, &ps, p.BwdMatmulFrac)
+		p.attention(&at, d, m, &ps, p.BwdMatmulFrac)
+		bwd.Matmul, bwd.Attention = mm.Matmul, at.Attention
+	}
 	bwd.Matmul *= 2
 	bwd.FLOPs *= 2
 	bwd.Attention *= p.AttnBwdFactor / 2
@@ -422,7 +440,10 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		hf := p.headForward(d, m, &ps, 1)
 		hf.ModelFLOPs = hf.FLOPs
 		layer.add(hf)
-		hb := p.headForward(d, m, &ps, p.BwdMatmulFrac)
+		hb := hf
+		if p.BwdMatmulFrac != 1 {
+			hb.Matmul = p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
+		}
 		hb.Matmul *= 2
 		hb.FLOPs *= 2
 		hb.ModelFLOPs = hb.FLOPs
