@@ -9,10 +9,10 @@ import "math"
 func Evaluate(c *Config) Result {
 	var r Result
 	switch {
+	case c.Mode == Serving: // both fidelities: see solveServingScale
+		solveServingScale(c, &r)
 	case c.Fidelity == FidelityCalibrated && !distributedActive(c):
 		solveCalibrated(c, &r)
-	case c.Mode == Serving:
-		solveServingScale(c, &r)
 	case distributedActive(c):
 		solveDistributed(c, &r)
 	default:

@@ -172,6 +172,22 @@ var servingScaleOutputs = []*Output{
 
 // servingExtended reports whether a parameter beyond the core ServingModel
 // changes the prefill or decode.
+// calibratedServing reports whether serving times come from the calibrated
+// model: calibrated fidelity and none of the serving options.
+func calibratedServing(c *Config) bool {
+	return c.Fidelity == FidelityCalibrated && !servingExtended(c)
+}
+
+// decodeStepS returns one decode step of n sequences at context ctx under
+// the calibrated model.
+func decodeStepS(c *Config, n, ctx int) float64 {
+	sub := *c
+	sub.BatchSize, sub.SeqLen = n, max(ctx, 1)
+	var rr Result
+	solveCalibrated(&sub, &rr)
+	return rr.ITLS
+}
+
 func servingExtended(c *Config) bool {
 	s := &c.Serve
 	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
@@ -181,9 +197,19 @@ func servingExtended(c *Config) bool {
 // solveServingScale is serving mode: the core ServingModel (solveServing),
 // its options when any is set (servingOptions), then continuous batching and,
 // with a qps, capacity planning.
+//
+// Under the calibrated fidelity the prefill and decode times, and the decode
+// steps continuous batching and capacity planning rest on, come from the
+// calibrated model; the serving options (servingExtended) are modelled by
+// mlsysim's ServingModel only, so a configuration that sets one uses its
+// timings under either fidelity (its calibration column is then empty).
 func solveServingScale(c *Config, r *Result) {
-	solveServing(c, r)
 	s := &c.Serve
+	if calibratedServing(c) {
+		solveCalibrated(c, r)
+	} else {
+		solveServing(c, r)
+	}
 	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
 	tp := one(c.Dist.TP)
 	if servingExtended(c) {
@@ -418,6 +444,9 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 		if n <= 0 {
 			return 0
 		}
+		if calibratedServing(c) {
+			return n / decodeStepS(c, int(n), int(mean))
+		}
 		return n / ((w + n*mean*kvTok) / bw)
 	}
 	r.Serve.StaticTokensPerS, r.Serve.PagedTokensPerS = tps(static), tps(paged)
@@ -516,7 +545,11 @@ func planCapacity(c *Config, r *Result) {
 	sub.BatchSize, sub.SeqLen = n, mean
 	sub.Serve.QPS, sub.Serve.ChunkSize, sub.Serve.CachedLen = 0, 0, 0
 	var req Result
-	solveServing(&sub, &req)
+	if calibratedServing(&sub) {
+		solveCalibrated(&sub, &req)
+	} else {
+		solveServing(&sub, &req)
+	}
 	if servingExtended(&sub) {
 		servingOptions(&sub, &req)
 	}
