@@ -355,20 +355,21 @@ func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Br
 // Forward returns the time of one forward pass of m over ps. All layers
 // are identical: one is timed and multiplied.
 func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
-	var mm Breakdown
+	var mm, b Breakdown
 	p.layerMatmuls(&mm, d, m, ps, 1)
-	return p.forwardFrom(&mm, p.headForward(d, m, ps, 1), d, m, ps)
+	head := p.headForward(d, m, ps, 1)
+	p.forwardFrom(&b, &mm, &head, d, m, ps)
+	return b
 }
 
-// forwardFrom completes a forward pass from one layer's matrix products mm
+// forwardFrom sets b to a forward pass from one layer's matrix products mm
 // and the head.
-func (p *Profile) forwardFrom(mm *Breakdown, head Breakdown, d *Device, m *Transformer, ps *Pass) Breakdown {
-	b := *mm
-	p.layerRest(&b, d, m, ps, 1)
+func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer, ps *Pass) {
+	*b = *mm
+	p.layerRest(b, d, m, ps, 1)
 	b.scale(float64(m.Layers))
-	b.add(head)
+	b.add(*head)
 	b.finish()
-	return b
 }
 
 // Recompute is the activation recomputation of a training step.
@@ -511,7 +512,7 @@ func (p *Profile) DecodeStep(d *Device, m *Transformer, batch, ctx int, sw Softw
 // DecodeSteps returns DecodeStep at two contexts, sharing the matrix
 // products, which do not depend on the context.
 func (p *Profile) DecodeSteps(d *Device, m *Transformer, batch, ctxA, ctxB int, sw Software) (a, b Breakdown) {
-	_, a, b = p.serving(d, m, batch, 0, ctxA, ctxB, sw)
+	p.ServingStepsTo(&Breakdown{}, &a, &b, d, m, batch, 0, ctxA, ctxB, sw)
 	return a, b
 }
 
@@ -519,26 +520,28 @@ func (p *Profile) DecodeSteps(d *Device, m *Transformer, batch, ctxA, ctxB int, 
 // and ctxB: the decode steps share their matrix products, and all three
 // the LM head product (batch rows: the last token of each sequence).
 func (p *Profile) ServingSteps(d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) (pre, a, b Breakdown) {
-	return p.serving(d, m, batch, seq, ctxA, ctxB, sw)
+	p.ServingStepsTo(&pre, &a, &b, d, m, batch, seq, ctxA, ctxB, sw)
+	return pre, a, b
 }
 
-// serving times the prefill when seq > 0, and the two decode steps.
-func (p *Profile) serving(d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) (pre, a, b Breakdown) {
+// ServingStepsTo is ServingSteps writing to pre, a and b; seq = 0 leaves
+// pre alone.
+func (p *Profile) ServingStepsTo(pre, a, b *Breakdown, d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) {
 	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctxA, Software: sw}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
+	var mm Breakdown
 	if seq > 0 {
 		pp := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
-		var mm Breakdown
 		p.layerMatmuls(&mm, d, m, &pp, 1)
-		pre = p.forwardFrom(&mm, p.headWith(d, m, &pp, lm), d, m, &pp)
+		head := p.headWith(d, m, &pp, lm)
+		p.forwardFrom(pre, &mm, &head, d, m, &pp)
+		mm = Breakdown{}
 	}
-	var mm Breakdown
 	p.layerMatmuls(&mm, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)
-	a = p.forwardFrom(&mm, head, d, m, &ps)
+	p.forwardFrom(a, &mm, &head, d, m, &ps)
 	ps.Ctx = ctxB
-	b = p.forwardFrom(&mm, head, d, m, &ps)
-	return pre, a, b
+	p.forwardFrom(b, &mm, &head, d, m, &ps)
 }
 
 // Prefill returns the time to first token of batch prompts of seq tokens.

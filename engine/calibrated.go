@@ -93,7 +93,8 @@ func solveCalibrated(c *Config, r *Result) {
 		if steps > 0 {
 			meanCtx += c.OutputTokens / 2
 		}
-		pre, dec, mean := prof.ServingSteps(&d, &shape, c.BatchSize, c.SeqLen, c.SeqLen, meanCtx, sw)
+		var pre, dec, mean calibration.Breakdown
+		prof.ServingStepsTo(&pre, &dec, &mean, &d, &shape, c.BatchSize, c.SeqLen, c.SeqLen, meanCtx, sw)
 		r.TTFTS, r.ITLS = pre.Total, dec.Total
 		r.TokensPerS = B / r.ITLS
 		r.LatencyS = r.TTFTS + steps*mean.Total
