@@ -97,7 +97,7 @@ func (b *Breakdown) gpu() float64 {
 	return b.Matmul + b.Attention + b.Elementwise + b.Optimizer + b.Fixed
 }
 
-func (b *Breakdown) add(o Breakdown) {
+func (b *Breakdown) add(o *Breakdown) {
 	b.Matmul += o.Matmul
 	b.Attention += o.Attention
 	b.Elementwise += o.Elementwise
@@ -368,7 +368,7 @@ func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer,
 	*b = *mm
 	p.layerRest(b, d, m, ps, 1)
 	b.scale(float64(m.Layers))
-	b.add(*head)
+	b.add(head)
 	b.finish()
 }
 
@@ -407,7 +407,9 @@ func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
 // when head is set.
 func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, head bool) Breakdown {
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software}
-	fwd := p.layerForward(d, m, &ps, 1)
+	var fwd Breakdown
+	p.layerMatmuls(&fwd, d, m, &ps, 1)
+	p.layerRest(&fwd, d, m, &ps, 1)
 	// The backward's products and attention run at BwdMatmulFrac of the
 	// forward rate; everything else in it is the forward's.
 	bwd := fwd
@@ -423,13 +425,13 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	bwd.Elementwise *= 2
 	bwd.Fixed *= 2
 	var layer Breakdown
-	layer.add(fwd)
-	layer.add(bwd)
+	layer.add(&fwd)
+	layer.add(&bwd)
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:
 		mf := layer.ModelFLOPs
-		layer.add(fwd)
+		layer.add(&fwd)
 		layer.ModelFLOPs = mf
 	case RecomputeSelective:
 		layer.Attention += fwd.Attention
@@ -440,7 +442,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	if head {
 		hf := p.headForward(d, m, &ps, 1)
 		hf.ModelFLOPs = hf.FLOPs
-		layer.add(hf)
+		layer.add(&hf)
 		hb := hf
 		if p.BwdMatmulFrac != 1 {
 			hb.Matmul = p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
@@ -448,7 +450,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		hb.Matmul *= 2
 		hb.FLOPs *= 2
 		hb.ModelFLOPs = hb.FLOPs
-		layer.add(hb)
+		layer.add(&hb)
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)
