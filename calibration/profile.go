@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -221,6 +222,25 @@ func For(hw *registry.Hardware) Profile {
 		return *p
 	}
 	return Derive(measured[Reference], hw)
+}
+
+// derivedCache holds the derived profiles Ref has built, by hardware entry.
+var derivedCache sync.Map // *registry.Hardware → *Profile
+
+// Ref returns the profile of hw like For, as a shared pointer that the
+// caller must not modify: the measured profile itself, or a derived one
+// built once per hardware entry. It allocates only the first time it
+// derives a profile for an entry.
+func Ref(hw *registry.Hardware) *Profile {
+	if p := measured[hw.Key]; p != nil {
+		return p
+	}
+	if v, ok := derivedCache.Load(hw); ok {
+		return v.(*Profile)
+	}
+	p := Derive(measured[Reference], hw)
+	v, _ := derivedCache.LoadOrStore(hw, &p)
+	return v.(*Profile)
 }
 
 // DeriveRule is the provenance of a derived profile.

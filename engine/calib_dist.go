@@ -86,7 +86,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	if !isTF {
 		return calibDist{}
 	}
-	prof := calibration.For(hw)
+	prof := calibration.Ref(hw)
 	d := calibration.DeviceFor(hw, c.Precision)
 	col := &prof.Collective
 	if hw.NVLink.PerDirectionBps() > 0 {
@@ -98,7 +98,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
 	micro := (local + mb - 1) / mb
-	tMicro, b := calibratedMicrobatchS(c, &prof, &d, &shape, micro, stageLayers, tp)
+	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp)
 	n := float64(mb)
 	var opt float64
 	if !c.Calib.NoOptimizer {

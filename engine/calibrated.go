@@ -73,7 +73,7 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 // model. Energy keeps mlsysim's TDP·(0.3 + 0.7·HFU)·T.
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
-	prof := calibration.For(hw)
+	prof := calibration.Ref(hw)
 	d := calibration.DeviceFor(hw, c.Precision)
 	r.Calib.Kind = prof.Kind
 	bpe := c.Precision.Bytes()
@@ -135,7 +135,7 @@ func solveCalibrated(c *Config, r *Result) {
 		b = prof.TrainStep(&d, &shape, &st)
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
-		calibratedRoofline(r, &b, &prof, &d)
+		calibratedRoofline(r, &b, prof, &d)
 	case isTF:
 		// Inference: one forward of batch_size tokens, each attending a
 		// context of seq_len (mlsysim's per-token inference).
@@ -143,12 +143,12 @@ func solveCalibrated(c *Config, r *Result) {
 		b = prof.DecodeStep(&d, &shape, c.BatchSize, c.SeqLen, sw)
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
-		calibratedRoofline(r, &b, &prof, &d)
+		calibratedRoofline(r, &b, prof, &d)
 	default:
-		b = genericPass(c, &prof, &d, g, r)
+		b = genericPass(c, prof, &d, g, r)
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
-		calibratedRoofline(r, &b, &prof, &d)
+		calibratedRoofline(r, &b, prof, &d)
 	}
 	if c.Mode == Serving && !isTF {
 		// A model without transformer structure serves as one forward.
