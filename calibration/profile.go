@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -224,23 +225,37 @@ func For(hw *registry.Hardware) Profile {
 	return Derive(measured[Reference], hw)
 }
 
-// derivedCache holds the derived profiles Ref has built, by hardware entry.
-var derivedCache sync.Map // *registry.Hardware → *Profile
+// refEntry pairs a hardware entry with its profile for Ref.
+type refEntry struct {
+	hw *registry.Hardware
+	p  *Profile
+}
+
+var (
+	refCache sync.Map                 // *registry.Hardware → *refEntry
+	lastRef  atomic.Pointer[refEntry] // the entry Ref returned last
+)
 
 // Ref returns the profile of hw like For, as a shared pointer that the
 // caller must not modify: the measured profile itself, or a derived one
-// built once per hardware entry. It allocates only the first time it
-// derives a profile for an entry.
+// built once per hardware entry. It allocates only the first time it sees
+// an entry; a run of calls for the same entry costs one pointer compare.
 func Ref(hw *registry.Hardware) *Profile {
-	if p := measured[hw.Key]; p != nil {
-		return p
+	if e := lastRef.Load(); e != nil && e.hw == hw {
+		return e.p
 	}
-	if v, ok := derivedCache.Load(hw); ok {
-		return v.(*Profile)
+	v, ok := refCache.Load(hw)
+	if !ok {
+		p := measured[hw.Key]
+		if p == nil {
+			d := Derive(measured[Reference], hw)
+			p = &d
+		}
+		v, _ = refCache.LoadOrStore(hw, &refEntry{hw, p})
 	}
-	p := Derive(measured[Reference], hw)
-	v, _ := derivedCache.LoadOrStore(hw, &p)
-	return v.(*Profile)
+	e := v.(*refEntry)
+	lastRef.Store(e)
+	return e.p
 }
 
 // DeriveRule is the provenance of a derived profile.
