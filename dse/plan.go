@@ -112,6 +112,9 @@ func newPlan(s *Spec) (*plan, error) {
 	for name := range declared {
 		groups[engine.ParamGroup(name)] = true
 	}
+	// Work no written column needs is skipped.
+	s.Base.Serve.SkipBatchingThroughput = !groups[engine.GroupServingScale] && !contains(s.Outputs.Columns, "paged_tokens_per_s") &&
+		!contains(s.Outputs.Columns, "static_tokens_per_s") && !contains(s.Outputs.Columns, "batching_speedup")
 	for _, o := range engine.Outputs() {
 		if len(s.Outputs.Columns) > 0 {
 			if !contains(s.Outputs.Columns, o.Name) && o.Name != "feasible" && o.Name != "infeasible_reason" {

@@ -48,6 +48,12 @@ type ServeConfig struct {
 	P99TargetS  float64            // P99 request latency target; 0 = none
 	ServiceCV   float64            // service-time coefficient of variation; 0 = 1 (M/M/c)
 	MaxReplicas int                // 0 = 1024
+
+	// SkipBatchingThroughput leaves the continuous-batching tokens/s
+	// (paged, static, speedup) at zero under the calibrated fidelity when no
+	// qps asks for capacity planning: they cost two more decode evaluations
+	// per configuration. Sweeps set it when they do not write those columns.
+	SkipBatchingThroughput bool
 }
 
 // ServeResult holds the outcomes of serving at scale.
@@ -439,12 +445,18 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	static := math.Min(math.Floor(free/(fM*kvTok)), bmax)
 	paged := math.Min(math.Floor(free/(ep*kvTok)), bmax)
 	r.Serve.StaticCapacity, r.Serve.PagedCapacity = int(static), int(paged)
+	if s.SkipBatchingThroughput && s.QPS <= 0 && calibratedServing(c) {
+		return
+	}
 	bw := dec.MemBandwidthBps * float64(one(c.Dist.TP))
 	tps := func(n float64) float64 {
 		if n <= 0 {
 			return 0
 		}
 		if calibratedServing(c) {
+			if int(n) == c.BatchSize && int(mean) == c.SeqLen && r.ITLS > 0 {
+				return n / r.ITLS // the step already computed: the common case
+			}
 			return n / decodeStepS(c, int(n), int(mean))
 		}
 		return n / ((w + n*mean*kvTok) / bw)
