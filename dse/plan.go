@@ -40,6 +40,7 @@ type column struct {
 // plan is the compiled form of a spec that every worker shares, read-only.
 type plan struct {
 	spec      *Spec
+	base      engine.Config // the spec's base configuration, with the run's settings
 	schema    *outputs.Schema
 	cols      []column
 	radix     []int64
@@ -113,7 +114,8 @@ func newPlan(s *Spec) (*plan, error) {
 		groups[engine.ParamGroup(name)] = true
 	}
 	// Work no written column needs is skipped.
-	s.Base.Serve.SkipBatchingThroughput = !groups[engine.GroupServingScale] && !contains(s.Outputs.Columns, "paged_tokens_per_s") &&
+	pl.base = s.Base
+	pl.base.Serve.SkipBatchingThroughput = !groups[engine.GroupServingScale] && !contains(s.Outputs.Columns, "paged_tokens_per_s") &&
 		!contains(s.Outputs.Columns, "static_tokens_per_s") && !contains(s.Outputs.Columns, "batching_speedup")
 	for _, o := range engine.Outputs() {
 		if len(s.Outputs.Columns) > 0 {
@@ -269,7 +271,7 @@ func (e *evaluator) test(c *compiled) bool {
 // false when a derived value makes the configuration invalid.
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
-	e.cfg = pl.spec.Base
+	e.cfg = pl.base
 	copy(e.row.num, pl.baseNum)
 	copy(e.row.str, pl.baseStr)
 	rem := i
