@@ -3,6 +3,7 @@ package dse
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
@@ -56,6 +57,8 @@ type plan struct {
 	groupBy   []*symbol
 	needVM    bool
 	checkCfg  bool // derived values set parameters: validate each row's config
+	order     []applyStep
+	scenario  bool // the sweep sets a scenario, which sets other parameters
 }
 
 type outSlot struct {
@@ -149,6 +152,22 @@ func newPlan(s *Spec) (*plan, error) {
 		}
 		pl.axisSlots = append(pl.axisSlots, slots)
 	}
+	// The order parameters apply in: the vocabulary's.
+	rank := map[string]int{}
+	for i, pr := range engine.Params() {
+		rank[pr.Name] = i
+	}
+	for _, b := range s.Fixed {
+		pl.order = append(pl.order, applyStep{param: b.Param, sym: s.syms[b.Param.Name], axis: -1, value: b.Value})
+		pl.scenario = pl.scenario || b.Param.Name == "scenario"
+	}
+	for a, ax := range s.Axes {
+		for k, pr := range ax.Params {
+			pl.order = append(pl.order, applyStep{param: pr, sym: s.syms[pr.Name], axis: a, k: k})
+			pl.scenario = pl.scenario || pr.Name == "scenario"
+		}
+	}
+	sort.SliceStable(pl.order, func(i, j int) bool { return rank[pl.order[i].param.Name] < rank[pl.order[j].param.Name] })
 	// Row slots before the axes: defaults, then the fixed values.
 	pl.baseNum = make([]float64, s.nNum)
 	pl.baseStr = make([]string, s.nStr)
@@ -215,9 +234,39 @@ func (pl *plan) setSlot(num []float64, str []string, sym *symbol, v engine.Value
 	}
 }
 
+// applyStep is one parameter a row applies: a fixed value (axis < 0) or
+// the value of an axis at the row's position.
+type applyStep struct {
+	param *engine.Param
+	sym   *symbol
+	axis  int
+	k     int
+	value engine.Value
+}
+
+// syncScenario copies into the row's columns what a scenario parameter set
+// in the configuration behind the columns' backs.
+func (e *evaluator) syncScenario() {
+	syms := e.pl.spec.syms
+	c := &e.cfg
+	if c.Model != nil {
+		e.row.str[syms["model"].slot] = c.Model.Key
+	}
+	if c.Hardware != nil {
+		e.row.str[syms["hardware"].slot] = c.Hardware.Key
+	}
+	e.row.str[syms["precision"].slot] = c.Precision.String()
+	e.row.str[syms["mode"].slot] = c.Mode.String()
+	e.row.num[syms["batch_size"].slot] = float64(c.BatchSize)
+	if s, ok := syms["system"]; ok && c.Dist.System != nil {
+		e.row.str[s.slot] = c.Dist.System.Key
+	}
+}
+
 // evaluator evaluates rows of a plan. Each worker owns one.
 type evaluator struct {
 	pl      *plan
+	pos     []int64 // the row's position on each axis
 	cfg     engine.Config
 	row     row
 	res     engine.Result
@@ -231,7 +280,7 @@ type evaluator struct {
 }
 
 func newEvaluator(pl *plan) *evaluator {
-	e := &evaluator{pl: pl}
+	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix))}
 	e.row.num = make([]float64, len(pl.baseNum))
 	e.row.str = make([]string, len(pl.baseStr))
 	e.objVals = make([]float64, len(pl.objSlots))
@@ -276,19 +325,28 @@ func (e *evaluator) configure(i int64) bool {
 	copy(e.row.str, pl.baseStr)
 	rem := i
 	for a := len(pl.radix) - 1; a >= 0; a-- {
-		p := rem % pl.radix[a]
+		e.pos[a] = rem % pl.radix[a]
 		rem /= pl.radix[a]
-		ax := &pl.spec.Axes[a]
-		for k, pr := range ax.Params {
-			v := ax.Values[p][k]
-			pr.Apply(&e.cfg, v)
-			sym := pl.axisSlots[a][k]
-			if sym.kind == symStr {
-				e.row.str[sym.slot] = v.S
-			} else {
-				e.row.num[sym.slot] = v.F
-			}
+	}
+	// Parameters apply in vocabulary order, so that one that sets others (a
+	// scenario) comes first and those given beside it override it.
+	for j := range pl.order {
+		st := &pl.order[j]
+		v := &st.value
+		if st.axis >= 0 {
+			v = &pl.spec.Axes[st.axis].Values[e.pos[st.axis]][st.k]
+		} else if !pl.scenario {
+			continue // fixed values are in the base configuration already
 		}
+		st.param.Apply(&e.cfg, *v)
+		if st.sym.kind == symStr {
+			e.row.str[st.sym.slot] = v.S
+		} else {
+			e.row.num[st.sym.slot] = v.F
+		}
+	}
+	if pl.scenario {
+		e.syncScenario()
 	}
 	valid := true
 	for j, d := range pl.derived {

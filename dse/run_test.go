@@ -83,3 +83,25 @@ func TestRunDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A scenario sets model, hardware, precision and batch; parameters given
+// beside it override what it sets, and the columns show the result.
+func TestScenarioAxis(t *testing.T) {
+	s := mustParse(t, "name: scen\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n  batch_size: [1, 8]\n")
+	for i, want := range []map[string]string{
+		{"model": "Llama3_8B", "hardware": "H100", "batch_size": "1"},
+		{"model": "Llama3_8B", "hardware": "H100", "batch_size": "8"},
+		{"model": "WakeVision", "hardware": "ESP32_S3", "batch_size": "1"},
+		{"model": "WakeVision", "hardware": "ESP32_S3", "batch_size": "8"},
+	} {
+		got, err := Configuration(s, int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("configuration %d: %s = %q, want %q", i, k, got[k], v)
+			}
+		}
+	}
+}

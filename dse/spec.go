@@ -752,7 +752,7 @@ func (p *specParser) checkRequired(root ast.Node) {
 		return
 	}
 	for _, name := range []string{"model", "hardware"} {
-		if _, ok := p.declared[name]; ok {
+		if _, ok := p.declared[name]; ok || p.declaredAny("scenario") {
 			continue
 		}
 		if name == "hardware" && p.declaredAny(hardwareAlternatives...) {
