@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -262,17 +263,15 @@ type rawConstant struct {
 // their line and column.
 func decodeFile(name string, data []byte) (*file, error) {
 	var f file
+	if len(bytes.TrimSpace(data)) == 0 {
+		return &f, nil // an empty file adds nothing
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") && len(bytes.TrimSpace(data)) == 0 {
-			return &f, nil
-		}
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, false))
 	}
 	return &f, nil
 }
-
-var errEOF = errors.New("EOF")
 
 // checker accumulates the errors of one file so all are reported at once.
 type checker struct {
