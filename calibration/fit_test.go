@@ -57,12 +57,28 @@ func TestParseReference(t *testing.T) {
 	}
 }
 
+// TestParseModes: a GEMM row's timing mode and fastest repeat are kept.
+func TestParseModes(t *testing.T) {
+	in := `{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":2,"N":3,"K":4,"ms":0.2,"ms_min":0.1,"mode":"sustained"},{"dtype":"bf16","M":2,"N":3,"K":4,"ms":0.1}]}`
+	f, err := ParseJSON("x", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.Points[0]; p.Mode != ModeSustained || p.MinS != 0.1e-3 || p.Spread() != 1 {
+		t.Errorf("first point: %+v", p)
+	}
+	if p := f.Points[1]; p.Mode != "" || p.MinS != 0 {
+		t.Errorf("second point: %+v", p)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, in := range []string{
 		`{}`,
 		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":0,"N":1,"K":1,"ms":1}]}`,
 		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":1,"N":1,"K":1,"ms":-1}]}`,
 		`{"meta":{"gpu":"X"},"llm":[{"phase":"decode","batch":1,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":1,"inter":8,"vocab":8}}]}`,
+		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":1,"N":1,"K":1,"ms":1,"mode":"warm"}]}`,
 		`not json`,
 	} {
 		if _, err := ParseJSON("x", strings.NewReader(in)); err == nil {
@@ -75,6 +91,7 @@ func FuzzParseJSON(f *testing.F) {
 	b, _ := measFS.ReadFile("testdata/h100-2026-11-26.json")
 	f.Add(b[:4000])
 	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1}],"llm":[{"phase":"prefill","batch":1,"seq":4,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":2,"kv":1,"hd":4,"inter":8,"vocab":8}}]}`))
+	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1,"ms_min":0.09,"mode":"sustained"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ParseJSON("fuzz", bytes.NewReader(data))
 		if err != nil {
@@ -83,6 +100,9 @@ func FuzzParseJSON(f *testing.F) {
 		for _, p := range file.Points {
 			if !(p.S > 0) {
 				t.Fatalf("point %s with time %v", p.Source, p.S)
+			}
+			if p.Mode != "" && p.Mode != ModeBurst && p.Mode != ModeSustained {
+				t.Fatalf("point %s with mode %q", p.Source, p.Mode)
 			}
 			if p.Class == ClassGEMM && (p.M < 1 || p.N < 1 || p.K < 1) {
 				t.Fatalf("gemm point %s with shape %dx%dx%d", p.Source, p.M, p.N, p.K)

@@ -72,9 +72,15 @@ type Point struct {
 
 	M, N, K int // gemm
 
-	Eager bool    // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
-	S     float64 // measured seconds (median); serve: seconds for the whole batch
-	MinS  float64 // fastest repeat, seconds (ms_min); 0 = not recorded
+	Eager bool // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
+	// Mode is how a GEMM point was timed: "" is gpu_groundtruth.py's
+	// protocol (at most 200 repeats, about 150 ms, right after the previous
+	// shape); "burst" the same from an idle GPU and "sustained" after a
+	// second of the same product back to back (gpu_clocks.py). A GPU at its
+	// power limit clocks down under sustained load, so the modes differ.
+	Mode string
+	S    float64 // measured seconds (median); serve: seconds for the whole batch
+	MinS float64 // fastest repeat, seconds (ms_min); 0 = not recorded
 }
 
 // Spread returns the point's own repeat spread, median/fastest − 1 (0 when
@@ -140,7 +146,15 @@ type jsonGEMM struct {
 	N     int     `json:"N"`
 	K     int     `json:"K"`
 	MS    float64 `json:"ms"`
+	MSMin float64 `json:"ms_min"`
+	Mode  string  `json:"mode"`
 }
+
+// GEMM timing modes (Point.Mode).
+const (
+	ModeBurst     = "burst"
+	ModeSustained = "sustained"
+)
 
 // ParseJSON reads a measurement file in the format of gpu_groundtruth.py and
 // gpu_gemm_dtypes.py (keys meta, ceilings, gemm, llm). name labels the
@@ -180,8 +194,15 @@ func ParseJSON(name string, r io.Reader) (*File, error) {
 		if g.M < 1 || g.N < 1 || g.K < 1 || !validTime(g.MS) {
 			return nil, fmt.Errorf("%s: bad gemm point (M=%d N=%d K=%d ms=%v)", src, g.M, g.N, g.K, g.MS)
 		}
-		f.Points = append(f.Points, Point{Source: src, GPU: f.GPU, Class: ClassGEMM, Precision: normDtype(g.Dtype),
-			M: g.M, N: g.N, K: g.K, Eager: true, S: g.MS * 1e-3})
+		if g.Mode != "" && g.Mode != ModeBurst && g.Mode != ModeSustained {
+			return nil, fmt.Errorf("%s: unknown mode %q (want %q or %q)", src, g.Mode, ModeBurst, ModeSustained)
+		}
+		p := Point{Source: src, GPU: f.GPU, Class: ClassGEMM, Precision: normDtype(g.Dtype),
+			M: g.M, N: g.N, K: g.K, Eager: true, S: g.MS * 1e-3, Mode: g.Mode}
+		if validTime(g.MSMin) {
+			p.MinS = g.MSMin * 1e-3
+		}
+		f.Points = append(f.Points, p)
 	}
 	for i, l := range raw.LLM {
 		src := fmt.Sprintf("%s:llm[%d]", name, i)

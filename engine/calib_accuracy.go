@@ -79,11 +79,21 @@ func (s *ErrorStats) finish() {
 // AccuracyRow is one class of points on one hardware, precision.
 type AccuracyRow struct {
 	Class      calibration.Class
+	Mode       string // GEMM timing mode (calibration.Point.Mode); "" for other classes
 	Hardware   string
 	Precision  string
 	Profile    calibration.Kind
 	MLSysim    ErrorStats
 	Calibrated ErrorStats
+}
+
+// Name returns the row's class as the report prints it: the class, and for
+// GEMMs timed in a named mode, "/mode" ("gemm/sustained").
+func (r *AccuracyRow) Name() string {
+	if r.Mode != "" {
+		return r.Class.String() + "/" + r.Mode
+	}
+	return r.Class.String()
 }
 
 // LOORow is a leave-one-class-out figure: a profile fitted to a measured
@@ -232,8 +242,8 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 	rep := &AccuracyReport{}
 	spread := repeatSpreads(ts)
 	type key struct {
-		c      calibration.Class
-		hw, pr string
+		c            calibration.Class
+		hw, pr, mode string
 	}
 	rows := map[key]*AccuracyRow{}
 	var order []key
@@ -250,10 +260,10 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt),
 			Spread: spread(pt)}
 		rep.Points = append(rep.Points, ap)
-		k := key{pt.Class, hw.Key, pt.Precision}
+		k := key{pt.Class, hw.Key, pt.Precision, pt.Mode}
 		r := rows[k]
 		if r == nil {
-			r = &AccuracyRow{Class: pt.Class, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
+			r = &AccuracyRow{Class: pt.Class, Mode: pt.Mode, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
 			rows[k] = r
 			order = append(order, k)
 		}
@@ -267,6 +277,9 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		}
 		if a.c != b.c {
 			return a.c < b.c
+		}
+		if a.mode != b.mode {
+			return a.mode < b.mode
 		}
 		return a.pr < b.pr
 	})
@@ -332,21 +345,21 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 }
 
 // repeatSpreads returns a point's own repeat spread: median over fastest
-// repeat when the file records it, and for a product measured in more than
-// one file (same precision, M, N, K, device) the slowest over the fastest
-// of those medians, whichever is larger.
+// repeat when the file records it, and for a point measured in more than
+// one file (same device, class, precision, shape, timing mode) the slowest
+// over the fastest of those medians, whichever is larger.
 func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
-	type shape struct {
-		gpu, prec string
-		m, n, k   int
+	type same struct {
+		gpu, prec, mode, model string
+		class                  calibration.Class
+		m, n, k, b, s, ctx     int
 	}
-	lo, hi := map[shape]float64{}, map[shape]float64{}
-	key := func(pt *calibration.Point) shape { return shape{pt.GPU, pt.Precision, pt.M, pt.N, pt.K} }
+	lo, hi := map[same]float64{}, map[same]float64{}
+	key := func(pt *calibration.Point) same {
+		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx}
+	}
 	for i := range ts {
 		pt := &ts[i].Point
-		if pt.Class != calibration.ClassGEMM {
-			continue
-		}
 		k := key(pt)
 		if v, ok := lo[k]; !ok || pt.S < v {
 			lo[k] = pt.S
@@ -356,12 +369,8 @@ func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
 		}
 	}
 	return func(pt *calibration.Point) float64 {
-		s := pt.Spread()
-		if pt.Class == calibration.ClassGEMM {
-			k := key(pt)
-			s = math.Max(s, hi[k]/lo[k]-1)
-		}
-		return s
+		k := key(pt)
+		return math.Max(pt.Spread(), hi[k]/lo[k]-1)
 	}
 }
 

@@ -80,9 +80,10 @@ func newAccuracyCmd() *cobra.Command {
 func writeAccuracy(w io.Writer, rep *engine.AccuracyReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\tworst point\t")
-	for _, r := range rep.Rows {
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
 		c := &r.Calibrated
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Class, r.Hardware, r.Precision, r.Profile,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
 			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), worst(c))
 	}
 	tw.Flush()
