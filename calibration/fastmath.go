@@ -82,18 +82,55 @@ func PNorm(a, b, p float64) float64 {
 
 // sharpness holds what a p-norm of sharpness p needs besides its terms:
 // 1/p, the coefficients of the binomial series of (1+x)^(1/p), and the
-// cut-off ratio r below which the blend is its larger term (r^p < 2^-40).
-type sharpness struct{ p, invP, c2, c3, c4, r float64 }
+// cut-off ratio r below which the blend is its larger term (r^p < 2^-40);
+// for p = 2, 4, 8 or 16 (roots = log2 p), the square roots that compute it
+// exactly instead.
+type sharpness struct {
+	p, invP, c2, c3, c4, r float64
+	roots                  int
+}
+
+// rootSharpness lists the sharpnesses blended by square roots: the values
+// a fit chooses among (SharpnessChoices).
+var rootSharpness = map[float64]int{2: 1, 4: 2, 8: 3, 16: 4}
 
 func newSharpness(p float64) sharpness {
 	a := 1 / p
 	c2 := a * (a - 1) / 2
 	c3 := c2 * (a - 2) / 3
-	return sharpness{p: p, invP: a, c2: c2, c3: c3, c4: c3 * (a - 3) / 4, r: exp2Small(-40 / p)}
+	return sharpness{p: p, invP: a, c2: c2, c3: c3, c4: c3 * (a - 3) / 4, r: exp2Small(-40 / p), roots: rootSharpness[p]}
+}
+
+// pnormRoots returns (a^p + b^p)^(1/p) for p = 2^roots: the smaller term's
+// ratio squared roots times, then as many square roots of 1 plus it; exact
+// to a few roundings.
+func pnormRoots(a, b float64, roots int) float64 {
+	if a <= 0 {
+		return b
+	}
+	if b <= 0 {
+		return a
+	}
+	m, s := a, b
+	if b > a {
+		m, s = b, a
+	}
+	x := s / m
+	for range roots {
+		x *= x
+	}
+	x += 1
+	for range roots {
+		x = math.Sqrt(x)
+	}
+	return m * x
 }
 
 // blend returns (a^p + b^p)^(1/p).
 func (k *sharpness) blend(a, b float64) float64 {
+	if k.roots > 0 {
+		return pnormRoots(a, b, k.roots)
+	}
 	if a <= 0 {
 		return b
 	}

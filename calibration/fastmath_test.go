@@ -50,6 +50,12 @@ func TestPNormMatchesPow(t *testing.T) {
 		if e := math.Abs(blendCut(a, b, p)/pnormPow(a, b, p) - 1); e > worst {
 			worst = e
 		}
+		for q := range rootSharpness {
+			k := newSharpness(q)
+			if e := math.Abs(k.blend(a, b)/pnormPow(a, b, q) - 1); e > worst {
+				worst = e
+			}
+		}
 	}
 	if worst > 1e-12 {
 		t.Errorf("worst relative difference %g, want ≤ 1e-12", worst)

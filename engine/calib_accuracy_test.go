@@ -23,9 +23,13 @@ func referenceReport(t testing.TB) *AccuracyReport {
 }
 
 func findRow(rep *AccuracyReport, c calibration.Class, hw, prec string) *AccuracyRow {
+	return findModeRow(rep, c, "", hw, prec)
+}
+
+func findModeRow(rep *AccuracyReport, c calibration.Class, mode, hw, prec string) *AccuracyRow {
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
-		if r.Class == c && r.Hardware == hw && r.Precision == prec {
+		if r.Class == c && r.Mode == mode && r.Hardware == hw && r.Precision == prec {
 			return r
 		}
 	}
@@ -47,26 +51,28 @@ func TestAccuracyReference(t *testing.T) {
 	}
 	pin := []struct {
 		c                calibration.Class
-		hw, prec         string
+		mode, hw, prec   string
 		mlMedian, median float64
 		max              float64
 	}{
-		{calibration.ClassDecode, "H100", "bf16", 27.8, 2.0, 4.5},
-		{calibration.ClassPrefill, "H100", "bf16", 23.2, 0.9, 22.2},
-		{calibration.ClassTrain, "H100", "bf16", 9.7, 1.8, 2.2},
-		{calibration.ClassGEMM, "H100", "bf16", 27.9, 3.9, 18.8},
-		{calibration.ClassPrefill, "A100", "fp16", 31.6, 13.8, 30.1},
-		{calibration.ClassServe, "A100", "fp16", 26.9, 5.4, 7.7},
+		{calibration.ClassDecode, "", "H100", "bf16", 27.8, 2.3, 5.0},
+		{calibration.ClassPrefill, "", "H100", "bf16", 23.2, 0.8, 22.7},
+		{calibration.ClassTrain, "", "H100", "bf16", 9.7, 1.9, 2.3},
+		{calibration.ClassGEMM, "", "H100", "bf16", 27.9, 4.8, 23.3},
+		{calibration.ClassGEMM, calibration.ModeBurst, "H100", "bf16", 43.3, 4.2, 18.4},
+		{calibration.ClassGEMM, calibration.ModeSustained, "H100", "bf16", 41.8, 2.6, 18.7},
+		{calibration.ClassPrefill, "", "A100", "fp16", 31.6, 15.8, 33.6},
+		{calibration.ClassServe, "", "A100", "fp16", 26.9, 4.6, 7.0},
 	}
 	for _, p := range pin {
-		r := findRow(rep, p.c, p.hw, p.prec)
+		r := findModeRow(rep, p.c, p.mode, p.hw, p.prec)
 		if r == nil {
-			t.Errorf("no row %v %s %s", p.c, p.hw, p.prec)
+			t.Errorf("no row %v %q %s %s", p.c, p.mode, p.hw, p.prec)
 			continue
 		}
 		near := func(what string, got, want float64) {
 			if math.Abs(got-want) > 0.15 {
-				t.Errorf("%v %s %s %s: %.2f%%, pinned %.1f%%", p.c, p.hw, p.prec, what, got, want)
+				t.Errorf("%v %q %s %s %s: %.2f%%, pinned %.1f%%", p.c, p.mode, p.hw, p.prec, what, got, want)
 			}
 		}
 		near("mlsysim median", r.MLSysim.Median, p.mlMedian)
@@ -81,7 +87,7 @@ func TestAccuracyReference(t *testing.T) {
 	for _, f := range []struct {
 		what      string
 		got, want float64
-	}{{"calibrated median", dist.Calibrated.Median, 3.4}, {"calibrated max", dist.Calibrated.Max, 20.0}, {"mlsysim median", dist.MLSysim.Median, 1516.5}} {
+	}{{"calibrated median", dist.Calibrated.Median, 3.3}, {"calibrated max", dist.Calibrated.Max, 20.0}, {"mlsysim median", dist.MLSysim.Median, 1516.5}} {
 		if math.Abs(f.got-f.want) > 0.15 {
 			t.Errorf("train-dist %s: %.2f%%, pinned %.1f%%", f.what, f.got, f.want)
 		}
@@ -99,16 +105,16 @@ func TestAccuracyReference(t *testing.T) {
 			t.Errorf("%s: calibrated %.2f s, measured %.2f s (%+.1f%%, limit %.0f%%)", p.Source, p.Calibrated, p.Measured, e, lim)
 		}
 	}
-	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-8.8) > 0.15 ||
+	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-7.9) > 0.15 ||
 		pr.Calibrated.WorstSpread < NoisySpread {
-		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 8.8%%: %+v", pr)
+		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 7.9%%: %+v", pr)
 	}
 	// GEMM shapes measured in both files whose medians differ by more than
 	// NoisySpread are reported noisy; the worst point is not one of them.
 	if g := findRow(rep, calibration.ClassGEMM, "H100", "bf16"); g == nil || g.Calibrated.Noisy != 8 || g.Calibrated.WorstSpread > NoisySpread {
 		t.Errorf("gemm H100 bf16: want 8 noisy points and a steady worst point: %+v", g)
 	}
-	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.7, calibration.ClassPrefill: 11.0}
+	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.1, calibration.ClassPrefill: 11.4}
 	for _, r := range rep.LOO {
 		if want, ok := loo[r.HeldOut]; ok && math.Abs(r.Stats.Median-want) > 0.15 {
 			t.Errorf("leave-one-class-out %s: median %.2f%%, pinned %.1f%%", r.HeldOut, r.Stats.Median, want)
