@@ -126,7 +126,8 @@ var SharpnessChoices = []float64{2, 4, 8, 16}
 
 // Start returns the profile a fit starts from: fractions from the
 // ceilings when given (matrix rate at 8192³, read bandwidth), otherwise
-// typical values, and the priors for what no point may inform: one thread
+// typical values, the row tile (64: see Profile.TileM), and the priors for
+// what no point may inform: one thread
 // block per SM saturates decode attention, the attention backward costs
 // 2.5 forwards (five products against two), backward products run at the
 // forward rate.

@@ -127,10 +127,14 @@ type Profile struct {
 	ElementwiseBWFrac float64 `json:"elementwise_bw_frac"`
 	// GEMMSharpness p blends a product's compute and memory times as
 	// (tc^p + tm^p)^(1/p): large p is the plain roofline max, small p the
-	// slower transition real kernels show near the ridge point.
+	// slower transition real kernels show near the ridge point. A fit
+	// chooses it among SharpnessChoices (powers of two, blended by square
+	// roots); a hand-written profile may give any p ≥ 1.
 	GEMMSharpness float64 `json:"gemm_sharpness"`
 	// TileM is the row tile of the matrix kernels: a product with M rows
-	// computes ceil(M/TileM)·TileM rows.
+	// computes ceil(M/TileM)·TileM rows. Not fitted: Start sets 64, the row
+	// granularity of Hopper's warpgroup matrix instruction (wgmma m64) and
+	// a multiple of Ampere's.
 	TileM float64 `json:"tile_m"`
 	// KernelS is the fixed GPU time of one kernel (launch from a graph,
 	// prologue, tail): the floor of any operator.
