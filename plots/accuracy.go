@@ -21,21 +21,23 @@ type AccuracySeries struct {
 
 // AccuracyFigure writes a predicted-vs-measured scatter (log-log, seconds
 // shown as ms) with the identity line and a ±10 % band, one marker style
-// per series, to path (.png, .svg or .pdf by extension).
+// per series and the legend beside the data, to path (.png at 300 dpi,
+// .svg or .pdf by extension). title is kept for callers; like every figure
+// of the package it is not drawn (captions belong to the paper).
 func AccuracyFigure(path, title string, series []AccuracySeries) error {
-	p := plot.New()
-	p.Title.Text = title
+	_ = title
+	st := ColumnStyle
+	st.Width, st.Height = 4.4*vg.Inch, 3.2*vg.Inch
+	p := newPlot(st)
 	p.X.Label.Text = "Measured (ms)"
 	p.Y.Label.Text = "Predicted (ms)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{}, plot.LogTicks{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = LogTicks{}, LogTicks{}
+	f := &Figure{Plot: p, Style: st}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	colours := []color.Color{
-		color.RGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0xFF}, // vermillion
-		color.RGBA{R: 0x00, G: 0x72, B: 0xB2, A: 0xFF}, // blue
-		color.RGBA{R: 0x00, G: 0x9E, B: 0x73, A: 0xFF}, // green
-	}
+	colours := []color.Color{Other, OkabeIto[0], OkabeIto[2]}
 	shapes := []draw.GlyphDrawer{draw.CrossGlyph{}, draw.CircleGlyph{}, draw.TriangleGlyph{}}
+	var scatters []*plotter.Scatter
 	for i, s := range series {
 		if len(s.Measured) != len(s.Predicted) {
 			return fmt.Errorf("accuracy figure: series %q has %d measured and %d predicted values", s.Name, len(s.Measured), len(s.Predicted))
@@ -53,29 +55,32 @@ func AccuracyFigure(path, title string, series []AccuracySeries) error {
 		if err != nil {
 			return err
 		}
-		sc.GlyphStyle.Color = colours[i%len(colours)]
-		sc.GlyphStyle.Shape = shapes[i%len(shapes)]
-		sc.GlyphStyle.Radius = vg.Points(2)
-		p.Add(sc)
-		p.Legend.Add(s.Name, sc)
+		sc.GlyphStyle = glyph(shapes[i%len(shapes)], colours[i%len(colours)], vg.Points(1.8))
+		scatters = append(scatters, sc)
+		f.AddLegend(s.Name, sc)
 	}
 	if lo > hi {
 		return fmt.Errorf("accuracy figure: no points")
 	}
 	lo, hi = lo/1.5, hi*1.5
+	var band *plotter.Line
 	for _, k := range []float64{1, 0.9, 1.1} {
 		l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo * k}, {X: hi, Y: hi * k}})
 		if err != nil {
 			return err
 		}
-		l.Color = color.Gray{Y: 0x60}
+		l.LineStyle = lineStyle(color.Gray{Y: 0x40}, 0.6)
 		if k != 1 {
+			l.LineStyle = lineStyle(color.Gray{Y: 0xA0}, 0.5)
 			l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
-			l.Color = color.Gray{Y: 0xA0}
+			band = l
 		}
 		p.Add(l)
 	}
+	for _, sc := range scatters {
+		p.Add(sc)
+	}
+	f.AddLegend("±10 %", band)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
-	p.Legend.Top, p.Legend.Left = true, true
-	return p.Save(4*vg.Inch, 4*vg.Inch, path)
+	return f.Save(path)
 }
