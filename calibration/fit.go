@@ -62,6 +62,15 @@ func (p *Profile) Predict(d *Device, pt *Point) float64 {
 		return b.Total
 	case ClassServe:
 		return p.Serve(d, &pt.Model, pt.Batch, pt.Seq, pt.Out, sw)
+	case ClassCNNForward, ClassCNNTrain:
+		n, ok := CNNFor(pt.Net)
+		if !ok {
+			return math.NaN()
+		}
+		if pt.Class == ClassCNNTrain {
+			return p.CNNTrainStep(d, n, pt.Batch, PyTorch).Total
+		}
+		return p.CNNForward(d, n, pt.Batch, PyTorch).Total
 	}
 	return math.NaN()
 }
@@ -184,6 +193,7 @@ func Loss(p *Profile, ts []Target) float64 {
 // fraction of every other precision with GEMM points to those points alone.
 // The GEMM sharpness is not a continuous parameter: the fit is run for
 // each of SharpnessChoices and keeps the best.
+// CNN points inform only CNNHostOpS, fitted to them alone after the rest.
 // Where a precision has GEMMs timed under sustained load (Point.Mode), its
 // GEMMs timed otherwise are left out: a short burst runs at a clock that no
 // training step or serving engine keeps.
@@ -200,7 +210,7 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		}
 		return false
 	}
-	var main []Target
+	var main, cnn []Target
 	present := map[Class]bool{}
 	byPrec := map[string][]Target{}
 	sustained := map[string]bool{} // precisions with GEMMs timed under sustained load
@@ -215,6 +225,10 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		}
 		if t.Point.Class == ClassGEMM && sustained[t.Point.Precision] && t.Point.Mode != ModeSustained {
 			continue // timed in bursts, at a clock no sustained workload keeps (docs/accuracy.md)
+		}
+		if t.Point.Class == ClassCNNForward || t.Point.Class == ClassCNNTrain {
+			cnn = append(cnn, t)
+			continue
 		}
 		if t.Point.Precision == "int8" {
 			continue // the int8 path measured is a library path, not the chip (README)
@@ -283,8 +297,21 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		*fp.get(&p) = p.MatmulFrac.BF16
 		p = minimise(p, []param{fp}, byPrec[name])
 	}
+	if len(cnn) > 0 {
+		// The host time of a CNN operator, fitted to the CNN points alone
+		// once the rest is fixed: they inform nothing else.
+		p.CNNHostOpS = p.cnnHostOp()
+		p = minimise(p, []param{{name: "cnn_host_op_s", lo: 1e-6, hi: 200e-6, get: func(q *Profile) *float64 { return &q.CNNHostOpS }}}, cnn)
+		for _, c := range []Class{ClassCNNForward, ClassCNNTrain} {
+			for _, t := range cnn {
+				if t.Point.Class == c {
+					present[c] = true
+				}
+			}
+		}
+	}
 	p.prepare()
-	p.Provenance.Points = len(main)
+	p.Provenance.Points = len(main) + len(cnn)
 	for _, c := range Classes() {
 		if present[c] {
 			p.Provenance.Classes = append(p.Provenance.Classes, c.String())

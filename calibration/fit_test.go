@@ -16,7 +16,7 @@ func TestEmbeddedProfileReproduces(t *testing.T) {
 		t.Skip("fits a profile")
 	}
 	ds := &Dataset{}
-	for _, n := range ReferenceFiles[:4] {
+	for _, n := range ReferenceFiles[:5] {
 		b, err := measFS.ReadFile("testdata/" + n)
 		if err != nil {
 			t.Fatal(err)
@@ -46,7 +46,7 @@ func TestParseReference(t *testing.T) {
 	}
 	// 104+104 bf16 GEMMs + 172 other precisions; 22+22 LLM rows; 9
 	// single-GPU published serving rows.
-	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4, ClassTrain: 3, ClassServe: 5}
+	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4, ClassTrain: 3, ClassServe: 5, ClassCNNForward: 8, ClassCNNTrain: 4}
 	for c, n := range want {
 		if count[c] != n {
 			t.Errorf("%v: %d points, want %d", c, count[c], n)
@@ -79,6 +79,9 @@ func TestParseErrors(t *testing.T) {
 		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":1,"N":1,"K":1,"ms":-1}]}`,
 		`{"meta":{"gpu":"X"},"llm":[{"phase":"decode","batch":1,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":1,"inter":8,"vocab":8}}]}`,
 		`{"meta":{"gpu":"X"},"gemm":[{"dtype":"bf16","M":1,"N":1,"K":1,"ms":1,"mode":"warm"}]}`,
+		`{"meta":{"gpu":"X"},"cnn":[{"model":"vgg16","phase":"forward","batch":1,"ms":1}]}`,
+		`{"meta":{"gpu":"X"},"cnn":[{"model":"resnet50","phase":"forward","batch":1,"image":299,"ms":1}]}`,
+		`{"meta":{"gpu":"X"},"cnn":[{"model":"resnet50","phase":"sideways","batch":1,"ms":1}]}`,
 		`not json`,
 	} {
 		if _, err := ParseJSON("x", strings.NewReader(in)); err == nil {
@@ -92,6 +95,7 @@ func FuzzParseJSON(f *testing.F) {
 	f.Add(b[:4000])
 	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1}],"llm":[{"phase":"prefill","batch":1,"seq":4,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":2,"kv":1,"hd":4,"inter":8,"vocab":8}}]}`))
 	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1,"ms_min":0.09,"mode":"sustained"}]}`))
+	f.Add([]byte(`{"meta":{"gpu":"g"},"cnn":[{"model":"resnet50","phase":"forward","batch":8,"image":224,"dtype":"bf16","ms":3.5,"ms_min":3.4}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ParseJSON("fuzz", bytes.NewReader(data))
 		if err != nil {

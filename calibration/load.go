@@ -9,12 +9,12 @@ import (
 	"strings"
 )
 
-//go:embed testdata/h100-2026-11-26.json testdata/h100-extra-2026-11-26.json testdata/h100-gemm-dtypes-2026-11-26.json testdata/h100-clocks-2026-11-26.json testdata/published.csv
+//go:embed testdata/h100-2026-11-26.json testdata/h100-extra-2026-11-26.json testdata/h100-gemm-dtypes-2026-11-26.json testdata/h100-clocks-2026-11-26.json testdata/h100-cnn-2026-11-26.json testdata/published.csv
 var measFS embed.FS
 
 // ReferenceFiles are the embedded measurement files the H100 profile was
 // fitted to, and published.csv.
-var ReferenceFiles = []string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "published.csv"}
+var ReferenceFiles = []string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "h100-cnn-2026-11-26.json", "published.csv"}
 
 // Dataset is the points of a set of measurement files.
 type Dataset struct {

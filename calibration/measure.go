@@ -22,13 +22,15 @@ const (
 	ClassGEMM                   // one matrix product [M,K]×[K,N]
 	ClassServe                  // static-batch serving throughput (prefill + decode)
 	ClassTrainDist              // a published multi-GPU training step (tp, pp, dp)
+	ClassCNNForward             // a CNN forward pass over a batch of images (inference)
+	ClassCNNTrain               // a CNN training forward + backward
 	numClasses
 )
 
-var classNames = [numClasses]string{"decode", "prefill", "train", "gemm", "serve", "train-dist"}
+var classNames = [numClasses]string{"decode", "prefill", "train", "gemm", "serve", "train-dist", "cnn-forward", "cnn-train"}
 
-// String returns "decode", "prefill", "train", "gemm", "serve" or
-// "train-dist".
+// String returns "decode", "prefill", "train", "gemm", "serve",
+// "train-dist", "cnn-forward" or "cnn-train".
 func (c Class) String() string {
 	if c < numClasses {
 		return classNames[c]
@@ -38,7 +40,7 @@ func (c Class) String() string {
 
 // Classes returns the classes in report order.
 func Classes() []Class {
-	return []Class{ClassDecode, ClassPrefill, ClassTrain, ClassGEMM, ClassServe, ClassTrainDist}
+	return []Class{ClassDecode, ClassPrefill, ClassTrain, ClassGEMM, ClassServe, ClassTrainDist, ClassCNNForward, ClassCNNTrain}
 }
 
 // Transformer is the shape of a Llama-style decoder, as the measurement
@@ -71,6 +73,8 @@ type Point struct {
 	Out   int // serve: output tokens
 
 	M, N, K int // gemm
+
+	Net string // cnn-forward, cnn-train: the network (CNNFor), on 224×224 images
 
 	Eager bool // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
 	// Mode is how a GEMM point was timed: "" is gpu_groundtruth.py's
@@ -107,6 +111,16 @@ type File struct {
 	L2Bytes  float64
 	Ceilings Ceilings
 	Points   []Point
+}
+
+type jsonCNN struct {
+	Model string  `json:"model"`
+	Phase string  `json:"phase"`
+	Batch int     `json:"batch"`
+	Image int     `json:"image"`
+	Dtype string  `json:"dtype"`
+	MS    float64 `json:"ms"`
+	MSMin float64 `json:"ms_min"`
 }
 
 type jsonFile struct {
@@ -164,6 +178,7 @@ func ParseJSON(name string, r io.Reader) (*File, error) {
 	var raw struct {
 		jsonFile
 		GEMM []jsonGEMM `json:"gemm"`
+		CNN  []jsonCNN  `json:"cnn"`
 	}
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&raw); err != nil {
@@ -237,6 +252,28 @@ func ParseJSON(name string, r io.Reader) (*File, error) {
 		}
 		if p.Class != ClassDecode && p.Seq < 1 {
 			return nil, fmt.Errorf("%s: %s without seq", src, l.Phase)
+		}
+		f.Points = append(f.Points, p)
+	}
+	for i, c := range raw.CNN {
+		src := fmt.Sprintf("%s:cnn[%d]", name, i)
+		if _, ok := CNNFor(c.Model); !ok {
+			return nil, fmt.Errorf("%s: unknown network %q (known: resnet18, resnet50, mobilenet_v2)", src, c.Model)
+		}
+		if c.Batch < 1 || !validTime(c.MS) || (c.Image != 0 && c.Image != 224) {
+			return nil, fmt.Errorf("%s: bad cnn point (batch %d, image %d, ms %v; images are 224×224)", src, c.Batch, c.Image, c.MS)
+		}
+		p := Point{Source: src, GPU: f.GPU, Precision: normDtype(c.Dtype), Net: c.Model, Batch: c.Batch, Eager: true, S: c.MS * 1e-3}
+		if validTime(c.MSMin) {
+			p.MinS = c.MSMin * 1e-3
+		}
+		switch c.Phase {
+		case "forward":
+			p.Class = ClassCNNForward
+		case "train_fwd_bwd":
+			p.Class = ClassCNNTrain
+		default:
+			return nil, fmt.Errorf("%s: unknown phase %q (want forward or train_fwd_bwd)", src, c.Phase)
 		}
 		f.Points = append(f.Points, p)
 	}

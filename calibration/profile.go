@@ -145,6 +145,10 @@ type Profile struct {
 	// HostLayerS is the host time to dispatch one transformer layer's
 	// forward in eager mode; an eager pass takes max(host, GPU).
 	HostLayerS float64 `json:"host_layer_s"`
+	// CNNHostOpS is the host time to dispatch one CNN operator
+	// (convolution, batch norm, activation, add) in eager mode; 0 takes
+	// HostLayerS over the 39 operators of a Llama layer.
+	CNNHostOpS float64 `json:"cnn_host_op_s,omitempty"`
 	// AttnFrac is the fraction of the dense matrix peak that the fused
 	// (flash) attention kernel achieves in a prefill.
 	AttnFrac float64 `json:"attn_frac"`

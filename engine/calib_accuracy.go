@@ -194,6 +194,9 @@ func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) flo
 		by := (M*K + K*N + M*N) * prec.Bytes()
 		return math.Max(2*M*N*K/(hw.PeakFor(prec)*0.5), by/hw.MemBandwidthBps) + hw.DispatchTaxS
 	}
+	if pt.Class == calibration.ClassCNNForward || pt.Class == calibration.ClassCNNTrain {
+		return predictCNN(pt, hw, prec, f)
+	}
 	c := DefaultConfig()
 	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, modelOf(&pt.Model), prec
 	c.Calib.Software = calibration.PyTorch
@@ -230,6 +233,30 @@ func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) flo
 		return r.LatencyS
 	}
 	return math.NaN()
+}
+
+// cnnModels maps the networks of measurement files to registry models.
+var cnnModels = map[string]string{"resnet18": "ResNet18", "resnet50": "ResNet50", "mobilenet_v2": "MobileNetV2"}
+
+// predictCNN evaluates a measured CNN point (eager PyTorch, 224×224, no
+// optimizer step) as the registry's model of that network under fidelity f.
+func predictCNN(pt *calibration.Point, hw *registry.Hardware, prec registry.Precision, f Fidelity) float64 {
+	m, err := registry.Default().Model(cnnModels[pt.Net])
+	if err != nil {
+		return math.NaN()
+	}
+	c := DefaultConfig()
+	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, m, prec
+	c.Calib.Software = calibration.PyTorch
+	c.BatchSize, c.Mode = pt.Batch, Inference
+	if pt.Class == calibration.ClassCNNTrain {
+		c.Mode, c.Calib.NoOptimizer = Training, true
+	}
+	r := Evaluate(&c)
+	if f == FidelityMLSysim && !r.Feasible {
+		return r.ComputeS + r.OverheadS
+	}
+	return r.LatencyS
 }
 
 // Accuracy evaluates both fidelities on the dataset's points and, for each
@@ -350,13 +377,13 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 // over the fastest of those medians, whichever is larger.
 func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
 	type same struct {
-		gpu, prec, mode, model string
-		class                  calibration.Class
-		m, n, k, b, s, ctx     int
+		gpu, prec, mode, model, net string
+		class                       calibration.Class
+		m, n, k, b, s, ctx          int
 	}
 	lo, hi := map[same]float64{}, map[same]float64{}
 	key := func(pt *calibration.Point) same {
-		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx}
+		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Net, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx}
 	}
 	for i := range ts {
 		pt := &ts[i].Point

@@ -61,6 +61,8 @@ func TestAccuracyReference(t *testing.T) {
 		{calibration.ClassGEMM, "", "H100", "bf16", 27.9, 4.8, 23.3},
 		{calibration.ClassGEMM, calibration.ModeBurst, "H100", "bf16", 43.3, 4.2, 18.4},
 		{calibration.ClassGEMM, calibration.ModeSustained, "H100", "bf16", 41.8, 2.6, 18.7},
+		{calibration.ClassCNNForward, "", "H100", "bf16", 78.8, 16.1, 24.4},
+		{calibration.ClassCNNTrain, "", "H100", "bf16", 82.2, 14.8, 41.5},
 		{calibration.ClassPrefill, "", "A100", "fp16", 31.6, 15.8, 33.6},
 		{calibration.ClassServe, "", "A100", "fp16", 26.9, 4.6, 7.0},
 	}

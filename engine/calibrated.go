@@ -145,7 +145,11 @@ func solveCalibrated(c *Config, r *Result) {
 		r.ThroughputPerS = B / r.LatencyS
 		calibratedRoofline(r, &b, prof, &d)
 	default:
-		b = genericPass(c, prof, &d, g, r)
+		if n, ok := calibration.CNNFor(m.Key); ok {
+			b = cnnPass(c, prof, &d, g, r, n)
+		} else {
+			b = genericPass(c, prof, &d, g, r)
+		}
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
 		calibratedRoofline(r, &b, prof, &d)
@@ -227,6 +231,23 @@ func genericPass(c *Config, prof *calibration.Profile, d *calibration.Device, g 
 	}
 	b.FLOPs, b.ModelFLOPs, b.Bytes = flops, model, bytes
 	b.Total = b.Matmul + b.Fixed + b.Optimizer
+	return b
+}
+
+// cnnPass times a network the operator model knows layer by layer
+// (calibration.CNNFor: ResNets, MobileNetV2) on 224×224 images: a forward
+// (inference, serving) or a training forward and backward plus the Adam
+// update of its parameters. Memory is genericPass's.
+func cnnPass(c *Config, prof *calibration.Profile, d *calibration.Device, g Lowered, r *Result, n *calibration.CNN) calibration.Breakdown {
+	genericPass(c, prof, d, g, r) // memory footprint
+	if c.Mode != Training {
+		return prof.CNNForward(d, n, c.BatchSize, c.Calib.Software)
+	}
+	b := prof.CNNTrainStep(d, n, c.BatchSize, c.Calib.Software)
+	if !c.Calib.NoOptimizer {
+		b.Optimizer = prof.OptimizerS(d, n.Parameters())
+		b.Total += b.Optimizer
+	}
 	return b
 }
 

@@ -155,6 +155,20 @@ func BenchmarkEvaluateCalibrated(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateCalibratedCNN: ResNet-50 on an H100, batch 256, every
+// convolution timed with its shape (53 of them, forward and backward).
+func BenchmarkEvaluateCalibratedCNN(b *testing.B) {
+	for _, mode := range []Mode{Inference, Training} {
+		c := calCfg(b, "ResNet50", "H100", mode, 256, 1)
+		b.Run(mode.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Evaluate(&c)
+			}
+		})
+	}
+}
+
 // The calibrated distributed step: one stage of one GPU without
 // parallelism is the single-GPU training step; tensor parallelism divides
 // a stage's work; fidelity mlsysim is untouched by the hook.
