@@ -16,14 +16,14 @@ type Class uint8
 
 // The classes of points, in report order.
 const (
-	ClassDecode    Class = iota // one decode step (ITL), CUDA graph
-	ClassPrefill                // a prefill (TTFT)
-	ClassTrain                  // forward + backward over all tokens
-	ClassGEMM                   // one matrix product [M,K]×[K,N]
-	ClassServe                  // static-batch serving throughput (prefill + decode)
-	ClassTrainDist              // a published multi-GPU training step (tp, pp, dp)
-	ClassCNNForward             // a CNN forward pass over a batch of images (inference)
-	ClassCNNTrain               // a CNN training forward + backward
+	ClassDecode     Class = iota // one decode step (ITL), CUDA graph
+	ClassPrefill                 // a prefill (TTFT)
+	ClassTrain                   // forward + backward over all tokens
+	ClassGEMM                    // one matrix product [M,K]×[K,N]
+	ClassServe                   // static-batch serving throughput (prefill + decode)
+	ClassTrainDist               // a published multi-GPU training step (tp, pp, dp)
+	ClassCNNForward              // a CNN forward pass over a batch of images (inference)
+	ClassCNNTrain                // a CNN training forward + backward
 	numClasses
 )
 
