@@ -409,6 +409,8 @@ func label(pt *calibration.Point) string {
 		return fmt.Sprintf("%s b=%d ctx=%d", pt.Model.Name, pt.Batch, pt.Ctx)
 	case calibration.ClassServe:
 		return fmt.Sprintf("%s b=%d in=%d out=%d", pt.Model.Name, pt.Batch, pt.Seq, pt.Out)
+	case calibration.ClassCNNForward, calibration.ClassCNNTrain:
+		return fmt.Sprintf("%s b=%d", pt.Net, pt.Batch)
 	}
 	return fmt.Sprintf("%s b=%d seq=%d", pt.Model.Name, pt.Batch, pt.Seq)
 }
