@@ -1,7 +1,10 @@
 package calibration
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/registry"
@@ -64,5 +67,42 @@ func TestCNNProperties(t *testing.T) {
 		if b := p.CNNForward(&d, n, 1, PyTorch); b.Host < b.gpu() {
 			t.Errorf("%s batch 1: host %g below GPU %g", key, b.Host, b.gpu())
 		}
+	}
+}
+
+// SplitK states cuBLAS's choice on the H100 for 132 of the 150 products
+// whose kernels were recorded (measurements/h100-splitk-*.json and
+// h100-kernels-*.json: a kernel whose name says splitK).
+func TestSplitKMatchesSurvey(t *testing.T) {
+	var agree, n int
+	for _, f := range []string{"measurements/h100-splitk-2026-11-26.json", "measurements/h100-kernels-2026-11-26.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			Shapes []struct {
+				M, N, K int
+				Kernels []struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range s.Shapes {
+			split := false
+			for _, k := range sh.Kernels {
+				if strings.Contains(k.Name, "splitK") && !strings.Contains(k.Name, "reduce") {
+					split = true
+				}
+			}
+			n++
+			if SplitK(float64(sh.M), float64(sh.N), float64(sh.K)) == split {
+				agree++
+			}
+		}
+	}
+	if n != 150 || agree != 132 {
+		t.Errorf("SplitK agrees with cuBLAS on %d of %d products, want 132 of 150", agree, n)
 	}
 }

@@ -158,12 +158,29 @@ func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flo
 // GEMMTime returns the GPU time of one [m,k]×[k,n] product at d's
 // precision, operands in DRAM:
 //
-//	t = t_kernel + (tc^p + tm^p)^(1/p)
+//	t = t_kernel + (tc^p + tm^p)^(1/p)  [+ t_kernel + t_reduce when split along K]
 //	tc = 2·ceil(m/TileM)·TileM·n·k / (peak·MatmulFrac)
 //	tm = (m·k + k·n + m·n)·bytes / (BW·MemBWFrac)
 func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
-	tc, tm, _, _ := p.gemmWork(d, 1, m, n, k, 1)
-	return p.KernelS + p.blend(tc, tm)
+	g := p.gemmTimed(d, 1, m, n, k, 1)
+	return g.kernels*p.KernelS + g.t
+}
+
+// SplitK reports whether the matrix library runs a single [m,k]×[k,n]
+// product as a split-K kernel followed by a reduction: when its rows fit
+// one 128-row tile (m ≤ 128) and k ≥ 2n, so that the output has too few
+// tiles to fill the GPU. This is cuBLAS's choice on the H100 (CUDA 13) for
+// 132 of 150 products surveyed by calibration/scripts/gpu_splitk.py
+// (calibration/measurements/h100-splitk-2026-11-26.json, M = 1-256, K/N =
+// 1-6; it also splits some m ≤ 64 products with k = 1.5n and some m = 256
+// ones with k ≥ 4n, and not some m = 128 ones with k ≤ 3n).
+func SplitK(m, n, k float64) bool { return m <= 128 && k >= 2*n }
+
+// reduceS is the reduction kernel's time after a split-K product, without
+// its fixed time: two slices of fp32 partial sums read and the output
+// written once (measured reductions take 1.5-7.5 µs).
+func (p *Profile) reduceS(d *Device, m, n float64) float64 {
+	return m * n * (2*4 + d.Bytes) / p.streamBps(d)
 }
 
 // StandaloneGEMMTime is GEMMTime for a product dispatched alone from the
@@ -176,15 +193,21 @@ func (p *Profile) gemm(b *Breakdown, d *Device, count, m, n, k, rate float64) {
 	p.addGEMM(b, p.gemmTimed(d, count, m, n, k, rate))
 }
 
-// timedGEMM is a product's blended time, FLOPs and bytes.
-type timedGEMM struct{ t, flops, bytes float64 }
+// timedGEMM is a product's blended time (with the reduction of a split-K
+// product), FLOPs, bytes and kernels.
+type timedGEMM struct{ t, flops, bytes, kernels float64 }
 
 func (p *Profile) gemmTimed(d *Device, count, m, n, k, rate float64) timedGEMM {
 	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
 	if fl == 0 {
 		return timedGEMM{}
 	}
-	return timedGEMM{p.blend(tc, tm), fl, by}
+	g := timedGEMM{p.blend(tc, tm), fl, by, 1}
+	if count == 1 && SplitK(m, n, k) {
+		g.t += p.reduceS(d, m, n)
+		g.kernels = 2
+	}
+	return g
 }
 
 func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
@@ -192,7 +215,7 @@ func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
 		return
 	}
 	b.Matmul += g.t
-	b.Fixed += p.KernelS
+	b.Fixed += g.kernels * p.KernelS
 	b.FLOPs += g.flops
 	b.Bytes += g.bytes
 }

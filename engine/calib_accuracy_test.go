@@ -55,16 +55,16 @@ func TestAccuracyReference(t *testing.T) {
 		mlMedian, median float64
 		max              float64
 	}{
-		{calibration.ClassDecode, "", "H100", "bf16", 27.8, 2.3, 5.0},
-		{calibration.ClassPrefill, "", "H100", "bf16", 23.2, 0.8, 22.7},
+		{calibration.ClassDecode, "", "H100", "bf16", 27.8, 2.1, 5.6},
+		{calibration.ClassPrefill, "", "H100", "bf16", 23.2, 0.8, 22.9},
 		{calibration.ClassTrain, "", "H100", "bf16", 9.7, 1.9, 2.3},
-		{calibration.ClassGEMM, "", "H100", "bf16", 27.9, 4.8, 23.3},
-		{calibration.ClassGEMM, calibration.ModeBurst, "H100", "bf16", 43.3, 4.2, 18.4},
-		{calibration.ClassGEMM, calibration.ModeSustained, "H100", "bf16", 41.8, 2.6, 18.7},
-		{calibration.ClassCNNForward, "", "H100", "bf16", 78.8, 16.1, 24.4},
-		{calibration.ClassCNNTrain, "", "H100", "bf16", 82.2, 14.8, 41.5},
-		{calibration.ClassPrefill, "", "A100", "fp16", 31.6, 15.8, 33.6},
-		{calibration.ClassServe, "", "A100", "fp16", 26.9, 4.6, 7.0},
+		{calibration.ClassGEMM, "", "H100", "bf16", 27.9, 4.2, 23.3},
+		{calibration.ClassGEMM, calibration.ModeBurst, "H100", "bf16", 43.3, 4.2, 17.2},
+		{calibration.ClassGEMM, calibration.ModeSustained, "H100", "bf16", 41.8, 2.4, 12.2},
+		{calibration.ClassCNNForward, "", "H100", "bf16", 78.8, 16.2, 24.6},
+		{calibration.ClassCNNTrain, "", "H100", "bf16", 82.2, 14.7, 41.5},
+		{calibration.ClassPrefill, "", "A100", "fp16", 31.6, 15.3, 32.7},
+		{calibration.ClassServe, "", "A100", "fp16", 26.9, 4.3, 7.2},
 	}
 	for _, p := range pin {
 		r := findModeRow(rep, p.c, p.mode, p.hw, p.prec)
@@ -80,6 +80,17 @@ func TestAccuracyReference(t *testing.T) {
 		near("mlsysim median", r.MLSysim.Median, p.mlMedian)
 		near("calibrated median", r.Calibrated.Median, p.median)
 		near("calibrated max", r.Calibrated.Max, p.max)
+	}
+	// The H100 targets: median at most 5 % and max at most 15 % for decode,
+	// training and the GEMM curve under sustained load (prefill: without the
+	// point that did not reproduce, docs/accuracy.md).
+	for _, k := range []struct {
+		c    calibration.Class
+		mode string
+	}{{calibration.ClassDecode, ""}, {calibration.ClassTrain, ""}, {calibration.ClassGEMM, calibration.ModeSustained}} {
+		if r := findModeRow(rep, k.c, k.mode, "H100", "bf16"); r == nil || r.Calibrated.Median > 5 || r.Calibrated.Max > 15 {
+			t.Errorf("H100 %v %q: %+v, want median ≤ 5 %% and max ≤ 15 %%", k.c, k.mode, r)
+		}
 	}
 	// Published multi-GPU training (held out: nothing is fitted to them).
 	dist := findRow(rep, calibration.ClassTrainDist, "A100_40GB", "fp16")
@@ -107,16 +118,16 @@ func TestAccuracyReference(t *testing.T) {
 			t.Errorf("%s: calibrated %.2f s, measured %.2f s (%+.1f%%, limit %.0f%%)", p.Source, p.Calibrated, p.Measured, e, lim)
 		}
 	}
-	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-7.9) > 0.15 ||
+	if pr := findRow(rep, calibration.ClassPrefill, "H100", "bf16"); pr == nil || pr.Calibrated.Noisy != 1 || math.Abs(pr.Calibrated.MaxSteady-7.8) > 0.15 ||
 		pr.Calibrated.WorstSpread < NoisySpread {
-		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 7.9%%: %+v", pr)
+		t.Errorf("prefill H100: want the worst point reported noisy and a steady max of 7.8%%: %+v", pr)
 	}
 	// GEMM shapes measured in both files whose medians differ by more than
 	// NoisySpread are reported noisy; the worst point is not one of them.
 	if g := findRow(rep, calibration.ClassGEMM, "H100", "bf16"); g == nil || g.Calibrated.Noisy != 8 || g.Calibrated.WorstSpread > NoisySpread {
 		t.Errorf("gemm H100 bf16: want 8 noisy points and a steady worst point: %+v", g)
 	}
-	loo := map[calibration.Class]float64{calibration.ClassDecode: 16.1, calibration.ClassPrefill: 11.4}
+	loo := map[calibration.Class]float64{calibration.ClassDecode: 14.5, calibration.ClassPrefill: 11.4}
 	for _, r := range rep.LOO {
 		if want, ok := loo[r.HeldOut]; ok && math.Abs(r.Stats.Median-want) > 0.15 {
 			t.Errorf("leave-one-class-out %s: median %.2f%%, pinned %.1f%%", r.HeldOut, r.Stats.Median, want)
