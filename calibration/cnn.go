@@ -173,13 +173,7 @@ func (p *Profile) cnnHostOp() float64 {
 // dispatched from the host (CNNHostOpS); the compiled stack folds batch
 // norm into the weights and fuses the rest into the convolution.
 func (p *Profile) CNNForward(d *Device, n *CNN, batch int, sw Software) Breakdown {
-	var b Breakdown
-	ops := p.cnnPass(&b, d, n, float64(batch), false, sw)
-	if sw == PyTorch {
-		b.Host = ops * p.cnnHostOp()
-	}
-	b.finish()
-	return b
+	return p.cnnTime(d, n, batch, false, sw)
 }
 
 // CNNTrainStep returns the time of a training forward and backward pass of
@@ -192,8 +186,12 @@ func (p *Profile) CNNForward(d *Device, n *CNN, batch int, sw Software) Breakdow
 // tensors, write one). The host dispatches the forward; autograd runs the
 // backward from C++ and is not counted.
 func (p *Profile) CNNTrainStep(d *Device, n *CNN, batch int, sw Software) Breakdown {
+	return p.cnnTime(d, n, batch, true, sw)
+}
+
+func (p *Profile) cnnTime(d *Device, n *CNN, batch int, train bool, sw Software) Breakdown {
 	var b Breakdown
-	ops := p.cnnPass(&b, d, n, float64(batch), true, sw)
+	ops := p.cnnPass(&b, d, n, float64(batch), train, sw)
 	if sw == PyTorch {
 		b.Host = ops * p.cnnHostOp()
 	}

@@ -157,18 +157,4 @@ func (k *sharpness) blend(a, b float64) float64 {
 }
 
 // pnorm4 is PNorm with p = 4, by square roots: exact to rounding.
-func pnorm4(a, b float64) float64 {
-	if a <= 0 {
-		return b
-	}
-	if b <= 0 {
-		return a
-	}
-	m, s := a, b
-	if b > a {
-		m, s = b, a
-	}
-	r := s / m
-	r2 := r * r
-	return m * math.Sqrt(math.Sqrt(1+r2*r2))
-}
+func pnorm4(a, b float64) float64 { return pnormRoots(a, b, 2) }
