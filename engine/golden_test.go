@@ -8,11 +8,12 @@ import (
 )
 
 // The sources named in these tests:
-//   - G#: mlsysim goldens, listed in shared/reference/mlsysim-validation-and-tests.md §B.4
-//     (mlsysim tests/test_golden_regressions.py @0e4b2e5f, paper/generated/values.json).
-//   - §1.5: shared/reference/mlsysim-engine-and-registries.md §1.5 (pinned upstream
-//     values, and values the reference derived from mlsysim's formulas; those
-//     are printed to 9-10 significant digits, hence a 1e-7 tolerance).
+//   - G#: mlsysim's golden regression vectors (harvard-edge/cs249r_book,
+//     mlsysim tests/test_golden_regressions.py @0e4b2e5f, and the paper's
+//     paper/generated/values.json), numbered G1, G2, ... in their order there.
+//   - §1.5: values pinned by mlsysim's own tests for its engine and
+//     registries, and values derived from mlsysim's formulas; those are
+//     printed to 9-10 significant digits, hence a 1e-7 tolerance.
 
 func withinRel(got, want, tol float64) bool {
 	if want == 0 {
