@@ -194,10 +194,16 @@ var measured = map[string]*Profile{}
 const Reference = "H100"
 
 func init() {
+	measured = embeddedProfiles()
+}
+
+// embeddedProfiles reads the profiles of data/, by hardware key.
+func embeddedProfiles() map[string]*Profile {
 	ents, err := dataFS.ReadDir("data")
 	if err != nil {
 		panic(err)
 	}
+	out := map[string]*Profile{}
 	for _, e := range ents {
 		b, err := dataFS.ReadFile("data/" + e.Name())
 		if err != nil {
@@ -207,14 +213,40 @@ func init() {
 		if err != nil {
 			panic(fmt.Sprintf("calibration: data/%s: %v", e.Name(), err))
 		}
-		measured[p.Hardware] = p
+		out[p.Hardware] = p
 	}
-	if measured[Reference] == nil {
+	if out[Reference] == nil {
 		panic("calibration: no reference profile " + Reference)
 	}
+	return out
 }
 
-// Measured returns the embedded measured profiles, by hardware key.
+// UseProfile makes p the measured profile of its hardware (p.Hardware, a
+// registry key) for the rest of the process, in place of the embedded or
+// derived one: what `sweep --calibration FILE` does with a file that
+// `sweep calibrate` wrote. A profile for the reference hardware (H100) also
+// changes every derived profile. It must not run while evaluations do:
+// call it before. ResetProfiles undoes it.
+func UseProfile(p *Profile) {
+	p.Kind = KindMeasured
+	p.prepare()
+	measured[p.Hardware] = p
+	forgetRefs()
+}
+
+// ResetProfiles restores the embedded profiles.
+func ResetProfiles() {
+	measured = embeddedProfiles()
+	forgetRefs()
+}
+
+func forgetRefs() {
+	refCache.Clear()
+	lastRef.Store(nil)
+}
+
+// Measured returns the measured profiles in use (the embedded ones and any
+// given to UseProfile), in hardware order.
 func Measured() []*Profile {
 	out := make([]*Profile, 0, len(measured))
 	for _, p := range measured {

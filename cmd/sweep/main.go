@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
 )
 
 // version is the tool version, written into every output's metadata; the
@@ -45,6 +47,7 @@ func tuneGC() {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
+	defer calibration.ResetProfiles() // --calibration lasts one command line
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -66,6 +69,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return badInput(err) })
 	root.PersistentFlags().StringSlice("registry", nil, "extra registry data `file`s (YAML) with your own hardware, models, ...")
+	root.PersistentFlags().StringSlice("calibration", nil, "calibration profile `file`s (JSON, written by sweep calibrate) to use for their hardware in place of the embedded or derived profiles")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return useCalibration(cmd) }
 	root.AddCommand(newEvalCmd(), newListCmd(), newRunCmd(), newCheckCmd(), newSchemaCmd(), newCalibrateCmd(), newAccuracyCmd(), newPlotCmd(), newStatusCmd(), newScenarioCmd())
 	return root
 }
