@@ -105,35 +105,46 @@ func MobileNetV2() CNN {
 	return n
 }
 
-// cnns are the networks the operator model knows, by registry model key
-// and by the names measurement files use.
-var cnns = map[string]func() CNN{
-	"ResNet18":     func() CNN { return ResNet("resnet18", [4]int{2, 2, 2, 2}, false) },
-	"ResNet34":     func() CNN { return ResNet("resnet34", [4]int{3, 4, 6, 3}, false) },
-	"ResNet50":     func() CNN { return ResNet("resnet50", [4]int{3, 4, 6, 3}, true) },
-	"ResNet101":    func() CNN { return ResNet("resnet101", [4]int{3, 4, 23, 3}, true) },
-	"ResNet152":    func() CNN { return ResNet("resnet152", [4]int{3, 8, 36, 3}, true) },
-	"MobileNetV2":  MobileNetV2,
-	"resnet18":     func() CNN { return ResNet("resnet18", [4]int{2, 2, 2, 2}, false) },
-	"resnet50":     func() CNN { return ResNet("resnet50", [4]int{3, 4, 6, 3}, true) },
-	"mobilenet_v2": MobileNetV2,
+// cnns are the networks the operator model knows, built once, by registry
+// model key.
+var cnns = map[string]*CNN{}
+
+// cnnNames maps the names measurement files use to registry model keys.
+var cnnNames = map[string]string{"resnet18": "ResNet18", "resnet50": "ResNet50", "mobilenet_v2": "MobileNetV2"}
+
+func init() {
+	for key, n := range map[string]CNN{
+		"ResNet18":    ResNet("resnet18", [4]int{2, 2, 2, 2}, false),
+		"ResNet34":    ResNet("resnet34", [4]int{3, 4, 6, 3}, false),
+		"ResNet50":    ResNet("resnet50", [4]int{3, 4, 6, 3}, true),
+		"ResNet101":   ResNet("resnet101", [4]int{3, 4, 23, 3}, true),
+		"ResNet152":   ResNet("resnet152", [4]int{3, 8, 36, 3}, true),
+		"MobileNetV2": MobileNetV2(),
+	} {
+		cnns[key] = &n
+	}
 }
 
-var cnnCache = func() map[string]*CNN {
-	m := make(map[string]*CNN, len(cnns))
-	for k, f := range cnns {
-		n := f()
-		m[k] = &n
+// CNNModelKey returns the registry model key of a network named as
+// measurement files name it ("resnet50"), or the key itself when given one
+// ("ResNet50"); ok is false for a network the operator model does not know.
+func CNNModelKey(name string) (key string, ok bool) {
+	if k, found := cnnNames[name]; found {
+		return k, true
 	}
-	return m
-}()
+	_, ok = cnns[name]
+	return name, ok
+}
 
 // CNNFor returns the layer graph of the network named key (a registry
 // model key such as "ResNet50", or a measurement file's "resnet50"), shared:
 // the caller must not modify it.
 func CNNFor(key string) (*CNN, bool) {
-	n, ok := cnnCache[key]
-	return n, ok
+	k, ok := CNNModelKey(key)
+	if !ok {
+		return nil, false
+	}
+	return cnns[k], true
 }
 
 // Parameters returns the network's weights (convolutions without batch

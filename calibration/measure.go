@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,7 +260,7 @@ func ParseJSON(name string, r io.Reader) (*File, error) {
 	for i, c := range raw.CNN {
 		src := fmt.Sprintf("%s:cnn[%d]", name, i)
 		if _, ok := CNNFor(c.Model); !ok {
-			return nil, fmt.Errorf("%s: unknown network %q (known: resnet18, resnet50, mobilenet_v2)", src, c.Model)
+			return nil, fmt.Errorf("%s: unknown network %q (known: %s)", src, c.Model, strings.Join(slices.Sorted(maps.Keys(cnnNames)), ", "))
 		}
 		if c.Batch < 1 || !validTime(c.MS) || (c.Image != 0 && c.Image != 224) {
 			return nil, fmt.Errorf("%s: bad cnn point (batch %d, image %d, ms %v; images are 224×224)", src, c.Batch, c.Image, c.MS)

@@ -235,13 +235,11 @@ func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) flo
 	return math.NaN()
 }
 
-// cnnModels maps the networks of measurement files to registry models.
-var cnnModels = map[string]string{"resnet18": "ResNet18", "resnet50": "ResNet50", "mobilenet_v2": "MobileNetV2"}
-
 // predictCNN evaluates a measured CNN point (eager PyTorch, 224×224, no
 // optimizer step) as the registry's model of that network under fidelity f.
 func predictCNN(pt *calibration.Point, hw *registry.Hardware, prec registry.Precision, f Fidelity) float64 {
-	m, err := registry.Default().Model(cnnModels[pt.Net])
+	key, _ := calibration.CNNModelKey(pt.Net)
+	m, err := registry.Default().Model(key)
 	if err != nil {
 		return math.NaN()
 	}
