@@ -1029,7 +1029,8 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 }
 
 var plotKeys = []string{"kind", "x", "y", "color", "group", "formats"}
-var plotKinds = []string{"roofline", "pareto", "lines", "heatmap"}
+// PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
+var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap"}
 
 func (p *specParser) plots(kv *ast.MappingValueNode) {
 	if kv == nil {
@@ -1076,8 +1077,8 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 			}
 			switch k {
 			case "kind":
-				if !contains(plotKinds, sc.str) {
-					p.errorf(e.Value, key+".kind", ErrBadValue, "%q: kinds are %s", sc.str, strings.Join(plotKinds, ", "))
+				if !contains(PlotKinds, sc.str) {
+					p.errorf(e.Value, key+".kind", ErrBadValue, "%q: kinds are %s", sc.str, strings.Join(PlotKinds, ", "))
 				}
 				ps.Kind = sc.str
 			case "x", "y", "color", "group":
@@ -1101,7 +1102,7 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 			}
 		}
 		if ps.Kind == "" {
-			p.errorf(it, key, ErrMissing, "a plot needs a kind (%s)", strings.Join(plotKinds, ", "))
+			p.errorf(it, key, ErrMissing, "a plot needs a kind (%s)", strings.Join(PlotKinds, ", "))
 		}
 		p.spec.Plots = append(p.spec.Plots, ps)
 	}

@@ -19,8 +19,6 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-var plotKinds = []string{"roofline", "pareto", "lines", "heatmap"}
-
 // plotOptions are the flags of `sweep plot`.
 type plotOptions struct {
 	Out        string   // the run's output directory
@@ -175,12 +173,12 @@ func drawFigures(o *plotOptions, reg *registry.Registry, stderr io.Writer) ([]st
 	kinds := o.Kinds
 	explicit := true
 	if len(kinds) == 0 || slices.Contains(kinds, "all") {
-		kinds, explicit = plotKinds, false
+		kinds, explicit = dse.PlotKinds, false
 	}
 	for _, k := range kinds {
-		if !slices.Contains(plotKinds, k) {
-			msg := fmt.Sprintf("--kind: %q is not one of %s, all", k, strings.Join(plotKinds, ", "))
-			if sug := registry.Suggest(k, plotKinds); len(sug) > 0 {
+		if !slices.Contains(dse.PlotKinds, k) {
+			msg := fmt.Sprintf("--kind: %q is not one of %s, all", k, strings.Join(dse.PlotKinds, ", "))
+			if sug := registry.Suggest(k, dse.PlotKinds); len(sug) > 0 {
 				msg += fmt.Sprintf("; did you mean %q?", sug[0])
 			}
 			return nil, badInput(errors.New(msg))
