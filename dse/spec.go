@@ -1029,6 +1029,7 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 }
 
 var plotKeys = []string{"kind", "x", "y", "color", "group", "formats"}
+
 // PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
 var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap"}
 
