@@ -65,13 +65,20 @@ func plotRow(b *outputs.Batch, i int) {
 // groups of up to 64 Ki rows.
 func writePlotRun(t testing.TB, out string, n int) {
 	t.Helper()
+	if err := writeResults(out, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeResults is writePlotRun, returning its error.
+func writeResults(out string, n int) error {
 	path := filepath.Join(out, "results", "part-00000.parquet")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	w, err := outputs.NewParquetWriter(path, plotSchema, outputs.Metadata{"mlsysim.version": "test"})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	const per = 1 << 16
 	b := outputs.NewBatch(plotSchema, per)
@@ -81,12 +88,11 @@ func writePlotRun(t testing.TB, out string, n int) {
 			plotRow(b, i)
 		}
 		if err := w.Write(b); err != nil {
-			t.Fatal(err)
+			w.Close()
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	return w.Close()
 }
 
 // testRegistry is the embedded registry, loaded once.
@@ -123,6 +129,9 @@ func TestDraw(t *testing.T) {
 	src, err := Open(out, testRegistry(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cols := src.Columns(); len(cols) != len(plotSchema.Cols) || cols[0] != "hardware" {
+		t.Errorf("Columns() = %q", cols)
 	}
 	var skipped []string
 	paths, err := Draw(src, Request{Formats: []string{"png", "svg"}, Skipped: func(k string, why error) { skipped = append(skipped, k+": "+why.Error()) }})
