@@ -21,9 +21,10 @@ type Pareto struct{}
 // Name returns "pareto".
 func (Pareto) Name() string { return "pareto" }
 
-// objectives returns the request's objectives, or the default (latency_s
-// minimised, tokens_per_s or else throughput_per_s maximised), checked
-// against the results.
+// objectives returns the request's objectives, or the default: latency_s
+// and tokens_per_s (else throughput_per_s), each in the vocabulary's
+// direction (latency minimised, throughput maximised); checked against the
+// results.
 func (Pareto) objectives(src *Source, req *Request) ([]dse.Objective, error) {
 	objs := req.Objectives
 	if len(objs) == 0 {
@@ -31,7 +32,10 @@ func (Pareto) objectives(src *Source, req *Request) ([]dse.Objective, error) {
 		if !src.has(y) {
 			y = "throughput_per_s"
 		}
-		objs = []dse.Objective{{Name: "latency_s"}, {Name: y, Maximize: true}}
+		var err error
+		if objs, err = dse.ParseObjectives("latency_s," + y); err != nil {
+			return nil, err
+		}
 	}
 	for _, ob := range objs {
 		if err := src.column("--objectives", ob.Name); err != nil {
