@@ -398,23 +398,64 @@ func Lookup(name string) (c Column, ok bool) {
 	return Column{}, false
 }
 
-// presentation is the label and better direction of the vocabulary entries
-// declared in the models' own files (the entries of this file carry theirs
-// inline); init copies them into the entries, so that every entry answers
-// for itself. A parameter's direction is left unset here: inputs have none.
-var presentation = map[string]struct {
+// paramLabels and outputPresentation are the labels, and the outputs'
+// better directions, of the vocabulary entries declared in the models' own
+// files (the entries of this file carry theirs inline); init copies them
+// into the entries, so that every entry answers for itself.
+var paramLabels = map[string]string{
+	// scenario.go
+	"scenario": "Scenario",
+	// distributed.go
+	"system":         "System",
+	"gpus":           "GPUs",
+	"gpus_per_node":  "GPUs per node",
+	"fabric":         "Fabric",
+	"tp":             "Tensor parallel (TP)",
+	"pp":             "Pipeline parallel (PP)",
+	"ep":             "Expert parallel (EP)",
+	"cp":             "Context parallel (CP)",
+	"microbatches":   "Microbatches",
+	"interleave":     "Interleaved stages",
+	"overlap":        "Communication overlap",
+	"moe_imbalance":  "MoE imbalance",
+	"congestion":     "Congestion",
+	"straggler":      "Straggler factor",
+	"collective":     "Collective",
+	"topology":       "Topology",
+	"dist_semantics": "Distributed semantics",
+	// serving_scale.go
+	"max_seq_len":         "Max sequence length",
+	"mean_request_tokens": "Mean request tokens",
+	"page_size":           "Page size",
+	"chunk_size":          "Chunk size",
+	"cached_prefix_len":   "Cached prefix length",
+	"draft_model":         "Draft model",
+	"draft_acceptance":    "Draft acceptance",
+	"decode_hardware":     "Decode hardware",
+	"network_bandwidth":   "Network bandwidth",
+	"kv_precision":        "KV precision",
+	"qps":                 "Request rate",
+	"p99_target_s":        "P99 target",
+	"service_cv":          "Service time CV",
+	"max_replicas":        "Max replicas",
+	// fleet.go
+	"duration_days":           "Duration (days)",
+	"region":                  "Region",
+	"utilization":             "Utilization",
+	"electricity_usd_per_kwh": "Electricity price ($/kWh)",
+	"amortization_years":      "Amortization (years)",
+	"infra_multiplier":        "Infrastructure multiplier",
+	"include_embodied":        "Embodied carbon included",
+	// calibrated.go
+	"software":       "Software stack",
+	"optimizer_step": "Optimizer step",
+}
+
+var outputPresentation = map[string]struct {
 	label  string
 	better Better
 }{
-	// scenario.go
-	"scenario": {"Scenario", 0},
 	// distributed.go
-	"system": {"System", 0}, "gpus": {"GPUs", 0}, "gpus_per_node": {"GPUs per node", 0}, "fabric": {"Fabric", 0},
-	"tp": {"Tensor parallel (TP)", 0}, "pp": {"Pipeline parallel (PP)", 0}, "ep": {"Expert parallel (EP)", 0},
-	"cp": {"Context parallel (CP)", 0}, "microbatches": {"Microbatches", 0}, "interleave": {"Interleaved stages", 0},
-	"overlap": {"Communication overlap", 0}, "moe_imbalance": {"MoE imbalance", 0}, "congestion": {"Congestion", 0},
-	"straggler": {"Straggler factor", 0}, "collective": {"Collective", 0}, "topology": {"Topology", 0},
-	"dist_semantics":           {"Distributed semantics", 0},
 	"step_time_s":              {"Step time", LowerIsBetter},
 	"replica_s":                {"Replica busy time", LowerIsBetter},
 	"comm_s":                   {"Communication", LowerIsBetter},
@@ -434,12 +475,6 @@ var presentation = map[string]struct {
 	"memory_activations_bytes": {"Activation memory", LowerIsBetter},
 	"dist_reason":              {"Parallelism infeasibility", NeitherIsBetter},
 	// serving_scale.go
-	"max_seq_len": {"Max sequence length", 0}, "mean_request_tokens": {"Mean request tokens", 0},
-	"page_size": {"Page size", 0}, "chunk_size": {"Chunk size", 0}, "cached_prefix_len": {"Cached prefix length", 0},
-	"draft_model": {"Draft model", 0}, "draft_acceptance": {"Draft acceptance", 0},
-	"decode_hardware": {"Decode hardware", 0}, "network_bandwidth": {"Network bandwidth", 0},
-	"kv_precision": {"KV precision", 0}, "qps": {"Request rate", 0}, "p99_target_s": {"P99 target", 0},
-	"service_cv": {"Service time CV", 0}, "max_replicas": {"Max replicas", 0},
 	"memory_utilization":     {"Memory utilization", NeitherIsBetter},
 	"prompt_cache_hit_ratio": {"Prompt cache hit ratio", HigherIsBetter},
 	"prefill_chunks":         {"Prefill chunks", NeitherIsBetter},
@@ -460,9 +495,6 @@ var presentation = map[string]struct {
 	"sla_met":                {"SLA met", HigherIsBetter},
 	"capacity_bottleneck":    {"Capacity bottleneck", NeitherIsBetter},
 	// fleet.go
-	"duration_days": {"Duration (days)", 0}, "region": {"Region", 0}, "utilization": {"Utilization", 0},
-	"electricity_usd_per_kwh": {"Electricity price ($/kWh)", 0}, "amortization_years": {"Amortization (years)", 0},
-	"infra_multiplier": {"Infrastructure multiplier", 0}, "include_embodied": {"Embodied carbon included", 0},
 	"energy_it_kwh":         {"IT energy", LowerIsBetter},
 	"energy_kwh":            {"Facility energy", LowerIsBetter},
 	"pue":                   {"PUE", LowerIsBetter},
@@ -483,7 +515,6 @@ var presentation = map[string]struct {
 	"checkpoint_bytes":      {"Checkpoint size", LowerIsBetter},
 	"checkpoint_write_s":    {"Checkpoint write time", LowerIsBetter},
 	// calibrated.go
-	"software": {"Software stack", 0}, "optimizer_step": {"Optimizer step", 0},
 	"calibration":   {"Calibration", NeitherIsBetter},
 	"matmul_s":      {"Matmul time", LowerIsBetter},
 	"attention_s":   {"Attention time", LowerIsBetter},
@@ -491,21 +522,21 @@ var presentation = map[string]struct {
 }
 
 // init gives the entries declared in other files their label and direction
-// from presentation. An entry listed there and labelled inline, or a name
-// there that is no entry, is a programming error.
+// from paramLabels and outputPresentation. An entry listed there and
+// labelled inline, or a name there that is no entry, is a programming error.
 func init() {
 	seen := 0
 	for _, p := range params {
-		if m, ok := presentation[p.Name]; ok {
-			if p.Label != "" || m.better != BetterUnstated {
-				panic("engine: vocabulary parameter " + p.Name + ": label given twice, or a direction for an input")
+		if l, ok := paramLabels[p.Name]; ok {
+			if p.Label != "" {
+				panic("engine: vocabulary parameter " + p.Name + ": label given twice")
 			}
-			p.Label = m.label
+			p.Label = l
 			seen++
 		}
 	}
 	for _, o := range outputs {
-		if m, ok := presentation[o.Name]; ok {
+		if m, ok := outputPresentation[o.Name]; ok {
 			if o.Label != "" || o.Better != BetterUnstated {
 				panic("engine: vocabulary output " + o.Name + ": label or direction given twice")
 			}
@@ -513,8 +544,8 @@ func init() {
 			seen++
 		}
 	}
-	if seen != len(presentation) {
-		panic("engine: presentation names an entry the vocabulary lacks")
+	if seen != len(paramLabels)+len(outputPresentation) {
+		panic("engine: paramLabels or outputPresentation names an entry the vocabulary lacks")
 	}
 }
 
