@@ -23,8 +23,8 @@ type Source struct {
 }
 
 // Open returns the results of the run in dir (dir/results/*.parquet).
-// reg resolves the hardware of a roofline's rows; it must not be nil. A
-// directory without results is a *RequestError.
+// reg resolves the hardware of a roofline's rows; Open panics if it is nil.
+// A directory without results is a *RequestError.
 func Open(dir string, reg *registry.Registry) (*Source, error) {
 	if reg == nil {
 		panic("figures: Open needs a registry")
