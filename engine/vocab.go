@@ -53,6 +53,7 @@ type Param struct {
 	Min     float64  // numeric lower bound (inclusive)
 	Max     float64  // numeric upper bound (inclusive); 0 = none
 	Doc     string
+	Label   string // what a figure's axis or legend calls it: "Batch size", "Tensor parallel (TP)"
 	apply   func(c *Config, v Value)
 }
 
@@ -240,6 +241,32 @@ const (
 	OutString
 )
 
+// Better says which way an output improves. It sets the default direction
+// of a Pareto objective named without one (HigherIsBetter: maximised, any
+// other: minimised) and how a figure reduces the values that share a point
+// or a cell when asked for no particular reduction (the best one: the
+// largest when HigherIsBetter, else the smallest).
+type Better uint8
+
+// The directions. The zero value says nothing; every output of the
+// vocabulary states one.
+const (
+	BetterUnstated  Better = iota // not stated
+	HigherIsBetter                // throughput, utilisation, speed-ups: larger is better
+	LowerIsBetter                 // times, bytes, energy, cost: smaller is better
+	NeitherIsBetter               // a description, not a goal: intensity, counts set by the inputs, names
+)
+
+var betterNames = [...]string{"", "higher", "lower", "none"}
+
+// String returns "higher", "lower", "none", or "" when unstated.
+func (b Better) String() string {
+	if int(b) < len(betterNames) {
+		return betterNames[b]
+	}
+	return "Better(" + strconv.Itoa(int(b)) + ")"
+}
+
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
 // and String is set, by Type.
 type Output struct {
@@ -248,6 +275,8 @@ type Output struct {
 	Unit   string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
 	Modes  ModeMask
 	Doc    string
+	Label  string // what a figure's axis or legend calls it, without the unit: "Latency", "MFU"
+	Better Better // which way the output improves
 	Float  func(*Result) float64
 	Bool   func(*Result) bool
 	String func(*Result) string
@@ -346,45 +375,232 @@ func OutputNames() []string {
 	return out
 }
 
+// Column is what the vocabulary says about one column of the results, a
+// parameter or an output, for the people who read it.
+type Column struct {
+	Name   string
+	Unit   string // SI unit, "" if dimensionless
+	Label  string // the quantity's name for axes and legends, without the unit
+	Better Better // an output's direction; NeitherIsBetter for a parameter
+	Doc    string
+}
+
+// Lookup returns what the vocabulary says of the column name: an output's,
+// else a parameter's unit, label, better direction and doc. ok is false for
+// a name outside the vocabulary.
+func Lookup(name string) (c Column, ok bool) {
+	if o := LookupOutput(name); o != nil {
+		return Column{Name: o.Name, Unit: o.Unit, Label: o.Label, Better: o.Better, Doc: o.Doc}, true
+	}
+	if p := LookupParam(name); p != nil {
+		return Column{Name: p.Name, Unit: p.Unit, Label: p.Label, Better: NeitherIsBetter, Doc: p.Doc}, true
+	}
+	return Column{}, false
+}
+
+// paramLabels and outputPresentation are the labels, and the outputs'
+// better directions, of the vocabulary entries declared in the models' own
+// files (the entries of this file carry theirs inline); init copies them
+// into the entries, so that every entry answers for itself.
+var paramLabels = map[string]string{
+	// scenario.go
+	"scenario": "Scenario",
+	// distributed.go
+	"system":         "System",
+	"gpus":           "GPUs",
+	"gpus_per_node":  "GPUs per node",
+	"fabric":         "Fabric",
+	"tp":             "Tensor parallel (TP)",
+	"pp":             "Pipeline parallel (PP)",
+	"ep":             "Expert parallel (EP)",
+	"cp":             "Context parallel (CP)",
+	"microbatches":   "Microbatches",
+	"interleave":     "Interleaved stages",
+	"overlap":        "Communication overlap",
+	"moe_imbalance":  "MoE imbalance",
+	"congestion":     "Congestion",
+	"straggler":      "Straggler factor",
+	"collective":     "Collective",
+	"topology":       "Topology",
+	"dist_semantics": "Distributed semantics",
+	// serving_scale.go
+	"max_seq_len":         "Max sequence length",
+	"mean_request_tokens": "Mean request tokens",
+	"page_size":           "Page size",
+	"chunk_size":          "Chunk size",
+	"cached_prefix_len":   "Cached prefix length",
+	"draft_model":         "Draft model",
+	"draft_acceptance":    "Draft acceptance",
+	"decode_hardware":     "Decode hardware",
+	"network_bandwidth":   "Network bandwidth",
+	"kv_precision":        "KV precision",
+	"qps":                 "Request rate",
+	"p99_target_s":        "P99 target",
+	"service_cv":          "Service time CV",
+	"max_replicas":        "Max replicas",
+	// fleet.go
+	"duration_days":           "Duration (days)",
+	"region":                  "Region",
+	"utilization":             "Utilization",
+	"electricity_usd_per_kwh": "Electricity price ($/kWh)",
+	"amortization_years":      "Amortization (years)",
+	"infra_multiplier":        "Infrastructure multiplier",
+	"include_embodied":        "Embodied carbon included",
+	// calibrated.go
+	"software":       "Software stack",
+	"optimizer_step": "Optimizer step",
+}
+
+var outputPresentation = map[string]struct {
+	label  string
+	better Better
+}{
+	// distributed.go
+	"step_time_s":              {"Step time", LowerIsBetter},
+	"replica_s":                {"Replica busy time", LowerIsBetter},
+	"comm_s":                   {"Communication", LowerIsBetter},
+	"comm_dp_s":                {"DP communication", LowerIsBetter},
+	"comm_tp_s":                {"TP communication", LowerIsBetter},
+	"comm_pp_s":                {"PP communication", LowerIsBetter},
+	"comm_ep_s":                {"EP communication", LowerIsBetter},
+	"comm_cp_s":                {"CP communication", LowerIsBetter},
+	"bubble_s":                 {"Pipeline bubble", LowerIsBetter},
+	"bubble_fraction":          {"Bubble fraction", LowerIsBetter},
+	"scaling_efficiency":       {"Scaling efficiency", HigherIsBetter},
+	"dp_ranks":                 {"DP ranks", NeitherIsBetter},
+	"gpus_used":                {"GPUs used", NeitherIsBetter},
+	"memory_weights_bytes":     {"Weight memory", LowerIsBetter},
+	"memory_gradients_bytes":   {"Gradient memory", LowerIsBetter},
+	"memory_optimizer_bytes":   {"Optimizer memory", LowerIsBetter},
+	"memory_activations_bytes": {"Activation memory", LowerIsBetter},
+	"dist_reason":              {"Parallelism infeasibility", NeitherIsBetter},
+	// serving_scale.go
+	"memory_utilization":     {"Memory utilization", NeitherIsBetter},
+	"prompt_cache_hit_ratio": {"Prompt cache hit ratio", HigherIsBetter},
+	"prefill_chunks":         {"Prefill chunks", NeitherIsBetter},
+	"decode_stall_s":         {"Decode stall", LowerIsBetter},
+	"speculative_speedup":    {"Speculative speed-up", HigherIsBetter},
+	"paged_capacity":         {"Paged capacity", HigherIsBetter},
+	"static_capacity":        {"Static capacity", HigherIsBetter},
+	"fragmentation":          {"Fragmentation", LowerIsBetter},
+	"static_fragmentation":   {"Static fragmentation", LowerIsBetter},
+	"paged_tokens_per_s":     {"Paged throughput", HigherIsBetter},
+	"static_tokens_per_s":    {"Static throughput", HigherIsBetter},
+	"batching_speedup":       {"Batching speed-up", HigherIsBetter},
+	"replicas":               {"Replicas", LowerIsBetter},
+	"per_replica_qps":        {"Request rate per replica", HigherIsBetter},
+	"p50_s":                  {"P50 latency", LowerIsBetter},
+	"p99_s":                  {"P99 latency", LowerIsBetter},
+	"queue_utilization":      {"Queue utilization", NeitherIsBetter},
+	"sla_met":                {"SLA met", HigherIsBetter},
+	"capacity_bottleneck":    {"Capacity bottleneck", NeitherIsBetter},
+	// fleet.go
+	"energy_it_kwh":         {"IT energy", LowerIsBetter},
+	"energy_kwh":            {"Facility energy", LowerIsBetter},
+	"pue":                   {"PUE", LowerIsBetter},
+	"carbon_kg":             {"Carbon", LowerIsBetter},
+	"water_l":               {"Water", LowerIsBetter},
+	"region_name":           {"Region", NeitherIsBetter},
+	"capex_usd":             {"CapEx", LowerIsBetter},
+	"energy_cost_usd":       {"Energy cost", LowerIsBetter},
+	"maintenance_usd":       {"Maintenance", LowerIsBetter},
+	"opex_usd":              {"OpEx", LowerIsBetter},
+	"tco_usd":               {"TCO", LowerIsBetter},
+	"cost_per_mtok_usd":     {"Cost per million tokens", LowerIsBetter},
+	"energy_per_token_j":    {"Energy per token", LowerIsBetter},
+	"fleet_mtbf_h":          {"Fleet MTBF", HigherIsBetter},
+	"checkpoint_interval_s": {"Checkpoint interval", NeitherIsBetter},
+	"expected_failures":     {"Expected failures", LowerIsBetter},
+	"goodput":               {"Goodput", HigherIsBetter},
+	"checkpoint_bytes":      {"Checkpoint size", LowerIsBetter},
+	"checkpoint_write_s":    {"Checkpoint write time", LowerIsBetter},
+	// calibrated.go
+	"calibration":   {"Calibration", NeitherIsBetter},
+	"matmul_s":      {"Matmul time", LowerIsBetter},
+	"attention_s":   {"Attention time", LowerIsBetter},
+	"elementwise_s": {"Elementwise time", LowerIsBetter},
+}
+
+// init gives the entries declared in other files their label and direction
+// from paramLabels and outputPresentation. An entry listed there and
+// labelled inline, or a name there that is no entry, is a programming error.
+func init() {
+	seen := 0
+	for _, p := range params {
+		if l, ok := paramLabels[p.Name]; ok {
+			if p.Label != "" {
+				panic("engine: vocabulary parameter " + p.Name + ": label given twice")
+			}
+			p.Label = l
+			seen++
+		}
+	}
+	for _, o := range outputs {
+		if m, ok := outputPresentation[o.Name]; ok {
+			if o.Label != "" || o.Better != BetterUnstated {
+				panic("engine: vocabulary output " + o.Name + ": label or direction given twice")
+			}
+			o.Label, o.Better = m.label, m.better
+			seen++
+		}
+	}
+	if seen != len(paramLabels)+len(outputPresentation) {
+		panic("engine: paramLabels or outputPresentation names an entry the vocabulary lacks")
+	}
+}
+
 var coreParams = []*Param{
 	{Name: "model", Type: TypeRef, RefKind: registry.KindModel,
 		Doc:   "model registry name (sweep list models), e.g. Llama3_8B",
+		Label: "Model",
 		apply: func(c *Config, v Value) { c.Model = v.Ref.(*registry.Model) }},
 	{Name: "hardware", Type: TypeRef, RefKind: registry.KindHardware,
 		Doc:   "hardware registry name (sweep list hardware), e.g. H100 or Cloud.H100",
+		Label: "Hardware",
 		apply: func(c *Config, v Value) { c.Hardware = v.Ref.(*registry.Hardware) }},
 	{Name: "mode", Type: TypeEnum, Enum: modeNames[:], Default: "inference",
 		Doc:   "inference (one forward pass), training (one step) or serving (prefill then decode)",
+		Label: "Mode",
 		apply: func(c *Config, v Value) { c.Mode = Mode(v.F) }},
 	{Name: "precision", Type: TypeEnum, Enum: precisionEnum(), Default: "fp16",
 		Doc:   "numeric format of weights and arithmetic",
+		Label: "Precision",
 		apply: func(c *Config, v Value) { c.Precision = registry.Precision(v.F) }},
 	{Name: "batch_size", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "sequences or samples per step",
+		Label: "Batch size",
 		apply: func(c *Config, v Value) { c.BatchSize = int(v.F) }},
 	{Name: "seq_len", Type: TypeInt, Min: 1, Default: "2048",
 		Doc:   "tokens per sequence (serving: prompt length for TTFT and KV-cache context for ITL)",
+		Label: "Sequence length",
 		apply: func(c *Config, v Value) { c.SeqLen = int(v.F) }},
 	{Name: "efficiency", Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
 		Doc:   "mlsysim's η: the fraction of peak FLOP/s achieved",
+		Label: "Efficiency",
 		apply: func(c *Config, v Value) { c.Efficiency = v.F }},
 	{Name: "fidelity", Type: TypeEnum, Enum: fidelityNames[:], Default: "calibrated",
 		Doc:   "calibrated: operator-level model with per-hardware profiles fitted to measurements (median error ~2-4% on H100); mlsysim: mlsysim's first-order roofline with η, reproducing its published numbers",
+		Label: "Fidelity",
 		apply: func(c *Config, v Value) { c.Fidelity = Fidelity(v.F) }},
 	{Name: "recompute", Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
 		Doc:   "training: activation recomputation (none, selective, full)",
+		Label: "Recomputation",
 		apply: func(c *Config, v Value) { c.Recompute = Recompute(v.F) }},
 	{Name: "zero_stage", Type: TypeInt, Min: 0, Max: 3, Default: "0",
 		Doc:   "training: ZeRO stage (1 shards optimizer state, 2 also gradients, 3 also weights over dp ranks)",
+		Label: "ZeRO stage",
 		apply: func(c *Config, v Value) { c.ZeroStage = int(v.F) }},
 	{Name: "dp", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: data-parallel ranks",
+		Label: "Data parallel (DP)",
 		apply: func(c *Config, v Value) { c.DPSize = int(v.F) }},
 	{Name: "lora", Type: TypeBool, Default: "false",
 		Doc:   "training: LoRA adapters of rank 16 instead of full fine-tuning",
+		Label: "LoRA",
 		apply: func(c *Config, v Value) { c.LoRA = v.F == 1 }},
 	{Name: "output_tokens", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "serving: tokens generated per request (the first comes from the prefill)",
+		Label: "Output tokens",
 		apply: func(c *Config, v Value) { c.OutputTokens = int(v.F) }},
 }
 
@@ -398,38 +614,55 @@ func precisionEnum() []string {
 
 var coreOutputs = []*Output{
 	{Name: "latency_s", Unit: "s", Modes: InAll, Doc: "one step (inference, training) or one request: TTFT + (output_tokens−1)·ITL (serving)",
+		Label: "Latency", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.LatencyS }},
 	{Name: "throughput_per_s", Unit: "1/s", Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
+		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.ThroughputPerS }},
 	{Name: "bottleneck", Type: OutString, Modes: InAll, Doc: "the binding resource: Compute or Memory",
+		Label: "Bottleneck", Better: NeitherIsBetter,
 		String: func(r *Result) string { return r.Bottleneck.String() }},
 	{Name: "mfu", Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
+		Label: "MFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.MFU }},
 	{Name: "hfu", Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
+		Label: "HFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.HFU }},
 	{Name: "feasible", Type: OutBool, Modes: InAll, Doc: "whether the configuration fits and runs",
+		Label: "Feasible", Better: HigherIsBetter,
 		Bool: func(r *Result) bool { return r.Feasible }},
 	{Name: "infeasible_reason", Type: OutString, Modes: InAll, Doc: "why not, when feasible is false; empty otherwise",
+		Label: "Infeasible reason", Better: NeitherIsBetter,
 		String: func(r *Result) string { return r.Reason.String() }},
 	{Name: "energy_j", Unit: "J", Modes: InAll, Doc: "accelerator energy of the step or request: TDP·(0.3 + 0.7·HFU)·latency",
+		Label: "Energy", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.EnergyJ }},
 	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving)",
+		Label: "Memory", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.MemoryBytes }},
 	{Name: "compute_s", Unit: "s", Modes: InAll, Doc: "time of the FLOPs at peak × η (serving: the prefill)",
+		Label: "Compute time", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.ComputeS }},
 	{Name: "memory_s", Unit: "s", Modes: InAll, Doc: "time of the memory traffic at the effective bandwidth (serving: one decode step)",
+		Label: "Memory time", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.MemoryS }},
 	{Name: "overhead_s", Unit: "s", Modes: InAll, Doc: "dispatch tax + per-layer framework tax",
+		Label: "Overhead", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.OverheadS }},
 	{Name: "arithmetic_intensity", Unit: "FLOP/B", Modes: InAll, Doc: "FLOPs per byte moved (batched; serving: one decode step)",
+		Label: "Arithmetic intensity", Better: NeitherIsBetter,
 		Float: func(r *Result) float64 { return r.ArithmeticIntensity }},
 	{Name: "ttft_s", Unit: "s", Modes: InServing, Doc: "time to first token: the prefill of the batch's prompts",
+		Label: "TTFT", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.TTFTS }},
 	{Name: "itl_s", Unit: "s", Modes: InServing, Doc: "inter-token latency: one decode step over weights and KV cache",
+		Label: "ITL", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.ITLS }},
 	{Name: "kv_cache_bytes", Unit: "B", Modes: InServing, Doc: "KV cache of the batch at seq_len tokens",
+		Label: "KV cache", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.KVCacheBytes }},
 	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
+		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.TokensPerS }},
 }
 

@@ -2,7 +2,9 @@ package plots
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,7 +16,19 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
+// The golden figures are testdata/NAME.golden.svg. When a figure no longer
+// matches its golden file, the test writes what it drew to
+// testdata/failed/NAME.svg (ignored by git) and names both files in the
+// failure: compare them (in a browser, or with diff: the SVG is text), and
+// if the change is wanted, rewrite the golden files with
+//
+//	go test ./plots -run Golden -update
+//
+// and commit them. A passing figure removes its stale testdata/failed file.
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.svg from the figures drawn")
+
+// failedDir holds the figures that did not match their golden file.
+var failedDir = filepath.Join("testdata", "failed")
 
 // goldenRows are 600 synthetic configurations from a fixed seed.
 func goldenRows() []synthRow {
@@ -40,11 +54,13 @@ func svgOf(t *testing.T, fig *Figure) []byte {
 }
 
 // checkGolden compares the SVG of fig with testdata/name.golden.svg, or
-// rewrites it with -update.
+// rewrites it with -update. A mismatch leaves the figure drawn in
+// testdata/failed/name.svg.
 func checkGolden(t *testing.T, fig *Figure, name string) {
 	t.Helper()
 	got := svgOf(t, fig)
 	path := filepath.Join("testdata", name+".golden.svg")
+	failed := filepath.Join(failedDir, name+".svg")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -58,10 +74,20 @@ func checkGolden(t *testing.T, fig *Figure, name string) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./plots -run Golden -update to create it)", err)
 	}
-	if !bytes.Equal(got, want) {
-		os.WriteFile(filepath.Join(t.TempDir(), name+".svg"), got, 0o644)
-		t.Errorf("%s differs from %s; look at both, then rerun with -update if the change is wanted", name, path)
+	if bytes.Equal(got, want) {
+		if err := os.Remove(failed); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Error(err)
+		}
+		return
 	}
+	if err := os.MkdirAll(failedDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(failed, got, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(failed)
+	t.Errorf("%s differs from %s; the figure drawn is in %s: look at both, then rerun with -update if the change is wanted", name, path, abs)
 }
 
 // checkStructure checks the axis labels (with their units) and the legend

@@ -206,6 +206,25 @@ func TestDisplayScale(t *testing.T) {
 	}
 }
 
+// Labels come from the vocabulary; a column outside it is named after its
+// snake_case name without the unit suffix.
+func TestQuantity(t *testing.T) {
+	for _, c := range []struct{ col, want string }{
+		{"latency_s", "Latency"},           // vocabulary output
+		{"tokens_per_s", "Throughput"},     // vocabulary output
+		{"gpus_per_node", "GPUs per node"}, // vocabulary parameter
+		{"tp", "Tensor parallel (TP)"},     // vocabulary parameter
+		{"cost_per_mtok_usd", "Cost per million tokens"},
+		{"load_j", "Load"},             // not in the vocabulary
+		{"queue_depth", "Queue depth"}, // not in the vocabulary
+		{"index", "Index"},             // the row index column
+	} {
+		if got := Quantity(c.col); got != c.want {
+			t.Errorf("Quantity(%q) = %q, want %q", c.col, got, c.want)
+		}
+	}
+}
+
 func TestLogTicksLabels(t *testing.T) {
 	for _, c := range []struct {
 		min, max float64

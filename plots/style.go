@@ -13,7 +13,8 @@
 // front. Millions of points are drawn as a density layer or as one marker
 // per occupied cell of a fine grid, never as millions of markers.
 //
-// The package reads results; it never calls the engine.
+// The package reads results; it never calls the engine's evaluation (it
+// reads the engine's vocabulary for the labels of columns).
 package plots
 
 import (
@@ -34,6 +35,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/mlsysim/mlsysim-go/engine"
 )
 
 // Style is the size and type of a figure.
@@ -111,35 +114,6 @@ type Axis struct {
 	Label string // overrides the label derived from Name and Unit
 }
 
-// labels are the quantity names of vocabulary columns whose names do not
-// read well once the unit suffix is removed.
-var labels = map[string]string{
-	"latency_s":            "Latency",
-	"tokens_per_s":         "Throughput",
-	"throughput_per_s":     "Throughput",
-	"arithmetic_intensity": "Arithmetic intensity",
-	"mfu":                  "MFU",
-	"hfu":                  "HFU",
-	"ttft_s":               "TTFT",
-	"itl_s":                "ITL",
-	"step_time_s":          "Step time",
-	"tp":                   "Tensor parallel (TP)",
-	"pp":                   "Pipeline parallel (PP)",
-	"dp":                   "Data parallel (DP)",
-	"ep":                   "Expert parallel (EP)",
-	"cp":                   "Context parallel (CP)",
-	"gpus":                 "GPUs",
-	"seq_len":              "Sequence length",
-	"cost_per_mtok_usd":    "Cost per million tokens",
-	"tco_usd":              "TCO",
-	"kv_cache_bytes":       "KV cache",
-	"memory_bytes":         "Memory",
-	"energy_j":             "Energy",
-	"pue":                  "PUE",
-	"qps":                  "Request rate",
-	"batch_size":           "Batch size",
-}
-
 // unitDisplay is how a unit is written in a label, where it differs.
 var unitDisplay = map[string]string{
 	"1/s": "1/s",
@@ -147,11 +121,12 @@ var unitDisplay = map[string]string{
 }
 
 // Quantity returns the name of the quantity a column holds, for labels:
-// a known name, else the column name without its unit suffix, with spaces
-// ("energy_per_token_j" → "Energy per token").
+// the vocabulary's label of a parameter or output ("tp" → "Tensor parallel
+// (TP)"), else the column name without its unit suffix, with spaces
+// ("load_j" → "Load").
 func Quantity(column string) string {
-	if l, ok := labels[column]; ok {
-		return l
+	if c, ok := engine.Lookup(column); ok && c.Label != "" {
+		return c.Label
 	}
 	s := column
 	for _, suf := range []string{"_per_s", "_bytes", "_usd", "_kwh", "_kg", "_s", "_j", "_l", "_h"} {

@@ -1,0 +1,266 @@
+// Package figures builds the figures of a run from its results: given a run
+// directory (or any folder holding results/*.parquet) and a figure request,
+// it reads the columns the figure needs, in bounded memory, builds the
+// figure with package plots and saves it. `sweep plot` and the figures a
+// sweep file's plots section asks for both go through Draw; library users
+// call it, or one kind's Build, the same way:
+//
+//	src, err := figures.Open("out/serving", reg)
+//	paths, err := figures.Draw(src, figures.Request{
+//		Kinds:      []string{"pareto"},
+//		Objectives: []dse.Objective{{Name: "itl_s"}, {Name: "tokens_per_s", Maximize: true}},
+//		Formats:    []string{"svg"},
+//	})
+//	// paths: out/serving/plots/pareto-tokens_per_s-vs-itl_s.svg
+//
+// Each kind of figure is one type behind the Kind interface (Roofline,
+// Pareto, Lines, Heatmap); a new kind is one more such type, listed in
+// Kinds. Labels, units and the direction in which an output improves come
+// from the engine's vocabulary; the package never evaluates configurations.
+package figures
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/plots"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// A Kind builds one kind of figure from the results of a run.
+type Kind interface {
+	// Name is the kind's name in sweep files and `sweep plot --kind`.
+	Name() string
+	// Build reads what the figure needs from src and returns it with the
+	// base name of its files ("pareto-tokens_per_s-vs-latency_s"). It
+	// returns a nil figure when no row can be drawn, and a *RequestError
+	// when the request does not fit the results (a missing column, a text
+	// column where numbers are needed).
+	Build(src *Source, req *Request) (*plots.Figure, string, error)
+}
+
+// Kinds are the figure kinds, in the order a request for every kind draws
+// them. Their names are dse.PlotKinds.
+var Kinds = []Kind{Roofline{}, Pareto{}, Lines{}, Heatmap{}}
+
+// KindNamed returns the kind called name; the *RequestError of an unknown
+// name suggests a close one.
+func KindNamed(name string) (Kind, error) {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		if k.Name() == name {
+			return k, nil
+		}
+		names[i] = k.Name()
+	}
+	msg := fmt.Sprintf("--kind: %q is not one of %s, all", name, strings.Join(names, ", "))
+	if sug := registry.Suggest(name, names); len(sug) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", sug[0])
+	}
+	return nil, &RequestError{errors.New(msg)}
+}
+
+// Request says which figures to draw and how. The zero Request draws every
+// kind the results' columns allow, with each kind's defaults, as PNG, SVG
+// and PDF into the run's plots folder. Errors about a request name its
+// fields as `sweep plot` spells its flags (--x, --objectives ...).
+type Request struct {
+	// Kinds are the figure kinds by name. Empty, or holding "all": every
+	// kind, skipping (and reporting to Skipped) those whose columns the
+	// results lack; a kind named explicitly must have its columns.
+	Kinds []string
+	// X, Y and Z are columns; "" takes the kind's default (pareto: the
+	// first two objectives; lines: batch_size and latency_s; heatmap: tp,
+	// pp and step_time_s or latency_s). Roofline ignores them.
+	X, Y, Z string
+	// Color is the parameter that colours points: "" for the kind's default
+	// (hardware, when the results have it), "none" for none.
+	Color string
+	// Group draws one line per value of this parameter (lines); "" for
+	// hardware when the results have it.
+	Group string
+	// Objectives of a Pareto figure, 2 to 4; nil for latency_s minimised
+	// and tokens_per_s (or throughput_per_s) maximised.
+	Objectives []dse.Objective
+	// Agg reduces the values that share a line point or a heatmap cell:
+	// "min", "max" or "mean"; "" for the best value by the output's
+	// direction in the vocabulary (max when higher is better, else min).
+	Agg string
+	// AllRows draws infeasible rows too; by default only feasible rows.
+	AllRows bool
+	// Formats are the file formats, png, svg and pdf; empty for all three.
+	Formats []string
+	// Dir is where the files go; "" for the run's plots folder.
+	Dir string
+	// Skipped, if set, is told of each figure not drawn: a kind that a
+	// request for every kind skips (why is its *RequestError), or a figure
+	// with no rows to draw (why is ErrNoRows).
+	Skipped func(kind string, why error)
+}
+
+// RequestError is an error of the request: a kind, column, format,
+// objective or reduction that makes no sense for the results. Callers tell
+// it apart from I/O failures with errors.As.
+type RequestError struct{ Err error }
+
+func (e *RequestError) Error() string { return e.Err.Error() }
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ErrNoRows is why a figure is not drawn when the results hold no row it
+// can show (no feasible row, no positive intensity ...).
+var ErrNoRows = errors.New("no rows to draw")
+
+// check validates what can be checked without the results and returns the
+// kinds to draw and whether they were named explicitly.
+func (r *Request) check() (kinds []Kind, explicit bool, err error) {
+	if len(r.Kinds) == 0 || slices.Contains(r.Kinds, "all") {
+		kinds = Kinds
+	} else {
+		for _, name := range r.Kinds {
+			k, err := KindNamed(name)
+			if err != nil {
+				return nil, false, err
+			}
+			kinds = append(kinds, k)
+		}
+		explicit = true
+	}
+	for _, f := range r.Formats {
+		if !slices.Contains(plots.Formats, f) {
+			return nil, false, &RequestError{fmt.Errorf("--format: %q is not png, svg or pdf", f)}
+		}
+	}
+	if r.Agg != "" {
+		if _, err := plots.ParseAgg(r.Agg); err != nil {
+			return nil, false, &RequestError{fmt.Errorf("--agg: %w", err)}
+		}
+	}
+	return kinds, explicit, nil
+}
+
+// Check reports whether the request makes sense before any results are
+// read: known kinds, formats and reduction. Draw checks it too.
+func (r *Request) Check() error {
+	_, _, err := r.check()
+	return err
+}
+
+// Draw builds the figures req asks for from src and saves each as
+// DIR/BASE.FORMAT, returning the paths written (also those written before
+// an error).
+func Draw(src *Source, req Request) ([]string, error) {
+	kinds, explicit, err := req.check()
+	if err != nil {
+		return nil, err
+	}
+	formats := req.Formats
+	if len(formats) == 0 {
+		formats = plots.Formats
+	}
+	dir := req.Dir
+	if dir == "" {
+		dir = filepath.Join(src.Dir, "plots")
+	}
+	skipped := req.Skipped
+	if skipped == nil {
+		skipped = func(string, error) {}
+	}
+	var written []string
+	for _, k := range kinds {
+		fig, base, err := k.Build(src, &req)
+		var re *RequestError
+		if err != nil && !explicit && errors.As(err, &re) {
+			skipped(k.Name(), err)
+			continue
+		}
+		if err != nil {
+			return written, err
+		}
+		if fig == nil {
+			skipped(k.Name(), ErrNoRows)
+			continue
+		}
+		paths, err := fig.SaveAll(dir, base, formats)
+		written = append(written, paths...)
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// DrawSpec draws the figures a sweep's plots section asks for, from the
+// results of its run in dir, into dir/plots. A Pareto figure takes the
+// sweep's objectives; a heatmap's colour is its value (z).
+func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) ([]string, error) {
+	var src *Source
+	var written []string
+	for _, p := range spec.Plots {
+		req := Request{
+			Kinds:      []string{p.Kind},
+			X:          p.X,
+			Y:          p.Y,
+			Color:      p.Color,
+			Group:      p.Group,
+			Objectives: spec.Objectives,
+			Formats:    p.Formats,
+			Skipped:    skipped,
+		}
+		if p.Kind == "heatmap" { // the colour of a heatmap is its value
+			req.Z, req.Color = p.Color, ""
+		}
+		if src == nil {
+			var err error
+			if src, err = Open(dir, spec.Registry); err != nil {
+				return written, fmt.Errorf("plot %s: %w", p.Kind, err)
+			}
+		}
+		paths, err := Draw(src, req)
+		written = append(written, paths...)
+		if err != nil {
+			return written, fmt.Errorf("plot %s: %w", p.Kind, err)
+		}
+	}
+	return written, nil
+}
+
+// orDefault returns v, or def when v is "".
+func orDefault(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+// colorColumn returns the colour parameter: the request's, else def if the
+// results have it; "" for none.
+func colorColumn(src *Source, color, def string) (string, error) {
+	switch color {
+	case "none":
+		return "", nil
+	case "":
+		if src.has(def) {
+			return def, nil
+		}
+		return "", nil
+	}
+	return color, src.column("--color", color)
+}
+
+// aggFor returns the request's reduction, else the best value of output by
+// its direction in the vocabulary.
+func aggFor(req *Request, output string) plots.Agg {
+	if req.Agg != "" {
+		a, _ := plots.ParseAgg(req.Agg)
+		return a
+	}
+	if c, _ := engine.Lookup(output); c.Better == engine.HigherIsBetter {
+		return plots.AggMax
+	}
+	return plots.AggMin
+}

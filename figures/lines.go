@@ -1,0 +1,66 @@
+package figures
+
+import (
+	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/plots"
+)
+
+// Lines draws an output (Request.Y, default latency_s) against a parameter
+// (Request.X, default batch_size), one line per value of Request.Group
+// (default hardware, when the results have it and it is not x). The values
+// that share a point are reduced by Request.Agg, by default to the best by
+// the output's direction.
+type Lines struct{}
+
+// Name returns "lines".
+func (Lines) Name() string { return "lines" }
+
+// Build reads the rows once.
+func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
+	x, y := orDefault(req.X, "batch_size"), orDefault(req.Y, "latency_s")
+	if err := src.column("--x", x); err != nil {
+		return nil, "", err
+	}
+	if err := src.column("--y", y); err != nil {
+		return nil, "", err
+	}
+	group := req.Group
+	if group == "" && src.has("hardware") && x != "hardware" {
+		group = "hardware"
+	} else if group != "" {
+		if err := src.column("--group", group); err != nil {
+			return nil, "", err
+		}
+	}
+	for flag, c := range map[string]string{"--x": x, "--y": y} {
+		if err := src.numeric(flag, c); err != nil {
+			return nil, "", err
+		}
+	}
+	cols := []string{x, y}
+	if group != "" {
+		cols = append(cols, group)
+	}
+	l := plots.NewLines(plots.Axis{Name: x, Unit: src.unit(x)}, plots.Axis{Name: y, Unit: src.unit(y)}, group, aggFor(req, y))
+	err := src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+		for i := range b.Len {
+			if !keep(i) {
+				continue
+			}
+			g := ""
+			if group != "" {
+				g = label(&b.Cols[2], i)
+			}
+			l.Add(b.Cols[0].Float[i], b.Cols[1].Float[i], g)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	base := "lines-" + y + "-vs-" + x
+	if group != "" {
+		base += "-by-" + group
+	}
+	return l.Figure(plots.ColumnStyle), base, nil
+}

@@ -1,0 +1,222 @@
+package figures
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/plots"
+)
+
+// Pareto draws two columns of every row (Request.X and Y, by default the
+// first two objectives) and the Pareto front over all the objectives
+// (Request.Objectives, 2 to 4 numeric columns). The front is the run's own,
+// RUN/pareto.parquet, when the manifest lists it over the same objectives,
+// ungrouped, and the figure shows feasible rows only; else it is computed
+// from the rows.
+type Pareto struct{}
+
+// Name returns "pareto".
+func (Pareto) Name() string { return "pareto" }
+
+// objectives returns the request's objectives, or the default: latency_s
+// and tokens_per_s (else throughput_per_s), each in the vocabulary's
+// direction (latency minimised, throughput maximised); checked against the
+// results.
+func (Pareto) objectives(src *Source, req *Request) ([]dse.Objective, error) {
+	objs := req.Objectives
+	if len(objs) == 0 {
+		y := "tokens_per_s"
+		if !src.has(y) {
+			y = "throughput_per_s"
+		}
+		var err error
+		if objs, err = dse.ParseObjectives("latency_s," + y); err != nil {
+			return nil, err
+		}
+	}
+	for _, ob := range objs {
+		if err := src.column("--objectives", ob.Name); err != nil {
+			return nil, err
+		}
+		if err := src.numeric("--objectives", ob.Name); err != nil {
+			return nil, err
+		}
+	}
+	if len(objs) < 2 || len(objs) > 4 {
+		return nil, &RequestError{fmt.Errorf("--objectives: want 2 to 4 objectives, got %d", len(objs))}
+	}
+	return objs, nil
+}
+
+// Build reads the rows twice: once for the extents and, unless the run's
+// front is reused, the front; once to place every point.
+func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) {
+	objs, err := k.objectives(src, req)
+	if err != nil {
+		return nil, "", err
+	}
+	x, y := orDefault(req.X, objs[0].Name), orDefault(req.Y, objs[1].Name)
+	for flag, c := range map[string]string{"--x": x, "--y": y} {
+		if err := src.column(flag, c); err != nil {
+			return nil, "", err
+		}
+	}
+	color, err := colorColumn(src, req.Color, "hardware")
+	if err != nil {
+		return nil, "", err
+	}
+	cols := []string{x, y}
+	for _, ob := range objs {
+		if !slices.Contains(cols, ob.Name) {
+			cols = append(cols, ob.Name)
+		}
+	}
+	oi := make([]int, len(objs))
+	for i, ob := range objs {
+		oi[i] = slices.Index(cols, ob.Name)
+	}
+	if color != "" && !slices.Contains(cols, color) {
+		cols = append(cols, color)
+	}
+	ci := slices.Index(cols, color)
+	stored := storedFront(src, req.AllRows, objs, cols)
+	var front *dse.Front
+	if stored == "" {
+		front = dse.NewFront(objs)
+	}
+	// Pass 1: extents and, unless stored, the front.
+	xe, ye := plots.Extent{Log: true}, plots.Extent{Log: true}
+	vals := make([]float64, len(objs))
+	var xlin, ylin plots.Extent
+	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+		xs, ys := b.Cols[0].Float, b.Cols[1].Float
+		for i := range b.Len {
+			if !keep(i) {
+				continue
+			}
+			xe.Observe(xs[i])
+			ye.Observe(ys[i])
+			xlin.Observe(xs[i])
+			ylin.Observe(ys[i])
+			if front == nil {
+				continue
+			}
+			for j, c := range oi {
+				vals[j] = b.Cols[c].Float[i]
+			}
+			front.Add(b.Offset+int64(i), vals)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if xlin.N == 0 || (front != nil && front.Len() == 0) {
+		return nil, "", nil
+	}
+	// Log axes when the values are positive and span more than a decade.
+	xa := plots.Axis{Name: x, Unit: src.unit(x), Log: xlin.Min > 0 && xlin.Max/xlin.Min > 10}
+	ya := plots.Axis{Name: y, Unit: src.unit(y), Log: ylin.Min > 0 && ylin.Max/ylin.Min > 10}
+	if !xa.Log {
+		xe = xlin
+	}
+	if !ya.Log {
+		ye = ylin
+	}
+	pf := plots.NewPareto(xa, ya, xe, ye)
+	pf.XMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == x && ob.Maximize })
+	pf.YMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == y && ob.Maximize })
+	pf.ColorBy = color
+	// The front's row indexes, ascending as the rows are read.
+	var onFront []int64
+	if front != nil {
+		for _, p := range front.Points() {
+			onFront = append(onFront, p.Index)
+		}
+		slices.Sort(onFront)
+	}
+	var fx, fy []float64
+	var fc []string
+	if stored != "" {
+		err := outputs.ReadColumns([]string{stored}, cols, func(b *outputs.ColumnBatch) error {
+			for i := range b.Len {
+				cat := ""
+				if ci >= 0 {
+					cat = label(&b.Cols[ci], i)
+				}
+				fx, fy, fc = append(fx, b.Cols[0].Float[i]), append(fy, b.Cols[1].Float[i]), append(fc, cat)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", stored, err)
+		}
+	}
+	// Pass 2: every point, and the front's rows with their colour.
+	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+		xs, ys := b.Cols[0].Float, b.Cols[1].Float
+		for i := range b.Len {
+			if !keep(i) {
+				continue
+			}
+			cat := ""
+			if ci >= 0 {
+				cat = label(&b.Cols[ci], i)
+			}
+			pf.Add(xs[i], ys[i], cat)
+			if len(onFront) > 0 && onFront[0] == b.Offset+int64(i) {
+				onFront = onFront[1:]
+				fx, fy, fc = append(fx, xs[i]), append(fy, ys[i]), append(fc, cat)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	stair := len(objs) == 2 && ((x == objs[0].Name && y == objs[1].Name) || (x == objs[1].Name && y == objs[0].Name))
+	pf.SetFront(fx, fy, fc, stair)
+	return pf.Figure(plots.ColumnStyle), "pareto-" + y + "-vs-" + x, nil
+}
+
+// storedFront returns the path of the run's Pareto set, RUN/pareto.parquet,
+// if the manifest lists it over exactly the objectives objs (in any order),
+// as one front (no group_by), holds the columns cols, and the figure shows
+// feasible rows only (all is false); else "".
+func storedFront(src *Source, all bool, objs []dse.Objective, cols []string) string {
+	if all {
+		return ""
+	}
+	m, err := outputs.ReadManifest(src.Dir)
+	if err != nil || m.Pareto == nil || len(m.Pareto.GroupBy) > 0 || m.Pareto.File == "" {
+		return ""
+	}
+	want := dse.FormatObjectives(objs)
+	var have []string
+	for _, s := range m.Pareto.Objectives {
+		ob, err := dse.ParseObjective(s)
+		if err != nil {
+			return ""
+		}
+		have = append(have, ob.String())
+	}
+	slices.Sort(want)
+	slices.Sort(have)
+	if !slices.Equal(want, have) {
+		return ""
+	}
+	path := filepath.Join(src.Dir, m.Pareto.File)
+	info, err := outputs.Inspect(path)
+	if err != nil {
+		return ""
+	}
+	for _, c := range cols {
+		if info.Lookup(c) == nil {
+			return ""
+		}
+	}
+	return path
+}

@@ -1,0 +1,108 @@
+package figures
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Source is the results of a run: its result files, their columns, and the
+// registry that resolves hardware names into roofs. Figures read it in
+// column batches, so a source of any size is drawn in bounded memory.
+type Source struct {
+	Dir   string // the run's output directory
+	files []string
+	info  *outputs.FileInfo
+	reg   *registry.Registry
+}
+
+// Open returns the results of the run in dir (dir/results/*.parquet).
+// reg resolves the hardware of a roofline's rows; Open panics if it is nil.
+// A directory without results is a *RequestError.
+func Open(dir string, reg *registry.Registry) (*Source, error) {
+	if reg == nil {
+		panic("figures: Open needs a registry")
+	}
+	files, err := outputs.ResultFiles(dir)
+	if err != nil {
+		return nil, &RequestError{err}
+	}
+	info, err := outputs.Inspect(files[0])
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Dir: dir, files: files, info: info, reg: reg}, nil
+}
+
+// Columns returns the names of the results' columns, in file order.
+func (s *Source) Columns() []string { return s.info.Names() }
+
+// column checks that name is a column of the results; the error (a
+// *RequestError, prefixed with flag) suggests close names.
+func (s *Source) column(flag, name string) error {
+	if s.info.Lookup(name) != nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%s: column %q is not in the results", flag, name)
+	if sug := registry.Suggest(name, s.info.Names()); len(sug) > 0 {
+		msg += "; did you mean " + strings.Join(sug, ", ") + "?"
+	}
+	return &RequestError{errors.New(msg)}
+}
+
+// numeric checks that the column name, which exists, holds numbers.
+func (s *Source) numeric(flag, name string) error {
+	if s.info.Lookup(name).Kind != outputs.KindFloat {
+		return &RequestError{fmt.Errorf("%s: column %q is not numeric", flag, name)}
+	}
+	return nil
+}
+
+func (s *Source) has(name string) bool { return s.info.Lookup(name) != nil }
+
+// unit returns the SI unit of a column: from the file's metadata, else from
+// the vocabulary.
+func (s *Source) unit(name string) string {
+	if u := s.info.Unit(name); u != "" {
+		return u
+	}
+	c, _ := engine.Lookup(name)
+	return c.Unit
+}
+
+// scan reads cols (plus feasible, unless all rows are wanted) and calls fn
+// for each batch with a row filter.
+func (s *Source) scan(all bool, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
+	feas := -1
+	if !all && s.has("feasible") && !slices.Contains(cols, "feasible") {
+		cols = append(slices.Clone(cols), "feasible")
+	}
+	if !all && s.has("feasible") {
+		feas = slices.Index(cols, "feasible")
+	}
+	return outputs.ReadColumns(s.files, cols, func(b *outputs.ColumnBatch) error {
+		keep := func(int) bool { return true }
+		if feas >= 0 {
+			c := &b.Cols[feas]
+			keep = func(i int) bool { return c.Bool[i] && !c.IsNull(i) }
+		}
+		return fn(b, keep)
+	})
+}
+
+// label returns the text of row i of column c, for colours and groups.
+func label(c *outputs.ColumnValues, i int) string {
+	switch c.Kind {
+	case outputs.KindString:
+		return c.String[i]
+	case outputs.KindBool:
+		return strconv.FormatBool(c.Bool[i])
+	}
+	return strconv.FormatFloat(c.Float[i], 'g', -1, 64)
+}
