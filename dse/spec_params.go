@@ -95,7 +95,7 @@ func (p *specParser) scalarValues(pr *engine.Param, n ast.Node, key string) []en
 	var err error
 	switch {
 	case sc.isNum && (pr.Type == engine.TypeInt || pr.Type == engine.TypeFloat):
-		v, err = pr.Number(sc.num)
+		v, err = p.number(pr, sc.num)
 	case sc.isBool && pr.Type == engine.TypeBool:
 		v, err = pr.Number(b2f(sc.b))
 	case sc.isBool:
