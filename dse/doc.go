@@ -38,4 +38,7 @@
 //   - Run evaluates a range of configuration indexes into part files
 //     (run.go, plan.go, expr.go); the output is the same for any number of
 //     workers.
+//   - Execute runs a sweep into a run folder with its manifest, resuming
+//     or sharding as asked, and MergeShards and ReadStatus read such
+//     folders back (lifecycle.go, resume.go, status.go).
 package dse
