@@ -3,6 +3,7 @@ package dse
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -77,7 +78,7 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 			env[name] = 0.0
 		}
 	}
-	opts := []expr.Option{expr.Env(env)}
+	opts := []expr.Option{expr.Env(env), expr.Patch(floatArith{})}
 	for name, f := range mathFuncs {
 		f := f
 		opts = append(opts, expr.Function(name, func(a ...any) (any, error) {
@@ -87,8 +88,12 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	opts = append(opts, expr.Function("pow", func(a ...any) (any, error) {
 		return math.Pow(toFloat(a[0]), toFloat(a[1])), nil
 	}, new(func(float64, float64) float64)))
+	opts = append(opts, expr.Function(modFunc, func(a ...any) (any, error) {
+		return math.Mod(toFloat(a[0]), toFloat(a[1])), nil
+	}, new(func(float64, float64) float64)))
+	operandOpts := opts
 	if wantBool {
-		opts = append(opts, expr.AsBool())
+		opts = append(slices.Clip(opts), expr.AsBool())
 	}
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
@@ -97,6 +102,9 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil, cleanExprError(err)
+	}
+	if err := checkOperands(tree.Node, operandOpts); err != nil {
+		return nil, err
 	}
 	c := &compiled{src: src, prog: prog, isBool: wantBool}
 	seen := map[string]bool{}
@@ -117,6 +125,61 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 		return nil, l.err
 	}
 	return c, nil
+}
+
+// modFunc is the function x % y becomes in expr-lang's program (floatArith).
+const modFunc = "__mod"
+
+// floatArith makes expr-lang's VM compute as the lowering does, in float64
+// throughout: integer literals become floats, so that integer arithmetic
+// cannot overflow and wrap (9223372036854775807 + 1 was -2^63 in the VM,
+// 2^63 in the lowering), and x % y becomes math.Mod(x, y), which the VM
+// would otherwise refuse for the float64 parameters and reject at run time
+// for a zero divisor.
+type floatArith struct{}
+
+func (floatArith) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.IntegerNode:
+		ast.Patch(n, &ast.FloatNode{Value: float64(x.Value)})
+	case *ast.BinaryNode:
+		if x.Operator == "%" {
+			ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: modFunc}, Arguments: []ast.Node{x.Left, x.Right}})
+		}
+	}
+}
+
+// checkOperands type-checks, each on its own, the arguments of the
+// functions sweeps add (log, sqrt, pow ...) and the operands of %, which
+// expr-lang's checker lets through: sqrt(flag + a) compiled, the lowering
+// computed it with the boolean as 0 or 1, and the VM failed at run time.
+// opts are the options of the whole expression, without expr.AsBool.
+func checkOperands(root ast.Node, opts []expr.Option) error {
+	var err error
+	ast.Find(root, func(n ast.Node) bool {
+		var operands []ast.Node
+		switch n := n.(type) {
+		case *ast.CallNode:
+			if id, ok := n.Callee.(*ast.IdentifierNode); ok && (mathFuncs[id.Value] != nil || id.Value == "pow") {
+				operands = n.Arguments
+			}
+		case *ast.BinaryNode:
+			if n.Operator == "%" {
+				operands = []ast.Node{n.Left, n.Right}
+			}
+		}
+		for _, o := range operands {
+			if _, e := expr.Compile(o.String(), opts...); e != nil && err == nil {
+				msg := e.Error()
+				if i := strings.IndexByte(msg, '\n'); i >= 0 {
+					msg = msg[:i]
+				}
+				err = fmt.Errorf("expression: %s, in %s", msg, n.String())
+			}
+		}
+		return err != nil
+	})
+	return err
 }
 
 // cleanExprError keeps expr's message on one line with its column.
@@ -204,6 +267,41 @@ func (l *lowerer) literal(lit string, sym *symbol) string {
 	return c
 }
 
+// isBool reports whether the node has a boolean value.
+func (l *lowerer) isBool(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.BoolNode:
+		return true
+	case *ast.IdentifierNode:
+		s, ok := l.syms[n.Value]
+		return ok && s.boolean
+	case *ast.UnaryNode:
+		return n.Operator == "!" || n.Operator == "not"
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "<", "<=", ">", ">=", "==", "!=", "&&", "||", "and", "or", "in", "not in":
+			return true
+		}
+	case *ast.ConditionalNode:
+		return l.isBool(n.Exp1) && l.isBool(n.Exp2)
+	}
+	return false
+}
+
+// notNumber records that the boolean node n stands where a number must:
+// expr-lang's checker lets some such places through (a comparison of a
+// comparison, the argument of a function sweeps add) and its VM then
+// fails, so the lowering refuses them at compile time.
+func (l *lowerer) notNumber(n ast.Node, where string) bool {
+	if !l.isBool(n) {
+		return false
+	}
+	if l.err == nil {
+		l.err = fmt.Errorf("expression: %s is a boolean, not a number, in %s", n.String(), where)
+	}
+	return true
+}
+
 func (l *lowerer) num(n ast.Node) (numFn, bool) {
 	switch n := n.(type) {
 	case *ast.IntegerNode:
@@ -223,6 +321,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 		slot := s.slot
 		return func(r *row) float64 { return r.num[slot] }, true
 	case *ast.UnaryNode:
+		if (n.Operator == "-" || n.Operator == "+") && l.notNumber(n.Node, n.String()) {
+			return nil, false
+		}
 		x, ok := l.num(n.Node)
 		if !ok {
 			return nil, false
@@ -236,6 +337,12 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 			return func(r *row) float64 { return b2f(x(r) == 0) }, true
 		}
 	case *ast.ConditionalNode:
+		if l.isBool(n.Exp1) != l.isBool(n.Exp2) {
+			if l.err == nil {
+				l.err = fmt.Errorf("expression: the branches of %s are a boolean and a number; give both the same type", n.String())
+			}
+			return nil, false
+		}
 		c, ok1 := l.num(n.Cond)
 		a, ok2 := l.num(n.Exp1)
 		b, ok3 := l.num(n.Exp2)
@@ -264,6 +371,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 func (l *lowerer) builtin(name string, args []ast.Node) (numFn, bool) {
 	fs := make([]numFn, len(args))
 	for i, a := range args {
+		if l.notNumber(a, name+"(...)") {
+			return nil, false
+		}
 		f, ok := l.num(a)
 		if !ok {
 			return nil, false
@@ -350,6 +460,12 @@ func (l *lowerer) binary(n *ast.BinaryNode) (numFn, bool) {
 			}, true
 		}
 		return nil, false
+	}
+	switch op {
+	case "+", "-", "*", "/", "%", "**", "^", "<", "<=", ">", ">=":
+		if l.notNumber(n.Left, n.String()) || l.notNumber(n.Right, n.String()) {
+			return nil, false
+		}
 	}
 	x, ok1 := l.num(n.Left)
 	y, ok2 := l.num(n.Right)

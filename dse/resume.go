@@ -4,7 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
+	"syscall"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -101,4 +108,164 @@ func FrontOf(s *Spec, idx []int64) (*GroupedFront, error) {
 		idx = idx[n:]
 	}
 	return ev.front, nil
+}
+
+// sameInputs explains how the run recorded in prev differs from m in what
+// determines its rows; nil when it does not.
+func sameInputs(prev, m *outputs.Manifest, what string) error {
+	short := func(h string) string { return h[:min(len(h), 12)] }
+	switch {
+	case prev.Sweep.SHA256 != m.Sweep.SHA256:
+		return fmt.Errorf("%s was made from sweep file %s (sha256 %s…) but %s has sha256 %s…: the sweep file changed",
+			what, prev.Sweep.File, short(prev.Sweep.SHA256), m.Sweep.File, short(m.Sweep.SHA256))
+	case prev.Version != m.Version:
+		return fmt.Errorf("%s was made by version %s of the tool, this is %s: the engine may give other numbers", what, prev.Version, m.Version)
+	case prev.RegistrySHA256 != m.RegistrySHA256:
+		return fmt.Errorf("%s was made with other registry data (sha256 %s…, now %s…): check the --registry files", what, short(prev.RegistrySHA256), short(m.RegistrySHA256))
+	case prev.CalibrationSHA256 != m.CalibrationSHA256:
+		return fmt.Errorf("%s was made with other calibration data (sha256 %s…, now %s…)", what, short(prev.CalibrationSHA256), short(m.CalibrationSHA256))
+	}
+	return nil
+}
+
+// prepareResume checks that the run recorded in l's manifest is a run of
+// the same inputs and slice, removes what a crash may have left (temporary
+// files, parts finished after the manifest's last rewrite) and returns the
+// parts to keep, those to write and the front of the kept ones.
+func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.Part) (keep, todo []outputs.Part, front *GroupedFront, err error) {
+	prev, err := outputs.ReadManifestFile(l.manifest)
+	if errors.Is(err, os.ErrNotExist) {
+		// Nothing was recorded: start afresh (a job requeued before its first part).
+		return []outputs.Part{}, all, nil, prepareOut(spec, l)
+	}
+	if err != nil {
+		return nil, nil, nil, inputErr(fmt.Errorf("--resume: unreadable manifest: %w", err))
+	}
+	if err := sameInputs(prev, m, l.out); err != nil {
+		return nil, nil, nil, inputErr(fmt.Errorf("--resume refused: %w; run without --resume to start over", err))
+	}
+	if !reflect.DeepEqual(prev.Shard, m.Shard) || prev.Lo != m.Lo || prev.Hi != m.Hi {
+		return nil, nil, nil, inputErr(fmt.Errorf("--resume refused: %s covers configurations [%d, %d) (shard %s), not [%d, %d) (shard %s)",
+			l.manifest, prev.Lo, prev.Hi, shardName(prev.Shard), m.Lo, m.Hi, shardName(m.Shard)))
+	}
+	listed := map[string]bool{}
+	for _, p := range prev.Parts {
+		listed[p.File] = true
+	}
+	if err := cleanResults(filepath.Dir(ArrowPath(filepath.Join(l.out, l.results, "x.parquet"))), l.results, listed); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cleanResults(filepath.Join(l.out, l.results), l.results, listed); err != nil {
+		return nil, nil, nil, err
+	}
+	os.Remove(filepath.Join(l.out, "pareto.parquet"))
+	keep, todo = Remaining(all, prev.Parts)
+	front, err = FrontOf(spec, prev.FrontIndexes)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if keep == nil {
+		keep = []outputs.Part{}
+	}
+	return keep, todo, front, nil
+}
+
+func shardName(s *outputs.ManifestShard) string {
+	if s == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%d/%d", s.K, s.N)
+}
+
+// cleanResults removes from the results folder dir (rel to the run folder)
+// the temporary files of writes a crash cut short and the part files that
+// keep does not name.
+func cleanResults(dir, rel string, keep map[string]bool) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("results folder: %w", err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() {
+			continue
+		}
+		tmp := strings.HasPrefix(name, ".part-") && strings.Contains(name, ".tmp-")
+		part := strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow"))
+		if part {
+			pq := strings.TrimSuffix(name, ".arrow")
+			if pq != name {
+				pq += ".parquet"
+			}
+			if keep[filepath.ToSlash(filepath.Join(rel, pq))] {
+				continue
+			}
+		}
+		if tmp || part {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("clean %s: %w", rel, err)
+			}
+		}
+	}
+	return nil
+}
+
+// prepareOut makes the run folder for a fresh run. A folder holding a run
+// of another sweep is refused; one holding this sweep's run (or this shard
+// of it) is replaced (the same inputs give the same files). Shards of one
+// sweep share the folder; a single run and shards do not.
+func prepareOut(spec *Spec, l runLayout) error {
+	dir := l.out
+	if l.shard != nil {
+		if m, err := outputs.ReadManifest(dir); err == nil {
+			if m.Shards == 0 {
+				return inputErr(fmt.Errorf("%s already holds a single (unsharded) run; choose another --out or remove it", dir))
+			}
+			// A merge of an earlier sharded run: it is redone by --merge.
+			os.Remove(filepath.Join(dir, outputs.ManifestFile))
+			os.Remove(filepath.Join(dir, "pareto.parquet"))
+		}
+		others, _ := filepath.Glob(filepath.Join(dir, "manifests", "shard-*.json"))
+		for _, f := range others {
+			m, err := outputs.ReadManifestFile(f)
+			if err != nil || f == l.manifest {
+				continue
+			}
+			if m.Sweep.SHA256 != spec.Hash {
+				return inputErr(fmt.Errorf("%s already holds shards of another sweep (%s, %s); choose another --out or remove it", dir, m.Sweep.Name, m.Sweep.File))
+			}
+			if m.Shard != nil && m.Shard.N != l.shard.N {
+				return inputErr(fmt.Errorf("%s already holds shards of a %d-way split (%s), not %d-way; use the same shard count or another --out", dir, m.Shard.N, f, l.shard.N))
+			}
+		}
+	} else if ms, _ := filepath.Glob(filepath.Join(dir, "manifests", "shard-*.json")); len(ms) > 0 {
+		return inputErr(fmt.Errorf("%s already holds a sharded run (%s); choose another --out or remove it", dir, ms[0]))
+	}
+	res := filepath.Join(dir, l.results)
+	if m, err := outputs.ReadManifestFile(l.manifest); err == nil {
+		if m.Sweep.SHA256 != spec.Hash {
+			return inputErr(fmt.Errorf("%s already holds a run of another sweep (%s, %s); choose another --out or remove it", dir, m.Sweep.Name, m.Sweep.File))
+		}
+		if err := cleanResults(res, l.results, nil); err != nil {
+			return err
+		}
+		if err := cleanResults(filepath.Dir(ArrowPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
+			return err
+		}
+		if l.shard == nil {
+			os.Remove(filepath.Join(dir, "pareto.parquet"))
+		}
+		os.Remove(l.manifest)
+	} else if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return inputErr(fmt.Errorf("%s: unreadable manifest: %w", dir, err))
+	} else if entries, err := os.ReadDir(res); err == nil && len(entries) > 0 {
+		return inputErr(fmt.Errorf("%s already holds files but no manifest; choose another --out or remove it", res))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run folder: %w", err)
+	}
+	return nil
 }

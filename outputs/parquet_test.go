@@ -50,22 +50,24 @@ func TestParquetReadByDuckDB(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, sum(latency_s) AS s, count(ttft_s)::INT AS nt,
-		sum(CASE WHEN hardware='A100' THEN 1 ELSE 0 END)::INT AS a100, sum(CASE WHEN feasible THEN 1 ELSE 0 END)::INT AS f
-		FROM read_parquet('%s')`, path))
-	r := rows[0]
-	if r["n"].(float64) != 300 || r["nt"].(float64) != 150 || r["a100"].(float64) != 150 || r["f"].(float64) != 200 {
-		t.Errorf("counts %v", r)
-	}
-	cols := duckdbtest.Query(t, fmt.Sprintf(`SELECT column_name AS c, column_type AS ty FROM (DESCRIBE SELECT * FROM read_parquet('%s'))`, path))
-	want := []string{"index BIGINT", "hardware VARCHAR", "latency_s DOUBLE", "feasible BOOLEAN", "ttft_s DOUBLE"}
-	for i, c := range cols {
-		if got := fmt.Sprint(c["c"], " ", c["ty"]); got != want[i] {
-			t.Errorf("column %d: %s, want %s", i, got, want[i])
+	duckdbtest.Check(t, func(t *testing.T) {
+		rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, sum(latency_s) AS s, count(ttft_s)::INT AS nt,
+			sum(CASE WHEN hardware='A100' THEN 1 ELSE 0 END)::INT AS a100, sum(CASE WHEN feasible THEN 1 ELSE 0 END)::INT AS f
+			FROM read_parquet('%s')`, path))
+		r := rows[0]
+		if r["n"].(float64) != 300 || r["nt"].(float64) != 150 || r["a100"].(float64) != 150 || r["f"].(float64) != 200 {
+			t.Errorf("counts %v", r)
 		}
-	}
-	meta := duckdbtest.Query(t, fmt.Sprintf(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('%s') WHERE decode(key) = 'unit:latency_s'`, path))
-	if len(meta) != 1 || meta[0]["v"] != "s" {
-		t.Errorf("unit metadata %v", meta)
-	}
+		cols := duckdbtest.Query(t, fmt.Sprintf(`SELECT column_name AS c, column_type AS ty FROM (DESCRIBE SELECT * FROM read_parquet('%s'))`, path))
+		want := []string{"index BIGINT", "hardware VARCHAR", "latency_s DOUBLE", "feasible BOOLEAN", "ttft_s DOUBLE"}
+		for i, c := range cols {
+			if got := fmt.Sprint(c["c"], " ", c["ty"]); got != want[i] {
+				t.Errorf("column %d: %s, want %s", i, got, want[i])
+			}
+		}
+		meta := duckdbtest.Query(t, fmt.Sprintf(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('%s') WHERE decode(key) = 'unit:latency_s'`, path))
+		if len(meta) != 1 || meta[0]["v"] != "s" {
+			t.Errorf("unit metadata %v", meta)
+		}
+	})
 }

@@ -114,15 +114,7 @@ func writeCheckText(w io.Writer, spec *dse.Spec, e *estimate) {
 		fmt.Fprintf(w, "  constraints: %d\n", len(spec.Constraints))
 	}
 	if len(spec.Objectives) > 0 {
-		var objs []string
-		for _, o := range spec.Objectives {
-			d := "min"
-			if o.Maximize {
-				d = "max"
-			}
-			objs = append(objs, d+" "+o.Name)
-		}
-		fmt.Fprintf(w, "  objectives: %s\n", strings.Join(objs, ", "))
+		fmt.Fprintf(w, "  objectives: %s\n", strings.Join(dse.FormatObjectives(spec.Objectives), ", "))
 	}
 	if e != nil {
 		fmt.Fprintf(w, "  estimated time: %s on %d workers (%.3g µs per configuration per worker, from %d sampled)\n",

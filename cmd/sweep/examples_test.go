@@ -67,58 +67,63 @@ func TestDefaultRunReadByDuckDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	glob := filepath.Join(out, "results", "*.parquet")
-	rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, count(DISTINCT index)::INT AS d, min(index)::INT AS lo, max(index)::INT AS hi FROM read_parquet('%s')`, glob))
-	if got := rows[0]["n"].(float64); got != float64(m.Counts.Written) || rows[0]["d"].(float64) != got {
-		t.Errorf("DuckDB reads %v rows (%v distinct), manifest says %d", got, rows[0]["d"], m.Counts.Written)
+	if !m.Complete || m.Counts.Written == 0 {
+		t.Errorf("manifest: complete %v, %d rows", m.Complete, m.Counts.Written)
 	}
-	types := map[string]string{}
-	for _, r := range duckdbtest.Query(t, fmt.Sprintf(`SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM read_parquet('%s'))`, glob)) {
-		types[r["c"].(string)] = r["t"].(string)
-	}
-	for col, want := range map[string]string{"index": "BIGINT", "model": "VARCHAR", "batch_size": "BIGINT", "ttft_s": "DOUBLE", "itl_s": "DOUBLE", "feasible": "BOOLEAN", "bottleneck": "VARCHAR"} {
-		if types[col] != want {
-			t.Errorf("column %s is %q, want %s", col, types[col], want)
+	duckdbtest.Check(t, func(t *testing.T) {
+		glob := filepath.Join(out, "results", "*.parquet")
+		rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, count(DISTINCT index)::INT AS d, min(index)::INT AS lo, max(index)::INT AS hi FROM read_parquet('%s')`, glob))
+		if got := rows[0]["n"].(float64); got != float64(m.Counts.Written) || rows[0]["d"].(float64) != got {
+			t.Errorf("DuckDB reads %v rows (%v distinct), manifest says %d", got, rows[0]["d"], m.Counts.Written)
 		}
-	}
-	units := map[string]string{}
-	files, _ := filepath.Glob(glob)
-	for _, r := range duckdbtest.Query(t, fmt.Sprintf(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('%s')`, files[0])) {
-		units[r["k"].(string)] = r["v"].(string)
-	}
-	for k, want := range map[string]string{"unit:itl_s": "s", "unit:kv_cache_bytes": "B", "unit:energy_j": "J", "mlsysim.sweep": "default", "mlsysim.version": version} {
-		if units[k] != want {
-			t.Errorf("metadata %s = %q, want %q", k, units[k], want)
+		types := map[string]string{}
+		for _, r := range duckdbtest.Query(t, fmt.Sprintf(`SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM read_parquet('%s'))`, glob)) {
+			types[r["c"].(string)] = r["t"].(string)
 		}
-	}
-	// A few rows against sweep eval of the same configuration.
-	sample := duckdbtest.Query(t, fmt.Sprintf(`SELECT model, hardware, precision, batch_size::INT AS batch_size, seq_len::INT AS seq_len,
-		ttft_s, itl_s, kv_cache_bytes, tokens_per_s, memory_bytes, feasible FROM read_parquet('%s') WHERE index IN (0, 137, 500, 863) ORDER BY index`, glob))
-	if len(sample) != 4 {
-		t.Fatalf("sample rows %d", len(sample))
-	}
-	for _, r := range sample {
-		args := []string{"eval", "mode=serving", "output_tokens=256", "--json",
-			"model=" + r["model"].(string), "hardware=" + r["hardware"].(string), "precision=" + r["precision"].(string),
-			fmt.Sprintf("batch_size=%v", r["batch_size"]), fmt.Sprintf("seq_len=%v", r["seq_len"])}
-		code, so, se := runCLI(t, args...)
-		if code != 0 {
-			t.Fatalf("eval exit %d: %s", code, se)
-		}
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(so), &ev); err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{"ttft_s", "itl_s", "kv_cache_bytes", "tokens_per_s", "memory_bytes"} {
-			a, b := r[k].(float64), ev[k].(float64)
-			if math.Abs(a-b) > 1e-12*math.Abs(b) {
-				t.Errorf("%v: %s parquet %v, eval %v", args, k, a, b)
+		for col, want := range map[string]string{"index": "BIGINT", "model": "VARCHAR", "batch_size": "BIGINT", "ttft_s": "DOUBLE", "itl_s": "DOUBLE", "feasible": "BOOLEAN", "bottleneck": "VARCHAR"} {
+			if types[col] != want {
+				t.Errorf("column %s is %q, want %s", col, types[col], want)
 			}
 		}
-		if r["feasible"] != ev["feasible"] {
-			t.Errorf("%v: feasible parquet %v, eval %v", args, r["feasible"], ev["feasible"])
+		units := map[string]string{}
+		files, _ := filepath.Glob(glob)
+		for _, r := range duckdbtest.Query(t, fmt.Sprintf(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('%s')`, files[0])) {
+			units[r["k"].(string)] = r["v"].(string)
 		}
-	}
+		for k, want := range map[string]string{"unit:itl_s": "s", "unit:kv_cache_bytes": "B", "unit:energy_j": "J", "mlsysim.sweep": "default", "mlsysim.version": version} {
+			if units[k] != want {
+				t.Errorf("metadata %s = %q, want %q", k, units[k], want)
+			}
+		}
+		// A few rows against sweep eval of the same configuration.
+		sample := duckdbtest.Query(t, fmt.Sprintf(`SELECT model, hardware, precision, batch_size::INT AS batch_size, seq_len::INT AS seq_len,
+			ttft_s, itl_s, kv_cache_bytes, tokens_per_s, memory_bytes, feasible FROM read_parquet('%s') WHERE index IN (0, 137, 500, 863) ORDER BY index`, glob))
+		if len(sample) != 4 {
+			t.Fatalf("sample rows %d", len(sample))
+		}
+		for _, r := range sample {
+			args := []string{"eval", "mode=serving", "output_tokens=256", "--json",
+				"model=" + r["model"].(string), "hardware=" + r["hardware"].(string), "precision=" + r["precision"].(string),
+				fmt.Sprintf("batch_size=%v", r["batch_size"]), fmt.Sprintf("seq_len=%v", r["seq_len"])}
+			code, so, se := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("eval exit %d: %s", code, se)
+			}
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(so), &ev); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"ttft_s", "itl_s", "kv_cache_bytes", "tokens_per_s", "memory_bytes"} {
+				a, b := r[k].(float64), ev[k].(float64)
+				if math.Abs(a-b) > 1e-12*math.Abs(b) {
+					t.Errorf("%v: %s parquet %v, eval %v", args, k, a, b)
+				}
+			}
+			if r["feasible"] != ev["feasible"] {
+				t.Errorf("%v: feasible parquet %v, eval %v", args, r["feasible"], ev["feasible"])
+			}
+		}
+	})
 }
 
 // Bad sweep files exit 2 with every problem and its position.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+
+	"github.com/mlsysim/mlsysim-go/dse"
 )
 
 // Exit codes, defined once.
@@ -36,11 +38,12 @@ func (e checkError) Unwrap() error { return e.err }
 // exitCode maps an error to the process exit code.
 func exitCode(err error) int {
 	var in inputError
+	var din *dse.InputError
 	var ck checkError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &in):
+	case errors.As(err, &in), errors.As(err, &din):
 		return exitBadInput
 	case errors.As(err, &ck):
 		return exitCheckFailed

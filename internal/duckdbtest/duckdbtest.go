@@ -2,6 +2,10 @@
 // in tests/duckdb by `make duckdb` or CI) so tests can check that our files
 // are read correctly by an external reader. Without Node or the package the
 // tests skip, unless MLSYSIM_REQUIRE_DUCKDB=1 (as in CI), where they fail.
+//
+// A test puts its DuckDB checks in a subtest of their own (Check), so that
+// where DuckDB is missing only those checks skip, and the test's other
+// assertions still count as passed.
 package duckdbtest
 
 import (
@@ -29,6 +33,13 @@ func Available() (bool, string) {
 		return false, "tests/duckdb has no node_modules (run make duckdb)"
 	}
 	return true, ""
+}
+
+// Check runs fn as the subtest "duckdb" of t and reports whether it
+// passed (or skipped). Query skips only that subtest when DuckDB is missing.
+func Check(t *testing.T, fn func(t *testing.T)) bool {
+	t.Helper()
+	return t.Run("duckdb", fn)
 }
 
 // Query runs sql and returns the rows as JSON objects (numbers as float64,

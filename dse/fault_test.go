@@ -1,6 +1,8 @@
-package main
+package dse
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,31 +58,32 @@ func checkNoPartialFiles(t *testing.T, out string) {
 	})
 }
 
-// A full disk stops the run with exit 1 and a message that says so, and
-// leaves no partial file visible.
+// failure runs s into out, which must fail with an error that is not the
+// input's fault and says why.
+func failure(t *testing.T, s *Spec, out, why string) {
+	t.Helper()
+	_, err := Execute(context.Background(), s, RunOptions{Out: out, Version: testVersion})
+	if err == nil || errors.As(err, new(*InputError)) || !strings.Contains(err.Error(), why) {
+		t.Fatalf("Execute: %v; want a failure saying %q", err, why)
+	}
+}
+
+// A full disk stops the run with an error that says so, and leaves no
+// partial file visible.
 func TestFaultDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, "size=1m")
-	file := writeSweep(t, t.TempDir(), "big.yaml", bigSweep)
+	s := load(t, writeSweep(t, t.TempDir(), "big.yaml", interruptSweep))
 	out := filepath.Join(dir, "out")
-	code, text := runBinary(t, "run", file, "--out", out, "--progress", "none")
-	if code != exitFailure {
-		t.Fatalf("exit %d, want %d: %s", code, exitFailure, text)
-	}
-	if !strings.Contains(text, "no space left on device") {
-		t.Errorf("the message does not say the disk is full: %s", text)
-	}
+	failure(t, s, out, "no space left on device")
 	checkNoPartialFiles(t, out)
 }
 
-// An output folder that cannot be written gives exit 1 and a clear message.
+// An output folder that cannot be written gives a clear error.
 func TestFaultUnwritable(t *testing.T) {
-	file := writeSweep(t, t.TempDir(), "big.yaml", bigSweep)
+	s := load(t, writeSweep(t, t.TempDir(), "big.yaml", interruptSweep))
 	t.Run("read-only filesystem", func(t *testing.T) {
 		dir := mountTmpfs(t, "size=1m,ro")
-		code, text := runBinary(t, "run", file, "--out", filepath.Join(dir, "out"), "--progress", "none")
-		if code != exitFailure || !strings.Contains(text, "read-only file system") {
-			t.Fatalf("exit %d, want %d, with the cause: %s", code, exitFailure, text)
-		}
+		failure(t, s, filepath.Join(dir, "out"), "read-only file system")
 	})
 	t.Run("permission denied", func(t *testing.T) {
 		if os.Geteuid() == 0 {
@@ -91,20 +94,14 @@ func TestFaultUnwritable(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { os.Chmod(dir, 0o755) })
-		code, text := runBinary(t, "run", file, "--out", filepath.Join(dir, "out"), "--progress", "none")
-		if code != exitFailure || !strings.Contains(text, "permission denied") {
-			t.Fatalf("exit %d, want %d, with the cause: %s", code, exitFailure, text)
-		}
+		failure(t, s, filepath.Join(dir, "out"), "permission denied")
 	})
 	t.Run("a file in the way", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "file")
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, text := runBinary(t, "run", file, "--out", filepath.Join(f, "out"), "--progress", "none")
-		if code != exitFailure || !strings.Contains(text, "not a directory") {
-			t.Fatalf("exit %d, want %d, with the cause: %s", code, exitFailure, text)
-		}
+		failure(t, s, filepath.Join(f, "out"), "not a directory")
 	})
 }
 
@@ -116,12 +113,9 @@ fixed: {mode: training, model: Llama3_8B, hardware: H100, dp: 8, gpus: 8}
 grid:
   straggler: [1, 1e308]
 `
-	file := writeSweep(t, t.TempDir(), "overflow.yaml", src)
+	s := load(t, writeSweep(t, t.TempDir(), "overflow.yaml", src))
 	out := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runCLI(t, "run", file, "--out", out, "--progress", "none")
-	if code != 0 {
-		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
-	}
+	execute(t, s, out, RunOptions{})
 	files, err := outputs.ResultFiles(out)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,86 @@
+package dse
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+var outputKeys = []string{"formats", "columns", "row_group_rows", "part_rows"}
+
+func (p *specParser) outputs(kv *ast.MappingValueNode) {
+	o := &p.spec.Outputs
+	o.Formats = []string{"parquet"}
+	o.RowGroupRows = 1 << 16
+	o.PartRows = 1 << 19
+	if kv == nil {
+		return
+	}
+	pairs, ok := p.r.pairs(kv.Value)
+	if !ok {
+		p.errorf(kv.Value, "outputs", ErrBadType, "want a mapping of %s", strings.Join(outputKeys, ", "))
+		return
+	}
+	for _, e := range pairs {
+		k := keyString(e)
+		key := "outputs." + k
+		switch k {
+		case "formats", "columns":
+			items, ok := p.r.items(e.Value)
+			if !ok {
+				items = []ast.Node{e.Value}
+			}
+			var vals []string
+			for _, it := range items {
+				sc, ok := p.r.scalarOf(it)
+				if !ok || !sc.isStr {
+					p.errorf(it, key, ErrBadType, "want a name")
+					continue
+				}
+				if k == "formats" && !contains([]string{"parquet", "arrow"}, sc.str) {
+					p.errorf(it, key, ErrBadValue, "%q: formats are parquet and arrow", sc.str)
+					continue
+				}
+				if k == "columns" && engine.LookupOutput(sc.str) == nil {
+					msg := fmt.Sprintf("%q is not an output", sc.str)
+					if sug := registry.Suggest(sc.str, engine.OutputNames()); len(sug) > 0 {
+						msg += fmt.Sprintf("; did you mean %q?", sug[0])
+					}
+					p.errorf(it, key, ErrBadValue, "%s", msg)
+					continue
+				}
+				vals = append(vals, sc.str)
+			}
+			if k == "formats" {
+				o.Formats = vals
+			} else {
+				o.Columns = vals
+			}
+		case "row_group_rows", "part_rows":
+			sc, ok := p.r.scalarOf(e.Value)
+			if !ok || !sc.isNum || sc.num < 1 || sc.num != math.Trunc(sc.num) || sc.num > 1<<40 {
+				p.errorf(e.Value, key, ErrBadValue, "want a whole number ≥ 1")
+				continue
+			}
+			if k == "row_group_rows" {
+				o.RowGroupRows = int(sc.num)
+			} else {
+				o.PartRows = int64(sc.num)
+			}
+		default:
+			p.unknownKey(e, "outputs", k, outputKeys)
+		}
+	}
+	if o.RowGroupRows > 1<<22 {
+		p.errorf(kv.Value, "outputs.row_group_rows", ErrBadValue, "at most %d rows per row group", 1<<22)
+	}
+	if o.PartRows < int64(o.RowGroupRows) {
+		o.PartRows = int64(o.RowGroupRows)
+	}
+	o.PartRows -= o.PartRows % int64(o.RowGroupRows) // parts hold whole row groups
+}
