@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed testdata/h100-2026-11-26.json testdata/h100-extra-2026-11-26.json testdata/h100-gemm-dtypes-2026-11-26.json testdata/h100-clocks-2026-11-26.json testdata/h100-cnn-2026-11-26.json testdata/published.csv
+//go:embed reference/h100-2026-11-26.json reference/h100-extra-2026-11-26.json reference/h100-gemm-dtypes-2026-11-26.json reference/h100-clocks-2026-11-26.json reference/h100-cnn-2026-11-26.json reference/published.csv
 var measFS embed.FS
 
 // ReferenceFiles are the embedded measurement files the H100 profile was
@@ -27,7 +27,7 @@ type Dataset struct {
 func LoadReference() (*Dataset, error) {
 	ds := &Dataset{}
 	for _, n := range ReferenceFiles {
-		b, err := measFS.ReadFile("testdata/" + n)
+		b, err := measFS.ReadFile("reference/" + n)
 		if err != nil {
 			return nil, err
 		}
