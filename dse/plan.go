@@ -8,8 +8,10 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // coreColumns are the parameters every result file carries, so that a row
@@ -152,6 +154,9 @@ func newPlan(s *Spec) (*plan, error) {
 		}
 		pl.axisSlots = append(pl.axisSlots, slots)
 	}
+	// The calibration profile of each hardware value, resolved once from
+	// the run's profile set, so that a row sets it with a pointer copy.
+	pl.base.ResolveProfile()
 	// The order parameters apply in: the vocabulary's.
 	rank := map[string]int{}
 	for i, pr := range engine.Params() {
@@ -163,7 +168,13 @@ func newPlan(s *Spec) (*plan, error) {
 	}
 	for a, ax := range s.Axes {
 		for k, pr := range ax.Params {
-			pl.order = append(pl.order, applyStep{param: pr, sym: s.syms[pr.Name], axis: a, k: k})
+			st := applyStep{param: pr, sym: s.syms[pr.Name], axis: a, k: k}
+			if pr.RefKind == registry.KindHardware {
+				for _, vals := range ax.Values {
+					st.profiles = append(st.profiles, pl.base.Calib.Profiles.Profile(vals[k].Ref.(*registry.Hardware)))
+				}
+			}
+			pl.order = append(pl.order, st)
 			pl.scenario = pl.scenario || pr.Name == "scenario"
 		}
 	}
@@ -237,11 +248,12 @@ func (pl *plan) setSlot(num []float64, str []string, sym *symbol, v engine.Value
 // applyStep is one parameter a row applies: a fixed value (axis < 0) or
 // the value of an axis at the row's position.
 type applyStep struct {
-	param *engine.Param
-	sym   *symbol
-	axis  int
-	k     int
-	value engine.Value
+	param    *engine.Param
+	sym      *symbol
+	axis     int
+	k        int
+	value    engine.Value
+	profiles []*calibration.Profile // a hardware axis: the profile of each value
 }
 
 // syncScenario copies into the row's columns what a scenario parameter set
@@ -339,6 +351,9 @@ func (e *evaluator) configure(i int64) bool {
 			continue // fixed values are in the base configuration already
 		}
 		st.param.Apply(&e.cfg, *v)
+		if st.profiles != nil {
+			e.cfg.Calib.Profile = st.profiles[e.pos[st.axis]]
+		}
 		if st.sym.kind == symStr {
 			e.row.str[st.sym.slot] = v.S
 		} else {

@@ -86,7 +86,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	if !isTF {
 		return calibDist{}
 	}
-	prof := calibration.Ref(hw)
+	prof := c.profile()
 	d := calibration.DeviceFor(hw, c.Precision)
 	col := &prof.Collective
 	if hw.NVLink.PerDirectionBps() > 0 {

@@ -38,6 +38,36 @@ var (
 type CalibConfig struct {
 	Software    calibration.Software // software stack the times assume
 	NoOptimizer bool                 // training: forward + backward only
+
+	// Profiles is the calibration profiles the configuration is priced
+	// with; nil means the embedded ones (calibration.Embedded).
+	Profiles *calibration.Set
+	// Profile is Profiles' profile of the configuration's hardware,
+	// resolved once when the hardware is set (ResolveProfile, or a sweep
+	// plan per hardware value) so that evaluating costs a pointer compare.
+	// Left nil, or resolved for other hardware, Evaluate looks it up in
+	// Profiles instead.
+	Profile *calibration.Profile
+}
+
+// ResolveProfile sets c.Calib.Profile to c.Calib.Profiles' profile of
+// c.Hardware (nil without hardware). Call it after setting the hardware or
+// the profiles.
+func (c *Config) ResolveProfile() {
+	c.Calib.Profile = nil
+	if c.Hardware != nil {
+		c.Calib.Profile = c.Calib.Profiles.Profile(c.Hardware)
+	}
+}
+
+// profile returns the calibration profile of c.Hardware: c.Calib.Profile
+// when it was resolved for that hardware, else the one c.Calib.Profiles
+// holds (one map lookup).
+func (c *Config) profile() *calibration.Profile {
+	if p := c.Calib.Profile; p != nil && p.Hardware == c.Hardware.Key {
+		return p
+	}
+	return c.Calib.Profiles.Profile(c.Hardware)
 }
 
 // CalibResult holds the outcomes of the calibrated fidelity.
@@ -73,7 +103,7 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 // model. Energy keeps mlsysim's TDP·(0.3 + 0.7·HFU)·T.
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
-	prof := calibration.Ref(hw)
+	prof := c.profile()
 	d := calibration.DeviceFor(hw, c.Precision)
 	r.Calib.Kind = prof.Kind
 	bpe := c.Precision.Bytes()

@@ -57,7 +57,7 @@ func newRunCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := loadSpec(args)
+			spec, err := loadSpec(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -76,8 +76,9 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
-// loadSpec parses the sweep file named in args, or the embedded default.
-func loadSpec(args []string) (*dse.Spec, error) {
+// loadSpec parses the sweep file named in args, or the embedded default,
+// priced with the command line's calibration profiles.
+func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 	var (
 		name string
 		data []byte
@@ -97,6 +98,7 @@ func loadSpec(args []string) (*dse.Spec, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
+	spec.Base.Calib.Profiles = profilesOf(cmd)
 	return spec, nil
 }
 
@@ -133,7 +135,7 @@ func baseManifest(spec *dse.Spec, l runLayout, workers int, started time.Time) *
 		Sweep: outputs.ManifestSweep{Name: spec.Name, File: spec.File, SHA256: spec.Hash,
 			Description: spec.Description, Text: string(spec.Source)},
 		RegistrySHA256:    spec.Registry.Hash(),
-		CalibrationSHA256: dse.CalibrationHash(),
+		CalibrationSHA256: dse.CalibrationHash(spec),
 		InputsSHA256:      dse.InputsHash(spec, version),
 		Shard:             l.shard,
 		Configurations:    spec.Size(),

@@ -1,4 +1,4 @@
-package engine
+package accuracy
 
 import (
 	"fmt"
@@ -6,11 +6,12 @@ import (
 	"sort"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// AccuracyPoint is one measured point with each fidelity's prediction.
-type AccuracyPoint struct {
+// Point is one measured point with each fidelity's prediction.
+type Point struct {
 	Source     string
 	Class      calibration.Class
 	Hardware   string // registry key
@@ -76,8 +77,8 @@ func (s *ErrorStats) finish() {
 	s.Max = s.errs[s.N-1]
 }
 
-// AccuracyRow is one class of points on one hardware, precision.
-type AccuracyRow struct {
+// Row is one class of points on one hardware, precision.
+type Row struct {
 	Class      calibration.Class
 	Mode       string // GEMM timing mode (calibration.Point.Mode); "" for other classes
 	Hardware   string
@@ -89,7 +90,7 @@ type AccuracyRow struct {
 
 // Name returns the row's class as the report prints it: the class, and for
 // GEMMs timed in a named mode, "/mode" ("gemm/sustained").
-func (r *AccuracyRow) Name() string {
+func (r *Row) Name() string {
 	if r.Mode != "" {
 		return r.Class.String() + "/" + r.Mode
 	}
@@ -105,19 +106,19 @@ type LOORow struct {
 	Stats    ErrorStats
 }
 
-// DistAccuracyPoint is a published multi-GPU training step with each
+// DistPoint is a published multi-GPU training step with each
 // fidelity's prediction (seconds per iteration).
-type DistAccuracyPoint struct {
-	AccuracyPoint
+type DistPoint struct {
+	Point
 	GPUs, TP, PP, DP, Microbatches int
 }
 
-// AccuracyReport is the engine held against measurements.
-type AccuracyReport struct {
-	Points []AccuracyPoint
-	Rows   []AccuracyRow
+// Report is the engine held against measurements.
+type Report struct {
+	Points []Point
+	Rows   []Row
 	LOO    []LOORow
-	Dist   []DistAccuracyPoint // published distributed training rows, also in Points and Rows
+	Dist   []DistPoint // published distributed training rows, also in Points and Rows
 }
 
 // distClusters maps published.csv's hardware labels to the registry
@@ -131,33 +132,37 @@ var distClusters = map[string]string{"A100_40GB": "Selene_A100_40GB", "A100": "S
 // (the rows ran Megatron-LM of 2021: fused element-wise kernels,
 // attention with materialised scores) and the Adam step included. ok is false when the row's
 // hardware has no known cluster.
-func PredictDistributed(reg *registry.Registry, p *calibration.Published, f Fidelity) (step float64, r Result, ok bool) {
+//
+// The registry gives the cluster, the profile set the calibrated profiles
+// (nil: the embedded ones).
+func PredictDistributed(reg *registry.Registry, profiles *calibration.Set, p *calibration.Published, f engine.Fidelity) (step float64, r engine.Result, ok bool) {
 	hk := calibration.HardwareKey(reg, p.Hardware)
 	cl, err := reg.Cluster(distClusters[hk])
 	if err != nil || cl.Node == nil || cl.Node.Accelerator == nil {
-		return 0, Result{}, false
+		return 0, engine.Result{}, false
 	}
 	shape := p.Shape
 	shape.GatedMLP = shape.FFN != 4*shape.Hidden
 	prec, err := registry.ParsePrecision(p.Precision)
 	if err != nil {
-		return 0, Result{}, false
+		return 0, engine.Result{}, false
 	}
-	c := DefaultConfig()
-	c.Fidelity, c.Mode, c.Model, c.Precision = f, Training, modelOf(&shape), prec
-	c.Hardware = cl.Node.Accelerator
+	c := engine.DefaultConfig()
+	c.Fidelity, c.Mode, c.Model, c.Precision = f, engine.Training, modelOf(&shape), prec
+	c.Hardware, c.Calib.Profiles = cl.Node.Accelerator, profiles
+	c.ResolveProfile()
 	c.Dist.System, c.Dist.GPUs, c.Dist.TP, c.Dist.PP = cl, p.GPUs, p.TP, p.PP
 	dp := max(p.DP, 1)
 	c.BatchSize, c.SeqLen = p.GlobalBatch, p.SeqLen
 	c.Dist.Microbatches = max(p.GlobalBatch/(dp*max(p.MicroBatch, 1)), 1)
 	switch p.Recompute {
 	case "full":
-		c.Recompute = RecomputeFull
+		c.Recompute = engine.RecomputeFull
 	case "selective":
-		c.Recompute = RecomputeSelective
+		c.Recompute = engine.RecomputeSelective
 	}
 	c.Calib.Software = calibration.Megatron
-	r = Evaluate(&c)
+	r = engine.Evaluate(&c)
 	return r.LatencyS, r, true
 }
 
@@ -182,49 +187,44 @@ func modelOf(t *calibration.Transformer) *registry.Model {
 // have no configuration in the vocabulary: the calibrated side is the
 // profile's single-op time, the mlsysim side mlsysim's roofline for one
 // op, max(2MNK/(peak·η), bytes/BW) + dispatch tax.
-func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) float64 {
+func (ev *evaluator) predictPoint(tg *calibration.Target, hw *registry.Hardware, f engine.Fidelity) float64 {
 	pt := &tg.Point
 	prec, _ := registry.ParsePrecision(pt.Precision)
 	if pt.Class == calibration.ClassGEMM {
-		if f == FidelityCalibrated {
-			p := calibration.For(hw)
-			return p.StandaloneGEMMTime(&tg.Device, float64(pt.M), float64(pt.N), float64(pt.K))
+		if f == engine.FidelityCalibrated {
+			return ev.profiles.Profile(hw).StandaloneGEMMTime(&tg.Device, float64(pt.M), float64(pt.N), float64(pt.K))
 		}
 		M, N, K := float64(pt.M), float64(pt.N), float64(pt.K)
 		by := (M*K + K*N + M*N) * prec.Bytes()
 		return math.Max(2*M*N*K/(hw.PeakFor(prec)*0.5), by/hw.MemBandwidthBps) + hw.DispatchTaxS
 	}
 	if pt.Class == calibration.ClassCNNForward || pt.Class == calibration.ClassCNNTrain {
-		return predictCNN(pt, hw, prec, f)
+		return ev.predictCNN(pt, hw, prec, f)
 	}
-	c := DefaultConfig()
-	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, modelOf(&pt.Model), prec
-	c.Calib.Software = calibration.PyTorch
-	if pt.Source != "" && len(pt.Source) > 13 && pt.Source[:13] == "published.csv" {
-		c.Calib.Software = calibration.Compiled
-	}
+	c := ev.config(f, hw, modelOf(&pt.Model), prec)
+	c.Calib.Software = pt.Software()
 	c.BatchSize = pt.Batch
 	switch pt.Class {
 	case calibration.ClassDecode:
-		c.Mode, c.SeqLen = Serving, pt.Ctx
-		r := Evaluate(&c)
+		c.Mode, c.SeqLen = engine.Serving, pt.Ctx
+		r := engine.Evaluate(&c)
 		return r.ITLS
 	case calibration.ClassPrefill:
-		c.Mode, c.SeqLen = Serving, pt.Seq
-		r := Evaluate(&c)
+		c.Mode, c.SeqLen = engine.Serving, pt.Seq
+		r := engine.Evaluate(&c)
 		return r.TTFTS
 	case calibration.ClassServe:
-		c.Mode, c.SeqLen, c.OutputTokens = Serving, pt.Seq, pt.Out
-		r := Evaluate(&c)
+		c.Mode, c.SeqLen, c.OutputTokens = engine.Serving, pt.Seq, pt.Out
+		r := engine.Evaluate(&c)
 		return r.LatencyS
 	case calibration.ClassTrain:
-		c.Mode, c.SeqLen, c.Calib.NoOptimizer = Training, pt.Seq, true
-		if f == FidelityMLSysim {
+		c.Mode, c.SeqLen, c.Calib.NoOptimizer = engine.Training, pt.Seq, true
+		if f == engine.FidelityMLSysim {
 			// mlsysim's samples are tokens for decoder LMs.
 			c.BatchSize, c.SeqLen = pt.Batch*pt.Seq, 1
 		}
-		r := Evaluate(&c)
-		if f == FidelityMLSysim && !r.Feasible {
+		r := engine.Evaluate(&c)
+		if f == engine.FidelityMLSysim && !r.Feasible {
 			// mlsysim finds no room for the Adam state the measured step
 			// does not keep, and times the step over the host link; its
 			// compute time is the comparable figure.
@@ -237,40 +237,60 @@ func predictPoint(tg *calibration.Target, hw *registry.Hardware, f Fidelity) flo
 
 // predictCNN evaluates a measured CNN point (eager PyTorch, 224×224, no
 // optimizer step) as the registry's model of that network under fidelity f.
-func predictCNN(pt *calibration.Point, hw *registry.Hardware, prec registry.Precision, f Fidelity) float64 {
+func (ev *evaluator) predictCNN(pt *calibration.Point, hw *registry.Hardware, prec registry.Precision, f engine.Fidelity) float64 {
 	key, _ := calibration.CNNModelKey(pt.Net)
-	m, err := registry.Default().Model(key)
+	m, err := ev.reg.Model(key)
 	if err != nil {
 		return math.NaN()
 	}
-	c := DefaultConfig()
-	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, m, prec
-	c.Calib.Software = calibration.PyTorch
-	c.BatchSize, c.Mode = pt.Batch, Inference
+	c := ev.config(f, hw, m, prec)
+	c.Calib.Software = pt.Software()
+	c.BatchSize, c.Mode = pt.Batch, engine.Inference
 	if pt.Class == calibration.ClassCNNTrain {
-		c.Mode, c.Calib.NoOptimizer = Training, true
+		c.Mode, c.Calib.NoOptimizer = engine.Training, true
 	}
-	r := Evaluate(&c)
-	if f == FidelityMLSysim && !r.Feasible {
+	r := engine.Evaluate(&c)
+	if f == engine.FidelityMLSysim && !r.Feasible {
 		return r.ComputeS + r.OverheadS
 	}
 	return r.LatencyS
 }
 
-// Accuracy evaluates both fidelities on the dataset's points and, for each
-// hardware measured in its JSON files, fits leave-one-class-out profiles.
-func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport, error) {
+// evaluator evaluates measured points on one registry and profile set.
+type evaluator struct {
+	reg      *registry.Registry
+	profiles *calibration.Set
+}
+
+// config returns the defaults with fidelity f, hardware hw (its profile
+// resolved from the set), model m and precision prec.
+func (ev *evaluator) config(f engine.Fidelity, hw *registry.Hardware, m *registry.Model, prec registry.Precision) engine.Config {
+	c := engine.DefaultConfig()
+	c.Fidelity, c.Hardware, c.Model, c.Precision = f, hw, m, prec
+	c.Calib.Profiles = ev.profiles
+	c.ResolveProfile()
+	return c
+}
+
+// Evaluate holds both fidelities against the dataset's points: each point
+// on the registry hardware it was measured on (reg), the calibrated
+// fidelity with the profiles of the set (nil: the embedded ones); and for
+// each hardware measured in the dataset's JSON files, it fits
+// leave-one-class-out profiles. Points are predicted on their software
+// stack (calibration.Point.Software).
+func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration.Dataset) (*Report, error) {
+	ev := &evaluator{reg: reg, profiles: profiles}
 	ts, err := calibration.Targets(reg, ds.Points)
 	if err != nil {
 		return nil, err
 	}
-	rep := &AccuracyReport{}
+	rep := &Report{}
 	spread := repeatSpreads(ts)
 	type key struct {
 		c            calibration.Class
 		hw, pr, mode string
 	}
-	rows := map[key]*AccuracyRow{}
+	rows := map[key]*Row{}
 	var order []key
 	for i := range ts {
 		tg := &ts[i]
@@ -280,15 +300,15 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		}
 		hk := calibration.HardwareKey(reg, pt.GPU)
 		hw, _ := reg.Hardware(hk)
-		prof := calibration.For(hw)
-		ap := AccuracyPoint{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
-			MLSysim: predictPoint(tg, hw, FidelityMLSysim), Calibrated: predictPoint(tg, hw, FidelityCalibrated), Label: label(pt),
+		prof := profiles.Profile(hw)
+		ap := Point{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
+			MLSysim: ev.predictPoint(tg, hw, engine.FidelityMLSysim), Calibrated: ev.predictPoint(tg, hw, engine.FidelityCalibrated), Label: label(pt),
 			Spread: spread(pt)}
 		rep.Points = append(rep.Points, ap)
 		k := key{pt.Class, hw.Key, pt.Precision, pt.Mode}
 		r := rows[k]
 		if r == nil {
-			r = &AccuracyRow{Class: pt.Class, Mode: pt.Mode, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
+			r = &Row{Class: pt.Class, Mode: pt.Mode, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
 			rows[k] = r
 			order = append(order, k)
 		}
@@ -314,23 +334,23 @@ func Accuracy(reg *registry.Registry, ds *calibration.Dataset) (*AccuracyReport,
 		r.Calibrated.finish()
 		rep.Rows = append(rep.Rows, *r)
 	}
-	var dist AccuracyRow
+	var dist Row
 	for i := range ds.Published {
 		p := &ds.Published[i]
 		meas, ok := p.StepSeconds()
 		if !ok {
 			continue
 		}
-		ml, _, ok1 := PredictDistributed(reg, p, FidelityMLSysim)
-		ca, rc, ok2 := PredictDistributed(reg, p, FidelityCalibrated)
+		ml, _, ok1 := PredictDistributed(reg, profiles, p, engine.FidelityMLSysim)
+		ca, rc, ok2 := PredictDistributed(reg, profiles, p, engine.FidelityCalibrated)
 		if !ok1 || !ok2 {
 			continue
 		}
-		ap := AccuracyPoint{Source: "published.csv:" + p.ID, Class: calibration.ClassTrainDist, Hardware: calibration.HardwareKey(reg, p.Hardware),
+		ap := Point{Source: "published.csv:" + p.ID, Class: calibration.ClassTrainDist, Hardware: calibration.HardwareKey(reg, p.Hardware),
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d dp=%d", p.Model, p.GPUs, p.TP, p.PP, rc.Dist.DP)}
 		rep.Points = append(rep.Points, ap)
-		rep.Dist = append(rep.Dist, DistAccuracyPoint{AccuracyPoint: ap, GPUs: p.GPUs, TP: p.TP, PP: p.PP, DP: rc.Dist.DP,
+		rep.Dist = append(rep.Dist, DistPoint{Point: ap, GPUs: p.GPUs, TP: p.TP, PP: p.PP, DP: rc.Dist.DP,
 			Microbatches: max(p.GlobalBatch/(max(p.DP, 1)*max(p.MicroBatch, 1)), 1)})
 		dist.Class, dist.Hardware, dist.Precision, dist.Profile = ap.Class, ap.Hardware, p.Precision, ap.Profile
 		dist.MLSysim.add(ml, meas, ap.Source)
