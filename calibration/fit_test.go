@@ -16,7 +16,7 @@ func TestEmbeddedProfileReproduces(t *testing.T) {
 		t.Skip("fits a profile")
 	}
 	ds := &Dataset{}
-	for _, n := range ReferenceFiles[:5] {
+	for _, n := range referenceFiles[:5] {
 		b, err := measFS.ReadFile("reference/" + n)
 		if err != nil {
 			t.Fatal(err)
