@@ -11,7 +11,8 @@ import (
 // resolves the profile of each hardware value once, every row carries the
 // set's profile of its hardware, a set with another H100 profile changes
 // the H100 rows and those derived from it, and the manifest's calibration
-// hash follows the set.
+// hash follows the set. Axes that set the hardware through a system or a
+// scenario resolve it the same way.
 func TestPlanResolvesProfiles(t *testing.T) {
 	const src = `name: calib
 fixed: {mode: serving, model: Llama3_8B}
@@ -56,5 +57,14 @@ grid:
 		if !(b[i] > a[i]) {
 			t.Errorf("row %d: ITL %g with half the H100 bandwidth, %g without", i, b[i], a[i])
 		}
+	}
+	for _, src := range []string{
+		"name: sys\nfixed: {mode: training, model: Llama3_8B, tp: 8}\ngrid:\n  hardware: [H200]\n  system: [Selene, Lab_64_H100]\n",
+		"name: scen\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n  hardware: [A100, H200]\n",
+		"name: scen2\nfixed: {hardware: B200}\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n",
+	} {
+		s := mustParse(t, src)
+		s.Base.Calib.Profiles = set
+		itl(s)
 	}
 }
