@@ -21,7 +21,7 @@ func TestCNNShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := For(hw)
+	p := Embedded().Profile(hw)
 	d := DeviceFor(hw, registry.BF16)
 	for _, c := range []struct {
 		key          string
@@ -50,7 +50,7 @@ func TestCNNShapes(t *testing.T) {
 // eager pass at batch 1 is bound by the host.
 func TestCNNProperties(t *testing.T) {
 	hw, _ := registry.Default().Hardware("H100")
-	p := For(hw)
+	p := Embedded().Profile(hw)
 	d := DeviceFor(hw, registry.BF16)
 	for key := range cnns {
 		n, _ := CNNFor(key)

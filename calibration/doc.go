@@ -7,7 +7,24 @@
 //
 // Profiles fitted to measurements are embedded from data/*.json, each with
 // its provenance. Hardware without measurements gets a profile derived from
-// the nearest measured one by a documented rule (Derive). The package
-// imports registry but not engine, so that the engine and the fitter share
-// one model.
+// the reference (H100) one by a documented rule (Derive). The measurements
+// the embedded profile was fitted to are embedded from reference/ for the
+// accuracy report (LoadReference).
+//
+// The package keeps no mutable state. A Set is the profiles one command
+// uses: the embedded ones, any user profiles in their place (a file `sweep
+// calibrate` wrote), and a derived profile per hardware entry, built once
+// (NewSet; the nil *Set is the embedded profiles) and passed down. The
+// engine resolves a configuration's *Profile from its Set once, when the
+// hardware is set, and prices the configuration's work with it:
+//
+//	set, _ := calibration.NewSet(reg, mine) // or nil: the embedded profiles
+//	p := set.Profile(h100)                   // measured, or derived by rule
+//	d := calibration.DeviceFor(h100, registry.BF16)
+//	t := p.DecodeStep(&d, &llama, 32, 2048, calibration.PyTorch).Total
+//
+// A measured point's software stack is one rule (Point.Software), used by
+// the fitter and by the accuracy report alike. The package imports
+// registry but not engine, so that the engine and the fitter share one
+// model.
 package calibration

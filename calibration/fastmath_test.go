@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 func pnormPow(a, b, p float64) float64 {
@@ -99,20 +97,4 @@ func BenchmarkPNormPow(b *testing.B) {
 func blendCut(a, b, p float64) float64 {
 	k := newSharpness(p)
 	return k.blend(a, b)
-}
-
-// Ref shares the profile For copies: the measured one, or one derived
-// profile per hardware entry.
-func TestRefMatchesFor(t *testing.T) {
-	reg := registry.Default()
-	for _, k := range []string{"H100", "A100", "A100_40GB", "B200"} {
-		hw, err := reg.Hardware(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, r := For(hw), Ref(hw)
-		if string(f.Marshal()) != string(r.Marshal()) || f.Kind != r.Kind || Ref(hw) != r {
-			t.Errorf("%s: Ref differs from For or is not shared", k)
-		}
-	}
 }

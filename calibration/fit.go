@@ -38,15 +38,10 @@ func HardwareKey(reg *registry.Registry, gpu string) string {
 	return ""
 }
 
-// Predict returns the modelled seconds of pt on d with profile p.
+// Predict returns the modelled seconds of pt on d with profile p, on the
+// point's software stack (Point.Software).
 func (p *Profile) Predict(d *Device, pt *Point) float64 {
-	sw := PyTorch
-	if !pt.Eager && pt.Class != ClassDecode && pt.Class != ClassGEMM {
-		sw = Compiled
-	}
-	if pt.Source != "" && strings.HasPrefix(pt.Source, "published.csv") {
-		sw = Compiled
-	}
+	sw := pt.Software()
 	switch pt.Class {
 	case ClassGEMM:
 		return p.StandaloneGEMMTime(d, float64(pt.M), float64(pt.N), float64(pt.K))

@@ -16,8 +16,8 @@ func TestEmbeddedProfileReproduces(t *testing.T) {
 		t.Skip("fits a profile")
 	}
 	ds := &Dataset{}
-	for _, n := range ReferenceFiles[:5] {
-		b, err := measFS.ReadFile("testdata/" + n)
+	for _, n := range referenceFiles[:5] {
+		b, err := measFS.ReadFile("reference/" + n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParseJSON(f *testing.F) {
-	b, _ := measFS.ReadFile("testdata/h100-2026-11-26.json")
+	b, _ := measFS.ReadFile("reference/h100-2026-11-26.json")
 	f.Add(b[:4000])
 	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1}],"llm":[{"phase":"prefill","batch":1,"seq":4,"ms":1,"cfg":{"hidden":8,"layers":1,"heads":2,"kv":1,"hd":4,"inter":8,"vocab":8}}]}`))
 	f.Add([]byte(`{"meta":{"gpu":"g"},"gemm":[{"dtype":"bf16","M":1,"N":2,"K":3,"ms":0.1,"ms_min":0.09,"mode":"sustained"}]}`))
@@ -117,7 +117,7 @@ func FuzzParseJSON(f *testing.F) {
 
 func ExampleFitDataset() {
 	ds := &Dataset{}
-	b, _ := measFS.ReadFile("testdata/h100-2026-11-26.json")
+	b, _ := measFS.ReadFile("reference/h100-2026-11-26.json")
 	if err := ds.Add("h100-2026-11-26.json", b); err != nil {
 		panic(err)
 	}

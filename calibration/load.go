@@ -9,12 +9,17 @@ import (
 	"strings"
 )
 
-//go:embed testdata/h100-2026-11-26.json testdata/h100-extra-2026-11-26.json testdata/h100-gemm-dtypes-2026-11-26.json testdata/h100-clocks-2026-11-26.json testdata/h100-cnn-2026-11-26.json testdata/published.csv
+//go:embed reference/h100-2026-11-26.json reference/h100-extra-2026-11-26.json reference/h100-gemm-dtypes-2026-11-26.json reference/h100-clocks-2026-11-26.json reference/h100-cnn-2026-11-26.json reference/published.csv
 var measFS embed.FS
 
-// ReferenceFiles are the embedded measurement files the H100 profile was
-// fitted to, and published.csv.
-var ReferenceFiles = []string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "h100-cnn-2026-11-26.json", "published.csv"}
+// referenceFiles are the embedded measurement files the H100 profile was
+// fitted to, and published.csv, in the order LoadReference reads them.
+var referenceFiles = [...]string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "h100-cnn-2026-11-26.json", "published.csv"}
+
+// ReferenceFiles returns the names of the embedded reference measurement
+// files (calibration/reference): those the H100 profile was fitted to, and
+// published.csv.
+func ReferenceFiles() []string { return append([]string(nil), referenceFiles[:]...) }
 
 // Dataset is the points of a set of measurement files.
 type Dataset struct {
@@ -26,8 +31,8 @@ type Dataset struct {
 // LoadReference reads the embedded reference measurements.
 func LoadReference() (*Dataset, error) {
 	ds := &Dataset{}
-	for _, n := range ReferenceFiles {
-		b, err := measFS.ReadFile("testdata/" + n)
+	for _, n := range referenceFiles {
+		b, err := measFS.ReadFile("reference/" + n)
 		if err != nil {
 			return nil, err
 		}

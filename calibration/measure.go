@@ -89,6 +89,19 @@ type Point struct {
 	MinS float64 // fastest repeat, seconds (ms_min); 0 = not recorded
 }
 
+// Software returns the software stack a measured point ran on, which the
+// fit and the accuracy report both predict it with: PyTorch for points
+// dispatched op by op from the host (Eager: the prefill, training, GEMM and
+// CNN points of the measurement scripts) and for decode steps, which those
+// scripts capture in a CUDA graph; Compiled for the rest, which came from a
+// compiled serving engine (published.csv's serving rows).
+func (pt *Point) Software() Software {
+	if pt.Eager || pt.Class == ClassDecode || pt.Class == ClassGEMM {
+		return PyTorch
+	}
+	return Compiled
+}
+
 // Spread returns the point's own repeat spread, median/fastest − 1 (0 when
 // the file does not record the fastest repeat).
 func (pt *Point) Spread() float64 {

@@ -131,6 +131,16 @@ func (b *Breakdown) finish() {
 	b.Total = pnorm4(b.gpu(), b.Host)
 }
 
+// MatmulFLOPS returns the achievable large-product rate on d, flop/s:
+//
+//	peak · MatmulFrac(precision)
+func (p *Profile) MatmulFLOPS(d *Device) float64 { return p.matmulRate(d) }
+
+// StreamBps returns the achievable bandwidth of streaming reads on d, B/s:
+//
+//	BW · MemBWFrac
+func (p *Profile) StreamBps(d *Device) float64 { return p.streamBps(d) }
+
 // matmulRate returns the achievable large-product rate, flop/s.
 func (p *Profile) matmulRate(d *Device) float64 {
 	return d.PeakFLOPS * p.MatmulFrac.Get(d.Precision)
@@ -481,8 +491,9 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		layer.Fixed += 6 * p.KernelS
 	}
 	if st.Optimizer && st.Params > 0 {
-		layer.Optimizer = st.Params * (3*d.Bytes + 24) / p.eltBps(d)
-		layer.Bytes += st.Params * (3*d.Bytes + 24)
+		var by float64
+		layer.Optimizer, by = p.adam(d, st.Params)
+		layer.Bytes += by
 	}
 	layer.finish()
 	return layer
@@ -522,9 +533,25 @@ func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage)
 }
 
 // OptimizerS returns the time of the fused Adam update of params
-// parameters (TrainStep's rule).
+// parameters (TrainStep's rule, see adam).
 func (p *Profile) OptimizerS(d *Device, params float64) float64 {
-	return params * (3*d.Bytes + 24) / p.eltBps(d)
+	s, _ := p.adam(d, params)
+	return s
+}
+
+// adam returns the time and DRAM traffic of a fused multi-tensor Adam
+// update of params parameters: per parameter the weight, its gradient (at
+// the precision's bytes each, the weight written back: 3·bytes) and the
+// fp32 master weight and two moments (read and written: 24 B), at the
+// element-wise bandwidth:
+//
+//	bytes = params · (3·bytes + 24)
+//	t     = bytes / (BW · ElementwiseBWFrac)
+//
+// The one Adam formula of the calibrated model.
+func (p *Profile) adam(d *Device, params float64) (s, bytes float64) {
+	bytes = params * (3*d.Bytes + 24)
+	return bytes / p.eltBps(d), bytes
 }
 
 // DecodeStep returns the time of one decode step: Batch sequences each

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -187,18 +185,13 @@ func (p *Profile) blend(a, b float64) float64 {
 //go:embed data/*.json
 var dataFS embed.FS
 
-var measured = map[string]*Profile{}
-
 // Reference is the registry key of the measured profile that derived
 // profiles scale from.
 const Reference = "H100"
 
-func init() {
-	measured = embeddedProfiles()
-}
-
-// embeddedProfiles reads the profiles of data/, by hardware key.
-func embeddedProfiles() map[string]*Profile {
+// embedded is the profiles of data/, by hardware key, read once. The map
+// and its profiles are never modified after it returns.
+var embedded = sync.OnceValue(func() map[string]*Profile {
 	ents, err := dataFS.ReadDir("data")
 	if err != nil {
 		panic(err)
@@ -219,84 +212,7 @@ func embeddedProfiles() map[string]*Profile {
 		panic("calibration: no reference profile " + Reference)
 	}
 	return out
-}
-
-// UseProfile makes p the measured profile of its hardware (p.Hardware, a
-// registry key) for the rest of the process, in place of the embedded or
-// derived one: what `sweep --calibration FILE` does with a file that
-// `sweep calibrate` wrote. A profile for the reference hardware (H100) also
-// changes every derived profile. It must not run while evaluations do:
-// call it before. ResetProfiles undoes it.
-func UseProfile(p *Profile) {
-	p.Kind = KindMeasured
-	p.prepare()
-	measured[p.Hardware] = p
-	forgetRefs()
-}
-
-// ResetProfiles restores the embedded profiles.
-func ResetProfiles() {
-	measured = embeddedProfiles()
-	forgetRefs()
-}
-
-func forgetRefs() {
-	refCache.Clear()
-	lastRef.Store(nil)
-}
-
-// Measured returns the measured profiles in use (the embedded ones and any
-// given to UseProfile), in hardware order.
-func Measured() []*Profile {
-	out := make([]*Profile, 0, len(measured))
-	for _, p := range measured {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Hardware < out[j].Hardware })
-	return out
-}
-
-// For returns the profile of hw: its measured profile when there is one,
-// else one derived from the reference (Derive). It does not allocate.
-func For(hw *registry.Hardware) Profile {
-	if p := measured[hw.Key]; p != nil {
-		return *p
-	}
-	return Derive(measured[Reference], hw)
-}
-
-// refEntry pairs a hardware entry with its profile for Ref.
-type refEntry struct {
-	hw *registry.Hardware
-	p  *Profile
-}
-
-var (
-	refCache sync.Map                 // *registry.Hardware → *refEntry
-	lastRef  atomic.Pointer[refEntry] // the entry Ref returned last
-)
-
-// Ref returns the profile of hw like For, as a shared pointer that the
-// caller must not modify: the measured profile itself, or a derived one
-// built once per hardware entry. It allocates only the first time it sees
-// an entry; a run of calls for the same entry costs one pointer compare.
-func Ref(hw *registry.Hardware) *Profile {
-	if e := lastRef.Load(); e != nil && e.hw == hw {
-		return e.p
-	}
-	v, ok := refCache.Load(hw)
-	if !ok {
-		p := measured[hw.Key]
-		if p == nil {
-			d := Derive(measured[Reference], hw)
-			p = &d
-		}
-		v, _ = refCache.LoadOrStore(hw, &refEntry{hw, p})
-	}
-	e := v.(*refEntry)
-	lastRef.Store(e)
-	return e.p
-}
+})
 
 // DeriveRule is the provenance of a derived profile.
 const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"

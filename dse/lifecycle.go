@@ -76,7 +76,7 @@ func baseManifest(spec *Spec, l runLayout, version string, workers int, started 
 		Sweep: outputs.ManifestSweep{Name: spec.Name, File: spec.File, SHA256: spec.Hash,
 			Description: spec.Description, Text: string(spec.Source)},
 		RegistrySHA256:    spec.Registry.Hash(),
-		CalibrationSHA256: CalibrationHash(),
+		CalibrationSHA256: CalibrationHash(spec),
 		InputsSHA256:      InputsHash(spec, version),
 		Shard:             l.shard,
 		Configurations:    spec.Size(),

@@ -8,8 +8,10 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // coreColumns are the parameters every result file carries, so that a row
@@ -152,18 +154,29 @@ func newPlan(s *Spec) (*plan, error) {
 		}
 		pl.axisSlots = append(pl.axisSlots, slots)
 	}
+	// The calibration profile of each hardware value, resolved once from
+	// the run's profile set, so that a row sets it with a pointer copy.
+	pl.base.ResolveProfile()
 	// The order parameters apply in: the vocabulary's.
 	rank := map[string]int{}
 	for i, pr := range engine.Params() {
 		rank[pr.Name] = i
 	}
 	for _, b := range s.Fixed {
-		pl.order = append(pl.order, applyStep{param: b.Param, sym: s.syms[b.Param.Name], axis: -1, value: b.Value})
+		st := applyStep{param: b.Param, sym: s.syms[b.Param.Name], axis: -1, value: b.Value}
+		pl.resolveProfiles(&st, []engine.Value{b.Value})
+		pl.order = append(pl.order, st)
 		pl.scenario = pl.scenario || b.Param.Name == "scenario"
 	}
 	for a, ax := range s.Axes {
 		for k, pr := range ax.Params {
-			pl.order = append(pl.order, applyStep{param: pr, sym: s.syms[pr.Name], axis: a, k: k})
+			st := applyStep{param: pr, sym: s.syms[pr.Name], axis: a, k: k}
+			vals := make([]engine.Value, len(ax.Values))
+			for j := range ax.Values {
+				vals[j] = ax.Values[j][k]
+			}
+			pl.resolveProfiles(&st, vals)
+			pl.order = append(pl.order, st)
 			pl.scenario = pl.scenario || pr.Name == "scenario"
 		}
 	}
@@ -221,6 +234,24 @@ func newPlan(s *Spec) (*plan, error) {
 	return pl, nil
 }
 
+// resolveProfiles sets st.profiles to the calibration profile of the
+// hardware each of vals sets (nil for a value that sets none), when st's
+// parameter sets the hardware: hardware, a system, a scenario.
+func (pl *plan) resolveProfiles(st *applyStep, vals []engine.Value) {
+	switch st.param.RefKind {
+	case registry.KindHardware, registry.KindCluster, registry.KindScenario:
+	default:
+		return
+	}
+	for _, v := range vals {
+		c := pl.base
+		c.Hardware = nil
+		st.param.Apply(&c, v)
+		c.ResolveProfile()
+		st.profiles = append(st.profiles, c.Calib.Profile)
+	}
+}
+
 func (pl *plan) addCol(c column, cs outputs.ColumnSpec) {
 	pl.cols = append(pl.cols, c)
 	pl.schema.Cols = append(pl.schema.Cols, cs)
@@ -237,11 +268,12 @@ func (pl *plan) setSlot(num []float64, str []string, sym *symbol, v engine.Value
 // applyStep is one parameter a row applies: a fixed value (axis < 0) or
 // the value of an axis at the row's position.
 type applyStep struct {
-	param *engine.Param
-	sym   *symbol
-	axis  int
-	k     int
-	value engine.Value
+	param    *engine.Param
+	sym      *symbol
+	axis     int
+	k        int
+	value    engine.Value
+	profiles []*calibration.Profile // an axis that sets the hardware: the profile of each value
 }
 
 // syncScenario copies into the row's columns what a scenario parameter set
@@ -332,13 +364,17 @@ func (e *evaluator) configure(i int64) bool {
 	// scenario) comes first and those given beside it override it.
 	for j := range pl.order {
 		st := &pl.order[j]
-		v := &st.value
+		v, at := &st.value, 0
 		if st.axis >= 0 {
-			v = &pl.spec.Axes[st.axis].Values[e.pos[st.axis]][st.k]
+			at = int(e.pos[st.axis])
+			v = &pl.spec.Axes[st.axis].Values[at][st.k]
 		} else if !pl.scenario {
 			continue // fixed values are in the base configuration already
 		}
 		st.param.Apply(&e.cfg, *v)
+		if st.profiles != nil && st.profiles[at] != nil {
+			e.cfg.Calib.Profile = st.profiles[at]
+		}
 		if st.sym.kind == symStr {
 			e.row.str[st.sym.slot] = v.S
 		} else {

@@ -13,16 +13,17 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
-// CalibrationHash returns the SHA-256 (hex) of the embedded calibration
-// profiles, each in its JSON form, in hardware order: the data behind the
-// calibrated fidelity's numbers.
-func CalibrationHash() string {
+// CalibrationHash returns the SHA-256 (hex) of the measured calibration
+// profiles s is priced with (s.Base.Calib.Profiles: the embedded ones and
+// any given in their place), each in its JSON form, in hardware order: the
+// data behind the calibrated fidelity's numbers (derived profiles follow
+// from them by rule).
+func CalibrationHash(s *Spec) string {
 	h := sha256.New()
-	for _, p := range calibration.Measured() {
+	for _, p := range s.Base.Calib.Profiles.Measured() {
 		b, err := json.Marshal(p)
 		if err != nil {
 			panic("dse: calibration profile does not marshal: " + err.Error())
@@ -41,7 +42,7 @@ func InputsHash(s *Spec, version string) string {
 	h := sha256.New()
 	h.Write([]byte("version " + version + "\n"))
 	h.Write([]byte("registry " + s.Registry.Hash() + "\n"))
-	h.Write([]byte("calibration " + CalibrationHash() + "\n"))
+	h.Write([]byte("calibration " + CalibrationHash(s) + "\n"))
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"github.com/mlsysim/mlsysim-go/calibration"
-	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // Calibrated distributed training. Under fidelity calibrated,
@@ -41,41 +40,6 @@ type calibDist struct {
 	kind                             calibration.Kind
 }
 
-// collectiveFrac returns the profile's collective efficiency for a fabric.
-func collectiveFrac(col *calibration.Collective, f *registry.Fabric) float64 {
-	has := func(sub string) bool { return containsFold(f.Key, sub) || containsFold(f.Name, sub) }
-	switch {
-	case has("ethernet") || has("roce") || has("gbe"):
-		return col.Ethernet
-	case has("pcie"):
-		return col.PCIe
-	case has("nvlink"):
-		return col.NVLink
-	}
-	return col.InfiniBand
-}
-
-// containsFold reports whether s contains the lower-case ASCII sub, ignoring
-// case, without allocating.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for ; j < len(sub); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != sub[j] {
-				break
-			}
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // calibratedDistributed prices the replica of a transformer training job
 // with the operator model and derates t's links by the profile's collective
 // efficiencies. ok is false for models without transformer shapes, which
@@ -86,15 +50,10 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	if !isTF {
 		return calibDist{}
 	}
-	prof := calibration.Ref(hw)
+	prof := c.profile()
 	d := calibration.DeviceFor(hw, c.Precision)
-	col := &prof.Collective
-	if hw.NVLink.PerDirectionBps() > 0 {
-		t.intraBps *= col.NVLink
-	} else {
-		t.intraBps *= col.PCIe
-	}
-	t.interBps *= collectiveFrac(col, t.fabric)
+	t.intraBps *= prof.IntraNodeFrac(hw)
+	t.interBps *= prof.FabricFrac(t.fabric)
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
 	micro := (local + mb - 1) / mb

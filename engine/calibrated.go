@@ -38,6 +38,36 @@ var (
 type CalibConfig struct {
 	Software    calibration.Software // software stack the times assume
 	NoOptimizer bool                 // training: forward + backward only
+
+	// Profiles is the calibration profiles the configuration is priced
+	// with; nil means the embedded ones (calibration.Embedded).
+	Profiles *calibration.Set
+	// Profile is Profiles' profile of the configuration's hardware,
+	// resolved once when the hardware is set (ResolveProfile, or a sweep
+	// plan per hardware value) so that evaluating costs a pointer compare.
+	// Left nil, or resolved for other hardware, Evaluate looks it up in
+	// Profiles instead.
+	Profile *calibration.Profile
+}
+
+// ResolveProfile sets c.Calib.Profile to c.Calib.Profiles' profile of
+// c.Hardware (nil without hardware). Call it after setting the hardware or
+// the profiles.
+func (c *Config) ResolveProfile() {
+	c.Calib.Profile = nil
+	if c.Hardware != nil {
+		c.Calib.Profile = c.Calib.Profiles.Profile(c.Hardware)
+	}
+}
+
+// profile returns the calibration profile of c.Hardware: c.Calib.Profile
+// when it was resolved for that hardware, else the one c.Calib.Profiles
+// holds (one map lookup).
+func (c *Config) profile() *calibration.Profile {
+	if p := c.Calib.Profile; p != nil && p.Hardware == c.Hardware.Key {
+		return p
+	}
+	return c.Calib.Profiles.Profile(c.Hardware)
 }
 
 // CalibResult holds the outcomes of the calibrated fidelity.
@@ -73,7 +103,7 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 // model. Energy keeps mlsysim's TDP·(0.3 + 0.7·HFU)·T.
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
-	prof := calibration.Ref(hw)
+	prof := c.profile()
 	d := calibration.DeviceFor(hw, c.Precision)
 	r.Calib.Kind = prof.Kind
 	bpe := c.Precision.Bytes()
@@ -145,10 +175,15 @@ func solveCalibrated(c *Config, r *Result) {
 		r.ThroughputPerS = B / r.LatencyS
 		calibratedRoofline(r, &b, prof, &d)
 	default:
+		// A network the operator model knows layer by layer
+		// (calibration.CNNFor: ResNets, MobileNetV2, on 224×224 images) is
+		// timed so; any other as genericWork. The memory footprint is
+		// genericWork's for both.
+		w := genericWork(c, g, r)
 		if n, ok := calibration.CNNFor(m.Key); ok {
-			b = cnnPass(c, prof, &d, g, r, n)
+			b = prof.CNNStep(&d, n, c.BatchSize, c.Mode == Training, !c.Calib.NoOptimizer, sw)
 		} else {
-			b = genericPass(c, prof, &d, g, r)
+			b = prof.GenericPass(&d, &w)
 		}
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
@@ -169,8 +204,8 @@ func solveCalibrated(c *Config, r *Result) {
 		r.MFU = clamp01(b.ModelFLOPs / r.LatencyS / peak)
 		r.HFU = clamp01(b.FLOPs / r.LatencyS / peak)
 	}
-	r.EffectiveFLOPS = peak * prof.MatmulFrac.Get(c.Precision)
-	r.EffectiveBandwidth = d.MemBps * prof.MemBWFrac
+	r.EffectiveFLOPS = prof.MatmulFLOPS(&d)
+	r.EffectiveBandwidth = prof.StreamBps(&d)
 	r.EnergyJ = hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
 }
 
@@ -185,22 +220,21 @@ func calibratedRoofline(r *Result, b *calibration.Breakdown, prof *calibration.P
 	}
 	// The binding resource: compute when the FLOPs at the achievable matrix
 	// rate take longer than the bytes at the achievable bandwidth.
-	tc := b.FLOPs / (d.PeakFLOPS * prof.MatmulFrac.Get(d.Precision))
-	tm := b.Bytes / (d.MemBps * prof.MemBWFrac)
+	tc := b.FLOPs / prof.MatmulFLOPS(d)
+	tm := b.Bytes / prof.StreamBps(d)
 	r.Bottleneck = BottleneckCompute
 	if tm > tc {
 		r.Bottleneck = BottleneckMemory
 	}
 }
 
-// genericPass times a model without transformer shapes (CNNs, SSMs,
+// genericWork describes a model without transformer shapes (CNNs, SSMs,
 // diffusion U-Nets, size-only models) as L equal layers, each one kernel
-// whose FLOPs and bytes are the layer's share: F = B·ops/L (×3 training,
-// ×4 with full recomputation) and W/L·(1 + 0.1·B) bytes (mlsysim's
-// activation traffic), blended as a GEMM; training adds the Adam update.
-func genericPass(c *Config, prof *calibration.Profile, d *calibration.Device, g Lowered, r *Result) calibration.Breakdown {
-	var b calibration.Breakdown
-	L := float64(g.Layers)
+// whose FLOPs and bytes are the layer's share: F = B·ops (×3 training, ×4
+// with full recomputation) and W·(1 + 0.1·B) bytes (mlsysim's activation
+// traffic, ×3 training); training adds the Adam update. It sets r's memory
+// footprint.
+func genericWork(c *Config, g Lowered, r *Result) calibration.Generic {
 	B := float64(c.BatchSize)
 	flops := B * g.OpsPerSample
 	model := flops
@@ -222,33 +256,6 @@ func genericPass(c *Config, prof *calibration.Profile, d *calibration.Device, g 
 	if c.Mode == Training {
 		bytes *= 3
 	}
-	tc := flops / (d.PeakFLOPS * prof.MatmulFrac.Get(d.Precision))
-	tm := bytes / (d.MemBps * prof.MemBWFrac)
-	b.Matmul = pnormEngine(tc/L, tm/L, prof.GEMMSharpness) * L
-	b.Fixed = L * prof.KernelS
-	if c.Mode == Training && !c.Calib.NoOptimizer {
-		b.Optimizer = g.Parameters * (3*d.Bytes + 24) / (d.MemBps * prof.ElementwiseBWFrac)
-	}
-	b.FLOPs, b.ModelFLOPs, b.Bytes = flops, model, bytes
-	b.Total = b.Matmul + b.Fixed + b.Optimizer
-	return b
+	return calibration.Generic{Layers: g.Layers, FLOPs: flops, ModelFLOPs: model, Bytes: bytes,
+		Optimizer: c.Mode == Training && !c.Calib.NoOptimizer, Params: g.Parameters}
 }
-
-// cnnPass times a network the operator model knows layer by layer
-// (calibration.CNNFor: ResNets, MobileNetV2) on 224×224 images: a forward
-// (inference, serving) or a training forward and backward plus the Adam
-// update of its parameters. Memory is genericPass's.
-func cnnPass(c *Config, prof *calibration.Profile, d *calibration.Device, g Lowered, r *Result, n *calibration.CNN) calibration.Breakdown {
-	genericPass(c, prof, d, g, r) // memory footprint
-	if c.Mode != Training {
-		return prof.CNNForward(d, n, c.BatchSize, c.Calib.Software)
-	}
-	b := prof.CNNTrainStep(d, n, c.BatchSize, c.Calib.Software)
-	if !c.Calib.NoOptimizer {
-		b.Optimizer = prof.OptimizerS(d, n.Parameters())
-		b.Total += b.Optimizer
-	}
-	return b
-}
-
-func pnormEngine(a, b, p float64) float64 { return calibration.PNorm(a, b, p) }

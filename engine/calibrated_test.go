@@ -15,7 +15,7 @@ func calCfg(t testing.TB, model, hw string, mode Mode, batch, seq int) Config {
 	return c
 }
 
-// Table: H100 measurements (calibration/testdata/h100-2026-11-26.json,
+// Table: H100 measurements (calibration/reference/h100-2026-11-26.json,
 // median of CUDA-event timings) against the engine's calibrated fidelity on
 // the registry's Llama3_8B, whose parameter count (8.03e9) matches the
 // measured model's layers + head + embedding.
@@ -98,7 +98,7 @@ func TestCalibratedProperties(t *testing.T) {
 func TestCalibratedAboveRoofline(t *testing.T) {
 	reg := registry.Default()
 	hw, _ := reg.Hardware("H100")
-	p := calibration.For(hw)
+	p := calibration.Embedded().Profile(hw)
 	d := calibration.DeviceFor(hw, registry.BF16)
 	m := calibration.Transformer{Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}
 	for _, b := range []int{1, 8, 64, 256} {
@@ -109,29 +109,6 @@ func TestCalibratedAboveRoofline(t *testing.T) {
 					t.Errorf("b=%d s=%d: %g below roofline %g", b, s, br.Total, lb)
 				}
 			}
-		}
-	}
-}
-
-// The engine's calibrated outputs are the calibration package's model.
-func TestCalibratedEngineMatchesProfile(t *testing.T) {
-	ds, err := calibration.LoadReference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.Default()
-	ts, err := calibration.Targets(reg, ds.Points)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range ts {
-		tg := &ts[i]
-		hw, _ := reg.Hardware(calibration.HardwareKey(reg, tg.Point.GPU))
-		p := calibration.For(hw)
-		want := p.Predict(&tg.Device, &tg.Point)
-		got := predictPoint(tg, hw, FidelityCalibrated)
-		if math.Abs(got/want-1) > 1e-9 {
-			t.Errorf("%s: engine %g, profile %g", tg.Point.Source, got, want)
 		}
 	}
 }
@@ -175,7 +152,7 @@ func BenchmarkEvaluateCalibratedCNN(b *testing.B) {
 func TestCalibratedDistributed(t *testing.T) {
 	reg := registry.Default()
 	hw, _ := reg.Hardware("A100_40GB")
-	p := calibration.For(hw)
+	p := calibration.Embedded().Profile(hw)
 	d := calibration.DeviceFor(hw, registry.FP16)
 	m := calibration.Transformer{Layers: 96, Hidden: 12288, Heads: 96, KVHeads: 96, HeadDim: 128, FFN: 49152, Vocab: 51200}
 	st := calibration.Step{Batch: 1, Seq: 2048, Recompute: calibration.RecomputeFull, Software: calibration.Compiled}

@@ -6,6 +6,14 @@
 // Engine.solve for inference and training, and the prefill/decode core of
 // its ServingModel. Each formula is stated on the function that computes it.
 //
+// Fidelity "calibrated" prices the same configurations with the operator
+// model of package calibration: Config carries the profile set it is priced
+// with (Calib.Profiles, nil for the embedded profiles) and the profile of its
+// hardware resolved from it once (Calib.Profile, ResolveProfile), never
+// looked up in process-wide state. The engine imports calibration for that
+// model only: fitting and the accuracy report live in calibration and
+// package accuracy.
+//
 // The package knows nothing of files, flags or goroutines. Evaluate does not
 // allocate, so a sweep can call it millions of times per second per core.
 // The parameter and output vocabulary (Params, Outputs) is defined here, once,

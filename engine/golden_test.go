@@ -36,6 +36,7 @@ func cfg(t testing.TB, model, hw string, mutate func(*Config)) Config {
 	c := DefaultConfig()
 	c.Fidelity = FidelityMLSysim
 	c.Model, c.Hardware = m, h
+	c.ResolveProfile() // as a sweep plan does
 	if mutate != nil {
 		mutate(&c)
 	}

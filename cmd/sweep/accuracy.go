@@ -8,8 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mlsysim/mlsysim-go/calibration"
-	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/accuracy"
 	"github.com/mlsysim/mlsysim-go/plots"
 )
 
@@ -35,37 +34,22 @@ func newAccuracyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ds := &calibration.Dataset{}
-			if !noRef {
-				if ds, err = calibration.LoadReference(); err != nil {
-					return err
-				}
+			ds, err := accuracy.Load(!noRef, args...)
+			if err != nil {
+				return badInput(err)
 			}
-			if len(args) > 0 {
-				user, err := calibration.LoadFiles(args...)
-				if err != nil {
-					return badInput(err)
-				}
-				ds.Files = append(ds.Files, user.Files...)
-				ds.Published = append(ds.Published, user.Published...)
-				ds.Points = append(ds.Points, user.Points...)
-			}
-			if len(ds.Points) == 0 {
-				return badInput(fmt.Errorf("no measured points"))
-			}
-			rep, err := engine.Accuracy(reg, ds)
+			rep, err := accuracy.Evaluate(reg, profilesOf(cmd), ds)
 			if err != nil {
 				return badInput(err)
 			}
 			writeAccuracy(cmd.OutOrStdout(), rep)
 			if figure != "" {
-				var ml, ca plots.AccuracySeries
-				ml.Name, ca.Name = "mlsysim (η = 0.5)", "calibrated"
-				for _, p := range rep.Points {
-					ml.Measured, ml.Predicted = append(ml.Measured, p.Measured), append(ml.Predicted, p.MLSysim)
-					ca.Measured, ca.Predicted = append(ca.Measured, p.Measured), append(ca.Predicted, p.Calibrated)
+				meas, ml, ca := rep.Figure()
+				series := []plots.AccuracySeries{
+					{Name: "mlsysim (η = 0.5)", Measured: meas, Predicted: ml},
+					{Name: "calibrated", Measured: meas, Predicted: ca},
 				}
-				if err := plots.AccuracyFigure(figure, "Predicted vs measured", []plots.AccuracySeries{ml, ca}); err != nil {
+				if err := plots.AccuracyFigure(figure, "Predicted vs measured", series); err != nil {
 					return err
 				}
 			}
@@ -77,7 +61,7 @@ func newAccuracyCmd() *cobra.Command {
 	return cmd
 }
 
-func writeAccuracy(w io.Writer, rep *engine.AccuracyReport) {
+func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\tworst point\t")
 	for i := range rep.Rows {
@@ -115,8 +99,8 @@ func writeAccuracy(w io.Writer, rep *engine.AccuracyReport) {
 }
 
 // steady returns the max over points whose own spread is within
-// engine.NoisySpread, and how many were left out.
-func steady(s *engine.ErrorStats) string {
+// accuracy.NoisySpread, and how many were left out.
+func steady(s *accuracy.ErrorStats) string {
 	if s.Noisy == 0 {
 		return fmt.Sprintf("%.1f%%", s.MaxSteady)
 	}
@@ -124,9 +108,9 @@ func steady(s *engine.ErrorStats) string {
 }
 
 // worst names the worst point, and its own repeat spread when it is noisy.
-func worst(s *engine.ErrorStats) string {
+func worst(s *accuracy.ErrorStats) string {
 	src := s.WorstSource
-	if s.WorstSpread > engine.NoisySpread {
+	if s.WorstSpread > accuracy.NoisySpread {
 		src += fmt.Sprintf(" (noisy: own spread %.0f%%)", s.WorstSpread*100)
 	}
 	return src

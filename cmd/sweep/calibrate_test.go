@@ -11,7 +11,7 @@ func TestCalibrateReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile")
 	}
-	data := filepath.Join("..", "..", "calibration", "testdata", "h100-2026-11-26.json")
+	data := filepath.Join("..", "..", "calibration", "reference", "h100-2026-11-26.json")
 	dir := t.TempDir()
 	var outs [2][]byte
 	for i := range outs {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -9,19 +10,25 @@ import (
 	"github.com/mlsysim/mlsysim-go/calibration"
 )
 
-// useCalibration reads the profiles of the --calibration flag and puts each
-// in place for its hardware, which must be a registry entry (with the
-// --registry files). A file that does not read as a profile, or names
-// unknown hardware, is bad input.
+// calibrationKey keys the command's calibration profile set in its context.
+type calibrationKey struct{}
+
+// useCalibration builds the command's calibration profile set once, before
+// it runs: the embedded profiles, with those of the --calibration flag in
+// place for their hardware, which must be a registry entry (with the
+// --registry files). The set travels in the command's context
+// (profilesOf) and lasts that command line only. A file that does not read
+// as a profile, or names unknown hardware, is bad input.
 func useCalibration(cmd *cobra.Command) error {
 	files, _ := cmd.Flags().GetStringSlice("calibration")
 	if len(files) == 0 {
-		return nil
+		return nil // a nil set: the embedded profiles
 	}
 	reg, err := loadRegistry(cmd)
 	if err != nil {
 		return err
 	}
+	var user []*calibration.Profile
 	for _, path := range files {
 		f, err := os.Open(path)
 		if err != nil {
@@ -32,12 +39,29 @@ func useCalibration(cmd *cobra.Command) error {
 		if err != nil {
 			return badInput(fmt.Errorf("--calibration %s: not a calibration profile: %w", path, err))
 		}
-		hw, err := reg.Hardware(p.Hardware)
-		if err != nil {
+		if _, err := reg.Hardware(p.Hardware); err != nil {
 			return badInput(fmt.Errorf("--calibration %s: %w", path, err))
 		}
-		p.Hardware = hw.Key
-		calibration.UseProfile(p)
+		user = append(user, p)
+	}
+	set, err := calibration.NewSet(reg, user...)
+	if err != nil {
+		return badInput(fmt.Errorf("--calibration: %w", err))
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cmd.SetContext(context.WithValue(ctx, calibrationKey{}, set))
+	return nil
+}
+
+// profilesOf returns the calibration profile set of the command line (nil:
+// the embedded profiles).
+func profilesOf(cmd *cobra.Command) *calibration.Set {
+	if ctx := cmd.Context(); ctx != nil {
+		set, _ := ctx.Value(calibrationKey{}).(*calibration.Set)
+		return set
 	}
 	return nil
 }

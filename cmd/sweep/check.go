@@ -32,7 +32,7 @@ func newCheckCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := loadSpec(args)
+			spec, err := loadSpec(cmd, args)
 			if err != nil {
 				return err
 			}

@@ -32,6 +32,8 @@ func newEvalCmd() *cobra.Command {
 				return err
 			}
 			c, vals, err := parseAssignments(reg, args)
+			c.Calib.Profiles = profilesOf(cmd)
+			c.ResolveProfile()
 			if err != nil {
 				return badInput(err)
 			}

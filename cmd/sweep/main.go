@@ -16,8 +16,6 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mlsysim/mlsysim-go/calibration"
 )
 
 // version is the tool version, written into every output's metadata; the
@@ -47,7 +45,6 @@ func tuneGC() {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	defer calibration.ResetProfiles() // --calibration lasts one command line
 	err := root.Execute()
 	if err == nil {
 		return exitOK

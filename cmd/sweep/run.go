@@ -52,7 +52,7 @@ func newRunCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := loadSpec(args)
+			spec, err := loadSpec(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -71,8 +71,9 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
-// loadSpec parses the sweep file named in args, or the embedded default.
-func loadSpec(args []string) (*dse.Spec, error) {
+// loadSpec parses the sweep file named in args, or the embedded default,
+// priced with the command line's calibration profiles.
+func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 	var (
 		name string
 		data []byte
@@ -92,6 +93,7 @@ func loadSpec(args []string) (*dse.Spec, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
+	spec.Base.Calib.Profiles = profilesOf(cmd)
 	return spec, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mlsysim/mlsysim-go/dse"
 )
 
@@ -105,7 +107,7 @@ func TestRunStatusMergeCommands(t *testing.T) {
 
 // An interrupted run says how far it got and how to continue, and exits 130.
 func TestRunInterruptedMessage(t *testing.T) {
-	spec, err := loadSpec([]string{writeSweep(t, t.TempDir(), "s.yaml", tinyRunSweep)})
+	spec, err := loadSpec(&cobra.Command{}, []string{writeSweep(t, t.TempDir(), "s.yaml", tinyRunSweep)})
 	if err != nil {
 		t.Fatal(err)
 	}
