@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -80,8 +82,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "sweep:", err)
+	printError(stderr, err)
+	if strings.HasPrefix(err.Error(), "unknown command ") { // cobra's, for a mistyped command
+		return exitBadInput
+	}
 	return exitCode(err)
+}
+
+// Bounds on an error message: a hostile input (a 1 MB key, an alias
+// fan-out) must not make the message as large as itself.
+const (
+	maxErrorLines    = 100
+	maxErrorLineSize = 512
+)
+
+// printError prints err after "sweep: ", each line cut to maxErrorLineSize
+// bytes and at most maxErrorLines lines, then a count of the rest.
+func printError(w io.Writer, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		if i == maxErrorLines {
+			fmt.Fprintf(w, "… and %d more lines\n", len(lines)-i)
+			break
+		}
+		if len(l) > maxErrorLineSize {
+			n := maxErrorLineSize
+			for n > 0 && !utf8.RuneStart(l[n]) {
+				n--
+			}
+			l = l[:n] + "…"
+		}
+		if i == 0 {
+			l = "sweep: " + l
+		}
+		fmt.Fprintln(w, l)
+	}
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
