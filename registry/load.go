@@ -389,7 +389,8 @@ func (c *checker) fieldf(entry, field, format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s: %s", c.where(field), short(entry, maxEcho), field, short(fmt.Sprintf(format, args...), 4*maxEcho)))
 }
 
-// get returns q's value checked against want, or 0 if q is unset. A value
+// get returns q's value checked against want, or 0 if q is unset. Errors
+// name the key and give the parsed number, never the file's text. A value
 // must be finite, in [0, MaxQuantity], and, for the quantities engines
 // divide by (bandwidths, FLOP rates, capacities, clocks), at least 1 when
 // given: 0 B/s is a missing field, not a bandwidth.
@@ -398,17 +399,17 @@ func (c *checker) get(entry, field string, q qty, want units.Dimension) float64 
 		return 0
 	}
 	if q.dim != want && q.dim != units.Dimensionless {
-		c.fieldf(entry, field, "%q is a %s, want a %s", short(q.raw, maxEcho), q.dim, want)
+		c.fieldf(entry, field, "a %s, want a %s", q.dim, want)
 		return 0
 	}
 	if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 || q.v > MaxQuantity {
-		c.fieldf(entry, field, "%q must be a finite number in [0, %g]", short(q.raw, maxEcho), MaxQuantity)
+		c.fieldf(entry, field, "%g is not a finite number in [0, %g]", q.v, MaxQuantity)
 		return 0
 	}
 	switch want {
 	case units.DimByteRate, units.DimFLOPRate, units.DimBytes, units.DimFrequency:
 		if q.v < 1 {
-			c.fieldf(entry, field, "%q must be at least 1 %s", short(q.raw, maxEcho), want.Unit())
+			c.fieldf(entry, field, "%g %s: must be at least 1 %[2]s (leave the field out when unknown)", q.v, want.Unit())
 			return 0
 		}
 	}
