@@ -632,8 +632,9 @@ type replicaPlan struct {
 // counts, so the search gallops up from the first stable count and bisects:
 // O(log maxR) quantile evaluations; the Erlang B values below exactReplicas
 // follow the recursion forward from the last count known to miss the target
-// (O(k) additions in all, as many as a linear search), those above come from
-// erlangBIntegral. A target below base is met by no count: maxR directly.
+// (O(k) steps in all, about twice a linear search's, without its logarithm
+// per count), those above come from erlangBIntegral. A target below base is
+// met by no count: maxR directly.
 func searchReplicas(a, perQPS, base, kf, target float64, maxR int) replicaPlan {
 	if maxR < 1 || !(a/float64(maxR) < 1) {
 		return replicaPlan{k: maxR}
@@ -688,7 +689,7 @@ func searchReplicas(a, perQPS, base, kf, target float64, maxR int) replicaPlan {
 	if base > target { // p99 ≥ base at every count
 		return at(maxR)
 	}
-	// Gallop: probe k0, k0+1, k0+3, k0+7 ... until one meets the target.
+	// Gallop: probe k0, k0+2, k0+6, k0+14 ... until one meets the target.
 	lo, hi := k0-1, maxR // p99(lo) misses (or lo < k0); the answer is in (lo, hi]
 	var best replicaPlan
 	found := false
