@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"io"
 	"strings"
 	"sync"
 
@@ -243,11 +244,14 @@ func Derive(ref *Profile, hw *registry.Hardware) Profile {
 
 // ReadProfile decodes one profile (JSON).
 func ReadProfile(r interface{ Read([]byte) (int, error) }) (*Profile, error) {
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(io.LimitReader(r, registry.MaxDataFileBytes))
 	dec.DisallowUnknownFields()
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
 		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("profile: trailing data after the JSON object (at byte %d)", dec.InputOffset())
 	}
 	p.Kind = KindMeasured
 	if err := p.check(); err != nil {
@@ -257,27 +261,52 @@ func ReadProfile(r interface{ Read([]byte) (int, error) }) (*Profile, error) {
 	return &p, nil
 }
 
+// check validates every field of a profile against its documented range:
+// fractions of a datasheet number in (0, 1] (a precision's matrix fraction
+// and the collective fractions may be 0, meaning unset); the backward
+// factors in (0, 100]; the GEMM sharpness in [1, 1024]; the row tile in
+// [1, 65536]; the times in [0, 10] s. A field named in the error is out of
+// its range (or missing, for the required ones).
 func (p *Profile) check() error {
 	var bad []string
-	pos := func(name string, v float64) {
-		if !(v > 0) || math.IsInf(v, 0) {
-			bad = append(bad, name)
+	in := func(name string, v, lo, hi float64, open bool) {
+		if !(v >= lo && v <= hi) || (open && v == lo) {
+			lb := "["
+			if open {
+				lb = "("
+			}
+			bad = append(bad, fmt.Sprintf("%s = %g (want %s%g, %g])", name, v, lb, lo, hi))
 		}
 	}
-	pos("matmul_frac.bf16", p.MatmulFrac.BF16)
-	pos("mem_bw_frac", p.MemBWFrac)
-	pos("elementwise_bw_frac", p.ElementwiseBWFrac)
-	pos("gemm_sharpness", p.GEMMSharpness)
-	pos("tile_m", p.TileM)
-	pos("attn_frac", p.AttnFrac)
-	pos("attn_bwd_factor", p.AttnBwdFactor)
-	pos("bwd_matmul_frac", p.BwdMatmulFrac)
-	pos("decode_attn_sat_frac", p.DecodeAttnSatFrac)
+	in("matmul_frac.bf16", p.MatmulFrac.BF16, 0, 1, true)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"fp32", p.MatmulFrac.FP32}, {"tf32", p.MatmulFrac.TF32}, {"fp16", p.MatmulFrac.FP16},
+		{"fp8", p.MatmulFrac.FP8}, {"int8", p.MatmulFrac.INT8}, {"int4", p.MatmulFrac.INT4}} {
+		in("matmul_frac."+f.name, f.v, 0, 1, false)
+	}
+	in("mem_bw_frac", p.MemBWFrac, 0, 1, true)
+	in("elementwise_bw_frac", p.ElementwiseBWFrac, 0, 1, true)
+	in("attn_frac", p.AttnFrac, 0, 1, true)
+	in("decode_attn_sat_frac", p.DecodeAttnSatFrac, 0, 1, true)
+	in("attn_bwd_factor", p.AttnBwdFactor, 0, 100, true)
+	in("bwd_matmul_frac", p.BwdMatmulFrac, 0, 100, true)
+	in("gemm_sharpness", p.GEMMSharpness, 1, 1024, false)
+	in("tile_m", p.TileM, 1, 65536, false)
+	in("kernel_s", p.KernelS, 0, 10, false)
+	in("op_floor_s", p.OpFloorS, 0, 10, false)
+	in("host_layer_s", p.HostLayerS, 0, 10, false)
+	in("cnn_host_op_s", p.CNNHostOpS, 0, 10, false)
+	in("collective.nvlink", p.Collective.NVLink, 0, 1, false)
+	in("collective.infiniband", p.Collective.InfiniBand, 0, 1, false)
+	in("collective.ethernet", p.Collective.Ethernet, 0, 1, false)
+	in("collective.pcie", p.Collective.PCIe, 0, 1, false)
 	if p.Hardware == "" {
-		bad = append(bad, "hardware")
+		bad = append(bad, "hardware (missing)")
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("profile: missing or non-positive %s", strings.Join(bad, ", "))
+		return fmt.Errorf("profile: out of range: %s", strings.Join(bad, ", "))
 	}
 	return nil
 }

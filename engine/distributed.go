@@ -415,7 +415,7 @@ func solveDistributed(c *Config, r *Result) {
 	r.Dist.GPUs = t.gpus
 	if ok {
 		switch {
-		case mp > t.gpus:
+		case float64(tp)*float64(pp)*float64(ep)*float64(cp) > float64(t.gpus): // mp may overflow
 			r.Dist.Reason = DistTooManyRanks
 		case t.gpus%mp != 0:
 			r.Dist.Reason = DistIndivisible

@@ -34,6 +34,7 @@ const (
 	ReasonNoWorkload                // the model has no FLOPs or bytes to move
 	ReasonInvalid                   // a derived parameter value is out of its range
 	ReasonParallelism               // the parallel layout does not fit the GPUs (dist_reason says how)
+	ReasonQueue                     // serving: no replica count up to max_replicas keeps the queue stable
 	numReasons
 )
 
@@ -45,6 +46,7 @@ var reasonText = [numReasons]string{
 	"model: nothing to compute",
 	"input: a derived parameter value is out of range",
 	"parallelism: the layout does not fit the GPUs (see dist_reason)",
+	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

@@ -524,8 +524,22 @@ func TailLatency(λ, svcS float64, c int, cv float64) (ρ, p50, p99 float64, sta
 // ServingCapacityModel, §4.16): at the paged batch n = max(1, paged
 // capacity), a replica serves per_qps = paged tokens/s / output_tokens with
 // base latency TTFT(n, μ) + ITL(n, μ)·output_tokens; the first replica
-// count r whose M/M/c P99 wait (× Kingman) keeps base + wait ≤ target wins.
+// count r whose M/M/c P99 wait (× Kingman) keeps base + wait ≤ target wins
+// (searchReplicas).
+//
+// A load that no replica count up to max_replicas serves with a stable queue
+// (λ ≥ max_replicas·per_qps, no paged capacity, or a request that does not
+// fit) has no latency: p50_s and p99_s stay 0 and the row is infeasible with
+// ReasonQueue, unless another reason already holds.
 func planCapacity(c *Config, r *Result) {
+	if !planReplicas(c, r) && r.Reason == ReasonNone {
+		r.Feasible, r.Reason = false, ReasonQueue
+	}
+}
+
+// planReplicas is planCapacity; it reports whether the load has a stable
+// queue at some replica count.
+func planReplicas(c *Config, r *Result) bool {
 	s := &c.Serve
 	maxR := s.MaxReplicas
 	if maxR <= 0 {
@@ -536,12 +550,10 @@ func planCapacity(c *Config, r *Result) {
 		cv = 1 // the zero Config means M/M/c
 	}
 	kf := (cv*cv + 1) / 2
-	inf := math.Inf(1)
 	r.Serve.Replicas = maxR
-	r.Serve.P50S, r.Serve.P99S = inf, inf
 	if r.Serve.PagedCapacity <= 0 {
 		r.Serve.CapacityBound = "Memory"
-		return
+		return false
 	}
 	// The request at the paged batch and the mean length.
 	n := max(1, r.Serve.PagedCapacity)
@@ -574,30 +586,17 @@ func planCapacity(c *Config, r *Result) {
 		if !req.Feasible {
 			r.Serve.CapacityBound = "Memory"
 		}
-		return
+		return false
 	}
-	λ := s.QPS
-	a := λ / perQPS
-	b := 1.0
-	stableSeen := false
+	pl := searchReplicas(s.QPS/perQPS, perQPS, base, kf, s.P99TargetS, maxR)
+	r.Serve.Replicas = pl.k
+	if pl.stable {
+		r.Serve.QueueRho = pl.ρ
+		r.Serve.P50S, r.Serve.P99S = pl.p50, pl.p99
+		r.Serve.SLAMet = pl.met
+	}
 	target := s.P99TargetS
-	for k := 1; k <= maxR; k++ {
-		b = a * b / (float64(k) + a*b)
-		fk := float64(k)
-		ρ := a / fk
-		if ρ >= 1 {
-			continue
-		}
-		stableSeen = true
-		w50, w99 := mmcQuantiles(erlangC(b, a, fk), fk*perQPS*(1-ρ))
-		p99 := base + w99*kf
-		if target <= 0 || p99 <= target || k == maxR {
-			r.Serve.Replicas, r.Serve.QueueRho = k, ρ
-			r.Serve.P50S, r.Serve.P99S = base+w50*kf, p99
-			r.Serve.SLAMet = target <= 0 || p99 <= target
-			break
-		}
-	}
+	stableSeen := pl.stable
 	switch {
 	case r.Serve.SLAMet:
 		r.Serve.CapacityBound = "Feasible"
@@ -608,4 +607,161 @@ func planCapacity(c *Config, r *Result) {
 	default:
 		r.Serve.CapacityBound = "Capacity"
 	}
+	return stableSeen
+}
+
+// exactReplicas is the largest replica count whose Erlang B value comes from
+// the recursion B_k = a·B_{k−1}/(k + a·B_{k−1}) (bit for bit the values of a
+// linear search); above it, erlangBIntegral prices one count in constant
+// time, so that no max_replicas or qps makes the search long.
+const exactReplicas = 1 << 16
+
+// replicaPlan is the outcome of searchReplicas.
+type replicaPlan struct {
+	k           int     // replicas
+	ρ, p50, p99 float64 // at k, when stable
+	met, stable bool    // p99 ≤ target (or no target); the queue is stable at k
+}
+
+// searchReplicas returns the fewest replicas k ≤ maxR whose request P99,
+//
+//	p99(k) = base + kf·w99(k),  w99 the M/M/c P99 wait at offered load a = λ/μ
+//
+// meets target (the first stable k when target ≤ 0), or maxR when none does.
+// k is stable when ρ = a/k < 1. p99 is non-increasing in k on the stable
+// counts, so the search gallops up from the first stable count and bisects:
+// O(log maxR) quantile evaluations; the Erlang B values below exactReplicas
+// follow the recursion forward from the last count known to miss the target
+// (O(k) steps in all, about twice a linear search's, without its logarithm
+// per count), those above come from erlangBIntegral. A target below base is
+// met by no count: maxR directly.
+func searchReplicas(a, perQPS, base, kf, target float64, maxR int) replicaPlan {
+	if maxR < 1 || !(a/float64(maxR) < 1) {
+		return replicaPlan{k: maxR}
+	}
+	// The first stable count k0: a/k0 < 1 ≤ a/(k0−1), as the linear search tests it.
+	k0 := 1
+	if a >= 1 {
+		k0 = min(int(math.Floor(a)), maxR)
+		for k0 > 1 && a/float64(k0-1) < 1 {
+			k0--
+		}
+		for !(a/float64(k0) < 1) {
+			k0++
+		}
+	}
+	// The recursion's cursor, B at count ck (B_0 = 1), and a checkpoint at
+	// the largest count known to miss the target, where bisection restarts.
+	ck, cb := 0, 1.0
+	sk, sb := 0, 1.0
+	missed := func(k int) {
+		if k == ck {
+			sk, sb = ck, cb
+		}
+	}
+	erlangB := func(k int) float64 {
+		if k > exactReplicas {
+			return erlangBIntegral(a, float64(k))
+		}
+		if k < ck {
+			ck, cb = sk, sb
+			if k < ck {
+				ck, cb = 0, 1
+			}
+		}
+		for ck < k {
+			ck++
+			cb = a * cb / (float64(ck) + a*cb)
+		}
+		return cb
+	}
+	at := func(k int) replicaPlan {
+		fk := float64(k)
+		ρ := a / fk
+		w50, w99 := mmcQuantiles(erlangC(erlangB(k), a, fk), fk*perQPS*(1-ρ))
+		p99 := base + w99*kf
+		return replicaPlan{k: k, ρ: ρ, p50: base + w50*kf, p99: p99,
+			met: target <= 0 || p99 <= target, stable: true}
+	}
+	if target <= 0 {
+		return at(k0)
+	}
+	if base > target { // p99 ≥ base at every count
+		return at(maxR)
+	}
+	// Gallop: probe k0, k0+2, k0+6, k0+14 ... until one meets the target.
+	lo, hi := k0-1, maxR // p99(lo) misses (or lo < k0); the answer is in (lo, hi]
+	var best replicaPlan
+	found := false
+	for step := 1; step < maxR-lo; {
+		k := lo + step
+		p := at(k)
+		if p.met {
+			hi, best, found = k, p, true
+			break
+		}
+		lo = k
+		missed(k)
+		if step > maxR/2 {
+			step = maxR
+		} else {
+			step *= 2
+		}
+	}
+	if !found {
+		if best = at(maxR); !best.met {
+			return best
+		}
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if p := at(mid); p.met {
+			hi, best = mid, p
+		} else {
+			lo = mid
+			missed(mid)
+		}
+	}
+	return best
+}
+
+// erlangBIntegral returns the Erlang B blocking probability B(c, a) of c
+// servers at offered load a < c from its integral form,
+//
+//	1/B(c, a) = a·∫₀^∞ exp(c·ln(1+y) − a·y) dy = e^a·a^−c·Γ(c+1, a),
+//
+// evaluated in logarithms around the integrand's peak y₀ = c/a − 1 by
+// composite Simpson's rule over the span where the integrand exceeds e^−60
+// of its peak (σ = (1+y₀)/√c). For c ≥ 2^16 it agrees with the recursion to
+// about 1e−10 relative; it underflows to 0 where the recursion does.
+func erlangBIntegral(a, c float64) float64 {
+	if !(a > 0) {
+		return 0
+	}
+	y0 := max(c/a-1, 0)
+	// g(y0 + t) − g(y0), computed from the differences so that huge c and a
+	// do not cancel.
+	dg := func(t float64) float64 { return c*math.Log1p(t/(1+y0)) - a*t }
+	g0 := c*math.Log1p(y0) - a*y0
+	σ := (1 + y0) / math.Sqrt(c)
+	up := σ
+	for dg(up) > -60 {
+		up *= 2
+	}
+	down := σ
+	for down < y0 && dg(-down) > -60 {
+		down *= 2
+	}
+	down = min(down, y0)
+	const n = 4096 // even
+	h := (up + down) / n
+	sum := math.Exp(dg(-down)) + math.Exp(dg(up))
+	for i := 1; i < n; i++ {
+		w := 2.0
+		if i%2 == 1 {
+			w = 4
+		}
+		sum += w * math.Exp(dg(-down+float64(i)*h))
+	}
+	return math.Exp(-(math.Log(a) + g0 + math.Log(sum*h/3)))
 }

@@ -105,6 +105,10 @@ func (p *Param) Parse(reg *registry.Registry, s string) (Value, error) {
 	return p.Number(v)
 }
 
+// MaxIntParam is the largest magnitude of an integer parameter, 2^53: every
+// whole number up to it is exact in a float64 and fits an int.
+const MaxIntParam = 1 << 53
+
 // Number makes a value of a numeric or boolean parameter from a number,
 // checking integrality and bounds.
 func (p *Param) Number(v float64) (Value, error) {
@@ -122,6 +126,9 @@ func (p *Param) Number(v float64) (Value, error) {
 	}
 	if p.Type == TypeInt && v != math.Trunc(v) {
 		return Value{}, fmt.Errorf("%s: want a whole number, got %v", p.Name, v)
+	}
+	if p.Type == TypeInt && math.Abs(v) > MaxIntParam {
+		return Value{}, fmt.Errorf("%s: %v is beyond the largest whole number a parameter holds, 2^53", p.Name, v)
 	}
 	if v < p.Min || (p.Max != 0 && v > p.Max) {
 		if p.Max != 0 {
@@ -165,7 +172,7 @@ func (p *Param) Accepts(x float64) bool {
 	case TypeBool:
 		return x == 0 || x == 1
 	case TypeInt:
-		if x != math.Trunc(x) {
+		if x != math.Trunc(x) || math.Abs(x) > MaxIntParam {
 			return false
 		}
 	}

@@ -3,8 +3,11 @@ package outputs
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // AtomicFile is a file that becomes visible under its final name only when
@@ -18,13 +21,14 @@ type AtomicFile struct {
 	done  bool
 }
 
-// CreateAtomic starts writing path. The directory must exist.
+// CreateAtomic starts writing path. The directory must exist. The file's
+// mode is that of os.Create, 0666 less the umask (see CreateTemp).
 func CreateAtomic(path string) (*AtomicFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -90,4 +94,26 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// CreateTemp is os.CreateTemp with the permissions of os.Create: the new
+// file's mode is 0666 less the process umask, as for any file the user
+// makes, where os.CreateTemp makes 0600 (unreadable by the collaborators a
+// shared results directory is for). The last "*" of pattern is replaced by
+// a random number; the file is created exclusively (O_EXCL), never opened
+// if it exists.
+func CreateTemp(dir, pattern string) (*os.File, error) {
+	prefix, suffix := pattern, ""
+	if i := strings.LastIndexByte(pattern, '*'); i >= 0 {
+		prefix, suffix = pattern[:i], pattern[i+1:]
+	}
+	for range 10000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, &os.PathError{Op: "createtemp", Path: filepath.Join(dir, pattern), Err: os.ErrExist}
 }

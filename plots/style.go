@@ -18,9 +18,11 @@
 package plots
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -509,7 +511,7 @@ func (f *Figure) Save(path string) error {
 		return fmt.Errorf("plots: %s: unknown format %q (want png, svg or pdf)", path, ext)
 	}
 	f.Draw(draw.New(c))
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err
 	}
@@ -521,10 +523,21 @@ func (f *Figure) Save(path string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// createTemp creates dir/prefix<random> exclusively with the mode of
+// os.Create, 0666 less the umask, so that figures are as readable as the
+// user's other files (os.CreateTemp would make them 0600).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 10000 {
+		f, err := os.OpenFile(filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, &os.PathError{Op: "createtemp", Path: filepath.Join(dir, prefix+"*"), Err: os.ErrExist}
 }
 
 // SaveAll writes the figure as dir/base.<format> for each format and

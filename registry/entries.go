@@ -10,7 +10,7 @@ func (c *checker) fabric(x rawFabric) *Fabric {
 		Key: x.Key, Name: x.Name, Aliases: x.Aliases, Topology: x.Topology,
 		BandwidthBps:     c.get(e, "bandwidth", x.Bandwidth, units.DimByteRate),
 		LatencyS:         c.get(e, "latency", x.Latency, units.DimTime),
-		Oversubscription: x.Oversubscription,
+		Oversubscription: c.number(e, "oversubscription", x.Oversubscription, 0, 1e6),
 		Source:           x.Source,
 	}
 	if f.Topology == "" {
@@ -37,12 +37,16 @@ func (c *checker) fabric(x rawFabric) *Fabric {
 func (c *checker) grid(x rawGrid) *Grid {
 	e := "grid " + x.Key
 	g := &Grid{
-		Key: x.Key, Name: x.Name, Aliases: x.Aliases, CarbonGPerKWh: x.CarbonIntensity, PUE: x.PUE,
-		PrimarySource: x.PrimarySource, Lat: x.Lat, Lon: x.Lon, RenewablePct: x.RenewablePct,
-		ElectricityUSDPerK: x.ElectricityPrice, Source: x.Source,
+		Key: x.Key, Name: x.Name, Aliases: x.Aliases,
+		CarbonGPerKWh: c.number(e, "carbon_intensity_g_kwh", x.CarbonIntensity, 0, 1e5),
+		PUE:           c.number(e, "pue", x.PUE, 0, 100),
+		PrimarySource: x.PrimarySource,
+		Lat:           c.number(e, "lat", x.Lat, -90, 90), Lon: c.number(e, "lon", x.Lon, -180, 180),
+		RenewablePct:       c.number(e, "renewable_pct", x.RenewablePct, 0, 100),
+		ElectricityUSDPerK: c.number(e, "electricity_usd_per_kwh", x.ElectricityPrice, 0, 1e4), Source: x.Source,
 	}
 	if x.WUE != nil {
-		g.WUELPerKWh = *x.WUE
+		g.WUELPerKWh = c.number(e, "wue_l_kwh", *x.WUE, 0, 1e4)
 	} else {
 		c.errorf(e, "wue_l_kwh is missing (write 0 for none)")
 	}
@@ -73,11 +77,11 @@ func (c *checker) node(r *Registry, x rawNode) *Node {
 	e := "node " + x.Key
 	n := &Node{
 		Key: x.Key, Name: x.Name, Aliases: x.Aliases,
-		AcceleratorsPerNode: x.AcceleratorsPerNode,
+		AcceleratorsPerNode: c.count(e, "accelerators_per_node", x.AcceleratorsPerNode),
 		IntraNodeBps:        c.get(e, "intra_node_bandwidth", x.IntraNodeBandwidth, units.DimByteRate),
 		IntraNodeLatencyS:   c.get(e, "intra_node_latency", x.IntraNodeLatency, units.DimTime),
-		NICsPerNode:         x.NICsPerNode,
-		PSUsPerNode:         x.PSUsPerNode,
+		NICsPerNode:         c.count(e, "nics_per_node", x.NICsPerNode),
+		PSUsPerNode:         c.count(e, "psus_per_node", x.PSUsPerNode),
 		Source:              x.Source,
 	}
 	n.Accelerator = ref(r, c, e, "accelerator", x.Accelerator, r.Hardware)
@@ -104,7 +108,8 @@ func (c *checker) node(r *Registry, x rawNode) *Node {
 
 func (c *checker) cluster(r *Registry, x rawCluster) *Cluster {
 	e := "cluster " + x.Key
-	cl := &Cluster{Key: x.Key, Name: x.Name, Aliases: x.Aliases, Count: x.Count, MTBFHours: x.MTBFHours, Source: x.Source}
+	cl := &Cluster{Key: x.Key, Name: x.Name, Aliases: x.Aliases, Count: c.count(e, "count", x.Count),
+		MTBFHours: c.number(e, "mtbf_hours", x.MTBFHours, 0, MaxQuantity), Source: x.Source}
 	cl.Node = ref(r, c, e, "node", x.Node, r.Node)
 	cl.Fabric = ref(r, c, e, "fabric", x.Fabric, r.Fabric)
 	cl.Grid = ref(r, c, e, "region", x.Region, r.Grid)
@@ -125,9 +130,9 @@ func (c *checker) scenario(r *Registry, x rawScenario) *Scenario {
 	e := "scenario " + x.Key
 	s := &Scenario{
 		Key: x.Key, Name: x.Name, Aliases: x.Aliases, Description: x.Description, Application: x.Application,
-		BatchSize:      x.BatchSize,
+		BatchSize:      c.count(e, "batch_size", x.BatchSize),
 		SLALatencyS:    c.get(e, "sla_latency", x.SLALatency, units.DimTime),
-		TargetAccuracy: x.TargetAccuracy,
+		TargetAccuracy: c.number(e, "target_accuracy", x.TargetAccuracy, 0, 1),
 		PowerBudgetW:   c.get(e, "power_budget", x.PowerBudget, units.DimPower),
 		DataRateBps:    c.get(e, "data_rate", x.DataRate, units.DimByteRate),
 		Fix:            x.Fix,

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/mlsysim/mlsysim-go/units"
 )
@@ -62,6 +66,8 @@ type file struct {
 	Datacenters []rawDatacenter `yaml:"datacenters"`
 	Scenarios   []rawScenario   `yaml:"scenarios"`
 	Constants   []rawConstant   `yaml:"constants"`
+
+	data []byte // the file's text, to place errors
 }
 
 type rawLink struct {
@@ -259,8 +265,26 @@ type rawConstant struct {
 	Source string `yaml:"source"`
 }
 
+// Limits on what a data file may say, so that no entry can make the engine's
+// arithmetic overflow or divide by almost nothing.
+const (
+	// MaxQuantity bounds every quantity of a data file (FLOP/s, bytes, J,
+	// USD ...): 1e30 is beyond any machine or model (the largest training
+	// runs are ~1e26 FLOPs).
+	MaxQuantity = 1e30
+	// MaxCount bounds every whole number of a data file (layers, SMs,
+	// accelerators per node ...).
+	MaxCount = 1 << 40
+	// maxErrors is how many problems of one load are reported; the rest
+	// are counted.
+	maxErrors = 20
+	// maxEcho is how much of a value from the file a message repeats.
+	maxEcho = 64
+)
+
 // decodeFile parses one data file strictly: unknown keys are errors with
-// their line and column.
+// their line and column, and so is anything after the first document.
+// Messages repeat at most a short excerpt of the file.
 func decodeFile(name string, data []byte) (*file, error) {
 	var f file
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -268,35 +292,146 @@ func decodeFile(name string, data []byte) (*file, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, false))
+		return nil, fmt.Errorf("%s: %s", name, short(quietQuotes(yaml.FormatError(err, false, false)), 4*maxEcho))
 	}
+	var rest any
+	if err := dec.Decode(&rest); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: trailing data after the first YAML document (a data file holds one)", name)
+	}
+	f.data = data
 	return &f, nil
 }
 
-// checker accumulates the errors of one file so all are reported at once.
+var (
+	quoted   = regexp.MustCompile(`"[^"\n]*"?`)
+	keyLike  = regexp.MustCompile(`^"[A-Za-z0-9_.\-]{1,64}"$`)
+	cutQuote = "\"…\""
+)
+
+// quietQuotes replaces each quoted excerpt of a parser message that is not
+// a key-like word by "…", so that a file that is not a data file (a
+// password file, say) is never repeated in a message.
+func quietQuotes(msg string) string {
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		if keyLike.MatchString(q) {
+			return q
+		}
+		return cutQuote
+	})
+}
+
+// short returns s cut to at most n bytes (at a rune boundary), marked "…".
+func short(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// checker accumulates the errors of one file so all are reported at once,
+// each with its line: path is the YAML path of the entry being checked
+// ("$.hardware[2]"), data the file, parsed again only to place an error.
 type checker struct {
 	file string
+	data []byte
+	path string
+	ast  *ast.File
 	errs []error
 }
 
-func (c *checker) errorf(entry, format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s", c.file, entry, fmt.Sprintf(format, args...)))
+// line returns the line of the node at the YAML path p, or 0.
+func (c *checker) line(p string) int {
+	if c.data == nil || p == "" {
+		return 0
+	}
+	if c.ast == nil {
+		f, err := parser.ParseBytes(c.data, 0)
+		if err != nil {
+			c.data = nil
+			return 0
+		}
+		c.ast = f
+	}
+	yp, err := yaml.PathString(p)
+	if err != nil {
+		return 0
+	}
+	n, err := yp.FilterFile(c.ast)
+	if err != nil || n == nil || n.GetToken() == nil {
+		return 0
+	}
+	return n.GetToken().Position.Line
 }
 
-// get returns q's value checked against want, or 0 if q is unset.
+func (c *checker) where(field string) string {
+	l := 0
+	if field != "" {
+		l = c.line(c.path + "." + field)
+	}
+	if l == 0 {
+		l = c.line(c.path)
+	}
+	if l == 0 {
+		return c.file
+	}
+	return fmt.Sprintf("%s:%d", c.file, l)
+}
+
+func (c *checker) errorf(entry, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s", c.where(""), short(entry, maxEcho), short(fmt.Sprintf(format, args...), 4*maxEcho)))
+}
+
+// fieldf is errorf for one field of the entry, placed at the field's line.
+func (c *checker) fieldf(entry, field, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s: %s", c.where(field), short(entry, maxEcho), field, short(fmt.Sprintf(format, args...), 4*maxEcho)))
+}
+
+// get returns q's value checked against want, or 0 if q is unset. Errors
+// name the key and give the parsed number, never the file's text. A value
+// must be finite, in [0, MaxQuantity], and, for the quantities engines
+// divide by (bandwidths, FLOP rates, capacities, clocks), at least 1 when
+// given: 0 B/s is a missing field, not a bandwidth.
 func (c *checker) get(entry, field string, q qty, want units.Dimension) float64 {
 	if !q.set {
 		return 0
 	}
 	if q.dim != want && q.dim != units.Dimensionless {
-		c.errorf(entry, "%s: %q is a %s, want a %s", field, q.raw, q.dim, want)
+		c.fieldf(entry, field, "a %s, want a %s", q.dim, want)
 		return 0
 	}
-	if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
-		c.errorf(entry, "%s: %q must be a finite non-negative number", field, q.raw)
+	if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 || q.v > MaxQuantity {
+		c.fieldf(entry, field, "%g is not a finite number in [0, %g]", q.v, MaxQuantity)
 		return 0
+	}
+	switch want {
+	case units.DimByteRate, units.DimFLOPRate, units.DimBytes, units.DimFrequency:
+		if q.v < 1 {
+			c.fieldf(entry, field, "%g %s: must be at least 1 %[2]s (leave the field out when unknown)", q.v, want.Unit())
+			return 0
+		}
 	}
 	return q.v
+}
+
+// count checks a whole number of the file: in [0, MaxCount].
+func (c *checker) count(entry, field string, n int) int {
+	if n < 0 || n > MaxCount {
+		c.fieldf(entry, field, "%d must be in [0, %d]", n, MaxCount)
+		return 0
+	}
+	return n
+}
+
+// number checks a plain number of the file: finite, in [lo, hi].
+func (c *checker) number(entry, field string, x, lo, hi float64) float64 {
+	if math.IsNaN(x) || x < lo || x > hi {
+		c.fieldf(entry, field, "%g must be in [%g, %g]", x, lo, hi)
+		return 0
+	}
+	return x
 }
 
 func (c *checker) link(entry, field string, l *rawLink) Link {
@@ -326,7 +461,7 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 		c.errorf("hardware", "an entry has no key")
 	}
 	h := &Hardware{
-		Key: r.Key, Tier: r.Tier, Name: r.Name, Aliases: r.Aliases, Year: r.Year,
+		Key: r.Key, Tier: r.Tier, Name: r.Name, Aliases: r.Aliases, Year: c.count(e, "year", r.Year),
 		PeakFLOPS:            c.get(e, "peak_flops", r.PeakFLOPS, units.DimFLOPRate),
 		MemCapacityBytes:     c.get(e, "memory.capacity", r.Memory.Capacity, units.DimBytes),
 		MemBandwidthBps:      c.get(e, "memory.bandwidth", r.Memory.Bandwidth, units.DimByteRate),
@@ -342,13 +477,13 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 		TDPW:                 c.get(e, "tdp", r.TDP, units.DimPower),
 		TDPMinW:              c.get(e, "tdp_min", r.TDPMin, units.DimPower),
 		TDPMaxW:              c.get(e, "tdp_max", r.TDPMax, units.DimPower),
-		DieAreaMM2:           r.DieAreaMM2,
+		DieAreaMM2:           c.number(e, "die_area_mm2", r.DieAreaMM2, 0, 1e6),
 		UnitCostUSD:          c.get(e, "unit_cost", r.UnitCost, units.DimCurrency),
 		UnitCostMaxUSD:       c.get(e, "unit_cost_max", r.UnitCostMax, units.DimCurrency),
-		AcceleratorCount:     r.AcceleratorCount,
-		EmbodiedCarbonKg:     r.EmbodiedCarbonKg,
+		AcceleratorCount:     c.count(e, "accelerator_count", r.AcceleratorCount),
+		EmbodiedCarbonKg:     c.number(e, "embodied_carbon_kg", r.EmbodiedCarbonKg, 0, MaxQuantity),
 		DispatchTaxS:         c.get(e, "dispatch_tax", r.DispatchTax, units.DimTime),
-		SMCount:              r.SMCount,
+		SMCount:              c.count(e, "sm_count", r.SMCount),
 		ClockHz:              c.get(e, "clock_rate", r.ClockRate, units.DimFrequency),
 		Source:               r.Source,
 		Sources:              r.Sources,
@@ -379,7 +514,7 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 		h.OtherFLOPS[k] = v
 	}
 	for _, m := range r.MIG {
-		h.MIG = append(h.MIG, MIGProfile{Name: m.Name, MemoryBytes: c.get(e, "mig_profiles.memory", m.Memory, units.DimBytes), SMCount: m.SMCount, TypicalWorkload: m.TypicalWorkload})
+		h.MIG = append(h.MIG, MIGProfile{Name: m.Name, MemoryBytes: c.get(e, "mig_profiles.memory", m.Memory, units.DimBytes), SMCount: c.count(e, "mig_profiles.sm_count", m.SMCount), TypicalWorkload: m.TypicalWorkload})
 	}
 	if !contains(tiers, r.Tier) {
 		c.errorf(e, "tier %q, want one of %s", r.Tier, strings.Join(tiers, ", "))
@@ -412,28 +547,28 @@ func (c *checker) model(r rawModel) *Model {
 		InferenceFLOPs:       c.get(e, "inference_flops", r.InferenceFLOPs, units.DimFLOP),
 		InferenceEnergy:      c.get(e, "inference_energy", r.InferenceEnergy, units.DimEnergy),
 		DataRateBps:          c.get(e, "data_rate", r.DataRate, units.DimByteRate),
-		Layers:               r.Layers,
-		HiddenDim:            r.HiddenDim,
-		Heads:                r.Heads,
-		KVHeads:              r.KVHeads,
-		HeadDim:              r.HeadDim,
-		FFNDim:               r.FFNDim,
-		VocabSize:            r.VocabSize,
-		MaxSeqLen:            r.MaxSeqLen,
-		Experts:              r.Experts,
-		ActiveExperts:        r.ActiveExperts,
-		KVLoRARank:           r.KVLoRARank,
-		QKRopeHeadDim:        r.QKRopeHeadDim,
-		StateSize:            r.StateSize,
-		DenoiseSteps:         r.DenoisingSteps,
-		Resolution:           r.Resolution,
-		ActionHorizon:        r.ActionChunkHorizon,
-		ActionDim:            r.ActionDim,
-		ObsHorizon:           r.ObservationHorizon,
+		Layers:               c.count(e, "layers", r.Layers),
+		HiddenDim:            c.count(e, "hidden_dim", r.HiddenDim),
+		Heads:                c.count(e, "heads", r.Heads),
+		KVHeads:              c.count(e, "kv_heads", r.KVHeads),
+		HeadDim:              c.count(e, "head_dim", r.HeadDim),
+		FFNDim:               c.count(e, "ffn_dim", r.FFNDim),
+		VocabSize:            c.count(e, "vocab_size", r.VocabSize),
+		MaxSeqLen:            c.count(e, "max_seq_len", r.MaxSeqLen),
+		Experts:              c.count(e, "experts", r.Experts),
+		ActiveExperts:        c.count(e, "active_experts", r.ActiveExperts),
+		KVLoRARank:           c.count(e, "kv_lora_rank", r.KVLoRARank),
+		QKRopeHeadDim:        c.count(e, "qk_rope_head_dim", r.QKRopeHeadDim),
+		StateSize:            c.count(e, "state_size", r.StateSize),
+		DenoiseSteps:         c.count(e, "denoising_steps", r.DenoisingSteps),
+		Resolution:           c.count(e, "resolution", r.Resolution),
+		ActionHorizon:        c.count(e, "action_chunk_horizon", r.ActionChunkHorizon),
+		ActionDim:            c.count(e, "action_dim", r.ActionDim),
+		ObsHorizon:           c.count(e, "observation_horizon", r.ObservationHorizon),
 		TrainingOps:          c.get(e, "training_ops", r.TrainingOps, units.DimFLOP),
 		TrainingTokens:       c.get(e, "training_tokens", r.TrainingTokens, units.Dimensionless),
 		TrainingDatasetBytes: c.get(e, "training_dataset_size", r.TrainingDatasetSize, units.DimBytes),
-		TrainingAccelerators: r.TrainingAccelerators,
+		TrainingAccelerators: c.count(e, "training_accelerators_ref", r.TrainingAccelerators),
 		TrainingDays:         c.get(e, "training_days_ref", r.TrainingDays, units.DimTime) / 86400,
 		TrainingEnergyJ:      c.get(e, "training_energy", r.TrainingEnergy, units.DimEnergy),
 		TrainingGPUDays:      c.get(e, "training_gpu_days", r.TrainingGPUDays, units.Dimensionless),

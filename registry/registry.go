@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -134,10 +133,10 @@ func New() (*Registry, error) {
 }
 
 // AddFile adds the entries of a user data file (same shape as the embedded
-// files). An entry whose key already exists is an error: users extend the
+// files), read by ReadDataFile. An entry whose key already exists is an error: users extend the
 // registry, they do not silently change shipped values.
 func (r *Registry) AddFile(name string) error {
-	b, err := os.ReadFile(name)
+	b, err := ReadDataFile(name)
 	if err != nil {
 		return fmt.Errorf("registry file: %w", err)
 	}
@@ -160,27 +159,32 @@ func (r *Registry) add(names []string, fs []*file) error {
 	var errs []error
 	cks := make([]*checker, len(fs))
 	for i := range fs {
-		cks[i] = &checker{file: names[i]}
+		cks[i] = &checker{file: names[i], data: fs[i].data}
 	}
 	for i, f := range fs {
 		ck := cks[i]
-		for _, h := range f.Hardware {
+		for j, h := range f.Hardware {
+			ck.path = fmt.Sprintf("$.hardware[%d]", j)
 			r.register(ck, KindHardware, h.Key, h.Tier, h.Aliases, len(r.HardwareList))
 			r.HardwareList = append(r.HardwareList, ck.hardware(h))
 		}
-		for _, m := range f.Models {
+		for j, m := range f.Models {
+			ck.path = fmt.Sprintf("$.models[%d]", j)
 			r.register(ck, KindModel, m.Key, m.Family, m.Aliases, len(r.ModelList))
 			r.ModelList = append(r.ModelList, ck.model(m))
 		}
-		for _, x := range f.Fabrics {
+		for j, x := range f.Fabrics {
+			ck.path = fmt.Sprintf("$.fabrics[%d]", j)
 			r.register(ck, KindFabric, x.Key, "Fabrics", x.Aliases, len(r.FabricList))
 			r.FabricList = append(r.FabricList, ck.fabric(x))
 		}
-		for _, x := range f.Grids {
+		for j, x := range f.Grids {
+			ck.path = fmt.Sprintf("$.grids[%d]", j)
 			r.register(ck, KindGrid, x.Key, "Grids", x.Aliases, len(r.GridList))
 			r.GridList = append(r.GridList, ck.grid(x))
 		}
-		for _, x := range f.Constants {
+		for j, x := range f.Constants {
+			ck.path = fmt.Sprintf("$.constants[%d]", j)
 			r.register(ck, KindConstant, x.Key, "", nil, len(r.ConstantList))
 			r.ConstantList = append(r.ConstantList, ck.constant(x))
 		}
@@ -188,33 +192,40 @@ func (r *Registry) add(names []string, fs []*file) error {
 	// Second pass: entries that refer to others by name.
 	for i, f := range fs {
 		ck := cks[i]
-		for _, x := range f.Datacenters {
+		for j, x := range f.Datacenters {
+			ck.path = fmt.Sprintf("$.datacenters[%d]", j)
 			r.register(ck, KindDatacenter, x.Key, "Datacenters", x.Aliases, len(r.DatacenterList))
-			d := &Datacenter{Key: x.Key, Name: x.Name, Aliases: x.Aliases, PUEOverride: x.PUEOverride, Source: x.Source}
+			d := &Datacenter{Key: x.Key, Name: x.Name, Aliases: x.Aliases, PUEOverride: ck.number("datacenter "+x.Key, "pue_override", x.PUEOverride, 0, 100), Source: x.Source}
 			d.Grid = ref(r, ck, "datacenter "+x.Key, "grid", x.Grid, r.Grid)
 			r.DatacenterList = append(r.DatacenterList, d)
 		}
-		for _, x := range f.Nodes {
+		for j, x := range f.Nodes {
+			ck.path = fmt.Sprintf("$.nodes[%d]", j)
 			r.register(ck, KindNode, x.Key, "Nodes", x.Aliases, len(r.NodeList))
 			r.NodeList = append(r.NodeList, ck.node(r, x))
 		}
 	}
 	for i, f := range fs {
 		ck := cks[i]
-		for _, x := range f.Clusters {
+		for j, x := range f.Clusters {
+			ck.path = fmt.Sprintf("$.clusters[%d]", j)
 			r.register(ck, KindCluster, x.Key, "Clusters", x.Aliases, len(r.ClusterList))
 			r.ClusterList = append(r.ClusterList, ck.cluster(r, x))
 		}
 	}
 	for i, f := range fs {
 		ck := cks[i]
-		for _, x := range f.Scenarios {
+		for j, x := range f.Scenarios {
+			ck.path = fmt.Sprintf("$.scenarios[%d]", j)
 			r.register(ck, KindScenario, x.Key, "Scenarios", x.Aliases, len(r.ScenarioList))
 			r.ScenarioList = append(r.ScenarioList, ck.scenario(r, x))
 		}
 	}
 	for _, ck := range cks {
 		errs = append(errs, ck.errs...)
+	}
+	if len(errs) > maxErrors {
+		errs = append(errs[:maxErrors], fmt.Errorf("and %d more problems", len(errs)-maxErrors))
 	}
 	return errors.Join(errs...)
 }

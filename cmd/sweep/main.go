@@ -13,7 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 )
@@ -24,7 +29,32 @@ var version = "0.1.0-dev"
 
 func main() {
 	tuneGC()
+	exitOnSecondSignal()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// graceful is set while a command that stops cleanly on SIGINT or SIGTERM
+// runs (run: it finishes the row being evaluated, commits the parts and
+// the manifest, and exits 130).
+var graceful atomic.Bool
+
+// exitOnSecondSignal makes a second SIGINT or SIGTERM exit at once, with
+// 130, while the command is still stopping after the first; a command that
+// does not stop cleanly exits at once on the first, as it would by the
+// signal's default action. Files become visible only by an atomic rename, so
+// an exit at any point leaves every visible file valid (temporary files may
+// remain, and the part being written is not kept).
+func exitOnSecondSignal() {
+	c := make(chan os.Signal, 2)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-c
+		if graceful.Load() {
+			<-c
+			fmt.Fprintln(os.Stderr, "sweep: second signal: stopping now; the parts in the manifest are complete")
+		}
+		os.Exit(exitInterrupted)
+	}()
 }
 
 // tuneGC trades memory the runs do not need for time: a run allocates
@@ -49,8 +79,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "sweep:", err)
+	printError(stderr, err)
+	if strings.HasPrefix(err.Error(), "unknown command ") { // cobra's, for a mistyped command
+		return exitBadInput
+	}
 	return exitCode(err)
+}
+
+// Bounds on an error message: a hostile input (a 1 MB key, an alias
+// fan-out) must not make the message as large as itself.
+const (
+	maxErrorLines    = 100
+	maxErrorLineSize = 512
+)
+
+// printError prints err after "sweep: ", each line cut to maxErrorLineSize
+// bytes and at most maxErrorLines lines, then a count of the rest.
+func printError(w io.Writer, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		if i == maxErrorLines {
+			fmt.Fprintf(w, "… and %d more lines\n", len(lines)-i)
+			break
+		}
+		if len(l) > maxErrorLineSize {
+			n := maxErrorLineSize
+			for n > 0 && !utf8.RuneStart(l[n]) {
+				n--
+			}
+			l = l[:n] + "…"
+		}
+		if i == 0 {
+			l = "sweep: " + l
+		}
+		fmt.Fprintln(w, l)
+	}
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -67,7 +130,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return badInput(err) })
 	root.PersistentFlags().StringSlice("registry", nil, "extra registry data `file`s (YAML) with your own hardware, models, ...")
 	root.PersistentFlags().StringSlice("calibration", nil, "calibration profile `file`s (JSON, written by sweep calibrate) to use for their hardware in place of the embedded or derived profiles")
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return useCalibration(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		graceful.Store(cmd.Name() == "run")
+		return useCalibration(cmd)
+	}
 	root.AddCommand(newEvalCmd(), newListCmd(), newRunCmd(), newCheckCmd(), newSchemaCmd(), newCalibrateCmd(), newAccuracyCmd(), newPlotCmd(), newStatusCmd(), newScenarioCmd())
 	return root
 }
