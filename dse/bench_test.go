@@ -139,7 +139,7 @@ group_by: [model]
 		if ev.feasible > f0 {
 			vals = append(vals, ev.objVals...)
 			idx = append(idx, i)
-			model = append(model, ev.groupKey())
+			model = append(model, string(ev.groupKey()))
 		}
 	}
 	return vals, idx, model

@@ -95,11 +95,12 @@ func randObjectives(r *rand.Rand, k int) []Objective {
 }
 
 // TestFrontMatchesBruteForce checks the front against the O(n²) reference
-// for 1 to 4 objectives, min and max, ties and duplicates, in random
+// for 1 to 6 objectives, min and max, ties and duplicates, in random
 // insertion orders and random splits among workers followed by Merge.
+// Fronts of up to a few hundred points cover the blocks' boxes.
 func TestFrontMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for k := 1; k <= 4; k++ {
+	for k := 1; k <= 6; k++ {
 		for trial := range 60 {
 			n := 1 + r.IntN(400)
 			levels := 2 + r.IntN(30)
@@ -136,6 +137,96 @@ func TestFrontMatchesBruteForce(t *testing.T) {
 				total.Merge(parts[i])
 			}
 			samePoints(t, name+" merged", total.Points(), want)
+		}
+	}
+}
+
+// TestGroupedFrontMatchesBruteForce checks grouped fronts of 1 to 6
+// objectives over many groups (from one point each to hundreds) against
+// the reference, with points split among per-part fronts merged in random
+// order, as Run merges its parts, and keys given as strings or bytes.
+func TestGroupedFrontMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for k := 1; k <= 6; k++ {
+		for trial := range 8 {
+			n := 1 + r.IntN(3000)
+			groups := 1 + r.IntN(n)
+			objs := randObjectives(r, k)
+			pts := randPoints(r, k, n, 2+r.IntN(40))
+			key := func(i int) string { return fmt.Sprintf("g%d/%d", pts[i].Index%int64(groups), k) }
+			byGroup := map[string][]Point{}
+			for i, p := range pts {
+				byGroup[key(i)] = append(byGroup[key(i)], p)
+			}
+			parts := make([]*GroupedFront, 1+r.IntN(5))
+			for i := range parts {
+				parts[i] = NewGroupedFront(objs)
+			}
+			for _, i := range r.Perm(n) {
+				g := parts[r.IntN(len(parts))]
+				if r.IntN(2) == 0 {
+					g.Add(key(i), pts[i].Index, pts[i].Vals)
+				} else {
+					g.AddBytes([]byte(key(i)), pts[i].Index, pts[i].Vals)
+				}
+			}
+			total := NewGroupedFront(objs)
+			for _, i := range r.Perm(len(parts)) {
+				total.Merge(parts[i])
+			}
+			name := fmt.Sprintf("k=%d trial=%d n=%d groups=%d", k, trial, n, groups)
+			var want []string
+			for g, ps := range byGroup {
+				if len(bruteFront(objs, ps)) > 0 {
+					want = append(want, g)
+				}
+			}
+			slices.Sort(want)
+			if got := total.Groups(); !slices.Equal(got, want) {
+				t.Fatalf("%s: %d groups, want %d", name, len(got), len(want))
+			}
+			for _, g := range want {
+				samePoints(t, name+" "+g, total.Front(g).Points(), bruteFront(objs, byGroup[g]))
+			}
+			// Merging the same parts again changes nothing.
+			for _, p := range parts {
+				total.Merge(p)
+			}
+			for _, g := range want {
+				samePoints(t, name+" remerged "+g, total.Front(g).Points(), bruteFront(objs, byGroup[g]))
+			}
+		}
+	}
+}
+
+// TestFrontLargeMatchesBruteForce checks fronts of thousands of points (a
+// hundred blocks and more) on the simplex shape of BenchmarkFront, where
+// most points are trade-offs, with and without exact ties.
+func TestFrontLargeMatchesBruteForce(t *testing.T) {
+	for _, k := range []int{3, 4, 6} {
+		for _, round := range []bool{false, true} {
+			n := 3000
+			vals := frontShape("large", k, n)
+			if round { // a coarse grid: many equal vectors and equal coordinates
+				for i := range vals {
+					vals[i] = math.Round(vals[i]*20) / 20
+				}
+			}
+			objs := benchObjectives(k)
+			pts := make([]Point, n)
+			for i := range pts {
+				pts[i] = Point{Index: int64(n - i), Vals: vals[i*k : i*k+k]}
+			}
+			want := bruteFront(objs, pts)
+			f := NewFront(objs)
+			for _, p := range pts {
+				f.Add(p.Index, p.Vals)
+			}
+			name := fmt.Sprintf("k=%d round=%v", k, round)
+			samePoints(t, name, f.Points(), want)
+			if len(want) < 100 {
+				t.Errorf("%s: front of %d points, want a large one", name, len(want))
+			}
 		}
 	}
 }
