@@ -218,7 +218,7 @@ func sweepObjectives(k int) []Objective {
 // BenchmarkGroupedFront measures the front of a run grouped so finely that
 // every row is its own group (group_by: [model, hardware, precision,
 // batch_size]), per row: each part of 1<<16 rows fills its own
-// GroupedFront, which is then merged into the run's, as Run does. It
+// GroupedFront, which is then absorbed into the run's, as Run does. It
 // reports the bytes held per group at the end.
 func BenchmarkGroupedFront(b *testing.B) {
 	const k, n, part = 2, 1 << 20, 1 << 16
@@ -244,7 +244,7 @@ func BenchmarkGroupedFront(b *testing.B) {
 		for r := j; r < j+part && r-j < b.N-i; r++ {
 			g.Add(keys[r], int64(r), vals[r*k:r*k+k])
 		}
-		total.Merge(g)
+		total.Absorb(g)
 	}
 	b.StopTimer()
 	runtime.GC()

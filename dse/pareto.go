@@ -562,6 +562,28 @@ func (g *GroupedFront) Merge(h *GroupedFront) {
 	}
 }
 
+// Absorb merges every group of h into g, as Merge does, and leaves h
+// empty: the front of a group new to g is moved, not copied, so merging a
+// part's many small groups into a run's costs a map entry each. h must not
+// be used after, except to add to it afresh.
+func (g *GroupedFront) Absorb(h *GroupedFront) {
+	if h == nil {
+		return
+	}
+	if g.c != h.c && !slices.Equal(g.c.objs, h.c.objs) {
+		panic("dse: GroupedFront.Absorb: fronts over different objectives")
+	}
+	for key, hf := range h.fronts {
+		if f := g.fronts[key]; f != nil {
+			f.Merge(hf)
+			continue
+		}
+		hf.c = g.c
+		g.fronts[key] = hf
+	}
+	clear(h.fronts)
+}
+
 // Groups returns the group keys, sorted.
 func (g *GroupedFront) Groups() []string {
 	keys := make([]string, 0, len(g.fronts))

@@ -174,6 +174,16 @@ func TestGroupedFrontMatchesBruteForce(t *testing.T) {
 			for _, i := range r.Perm(len(parts)) {
 				total.Merge(parts[i])
 			}
+			// Absorbing copies of the parts gives the same groups.
+			moved := NewGroupedFront(objs)
+			for _, i := range r.Perm(len(parts)) {
+				c := NewGroupedFront(objs)
+				c.Merge(parts[i])
+				moved.Absorb(c)
+				if len(c.Groups()) != 0 {
+					t.Fatalf("Absorb left %d groups in its argument", len(c.Groups()))
+				}
+			}
 			name := fmt.Sprintf("k=%d trial=%d n=%d groups=%d", k, trial, n, groups)
 			var want []string
 			for g, ps := range byGroup {
@@ -187,6 +197,7 @@ func TestGroupedFrontMatchesBruteForce(t *testing.T) {
 			}
 			for _, g := range want {
 				samePoints(t, name+" "+g, total.Front(g).Points(), bruteFront(objs, byGroup[g]))
+				samePoints(t, name+" absorbed "+g, moved.Front(g).Points(), bruteFront(objs, byGroup[g]))
 			}
 			// Merging the same parts again changes nothing.
 			for _, p := range parts {
