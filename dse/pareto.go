@@ -478,14 +478,19 @@ func Dominates(objs []Objective, a, b []float64) bool {
 // Memory per group is bounded by its key and its front: a group of m
 // points over k objectives holds
 //
-//	len(key) + frontHeader + 8·(k+1)·m (+ 16·k per 16 points past the first 16)
+//	len(key) + frontHeader + 8·(k+1)·m  (+ 16·k per 32 points once m > 32)
 //
-// bytes plus the map's entry (about 40 bytes), rounded up to the Go
-// allocator's size classes and the slices' spare capacity; the objectives,
-// their signs and the scratch are shared by all groups, and a point that
-// cannot enter a group never creates it. With the usual one or few points
-// per group that is about 200 bytes a group, so a million groups of one
-// point hold about 200 MB (BenchmarkGroupedFront reports B/group).
+// bytes plus its map entry (about 40 bytes), rounded up to the Go
+// allocator's size classes and the slices' spare capacity, and the points
+// removed but not yet compacted, never more than the live ones. The
+// objectives, their signs and the scratch are shared by all groups, a
+// point that cannot enter a group never creates it, and a run absorbs each
+// part's groups (Absorb) instead of copying them. With one point per group,
+// as group_by: [model, hardware, precision, batch_size] gives, that is
+// about 170 bytes a group with its key (BenchmarkGroupedFront reports the
+// bytes held per group without the key): a million groups hold about
+// 170 MB, which a memory budget for a run must allow; nothing drops
+// groups, since the front must stay exact.
 type GroupedFront struct {
 	c      *frontConf
 	fronts map[string]*Front

@@ -336,6 +336,13 @@ func TestFrontAddDominatedDoesNotAllocate(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("k=%d: Add of a dominated point allocates %v times", k, allocs)
 		}
+		g := NewGroupedFront(objs)
+		key := []byte("Llama3_70B/H100")
+		g.AddBytes(key, 1, v)
+		allocs = testing.AllocsPerRun(100, func() { g.AddBytes(key, 5000, bad) })
+		if allocs != 0 {
+			t.Errorf("k=%d: GroupedFront.AddBytes of a dominated point allocates %v times", k, allocs)
+		}
 	}
 }
 
