@@ -403,3 +403,62 @@ func BenchmarkFrontAdd(b *testing.B) {
 		})
 	}
 }
+
+// FuzzFront decodes points from bytes (the first byte picks 1 to 6
+// objectives and their senses, then each point is k small values, with a
+// few bytes standing for NaN and ±Inf, and an index that repeats) and checks
+// the front, built whole and as two merged halves, against the reference.
+func FuzzFront(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 3, 3, 2, 1, 2, 2, 2, 1, 2, 3})
+	f.Add([]byte{0x25, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 255, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		k := 1 + int(data[0]%6)
+		objs := make([]Objective, k)
+		for i := range objs {
+			objs[i] = Objective{Name: fmt.Sprint("o", i), Maximize: data[0]>>(2+i)&1 == 1}
+		}
+		var pts []Point
+		for b := data[1:]; len(b) >= k; b = b[k:] {
+			v := make([]float64, k)
+			for i := range v {
+				switch b[i] {
+				case 253:
+					v[i] = math.NaN()
+				case 254:
+					v[i] = math.Inf(1)
+				case 255:
+					v[i] = math.Inf(-1)
+				default:
+					v[i] = float64(b[i] % 16)
+				}
+			}
+			pts = append(pts, Point{Index: int64(len(pts) % 50), Vals: v})
+		}
+		// A repeated index must carry the same values (a row is a function
+		// of its index): keep the first values of each index.
+		first := map[int64][]float64{}
+		for i, p := range pts {
+			if v, ok := first[p.Index]; ok {
+				pts[i].Vals = v
+			} else {
+				first[p.Index] = p.Vals
+			}
+		}
+		want := bruteFront(objs, pts)
+		whole, a, b := NewFront(objs), NewFront(objs), NewFront(objs)
+		for i, p := range pts {
+			whole.Add(p.Index, p.Vals)
+			if i%2 == 0 {
+				a.Add(p.Index, p.Vals)
+			} else {
+				b.Add(p.Index, p.Vals)
+			}
+		}
+		samePoints(t, "whole", whole.Points(), want)
+		a.Merge(b)
+		samePoints(t, "merged", a.Points(), want)
+	})
+}
