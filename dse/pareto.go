@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Objective is one axis of a multi-objective comparison: an output column
@@ -39,27 +38,76 @@ type Point struct {
 //
 // Points with a NaN or infinite value never enter a front.
 //
-// Memory is the front only. Internally every value is stored negated when
-// its objective is maximised, so that all comparisons minimise; the archive
-// is kept sorted by (first objective, then the next ones, then index). A new
-// point can only be dominated by archive points that come before it in that
-// order, and can only dominate those that come after, so Add scans one side
-// each. With two objectives the archive is a staircase (first objective
-// rising, second strictly falling) and Add is a binary search, O(log m) to
-// reject a point and O(m) to insert one into a front of m points; adding n
-// points costs O(n log m) when few of them make the front. With more
-// objectives Add is O(m) (a sorted block-nested-loop skyline).
+// Memory is the front only: 8·(k+1) bytes per point of k objectives (and,
+// with three objectives or more, the removed points until the next
+// compaction, never more than the live ones, and a box of 16·k bytes per
+// frontBlock points), plus a fixed header of frontHeader bytes; the
+// objectives are shared by the fronts of a GroupedFront.
+//
+// Internally every value is stored negated when its objective is
+// maximised, so that all comparisons minimise. With two objectives the
+// archive is a staircase sorted by the first objective (rising; the second
+// strictly falling), and Add is a binary search: O(log m) to reject a point
+// and O(m) to insert one into a front of m points. With one or three and
+// more objectives the archive is kept in insertion order, cut into blocks of
+// frontBlock points, each with its bounding box (the componentwise minimum
+// and maximum of the points it received): a block whose minimum is not ≤ the
+// new point holds no point that dominates it, and a block whose maximum is
+// not ≥ it holds none it dominates, so Add skips such blocks whole and
+// tests the points of the others. Rows of a sweep arrive in grid order, so
+// the points of a block are neighbours in the grid and its box is tight. A
+// point removed from the front is marked, its box kept (a box only needs to
+// contain its points), and the archive is compacted and its boxes rebuilt
+// when the marked points outnumber the live ones. Before any scan, Add
+// tries the point that rejected the previous one: neighbours in the grid
+// are usually dominated by the same point, so most rejections cost one
+// comparison of k values. Any point of the archive that beats the new one
+// proves it is not on the front, and the points of the archive do not
+// dominate each other, so whichever order the blocks are scanned in, Add
+// keeps exactly the front.
 //
 // A Front is not safe for concurrent use: each worker keeps its own and the
 // fronts are merged at the end with Merge, which gives the same front as
 // adding every point to one.
 type Front struct {
+	c    *frontConf
+	vals []float64 // len(idx)·k normalised values, row-major, in archive order
+	idx  []int64
+	// With k ≠ 2 and more than one block: per block of frontBlock entries,
+	// k minima then k maxima. Removed entries have a first value of +Inf.
+	box  []float64
+	dead int32 // removed entries still in vals and idx
+	hint int32 // archive position of the entry that last rejected a point
+}
+
+// frontBlock is the number of archive entries per bounding box. Smaller
+// blocks prune more finely but cost more boxes to test; 32 was the fastest
+// of 8, 16 and 32 on BenchmarkFront/sweep.
+const frontBlock = 32
+
+// frontHeader is the size of a Front in bytes, as allocated (a size class
+// of the Go allocator).
+const frontHeader = 96
+
+// frontConf is what fronts over the same objectives share.
+type frontConf struct {
 	objs []Objective
 	sign []float64 // -1 for maximised objectives, +1 otherwise
 	k    int
-	vals []float64 // len(idx)·k normalised values, row-major, in archive order
-	idx  []int64
 	buf  []float64 // scratch: the normalised candidate
+}
+
+func newFrontConf(objs []Objective) *frontConf {
+	c := &frontConf{objs: slices.Clone(objs), k: len(objs)}
+	c.sign = make([]float64, c.k)
+	for i, o := range objs {
+		c.sign[i] = 1
+		if o.Maximize {
+			c.sign[i] = -1
+		}
+	}
+	c.buf = make([]float64, c.k)
+	return c
 }
 
 // NewFront returns an empty front over objs. It panics if objs is empty: a
@@ -68,23 +116,14 @@ func NewFront(objs []Objective) *Front {
 	if len(objs) == 0 {
 		panic("dse: NewFront needs at least one objective")
 	}
-	f := &Front{objs: slices.Clone(objs), k: len(objs)}
-	f.sign = make([]float64, f.k)
-	for i, o := range objs {
-		f.sign[i] = 1
-		if o.Maximize {
-			f.sign[i] = -1
-		}
-	}
-	f.buf = make([]float64, f.k)
-	return f
+	return &Front{c: newFrontConf(objs)}
 }
 
 // Objectives returns the front's objectives.
-func (f *Front) Objectives() []Objective { return f.objs }
+func (f *Front) Objectives() []Objective { return f.c.objs }
 
 // Len returns the number of points on the front.
-func (f *Front) Len() int { return len(f.idx) }
+func (f *Front) Len() int { return len(f.idx) - int(f.dead) }
 
 // Add offers the configuration with row index index and objective values
 // vals (in objective order) to the front. The front copies what it keeps;
@@ -92,53 +131,42 @@ func (f *Front) Len() int { return len(f.idx) }
 // without allocating. Add panics if len(vals) is not the number of
 // objectives.
 func (f *Front) Add(index int64, vals []float64) {
-	if len(vals) != f.k {
-		panic(fmt.Sprintf("dse: Front.Add: %d values for %d objectives", len(vals), f.k))
+	c := f.c
+	if len(vals) != c.k {
+		panic(fmt.Sprintf("dse: Front.Add: %d values for %d objectives", len(vals), c.k))
 	}
-	p := f.buf
+	p := c.buf
 	for i, v := range vals {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return
 		}
-		p[i] = v * f.sign[i]
+		p[i] = v * c.sign[i]
 	}
 	f.addNorm(index, p)
 }
 
 // addNorm adds a point whose values are already normalised (minimised).
 func (f *Front) addNorm(index int64, p []float64) {
-	if f.k == 2 {
+	// The entry that rejected the last point is tried first: any archive
+	// entry that beats p proves p is not on the front. (A removed entry
+	// has a first value of +Inf and beats nothing.)
+	if h := int(f.hint); h < len(f.idx) {
+		if b, _ := f.beats(h, p, index); b {
+			return
+		}
+	}
+	if f.c.k == 2 {
 		f.add2(index, p)
 		return
 	}
 	f.addK(index, p)
 }
 
-// cmpAt compares the normalised point p (with index index) with archive
-// entry j in archive order: lexicographic on the values, then by index.
-func (f *Front) cmpAt(j int, p []float64, index int64) int {
-	q := f.vals[j*f.k : j*f.k+f.k]
-	for i := range p {
-		if q[i] < p[i] {
-			return -1
-		}
-		if q[i] > p[i] {
-			return 1
-		}
-	}
-	switch {
-	case f.idx[j] < index:
-		return -1
-	case f.idx[j] > index:
-		return 1
-	}
-	return 0
-}
-
 // beats reports whether archive entry j ≻ candidate (p, index), and whether
 // they are the same point.
 func (f *Front) beats(j int, p []float64, index int64) (bool, bool) {
-	q := f.vals[j*f.k : j*f.k+f.k]
+	k := f.c.k
+	q := f.vals[j*k : j*k+k]
 	strict := false
 	for i := range p {
 		if q[i] > p[i] {
@@ -155,21 +183,6 @@ func (f *Front) beats(j int, p []float64, index int64) (bool, bool) {
 	return f.idx[j] < index, f.idx[j] == index
 }
 
-// beatenBy reports whether the candidate (p, index) ≻ archive entry j.
-func (f *Front) beatenBy(j int, p []float64, index int64) bool {
-	q := f.vals[j*f.k : j*f.k+f.k]
-	strict := false
-	for i := range p {
-		if p[i] > q[i] {
-			return false
-		}
-		if p[i] < q[i] {
-			strict = true
-		}
-	}
-	return strict || index < f.idx[j]
-}
-
 // add2 is Add for two objectives. The archive is a staircase: x strictly
 // rising, y strictly falling (equal vectors cannot both be on it).
 func (f *Front) add2(index int64, p []float64) {
@@ -177,13 +190,20 @@ func (f *Front) add2(index int64, p []float64) {
 	n := len(f.idx)
 	// pos: the first entry with x' > x, or with x' = x and y' ≥ y (ties on
 	// the vector are settled below).
-	pos := sort.Search(n, func(j int) bool {
-		xj := f.vals[2*j]
-		return xj > x || (xj == x && f.vals[2*j+1] >= y)
-	})
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if xm := f.vals[2*m]; xm > x || (xm == x && f.vals[2*m+1] >= y) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	pos := lo
 	// Only the entry just before pos can dominate p: it has the smallest y
 	// among entries with x' ≤ x.
 	if pos > 0 && f.vals[2*pos-1] <= y {
+		f.hint = int32(pos - 1)
 		return // x' ≤ x and y' ≤ y with (x', y') ≠ (x, y) by the choice of pos
 	}
 	if pos < n && f.vals[2*pos] == x && f.vals[2*pos+1] == y {
@@ -202,43 +222,149 @@ func (f *Front) add2(index int64, p []float64) {
 	f.replace(pos, end, index, p)
 }
 
-// addK is Add for any number of objectives.
+// addK is Add for one, three or more objectives: one pass over the blocks
+// whose box may hold a point that beats p or that p beats. The points of
+// the archive do not beat each other, so if p beats one it is beaten by
+// none, and the pass can remove as it goes and stop at the first point
+// that beats p.
 func (f *Front) addK(index int64, p []float64) {
+	k := f.c.k
 	n := len(f.idx)
-	pos := sort.Search(n, func(j int) bool { return f.cmpAt(j, p, index) >= 0 })
-	// Entries before pos are lexicographically smaller and may dominate p;
-	// scan them from pos backwards, where the close (likely dominating)
-	// neighbours are.
-	for j := pos - 1; j >= 0; j-- {
-		if b, _ := f.beats(j, p, index); b {
-			return
-		}
-	}
-	if pos < n && f.cmpAt(pos, p, index) == 0 {
-		return // the same point again
-	}
-	// Entries from pos on may be dominated by p: compact them in place.
-	w := pos
-	for j := pos; j < n; j++ {
-		if f.beatenBy(j, p, index) {
+	removed := false
+	for b := (n+frontBlock-1)/frontBlock - 1; b >= 0; b-- { // the newest blocks first
+		if len(f.box) > 0 && !f.mayMeet(b, p) {
 			continue
 		}
-		if w != j {
-			copy(f.vals[w*f.k:w*f.k+f.k], f.vals[j*f.k:j*f.k+f.k])
-			f.idx[w] = f.idx[j]
+		for j := b * frontBlock; j < min(b*frontBlock+frontBlock, n); j++ {
+			q := f.vals[j*k : j*k+k]
+			if math.IsInf(q[0], 1) {
+				continue // removed
+			}
+			le, ge := true, true // q ≤ p, q ≥ p componentwise
+			for i, v := range p {
+				if q[i] > v {
+					le = false
+				} else if q[i] < v {
+					ge = false
+				}
+				if !le && !ge {
+					break
+				}
+			}
+			switch {
+			case le && ge: // the same vector: the lower index wins
+				switch {
+				case f.idx[j] < index:
+					f.hint = int32(j)
+					return
+				case f.idx[j] == index:
+					return // the same point again
+				}
+				f.remove(j)
+				removed = true
+			case le:
+				f.hint = int32(j)
+				return
+			case ge:
+				f.remove(j)
+				removed = true
+			}
 		}
-		w++
 	}
-	f.vals = f.vals[:w*f.k]
-	f.idx = f.idx[:w]
-	f.replace(pos, pos, index, p)
+	f.push(index, p)
+	if removed && int(f.dead) > len(f.idx)-int(f.dead) && len(f.idx) > frontBlock {
+		f.compact()
+	}
 }
 
-// replace substitutes the point (index, p) for archive entries [lo, hi).
+// mayMeet reports whether block b's box may hold a point that beats p
+// (its minimum ≤ p) or one that p beats (its maximum ≥ p).
+func (f *Front) mayMeet(b int, p []float64) bool {
+	k := len(p)
+	lo, hi := f.box[2*k*b:2*k*b+k:2*k*b+k], f.box[2*k*b+k:2*k*b+2*k:2*k*b+2*k]
+	mayBeat, mayLose := true, true
+	for i, v := range p {
+		mayBeat = mayBeat && lo[i] <= v
+		mayLose = mayLose && hi[i] >= v
+		if !mayBeat && !mayLose {
+			return false
+		}
+	}
+	return true
+}
+
+// remove marks archive entry j removed; its block's box is left as it is.
+func (f *Front) remove(j int) {
+	k := f.c.k
+	for i := range k {
+		f.vals[j*k+i] = math.Inf(1)
+	}
+	f.dead++
+}
+
+// push appends p to the archive and to the box of the last block. A front
+// of one block has no boxes: its points are tested without one.
+func (f *Front) push(index int64, p []float64) {
+	k := f.c.k
+	n := len(f.idx)
+	f.idx = append(f.idx, index)
+	f.vals = append(f.vals, p...)
+	switch {
+	case n < frontBlock:
+		return
+	case n == frontBlock: // the second block: box the first
+		f.box = slices.Grow(f.box[:0], 4*k)[:2*k]
+		lo, hi := f.box[:k], f.box[k:]
+		for i := range k {
+			lo[i], hi[i] = math.Inf(1), math.Inf(-1)
+		}
+		for j := range frontBlock {
+			if q := f.vals[j*k : j*k+k]; !math.IsInf(q[0], 1) {
+				for i, v := range q {
+					lo[i] = min(lo[i], v)
+					hi[i] = max(hi[i], v)
+				}
+			}
+		}
+	}
+	if n%frontBlock == 0 {
+		f.box = append(f.box, p...) // a new block: its box is the point
+		f.box = append(f.box, p...)
+		return
+	}
+	b := n / frontBlock
+	lo, hi := f.box[2*k*b:2*k*b+k], f.box[2*k*b+k:2*k*b+2*k]
+	for i, v := range p {
+		lo[i] = min(lo[i], v)
+		hi[i] = max(hi[i], v)
+	}
+}
+
+// compact drops the removed entries, keeping the order of the others, and
+// rebuilds the boxes.
+func (f *Front) compact() {
+	k := f.c.k
+	w := 0
+	for j := range f.idx {
+		if math.IsInf(f.vals[j*k], 1) {
+			continue
+		}
+		copy(f.vals[w*k:w*k+k], f.vals[j*k:j*k+k])
+		f.idx[w] = f.idx[j]
+		w++
+	}
+	vals, idx := f.vals[:w*k], f.idx[:w]
+	f.vals, f.idx, f.box, f.dead, f.hint = vals[:0], idx[:0], f.box[:0], 0, 0
+	for j := range w {
+		f.push(idx[j], vals[j*k:j*k+k])
+	}
+}
+
+// replace substitutes the point (index, p) for the two-objective archive's
+// entries [lo, hi).
 func (f *Front) replace(lo, hi int, index int64, p []float64) {
-	k := f.k
 	f.idx = slices.Replace(f.idx, lo, hi, index)
-	f.vals = slices.Replace(f.vals, lo*k, hi*k, p...)
+	f.vals = slices.Replace(f.vals, lo*2, hi*2, p...)
 }
 
 // Merge adds every point of g to f; g is not changed. The result is the
@@ -248,25 +374,44 @@ func (f *Front) Merge(g *Front) {
 	if g == nil {
 		return
 	}
-	if !slices.Equal(f.objs, g.objs) {
+	if f.c != g.c && !slices.Equal(f.c.objs, g.c.objs) {
 		panic("dse: Front.Merge: fronts over different objectives")
 	}
-	for j := range g.idx {
-		f.addNorm(g.idx[j], g.vals[j*g.k:j*g.k+g.k])
+	if len(f.idx) == 0 {
+		f.copyFrom(g) // g is a valid archive already
+		return
 	}
+	k := f.c.k
+	for j := range g.idx {
+		if q := g.vals[j*k : j*k+k]; !math.IsInf(q[0], 1) {
+			f.addNorm(g.idx[j], q)
+		}
+	}
+}
+
+// copyFrom makes f's archive a copy of g's, with no spare capacity.
+func (f *Front) copyFrom(g *Front) {
+	f.vals = slices.Clip(append(f.vals[:0], g.vals...))
+	f.idx = slices.Clip(append(f.idx[:0], g.idx...))
+	f.box = slices.Clip(append(f.box[:0], g.box...))
+	f.dead, f.hint = g.dead, 0
 }
 
 // Points returns the front, sorted by index, with values in the objectives'
 // own sense. The slices are copies.
 func (f *Front) Points() []Point {
-	out := make([]Point, len(f.idx))
-	all := make([]float64, len(f.vals))
+	k := f.c.k
+	out := make([]Point, 0, f.Len())
+	all := make([]float64, f.Len()*k)
 	for j := range f.idx {
-		v := all[j*f.k : j*f.k+f.k : j*f.k+f.k]
-		for i := range v {
-			v[i] = f.vals[j*f.k+i] * f.sign[i]
+		if math.IsInf(f.vals[j*k], 1) {
+			continue // removed
 		}
-		out[j] = Point{Index: f.idx[j], Vals: v}
+		v := all[len(out)*k : len(out)*k+k : len(out)*k+k]
+		for i := range v {
+			v[i] = f.vals[j*k+i] * f.c.sign[i]
+		}
+		out = append(out, Point{Index: f.idx[j], Vals: v})
 	}
 	slices.SortFunc(out, func(a, b Point) int {
 		switch {
@@ -280,8 +425,28 @@ func (f *Front) Points() []Point {
 	return out
 }
 
+// AppendIndexes appends the row indexes of the front's points to dst, in
+// no particular order, and returns the extended slice.
+func (f *Front) AppendIndexes(dst []int64) []int64 {
+	k := f.c.k
+	for j, i := range f.idx {
+		if !math.IsInf(f.vals[j*k], 1) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
 // Contains reports whether the point with row index index is on the front.
-func (f *Front) Contains(index int64) bool { return slices.Contains(f.idx, index) }
+func (f *Front) Contains(index int64) bool {
+	k := f.c.k
+	for j, i := range f.idx {
+		if i == index && !math.IsInf(f.vals[j*k], 1) {
+			return true
+		}
+	}
+	return false
+}
 
 // Dominates reports whether a dominates b under objs: a is no worse in every
 // objective and strictly better in at least one. It panics if the lengths
@@ -309,8 +474,25 @@ func Dominates(objs []Objective, a, b []float64) bool {
 // GroupedFront keeps one Front per group key, for sweeps that ask for a
 // front per value of some parameters (group_by: [model, hardware]). Like
 // Front, it is not safe for concurrent use; merge per-worker GroupedFronts.
+//
+// Memory per group is bounded by its key and its front: a group of m
+// points over k objectives holds
+//
+//	len(key) + frontHeader + 8·(k+1)·m  (+ 16·k per 32 points once m > 32)
+//
+// bytes plus its map entry (about 40 bytes), rounded up to the Go
+// allocator's size classes and the slices' spare capacity, and the points
+// removed but not yet compacted, never more than the live ones. The
+// objectives, their signs and the scratch are shared by all groups, a
+// point that cannot enter a group never creates it, and a run absorbs each
+// part's groups (Absorb) instead of copying them. With one point per group,
+// as group_by: [model, hardware, precision, batch_size] gives, that is
+// about 170 bytes a group with its key (BenchmarkGroupedFront reports the
+// bytes held per group without the key): a million groups hold about
+// 170 MB, which a memory budget for a run must allow; nothing drops
+// groups, since the front must stay exact.
 type GroupedFront struct {
-	objs   []Objective
+	c      *frontConf
 	fronts map[string]*Front
 }
 
@@ -319,7 +501,7 @@ func NewGroupedFront(objs []Objective) *GroupedFront {
 	if len(objs) == 0 {
 		panic("dse: NewGroupedFront needs at least one objective")
 	}
-	return &GroupedFront{objs: slices.Clone(objs), fronts: map[string]*Front{}}
+	return &GroupedFront{c: newFrontConf(objs), fronts: map[string]*Front{}}
 }
 
 // Add offers a point to the front of group. A dominated point does not
@@ -327,31 +509,84 @@ func NewGroupedFront(objs []Objective) *GroupedFront {
 func (g *GroupedFront) Add(group string, index int64, vals []float64) {
 	f := g.fronts[group]
 	if f == nil {
-		for _, v := range vals {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return // do not create a group for a point that cannot enter it
-			}
+		if !finite(vals) {
+			return // do not create a group for a point that cannot enter it
 		}
-		f = NewFront(g.objs)
+		f = &Front{c: g.c}
 		g.fronts[group] = f
 	}
 	f.Add(index, vals)
 }
 
-// Merge merges every group of h into g; h is not changed.
+// AddBytes is Add with the group key as bytes; it does not allocate for
+// the key unless the group is new.
+func (g *GroupedFront) AddBytes(group []byte, index int64, vals []float64) {
+	f := g.fronts[string(group)]
+	if f == nil {
+		if !finite(vals) {
+			return
+		}
+		f = &Front{c: g.c}
+		g.fronts[string(group)] = f
+	}
+	f.Add(index, vals)
+}
+
+// finite reports whether no value is NaN or infinite.
+func finite(vals []float64) bool {
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Merge merges every group of h into g; h is not changed. A group new to g
+// takes a copy of h's front as it is (a front is already in archive order),
+// so merging a part's groups into a run's costs a copy per new group. It
+// panics if the objectives differ.
 func (g *GroupedFront) Merge(h *GroupedFront) {
 	if h == nil {
 		return
 	}
-	for _, key := range h.Groups() {
-		hf := h.fronts[key]
+	if g.c != h.c && !slices.Equal(g.c.objs, h.c.objs) {
+		panic("dse: GroupedFront.Merge: fronts over different objectives")
+	}
+	// The merged front does not depend on the order of the groups, nor on
+	// the order of the points within them.
+	for key, hf := range h.fronts {
 		f := g.fronts[key]
 		if f == nil {
-			f = NewFront(g.objs)
+			f = &Front{c: g.c}
+			f.copyFrom(hf)
 			g.fronts[key] = f
+			continue
 		}
 		f.Merge(hf)
 	}
+}
+
+// Absorb merges every group of h into g, as Merge does, and leaves h
+// empty: the front of a group new to g is moved, not copied, so merging a
+// part's many small groups into a run's costs a map entry each. h must not
+// be used after, except to add to it afresh.
+func (g *GroupedFront) Absorb(h *GroupedFront) {
+	if h == nil {
+		return
+	}
+	if g.c != h.c && !slices.Equal(g.c.objs, h.c.objs) {
+		panic("dse: GroupedFront.Absorb: fronts over different objectives")
+	}
+	for key, hf := range h.fronts {
+		if f := g.fronts[key]; f != nil {
+			f.Merge(hf)
+			continue
+		}
+		hf.c = g.c
+		g.fronts[key] = hf
+	}
+	clear(h.fronts)
 }
 
 // Groups returns the group keys, sorted.

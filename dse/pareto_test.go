@@ -95,11 +95,12 @@ func randObjectives(r *rand.Rand, k int) []Objective {
 }
 
 // TestFrontMatchesBruteForce checks the front against the O(n²) reference
-// for 1 to 4 objectives, min and max, ties and duplicates, in random
+// for 1 to 6 objectives, min and max, ties and duplicates, in random
 // insertion orders and random splits among workers followed by Merge.
+// Fronts of up to a few hundred points cover the blocks' boxes.
 func TestFrontMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for k := 1; k <= 4; k++ {
+	for k := 1; k <= 6; k++ {
 		for trial := range 60 {
 			n := 1 + r.IntN(400)
 			levels := 2 + r.IntN(30)
@@ -136,6 +137,107 @@ func TestFrontMatchesBruteForce(t *testing.T) {
 				total.Merge(parts[i])
 			}
 			samePoints(t, name+" merged", total.Points(), want)
+		}
+	}
+}
+
+// TestGroupedFrontMatchesBruteForce checks grouped fronts of 1 to 6
+// objectives over many groups (from one point each to hundreds) against
+// the reference, with points split among per-part fronts merged in random
+// order, as Run merges its parts, and keys given as strings or bytes.
+func TestGroupedFrontMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for k := 1; k <= 6; k++ {
+		for trial := range 8 {
+			n := 1 + r.IntN(3000)
+			groups := 1 + r.IntN(n)
+			objs := randObjectives(r, k)
+			pts := randPoints(r, k, n, 2+r.IntN(40))
+			key := func(i int) string { return fmt.Sprintf("g%d/%d", pts[i].Index%int64(groups), k) }
+			byGroup := map[string][]Point{}
+			for i, p := range pts {
+				byGroup[key(i)] = append(byGroup[key(i)], p)
+			}
+			parts := make([]*GroupedFront, 1+r.IntN(5))
+			for i := range parts {
+				parts[i] = NewGroupedFront(objs)
+			}
+			for _, i := range r.Perm(n) {
+				g := parts[r.IntN(len(parts))]
+				if r.IntN(2) == 0 {
+					g.Add(key(i), pts[i].Index, pts[i].Vals)
+				} else {
+					g.AddBytes([]byte(key(i)), pts[i].Index, pts[i].Vals)
+				}
+			}
+			total := NewGroupedFront(objs)
+			for _, i := range r.Perm(len(parts)) {
+				total.Merge(parts[i])
+			}
+			// Absorbing copies of the parts gives the same groups.
+			moved := NewGroupedFront(objs)
+			for _, i := range r.Perm(len(parts)) {
+				c := NewGroupedFront(objs)
+				c.Merge(parts[i])
+				moved.Absorb(c)
+				if len(c.Groups()) != 0 {
+					t.Fatalf("Absorb left %d groups in its argument", len(c.Groups()))
+				}
+			}
+			name := fmt.Sprintf("k=%d trial=%d n=%d groups=%d", k, trial, n, groups)
+			var want []string
+			for g, ps := range byGroup {
+				if len(bruteFront(objs, ps)) > 0 {
+					want = append(want, g)
+				}
+			}
+			slices.Sort(want)
+			if got := total.Groups(); !slices.Equal(got, want) {
+				t.Fatalf("%s: %d groups, want %d", name, len(got), len(want))
+			}
+			for _, g := range want {
+				samePoints(t, name+" "+g, total.Front(g).Points(), bruteFront(objs, byGroup[g]))
+				samePoints(t, name+" absorbed "+g, moved.Front(g).Points(), bruteFront(objs, byGroup[g]))
+			}
+			// Merging the same parts again changes nothing.
+			for _, p := range parts {
+				total.Merge(p)
+			}
+			for _, g := range want {
+				samePoints(t, name+" remerged "+g, total.Front(g).Points(), bruteFront(objs, byGroup[g]))
+			}
+		}
+	}
+}
+
+// TestFrontLargeMatchesBruteForce checks fronts of thousands of points (a
+// hundred blocks and more) on the simplex shape of BenchmarkFront, where
+// most points are trade-offs, with and without exact ties.
+func TestFrontLargeMatchesBruteForce(t *testing.T) {
+	for _, k := range []int{3, 4, 6} {
+		for _, round := range []bool{false, true} {
+			n := 3000
+			vals := frontShape("large", k, n)
+			if round { // a coarse grid: many equal vectors and equal coordinates
+				for i := range vals {
+					vals[i] = math.Round(vals[i]*20) / 20
+				}
+			}
+			objs := benchObjectives(k)
+			pts := make([]Point, n)
+			for i := range pts {
+				pts[i] = Point{Index: int64(n - i), Vals: vals[i*k : i*k+k]}
+			}
+			want := bruteFront(objs, pts)
+			f := NewFront(objs)
+			for _, p := range pts {
+				f.Add(p.Index, p.Vals)
+			}
+			name := fmt.Sprintf("k=%d round=%v", k, round)
+			samePoints(t, name, f.Points(), want)
+			if len(want) < 100 {
+				t.Errorf("%s: front of %d points, want a large one", name, len(want))
+			}
 		}
 	}
 }
@@ -234,6 +336,13 @@ func TestFrontAddDominatedDoesNotAllocate(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("k=%d: Add of a dominated point allocates %v times", k, allocs)
 		}
+		g := NewGroupedFront(objs)
+		key := []byte("Llama3_70B/H100")
+		g.AddBytes(key, 1, v)
+		allocs = testing.AllocsPerRun(100, func() { g.AddBytes(key, 5000, bad) })
+		if allocs != 0 {
+			t.Errorf("k=%d: GroupedFront.AddBytes of a dominated point allocates %v times", k, allocs)
+		}
 	}
 }
 
@@ -293,4 +402,63 @@ func BenchmarkFrontAdd(b *testing.B) {
 			b.ReportMetric(float64(f.Len()), "front")
 		})
 	}
+}
+
+// FuzzFront decodes points from bytes (the first byte picks 1 to 6
+// objectives and their senses, then each point is k small values, with a
+// few bytes standing for NaN and ±Inf, and an index that repeats) and checks
+// the front, built whole and as two merged halves, against the reference.
+func FuzzFront(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 3, 3, 2, 1, 2, 2, 2, 1, 2, 3})
+	f.Add([]byte{0x25, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 255, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		k := 1 + int(data[0]%6)
+		objs := make([]Objective, k)
+		for i := range objs {
+			objs[i] = Objective{Name: fmt.Sprint("o", i), Maximize: data[0]>>(2+i)&1 == 1}
+		}
+		var pts []Point
+		for b := data[1:]; len(b) >= k; b = b[k:] {
+			v := make([]float64, k)
+			for i := range v {
+				switch b[i] {
+				case 253:
+					v[i] = math.NaN()
+				case 254:
+					v[i] = math.Inf(1)
+				case 255:
+					v[i] = math.Inf(-1)
+				default:
+					v[i] = float64(b[i] % 16)
+				}
+			}
+			pts = append(pts, Point{Index: int64(len(pts) % 50), Vals: v})
+		}
+		// A repeated index must carry the same values (a row is a function
+		// of its index): keep the first values of each index.
+		first := map[int64][]float64{}
+		for i, p := range pts {
+			if v, ok := first[p.Index]; ok {
+				pts[i].Vals = v
+			} else {
+				first[p.Index] = p.Vals
+			}
+		}
+		want := bruteFront(objs, pts)
+		whole, a, b := NewFront(objs), NewFront(objs), NewFront(objs)
+		for i, p := range pts {
+			whole.Add(p.Index, p.Vals)
+			if i%2 == 0 {
+				a.Add(p.Index, p.Vals)
+			} else {
+				b.Add(p.Index, p.Vals)
+			}
+		}
+		samePoints(t, "whole", whole.Points(), want)
+		a.Merge(b)
+		samePoints(t, "merged", a.Points(), want)
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -305,7 +304,7 @@ type evaluator struct {
 	env     map[string]any // for expressions the lowering does not cover
 	vm      vm.VM
 	objVals []float64
-	group   strings.Builder
+	group   []byte
 	front   *GroupedFront
 	// counters
 	evaluated, feasible, written int64
@@ -452,7 +451,7 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 				}
 			}
 			if ok {
-				e.front.Add(e.groupKey(), i, e.objVals)
+				e.front.AddBytes(e.groupKey(), i, e.objVals)
 			}
 		}
 	}
@@ -460,23 +459,21 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 	e.appendRow(i, b)
 }
 
-// groupKey renders the group_by values of the row, "" without group_by.
-func (e *evaluator) groupKey() string {
-	if len(e.pl.groupBy) == 0 {
-		return ""
-	}
-	e.group.Reset()
+// groupKey renders the group_by values of the row, "" without group_by,
+// into a buffer reused from row to row.
+func (e *evaluator) groupKey() []byte {
+	e.group = e.group[:0]
 	for k, s := range e.pl.groupBy {
 		if k > 0 {
-			e.group.WriteByte('/')
+			e.group = append(e.group, '/')
 		}
 		if s.kind == symStr {
-			e.group.WriteString(e.row.str[s.slot])
+			e.group = append(e.group, e.row.str[s.slot]...)
 		} else {
-			fmt.Fprint(&e.group, e.row.num[s.slot])
+			e.group = fmt.Append(e.group, e.row.num[s.slot])
 		}
 	}
-	return e.group.String()
+	return e.group
 }
 
 func (e *evaluator) appendRow(i int64, b *outputs.Batch) {

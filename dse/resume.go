@@ -73,10 +73,8 @@ func FrontIndexes(f *GroupedFront) []int64 {
 		return nil
 	}
 	var idx []int64
-	for _, g := range f.Groups() {
-		for _, p := range f.Front(g).Points() {
-			idx = append(idx, p.Index)
-		}
+	for _, front := range f.fronts {
+		idx = front.AppendIndexes(idx)
 	}
 	slices.Sort(idx)
 	return slices.Compact(idx)

@@ -165,7 +165,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 				var cbErr error
 				if closed[k] {
 					if front != nil {
-						front.Merge(ev.front)
+						front.Absorb(ev.front) // this part's front is made afresh for the next
 					}
 					if o.OnPart != nil {
 						cbErr = o.OnPart(parts[k], front)
