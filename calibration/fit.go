@@ -126,7 +126,7 @@ var fitParams = []param{
 // two blend by square roots (exact, and a third of the general p-norm's
 // cost in an evaluation); a free fit on the H100 sustained curve gave 3.96,
 // on the burst-timed curve 11.7.
-var SharpnessChoices = []float64{2, 4, 8, 16}
+var SharpnessChoices = [...]float64{2, 4, 8, 16}
 
 // Start returns the profile a fit starts from: fractions from the
 // ceilings when given (matrix rate at 8192³, read bandwidth), otherwise
