@@ -10,12 +10,26 @@ import (
 )
 
 // The subclasses of the published large-scale training runs
-// (calibration.Run): dense models and mixture-of-experts models. Their
-// rows print as "train-dist/nemo" and "train-dist/moe".
+// (calibration.Run): dense and mixture-of-experts models on Megatron-Core
+// (NeMo, Megatron-Bridge), and NeMo AutoModel's PyTorch-native runs of
+// either kind. Their rows print as "train-dist/nemo", "train-dist/moe" and
+// "train-dist/automodel".
 const (
-	RunDense = "nemo"
-	RunMoE   = "moe"
+	RunDense     = "nemo"
+	RunMoE       = "moe"
+	RunAutoModel = "automodel"
 )
+
+// RunClass returns a run's subclass.
+func RunClass(r *calibration.Run) string {
+	switch {
+	case r.Framework == "NeMo AutoModel":
+		return RunAutoModel
+	case r.MoE:
+		return RunMoE
+	}
+	return RunDense
+}
 
 // runFabric is the scale-out fabric of the DGX H100 and DGX B200 clusters
 // the performance pages ran on: eight ConnectX-7 400 Gb/s NICs per node,
@@ -122,10 +136,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			rep.Skipped = append(rep.Skipped, SkippedRun{ID: run.ID, Reason: why})
 			continue
 		}
-		sub := RunDense
-		if run.MoE {
-			sub = RunMoE
-		}
+		sub := RunClass(run)
 		meas := run.StepSeconds()
 		nk, _ := calibration.RunNodeKey(run.System)
 		node, _ := reg.Node(nk)
@@ -147,7 +158,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if a.sub != b.sub {
-			return a.sub == RunDense
+			return subOrder[a.sub] < subOrder[b.sub]
 		}
 		if a.hw != b.hw {
 			return a.hw > b.hw // H100 before B200
@@ -161,3 +172,5 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		rep.RunRows = append(rep.RunRows, *r)
 	}
 }
+
+var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}

@@ -15,7 +15,8 @@ import (
 // in GA means the page gave no value (or "n/a").
 type Run struct {
 	ID        string
-	Container string // the framework container the page reports, e.g. "25.11"
+	Framework string // "NeMo" (Megatron-Core), "Megatron-Bridge" or "NeMo AutoModel" (PyTorch-native)
+	Container string // the framework container the page reports, e.g. "25.11"; "" = none
 	System    string // as the page names it, e.g. "DGX-H100"
 	Model     string // as the page names it, e.g. "LLAMA3.1_405B"
 	MoE       bool
@@ -27,6 +28,11 @@ type Run struct {
 	TP, PP    int
 	CP, VP    int
 	EP, GA    int
+	DP        int    // as published (0 = the page gives none)
+	Kernels   string // kernel options the page names, e.g. "TE + DeepEP"
+	// StepS is the published seconds per global step (0 = the page gives
+	// none; StepSeconds derives it from the throughput).
+	StepS float64
 	// TokensPerSPerGPU is the published training throughput, tokens per
 	// second per GPU; ModelTFLOPsPerGPU the published model TFLOP/s per
 	// GPU (0 = not given).
@@ -61,6 +67,8 @@ var runModels = map[string]string{
 	"qwen3_30b_a3b": "Qwen3_30B_A3B", "qwen3_30b_a3b (tokendrop)": "Qwen3_30B_A3B",
 	"qwen3_235b_a22b": "Qwen3_235B_A22B", "qwen3_235b_a22b (tokendrop)": "Qwen3_235B_A22B",
 	"llama4-scout-llm": "Llama4_Scout",
+	// NeMo AutoModel's names
+	"deepseek v3 671b": "DeepSeek_V3", "qwen3 moe 30b": "Qwen3_30B_A3B", "llama3 70b": "Llama3_70B",
 }
 
 // RunModelKey returns the registry key of a performance page's model name
@@ -151,7 +159,7 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{ID: get("id"), Container: get("container"), System: get("system"), Model: get("model"),
+		run := Run{ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),

@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 )
@@ -27,8 +28,16 @@ func TestReferenceRuns(t *testing.T) {
 		if s := r.StepSeconds(); !(s > 0) {
 			t.Errorf("%s: step %v s", r.ID, s)
 		}
-		if r.TP < 1 || r.PP < 1 || r.MBS < 1 {
-			t.Errorf("%s: tp, pp and mbs are published for every row", r.ID)
+		if r.TP < 1 || r.PP < 1 || r.MBS < 1 || r.Framework == "" {
+			t.Errorf("%s: framework, tp, pp and mbs are published for every row", r.ID)
+		}
+		// Where a page also gives the step time or the data-parallel
+		// degree, the throughput and the layout agree with it.
+		if r.StepS > 0 && math.Abs(r.StepSeconds()/r.StepS-1) > 0.01 {
+			t.Errorf("%s: step %.3f s from the throughput, %.3f s published", r.ID, r.StepSeconds(), r.StepS)
+		}
+		if r.DP > 0 && r.DP != r.DataParallel() {
+			t.Errorf("%s: dp %d from the layout, %d published", r.ID, r.DataParallel(), r.DP)
 		}
 	}
 	if len(systems) < 5 {
