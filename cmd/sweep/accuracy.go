@@ -26,7 +26,9 @@ func newAccuracyCmd() *cobra.Command {
 			"15% is counted and named as noisy; \"steady max\" leaves such points out.\n" +
 			"Published multi-GPU training rows (Megatron-LM, MT-NLG on Selene) form the train-dist class: both\n" +
 			"fidelities price the iteration on the registry cluster (calibrated: the megatron stack); nothing is\n" +
-			"fitted to them.\n\n" +
+			"fitted to them. The framework performance pages' large-scale pre-training runs (nemo-training.csv:\n" +
+			"NeMo, Megatron-Bridge, NeMo AutoModel) follow as train-dist/nemo, train-dist/moe and\n" +
+			"train-dist/automodel, held out the same way, with the rows that cannot be priced and why.\n\n" +
 			"Exit status: 0 on success, 2 for unreadable or malformed measurements.",
 		Example: "  sweep accuracy\n  sweep accuracy my-gpu.json --figure accuracy.png",
 		RunE: func(cmd *cobra.Command, args []string) error {
