@@ -141,7 +141,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		nk, _ := calibration.RunNodeKey(run.System)
 		node, _ := reg.Node(nk)
 		prec, _ := calibration.RunPrecision(run.Precision)
-		ap := Point{Source: "nemo-training.csv:" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
+		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible})

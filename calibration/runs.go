@@ -14,6 +14,7 @@ import (
 // published for it, transcribed as published. Zero in a parallel degree or
 // in GA means the page gave no value (or "n/a").
 type Run struct {
+	File      string // the file (base name) it was read from, e.g. "nemo-training.csv"
 	ID        string
 	Framework string // "NeMo" (Megatron-Core), "Megatron-Bridge" or "NeMo AutoModel" (PyTorch-native)
 	Container string // the framework container the page reports, e.g. "25.11"; "" = none
@@ -107,7 +108,7 @@ func RunPrecision(p string) (string, bool) {
 }
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
-// and empty cells read as 0). name labels errors.
+// and empty cells read as 0). name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	cr := csv.NewReader(r)
 	rows, err := cr.ReadAll()
@@ -159,7 +160,7 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
