@@ -25,8 +25,11 @@ type Point struct {
 
 // Row is one class of points on one hardware, precision.
 type Row struct {
-	Class      calibration.Class
-	Mode       string // GEMM timing mode (calibration.Point.Mode); "" for other classes
+	Class calibration.Class
+	// Mode is the row's subclass: the GEMM timing mode
+	// (calibration.Point.Mode), or RunDense / RunMoE for the published
+	// large-scale training runs; "" for other classes.
+	Mode       string
 	Hardware   string
 	Precision  string
 	Profile    calibration.Kind
@@ -68,6 +71,14 @@ type Report struct {
 	Rows   []Row
 	LOO    []LOORow
 	Dist   []DistPoint // published distributed training rows, also in Points and Rows
+	// Runs are the published large-scale training runs
+	// (calibration.Dataset.Runs) the engine could price, RunRows their
+	// error statistics per subclass, hardware and precision, Skipped the
+	// runs it could not price with the reason. They are held out of every
+	// fit, and neither in Points nor in Rows.
+	Runs    []RunPoint
+	RunRows []Row
+	Skipped []SkippedRun
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point
@@ -159,6 +170,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		dist.Calibrated.finish()
 		rep.Rows = append(rep.Rows, dist)
 	}
+	evaluateRuns(reg, profiles, ds.Runs, rep)
 	for _, hk := range ds.MeasuredKeys(reg) {
 		for _, held := range []calibration.Class{calibration.ClassDecode, calibration.ClassPrefill} {
 			other := calibration.ClassPrefill

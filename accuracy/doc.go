@@ -6,7 +6,10 @@
 // precision the mean, median and max absolute percentage error of each,
 // with the points whose own repeat spread exceeds NoisySpread counted
 // apart. Published multi-GPU training rows are priced on their registry
-// cluster (PredictDistributed). For each GPU measured in the dataset's JSON
+// cluster (PredictDistributed), and the framework performance pages'
+// large-scale runs (calibration.Run) on clusters of their registry node
+// (PredictRun), reported apart as Report.RunRows, with the runs that
+// cannot be priced in Report.Skipped. For each GPU measured in the dataset's JSON
 // files it also fits leave-one-class-out profiles (a profile fitted to the
 // GEMMs and one of decode and prefill, predicting the other).
 //

@@ -8,8 +8,9 @@ import (
 
 // Load returns the points the report holds the engine against: the
 // embedded reference measurements when reference is set, then those of
-// files (*.csv in published.csv's format, anything else in the JSON
-// measurement format). A dataset without points is an error.
+// files (*.csv in published.csv's or nemo-training.csv's format, anything
+// else in the JSON measurement format). A dataset without points or
+// published runs is an error.
 func Load(reference bool, files ...string) (*calibration.Dataset, error) {
 	ds := &calibration.Dataset{}
 	if reference {
@@ -25,9 +26,10 @@ func Load(reference bool, files ...string) (*calibration.Dataset, error) {
 		}
 		ds.Files = append(ds.Files, user.Files...)
 		ds.Published = append(ds.Published, user.Published...)
+		ds.Runs = append(ds.Runs, user.Runs...)
 		ds.Points = append(ds.Points, user.Points...)
 	}
-	if len(ds.Points) == 0 {
+	if len(ds.Points) == 0 && len(ds.Runs) == 0 {
 		return nil, fmt.Errorf("no measured points")
 	}
 	return ds, nil

@@ -9,7 +9,10 @@
 // its provenance. Hardware without measurements gets a profile derived from
 // the reference (H100) one by a documented rule (Derive). The measurements
 // the embedded profile was fitted to are embedded from reference/ for the
-// accuracy report (LoadReference).
+// accuracy report (LoadReference), with the held-out published rows:
+// published.csv and nemo-training.csv (Run: the framework performance
+// pages' large-scale pre-training runs, read by ParseRuns, their model and
+// system names mapped to registry keys by RunModelKey and RunNodeKey).
 //
 // The package keeps no mutable state. A Set is the profiles one command
 // uses: the embedded ones, any user profiles in their place (a file `sweep

@@ -9,22 +9,25 @@ import (
 	"strings"
 )
 
-//go:embed reference/h100-2026-11-26.json reference/h100-extra-2026-11-26.json reference/h100-gemm-dtypes-2026-11-26.json reference/h100-clocks-2026-11-26.json reference/h100-cnn-2026-11-26.json reference/published.csv
+//go:embed reference/h100-2026-11-26.json reference/h100-extra-2026-11-26.json reference/h100-gemm-dtypes-2026-11-26.json reference/h100-clocks-2026-11-26.json reference/h100-cnn-2026-11-26.json reference/published.csv reference/nemo-training.csv
 var measFS embed.FS
 
 // referenceFiles are the embedded measurement files the H100 profile was
-// fitted to, and published.csv, in the order LoadReference reads them.
-var referenceFiles = [...]string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "h100-cnn-2026-11-26.json", "published.csv"}
+// fitted to, published.csv and nemo-training.csv, in the order
+// LoadReference reads them.
+var referenceFiles = [...]string{"h100-2026-11-26.json", "h100-extra-2026-11-26.json", "h100-gemm-dtypes-2026-11-26.json", "h100-clocks-2026-11-26.json", "h100-cnn-2026-11-26.json", "published.csv", "nemo-training.csv"}
 
 // ReferenceFiles returns the names of the embedded reference measurement
-// files (calibration/reference): those the H100 profile was fitted to, and
-// published.csv.
+// files (calibration/reference): those the H100 profile was fitted to,
+// published.csv and nemo-training.csv (published large-scale training
+// throughput, held out of every fit).
 func ReferenceFiles() []string { return append([]string(nil), referenceFiles[:]...) }
 
 // Dataset is the points of a set of measurement files.
 type Dataset struct {
 	Files     []*File
 	Published []Published
+	Runs      []Run // published large-scale training runs (nemo-training.csv's format)
 	Points    []Point
 }
 
@@ -44,7 +47,8 @@ func LoadReference() (*Dataset, error) {
 }
 
 // LoadFiles reads measurement files from disk: *.csv in published.csv's
-// format, anything else in the JSON format.
+// format, or nemo-training.csv's where the header has a
+// tokens_per_s_per_gpu column, anything else in the JSON format.
 func LoadFiles(paths ...string) (*Dataset, error) {
 	ds := &Dataset{}
 	for _, path := range paths {
@@ -61,6 +65,14 @@ func LoadFiles(paths ...string) (*Dataset, error) {
 
 // Add parses one file's bytes into the dataset.
 func (ds *Dataset) Add(name string, b []byte) error {
+	if strings.HasSuffix(strings.ToLower(name), ".csv") && isRunsCSV(b) {
+		runs, err := ParseRuns(name, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		ds.Runs = append(ds.Runs, runs...)
+		return nil
+	}
 	if strings.HasSuffix(strings.ToLower(name), ".csv") {
 		rows, err := ParseCSV(name, bytes.NewReader(b))
 		if err != nil {

@@ -26,7 +26,9 @@ func newAccuracyCmd() *cobra.Command {
 			"15% is counted and named as noisy; \"steady max\" leaves such points out.\n" +
 			"Published multi-GPU training rows (Megatron-LM, MT-NLG on Selene) form the train-dist class: both\n" +
 			"fidelities price the iteration on the registry cluster (calibrated: the megatron stack); nothing is\n" +
-			"fitted to them.\n\n" +
+			"fitted to them. The framework performance pages' large-scale pre-training runs (nemo-training.csv:\n" +
+			"NeMo, Megatron-Bridge, NeMo AutoModel) follow as train-dist/nemo, train-dist/moe and\n" +
+			"train-dist/automodel, held out the same way, with the rows that cannot be priced and why.\n\n" +
 			"Exit status: 0 on success, 2 for unreadable or malformed measurements.",
 		Example: "  sweep accuracy\n  sweep accuracy my-gpu.json --figure accuracy.png",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,21 +83,67 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 		}
 		tw.Flush()
 	}
-	if len(rep.LOO) == 0 {
+	if len(rep.LOO) > 0 {
+		fmt.Fprintln(w, "\nleave-one-class-out: profile fitted without the held-out class")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "hardware\theld out\tfitted on\tn\tmean\tmedian\tmax\tsteady max\tworst point\t")
+		for _, r := range rep.LOO {
+			on := make([]string, len(r.FitOn))
+			for i, c := range r.FitOn {
+				on[i] = c.String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Hardware, r.HeldOut, strings.Join(on, "+"), r.Stats.N,
+				r.Stats.Mean, r.Stats.Median, r.Stats.Max, steady(&r.Stats), worst(&r.Stats))
+		}
+		tw.Flush()
+	}
+	writeRuns(w, rep)
+}
+
+// writeRuns prints the published large-scale training runs: per subclass,
+// hardware and precision the signed median and the median and max absolute
+// error of both fidelities, then every run, then the runs left out and why.
+func writeRuns(w io.Writer, rep *accuracy.Report) {
+	if len(rep.Runs) == 0 && len(rep.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nleave-one-class-out: profile fitted without the held-out class")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "hardware\theld out\tfitted on\tn\tmean\tmedian\tmax\tsteady max\tworst point\t")
-	for _, r := range rep.LOO {
-		on := make([]string, len(r.FitOn))
-		for i, c := range r.FitOn {
-			on[i] = c.String()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Hardware, r.HeldOut, strings.Join(on, "+"), r.Stats.N,
-			r.Stats.Mean, r.Stats.Median, r.Stats.Max, steady(&r.Stats), worst(&r.Stats))
+	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; held out: nothing is fitted to them)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\tworst point\t")
+	for i := range rep.RunRows {
+		r := &rep.RunRows[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.Calibrated.WorstSource)
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tcontainer\tprecision\tlayout\tmicrobatches\tmeasured s\tmlsysim s\terror\tcalibrated s\terror\t")
+	for _, p := range rep.Runs {
+		fits := ""
+		if !p.Feasible {
+			fits = " (out of memory)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s dp=%d\t%d\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%%s\t\n", p.Run.ID, p.Run.Container, p.Run.Precision, p.Label, p.DP,
+			max(p.Run.GBS/(max(p.Run.DataParallel(), 1)*max(p.Run.MBS, 1)), 1),
+			p.Measured, p.MLSysim, (p.MLSysim/p.Measured-1)*100, p.Calibrated, (p.Calibrated/p.Measured-1)*100, fits)
+	}
+	tw.Flush()
+	if len(rep.Skipped) == 0 {
+		return
+	}
+	byWhy := map[string][]string{}
+	var whys []string
+	for _, s := range rep.Skipped {
+		if byWhy[s.Reason] == nil {
+			whys = append(whys, s.Reason)
+		}
+		byWhy[s.Reason] = append(byWhy[s.Reason], s.ID)
+	}
+	fmt.Fprintf(w, "\nnot priced: %d of %d published runs\n", len(rep.Skipped), len(rep.Skipped)+len(rep.Runs))
+	for _, why := range whys {
+		fmt.Fprintf(w, "  %s (%d): %s\n", why, len(byWhy[why]), strings.Join(byWhy[why], ", "))
+	}
 }
 
 // steady returns the max over points whose own spread is within

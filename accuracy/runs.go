@@ -1,0 +1,176 @@
+package accuracy
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// The subclasses of the published large-scale training runs
+// (calibration.Run): dense and mixture-of-experts models on Megatron-Core
+// (NeMo, Megatron-Bridge), and NeMo AutoModel's PyTorch-native runs of
+// either kind. Their rows print as "train-dist/nemo", "train-dist/moe" and
+// "train-dist/automodel".
+const (
+	RunDense     = "nemo"
+	RunMoE       = "moe"
+	RunAutoModel = "automodel"
+)
+
+// RunClass returns a run's subclass.
+func RunClass(r *calibration.Run) string {
+	switch {
+	case r.Framework == "NeMo AutoModel":
+		return RunAutoModel
+	case r.MoE:
+		return RunMoE
+	}
+	return RunDense
+}
+
+// runFabric is the scale-out fabric of the DGX H100 and DGX B200 clusters
+// the performance pages ran on: eight ConnectX-7 400 Gb/s NICs per node,
+// NDR InfiniBand.
+const runFabric = "InfiniBand_NDR"
+
+// RunPoint is a published training run with each fidelity's step time.
+type RunPoint struct {
+	Point
+	Run      calibration.Run
+	ModelKey string // the registry model it was priced as
+	DP       int    // the data-parallel degree the engine used
+	Feasible bool   // the calibrated fidelity found the layout feasible (false: out of memory)
+}
+
+// SkippedRun is a published run the report cannot price, and why.
+type SkippedRun struct {
+	ID, Reason string
+}
+
+// PredictRun evaluates a published training run under fidelity f: the
+// registry model its name maps to (calibration.RunModelKey), a cluster of
+// ⌈GPUs/8⌉ of the registry node its system maps to on NDR InfiniBand, the
+// published tp, pp, cp, ep and virtual pipeline stages, global batch and
+// sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
+// as Megatron-Core counts it), ZeRO-3 where the run used FSDP, no
+// recomputation (the pages state none), the Adam step included, and the
+// megatron software stack, the closest the engine has to Megatron-Core with
+// Transformer Engine. The step is the optimizer step's seconds. reason is
+// non-empty when the row cannot be priced: no registry model, node or
+// precision, or a layout the engine rejects.
+func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibration.Run, f engine.Fidelity) (step float64, r engine.Result, modelKey, reason string) {
+	mk, ok := calibration.RunModelKey(run.Model)
+	if !ok {
+		return 0, r, "", fmt.Sprintf("model %q has no registry entry", run.Model)
+	}
+	m, err := reg.Model(mk)
+	if err != nil {
+		return 0, r, mk, fmt.Sprintf("model %s: %v", mk, err)
+	}
+	nk, ok := calibration.RunNodeKey(run.System)
+	if !ok {
+		return 0, r, mk, fmt.Sprintf("system %s has no per-GPU registry node", run.System)
+	}
+	node, err := reg.Node(nk)
+	if err != nil || node.Accelerator == nil || node.AcceleratorsPerNode < 1 {
+		return 0, r, mk, fmt.Sprintf("system %s: registry node %s unusable", run.System, nk)
+	}
+	ps, ok := calibration.RunPrecision(run.Precision)
+	if !ok {
+		if run.Precision == "" {
+			return 0, r, mk, "the page states no precision"
+		}
+		return 0, r, mk, fmt.Sprintf("precision %s is not one the engine trains in", run.Precision)
+	}
+	prec, err := registry.ParsePrecision(ps)
+	if err != nil {
+		return 0, r, mk, err.Error()
+	}
+	fab, err := reg.Fabric(runFabric)
+	if err != nil {
+		return 0, r, mk, err.Error()
+	}
+	per := node.AcceleratorsPerNode
+	cl := &registry.Cluster{Key: fmt.Sprintf("%s_x%d", nk, (run.GPUs+per-1)/per), Name: run.System, Node: node,
+		Count: (run.GPUs + per - 1) / per, Fabric: fab}
+	c := engine.DefaultConfig()
+	c.Fidelity, c.Mode, c.Model, c.Precision = f, engine.Training, m, prec
+	c.Hardware, c.Calib.Profiles = node.Accelerator, profiles
+	c.ResolveProfile()
+	c.Dist.System, c.Dist.GPUs = cl, run.GPUs
+	c.Dist.TP, c.Dist.PP, c.Dist.CP, c.Dist.EP, c.Dist.Interleave = run.TP, run.PP, run.CP, run.EP, run.VP
+	c.Dist.Microbatches = max(run.GBS/(max(run.DataParallel(), 1)*max(run.MBS, 1)), 1)
+	c.BatchSize, c.SeqLen = run.GBS, run.SeqLen
+	if run.FSDP > 0 {
+		c.ZeroStage = 3
+	}
+	c.Calib.Software = calibration.Megatron
+	if err := c.Validate(); err != nil {
+		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
+	}
+	r = engine.Evaluate(&c)
+	if r.Dist.Reason != engine.DistOK {
+		return 0, r, mk, fmt.Sprintf("engine rejects the layout (%s)", r.Dist.Reason)
+	}
+	return r.LatencyS, r, mk, ""
+}
+
+// evaluateRuns prices the dataset's published training runs under both
+// fidelities, into rep.Runs, rep.RunRows (per subclass, hardware and
+// precision) and rep.Skipped.
+func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []calibration.Run, rep *Report) {
+	type key struct{ sub, hw, pr string }
+	rows := map[key]*Row{}
+	var order []key
+	for i := range runs {
+		run := &runs[i]
+		ml, _, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
+		ca, rc, mk, why2 := PredictRun(reg, profiles, run, engine.FidelityCalibrated)
+		if why == "" {
+			why = why2
+		}
+		if why != "" {
+			rep.Skipped = append(rep.Skipped, SkippedRun{ID: run.ID, Reason: why})
+			continue
+		}
+		sub := RunClass(run)
+		meas := run.StepSeconds()
+		nk, _ := calibration.RunNodeKey(run.System)
+		node, _ := reg.Node(nk)
+		prec, _ := calibration.RunPrecision(run.Precision)
+		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
+			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
+			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
+		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible})
+		k := key{sub, ap.Hardware, prec}
+		r := rows[k]
+		if r == nil {
+			r = &Row{Class: calibration.ClassTrainDist, Mode: sub, Hardware: ap.Hardware, Precision: k.pr, Profile: ap.Profile}
+			rows[k] = r
+			order = append(order, k)
+		}
+		r.MLSysim.add(ml, meas, ap.Source)
+		r.Calibrated.add(ca, meas, ap.Source)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.sub != b.sub {
+			return subOrder[a.sub] < subOrder[b.sub]
+		}
+		if a.hw != b.hw {
+			return a.hw > b.hw // H100 before B200
+		}
+		return a.pr < b.pr
+	})
+	for _, k := range order {
+		r := rows[k]
+		r.MLSysim.finish()
+		r.Calibrated.finish()
+		rep.RunRows = append(rep.RunRows, *r)
+	}
+}
+
+var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}

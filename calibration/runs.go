@@ -1,0 +1,194 @@
+package calibration
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Run is one row of nemo-training.csv: a multi-GPU pre-training
+// configuration with the throughput a framework's performance page
+// published for it, transcribed as published. Zero in a parallel degree or
+// in GA means the page gave no value (or "n/a").
+type Run struct {
+	File      string // the file (base name) it was read from, e.g. "nemo-training.csv"
+	ID        string
+	Framework string // "NeMo" (Megatron-Core), "Megatron-Bridge" or "NeMo AutoModel" (PyTorch-native)
+	Container string // the framework container the page reports, e.g. "25.11"; "" = none
+	System    string // as the page names it, e.g. "DGX-H100"
+	Model     string // as the page names it, e.g. "LLAMA3.1_405B"
+	MoE       bool
+	GPUs      int
+	Precision string // as published ("FP8-CS", "MXFP8", "BF16", ...); "" = the page states none
+	GBS, MBS  int
+	SeqLen    int
+	FSDP      int // 0 = DDP (or not given); > 0 = fully sharded
+	TP, PP    int
+	CP, VP    int
+	EP, GA    int
+	DP        int    // as published (0 = the page gives none)
+	Kernels   string // kernel options the page names, e.g. "TE + DeepEP"
+	// StepS is the published seconds per global step (0 = the page gives
+	// none; StepSeconds derives it from the throughput).
+	StepS float64
+	// TokensPerSPerGPU is the published training throughput, tokens per
+	// second per GPU; ModelTFLOPsPerGPU the published model TFLOP/s per
+	// GPU (0 = not given).
+	TokensPerSPerGPU  float64
+	ModelTFLOPsPerGPU float64
+	Source            string
+}
+
+// StepSeconds returns the seconds of one optimizer step the published
+// throughput implies: T = GBS · seq / (tokens/s/GPU · GPUs).
+func (r *Run) StepSeconds() float64 {
+	return float64(r.GBS) * float64(r.SeqLen) / (r.TokensPerSPerGPU * float64(r.GPUs))
+}
+
+// DataParallel returns the data-parallel degree as Megatron-Core counts
+// it, GPUs / (tp · pp · cp): expert parallelism folds into it.
+func (r *Run) DataParallel() int {
+	return r.GPUs / (max(r.TP, 1) * max(r.PP, 1) * max(r.CP, 1))
+}
+
+// runModels maps the model names of the performance pages to registry
+// keys. A name not here has no registry entry and its rows are skipped.
+var runModels = map[string]string{
+	"llama3-8b": "Llama3_8B", "llama3_8b": "Llama3_8B",
+	"llama3-70b": "Llama3_70B", "llama3_70b": "Llama3_70B",
+	"llama3-405b": "Llama3_405B", "llama3.1-405b": "Llama3_405B", "llama3.1_405b": "Llama3_405B",
+	"llama2-7b": "Llama2_7B", "llama2-13b": "Llama2_13B", "llama2-70b": "Llama2_70B",
+	"gpt3-175b":    "GPT3",
+	"mixtral-8x7b": "Mixtral_8x7B",
+	"deepseekv3":   "DeepSeek_V3", "deepseekv3 (w/o mtp)": "DeepSeek_V3", "deepseekv3 (w/ mtp)": "DeepSeek_V3",
+	"deepseekv3 (tokendrop)": "DeepSeek_V3", "deepseekv3 (dropless)": "DeepSeek_V3",
+	"qwen3_30b_a3b": "Qwen3_30B_A3B", "qwen3_30b_a3b (tokendrop)": "Qwen3_30B_A3B",
+	"qwen3_235b_a22b": "Qwen3_235B_A22B", "qwen3_235b_a22b (tokendrop)": "Qwen3_235B_A22B",
+	"llama4-scout-llm": "Llama4_Scout",
+	// NeMo AutoModel's names
+	"deepseek v3 671b": "DeepSeek_V3", "qwen3 moe 30b": "Qwen3_30B_A3B", "llama3 70b": "Llama3_70B",
+}
+
+// RunModelKey returns the registry key of a performance page's model name
+// (case-insensitive), false when the registry has no entry for it.
+func RunModelKey(name string) (string, bool) {
+	k, ok := runModels[strings.ToLower(strings.TrimSpace(name))]
+	return k, ok
+}
+
+// runNodes maps the pages' system names to registry nodes of eight GPUs.
+// The GB200 and GB300 systems are NVL72 racks (the registry's GB200_NVL72
+// and GB300_NVL72 are whole racks, not GPUs) and the registry has no DGX
+// B300 node: their rows are skipped.
+var runNodes = map[string]string{"DGX-H100": "DGX_H100", "DGX-B200": "DGX_B200"}
+
+// RunNodeKey returns the registry node a performance page's system ran
+// on, false when the registry has none.
+func RunNodeKey(system string) (string, bool) {
+	k, ok := runNodes[strings.TrimSpace(system)]
+	return k, ok
+}
+
+// RunPrecision returns the engine precision of a published training
+// precision: "fp8" for FP8 with per-tensor current scaling (FP8, FP8-CS)
+// and with block scaling (FP8-MX, MXFP8), "bf16" for BF16; false for
+// NVFP4 (no 4-bit float training in the engine) and where the page states
+// no precision.
+func RunPrecision(p string) (string, bool) {
+	switch strings.ToUpper(strings.TrimSpace(p)) {
+	case "FP8", "FP8-CS", "FP8-MX", "MXFP8":
+		return "fp8", true
+	case "BF16":
+		return "bf16", true
+	}
+	return "", false
+}
+
+// ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
+// and empty cells read as 0). name labels errors and the runs' File.
+func ParseRuns(name string, r io.Reader) ([]Run, error) {
+	cr := csv.NewReader(r)
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: empty", name)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimSpace(h)] = i
+	}
+	for _, need := range []string{"id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("%s: column %q is missing", name, need)
+		}
+	}
+	var out []Run
+	seen := map[string]bool{}
+	for li, row := range rows[1:] {
+		line := li + 2
+		get := func(k string) string {
+			if i, ok := col[k]; ok && i < len(row) {
+				return strings.TrimSpace(row[i])
+			}
+			return ""
+		}
+		var bad string
+		num := func(k string) int {
+			s := get(k)
+			if s == "" || strings.EqualFold(s, "n/a") {
+				return 0
+			}
+			v, err := strconv.Atoi(s)
+			if err != nil || v < 0 {
+				bad = k
+			}
+			return v
+		}
+		flt := func(k string) float64 {
+			s := get(k)
+			if s == "" {
+				return 0
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || !(v > 0) || math.IsInf(v, 0) {
+				bad = k
+			}
+			return v
+		}
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
+			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
+			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
+			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
+			TokensPerSPerGPU: flt("tokens_per_s_per_gpu"), ModelTFLOPsPerGPU: flt("model_tflops_per_gpu"), Source: get("source")}
+		switch {
+		case bad != "":
+			return nil, fmt.Errorf("%s:%d: bad %s", name, line, bad)
+		case run.ID == "" || seen[run.ID]:
+			return nil, fmt.Errorf("%s:%d: missing or repeated id %q", name, line, run.ID)
+		case run.GPUs < 1 || run.GBS < 1 || run.SeqLen < 1 || !(run.TokensPerSPerGPU > 0):
+			return nil, fmt.Errorf("%s:%d: %s needs gpus, gbs, seq_len and tokens_per_s_per_gpu", name, line, run.ID)
+		case run.Source == "":
+			return nil, fmt.Errorf("%s:%d: %s has no source", name, line, run.ID)
+		}
+		seen[run.ID] = true
+		out = append(out, run)
+	}
+	return out, nil
+}
+
+// isRunsCSV reports whether a CSV file's header is nemo-training.csv's
+// (it has a tokens_per_s_per_gpu column) rather than published.csv's.
+func isRunsCSV(b []byte) bool {
+	first, _, _ := strings.Cut(string(b), "\n")
+	for _, h := range strings.Split(first, ",") {
+		if strings.TrimSpace(h) == "tokens_per_s_per_gpu" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package calibration
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestReferenceRuns(t *testing.T) {
+	ds, err := LoadReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := measFS.ReadFile("reference/nemo-training.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := bytes.Count(b, []byte("\n")) - 1; len(ds.Runs) != want {
+		t.Fatalf("%d runs, want one per data line (%d)", len(ds.Runs), want)
+	}
+	systems := map[string]bool{}
+	for _, r := range ds.Runs {
+		systems[r.System] = true
+		if !strings.Contains(r.Source, "nvidia") && !strings.Contains(r.Source, "NVIDIA") {
+			t.Errorf("%s: source %q names no page", r.ID, r.Source)
+		}
+		if s := r.StepSeconds(); !(s > 0) {
+			t.Errorf("%s: step %v s", r.ID, s)
+		}
+		if r.TP < 1 || r.PP < 1 || r.MBS < 1 || r.Framework == "" {
+			t.Errorf("%s: framework, tp, pp and mbs are published for every row", r.ID)
+		}
+		// Where a page also gives the step time or the data-parallel
+		// degree, the throughput and the layout agree with it.
+		if r.StepS > 0 && math.Abs(r.StepSeconds()/r.StepS-1) > 0.01 {
+			t.Errorf("%s: step %.3f s from the throughput, %.3f s published", r.ID, r.StepSeconds(), r.StepS)
+		}
+		if r.DP > 0 && r.DP != r.DataParallel() {
+			t.Errorf("%s: dp %d from the layout, %d published", r.ID, r.DataParallel(), r.DP)
+		}
+	}
+	if len(systems) < 5 {
+		t.Errorf("systems %v, want the five the pages publish", systems)
+	}
+}
+
+func TestParseRunsErrors(t *testing.T) {
+	const head = "id,system,model,gpus,gbs,mbs,seq_len,tp,pp,ep,tokens_per_s_per_gpu,source\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"ok", "a,DGX-H100,LLAMA3_8B,8,128,1,8192,1,1,n/a,14451,p\n", ""},
+		{"missing column", "id,system\na,b\n", "column"},
+		{"repeated id", "a,DGX-H100,M,8,128,1,8192,1,1,,1,p\na,DGX-H100,M,8,128,1,8192,1,1,,1,p\n", "repeated"},
+		{"bad number", "a,DGX-H100,M,eight,128,1,8192,1,1,,1,p\n", "bad gpus"},
+		{"no throughput", "a,DGX-H100,M,8,128,1,8192,1,1,,,p\n", "needs"},
+		{"zero throughput", "a,DGX-H100,M,8,128,1,8192,1,1,,0,p\n", "bad tokens"},
+		{"no source", "a,DGX-H100,M,8,128,1,8192,1,1,,1,\n", "no source"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.body
+			if !strings.HasPrefix(body, "id,system\n") {
+				body = head + body
+			}
+			runs, err := ParseRuns("x.csv", strings.NewReader(body))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "" && (len(runs) != 1 || runs[0].EP != 0):
+				t.Fatalf("runs %+v", runs)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunMappings(t *testing.T) {
+	for _, tc := range []struct {
+		in, key string
+		ok      bool
+	}{{"LLAMA3.1_405B", "Llama3_405B", true}, {"DeepSeekV3 (w/o MTP)", "DeepSeek_V3", true}, {"Nemotron-340B", "", false}} {
+		if k, ok := RunModelKey(tc.in); k != tc.key || ok != tc.ok {
+			t.Errorf("RunModelKey(%q) = %q, %v", tc.in, k, ok)
+		}
+	}
+	for _, tc := range []struct {
+		in, p string
+		ok    bool
+	}{{"FP8-CS", "fp8", true}, {"MXFP8", "fp8", true}, {"BF16", "bf16", true}, {"NVFP4", "", false}, {"", "", false}} {
+		if p, ok := RunPrecision(tc.in); p != tc.p || ok != tc.ok {
+			t.Errorf("RunPrecision(%q) = %q, %v", tc.in, p, ok)
+		}
+	}
+}
+
+func FuzzParseRuns(f *testing.F) {
+	b, _ := measFS.ReadFile("reference/nemo-training.csv")
+	f.Add(string(b[:min(len(b), 2000)]))
+	f.Add("id,system,model,gpus,gbs,seq_len,tp,pp,tokens_per_s_per_gpu,source\na,S,M,8,1,1,1,1,1e300,p\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		runs, err := ParseRuns("f.csv", strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, r := range runs {
+			if r.GPUs < 1 || r.GBS < 1 || r.SeqLen < 1 || !(r.TokensPerSPerGPU > 0) || r.Source == "" {
+				t.Fatalf("accepted %+v", r)
+			}
+			_ = r.StepSeconds()
+			_ = r.DataParallel()
+		}
+	})
+}
