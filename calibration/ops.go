@@ -242,6 +242,20 @@ type Pass struct {
 	Ctx      int  // tokens each new token attends to at most (the KV context for decode; Tokens for a causal prefill)
 	AllLogit bool // LM head over every token (training) rather than the last one
 	Software Software
+	// KVBytes is the bytes of one element of the KV cache (a quantized
+	// cache); 0 is the precision's own.
+	KVBytes float64
+	// Graphed marks a pass of several tokens launched from a graph (the
+	// verify step of speculative decoding): no eager host dispatch.
+	Graphed bool
+}
+
+// kvBytes returns the bytes of one KV cache element of ps on d.
+func (ps *Pass) kvBytes(d *Device) float64 {
+	if ps.KVBytes > 0 {
+		return ps.KVBytes
+	}
+	return d.Bytes
 }
 
 // layerForward returns one layer's forward time. T = Batch·Tokens.
@@ -301,26 +315,46 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	}
 	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
 	b.Fixed += c.kernels * p.KernelS
-	if ps.Software == PyTorch && ps.Tokens > 1 {
+	if ps.Software == PyTorch && ps.Tokens > 1 && !ps.Graphed {
 		b.Host += p.HostLayerS
 	}
 }
 
 // attention adds one layer's attention time and kernels to b and returns
-// its FLOPs and bytes.
+// its FLOPs and bytes. The KV cache is read (and, in a prefill, written) at
+// ps.KVBytes an element. A decode step runs one thread block per (sequence,
+// KV head), which reaches the full bandwidth only with DecodeAttnSatFrac ×
+// SM-count blocks; a stack with split-KV decode attention (SplitKV) splits
+// the context into up to ⌈ctx/SplitKVMinTokens⌉ pieces until the blocks
+// fill the GPU, and combines the partial results in one more kernel.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
 	B := float64(ps.Batch)
 	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	q, kv := H*hd, Hkv*hd
 	S := float64(ps.Tokens)
-	var bps float64
+	kvb := ps.kvBytes(d)
+	var bps, combine float64
 	if ps.Tokens == 1 {
 		ctx := float64(ps.Ctx)
 		flops = 4 * B * H * hd * ctx
-		bytes = 2*B*kv*ctx*d.Bytes + 2*B*q*d.Bytes
+		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
 		bps = p.streamBps(d)
 		if d.SMs > 0 {
-			bps *= math.Min(1, B*Hkv/(p.DecodeAttnSatFrac*float64(d.SMs)))
+			sat := p.DecodeAttnSatFrac * float64(d.SMs)
+			blocks := B * Hkv
+			if SplitKV(ps.Software) && blocks < sat {
+				splits := math.Max(1, math.Min(math.Ceil(ctx/SplitKVMinTokens), math.Ceil(sat/blocks)))
+				if splits > 1 {
+					blocks *= splits
+					// The partial outputs and their log-sum-exps, fp32,
+					// written by the split kernel and read by the combine.
+					part := 2 * B * H * splits * (hd + 1) * 4
+					bytes += part
+					combine = part / p.streamBps(d)
+					b.Fixed += p.KernelS
+				}
+			}
+			bps *= math.Min(1, blocks/sat)
 		}
 	} else {
 		ctx := float64(ps.Ctx)
@@ -329,18 +363,32 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 			pairs = S*(ctx-S) + pairs
 		}
 		flops = 4 * B * H * hd * pairs
-		bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
+		if kvb == d.Bytes {
+			bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
+		} else {
+			bytes = B * (2*q*d.Bytes + 2*kv*kvb) * math.Max(S, ctx)
+		}
 		bps = p.streamBps(d)
 	}
 	if ps.Software == Megatron && ps.Tokens > 1 {
 		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
 	} else {
 		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
-		b.Attention += p.blend(ta, bytes/bps)
+		b.Attention += p.blend(ta, (bytes-combine)/bps) + combine
 		b.Fixed += p.KernelS
 	}
 	return flops, bytes
 }
+
+// SplitKVMinTokens is the fewest context tokens one piece of a split-KV
+// decode attention covers (flash-decoding's KV blocks of a few hundred
+// tokens).
+const SplitKVMinTokens = 256
+
+// SplitKV reports whether stack sw splits decode attention along the
+// context (flash-decoding): the compiled serving engines do; eager PyTorch
+// attention (as measured) and Megatron-LM do not.
+func SplitKV(sw Software) bool { return sw == Compiled }
 
 // unfusedAttention adds the time of attention with materialised scores
 // (Megatron stack) to b and returns its bytes: two batched products over
@@ -579,11 +627,38 @@ func (p *Profile) ServingSteps(d *Device, m *Transformer, batch, seq, ctxA, ctxB
 // ServingStepsTo is ServingSteps writing to pre, a and b; seq = 0 leaves
 // pre alone.
 func (p *Profile) ServingStepsTo(pre, a, b *Breakdown, d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) {
-	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctxA, Software: sw}
+	q := ServeQuery{Batch: batch, Prefill: seq, PromptCtx: seq, CtxA: ctxA, CtxB: ctxB, Software: sw}
+	p.ServeSteps(pre, a, b, d, m, &q)
+}
+
+// ServeQuery is the serving work ServeSteps times: a prefill of Batch
+// prompts and decode steps of Batch sequences at two KV contexts.
+type ServeQuery struct {
+	Batch int // sequences
+	// Prefill is the prompt tokens computed per sequence; 0 times no
+	// prefill.
+	Prefill int
+	// PromptCtx is the tokens the prompt's last token attends: Prefill,
+	// plus the tokens a prefix cache supplied (their KV is read, not
+	// computed).
+	PromptCtx  int
+	CtxA, CtxB int     // KV contexts of the two decode steps
+	KVBytes    float64 // bytes of one KV cache element; 0 = the precision's
+	Software   Software
+}
+
+// ServeSteps sets pre to the prefill of q (Prefill new tokens of each of
+// Batch prompts, attending PromptCtx tokens: a causal prefill when they are
+// equal, the cached prefix besides otherwise) and a, b to decode steps at
+// contexts CtxA and CtxB. The decode steps share their matrix products, and
+// all three the LM head product (Batch rows: the last token of each
+// sequence). The KV cache is read and written at q.KVBytes an element.
+func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q *ServeQuery) {
+	ps := Pass{Batch: q.Batch, Tokens: 1, Ctx: q.CtxA, Software: q.Software, KVBytes: q.KVBytes}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
 	var mm Breakdown
-	if seq > 0 {
-		pp := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+	if q.Prefill > 0 {
+		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes}
 		p.layerMatmuls(&mm, d, m, &pp, 1)
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
@@ -592,7 +667,7 @@ func (p *Profile) ServingStepsTo(pre, a, b *Breakdown, d *Device, m *Transformer
 	p.layerMatmuls(&mm, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)
 	p.forwardFrom(a, &mm, &head, d, m, &ps)
-	ps.Ctx = ctxB
+	ps.Ctx = q.CtxB
 	p.forwardFrom(b, &mm, &head, d, m, &ps)
 }
 
