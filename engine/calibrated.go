@@ -115,31 +115,6 @@ func solveCalibrated(c *Config, r *Result) {
 
 	var b calibration.Breakdown
 	switch {
-	case c.Mode == Serving && isTF:
-		kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, bpe)
-		r.KVCacheBytes, r.MemoryBytes = kv, g.WeightBytes+kv
-		steps := float64(c.OutputTokens - 1)
-		meanCtx := c.SeqLen
-		if steps > 0 {
-			meanCtx += c.OutputTokens / 2
-		}
-		var pre, dec, mean calibration.Breakdown
-		prof.ServingStepsTo(&pre, &dec, &mean, &d, &shape, c.BatchSize, c.SeqLen, c.SeqLen, meanCtx, sw)
-		r.TTFTS, r.ITLS = pre.Total, dec.Total
-		r.TokensPerS = B / r.ITLS
-		r.LatencyS = r.TTFTS + steps*mean.Total
-		b = pre
-		b.FLOPs += steps * mean.FLOPs
-		b.ModelFLOPs += steps * mean.ModelFLOPs
-		b.Bytes += steps * mean.Bytes
-		r.ComputeS, r.MemoryS = pre.Matmul+pre.Attention, dec.Total-dec.Fixed
-		r.OverheadS = dec.Fixed + pre.Fixed
-		r.Bottleneck = BottleneckCompute
-		if steps*r.ITLS > r.TTFTS {
-			r.Bottleneck = BottleneckMemory
-		}
-		r.ArithmeticIntensity = dec.FLOPs / dec.Bytes
-		r.ThroughputPerS = B / r.LatencyS
 	case c.Mode == Training && isTF:
 		strategy := RecomputeNone
 		if c.Recompute != RecomputeNone {

@@ -66,6 +66,7 @@ type ServeResult struct {
 	DecodeStallS        float64 // the slowest prefill chunk: what a decode step may wait
 	SpeculativeSpeedup  float64 // ITL without / with the draft; 1 without a draft
 	MemoryUtilization   float64 // memory / capacity
+	MaxBatchSize        int     // the largest batch whose memory fits
 
 	PagedCapacity       int     // concurrent requests with a paged KV cache
 	StaticCapacity      int     // concurrent requests with max_seq_len reserved each
@@ -138,6 +139,8 @@ var servingScaleParams = []*Param{
 var servingScaleOutputs = []*Output{
 	{Name: "memory_utilization", Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
+	{Name: "max_batch_size", Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",
+		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
 	{Name: "prefill_chunks", Modes: InServing, Doc: "⌈(seq_len − cached)/chunk_size⌉ (1 without chunking)",
@@ -176,57 +179,67 @@ var servingScaleOutputs = []*Output{
 		String: func(r *Result) string { return r.Serve.CapacityBound }},
 }
 
+// calibratedServing reports whether serving times come from the calibrated
+// model's transformer steps (solveServingCalibrated): calibrated fidelity,
+// a transformer model, and nothing calibratedServingGap refuses.
+func calibratedServing(c *Config) bool {
+	if c.Fidelity != FidelityCalibrated {
+		return false
+	}
+	_, isTF := shapeOf(c.Model)
+	return isTF && calibratedServingGap(c) == ReasonNone
+}
+
 // servingExtended reports whether a parameter beyond the core ServingModel
 // changes the prefill or decode.
-// calibratedServing reports whether serving times come from the calibrated
-// model: calibrated fidelity and none of the serving options.
-func calibratedServing(c *Config) bool {
-	return c.Fidelity == FidelityCalibrated && !servingExtended(c)
-}
-
-// decodeStepS returns one decode step of n sequences at context ctx under
-// the calibrated model.
-func decodeStepS(c *Config, n, ctx int) float64 {
-	sub := *c
-	sub.BatchSize, sub.SeqLen = n, max(ctx, 1)
-	var rr Result
-	solveCalibrated(&sub, &rr)
-	return rr.ITLS
-}
-
 func servingExtended(c *Config) bool {
 	s := &c.Serve
 	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
 		s.KVPrecSet || one(c.Dist.TP) > 1
 }
 
-// solveServingScale is serving mode: the core ServingModel (solveServing),
-// its options when any is set (servingOptions), then continuous batching and,
-// with a qps, capacity planning.
+// solveServingScale is serving mode: the prefill and decode steps, then
+// continuous batching and, with a qps, capacity planning.
 //
-// Under the calibrated fidelity the prefill and decode times, and the decode
-// steps continuous batching and capacity planning rest on, come from the
-// calibrated model; the serving options (servingExtended) are modelled by
-// mlsysim's ServingModel only, so a configuration that sets one uses its
-// timings under either fidelity (its calibration column is then empty).
+// Under the calibrated fidelity every number comes from the calibrated
+// model: a transformer's steps with every serving option
+// (solveServingCalibrated), another model as one forward (solveCalibrated),
+// or the row is infeasible with the reason calibratedServingGap gives, its
+// calibration column still set. Under the mlsysim fidelity they come from
+// mlsysim's ServingModel (solveServing) and its options (servingOptions).
 func solveServingScale(c *Config, r *Result) {
 	s := &c.Serve
-	if calibratedServing(c) {
-		solveCalibrated(c, r)
+	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
+	if c.Fidelity == FidelityCalibrated {
+		if reason := calibratedServingGap(c); reason != ReasonNone {
+			r.Calib.Kind = c.profile().Kind
+			r.Feasible, r.Reason = false, reason
+			return
+		}
+		if calibratedServing(c) {
+			solveServingCalibrated(c, r)
+		} else {
+			solveCalibrated(c, r)
+		}
 	} else {
 		solveServing(c, r)
+		if servingExtended(c) {
+			servingOptions(c, r)
+		}
 	}
-	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
 	tp := one(c.Dist.TP)
-	if servingExtended(c) {
-		servingOptions(c, r)
-	}
 	dec := c.Hardware
 	if s.DecodeHW != nil {
 		dec = s.DecodeHW
 	}
 	capacity := dec.MemCapacityBytes * float64(tp)
+	if !calibratedServing(c) {
+		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
+	}
 	r.Serve.MemoryUtilization = r.MemoryBytes / capacity
+	if calibratedServing(c) {
+		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
+	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
 	continuousBatching(c, r, dec, capacity)
 	r.Serve.Replicas, r.Serve.GPUs = 1, tp
@@ -234,6 +247,32 @@ func solveServingScale(c *Config, r *Result) {
 		planCapacity(c, r)
 		r.Serve.GPUs = r.Serve.Replicas * tp
 	}
+}
+
+// forwardStepS returns one step of n sequences at context ctx of a model
+// without transformer layers under the calibrated model: one forward.
+func forwardStepS(c *Config, n, ctx int) float64 {
+	sub := *c
+	sub.BatchSize, sub.SeqLen = n, max(ctx, 1)
+	var rr Result
+	solveCalibrated(&sub, &rr)
+	return rr.ITLS
+}
+
+// mlsysimMaxBatch returns the largest batch whose weights (and draft) and KV
+// cache at seq_len fit capacity, the mlsysim fidelity's memory rule:
+// ⌊(capacity − W)/KV(seq_len, 1)⌋.
+func mlsysimMaxBatch(c *Config, capacity float64) int {
+	bpe := c.Precision.Bytes()
+	w := Lower(c.Model, bpe).WeightBytes
+	if c.Serve.Draft != nil {
+		w += Lower(c.Serve.Draft, bpe).WeightBytes
+	}
+	perSeq := KVCacheBytes(c.Model, c.SeqLen, 1, kvElementBytes(c))
+	if free := capacity - w; free > 0 && perSeq > 0 {
+		return int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
+	}
+	return 0
 }
 
 // servingOptions recomputes prefill and decode with ServingModel's options
@@ -445,7 +484,8 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	static := math.Min(math.Floor(free/(fM*kvTok)), bmax)
 	paged := math.Min(math.Floor(free/(ep*kvTok)), bmax)
 	r.Serve.StaticCapacity, r.Serve.PagedCapacity = int(static), int(paged)
-	if s.SkipBatchingThroughput && s.QPS <= 0 && calibratedServing(c) {
+	cal := calibratedServing(c)
+	if s.SkipBatchingThroughput && s.QPS <= 0 && cal {
 		return
 	}
 	bw := dec.MemBandwidthBps * float64(one(c.Dist.TP))
@@ -453,11 +493,14 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 		if n <= 0 {
 			return 0
 		}
-		if calibratedServing(c) {
+		if c.Fidelity == FidelityCalibrated {
 			if int(n) == c.BatchSize && int(mean) == c.SeqLen && r.ITLS > 0 {
 				return n / r.ITLS // the step already computed: the common case
 			}
-			return n / decodeStepS(c, int(n), int(mean))
+			if cal {
+				return n / calibratedDecodeS(c, int(n), int(mean))
+			}
+			return n / forwardStepS(c, int(n), int(mean))
 		}
 		return n / ((w + n*mean*kvTok) / bw)
 	}
@@ -569,13 +612,16 @@ func planReplicas(c *Config, r *Result) bool {
 	sub.BatchSize, sub.SeqLen = n, mean
 	sub.Serve.QPS, sub.Serve.ChunkSize, sub.Serve.CachedLen = 0, 0, 0
 	var req Result
-	if calibratedServing(&sub) {
+	switch {
+	case calibratedServing(&sub):
+		solveServingCalibrated(&sub, &req)
+	case sub.Fidelity == FidelityCalibrated:
 		solveCalibrated(&sub, &req)
-	} else {
+	default:
 		solveServing(&sub, &req)
-	}
-	if servingExtended(&sub) {
-		servingOptions(&sub, &req)
+		if servingExtended(&sub) {
+			servingOptions(&sub, &req)
+		}
 	}
 	out := float64(c.OutputTokens)
 	perQPS := r.Serve.PagedTokensPerS / out

@@ -488,6 +488,7 @@ var outputPresentation = map[string]struct {
 	"decode_stall_s":         {"Decode stall", LowerIsBetter},
 	"speculative_speedup":    {"Speculative speed-up", HigherIsBetter},
 	"paged_capacity":         {"Paged capacity", HigherIsBetter},
+	"max_batch_size":         {"Largest batch that fits", HigherIsBetter},
 	"static_capacity":        {"Static capacity", HigherIsBetter},
 	"fragmentation":          {"Fragmentation", LowerIsBetter},
 	"static_fragmentation":   {"Static fragmentation", LowerIsBetter},
