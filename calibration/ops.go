@@ -184,7 +184,7 @@ func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
 // (calibration/measurements/h100-splitk-2026-11-26.json, M = 1-256, K/N =
 // 1-6; it also splits some m ≤ 64 products with k = 1.5n and some m = 256
 // ones with k ≥ 4n, and not some m = 128 ones with k ≤ 3n).
-func SplitK(m, n, k float64) bool { return m <= 128 && k >= 2*n }
+func SplitK(m, n, k float64) bool { return m <= splitKRows && k >= 2*n }
 
 // reduceS is the reduction kernel's time after a split-K product, without
 // its fixed time: two slices of fp32 partial sums read and the output
@@ -216,8 +216,27 @@ func (p *Profile) gemmTimed(d *Device, count, m, n, k, rate float64) timedGEMM {
 	if count == 1 && SplitK(m, n, k) {
 		g.t += p.reduceS(d, m, n)
 		g.kernels = 2
+	} else if count == 1 && m > splitKRows && SplitK(splitKRows, n, k) {
+		// A product is never faster than one it contains: past the
+		// split-K rows it takes at least the split product of splitKRows
+		// rows (whose reduction it no longer runs).
+		s := p.gemmTimed(d, 1, splitKRows, n, k, rate)
+		g.t = math.Max(g.t, s.t+p.KernelS)
 	}
 	return g
+}
+
+// splitKRows is the most rows SplitK splits.
+const splitKRows = 128
+
+// groupedGEMM adds count products of [m,k]×[k,n] run as one grouped kernel
+// (the experts of a mixture) to b: never split along K, whatever count.
+func (p *Profile) groupedGEMM(b *Breakdown, d *Device, count, m, n, k, rate float64) {
+	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
+	if fl == 0 {
+		return
+	}
+	p.addGEMM(b, timedGEMM{p.blend(tc, tm), fl, by, 1})
 }
 
 func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
@@ -248,7 +267,15 @@ type Pass struct {
 	// Graphed marks a pass of several tokens launched from a graph (the
 	// verify step of speculative decoding): no eager host dispatch.
 	Graphed bool
+	// Prefill marks a pass of prompt tokens: its attention is the prefill
+	// kernel's even for one token (a chunk or the uncached tail of a
+	// prompt), and an eager stack dispatches it from the host.
+	Prefill bool
 }
+
+// decode reports whether ps's attention is a decode kernel's: one new
+// token of each sequence, not part of a prompt.
+func (ps *Pass) decode() bool { return ps.Tokens == 1 && !ps.Prefill }
 
 // kvBytes returns the bytes of one KV cache element of ps on d.
 func (ps *Pass) kvBytes(d *Device) float64 {
@@ -285,8 +312,8 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 		E, k := float64(m.Experts), float64(m.ActiveExperts)
 		active := math.Min(E, T*k)
 		p.gemm(b, d, 1, T, E, h, rate) // router
-		p.gemm(b, d, active, T*k/active, up, h, rate)
-		p.gemm(b, d, active, T*k/active, h, F, rate)
+		p.groupedGEMM(b, d, active, T*k/active, up, h, rate)
+		p.groupedGEMM(b, d, active, T*k/active, h, F, rate)
 		b.Fixed += p.KernelS * 2 // permute and combine
 		p.elementwise(b, d, 4*T*k*h*d.Bytes)
 	} else {
@@ -315,46 +342,43 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	}
 	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
 	b.Fixed += c.kernels * p.KernelS
-	if ps.Software == PyTorch && ps.Tokens > 1 && !ps.Graphed {
+	if ps.Software == PyTorch && !ps.decode() && !ps.Graphed {
 		b.Host += p.HostLayerS
 	}
 }
 
 // attention adds one layer's attention time and kernels to b and returns
 // its FLOPs and bytes. The KV cache is read (and, in a prefill, written) at
-// ps.KVBytes an element. A decode step runs one thread block per (sequence,
-// KV head), which reaches the full bandwidth only with DecodeAttnSatFrac ×
-// SM-count blocks; a stack with split-KV decode attention (SplitKV) splits
-// the context into up to ⌈ctx/SplitKVMinTokens⌉ pieces until the blocks
-// fill the GPU, and combines the partial results in one more kernel.
+// ps.KVBytes an element. A decode kernel runs one thread block per
+// (sequence, KV head), which reaches the full bandwidth only with
+// DecodeAttnSatFrac × SM-count blocks; fewer get a proportional share. A
+// stack with split-KV decode attention (SplitKV) splits the context into
+// as many pieces as fill the GPU and merges their partial outputs (fp32,
+// with their log-sum-exps) in a second kernel, written and read as if the
+// blocks of a full GPU held them, so that neither a longer context nor a
+// larger batch makes the step faster.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
 	B := float64(ps.Batch)
 	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	q, kv := H*hd, Hkv*hd
 	S := float64(ps.Tokens)
 	kvb := ps.kvBytes(d)
-	var bps, combine float64
-	if ps.Tokens == 1 {
+	var bps, merge float64
+	if ps.decode() {
 		ctx := float64(ps.Ctx)
 		flops = 4 * B * H * hd * ctx
 		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
 		bps = p.streamBps(d)
 		if d.SMs > 0 {
 			sat := p.DecodeAttnSatFrac * float64(d.SMs)
-			blocks := B * Hkv
-			if SplitKV(ps.Software) && blocks < sat {
-				splits := math.Max(1, math.Min(math.Ceil(ctx/SplitKVMinTokens), math.Ceil(sat/blocks)))
-				if splits > 1 {
-					blocks *= splits
-					// The partial outputs and their log-sum-exps, fp32,
-					// written by the split kernel and read by the combine.
-					part := 2 * B * H * splits * (hd + 1) * 4
-					bytes += part
-					combine = part / p.streamBps(d)
-					b.Fixed += p.KernelS
-				}
+			if SplitKV(ps.Software) {
+				part := 2 * math.Max(B, sat/Hkv) * H * (hd + 1) * 4
+				bytes += part
+				merge = part / p.streamBps(d)
+				b.Fixed += p.KernelS
+			} else {
+				bps *= math.Min(1, B*Hkv/sat)
 			}
-			bps *= math.Min(1, blocks/sat)
 		}
 	} else {
 		ctx := float64(ps.Ctx)
@@ -370,20 +394,15 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		}
 		bps = p.streamBps(d)
 	}
-	if ps.Software == Megatron && ps.Tokens > 1 {
+	if ps.Software == Megatron && !ps.decode() {
 		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
 	} else {
 		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
-		b.Attention += p.blend(ta, (bytes-combine)/bps) + combine
+		b.Attention += p.blend(ta, (bytes-merge)/bps) + merge
 		b.Fixed += p.KernelS
 	}
 	return flops, bytes
 }
-
-// SplitKVMinTokens is the fewest context tokens one piece of a split-KV
-// decode attention covers (flash-decoding's KV blocks of a few hundred
-// tokens).
-const SplitKVMinTokens = 256
 
 // SplitKV reports whether stack sw splits decode attention along the
 // context (flash-decoding): the compiled serving engines do; eager PyTorch
@@ -658,7 +677,7 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
 	var mm Breakdown
 	if q.Prefill > 0 {
-		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes}
+		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes, Prefill: true}
 		p.layerMatmuls(&mm, d, m, &pp, 1)
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
@@ -674,7 +693,7 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 // Prefill returns the time to first token of batch prompts of seq tokens.
 // The PyTorch stack dispatches it eagerly.
 func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software) Breakdown {
-	ps := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+	ps := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw, Prefill: true}
 	return p.Forward(d, m, &ps)
 }
 

@@ -58,8 +58,8 @@ func TestServeStepsKVAndPrefix(t *testing.T) {
 
 // Split-KV decode attention (compiled stacks) fills the GPU at batch 1 and
 // long context: the step approaches the weights and KV read at the
-// achievable bandwidth; at a batch that fills the GPU already it changes
-// nothing.
+// achievable bandwidth. The merge kernel runs at every batch, so that the
+// step never gets faster when the batch grows past the GPU's blocks.
 func TestSplitKV(t *testing.T) {
 	h100, _ := registry.Default().Hardware("H100")
 	p := Embedded().Profile(h100)
@@ -70,15 +70,24 @@ func TestSplitKV(t *testing.T) {
 	if !(long.Total >= floor && long.Total < 1.25*floor) {
 		t.Errorf("compiled 128K decode %.2f ms, floor %.2f ms", long.Total*1e3, floor*1e3)
 	}
+	if eager := p.DecodeStep(&d, &m, 1, 131072, PyTorch); !(eager.Total > 2*long.Total) {
+		t.Errorf("pytorch 128K decode %.2f ms, compiled %.2f ms: no split without split-KV", eager.Total*1e3, long.Total*1e3)
+	}
 	if !SplitKV(Compiled) || SplitKV(PyTorch) || SplitKV(Megatron) {
 		t.Error("split-KV stacks: compiled only")
 	}
-	// Batch 64 × 8 KV heads fill the H100's blocks: no split.
-	full := p.DecodeStep(&d, &m, 64, 8192, Compiled)
-	ps := Pass{Batch: 64, Tokens: 1, Ctx: 8192, Software: Compiled}
-	var at Breakdown
-	p.attention(&at, &d, &m, &ps, 1)
-	if at.Fixed != p.KernelS || full.Total <= 0 {
-		t.Errorf("batch 64: %v kernels of attention, want 1", at.Fixed/p.KernelS)
+	prev := 0.0
+	for B := 1; B <= 64; B++ {
+		s := p.DecodeStep(&d, &m, B, 512, Compiled).Total
+		if s < prev {
+			t.Errorf("batch %d decode %v faster than batch %d's %v", B, s, B-1, prev)
+		}
+		prev = s
+	}
+	// A one-token prefill is a prefill: the prefill kernel, not the decode one.
+	one := p.Prefill(&d, &m, 1, 1, PyTorch)
+	two := p.Prefill(&d, &m, 1, 2, PyTorch)
+	if !(one.Total <= two.Total) || one.Host == 0 {
+		t.Errorf("prefill of 1 token %v (host %v), of 2 %v", one.Total, one.Host, two.Total)
 	}
 }
