@@ -37,6 +37,7 @@ const (
 	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
 	ReasonServingLayout                // calibrated serving: pp, ep or cp, which it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
+	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
 	numReasons
 )
 
@@ -51,6 +52,7 @@ var reasonText = [numReasons]string{
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
 	"not modelled under calibrated: pp, ep or cp in serving (tp is); use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
+	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

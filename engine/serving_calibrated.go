@@ -47,6 +47,8 @@ func calibratedServingGap(c *Config) Reason {
 		return ReasonServingLayout
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
+	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
+		return ReasonNoInterconnect
 	case s.Draft != nil:
 		if _, ok := shapeOf(s.Draft); !ok {
 			return ReasonServingOptions
@@ -55,13 +57,28 @@ func calibratedServingGap(c *Config) Reason {
 	return ReasonNone
 }
 
+// hasLink reports whether tensor-parallel ranks on hw have a link to
+// all-reduce over: the system node's, NVLink or a host link.
+func hasLink(c *Config, hw *registry.Hardware) bool {
+	if cl := c.Dist.System; cl != nil && cl.Node != nil && cl.Node.IntraNodeBps > 0 {
+		return true
+	}
+	return hw.NVLink.PerDirectionBps() > 0 || hw.HostLink.PerDirectionBps() > 0
+}
+
 // kvElementBytes returns the bytes of one KV cache element: kv_precision's
 // when set, else the precision's.
 func kvElementBytes(c *Config) float64 {
-	if c.Serve.KVPrecSet {
+	if kvPrecisionDiffers(c) {
 		return c.Serve.KVPrecision.Bytes()
 	}
 	return c.Precision.Bytes()
+}
+
+// kvPrecisionDiffers reports whether kv_precision sets a format other than
+// the precision's: kv_precision equal to precision is a no-op.
+func kvPrecisionDiffers(c *Config) bool {
+	return c.Serve.KVPrecSet && c.Serve.KVPrecision != c.Precision
 }
 
 // kvPerGPU returns one tensor-parallel rank's share of the KV cache of
@@ -244,23 +261,25 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 
 // chunkedPrefill returns the time to first token of a prefill of newTok
 // tokens per sequence (after cached ones) in chunks of chunk tokens: the
-// ⌊new/chunk⌋ full chunks timed at their mean context (a pass's time is
-// linear in the context it attends) and the remainder at the prompt's
-// end, each with its all-reduces; out.pre holds their sum, out.stall the
-// mixed step of the last chunk with one decode token of each sequence.
+// ⌊new/chunk⌋ full chunks as many times the mean of the first and the last
+// (a pass's time is linear in the context it attends, so the mean of the
+// ends is the mean of them all) and the remainder at the prompt's end, each
+// with its all-reduces; out.pre holds their sum, out.stall the mixed step of
+// the last chunk with one decode token of each sequence.
 func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, out *calServe) float64 {
 	sw := c.Calib.Software
 	full, rem := newTok/chunk, newTok%chunk
 	seq := cached + newTok
-	meanEnd := cached + chunk*(full+1)/2
-	ps := calibration.Pass{Batch: batch, Tokens: chunk, Ctx: meanEnd, Software: sw, KVBytes: kvb}
-	b := p.prof.Forward(&p.d, sh, &ps)
+	ps := calibration.Pass{Batch: batch, Tokens: chunk, Ctx: cached + chunk, Software: sw, KVBytes: kvb, Prefill: true}
+	first := p.prof.Forward(&p.d, sh, &ps)
+	ps.Ctx = cached + full*chunk
+	last := p.prof.Forward(&p.d, sh, &ps)
 	B := float64(batch)
-	ar := p.allReduceS(B * float64(chunk))
-	t := float64(full) * (b.Total + ar)
-	out.pre = b
-	out.pre.Total = 0
-	scaleBreakdown(&out.pre, float64(full))
+	n := float64(full)
+	t := n * ((first.Total+last.Total)/2 + p.allReduceS(B*float64(chunk)))
+	out.pre = first
+	addBreakdown(&out.pre, &last)
+	scaleBreakdown(&out.pre, n/2)
 	if rem > 0 {
 		ps.Tokens, ps.Ctx = rem, seq
 		r := p.prof.Forward(&p.d, sh, &ps)

@@ -195,7 +195,7 @@ func calibratedServing(c *Config) bool {
 func servingExtended(c *Config) bool {
 	s := &c.Serve
 	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
-		s.KVPrecSet || one(c.Dist.TP) > 1
+		kvPrecisionDiffers(c) || one(c.Dist.TP) > 1
 }
 
 // solveServingScale is serving mode: the prefill and decode steps, then
