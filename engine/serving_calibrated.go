@@ -40,8 +40,14 @@ import (
 // calibratedServingGap returns why the calibrated fidelity cannot price a
 // serving configuration, ReasonNone when it can.
 func calibratedServingGap(c *Config) Reason {
-	s := &c.Serve
 	_, isTF := shapeOf(c.Model)
+	return servingGap(c, isTF)
+}
+
+// servingGap is calibratedServingGap for a model with (isTF) or without
+// transformer layers.
+func servingGap(c *Config, isTF bool) Reason {
+	s := &c.Serve
 	switch {
 	case one(c.Dist.PP) > 1 || one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1:
 		return ReasonServingLayout

@@ -187,7 +187,7 @@ func calibratedServing(c *Config) bool {
 		return false
 	}
 	_, isTF := shapeOf(c.Model)
-	return isTF && calibratedServingGap(c) == ReasonNone
+	return isTF && servingGap(c, isTF) == ReasonNone
 }
 
 // servingExtended reports whether a parameter beyond the core ServingModel
@@ -210,13 +210,16 @@ func servingExtended(c *Config) bool {
 func solveServingScale(c *Config, r *Result) {
 	s := &c.Serve
 	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
+	cal := false // calibratedServing(c), computed once
 	if c.Fidelity == FidelityCalibrated {
-		if reason := calibratedServingGap(c); reason != ReasonNone {
+		_, isTF := shapeOf(c.Model)
+		if reason := servingGap(c, isTF); reason != ReasonNone {
 			r.Calib.Kind = c.profile().Kind
 			r.Feasible, r.Reason = false, reason
 			return
 		}
-		if calibratedServing(c) {
+		cal = isTF
+		if cal {
 			solveServingCalibrated(c, r)
 		} else {
 			solveCalibrated(c, r)
@@ -233,15 +236,14 @@ func solveServingScale(c *Config, r *Result) {
 		dec = s.DecodeHW
 	}
 	capacity := dec.MemCapacityBytes * float64(tp)
-	if !calibratedServing(c) {
-		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
-	}
-	r.Serve.MemoryUtilization = r.MemoryBytes / capacity
-	if calibratedServing(c) {
+	if cal {
 		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
+	} else {
+		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
+		r.Serve.MemoryUtilization = r.MemoryBytes / capacity
 	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
-	continuousBatching(c, r, dec, capacity)
+	continuousBatching(c, r, dec, capacity, cal)
 	r.Serve.Replicas, r.Serve.GPUs = 1, tp
 	if s.QPS > 0 {
 		planCapacity(c, r)
@@ -443,7 +445,9 @@ func ExpectedPagedTokens(p, M, θ float64) float64 {
 //
 // with B the batch size (the most requests the server schedules), M the
 // context cap and μ the mean request length (M when not given).
-func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64) {
+// cal says whether c is priced by the calibrated transformer steps
+// (calibratedServing).
+func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64, cal bool) {
 	s := &c.Serve
 	m := c.Model
 	bpe := c.Precision.Bytes()
@@ -484,7 +488,6 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	static := math.Min(math.Floor(free/(fM*kvTok)), bmax)
 	paged := math.Min(math.Floor(free/(ep*kvTok)), bmax)
 	r.Serve.StaticCapacity, r.Serve.PagedCapacity = int(static), int(paged)
-	cal := calibratedServing(c)
 	if s.SkipBatchingThroughput && s.QPS <= 0 && cal {
 		return
 	}
