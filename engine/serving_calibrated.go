@@ -246,6 +246,8 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok))
 		if chunk > 0 && chunk < newTok {
 			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
+		} else if chunk > 0 {
+			out.stall = out.ttft // one chunk holds the whole prompt
 		}
 		if s.DecodeHW != nil {
 			net := s.NetworkBps

@@ -232,3 +232,33 @@ func TestCalibratedServingRefused(t *testing.T) {
 		}
 	}
 }
+
+// Calibrated serving with every option set allocates nothing, and costs a
+// few microseconds.
+func TestCalibratedServingAllocs(t *testing.T) {
+	reg := registry.Default()
+	c := cfg(t, "Llama3_70B", "H100", func(c *Config) {
+		c.Mode, c.Fidelity, c.BatchSize, c.OutputTokens = Serving, FidelityCalibrated, 32, 256
+		c.Dist.TP, c.Serve.ChunkSize, c.Serve.CachedLen = 4, 512, 256
+		c.Serve.KVPrecSet, c.Serve.KVPrecision = true, registry.FP8
+		c.Serve.Draft, c.Serve.DecodeHW = ref(t, reg.Model, "Llama3_1B"), ref(t, reg.Hardware, "H200")
+		c.Serve.QPS, c.Serve.P99TargetS, c.Serve.MaxSeqLen, c.Serve.MeanTokens = 10, 5, 8192, 2048
+	})
+	if n := testing.AllocsPerRun(100, func() { Evaluate(&c) }); n != 0 {
+		t.Errorf("Evaluate allocates %v times", n)
+	}
+}
+
+func BenchmarkEvaluateServingOptions(b *testing.B) {
+	reg := registry.Default()
+	c := cfg(b, "Llama3_70B", "H100", func(c *Config) {
+		c.Mode, c.Fidelity, c.BatchSize, c.OutputTokens = Serving, FidelityCalibrated, 32, 256
+		c.Dist.TP, c.Serve.ChunkSize, c.Serve.CachedLen = 4, 512, 256
+		c.Serve.KVPrecSet, c.Serve.KVPrecision = true, registry.FP8
+		c.Serve.Draft, c.Serve.DecodeHW = ref(b, reg.Model, "Llama3_1B"), ref(b, reg.Hardware, "H200")
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(&c)
+	}
+}
