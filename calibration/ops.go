@@ -184,7 +184,7 @@ func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
 // (calibration/measurements/h100-splitk-2026-11-26.json, M = 1-256, K/N =
 // 1-6; it also splits some m ≤ 64 products with k = 1.5n and some m = 256
 // ones with k ≥ 4n, and not some m = 128 ones with k ≤ 3n).
-func SplitK(m, n, k float64) bool { return m <= 128 && k >= 2*n }
+func SplitK(m, n, k float64) bool { return m <= splitKRows && k >= 2*n }
 
 // reduceS is the reduction kernel's time after a split-K product, without
 // its fixed time: two slices of fp32 partial sums read and the output
@@ -216,8 +216,27 @@ func (p *Profile) gemmTimed(d *Device, count, m, n, k, rate float64) timedGEMM {
 	if count == 1 && SplitK(m, n, k) {
 		g.t += p.reduceS(d, m, n)
 		g.kernels = 2
+	} else if count == 1 && m > splitKRows && SplitK(splitKRows, n, k) {
+		// A product is never faster than one it contains: past the
+		// split-K rows it takes at least the split product of splitKRows
+		// rows (whose reduction it no longer runs).
+		s := p.gemmTimed(d, 1, splitKRows, n, k, rate)
+		g.t = math.Max(g.t, s.t+p.KernelS)
 	}
 	return g
+}
+
+// splitKRows is the most rows SplitK splits.
+const splitKRows = 128
+
+// groupedGEMM adds count products of [m,k]×[k,n] run as one grouped kernel
+// (the experts of a mixture) to b: never split along K, whatever count.
+func (p *Profile) groupedGEMM(b *Breakdown, d *Device, count, m, n, k, rate float64) {
+	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
+	if fl == 0 {
+		return
+	}
+	p.addGEMM(b, timedGEMM{p.blend(tc, tm), fl, by, 1})
 }
 
 func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
@@ -242,6 +261,28 @@ type Pass struct {
 	Ctx      int  // tokens each new token attends to at most (the KV context for decode; Tokens for a causal prefill)
 	AllLogit bool // LM head over every token (training) rather than the last one
 	Software Software
+	// KVBytes is the bytes of one element of the KV cache (a quantized
+	// cache); 0 is the precision's own.
+	KVBytes float64
+	// Graphed marks a pass of several tokens launched from a graph (the
+	// verify step of speculative decoding): no eager host dispatch.
+	Graphed bool
+	// Prefill marks a pass of prompt tokens: its attention is the prefill
+	// kernel's even for one token (a chunk or the uncached tail of a
+	// prompt), and an eager stack dispatches it from the host.
+	Prefill bool
+}
+
+// decode reports whether ps's attention is a decode kernel's: one new
+// token of each sequence, not part of a prompt.
+func (ps *Pass) decode() bool { return ps.Tokens == 1 && !ps.Prefill }
+
+// kvBytes returns the bytes of one KV cache element of ps on d.
+func (ps *Pass) kvBytes(d *Device) float64 {
+	if ps.KVBytes > 0 {
+		return ps.KVBytes
+	}
+	return d.Bytes
 }
 
 // layerForward returns one layer's forward time. T = Batch·Tokens.
@@ -271,8 +312,8 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 		E, k := float64(m.Experts), float64(m.ActiveExperts)
 		active := math.Min(E, T*k)
 		p.gemm(b, d, 1, T, E, h, rate) // router
-		p.gemm(b, d, active, T*k/active, up, h, rate)
-		p.gemm(b, d, active, T*k/active, h, F, rate)
+		p.groupedGEMM(b, d, active, T*k/active, up, h, rate)
+		p.groupedGEMM(b, d, active, T*k/active, h, F, rate)
 		b.Fixed += p.KernelS * 2 // permute and combine
 		p.elementwise(b, d, 4*T*k*h*d.Bytes)
 	} else {
@@ -301,26 +342,43 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	}
 	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
 	b.Fixed += c.kernels * p.KernelS
-	if ps.Software == PyTorch && ps.Tokens > 1 {
+	if ps.Software == PyTorch && !ps.decode() && !ps.Graphed {
 		b.Host += p.HostLayerS
 	}
 }
 
 // attention adds one layer's attention time and kernels to b and returns
-// its FLOPs and bytes.
+// its FLOPs and bytes. The KV cache is read (and, in a prefill, written) at
+// ps.KVBytes an element. A decode kernel runs one thread block per
+// (sequence, KV head), which reaches the full bandwidth only with
+// DecodeAttnSatFrac × SM-count blocks; fewer get a proportional share. A
+// stack with split-KV decode attention (SplitKV) splits the context into
+// as many pieces as fill the GPU and merges their partial outputs (fp32,
+// with their log-sum-exps) in a second kernel, written and read as if the
+// blocks of a full GPU held them, so that neither a longer context nor a
+// larger batch makes the step faster.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
 	B := float64(ps.Batch)
 	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	q, kv := H*hd, Hkv*hd
 	S := float64(ps.Tokens)
-	var bps float64
-	if ps.Tokens == 1 {
+	kvb := ps.kvBytes(d)
+	var bps, merge float64
+	if ps.decode() {
 		ctx := float64(ps.Ctx)
 		flops = 4 * B * H * hd * ctx
-		bytes = 2*B*kv*ctx*d.Bytes + 2*B*q*d.Bytes
+		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
 		bps = p.streamBps(d)
 		if d.SMs > 0 {
-			bps *= math.Min(1, B*Hkv/(p.DecodeAttnSatFrac*float64(d.SMs)))
+			sat := p.DecodeAttnSatFrac * float64(d.SMs)
+			if SplitKV(ps.Software) {
+				part := 2 * math.Max(B, sat/Hkv) * H * (hd + 1) * 4
+				bytes += part
+				merge = part / p.streamBps(d)
+				b.Fixed += p.KernelS
+			} else {
+				bps *= math.Min(1, B*Hkv/sat)
+			}
 		}
 	} else {
 		ctx := float64(ps.Ctx)
@@ -329,18 +387,27 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 			pairs = S*(ctx-S) + pairs
 		}
 		flops = 4 * B * H * hd * pairs
-		bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
+		if kvb == d.Bytes {
+			bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
+		} else {
+			bytes = B * (2*q*d.Bytes + 2*kv*kvb) * math.Max(S, ctx)
+		}
 		bps = p.streamBps(d)
 	}
-	if ps.Software == Megatron && ps.Tokens > 1 {
+	if ps.Software == Megatron && !ps.decode() {
 		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
 	} else {
 		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
-		b.Attention += p.blend(ta, bytes/bps)
+		b.Attention += p.blend(ta, (bytes-merge)/bps) + merge
 		b.Fixed += p.KernelS
 	}
 	return flops, bytes
 }
+
+// SplitKV reports whether stack sw splits decode attention along the
+// context (flash-decoding): the compiled serving engines do; eager PyTorch
+// attention (as measured) and Megatron-LM do not.
+func SplitKV(sw Software) bool { return sw == Compiled }
 
 // unfusedAttention adds the time of attention with materialised scores
 // (Megatron stack) to b and returns its bytes: two batched products over
@@ -579,11 +646,38 @@ func (p *Profile) ServingSteps(d *Device, m *Transformer, batch, seq, ctxA, ctxB
 // ServingStepsTo is ServingSteps writing to pre, a and b; seq = 0 leaves
 // pre alone.
 func (p *Profile) ServingStepsTo(pre, a, b *Breakdown, d *Device, m *Transformer, batch, seq, ctxA, ctxB int, sw Software) {
-	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctxA, Software: sw}
+	q := ServeQuery{Batch: batch, Prefill: seq, PromptCtx: seq, CtxA: ctxA, CtxB: ctxB, Software: sw}
+	p.ServeSteps(pre, a, b, d, m, &q)
+}
+
+// ServeQuery is the serving work ServeSteps times: a prefill of Batch
+// prompts and decode steps of Batch sequences at two KV contexts.
+type ServeQuery struct {
+	Batch int // sequences
+	// Prefill is the prompt tokens computed per sequence; 0 times no
+	// prefill.
+	Prefill int
+	// PromptCtx is the tokens the prompt's last token attends: Prefill,
+	// plus the tokens a prefix cache supplied (their KV is read, not
+	// computed).
+	PromptCtx  int
+	CtxA, CtxB int     // KV contexts of the two decode steps
+	KVBytes    float64 // bytes of one KV cache element; 0 = the precision's
+	Software   Software
+}
+
+// ServeSteps sets pre to the prefill of q (Prefill new tokens of each of
+// Batch prompts, attending PromptCtx tokens: a causal prefill when they are
+// equal, the cached prefix besides otherwise) and a, b to decode steps at
+// contexts CtxA and CtxB. The decode steps share their matrix products, and
+// all three the LM head product (Batch rows: the last token of each
+// sequence). The KV cache is read and written at q.KVBytes an element.
+func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q *ServeQuery) {
+	ps := Pass{Batch: q.Batch, Tokens: 1, Ctx: q.CtxA, Software: q.Software, KVBytes: q.KVBytes}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
 	var mm Breakdown
-	if seq > 0 {
-		pp := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+	if q.Prefill > 0 {
+		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes, Prefill: true}
 		p.layerMatmuls(&mm, d, m, &pp, 1)
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
@@ -592,14 +686,14 @@ func (p *Profile) ServingStepsTo(pre, a, b *Breakdown, d *Device, m *Transformer
 	p.layerMatmuls(&mm, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)
 	p.forwardFrom(a, &mm, &head, d, m, &ps)
-	ps.Ctx = ctxB
+	ps.Ctx = q.CtxB
 	p.forwardFrom(b, &mm, &head, d, m, &ps)
 }
 
 // Prefill returns the time to first token of batch prompts of seq tokens.
 // The PyTorch stack dispatches it eagerly.
 func (p *Profile) Prefill(d *Device, m *Transformer, batch, seq int, sw Software) Breakdown {
-	ps := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw}
+	ps := Pass{Batch: batch, Tokens: seq, Ctx: seq, Software: sw, Prefill: true}
 	return p.Forward(d, m, &ps)
 }
 

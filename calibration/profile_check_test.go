@@ -23,12 +23,12 @@ func TestReadProfileRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, from, to, want string
 	}{
-		{"negative kernel time", `"kernel_s": 0.0000032537064042341985`, `"kernel_s": -1574`, "kernel_s"},
-		{"fraction above one", `"mem_bw_frac": 0.8997467665764651`, `"mem_bw_frac": 1e9`, "mem_bw_frac"},
-		{"zero fraction", `"attn_frac": 0.6446471893443535`, `"attn_frac": 0`, "attn_frac"},
-		{"negative floor", `"op_floor_s": 0.000024613376376522013`, `"op_floor_s": -0.1`, "op_floor_s"},
+		{"negative kernel time", `"kernel_s": 0.000003253437562878671`, `"kernel_s": -1574`, "kernel_s"},
+		{"fraction above one", `"mem_bw_frac": 0.8998397694823163`, `"mem_bw_frac": 1e9`, "mem_bw_frac"},
+		{"zero fraction", `"attn_frac": 0.6444513080015216`, `"attn_frac": 0`, "attn_frac"},
+		{"negative floor", `"op_floor_s": 0.00002461335651256372`, `"op_floor_s": -0.1`, "op_floor_s"},
 		{"sharpness below one", `"gemm_sharpness": 4`, `"gemm_sharpness": 0.5`, "gemm_sharpness"},
-		{"negative precision fraction", `"fp8": 0.6517653650100202`, `"fp8": -0.5`, "matmul_frac.fp8"},
+		{"negative precision fraction", `"fp8": 0.6517588533181057`, `"fp8": -0.5`, "matmul_frac.fp8"},
 		{"collective above one", `"nvlink": 0.8`, `"nvlink": 80`, "collective.nvlink"},
 		{"trailing garbage", "\n}\n", "\n}\ngarbage", "trailing data"},
 		{"second object", "\n}\n", "\n}\n{}", "trailing data"},

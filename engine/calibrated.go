@@ -91,11 +91,31 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 	if t.FFN <= 0 {
 		t.FFN = 4 * h
 	}
-	t.GatedMLP = t.FFN != 4*h
+	t.GatedMLP = t.FFN != 4*h || gatedByParameters(m, &t)
 	if m.Class == registry.ClassMoE && t.Experts > 1 && t.ActiveExperts > 0 && m.FFNDim > 0 {
 		t.GatedMLP = true
 	}
 	return t, true
+}
+
+// gatedByParameters reports whether a model whose MLP width is 4·hidden
+// (which alone reads as a plain GELU MLP) has a gated MLP (GeGLU, SwiGLU:
+// Gemma 2's 14,336 = 4 × 3,584, Llama 3.2 1B's 8,192 = 4 × 2,048): whether
+// the gated layer count
+//
+//	L·(h·(q + 2·kv) + q·h + 3·h·F) + e·V·h,  e = 1 (tied) or 2
+//
+// is within 1% of the registry's parameters. A plain MLP of the same width
+// is a third smaller in the MLP and misses by far more.
+func gatedByParameters(m *registry.Model, t *calibration.Transformer) bool {
+	if m.Parameters <= 0 {
+		return false
+	}
+	h, L, V := float64(t.Hidden), float64(t.Layers), float64(t.Vocab)
+	q, kv, F := float64(t.Heads*t.HeadDim), float64(t.KVHeads*t.HeadDim), float64(t.FFN)
+	gated := L * (h*(q+2*kv) + q*h + 3*h*F)
+	miss := math.Min(math.Abs(gated+V*h-m.Parameters), math.Abs(gated+2*V*h-m.Parameters))
+	return miss < 0.01*m.Parameters
 }
 
 // solveCalibrated is the calibrated fidelity. Memory footprint and
@@ -115,31 +135,6 @@ func solveCalibrated(c *Config, r *Result) {
 
 	var b calibration.Breakdown
 	switch {
-	case c.Mode == Serving && isTF:
-		kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, bpe)
-		r.KVCacheBytes, r.MemoryBytes = kv, g.WeightBytes+kv
-		steps := float64(c.OutputTokens - 1)
-		meanCtx := c.SeqLen
-		if steps > 0 {
-			meanCtx += c.OutputTokens / 2
-		}
-		var pre, dec, mean calibration.Breakdown
-		prof.ServingStepsTo(&pre, &dec, &mean, &d, &shape, c.BatchSize, c.SeqLen, c.SeqLen, meanCtx, sw)
-		r.TTFTS, r.ITLS = pre.Total, dec.Total
-		r.TokensPerS = B / r.ITLS
-		r.LatencyS = r.TTFTS + steps*mean.Total
-		b = pre
-		b.FLOPs += steps * mean.FLOPs
-		b.ModelFLOPs += steps * mean.ModelFLOPs
-		b.Bytes += steps * mean.Bytes
-		r.ComputeS, r.MemoryS = pre.Matmul+pre.Attention, dec.Total-dec.Fixed
-		r.OverheadS = dec.Fixed + pre.Fixed
-		r.Bottleneck = BottleneckCompute
-		if steps*r.ITLS > r.TTFTS {
-			r.Bottleneck = BottleneckMemory
-		}
-		r.ArithmeticIntensity = dec.FLOPs / dec.Bytes
-		r.ThroughputPerS = B / r.LatencyS
 	case c.Mode == Training && isTF:
 		strategy := RecomputeNone
 		if c.Recompute != RecomputeNone {

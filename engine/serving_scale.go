@@ -66,6 +66,7 @@ type ServeResult struct {
 	DecodeStallS        float64 // the slowest prefill chunk: what a decode step may wait
 	SpeculativeSpeedup  float64 // ITL without / with the draft; 1 without a draft
 	MemoryUtilization   float64 // memory / capacity
+	MaxBatchSize        int     // the largest batch whose memory fits
 
 	PagedCapacity       int     // concurrent requests with a paged KV cache
 	StaticCapacity      int     // concurrent requests with max_seq_len reserved each
@@ -138,6 +139,8 @@ var servingScaleParams = []*Param{
 var servingScaleOutputs = []*Output{
 	{Name: "memory_utilization", Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
+	{Name: "max_batch_size", Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",
+		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
 	{Name: "prefill_chunks", Modes: InServing, Doc: "⌈(seq_len − cached)/chunk_size⌉ (1 without chunking)",
@@ -176,17 +179,81 @@ var servingScaleOutputs = []*Output{
 		String: func(r *Result) string { return r.Serve.CapacityBound }},
 }
 
-// servingExtended reports whether a parameter beyond the core ServingModel
-// changes the prefill or decode.
 // calibratedServing reports whether serving times come from the calibrated
-// model: calibrated fidelity and none of the serving options.
+// model's transformer steps (solveServingCalibrated): calibrated fidelity,
+// a transformer model, and nothing calibratedServingGap refuses.
 func calibratedServing(c *Config) bool {
-	return c.Fidelity == FidelityCalibrated && !servingExtended(c)
+	if c.Fidelity != FidelityCalibrated {
+		return false
+	}
+	_, isTF := shapeOf(c.Model)
+	return isTF && servingGap(c, isTF) == ReasonNone
 }
 
-// decodeStepS returns one decode step of n sequences at context ctx under
-// the calibrated model.
-func decodeStepS(c *Config, n, ctx int) float64 {
+// servingExtended reports whether a parameter beyond the core ServingModel
+// changes the prefill or decode.
+func servingExtended(c *Config) bool {
+	s := &c.Serve
+	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
+		kvPrecisionDiffers(c) || one(c.Dist.TP) > 1
+}
+
+// solveServingScale is serving mode: the prefill and decode steps, then
+// continuous batching and, with a qps, capacity planning.
+//
+// Under the calibrated fidelity every number comes from the calibrated
+// model: a transformer's steps with every serving option
+// (solveServingCalibrated), another model as one forward (solveCalibrated),
+// or the row is infeasible with the reason calibratedServingGap gives, its
+// calibration column still set. Under the mlsysim fidelity they come from
+// mlsysim's ServingModel (solveServing) and its options (servingOptions).
+func solveServingScale(c *Config, r *Result) {
+	s := &c.Serve
+	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
+	cal := false // calibratedServing(c), computed once
+	if c.Fidelity == FidelityCalibrated {
+		_, isTF := shapeOf(c.Model)
+		if reason := servingGap(c, isTF); reason != ReasonNone {
+			r.Calib.Kind = c.profile().Kind
+			r.Feasible, r.Reason = false, reason
+			return
+		}
+		cal = isTF
+		if cal {
+			solveServingCalibrated(c, r)
+		} else {
+			solveCalibrated(c, r)
+		}
+	} else {
+		solveServing(c, r)
+		if servingExtended(c) {
+			servingOptions(c, r)
+		}
+	}
+	tp := one(c.Dist.TP)
+	dec := c.Hardware
+	if s.DecodeHW != nil {
+		dec = s.DecodeHW
+	}
+	capacity := dec.MemCapacityBytes * float64(tp)
+	if cal {
+		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
+	} else {
+		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
+		r.Serve.MemoryUtilization = r.MemoryBytes / capacity
+	}
+	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
+	continuousBatching(c, r, dec, capacity, cal)
+	r.Serve.Replicas, r.Serve.GPUs = 1, tp
+	if s.QPS > 0 {
+		planCapacity(c, r)
+		r.Serve.GPUs = r.Serve.Replicas * tp
+	}
+}
+
+// forwardStepS returns one step of n sequences at context ctx of a model
+// without transformer layers under the calibrated model: one forward.
+func forwardStepS(c *Config, n, ctx int) float64 {
 	sub := *c
 	sub.BatchSize, sub.SeqLen = n, max(ctx, 1)
 	var rr Result
@@ -194,46 +261,20 @@ func decodeStepS(c *Config, n, ctx int) float64 {
 	return rr.ITLS
 }
 
-func servingExtended(c *Config) bool {
-	s := &c.Serve
-	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
-		s.KVPrecSet || one(c.Dist.TP) > 1
-}
-
-// solveServingScale is serving mode: the core ServingModel (solveServing),
-// its options when any is set (servingOptions), then continuous batching and,
-// with a qps, capacity planning.
-//
-// Under the calibrated fidelity the prefill and decode times, and the decode
-// steps continuous batching and capacity planning rest on, come from the
-// calibrated model; the serving options (servingExtended) are modelled by
-// mlsysim's ServingModel only, so a configuration that sets one uses its
-// timings under either fidelity (its calibration column is then empty).
-func solveServingScale(c *Config, r *Result) {
-	s := &c.Serve
-	if calibratedServing(c) {
-		solveCalibrated(c, r)
-	} else {
-		solveServing(c, r)
+// mlsysimMaxBatch returns the largest batch whose weights (and draft) and KV
+// cache at seq_len fit capacity, the mlsysim fidelity's memory rule:
+// ⌊(capacity − W)/KV(seq_len, 1)⌋.
+func mlsysimMaxBatch(c *Config, capacity float64) int {
+	bpe := c.Precision.Bytes()
+	w := Lower(c.Model, bpe).WeightBytes
+	if c.Serve.Draft != nil {
+		w += Lower(c.Serve.Draft, bpe).WeightBytes
 	}
-	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
-	tp := one(c.Dist.TP)
-	if servingExtended(c) {
-		servingOptions(c, r)
+	perSeq := KVCacheBytes(c.Model, c.SeqLen, 1, kvElementBytes(c))
+	if free := capacity - w; free > 0 && perSeq > 0 {
+		return int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
 	}
-	dec := c.Hardware
-	if s.DecodeHW != nil {
-		dec = s.DecodeHW
-	}
-	capacity := dec.MemCapacityBytes * float64(tp)
-	r.Serve.MemoryUtilization = r.MemoryBytes / capacity
-	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
-	continuousBatching(c, r, dec, capacity)
-	r.Serve.Replicas, r.Serve.GPUs = 1, tp
-	if s.QPS > 0 {
-		planCapacity(c, r)
-		r.Serve.GPUs = r.Serve.Replicas * tp
-	}
+	return 0
 }
 
 // servingOptions recomputes prefill and decode with ServingModel's options
@@ -404,7 +445,9 @@ func ExpectedPagedTokens(p, M, θ float64) float64 {
 //
 // with B the batch size (the most requests the server schedules), M the
 // context cap and μ the mean request length (M when not given).
-func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64) {
+// cal says whether c is priced by the calibrated transformer steps
+// (calibratedServing).
+func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64, cal bool) {
 	s := &c.Serve
 	m := c.Model
 	bpe := c.Precision.Bytes()
@@ -445,7 +488,7 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	static := math.Min(math.Floor(free/(fM*kvTok)), bmax)
 	paged := math.Min(math.Floor(free/(ep*kvTok)), bmax)
 	r.Serve.StaticCapacity, r.Serve.PagedCapacity = int(static), int(paged)
-	if s.SkipBatchingThroughput && s.QPS <= 0 && calibratedServing(c) {
+	if s.SkipBatchingThroughput && s.QPS <= 0 && cal {
 		return
 	}
 	bw := dec.MemBandwidthBps * float64(one(c.Dist.TP))
@@ -453,11 +496,14 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 		if n <= 0 {
 			return 0
 		}
-		if calibratedServing(c) {
+		if c.Fidelity == FidelityCalibrated {
 			if int(n) == c.BatchSize && int(mean) == c.SeqLen && r.ITLS > 0 {
 				return n / r.ITLS // the step already computed: the common case
 			}
-			return n / decodeStepS(c, int(n), int(mean))
+			if cal {
+				return n / calibratedDecodeS(c, int(n), int(mean))
+			}
+			return n / forwardStepS(c, int(n), int(mean))
 		}
 		return n / ((w + n*mean*kvTok) / bw)
 	}
@@ -569,13 +615,16 @@ func planReplicas(c *Config, r *Result) bool {
 	sub.BatchSize, sub.SeqLen = n, mean
 	sub.Serve.QPS, sub.Serve.ChunkSize, sub.Serve.CachedLen = 0, 0, 0
 	var req Result
-	if calibratedServing(&sub) {
+	switch {
+	case calibratedServing(&sub):
+		solveServingCalibrated(&sub, &req)
+	case sub.Fidelity == FidelityCalibrated:
 		solveCalibrated(&sub, &req)
-	} else {
+	default:
 		solveServing(&sub, &req)
-	}
-	if servingExtended(&sub) {
-		servingOptions(&sub, &req)
+		if servingExtended(&sub) {
+			servingOptions(&sub, &req)
+		}
 	}
 	out := float64(c.OutputTokens)
 	perQPS := r.Serve.PagedTokensPerS / out

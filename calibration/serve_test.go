@@ -1,0 +1,93 @@
+package calibration
+
+import (
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+func llama8B() Transformer {
+	return Transformer{Name: "llama", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128,
+		FFN: 14336, Vocab: 128256, GatedMLP: true}
+}
+
+// ServeSteps with the prompt's own context and the precision's KV bytes is
+// ServingStepsTo, bit for bit; a KV element of the precision's bytes given
+// explicitly changes nothing.
+func TestServeStepsMatchesServingSteps(t *testing.T) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	d := DeviceFor(h100, registry.BF16)
+	m := llama8B()
+	for _, sw := range []Software{PyTorch, Compiled, Megatron} {
+		var pre, a, b Breakdown
+		p.ServingStepsTo(&pre, &a, &b, &d, &m, 8, 2048, 2048, 2112, sw)
+		for _, kvb := range []float64{0, 2} {
+			var pre2, a2, b2 Breakdown
+			q := ServeQuery{Batch: 8, Prefill: 2048, PromptCtx: 2048, CtxA: 2048, CtxB: 2112, KVBytes: kvb, Software: sw}
+			p.ServeSteps(&pre2, &a2, &b2, &d, &m, &q)
+			if pre != pre2 || a != a2 || b != b2 {
+				t.Errorf("%v kv bytes %v: ServeSteps differs from ServingStepsTo", sw, kvb)
+			}
+		}
+	}
+}
+
+// A quantized KV cache reads fewer bytes; a prefix-cached prefill computes
+// fewer tokens but attends the whole prompt.
+func TestServeStepsKVAndPrefix(t *testing.T) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	d := DeviceFor(h100, registry.BF16)
+	m := llama8B()
+	var pre, a, b, pre8, a8, b8 Breakdown
+	q := ServeQuery{Batch: 32, Prefill: 4096, PromptCtx: 4096, CtxA: 8192, CtxB: 8192, Software: PyTorch}
+	p.ServeSteps(&pre, &a, &b, &d, &m, &q)
+	q.KVBytes = 1
+	p.ServeSteps(&pre8, &a8, &b8, &d, &m, &q)
+	if !(a8.Bytes < a.Bytes && a8.Total < a.Total && a8.FLOPs == a.FLOPs) {
+		t.Errorf("fp8 KV decode: bytes %v vs %v, time %v vs %v", a8.Bytes, a.Bytes, a8.Total, a.Total)
+	}
+	q.KVBytes, q.Prefill = 0, 1024
+	var half Breakdown
+	p.ServeSteps(&half, &a, &b, &d, &m, &q)
+	if !(half.Total < pre.Total && half.FLOPs > pre.FLOPs/4) {
+		t.Errorf("prefix-cached prefill: %v s %v FLOPs (whole prompt %v s %v FLOPs)", half.Total, half.FLOPs, pre.Total, pre.FLOPs)
+	}
+}
+
+// Split-KV decode attention (compiled stacks) fills the GPU at batch 1 and
+// long context: the step approaches the weights and KV read at the
+// achievable bandwidth. The merge kernel runs at every batch, so that the
+// step never gets faster when the batch grows past the GPU's blocks.
+func TestSplitKV(t *testing.T) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	d := DeviceFor(h100, registry.BF16)
+	m := llama8B()
+	long := p.DecodeStep(&d, &m, 1, 131072, Compiled)
+	floor := long.Bytes / p.StreamBps(&d)
+	if !(long.Total >= floor && long.Total < 1.25*floor) {
+		t.Errorf("compiled 128K decode %.2f ms, floor %.2f ms", long.Total*1e3, floor*1e3)
+	}
+	if eager := p.DecodeStep(&d, &m, 1, 131072, PyTorch); !(eager.Total > 2*long.Total) {
+		t.Errorf("pytorch 128K decode %.2f ms, compiled %.2f ms: no split without split-KV", eager.Total*1e3, long.Total*1e3)
+	}
+	if !SplitKV(Compiled) || SplitKV(PyTorch) || SplitKV(Megatron) {
+		t.Error("split-KV stacks: compiled only")
+	}
+	prev := 0.0
+	for B := 1; B <= 64; B++ {
+		s := p.DecodeStep(&d, &m, B, 512, Compiled).Total
+		if s < prev {
+			t.Errorf("batch %d decode %v faster than batch %d's %v", B, s, B-1, prev)
+		}
+		prev = s
+	}
+	// A one-token prefill is a prefill: the prefill kernel, not the decode one.
+	one := p.Prefill(&d, &m, 1, 1, PyTorch)
+	two := p.Prefill(&d, &m, 1, 2, PyTorch)
+	if !(one.Total <= two.Total) || one.Host == 0 {
+		t.Errorf("prefill of 1 token %v (host %v), of 2 %v", one.Total, one.Host, two.Total)
+	}
+}

@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// The physics-invariant suite: seeded random serving and inference
+// configurations over the vocabulary (every model and hardware entry, every
+// precision, the serving options, both fidelities), each checked for what
+// no model may break. There is no exemption list: a broken invariant is a
+// bug in the model.
+
+// invariantSpace is what the generator draws from.
+type invariantSpace struct {
+	models []*registry.Model
+	hws    []*registry.Hardware
+	drafts []*registry.Model // transformers of at most 3B parameters
+}
+
+func newInvariantSpace(t testing.TB) *invariantSpace {
+	t.Helper()
+	reg := registry.Default()
+	sp := &invariantSpace{}
+	for _, k := range reg.Keys(registry.KindModel) {
+		m, err := reg.Model(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.models = append(sp.models, m)
+		if _, ok := shapeOf(m); ok && m.Parameters > 0 && m.Parameters <= 3e9 && m.VocabSize >= 32000 {
+			sp.drafts = append(sp.drafts, m)
+		}
+	}
+	for _, k := range reg.Keys(registry.KindHardware) {
+		h, err := reg.Hardware(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.hws = append(sp.hws, h)
+	}
+	if len(sp.models) == 0 || len(sp.hws) == 0 || len(sp.drafts) == 0 {
+		t.Fatal("empty registry")
+	}
+	return sp
+}
+
+// logInt draws an integer in [lo, hi], log-uniform.
+func logInt(rng *rand.Rand, lo, hi int) int {
+	v := math.Exp(math.Log(float64(lo)) + rng.Float64()*(math.Log(float64(hi))-math.Log(float64(lo))))
+	return min(max(int(v), lo), hi)
+}
+
+// draw returns a random valid configuration: serving (three in four) or
+// inference, calibrated (four in five) or mlsysim.
+func (sp *invariantSpace) draw(rng *rand.Rand) Config {
+	c := DefaultConfig()
+	c.Model = sp.models[rng.Intn(len(sp.models))]
+	c.Hardware = sp.hws[rng.Intn(len(sp.hws))]
+	c.ResolveProfile()
+	c.Mode = Serving
+	if rng.Intn(4) == 0 {
+		c.Mode = Inference
+	}
+	if rng.Intn(5) == 0 {
+		c.Fidelity = FidelityMLSysim
+		c.Efficiency = 0.05 + 0.95*rng.Float64()
+	}
+	c.Precision = registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+	c.Calib.Software = calibration.Software(rng.Intn(int(calibration.NumSoftware)))
+	c.BatchSize = logInt(rng, 1, 1024)
+	c.SeqLen = logInt(rng, 1, 131072)
+	c.OutputTokens = logInt(rng, 1, 8192)
+	if c.Mode != Serving {
+		return c
+	}
+	s := &c.Serve
+	if rng.Intn(2) == 0 {
+		c.Dist.TP = 1 << rng.Intn(5) // 1-16
+	}
+	if rng.Intn(4) == 0 {
+		s.ChunkSize = logInt(rng, 1, 8192)
+	}
+	if rng.Intn(4) == 0 && c.SeqLen > 1 {
+		s.CachedLen = rng.Intn(c.SeqLen)
+	}
+	if rng.Intn(4) == 0 {
+		s.KVPrecSet, s.KVPrecision = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+	}
+	if rng.Intn(6) == 0 {
+		s.Draft = sp.drafts[rng.Intn(len(sp.drafts))]
+		s.Acceptance = rng.Float64()
+	}
+	if rng.Intn(6) == 0 {
+		s.DecodeHW = sp.hws[rng.Intn(len(sp.hws))]
+	}
+	return c
+}
+
+// describe names a configuration in a failure message.
+func describe(c *Config) string {
+	s := fmt.Sprintf("model=%s hardware=%s mode=%v fidelity=%v precision=%v software=%v batch_size=%d seq_len=%d output_tokens=%d tp=%d",
+		c.Model.Key, c.Hardware.Key, c.Mode, c.Fidelity, c.Precision, c.Calib.Software, c.BatchSize, c.SeqLen, c.OutputTokens, one(c.Dist.TP))
+	sv := &c.Serve
+	if sv.ChunkSize > 0 {
+		s += fmt.Sprintf(" chunk_size=%d", sv.ChunkSize)
+	}
+	if sv.CachedLen > 0 {
+		s += fmt.Sprintf(" cached_prefix_len=%d", sv.CachedLen)
+	}
+	if sv.KVPrecSet {
+		s += fmt.Sprintf(" kv_precision=%v", sv.KVPrecision)
+	}
+	if sv.Draft != nil {
+		s += fmt.Sprintf(" draft_model=%s draft_acceptance=%g", sv.Draft.Key, sv.Acceptance)
+	}
+	if sv.DecodeHW != nil {
+		s += fmt.Sprintf(" decode_hardware=%s", sv.DecodeHW.Key)
+	}
+	return s
+}
+
+// layerFLOPsPerToken returns the matrix FLOPs one token needs in one layer
+// of a transformer (projections and MLP or its active experts), a lower
+// bound on any model's count.
+func layerFLOPsPerToken(t *calibration.Transformer) float64 {
+	h, q, kv, F := float64(t.Hidden), float64(t.Heads*t.HeadDim), float64(t.KVHeads*t.HeadDim), float64(t.FFN)
+	mlp := 2 * h * F
+	if t.GatedMLP {
+		mlp = 3 * h * F
+	}
+	if t.Experts > 1 && t.ActiveExperts > 0 {
+		mlp *= float64(t.ActiveExperts)
+	}
+	return 2 * (h*(q+2*kv) + q*h + mlp)
+}
+
+// checkInvariants evaluates c and the variations the invariants compare it
+// with; it returns the first broken invariant.
+func checkInvariants(c Config) error {
+	r := Evaluate(&c)
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("%s: %s", describe(&c), fmt.Sprintf(format, a...))
+	}
+	if !(r.MFU >= 0 && r.MFU <= 1 && r.HFU >= 0 && r.HFU <= 1) {
+		return fail("MFU %v HFU %v outside [0, 1]", r.MFU, r.HFU)
+	}
+	if r.HFU < r.MFU*(1-1e-12) {
+		return fail("HFU %v below MFU %v", r.HFU, r.MFU)
+	}
+	if c.Fidelity == FidelityCalibrated && r.Calib.Kind.String() == "" {
+		return fail("calibrated row without a calibration column (reason %q)", r.Reason)
+	}
+	// kv_precision equal to the precision is a no-op.
+	if c.Mode == Serving && !c.Serve.KVPrecSet {
+		k := c
+		k.Serve.KVPrecSet, k.Serve.KVPrecision = true, c.Precision
+		if rk := Evaluate(&k); rk != r {
+			return fail("kv_precision=%v (the precision) changed the result: ITL %v → %v, TTFT %v → %v", c.Precision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
+		}
+	}
+	shape, isTF := shapeOf(c.Model)
+	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
+		return nil
+	}
+	tp := float64(one(c.Dist.TP))
+	bpe := c.Precision.Bytes()
+	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
+	if shape.Experts > 1 && shape.ActiveExperts > 0 {
+		// A mixture of experts reads the experts its tokens route to:
+		// attention, router and LM head, and min(E, T·k) experts.
+		weightsRead = func(tokens int) float64 {
+			h, q, kv, F := float64(shape.Hidden), float64(shape.Heads*shape.HeadDim), float64(shape.KVHeads*shape.HeadDim), float64(shape.FFN)
+			E := float64(shape.Experts)
+			experts := math.Min(E, float64(tokens)*float64(shape.ActiveExperts))
+			mlp := 2 * h * F
+			if shape.GatedMLP {
+				mlp = 3 * h * F
+			}
+			perLayer := h*(q+2*kv) + q*h + h*E + experts*mlp
+			return (float64(shape.Layers)*perLayer + float64(shape.Vocab)*h) * bpe
+		}
+	}
+	if c.Mode == Inference {
+		// One forward of batch tokens: the weights read once, the FLOPs at peak.
+		if floor := weightsRead(c.BatchSize) / c.Hardware.MemBandwidthBps; r.LatencyS < floor*(1-1e-9) {
+			return fail("inference latency %v below the weights read at HBM speed %v", r.LatencyS, floor)
+		}
+		flops := float64(c.Model.Layers) * float64(c.BatchSize) * layerFLOPsPerToken(&shape)
+		if floor := flops / c.Hardware.PeakFor(c.Precision); r.LatencyS < floor*(1-1e-9) {
+			return fail("inference latency %v below its FLOPs at peak %v", r.LatencyS, floor)
+		}
+		for _, v := range []func(*Config){
+			func(x *Config) { x.BatchSize += 1 + x.BatchSize/3 },
+			func(x *Config) { x.SeqLen += 1 + x.SeqLen/3 },
+		} {
+			x := c
+			v(&x)
+			if rx := Evaluate(&x); rx.LatencyS < r.LatencyS*(1-1e-9) {
+				return fail("more work is faster: batch %d seq %d latency %v < %v", x.BatchSize, x.SeqLen, rx.LatencyS, r.LatencyS)
+			}
+		}
+		return nil
+	}
+	// Serving. Decode: a plain step reads the weights and the KV cache.
+	dec := c.Hardware
+	if c.Serve.DecodeHW != nil {
+		dec = c.Serve.DecodeHW
+	}
+	kvb := kvElementBytes(&c)
+	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
+	if floor := (weightsRead(c.BatchSize) + KVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (tp * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
+		return fail("decode step %v below weights + KV at HBM speed %v", plainITL, floor)
+	}
+	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
+	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
+	if floor := flops / (tp * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
+		return fail("prefill %v below its FLOPs at peak %v", r.TTFTS, floor)
+	}
+	// More context or batch never makes a step faster.
+	for _, v := range []func(*Config){
+		func(x *Config) { x.BatchSize += 1 },
+		func(x *Config) { x.BatchSize += 1 + x.BatchSize/2 },
+		func(x *Config) { x.SeqLen += 1 },
+		func(x *Config) { x.SeqLen += 1 + x.SeqLen/2 },
+	} {
+		x := c
+		v(&x)
+		rx := Evaluate(&x)
+		if rx.ITLS < r.ITLS*(1-1e-9) || rx.TTFTS < r.TTFTS*(1-1e-9) {
+			return fail("batch %d seq %d is faster: ITL %v < %v or TTFT %v < %v", x.BatchSize, x.SeqLen, rx.ITLS, r.ITLS, rx.TTFTS, r.TTFTS)
+		}
+	}
+	// Tensor parallelism speeds a step up by at most its degree.
+	if tp > 1 {
+		x := c
+		x.Dist.TP = 1
+		r1 := Evaluate(&x)
+		if r1.ITLS > tp*r.ITLS*(1+1e-9) || r1.TTFTS > tp*r.TTFTS*(1+1e-9) {
+			return fail("tp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
+		}
+	}
+	return nil
+}
+
+// invariantConfigs is how many random configurations the suite checks.
+const invariantConfigs = 100_000
+
+func TestPhysicsInvariants(t *testing.T) {
+	sp := newInvariantSpace(t)
+	rng := rand.New(rand.NewSource(20261202))
+	n := invariantConfigs
+	fails := 0
+	for i := 0; i < n; i++ {
+		c := sp.draw(rng)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("generator drew an invalid configuration: %v", err)
+		}
+		if err := checkInvariants(c); err != nil {
+			t.Error(err)
+			if fails++; fails >= 10 {
+				t.Fatalf("stopping after %d broken invariants (of %d configurations)", fails, i+1)
+			}
+		}
+	}
+}
+
+func FuzzPhysicsInvariants(f *testing.F) {
+	sp := newInvariantSpace(f)
+	for _, s := range []int64{1, 2, 3, 20261202} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seed int64) {
+		c := sp.draw(rand.New(rand.NewSource(seed)))
+		if err := checkInvariants(c); err != nil {
+			t.Error(err)
+		}
+	})
+}

@@ -1,0 +1,479 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Serving under the calibrated fidelity. Every serving option is priced by
+// the operator model (package calibration) or the row is infeasible with a
+// reason (calibratedServingGap); no row falls back to the η roofline.
+//
+//	tensor parallel  each rank runs the model sharded tp ways
+//	                 (calibration.Transformer.Shard: heads, KV heads, MLP
+//	                 width, vocabulary) and all-reduces its activations twice
+//	                 a layer, T·h·b bytes for T tokens, as a ring at the
+//	                 profile's collective efficiency over NVLink (PCIe
+//	                 without it) within a node, over the fabric when tp
+//	                 spans nodes (servingTPLink)
+//	kv_precision     the KV cache read and written at its own bytes
+//	cached_prefix    the prefill computes seq_len − cached tokens, which
+//	                 attend the whole prompt
+//	chunk_size       the prefill as ⌈new/chunk⌉ passes of chunk tokens, each
+//	                 attending the prompt so far; decode_stall_s is the mixed
+//	                 step of the last chunk with one decode token per
+//	                 sequence
+//	draft_model      K = 4 draft decode steps and one verify pass of K + 1
+//	                 tokens by the target per step, E tokens accepted:
+//	                 ITL = (K·t_draft + t_verify)/E, E = 1 + α(1−α^K)/(1−α);
+//	                 the draft prefills the prompt too
+//	decode_hardware  the prefill on hardware with its profile, the decode on
+//	                 decode_hardware with its own, the prompt's KV cache sent
+//	                 at network_bandwidth in between
+//
+// Memory is per GPU at the request's peak context, prompt + output_tokens
+// tokens: weights/tp + the KV shard (+ the draft's); max_batch_size is the
+// largest batch that fits.
+
+// calibratedServingGap returns why the calibrated fidelity cannot price a
+// serving configuration, ReasonNone when it can.
+func calibratedServingGap(c *Config) Reason {
+	_, isTF := shapeOf(c.Model)
+	return servingGap(c, isTF)
+}
+
+// servingGap is calibratedServingGap for a model with (isTF) or without
+// transformer layers.
+func servingGap(c *Config, isTF bool) Reason {
+	s := &c.Serve
+	switch {
+	case one(c.Dist.PP) > 1 || one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1:
+		return ReasonServingLayout
+	case !isTF && (servingExtended(c)):
+		return ReasonServingOptions
+	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
+		return ReasonNoInterconnect
+	case s.Draft != nil:
+		if _, ok := shapeOf(s.Draft); !ok {
+			return ReasonServingOptions
+		}
+	}
+	return ReasonNone
+}
+
+// hasLink reports whether tensor-parallel ranks on hw have a link to
+// all-reduce over: the system node's, NVLink or a host link.
+func hasLink(c *Config, hw *registry.Hardware) bool {
+	if cl := c.Dist.System; cl != nil && cl.Node != nil && cl.Node.IntraNodeBps > 0 {
+		return true
+	}
+	return hw.NVLink.PerDirectionBps() > 0 || hw.HostLink.PerDirectionBps() > 0
+}
+
+// kvElementBytes returns the bytes of one KV cache element: kv_precision's
+// when set, else the precision's.
+func kvElementBytes(c *Config) float64 {
+	if kvPrecisionDiffers(c) {
+		return c.Serve.KVPrecision.Bytes()
+	}
+	return c.Precision.Bytes()
+}
+
+// kvPrecisionDiffers reports whether kv_precision sets a format other than
+// the precision's: kv_precision equal to precision is a no-op.
+func kvPrecisionDiffers(c *Config) bool {
+	return c.Serve.KVPrecSet && c.Serve.KVPrecision != c.Precision
+}
+
+// kvPerGPU returns one tensor-parallel rank's share of the KV cache of
+// batch sequences at ctx tokens: the KV heads split tp ways, rounded up
+// (heads are replicated when tp exceeds them); an MLA latent cache is
+// replicated on every rank.
+func kvPerGPU(m *registry.Model, ctx, batch int, kvb float64, tp int) float64 {
+	total := KVCacheBytes(m, ctx, batch, kvb)
+	if tp <= 1 || (m.KVLoRARank > 0 && m.QKRopeHeadDim > 0) {
+		return total
+	}
+	hkv := m.EffectiveKVHeads()
+	return total * float64((hkv+tp-1)/tp) / float64(hkv)
+}
+
+// servingTPLink returns the bandwidth and latency of a tp-way all-reduce
+// group of serving on hw, at the profile's collective efficiency (as
+// calibrated training derates its links): the node's link (system node,
+// NVLink, else the host link) while tp fits a node (gpus_per_node, the
+// system's node, else DefaultGPUsPerNode), the fabric (fabric, the
+// system's, else InfiniBand NDR) after topology and oversubscription
+// beyond it.
+func servingTPLink(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) (β, α float64) {
+	d := &c.Dist
+	perNode, fabric := d.GPUsPerNode, d.Fabric
+	var intra, lat float64
+	if cl := d.System; cl != nil {
+		if cl.Node != nil {
+			if perNode == 0 {
+				perNode = cl.Node.AcceleratorsPerNode
+			}
+			intra, lat = cl.Node.IntraNodeBps, cl.Node.IntraNodeLatencyS
+		}
+		if fabric == nil {
+			fabric = cl.Fabric
+		}
+	}
+	if perNode <= 0 {
+		perNode = DefaultGPUsPerNode
+	}
+	if tp <= perNode {
+		if intra == 0 {
+			intra = hw.NVLink.PerDirectionBps()
+		}
+		if intra == 0 {
+			intra = hw.HostLink.PerDirectionBps()
+		}
+		if intra == 0 {
+			intra = FallbackHostLinkBps
+		}
+		if lat == 0 {
+			lat = hw.NVLink.LatencyS
+		}
+		if lat == 0 {
+			lat = DefaultNVLinkLatencyS
+		}
+		return intra * prof.IntraNodeFrac(hw), lat
+	}
+	if fabric == nil {
+		fabric = &defaultFabric
+	}
+	topo := d.Topology
+	if topo == TopologyAuto {
+		topo = ParseTopology(fabric.Topology)
+	}
+	nodes := (tp + perNode - 1) / perNode
+	return EffectiveFabricBps(fabric.BandwidthBps, topo, nodes, fabric.Oversubscription) * prof.FabricFrac(fabric), fabric.LatencyS
+}
+
+// servePool is one pool of serving GPUs (the prefill or the decode one):
+// its hardware, profile, device numbers and tensor-parallel link.
+type servePool struct {
+	hw    *registry.Hardware
+	prof  *calibration.Profile
+	d     calibration.Device
+	β, α  float64
+	hbps  float64 // per-token all-reduce bytes: hidden · activation bytes
+	tp    int
+	layer float64 // all-reduces per step: 2 · layers
+}
+
+func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
+	p := servePool{hw: hw, prof: prof, d: calibration.DeviceFor(hw, c.Precision), tp: tp}
+	if tp > 1 {
+		p.β, p.α = servingTPLink(c, hw, prof, tp)
+		p.hbps = float64(c.Model.EffectiveHidden()) * c.Precision.Bytes()
+		p.layer = 2 * float64(c.Model.Layers)
+	}
+	return p
+}
+
+// allReduceS returns the tensor-parallel all-reduces of one pass over
+// tokens tokens: 2·L ring all-reduces of tokens·h·b bytes; 0 for tp = 1.
+func (p *servePool) allReduceS(tokens float64) float64 {
+	if p.tp <= 1 {
+		return 0
+	}
+	return p.layer * RingAllReduceS(tokens*p.hbps, p.tp, p.β, p.α)
+}
+
+// calServe is the calibrated steps of one serving configuration.
+type calServe struct {
+	pre, dec, mean   calibration.Breakdown // target prefill (all chunks), decode at seq_len, decode at the mean context
+	ttft, itl, meanS float64               // with all-reduces, KV transfer and speculation
+	plainITL         float64               // the target's decode step without a draft
+	stall            float64               // decode_stall_s
+	chunks           int                   // prefill chunks
+	stepFLOPs        float64               // hardware FLOPs of one mean output token (speculation included)
+	stepModel        float64               // model FLOPs of one mean output token
+	prePeak, decPeak float64               // peaks of the prefill and decode pools
+}
+
+// calibratedServeSteps prices the prefill (unless noPrefill) and decode
+// steps of batch sequences with a prompt of seq tokens under c's serving
+// options.
+func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
+	s := &c.Serve
+	shape, _ := shapeOf(c.Model)
+	tp := one(c.Dist.TP)
+	sh := shape.Shard(tp)
+	sw := c.Calib.Software
+	kvb := kvElementBytes(c)
+	if kvb == c.Precision.Bytes() {
+		kvb = 0 // the precision's own: the identical arithmetic
+	}
+	pre := newServePool(c, c.Hardware, c.profile(), tp)
+	dec := pre
+	if s.DecodeHW != nil {
+		dec = newServePool(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), tp)
+	}
+	out.prePeak, out.decPeak = pre.d.PeakFLOPS, dec.d.PeakFLOPS
+	B := float64(batch)
+	meanCtx := seq
+	if c.OutputTokens > 1 {
+		meanCtx += c.OutputTokens / 2
+	}
+	cached := min(s.CachedLen, seq-1)
+	newTok := seq - cached
+
+	// Decode on the decode pool.
+	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
+	var scratch calibration.Breakdown
+	if s.DecodeHW != nil || noPrefill {
+		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &sh, &q)
+	}
+	// The prefill on its pool: one pass, or chunks.
+	out.chunks = 1
+	chunk := s.ChunkSize
+	if !noPrefill {
+		q.Prefill, q.PromptCtx = newTok, seq
+		if chunk > 0 && chunk < newTok {
+			q.Prefill, q.PromptCtx = 0, 0
+		}
+		if s.DecodeHW == nil {
+			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, &sh, &q)
+		} else if q.Prefill > 0 {
+			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
+		}
+		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok))
+		if chunk > 0 && chunk < newTok {
+			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
+		} else if chunk > 0 {
+			out.stall = out.ttft // one chunk holds the whole prompt
+		}
+		if s.DecodeHW != nil {
+			net := s.NetworkBps
+			if !(net > 0) {
+				net = DefaultNetworkBps
+			}
+			out.ttft += KVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+		}
+	}
+	ar := dec.allReduceS(B)
+	out.itl = out.dec.Total + ar
+	out.meanS = out.mean.Total + ar
+	out.plainITL = out.itl
+	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
+	if s.Draft != nil {
+		speculate(c, &dec, &sh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
+	}
+}
+
+// chunkedPrefill returns the time to first token of a prefill of newTok
+// tokens per sequence (after cached ones) in chunks of chunk tokens: the
+// ⌊new/chunk⌋ full chunks as many times the mean of the first and the last
+// (a pass's time is linear in the context it attends, so the mean of the
+// ends is the mean of them all) and the remainder at the prompt's end, each
+// with its all-reduces; out.pre holds their sum, out.stall the mixed step of
+// the last chunk with one decode token of each sequence.
+func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, out *calServe) float64 {
+	sw := c.Calib.Software
+	full, rem := newTok/chunk, newTok%chunk
+	seq := cached + newTok
+	ps := calibration.Pass{Batch: batch, Tokens: chunk, Ctx: cached + chunk, Software: sw, KVBytes: kvb, Prefill: true}
+	first := p.prof.Forward(&p.d, sh, &ps)
+	ps.Ctx = cached + full*chunk
+	last := p.prof.Forward(&p.d, sh, &ps)
+	B := float64(batch)
+	n := float64(full)
+	t := n * ((first.Total+last.Total)/2 + p.allReduceS(B*float64(chunk)))
+	out.pre = first
+	addBreakdown(&out.pre, &last)
+	scaleBreakdown(&out.pre, n/2)
+	if rem > 0 {
+		ps.Tokens, ps.Ctx = rem, seq
+		r := p.prof.Forward(&p.d, sh, &ps)
+		t += r.Total + p.allReduceS(B*float64(rem))
+		addBreakdown(&out.pre, &r)
+	}
+	out.pre.Total = t
+	// The mixed step: the last chunk and one decode token of each sequence
+	// in one pass.
+	ps.Tokens, ps.Ctx = chunk+1, seq+1
+	m := p.prof.Forward(&p.d, sh, &ps)
+	out.stall = m.Total + p.allReduceS(B*float64(chunk+1))
+	out.chunks = full
+	if rem > 0 {
+		out.chunks++
+	}
+	return t
+}
+
+// speculate replaces out's decode steps by speculative ones: K draft
+// decode steps of the draft model (sharded as the target) and one verify
+// pass of K + 1 tokens of the target, launched from a graph, per E accepted
+// tokens. The draft's prefill joins the time to first token.
+func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, noPrefill bool, pre *servePool, out *calServe) {
+	s := &c.Serve
+	dshape, _ := shapeOf(s.Draft)
+	dsh := dshape.Shard(dec.tp)
+	sw := c.Calib.Software
+	B := float64(batch)
+	K := SpeculativeGamma
+	a := s.Acceptance
+	if !(a > 0) {
+		a = DefaultDraftAcceptance
+	}
+	E := 1.0 + float64(K)
+	if a < 1 {
+		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
+	}
+	// The draft runs with the target's hidden size for its all-reduces.
+	dh := float64(s.Draft.EffectiveHidden()) * c.Precision.Bytes()
+	dar := func(p *servePool, tokens float64) float64 {
+		if p.tp <= 1 {
+			return 0
+		}
+		return 2 * float64(s.Draft.Layers) * RingAllReduceS(tokens*dh, p.tp, p.β, p.α)
+	}
+	var dpre, dA, dB calibration.Breakdown
+	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
+	dec.prof.ServeSteps(&dpre, &dA, &dB, &dec.d, &dsh, &q)
+	if !noPrefill {
+		cached := min(s.CachedLen, seq-1)
+		q.Prefill, q.PromptCtx = seq-cached, seq
+		var x calibration.Breakdown
+		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &dsh, &q)
+		out.ttft += dpre.Total + dar(pre, B*float64(seq-cached))
+	}
+	verify := func(ctx int) calibration.Breakdown {
+		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
+		return dec.prof.Forward(&dec.d, sh, &ps)
+	}
+	vA, vB := verify(seq), verify(meanCtx)
+	fK := float64(K)
+	tv := dec.allReduceS(B * (fK + 1))
+	td := dar(dec, B)
+	out.itl = (fK*(dA.Total+td) + vA.Total + tv) / E
+	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
+	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
+	out.stepModel = out.mean.ModelFLOPs
+}
+
+func scaleBreakdown(b *calibration.Breakdown, k float64) {
+	b.Matmul *= k
+	b.Attention *= k
+	b.Elementwise *= k
+	b.Optimizer *= k
+	b.Fixed *= k
+	b.Host *= k
+	b.FLOPs *= k
+	b.ModelFLOPs *= k
+	b.Bytes *= k
+	b.Total *= k
+}
+
+func addBreakdown(b, o *calibration.Breakdown) {
+	b.Matmul += o.Matmul
+	b.Attention += o.Attention
+	b.Elementwise += o.Elementwise
+	b.Optimizer += o.Optimizer
+	b.Fixed += o.Fixed
+	b.Host += o.Host
+	b.FLOPs += o.FLOPs
+	b.ModelFLOPs += o.ModelFLOPs
+	b.Bytes += o.Bytes
+}
+
+// servingMemory returns one GPU's memory at the peak context of batch
+// requests (prompt + output_tokens): the weights' shard, the KV cache's
+// shard and the draft's, with the whole batch's KV cache besides, and the
+// largest batch whose peak fits the decode hardware.
+func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
+	m, tp := c.Model, one(c.Dist.TP)
+	bpe, kvb := c.Precision.Bytes(), kvElementBytes(c)
+	peak := c.SeqLen + c.OutputTokens
+	w := Lower(m, bpe).WeightBytes / float64(tp)
+	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
+	if d := c.Serve.Draft; d != nil {
+		w += Lower(d, bpe).WeightBytes / float64(tp)
+		perSeq += kvPerGPU(d, peak, 1, kvb, tp)
+	}
+	perGPU = w + perSeq*float64(batch)
+	kvTotal = KVCacheBytes(m, peak, batch, kvb)
+	capacity := c.Hardware.MemCapacityBytes
+	if c.Serve.DecodeHW != nil {
+		capacity = c.Serve.DecodeHW.MemCapacityBytes
+	}
+	if free := capacity - w; free > 0 && perSeq > 0 {
+		maxBatch = int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
+	}
+	return perGPU, kvTotal, maxBatch
+}
+
+// solveServingCalibrated is serving mode of a transformer under the
+// calibrated fidelity: prefill, decode and memory with every serving
+// option (see the top of this file). Energy is the tp GPUs' TDP·(0.3 +
+// 0.7·HFU)·T.
+func solveServingCalibrated(c *Config, r *Result) {
+	hw := c.Hardware
+	prof := c.profile()
+	r.Calib.Kind = prof.Kind
+	tp := one(c.Dist.TP)
+	var cs calServe
+	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
+	B := float64(c.BatchSize)
+	steps := float64(c.OutputTokens - 1)
+	r.WeightBytes = Lower(c.Model, c.Precision.Bytes()).WeightBytes
+	var maxB int
+	r.MemoryBytes, r.KVCacheBytes, maxB = servingMemory(c, c.BatchSize)
+	r.Serve.MaxBatchSize = maxB
+	r.Feasible = c.BatchSize <= maxB
+	if r.Feasible && c.Serve.DecodeHW != nil {
+		// The prefill pool holds the weights and the prompt's KV cache.
+		need := r.WeightBytes/float64(tp) + kvPerGPU(c.Model, c.SeqLen, c.BatchSize, kvElementBytes(c), tp)
+		r.Feasible = need <= hw.MemCapacityBytes
+	}
+	if !r.Feasible {
+		r.Reason = ReasonMemory
+	}
+	r.TTFTS, r.ITLS = cs.ttft, cs.itl
+	r.TokensPerS = B / r.ITLS
+	r.LatencyS = r.TTFTS + steps*cs.meanS
+	r.ThroughputPerS = B / r.LatencyS
+	r.Serve.PrefillChunks, r.Serve.DecodeStallS = cs.chunks, cs.stall
+	r.Serve.SpeculativeSpeedup = cs.plainITL / cs.itl
+	r.ComputeS, r.MemoryS = cs.pre.Matmul+cs.pre.Attention, cs.dec.Total-cs.dec.Fixed
+	r.OverheadS = cs.dec.Fixed + cs.pre.Fixed
+	r.Bottleneck = BottleneckCompute
+	if steps*r.ITLS > r.TTFTS {
+		r.Bottleneck = BottleneckMemory
+	}
+	r.ArithmeticIntensity = cs.dec.FLOPs / cs.dec.Bytes
+	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cs.pre.Matmul, cs.pre.Attention, cs.pre.Elementwise+cs.pre.Optimizer
+	// Utilisation: FLOP-seconds at each pool's peak over the request.
+	switch {
+	case !(r.LatencyS > 0 && cs.prePeak > 0 && cs.decPeak > 0):
+	case cs.prePeak == cs.decPeak:
+		r.MFU = clamp01((cs.pre.ModelFLOPs + steps*cs.stepModel) / r.LatencyS / cs.prePeak)
+		r.HFU = clamp01((cs.pre.FLOPs + steps*cs.stepFLOPs) / r.LatencyS / cs.prePeak)
+	default:
+		r.MFU = clamp01((cs.pre.ModelFLOPs/cs.prePeak + steps*cs.stepModel/cs.decPeak) / r.LatencyS)
+		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / r.LatencyS)
+	}
+	dprof := prof
+	dd := calibration.DeviceFor(hw, c.Precision)
+	if c.Serve.DecodeHW != nil {
+		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
+		dd = calibration.DeviceFor(c.Serve.DecodeHW, c.Precision)
+	}
+	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
+	r.EffectiveBandwidth = dprof.StreamBps(&dd)
+	r.EnergyJ = float64(tp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
+}
+
+// calibratedDecodeS returns one decode step of n sequences at context ctx
+// under c's serving options (continuous batching's step).
+func calibratedDecodeS(c *Config, n, ctx int) float64 {
+	var cs calServe
+	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
+	return cs.itl
+}
