@@ -149,8 +149,14 @@ type Spec struct {
 // Size returns the number of configurations of the grid.
 func (s *Spec) Size() uint64 { return s.size }
 
-// maxSize bounds the grid so indexes fit an int64 everywhere.
-const maxSize = 1 << 62
+// MaxConfigurations bounds the grid, 2^53: the largest count a float64
+// holds exactly, so a configuration's index and the run's counts stay exact
+// in JSON (whose readers often parse numbers as float64), in progress
+// reports and in the columns of a dataframe. A run of 2^53 configurations
+// at ten million a second would take 28 years: no real sweep comes near.
+const MaxConfigurations = 1 << 53
+
+const maxSize = MaxConfigurations
 
 var topKeys = []string{"name", "description", "registry", "fixed", "grid", "zip", "derived", "constraints", "objectives", "group_by", "outputs", "plots"}
 

@@ -50,14 +50,14 @@ var badSpecs = []struct {
 	{"not a mapping", "- a\n- b\n", "1:1", "mapping", ErrBadType},
 	{"yaml syntax", "grid:\n  model: [Llama3_8B\n  hardware: [H100]\n", "", "YAML", ErrYAMLSyntax},
 	{"empty file", "", "1:1", "empty", ErrMissing},
-	{"range bound 1e300", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1e300, to: 1e300, step: 1}\n", "4:15", "more than 1048576 values", ErrTooLarge},
+	{"range bound 1e300", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1e300, to: 1e300, step: 1}\n", "4:22", "beyond the largest whole number", ErrBadValue},
 	{"range bound inf", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: .inf, step: 1}\n", "4:29", "not a finite number", ErrBadValue},
 	{"range bound nan", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  efficiency: {from: .nan, to: 1, num: 3}\n", "4:22", "efficiency", ErrBadValue},
 	{"range too long", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 2000000}\n", "4:15", "more than 1048576 values", ErrTooLarge},
 	{"log range too long", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  efficiency: {from: 1e-9, to: 1, step: 1.00001, scale: log}\n", "4:15", "more than 1048576 values", ErrTooLarge},
 	{"whole number beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: [9223372036854775808]\n", "4:16", "out of the range of a whole number", ErrBadValue},
-	{"range beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1e19, num: 2}\n", "4:15", "out of the range of a whole number", ErrBadValue},
-	{"grid too large", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1048576}\n  seq_len: {from: 1, to: 1048576}\n  output_tokens: {from: 1, to: 1048576}\n  chunk_size: {from: 1, to: 1048576}\n", "7:3", "more than 2^62", ErrTooLarge},
+	{"range beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1e19, num: 2}\n", "4:29", "beyond the largest whole number", ErrBadValue},
+	{"grid too large", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1048576}\n  seq_len: {from: 1, to: 1048576}\n  output_tokens: {from: 1, to: 1048576}\n  chunk_size: {from: 1, to: 1048576}\n", "6:3", "more than 2^53", ErrTooLarge},
 	{"glob matches nothing", "grid:\n  model: [Llama3_8B]\n  hardware: [\"Quantum.*\"]\n", "3:14", "matches no", ErrEmptyAxis},
 }
 
