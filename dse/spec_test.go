@@ -58,6 +58,9 @@ var badSpecs = []struct {
 	{"whole number beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: [9223372036854775808]\n", "4:16", "out of the range of a whole number", ErrBadValue},
 	{"range beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1e19, num: 2}\n", "4:29", "beyond the largest whole number", ErrBadValue},
 	{"grid too large", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1048576}\n  seq_len: {from: 1, to: 1048576}\n  output_tokens: {from: 1, to: 1048576}\n  chunk_size: {from: 1, to: 1048576}\n", "6:3", "more than 2^53", ErrTooLarge},
+	{"nested too deep", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", "4:79", "more than 64 levels deep", ErrTooDeep},
+	{"brackets in quotes and comments", "grid: # " + strings.Repeat("[", 100) + "\n  model: [Llama3_8B]\n  hardware: [H100]\nderived:\n  x: \"" + strings.Repeat("[", 100) + "\"\n", "5:6", "", ErrBadExpr},
+	{"file too large", "grid: #" + strings.Repeat(" ", MaxSpecBytes) + "\n", "1:1", "16 MiB", ErrTooBig},
 	{"glob matches nothing", "grid:\n  model: [Llama3_8B]\n  hardware: [\"Quantum.*\"]\n", "3:14", "matches no", ErrEmptyAxis},
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/registry"
 	"github.com/mlsysim/mlsysim-go/sweeps"
 )
 
@@ -72,7 +73,10 @@ func newRunCmd() *cobra.Command {
 }
 
 // loadSpec parses the sweep file named in args, or the embedded default,
-// priced with the command line's calibration profiles.
+// with the command line's --registry files and priced with its calibration
+// profiles. The file is read as a data file (registry.ReadDataFile): a
+// regular file of bounded size, so a FIFO or a device cannot hang the
+// command.
 func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 	var (
 		name string
@@ -84,12 +88,13 @@ func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 		data, err = sweeps.FS.ReadFile(sweeps.DefaultName)
 	} else {
 		name = args[0]
-		data, err = os.ReadFile(name)
+		data, err = registry.ReadDataFile(name)
 	}
 	if err != nil {
 		return nil, badInput(fmt.Errorf("sweep file: %w", err))
 	}
-	spec, err := dse.ParseSpec(name, data)
+	regFiles, _ := cmd.Flags().GetStringSlice("registry")
+	spec, err := dse.ParseSpecOptions(name, data, dse.ParseOptions{RegistryFiles: regFiles})
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -105,6 +110,9 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 	}
 	if o.out == "" {
 		o.out = filepath.Join("out", spec.Name)
+	}
+	if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
+		return badInput(fmt.Errorf("--out %s: not a folder; a run writes a folder of files", o.out))
 	}
 	if o.merge {
 		if o.resume || o.shard != "" {
