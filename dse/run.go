@@ -289,6 +289,10 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 				break
 			}
 			ev.evalRow(i, b)
+			if ev.err != nil {
+				abort()
+				return lo, 0, ev.err
+			}
 		}
 		for _, w := range ws {
 			if err := w.Write(b); err != nil {

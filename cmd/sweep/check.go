@@ -23,7 +23,9 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check FILE",
 		Short: "Validate a sweep file and print its number of configurations, estimated time and output size",
 		Long: "Validate a sweep file without running it: every problem is reported at once with its\n" +
-			"file:line:col (exit 2). A valid file prints its axes and size, and an estimate of the run's\n" +
+			"file:line:col (exit 2). Derived values and constraints are evaluated on a sample of the\n" +
+			"grid (its first and last configurations and 62 others), so one that divides by zero or\n" +
+			"fails there is an error too. A valid file prints its axes and size, and an estimate of the run's\n" +
 			"time and output size measured on a sample of its first configurations.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -34,6 +36,9 @@ func newCheckCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpec(cmd, args)
 			if err != nil {
+				return err
+			}
+			if err := dse.CheckSample(spec); err != nil {
 				return err
 			}
 			var est *estimate
