@@ -36,6 +36,10 @@ type RunOptions struct {
 	Shard *outputs.ManifestShard
 	// OnProgress is passed to Run (see Options.OnProgress).
 	OnProgress func(Progress)
+	// OnNotice is told what the user should know but is no error: a part
+	// that failed verification on resume and is written again. Nil drops
+	// notices.
+	OnNotice func(msg string)
 }
 
 // RunReport is the outcome of Execute.
@@ -142,8 +146,12 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	keep, todo := []outputs.Part{}, all
 	var seed *GroupedFront
 	var err error
+	notice := o.OnNotice
+	if notice == nil {
+		notice = func(string) {}
+	}
 	if o.Resume {
-		keep, todo, seed, err = prepareResume(spec, l, m, all)
+		keep, todo, seed, err = prepareResume(spec, l, m, all, notice)
 	} else {
 		err = prepareOut(spec, l)
 	}
@@ -169,6 +177,9 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	}
 	onPart := func(p outputs.Part, front *GroupedFront) error {
 		// Serialised by Run. A part rewritten whole replaces its short entry.
+		if err := sumPart(l.out, &p); err != nil {
+			return err
+		}
 		written = slices.DeleteFunc(written, func(q outputs.Part) bool { return q.File == p.File })
 		written = append(written, p)
 		setParts(m, written)
@@ -191,7 +202,7 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	if rep == nil {
 		return nil, runErr
 	}
-	setParts(m, append(keep, rep.Parts...))
+	setParts(m, withSums(append(keep, rep.Parts...), written))
 	if runErr == nil && !m.Complete {
 		runErr = fmt.Errorf("internal: the run's parts do not cover [%d, %d)", l.lo, l.hi)
 	}

@@ -132,7 +132,8 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		}
 		return nil
 	}
-	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume}
+	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume,
+		OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
 	lo, hi := int64(0), int64(spec.Size())
 	if o.shard != "" {
 		k, n, err := dse.ParseShard(o.shard, os.Getenv)

@@ -18,7 +18,9 @@ func newStatusCmd() *cobra.Command {
 		Short: "Tell how far a run, or each shard of a sharded run, has got",
 		Long: "status reads the manifests of the run folder OUT: for a single run, whether it is complete\n" +
 			"and how many configurations and rows it holds; for a sharded run, which shards are complete,\n" +
-			"which are partial or not started, and whether the shards were merged (sweep run --merge).",
+			"which are partial or not started, and whether the shards were merged (sweep run --merge).\n" +
+			"Every part a manifest lists is verified (its size and SHA-256 as recorded, a readable footer,\n" +
+			"its rows): a damaged part makes the run incomplete, and --resume writes it again.",
 		Example: "  sweep status out/big\n  sweep status out/big --json",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -57,6 +59,7 @@ func writeStatus(w io.Writer, st *dse.Status) {
 	if !st.Sharded {
 		fmt.Fprintf(w, "%s: run of %s, %s: %d of %d configurations (%.1f%%), %d rows in %d parts\n",
 			st.Dir, st.Sweep, state, st.Enumerated, st.Configurations, pct, st.Rows, st.Parts)
+		writeDamaged(w, st)
 		return
 	}
 	done := 0
@@ -79,5 +82,16 @@ func writeStatus(w io.Writer, st *dse.Status) {
 			continue
 		}
 		fmt.Fprintf(w, "  shard %d: %s, configurations [%d, %d): %d done, %d rows\n", s.K, s.State, s.Lo, s.Hi, s.Enumerated, s.Rows)
+	}
+	writeDamaged(w, st)
+}
+
+// writeDamaged lists the parts that failed verification.
+func writeDamaged(w io.Writer, st *dse.Status) {
+	for _, d := range st.Damaged {
+		fmt.Fprintf(w, "  damaged: %s\n", d)
+	}
+	if len(st.Damaged) > 0 {
+		fmt.Fprintf(w, "  (sweep run FILE --out %s --resume writes them again)\n", st.Dir)
 	}
 }
