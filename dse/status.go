@@ -138,6 +138,11 @@ func MergeShards(spec *Spec, dir, version string) (*outputs.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	lk, err := acquireLock(lockPath(dir, nil), func(string) {})
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
 	if !st.Sharded {
 		return nil, inputErr(fmt.Errorf("%s holds a single run, not shards: nothing to merge", dir))
 	}

@@ -27,6 +27,7 @@ type runOptions struct {
 	resume   bool   // continue the run in out
 	shard    string // "K/N" or "auto"; "" for the whole grid
 	merge    bool   // merge the shards of out instead of running
+	force    bool   // run into a folder holding files the tool did not write
 }
 
 func newRunCmd() *cobra.Command {
@@ -41,7 +42,13 @@ func newRunCmd() *cobra.Command {
 			"or a crash) continues with --resume, which refuses a changed sweep file, registry, calibration\n" +
 			"or tool version. --shard K/N runs one of N slices of the grid into OUT/results/shard=K with\n" +
 			"OUT/manifests/shard-K.json (--shard auto reads a Slurm job array or a Kubernetes Indexed Job);\n" +
-			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.",
+			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.\n\n" +
+			"OUT is the tool's own: a run refuses an OUT holding files it did not write (a pareto.parquet\n" +
+			"or plots of your own, any other name) unless --force, and always refuses a results, arrow,\n" +
+			"manifests or plots folder that is a symbolic link (exit 2). One run at a time holds OUT (a\n" +
+			"shard holds its own slice): a second run is refused with exit 1 while the first lives, since\n" +
+			"the command is right and will succeed once the folder is free; a lock a killed run left is\n" +
+			"taken over. Temporary files a killed run left are removed first (or by sweep status --clean).",
 		Example: "  sweep run\n  sweep run sweeps/serving-gpus.yaml --out out/serving --workers 4\n" +
 			"  sweep run big.yaml --out out/big --resume\n" +
 			"  sweep run big.yaml --out out/big --shard auto    # in each task of a job array\n" +
@@ -69,6 +76,7 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
+	cmd.Flags().BoolVar(&o.force, "force", false, "run into an --out that holds files this tool did not write (its own names are replaced)")
 	return cmd
 }
 
@@ -133,7 +141,7 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		return nil
 	}
 	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume,
-		OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
+		Force: o.force, OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
 	lo, hi := int64(0), int64(spec.Size())
 	if o.shard != "" {
 		k, n, err := dse.ParseShard(o.shard, os.Getenv)

@@ -12,7 +12,7 @@ import (
 )
 
 func newStatusCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, clean bool
 	cmd := &cobra.Command{
 		Use:   "status OUT",
 		Short: "Tell how far a run, or each shard of a sharded run, has got",
@@ -21,7 +21,7 @@ func newStatusCmd() *cobra.Command {
 			"which are partial or not started, and whether the shards were merged (sweep run --merge).\n" +
 			"Every part a manifest lists is verified (its size and SHA-256 as recorded, a readable footer,\n" +
 			"its rows): a damaged part makes the run incomplete, and --resume writes it again.",
-		Example: "  sweep status out/big\n  sweep status out/big --json",
+		Example: "  sweep status out/big\n  sweep status out/big --json\n  sweep status out/big --clean",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(errors.New("status takes one run folder"))
@@ -29,6 +29,15 @@ func newStatusCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if clean {
+				removed, err := dse.CleanStale(args[0])
+				for _, r := range removed {
+					fmt.Fprintf(cmd.ErrOrStderr(), "removed %s\n", r)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			st, err := dse.ReadStatus(args[0])
 			if err != nil {
 				return err
@@ -43,6 +52,7 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&clean, "clean", false, "first remove the temporary files killed runs left in OUT (refused while a run holds it)")
 	return cmd
 }
 
