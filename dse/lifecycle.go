@@ -41,6 +41,8 @@ type RunOptions struct {
 	// that failed verification on resume and is written again, a lock or
 	// temporary files a killed run left. Nil drops notices.
 	OnNotice func(msg string)
+	// MaxBufferBytes is passed to Run (see Options.MaxBufferBytes).
+	MaxBufferBytes int64
 	// Force runs into a folder that holds files this tool did not write
 	// (checkOut), beside them; the run's own names are still replaced.
 	// Symbolic links in place of the run's folders are refused even so.
@@ -218,16 +220,17 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 		return outputs.WriteManifestFile(l.manifest, m)
 	}
 	rep, runErr := Run(ctx, spec, Options{
-		OutDir:     l.out,
-		ResultsDir: filepath.Join(l.out, l.results),
-		Lo:         l.lo,
-		Hi:         l.hi,
-		Workers:    workers,
-		Version:    o.Version,
-		OnProgress: o.OnProgress,
-		Parts:      todo,
-		Front:      seed,
-		OnPart:     onPart,
+		OutDir:         l.out,
+		ResultsDir:     filepath.Join(l.out, l.results),
+		Lo:             l.lo,
+		Hi:             l.hi,
+		Workers:        workers,
+		Version:        o.Version,
+		OnProgress:     o.OnProgress,
+		Parts:          todo,
+		MaxBufferBytes: o.MaxBufferBytes,
+		Front:          seed,
+		OnPart:         onPart,
 	})
 	if rep == nil {
 		return nil, runErr

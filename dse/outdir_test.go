@@ -157,3 +157,17 @@ func TestStaleTemporaryFiles(t *testing.T) {
 		t.Errorf("CleanStale of a held folder: %v", err)
 	}
 }
+
+// A memory bound that the row groups of all workers would pass runs fewer
+// workers at once, with the same files.
+func TestMaxBufferBytes(t *testing.T) {
+	s := load(t, writeSweep(t, t.TempDir(), "s.yaml", lifeSweep))
+	rg := RowGroupBytes(s)
+	if rg <= 0 {
+		t.Fatalf("RowGroupBytes = %d", rg)
+	}
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	execute(t, s, a, RunOptions{Workers: 4})
+	execute(t, s, b, RunOptions{Workers: 4, MaxBufferBytes: rg + rg/2}) // room for one
+	sameFiles(t, a, b)
+}

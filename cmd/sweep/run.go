@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/registry"
 	"github.com/mlsysim/mlsysim-go/sweeps"
+	"github.com/mlsysim/mlsysim-go/units"
 )
 
 type runOptions struct {
@@ -28,6 +31,7 @@ type runOptions struct {
 	shard    string // "K/N" or "auto"; "" for the whole grid
 	merge    bool   // merge the shards of out instead of running
 	force    bool   // run into a folder holding files the tool did not write
+	maxMem   string // the memory budget, e.g. 1GiB
 }
 
 func newRunCmd() *cobra.Command {
@@ -76,6 +80,7 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
+	cmd.Flags().StringVar(&o.maxMem, "max-memory", "1GiB", "memory budget: half of it for the row groups in flight (fewer workers run at once when they need more), the Go heap's soft limit within it; GOMEMLIMIT overrides the soft limit")
 	cmd.Flags().BoolVar(&o.force, "force", false, "run into an --out that holds files this tool did not write (its own names are replaced)")
 	return cmd
 }
@@ -116,6 +121,22 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 	if o.workers < 0 {
 		return badInput(fmt.Errorf("--workers must be ≥ 0, got %d", o.workers))
 	}
+	budget := int64(defaultMaxMemory)
+	if o.maxMem != "" {
+		b, err := units.ParseBytes(o.maxMem)
+		if err != nil || !(float64(b) >= 64<<20) || float64(b) > 1<<50 {
+			return badInput(fmt.Errorf("--max-memory %q: want a size from 64 MiB, such as 512MiB or 4GiB", o.maxMem))
+		}
+		budget = int64(b)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	limit, bufBytes := runMemory(budget, dse.RowGroupBytes(spec), workers)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 	if o.out == "" {
 		o.out = filepath.Join("out", spec.Name)
 	}
@@ -141,7 +162,7 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		return nil
 	}
 	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume,
-		Force: o.force, OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
+		Force: o.force, MaxBufferBytes: bufBytes, OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
 	lo, hi := int64(0), int64(spec.Size())
 	if o.shard != "" {
 		k, n, err := dse.ParseShard(o.shard, os.Getenv)

@@ -1,0 +1,27 @@
+package main
+
+import "testing"
+
+// The soft limit covers the workers that run, within the budget, and the
+// row groups in flight take at most half the budget.
+func TestRunMemory(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name                string
+		budget, rowGroup    int64
+		workers             int
+		wantLimit, wantBufs int64
+	}{
+		{"one worker", 1024 * mib, 8 * mib, 1, baseMemory + 8*mib, 512 * mib},
+		{"sixteen workers", 1024 * mib, 8 * mib, 16, baseMemory + 128*mib, 512 * mib},
+		{"more workers than the budget holds", 1024 * mib, 8 * mib, 128, baseMemory + 512*mib, 512 * mib},
+		{"a row group larger than the buffers", 256 * mib, 200 * mib, 4, 256 * mib, 128 * mib},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			limit, bufs := runMemory(tc.budget, tc.rowGroup, tc.workers)
+			if limit != tc.wantLimit || bufs != tc.wantBufs {
+				t.Errorf("runMemory = %d MiB, %d MiB; want %d MiB, %d MiB", limit/mib, bufs/mib, tc.wantLimit/mib, tc.wantBufs/mib)
+			}
+		})
+	}
+}
