@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // The soft limit covers the workers that run, within the budget, and the
 // row groups in flight take at most half the budget.
@@ -23,5 +29,25 @@ func TestRunMemory(t *testing.T) {
 				t.Errorf("runMemory = %d MiB, %d MiB; want %d MiB, %d MiB", limit/mib, bufs/mib, tc.wantLimit/mib, tc.wantBufs/mib)
 			}
 		})
+	}
+}
+
+// The sample-run folders of killed checks are removed by the next check;
+// those of live processes are not.
+func TestRemoveStaleCheckDirs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dead, live := filepath.Join(tmp, "sweep-check-999999999-1"), filepath.Join(tmp, fmt.Sprintf("sweep-check-%d-2", os.Getppid()))
+	for _, d := range []string{dead, live} {
+		if err := os.MkdirAll(filepath.Join(d, "results"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStaleCheckDirs()
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s survived: %v", dead, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("%s removed: %v", live, err)
 	}
 }
