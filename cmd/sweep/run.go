@@ -44,7 +44,8 @@ func newRunCmd() *cobra.Command {
 			"Without FILE, runs the embedded default sweep (sweeps/default.yaml) into out/default.\n\n" +
 			"The manifest is rewritten after every part file, so an interrupted run (Ctrl-C, SIGTERM: exit 130;\n" +
 			"or a crash) continues with --resume, which refuses a changed sweep file, registry, calibration\n" +
-			"or tool version. --shard K/N runs one of N slices of the grid into OUT/results/shard=K with\n" +
+			"or tool version, and verifies every part already written (size and SHA-256 as the manifest\n" +
+			"records them, footer, rows), writing a damaged one again. --shard K/N runs one of N slices of the grid into OUT/results/shard=K with\n" +
 			"OUT/manifests/shard-K.json (--shard auto reads a Slurm job array or a Kubernetes Indexed Job);\n" +
 			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.\n\n" +
 			"OUT is the tool's own: a run refuses an OUT holding files it did not write (a pareto.parquet\n" +
