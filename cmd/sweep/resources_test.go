@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mlsysim/mlsysim-go/dse"
 )
 
 // The soft limit covers the workers that run, within the budget, and the
@@ -49,5 +51,13 @@ func TestRemoveStaleCheckDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("%s removed: %v", live, err)
+	}
+}
+
+// A run folder another run holds is exit 1: the command is right and
+// succeeds once the folder is free (dse's TestRunFolderLock runs the two).
+func TestBusyFolderExitCode(t *testing.T) {
+	if got := exitCode(fmt.Errorf("run: %w", dse.ErrBusy)); got != exitFailure {
+		t.Errorf("exit %d for a busy folder, want %d", got, exitFailure)
 	}
 }
