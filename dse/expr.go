@@ -3,6 +3,7 @@ package dse
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -52,6 +53,36 @@ type compiled struct {
 	names       []string           // identifiers it uses
 	usesOutputs bool
 	isBool      bool
+	// Where the expression is written, for errors found when it runs.
+	file      string
+	line, col int
+	key       string // "derived.x", "constraints[0]"
+}
+
+// Cost limits of one expression, checked before it is parsed: the parser
+// and the lowered closures recurse once per level of nesting.
+const (
+	MaxExprBytes = 4096 // characters of an expression's source
+	MaxExprDepth = 64   // nesting of parentheses and brackets
+)
+
+// checkCost refuses an expression beyond MaxExprBytes or MaxExprDepth.
+func checkCost(src string) error {
+	if len(src) > MaxExprBytes {
+		return fmt.Errorf("expression: %d characters, more than the %d an expression may have", len(src), MaxExprBytes)
+	}
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '(', '[', '{':
+			if depth++; depth > MaxExprDepth {
+				return fmt.Errorf("expression: nested more than %d levels deep (at character %d)", MaxExprDepth, i+1)
+			}
+		case ')', ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return nil
 }
 
 // mathFuncs are the functions sweep expressions may call, beyond expr's
@@ -67,6 +98,9 @@ var mathFuncs = map[string]func(float64) float64{
 // compileExpr checks src against the symbols and lowers it. wantBool asks
 // for a boolean result (constraints).
 func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
+	if err := checkCost(src); err != nil {
+		return nil, err
+	}
 	env := map[string]any{}
 	for name, s := range syms {
 		switch {
@@ -105,6 +139,11 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	}
 	if err := checkOperands(tree.Node, operandOpts); err != nil {
 		return nil, err
+	}
+	if !wantBool {
+		if t := prog.Node().Type(); t != nil && !numericKind(t.Kind()) {
+			return nil, fmt.Errorf("expression: gives %s, not a number", t)
+		}
 	}
 	c := &compiled{src: src, prog: prog, isBool: wantBool}
 	seen := map[string]bool{}
@@ -191,6 +230,17 @@ func cleanExprError(err error) error {
 	return fmt.Errorf("expression: %s", msg)
 }
 
+// numericKind reports whether a value of kind k reads as a number: a
+// number, a boolean (0 or 1), or a type known only when it runs.
+func numericKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Float64, reflect.Float32, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Bool, reflect.Interface:
+		return true
+	}
+	return false
+}
+
 func toFloat(x any) float64 {
 	switch v := x.(type) {
 	case float64:
@@ -205,16 +255,21 @@ func toFloat(x any) float64 {
 	return 0
 }
 
-// eval evaluates the expression on r: a number, or 0/1 for a boolean.
+// eval evaluates the expression on r: a number, or 0/1 for a boolean. A
+// result of another type (text, a list) is an error, never a 0.
 func (c *compiled) eval(r *row, env map[string]any, m *vm.VM) (float64, error) {
 	if c.fn != nil {
 		return c.fn(r), nil
 	}
 	out, err := m.Run(c.prog, env)
 	if err != nil {
-		return 0, err
+		return 0, cleanExprError(err)
 	}
-	return toFloat(out), nil
+	switch out.(type) {
+	case float64, int, bool:
+		return toFloat(out), nil
+	}
+	return 0, fmt.Errorf("expression: gives %T, not a number", out)
 }
 
 // lowerer turns an expr syntax tree into closures. It reports ok=false for

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -36,6 +37,16 @@ type RunOptions struct {
 	Shard *outputs.ManifestShard
 	// OnProgress is passed to Run (see Options.OnProgress).
 	OnProgress func(Progress)
+	// OnNotice is told what the user should know but is no error: a part
+	// that failed verification on resume and is written again, a lock or
+	// temporary files a killed run left. Nil drops notices.
+	OnNotice func(msg string)
+	// MaxBufferBytes is passed to Run (see Options.MaxBufferBytes).
+	MaxBufferBytes int64
+	// Force runs into a folder that holds files this tool did not write
+	// (checkOut), beside them; the run's own names are still replaced.
+	// Symbolic links in place of the run's folders are refused even so.
+	Force bool
 }
 
 // RunReport is the outcome of Execute.
@@ -117,7 +128,16 @@ func setParts(m *outputs.Manifest, parts []outputs.Part) {
 //
 // A fresh run refuses a folder that holds a run of another sweep, or files
 // without a manifest; it replaces a run of the same sweep (the same inputs
-// give the same files). Errors of that kind are *InputError.
+// give the same files). Any run refuses a folder whose results, arrow,
+// manifests or plots folder is a symbolic link, and, unless o.Force, one
+// holding files this tool did not write (checkOut). Errors of that kind
+// are *InputError.
+//
+// The run holds a lock on the folder (OUT/.sweep.lock, or
+// OUT/manifests/.shard-K.lock for shard K) from start to end: a second
+// run of the same folder (or shard) is refused with an error wrapping
+// ErrBusy while the first lives. Under the lock, the temporary files of
+// killed runs are removed first.
 //
 // The report is nil only when nothing was started; when the run is
 // cancelled, Execute returns the report with ctx's error.
@@ -132,6 +152,27 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 		return nil, inputErr(fmt.Errorf("%w: shard %d of %d", ErrBadShard, o.Shard.K, o.Shard.N))
 	}
 	l := newLayout(spec, o.Out, o.Shard)
+	notice := o.OnNotice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	if err := checkOut(l.out, o.Force); err != nil {
+		return nil, err
+	}
+	lp := lockPath(l.out, l.shard)
+	if err := os.MkdirAll(filepath.Dir(lp), 0o777); err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	lk, err := acquireLock(lp, notice)
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	if removed, err := removeStale(l); err != nil {
+		return nil, err
+	} else if len(removed) > 0 {
+		notice(fmt.Sprintf("removed %d temporary files a killed run left (%s)", len(removed), strings.Join(removed[:min(len(removed), 3)], ", ")))
+	}
 	workers := o.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -141,9 +182,8 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	all := PartsOf(spec, l.lo, l.hi, l.results)
 	keep, todo := []outputs.Part{}, all
 	var seed *GroupedFront
-	var err error
 	if o.Resume {
-		keep, todo, seed, err = prepareResume(spec, l, m, all)
+		keep, todo, seed, err = prepareResume(spec, l, m, all, notice)
 	} else {
 		err = prepareOut(spec, l)
 	}
@@ -169,6 +209,9 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	}
 	onPart := func(p outputs.Part, front *GroupedFront) error {
 		// Serialised by Run. A part rewritten whole replaces its short entry.
+		if err := sumPart(l.out, &p); err != nil {
+			return err
+		}
 		written = slices.DeleteFunc(written, func(q outputs.Part) bool { return q.File == p.File })
 		written = append(written, p)
 		setParts(m, written)
@@ -177,21 +220,22 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 		return outputs.WriteManifestFile(l.manifest, m)
 	}
 	rep, runErr := Run(ctx, spec, Options{
-		OutDir:     l.out,
-		ResultsDir: filepath.Join(l.out, l.results),
-		Lo:         l.lo,
-		Hi:         l.hi,
-		Workers:    workers,
-		Version:    o.Version,
-		OnProgress: o.OnProgress,
-		Parts:      todo,
-		Front:      seed,
-		OnPart:     onPart,
+		OutDir:         l.out,
+		ResultsDir:     filepath.Join(l.out, l.results),
+		Lo:             l.lo,
+		Hi:             l.hi,
+		Workers:        workers,
+		Version:        o.Version,
+		OnProgress:     o.OnProgress,
+		Parts:          todo,
+		MaxBufferBytes: o.MaxBufferBytes,
+		Front:          seed,
+		OnPart:         onPart,
 	})
 	if rep == nil {
 		return nil, runErr
 	}
-	setParts(m, append(keep, rep.Parts...))
+	setParts(m, withSums(append(keep, rep.Parts...), written))
 	if runErr == nil && !m.Complete {
 		runErr = fmt.Errorf("internal: the run's parts do not cover [%d, %d)", l.lo, l.hi)
 	}

@@ -198,7 +198,7 @@ func TestResumeRefusesChangedInputs(t *testing.T) {
 	junk := filepath.Join(dir, "junk")
 	os.MkdirAll(filepath.Join(junk, "results"), 0o755)
 	os.WriteFile(filepath.Join(junk, "results", "mine.txt"), []byte("x"), 0o644)
-	refused(t, s, junk, RunOptions{}, "no manifest")
+	refused(t, s, junk, RunOptions{}, "results/mine.txt")
 	// An unreadable manifest is refused, not overwritten.
 	bad := filepath.Join(dir, "bad")
 	os.MkdirAll(bad, 0o755)

@@ -306,6 +306,11 @@ type evaluator struct {
 	objVals []float64
 	group   []byte
 	front   *GroupedFront
+	at      int64 // the configuration being evaluated
+	// err is the first expression that failed on a row (an error, a
+	// non-number or a non-finite derived value); the row is not written
+	// and the run stops with it.
+	err error
 	// counters
 	evaluated, feasible, written int64
 }
@@ -344,13 +349,25 @@ func (e *evaluator) test(c *compiled) bool {
 	}
 	e.fillEnv()
 	v, err := c.eval(&e.row, e.env, &e.vm)
-	return err == nil && v != 0
+	if err != nil {
+		e.fail(c.runError(e.at, "%v", err))
+		return false
+	}
+	return v != 0
+}
+
+// fail records the first expression error of the evaluator's rows.
+func (e *evaluator) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
 }
 
 // configure sets e.cfg and the row slots for configuration i. It reports
 // false when a derived value makes the configuration invalid.
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
+	e.at = i
 	e.cfg = pl.base
 	copy(e.row.num, pl.baseNum)
 	copy(e.row.str, pl.baseStr)
@@ -390,7 +407,13 @@ func (e *evaluator) configure(i int64) bool {
 			x = d.expr.fn(&e.row)
 		} else {
 			e.fillEnv()
-			x, _ = d.expr.eval(&e.row, e.env, &e.vm)
+			var err error
+			if x, err = d.expr.eval(&e.row, e.env, &e.vm); err != nil {
+				e.fail(d.expr.runError(i, "%v", err))
+			}
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			e.fail(d.expr.runError(i, "the value is %v; a derived value must be a finite number", x))
 		}
 		if d.Param != nil {
 			if d.Param.Type == engine.TypeInt {
@@ -410,10 +433,14 @@ func (e *evaluator) configure(i int64) bool {
 }
 
 // evalRow evaluates configuration i and appends it to b unless a
-// constraint drops it.
+// constraint drops it. A row on which an expression fails is not written:
+// e.err says why, and the caller stops.
 func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 	pl := e.pl
 	valid := e.configure(i)
+	if e.err != nil {
+		return
+	}
 	for _, c := range pl.preCons {
 		if !e.test(c) {
 			return
@@ -439,6 +466,9 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 		if !e.test(c) {
 			return
 		}
+	}
+	if e.err != nil {
+		return
 	}
 	if e.res.Feasible {
 		e.feasible++

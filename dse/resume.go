@@ -131,7 +131,10 @@ func sameInputs(prev, m *outputs.Manifest, what string) error {
 // the same inputs and slice, removes what a crash may have left (temporary
 // files, parts finished after the manifest's last rewrite) and returns the
 // parts to keep, those to write and the front of the kept ones.
-func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.Part) (keep, todo []outputs.Part, front *GroupedFront, err error) {
+//
+// Every part the manifest lists is verified first (VerifyPart); one that
+// fails is written again, and notice says which and why.
+func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.Part, notice func(string)) (keep, todo []outputs.Part, front *GroupedFront, err error) {
 	prev, err := outputs.ReadManifestFile(l.manifest)
 	if errors.Is(err, os.ErrNotExist) {
 		// Nothing was recorded: start afresh (a job requeued before its first part).
@@ -147,8 +150,16 @@ func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.P
 		return nil, nil, nil, inputErr(fmt.Errorf("--resume refused: %s covers configurations [%d, %d) (shard %s), not [%d, %d) (shard %s)",
 			l.manifest, prev.Lo, prev.Hi, shardName(prev.Shard), m.Lo, m.Hi, shardName(m.Shard)))
 	}
-	listed := map[string]bool{}
+	var good []outputs.Part
 	for _, p := range prev.Parts {
+		if err := VerifyPart(l.out, p); err != nil {
+			notice(fmt.Sprintf("--resume: %v; writing the part again", err))
+			continue
+		}
+		good = append(good, p)
+	}
+	listed := map[string]bool{}
+	for _, p := range good {
 		listed[p.File] = true
 	}
 	if err := cleanResults(filepath.Dir(ArrowPath(filepath.Join(l.out, l.results, "x.parquet"))), l.results, listed); err != nil {
@@ -158,8 +169,8 @@ func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.P
 		return nil, nil, nil, err
 	}
 	os.Remove(filepath.Join(l.out, "pareto.parquet"))
-	keep, todo = Remaining(all, prev.Parts)
-	front, err = FrontOf(spec, prev.FrontIndexes)
+	keep, todo = Remaining(all, good)
+	front, err = FrontOf(spec, inParts(prev.FrontIndexes, keep))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -167,6 +178,115 @@ func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.P
 		keep = []outputs.Part{}
 	}
 	return keep, todo, front, nil
+}
+
+// inParts returns the indexes of idx that lie in one of parts' ranges: the
+// front of the parts kept, without the points of those written again.
+func inParts(idx []int64, parts []outputs.Part) []int64 {
+	var out []int64
+	for _, i := range idx {
+		for _, p := range parts {
+			if p.Lo <= i && i < p.Hi {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sumPart records in p the size and checksum of its files under the run
+// folder out: the Parquet part and, when there is one, its Arrow file.
+func sumPart(out string, p *outputs.Part) error {
+	path := filepath.Join(out, filepath.FromSlash(p.File))
+	var err error
+	if p.Bytes, p.SHA256, err = outputs.SumFile(path); err != nil {
+		return fmt.Errorf("checksum: %w", err)
+	}
+	if a := ArrowPath(path); fileExists(a) {
+		if p.ArrowBytes, p.ArrowSHA256, err = outputs.SumFile(a); err != nil {
+			return fmt.Errorf("checksum: %w", err)
+		}
+	}
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// withSums returns parts with the sizes and checksums that summed records
+// for the same files and ranges.
+func withSums(parts, summed []outputs.Part) []outputs.Part {
+	by := map[string]outputs.Part{}
+	for _, p := range summed {
+		by[p.File] = p
+	}
+	out := slices.Clone(parts)
+	for i, p := range out {
+		if q, ok := by[p.File]; ok && q.Lo == p.Lo && q.Hi == p.Hi && q.Rows == p.Rows {
+			out[i] = q
+		}
+	}
+	return out
+}
+
+// VerifyPart checks part p's files under the run folder out against what
+// the manifest records: the Parquet file is a regular file of the recorded
+// size and SHA-256, its footer reads and it holds the recorded rows; the
+// Arrow file, when one was recorded, has its recorded size and SHA-256.
+// The error names the file and what differs. Parts recorded without sizes
+// and checksums (manifests of earlier versions) are checked by footer and
+// rows only.
+func VerifyPart(out string, p outputs.Part) error {
+	path := filepath.Join(out, filepath.FromSlash(p.File))
+	if err := verifyFile(path, p.Bytes, p.SHA256); err != nil {
+		return fmt.Errorf("%s: %w", p.File, err)
+	}
+	fi, err := outputs.Inspect(path)
+	if err != nil {
+		return fmt.Errorf("%s: unreadable: %w", p.File, err)
+	}
+	if fi.Rows != p.Rows {
+		return fmt.Errorf("%s: holds %d rows, the manifest records %d", p.File, fi.Rows, p.Rows)
+	}
+	if p.ArrowSHA256 != "" {
+		a := ArrowPath(path)
+		if err := verifyFile(a, p.ArrowBytes, p.ArrowSHA256); err != nil {
+			rel, _ := filepath.Rel(out, a)
+			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), err)
+		}
+	}
+	return nil
+}
+
+// verifyFile checks that path is a regular file of size bytes and the
+// SHA-256 sum (either unchecked when zero or "").
+func verifyFile(path string, size int64, sum string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return errors.New("missing")
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	}
+	if size > 0 && st.Size() != size {
+		return fmt.Errorf("%d bytes, the manifest records %d", st.Size(), size)
+	}
+	if sum != "" {
+		_, got, err := outputs.SumFile(path)
+		if err != nil {
+			return err
+		}
+		if got != sum {
+			return fmt.Errorf("SHA-256 %s…, the manifest records %s…", got[:12], sum[:min(len(sum), 12)])
+		}
+	}
+	return nil
 }
 
 func shardName(s *outputs.ManifestShard) string {

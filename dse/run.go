@@ -39,6 +39,12 @@ type Options struct {
 	// Front seeds the run's Pareto front, e.g. with the front of the parts
 	// a resumed run keeps. Run merges into a copy.
 	Front *GroupedFront
+	// MaxBufferBytes bounds the memory of the row groups in flight, all
+	// workers together: each worker holds one row group (its columns and
+	// the writer's encoded pages, RowGroupBytes), so at most
+	// MaxBufferBytes / RowGroupBytes workers run, and never fewer than
+	// one. Files do not depend on it. 0 means no bound.
+	MaxBufferBytes int64
 	// OnPart is called after each part file is closed, whole or cut short
 	// by cancellation, with the part and the front of every part closed so
 	// far (Front included). Calls are serialised; the front must not be kept
@@ -97,6 +103,9 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	pl, err := newPlan(s)
 	if err != nil {
 		return nil, err
+	}
+	if o.MaxBufferBytes > 0 {
+		o.Workers = int(max(1, min(int64(o.Workers), o.MaxBufferBytes/rowGroupBytes(pl.schema, s.Outputs.RowGroupRows))))
 	}
 	if err := os.MkdirAll(o.ResultsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("results folder: %w", err)
@@ -202,6 +211,42 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	return rep, err
 }
 
+// RowGroupBytes estimates the memory one worker's row group takes in
+// flight: for each of the RowGroupRows rows, the batch's columns (8 bytes
+// a number, 1 a boolean, 24 a string's header and text, 1 more for a
+// nullable column's validity) and as much again for the writer's encoded
+// pages and compressed output:
+//
+//	bytes = 2 · RowGroupRows · Σ width(column)
+//
+// Measured on the 28 columns of a serving sweep: about 370 bytes a row
+// (peak RSS over workers, benchmarks/README.md); the estimate is 448.
+func RowGroupBytes(s *Spec) int64 {
+	pl, err := newPlan(s)
+	if err != nil {
+		return 0
+	}
+	return rowGroupBytes(pl.schema, s.Outputs.RowGroupRows)
+}
+
+func rowGroupBytes(sc *outputs.Schema, rows int) int64 {
+	var w int64
+	for _, c := range sc.Cols {
+		switch c.Type {
+		case outputs.Float64, outputs.Int64:
+			w += 8
+		case outputs.Bool:
+			w++
+		case outputs.String:
+			w += 24
+		}
+		if c.Nullable {
+			w++
+		}
+	}
+	return max(1, 2*int64(rows)*w)
+}
+
 // PartsOf returns the part files of the configurations [lo, hi): part k
 // covers [k·PartRows, (k+1)·PartRows) ∩ [lo, hi) and is named
 // dir/part-NNNNN.parquet, NNNNN being k (so part names are unique across
@@ -289,6 +334,10 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 				break
 			}
 			ev.evalRow(i, b)
+			if ev.err != nil {
+				abort()
+				return lo, 0, ev.err
+			}
 		}
 		for _, w := range ws {
 			if err := w.Write(b); err != nil {

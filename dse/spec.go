@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -29,6 +28,8 @@ var (
 	ErrBadExpr     = errors.New("bad expression")
 	ErrTooLarge    = errors.New("grid too large")
 	ErrYAMLSyntax  = errors.New("YAML syntax")
+	ErrTooDeep     = errors.New("nested too deep")
+	ErrTooBig      = errors.New("input too large")
 	ErrNoSuchParam = errors.New("unknown parameter")
 )
 
@@ -149,28 +150,109 @@ type Spec struct {
 // Size returns the number of configurations of the grid.
 func (s *Spec) Size() uint64 { return s.size }
 
-// maxSize bounds the grid so indexes fit an int64 everywhere.
-const maxSize = 1 << 62
+// MaxConfigurations bounds the grid, 2^53: the largest count a float64
+// holds exactly, so a configuration's index and the run's counts stay exact
+// in JSON (whose readers often parse numbers as float64), in progress
+// reports and in the columns of a dataframe. A run of 2^53 configurations
+// at ten million a second would take 28 years: no real sweep comes near.
+const MaxConfigurations = 1 << 53
+
+const maxSize = MaxConfigurations
 
 var topKeys = []string{"name", "description", "registry", "fixed", "grid", "zip", "derived", "constraints", "objectives", "group_by", "outputs", "plots"}
 
 // LoadSpec reads and parses the sweep file at path. Registry files it
-// names are read relative to it.
+// names are read relative to it. The file is read as
+// registry.ReadDataFile reads a data file: a regular file of at most
+// MaxSpecBytes, so a device, a FIFO or a directory is refused before it is
+// read.
 func LoadSpec(path string) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := registry.ReadDataFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return ParseSpec(path, data)
 }
 
+// Limits on a sweep file, checked before it is decoded so that neither a
+// huge file nor a deeply nested one can make the YAML decoder's time or
+// memory run away (its cost grows faster than the nesting).
+const (
+	// MaxSpecBytes is the largest sweep file, 16 MiB (the largest data
+	// file registry.ReadDataFile reads); real sweep files are a few KiB.
+	MaxSpecBytes = registry.MaxDataFileBytes
+	// MaxSpecDepth is the deepest nesting of flow collections ([ and {);
+	// a sweep file needs three or four levels.
+	MaxSpecDepth = 64
+)
+
+// checkInput refuses a sweep file beyond MaxSpecBytes, or nested deeper
+// than MaxSpecDepth in flow collections, with the position of the bracket
+// that goes too deep. Brackets in quoted strings and comments do not
+// count; one in a plain scalar may, which can only make the count larger.
+func checkInput(name string, data []byte) *SpecError {
+	if len(data) > MaxSpecBytes {
+		return &SpecError{File: name, Line: 1, Col: 1, Err: fmt.Errorf("%w: the file has %d bytes, more than the %d MiB a sweep file may hold", ErrTooBig, len(data), MaxSpecBytes>>20)}
+	}
+	depth, line, col := 0, 1, 0
+	var quote byte // the open quote, or 0
+	comment := false
+	prev := byte('\n')
+	for _, c := range data {
+		col++
+		switch {
+		case c == '\n':
+			line, col, comment = line+1, 0, false
+			if quote == 0 {
+				prev = c
+				continue
+			}
+		case comment:
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '#' && (prev == ' ' || prev == '\t' || prev == '\n'):
+			comment = true
+		case c == '"' || c == '\'':
+			if prev == ' ' || prev == '\t' || prev == '\n' || prev == '[' || prev == '{' || prev == ',' || prev == ':' {
+				quote = c
+			}
+		case c == '[' || c == '{':
+			if depth++; depth > MaxSpecDepth {
+				return &SpecError{File: name, Line: line, Col: col, Err: fmt.Errorf("%w: lists and mappings ([ and {) more than %d levels deep", ErrTooDeep, MaxSpecDepth)}
+			}
+		case c == ']' || c == '}':
+			depth = max(depth-1, 0)
+		}
+		prev = c
+	}
+	return nil
+}
+
 // ParseSpec parses a sweep file's bytes; name is used in messages and to
 // resolve relative registry files. Every problem is reported at once, as a
 // SpecErrors.
 func ParseSpec(name string, data []byte) (*Spec, error) {
+	return ParseSpecOptions(name, data, ParseOptions{})
+}
+
+// ParseOptions are the choices outside the sweep file that shape its parse.
+type ParseOptions struct {
+	// RegistryFiles are user registry files (a command line's --registry)
+	// added to the embedded registry before the files the sweep file's
+	// registry key names.
+	RegistryFiles []string
+}
+
+// ParseSpecOptions is ParseSpec with the choices of o.
+func ParseSpecOptions(name string, data []byte, o ParseOptions) (*Spec, error) {
 	sum := sha256.Sum256(data)
 	s := &Spec{File: name, Source: data, Hash: hex.EncodeToString(sum[:])}
-	p := &specParser{file: name, spec: s, declared: map[string]ast.Node{}}
+	p := &specParser{file: name, spec: s, declared: map[string]ast.Node{}, regFiles: o.RegistryFiles}
+	if e := checkInput(name, data); e != nil {
+		return nil, SpecErrors{e}
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, SpecErrors{yamlError(name, err)}
@@ -268,6 +350,7 @@ type specParser struct {
 	spec     *Spec
 	errs     SpecErrors
 	declared map[string]ast.Node // parameter → where it was first given
+	regFiles []string            // registry files given outside the sweep file
 }
 
 func (p *specParser) errorf(n ast.Node, key string, kind error, format string, args ...any) {

@@ -43,6 +43,7 @@ func (p *specParser) derived(kv *ast.MappingValueNode) {
 			p.errorf(e.Value, key, ErrBadExpr, "derived values are computed before evaluation and cannot use outputs; use a constraint")
 			continue
 		}
+		p.place(c, e.Value, key)
 		d := &Derived{Name: name, expr: c, Param: engine.LookupParam(name)}
 		if d.Param != nil && d.Param.Type != engine.TypeInt && d.Param.Type != engine.TypeFloat && d.Param.Type != engine.TypeBool {
 			p.errorf(e.Key, key, ErrBadType, "parameter %s takes names; a derived value is a number", name)
@@ -89,6 +90,21 @@ func (p *specParser) constraints(kv *ast.MappingValueNode) {
 			p.errorf(it, key, ErrBadExpr, "%v", err)
 			continue
 		}
+		p.place(c, it, key)
 		p.spec.Constraints = append(p.spec.Constraints, &Constraint{Src: src, expr: c})
 	}
+}
+
+// place records where an expression is written, for the errors it may
+// raise when it runs.
+func (p *specParser) place(c *compiled, n ast.Node, key string) {
+	c.file, c.key = p.file, key
+	c.line, c.col = pos(n)
+}
+
+// runError is the error of expression c on configuration i: a SpecError
+// at the expression, marked bad input.
+func (c *compiled) runError(i int64, format string, args ...any) error {
+	return &InputError{Err: &SpecError{File: c.file, Line: c.line, Col: c.col, Key: c.key,
+		Err: fmt.Errorf("%w: configuration %d: %s", ErrBadExpr, i, fmt.Sprintf(format, args...))}}
 }

@@ -19,7 +19,7 @@ type gridEntry struct {
 }
 
 // grid reads the grid section. The number of configurations is checked
-// against 2^62 from each axis's length, computed arithmetically for
+// against 2^53 from each axis's length, computed arithmetically for
 // ranges, before any axis is expanded, so a grid too large is refused at
 // once and at the axis that makes it so.
 func (p *specParser) grid(kv *ast.MappingValueNode) {
@@ -55,7 +55,7 @@ func (p *specParser) grid(kv *ast.MappingValueNode) {
 			g.rng = &r
 		}
 		if g.bound > 0 && total > maxSize/uint64(g.bound) {
-			p.errorf(e.Key, g.key, ErrTooLarge, "the grid has more than 2^62 configurations (found before expanding it: this axis has %d values)", g.bound)
+			p.errorf(e.Key, g.key, ErrTooLarge, "the grid has more than 2^53 configurations (found before expanding it: this axis has %d values)", g.bound)
 			return
 		}
 		total *= uint64(max(g.bound, 1))
@@ -101,7 +101,7 @@ func (p *specParser) axisValues(pr *engine.Param, n ast.Node, key string) []engi
 	return nil
 }
 
-// size computes the number of configurations, refusing grids beyond 2^62
+// size computes the number of configurations, refusing grids beyond 2^53
 // at the axis that takes the count past it.
 func (p *specParser) size() {
 	n := uint64(1)
@@ -112,7 +112,7 @@ func (p *specParser) size() {
 		}
 		if n > maxSize/l {
 			p.errs = append(p.errs, &SpecError{File: p.file, Line: ax.Line, Col: ax.Col, Key: "grid",
-				Err: fmt.Errorf("%w: the grid has more than 2^62 configurations", ErrTooLarge)})
+				Err: fmt.Errorf("%w: the grid has more than 2^53 configurations", ErrTooLarge)})
 			return
 		}
 		n *= l

@@ -14,7 +14,7 @@ import (
 // registry loads the user registry files the sweep names, relative to it.
 func (p *specParser) registry(kv *ast.MappingValueNode) {
 	p.spec.Registry = nil
-	if kv == nil {
+	if kv == nil && len(p.regFiles) == 0 {
 		reg, err := registry.Embedded()
 		if err != nil {
 			p.errorf(nil, "registry", ErrBadValue, "%v", err)
@@ -25,10 +25,18 @@ func (p *specParser) registry(kv *ast.MappingValueNode) {
 	}
 	reg, err := registry.New()
 	if err != nil {
-		p.errorf(kv.Value, "registry", ErrBadValue, "%v", err)
+		p.errorf(nodeOf(kv), "registry", ErrBadValue, "%v", err)
 		return
 	}
 	p.spec.Registry = reg
+	for _, f := range p.regFiles {
+		if err := reg.AddFile(f); err != nil {
+			p.errs = append(p.errs, &SpecError{File: p.file, Key: "registry", Err: fmt.Errorf("%w: --registry: %v", ErrBadValue, err)})
+		}
+	}
+	if kv == nil {
+		return
+	}
 	var files []ast.Node
 	if items, ok := p.r.items(kv.Value); ok {
 		files = items

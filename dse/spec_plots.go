@@ -87,6 +87,7 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 		if ps.Kind == "" {
 			p.errorf(it, key, ErrMissing, "a plot needs a kind (%s)", strings.Join(PlotKinds, ", "))
 		}
+		p.numericPlotColumns(it, key, ps)
 		p.spec.Plots = append(p.spec.Plots, ps)
 	}
 }
@@ -98,4 +99,35 @@ func (p *specParser) allNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// numericPlotColumns reports a plot entry that draws a text column where
+// its kind needs numbers: the x and y of lines and pareto figures, the
+// colour (the value of each cell) of a heatmap. Found here, the mistake
+// costs nothing; found by the figure, it costs the whole run.
+func (p *specParser) numericPlotColumns(it ast.Node, key string, ps PlotSpec) {
+	var need map[string]string
+	switch ps.Kind {
+	case "lines", "pareto":
+		need = map[string]string{"x": ps.X, "y": ps.Y}
+	case "heatmap":
+		need = map[string]string{"color": ps.Color}
+	}
+	for _, k := range []string{"x", "y", "color"} {
+		name := need[k]
+		if name == "" {
+			continue
+		}
+		if s, ok := p.spec.syms[name]; ok && s.kind == symStr {
+			n := it
+			if pairs, ok := p.r.pairs(it); ok {
+				for _, e := range pairs {
+					if keyString(e) == k {
+						n = e.Value
+					}
+				}
+			}
+			p.errorf(n, key+"."+k, ErrBadType, "%q is a text column; a %s figure's %s must be a number", name, ps.Kind, k)
+		}
+	}
 }

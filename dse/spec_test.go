@@ -58,7 +58,10 @@ var badSpecs = []struct {
 	{"log range too long", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  efficiency: {from: 1e-9, to: 1, step: 1.00001, scale: log}\n", "4:15", "more than 1048576 values", ErrTooLarge},
 	{"whole number beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: [9223372036854775808]\n", "4:16", "out of the range of a whole number", ErrBadValue},
 	{"range beyond int64", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1e19, num: 2}\n", "4:29", "beyond the largest whole number", ErrBadValue},
-	{"grid too large", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1048576}\n  seq_len: {from: 1, to: 1048576}\n  output_tokens: {from: 1, to: 1048576}\n  chunk_size: {from: 1, to: 1048576}\n", "7:3", "more than 2^62", ErrTooLarge},
+	{"grid too large", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: {from: 1, to: 1048576}\n  seq_len: {from: 1, to: 1048576}\n  output_tokens: {from: 1, to: 1048576}\n  chunk_size: {from: 1, to: 1048576}\n", "6:3", "more than 2^53", ErrTooLarge},
+	{"nested too deep", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", "4:79", "more than 64 levels deep", ErrTooDeep},
+	{"brackets in quotes and comments", "grid: # " + strings.Repeat("[", 100) + "\n  model: [Llama3_8B]\n  hardware: [H100]\nderived:\n  x: \"" + strings.Repeat("[", 100) + "\"\n", "5:6", "", ErrBadExpr},
+	{"file too large", "grid: #" + strings.Repeat(" ", MaxSpecBytes) + "\n", "1:1", "16 MiB", ErrTooBig},
 	{"glob matches nothing", "grid:\n  model: [Llama3_8B]\n  hardware: [\"Quantum.*\"]\n", "3:14", "matches no", ErrEmptyAxis},
 }
 
@@ -121,7 +124,9 @@ constraints: ["tokens <= 32768", "hardware != 'B200' || batch_size > 1"]
 func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(smallSweep))
 	for _, tc := range badSpecs {
-		f.Add([]byte(tc.src))
+		if len(tc.src) < 1<<16 { // the fuzzer mutates seeds: keep them small
+			f.Add([]byte(tc.src))
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseSpec("fuzz.yaml", data)
@@ -134,6 +139,13 @@ func FuzzParseSpec(f *testing.F) {
 		}
 		if s.Size() == 0 {
 			t.Fatal("a valid spec with an empty grid")
+		}
+		// A sample of any valid spec evaluates, or fails as bad input.
+		if err := CheckSample(s); err != nil {
+			var in *InputError
+			if !errors.As(err, &in) {
+				t.Fatalf("CheckSample: %T %v", err, err)
+			}
 		}
 		// Any valid spec's first configuration can be built.
 		if _, err := Configuration(s, 0); err != nil {

@@ -25,6 +25,26 @@ type Status struct {
 	Rows           int64         `json:"rows"`
 	Parts          int           `json:"parts"`
 	Shards         []ShardStatus `json:"shards,omitempty"`
+	// Damaged lists the parts the manifests record whose files fail
+	// verification (VerifyPart), each with why: missing, truncated,
+	// altered. A run with one is not complete, and Enumerated and Rows
+	// count the sound parts only; run it again with --resume.
+	Damaged []string `json:"damaged,omitempty"`
+}
+
+// verifyParts checks every part m lists under the run folder dir, and
+// returns the configurations and rows of the sound ones and why each other
+// one failed.
+func verifyParts(dir string, m *outputs.Manifest) (enumerated, rows int64, damaged []string) {
+	for _, p := range m.Parts {
+		if err := VerifyPart(dir, p); err != nil {
+			damaged = append(damaged, err.Error())
+			continue
+		}
+		enumerated += p.Hi - p.Lo
+		rows += p.Rows
+	}
+	return enumerated, rows, damaged
 }
 
 // Shard states of a ShardStatus.
@@ -46,7 +66,9 @@ type ShardStatus struct {
 
 // ReadStatus reads the manifests of the run folder dir: OUT/manifest.json
 // of a single run, or OUT/manifests/shard-*.json of a sharded one (with
-// OUT/manifest.json once merged). A folder with neither is an *InputError.
+// OUT/manifest.json once merged), and verifies every part they list
+// (VerifyPart: size, checksum, footer, rows). A folder with neither is an
+// *InputError.
 func ReadStatus(dir string) (*Status, error) {
 	st := &Status{Dir: dir}
 	top, topErr := outputs.ReadManifest(dir)
@@ -55,7 +77,9 @@ func ReadStatus(dir string) (*Status, error) {
 	}
 	if top != nil && top.Shards == 0 {
 		st.Sweep, st.Complete, st.Configurations = top.Sweep.Name, top.Complete, top.Configurations
-		st.Enumerated, st.Rows, st.Parts = top.Counts.Enumerated, top.Counts.Written, len(top.Parts)
+		st.Enumerated, st.Rows, st.Damaged = verifyParts(dir, top)
+		st.Parts = len(top.Parts)
+		st.Complete = st.Complete && len(st.Damaged) == 0
 		return st, nil
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "manifests", "shard-*.json"))
@@ -85,8 +109,11 @@ func ReadStatus(dir string) (*Status, error) {
 			st.Complete = false
 			continue
 		}
-		s := ShardStatus{K: k, State: ShardPartial, Lo: m.Lo, Hi: m.Hi, Enumerated: m.Counts.Enumerated, Rows: m.Counts.Written}
-		if m.Complete {
+		s := ShardStatus{K: k, State: ShardPartial, Lo: m.Lo, Hi: m.Hi}
+		var damaged []string
+		s.Enumerated, s.Rows, damaged = verifyParts(dir, m)
+		st.Damaged = append(st.Damaged, damaged...)
+		if m.Complete && len(damaged) == 0 {
 			s.State = ShardComplete
 		} else {
 			st.Complete = false
@@ -111,6 +138,11 @@ func MergeShards(spec *Spec, dir, version string) (*outputs.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	lk, err := acquireLock(lockPath(dir, nil), func(string) {})
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
 	if !st.Sharded {
 		return nil, inputErr(fmt.Errorf("%s holds a single run, not shards: nothing to merge", dir))
 	}

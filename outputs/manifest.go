@@ -1,8 +1,11 @@
 package outputs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +23,31 @@ type Part struct {
 	// are the sums over its parts.
 	Evaluated int64 `json:"evaluated"`
 	Feasible  int64 `json:"feasible"`
+	// Bytes and SHA256 are the Parquet file's size and checksum when it
+	// was committed; a resume or a status check compares the file with
+	// them. ArrowBytes and ArrowSHA256 are those of the part's Arrow file,
+	// when the run writes Arrow too. Manifests of earlier versions lack
+	// them (zero, ""): the file's footer and rows are then all there is to
+	// check.
+	Bytes       int64  `json:"bytes,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	ArrowBytes  int64  `json:"arrow_bytes,omitempty"`
+	ArrowSHA256 string `json:"arrow_sha256,omitempty"`
+}
+
+// SumFile returns the size and the SHA-256 (hex) of the file at path.
+func SumFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Manifest describes a run: what was asked, what was written, and enough

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // calibrationKey keys the command's calibration profile set in its context.
@@ -16,7 +17,8 @@ type calibrationKey struct{}
 // useCalibration builds the command's calibration profile set once, before
 // it runs: the embedded profiles, with those of the --calibration flag in
 // place for their hardware, which must be a registry entry (with the
-// --registry files). The set travels in the command's context
+// --registry files). Each file is read through registry.ReadDataFile (a
+// regular file of bounded size: a FIFO or a device is refused unread). The set travels in the command's context
 // (profilesOf) and lasts that command line only. A file that does not read
 // as a profile, or names unknown hardware, is bad input.
 func useCalibration(cmd *cobra.Command) error {
@@ -30,12 +32,11 @@ func useCalibration(cmd *cobra.Command) error {
 	}
 	var user []*calibration.Profile
 	for _, path := range files {
-		f, err := os.Open(path)
+		data, err := registry.ReadDataFile(path)
 		if err != nil {
 			return badInput(fmt.Errorf("--calibration: %w", err))
 		}
-		p, err := calibration.ReadProfile(f)
-		f.Close()
+		p, err := calibration.ReadProfile(bytes.NewReader(data))
 		if err != nil {
 			return badInput(fmt.Errorf("--calibration %s: not a calibration profile: %w", path, err))
 		}

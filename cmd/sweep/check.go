@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,7 +26,9 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check FILE",
 		Short: "Validate a sweep file and print its number of configurations, estimated time and output size",
 		Long: "Validate a sweep file without running it: every problem is reported at once with its\n" +
-			"file:line:col (exit 2). A valid file prints its axes and size, and an estimate of the run's\n" +
+			"file:line:col (exit 2). Derived values and constraints are evaluated on a sample of the\n" +
+			"grid (its first and last configurations and 62 others), so one that divides by zero or\n" +
+			"fails there is an error too. A valid file prints its axes and size, and an estimate of the run's\n" +
 			"time and output size measured on a sample of its first configurations.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -34,6 +39,9 @@ func newCheckCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpec(cmd, args)
 			if err != nil {
+				return err
+			}
+			if err := dse.CheckSample(spec); err != nil {
 				return err
 			}
 			var est *estimate
@@ -67,7 +75,8 @@ type estimate struct {
 }
 
 func estimateRun(ctx context.Context, spec *dse.Spec) (*estimate, error) {
-	dir, err := os.MkdirTemp("", "sweep-check-")
+	removeStaleCheckDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("sweep-check-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -146,4 +155,30 @@ func writeCheckJSON(w io.Writer, spec *dse.Spec, e *estimate) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// removeStaleCheckDirs removes the sample-run folders that killed checks
+// left in the system temp folder: sweep-check-PID-RANDOM, of this user,
+// whose process PID no longer runs. A folder of a live check (or of a
+// process that took a dead one's PID) is left alone.
+func removeStaleCheckDirs() {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "sweep-check-*-*"))
+	for _, m := range matches {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(m), "sweep-check-"), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+			continue // alive
+		}
+		st, err := os.Lstat(m)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != os.Getuid() {
+			continue
+		}
+		os.RemoveAll(m)
+	}
 }

@@ -50,7 +50,8 @@ func newEvalCmd() *cobra.Command {
 }
 
 // parseAssignments builds a Config from key=value arguments over the
-// defaults, and returns the canonical text of every parameter.
+// defaults, and returns the canonical text of every parameter. A parameter
+// given twice is an error: which of the two was meant is not knowable.
 func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map[string]string, error) {
 	c := engine.DefaultConfig()
 	vals := map[string]string{}
@@ -58,6 +59,7 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 		vals[p.Name] = p.Default
 	}
 	var errs []string
+	given := map[string]bool{}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
@@ -69,6 +71,11 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 			errs = append(errs, (&engine.UnknownParamError{Name: k, Suggestions: suggestParam(k)}).Error())
 			continue
 		}
+		if given[p.Name] {
+			errs = append(errs, fmt.Sprintf("%s is given twice: give each parameter once", p.Name))
+			continue
+		}
+		given[p.Name] = true
 		val, err := p.Parse(reg, v)
 		if err != nil {
 			errs = append(errs, err.Error())

@@ -57,17 +57,46 @@ func exitOnSecondSignal() {
 	}()
 }
 
+// defaultMaxMemory is the memory budget of a run, 1 GiB, unless
+// --max-memory says otherwise: fixed rather than a share of the machine,
+// so that a run's footprint is the same wherever it runs.
+const defaultMaxMemory = 1 << 30
+
+// baseMemory is the soft memory limit of a command that holds no row
+// groups, and what a run needs besides them (the registry, the runtime,
+// the Pareto fronts), with room for the collector: 224 MiB.
+const baseMemory = 224 << 20
+
 // tuneGC trades memory the runs do not need for time: a run allocates
 // short-lived column buffers at a high rate while its live heap stays small,
-// so collecting at 4× the live heap, under a soft limit of 224 MiB, cuts
-// the collector's share of a run. GOGC and GOMEMLIMIT override both.
+// so collecting at 4× the live heap, under a soft limit (baseMemory, and
+// for a run runMemory's), cuts the collector's share of a run. GOGC and
+// GOMEMLIMIT override both.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(224 << 20)
+		debug.SetMemoryLimit(baseMemory)
 	}
+}
+
+// runMemory splits a run's memory budget. Half of it may go to the row
+// groups in flight (buffers, dse.Options.MaxBufferBytes): each worker
+// holds one of rowGroup bytes (dse.RowGroupBytes, an estimate above the
+// measured need), so at most buffers/rowGroup of the workers run at once.
+// The soft limit covers what those workers hold on top of baseMemory, and
+// never more than the budget:
+//
+//	limit = min(budget, baseMemory + active · rowGroup)
+//
+// so a small run collects as before, a run of many workers is not slowed
+// by a collector that runs without pause (a fixed limit below its live
+// heap did that), and no run's heap passes the budget.
+func runMemory(budget, rowGroup int64, workers int) (limit, buffers int64) {
+	buffers = budget / 2
+	active := max(1, min(int64(workers), buffers/max(rowGroup, 1)))
+	return min(budget, baseMemory+active*rowGroup), buffers
 }
 
 // run executes the command line and returns the exit code, so that deferred

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -15,7 +17,9 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/registry"
 	"github.com/mlsysim/mlsysim-go/sweeps"
+	"github.com/mlsysim/mlsysim-go/units"
 )
 
 type runOptions struct {
@@ -26,6 +30,8 @@ type runOptions struct {
 	resume   bool   // continue the run in out
 	shard    string // "K/N" or "auto"; "" for the whole grid
 	merge    bool   // merge the shards of out instead of running
+	force    bool   // run into a folder holding files the tool did not write
+	maxMem   string // the memory budget, e.g. 1GiB
 }
 
 func newRunCmd() *cobra.Command {
@@ -38,9 +44,16 @@ func newRunCmd() *cobra.Command {
 			"Without FILE, runs the embedded default sweep (sweeps/default.yaml) into out/default.\n\n" +
 			"The manifest is rewritten after every part file, so an interrupted run (Ctrl-C, SIGTERM: exit 130;\n" +
 			"or a crash) continues with --resume, which refuses a changed sweep file, registry, calibration\n" +
-			"or tool version. --shard K/N runs one of N slices of the grid into OUT/results/shard=K with\n" +
+			"or tool version, and verifies every part already written (size and SHA-256 as the manifest\n" +
+			"records them, footer, rows), writing a damaged one again. --shard K/N runs one of N slices of the grid into OUT/results/shard=K with\n" +
 			"OUT/manifests/shard-K.json (--shard auto reads a Slurm job array or a Kubernetes Indexed Job);\n" +
-			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.",
+			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.\n\n" +
+			"OUT is the tool's own: a run refuses an OUT holding files it did not write (a pareto.parquet\n" +
+			"or plots of your own, any other name) unless --force, and always refuses a results, arrow,\n" +
+			"manifests or plots folder that is a symbolic link (exit 2). One run at a time holds OUT (a\n" +
+			"shard holds its own slice): a second run is refused with exit 1 while the first lives, since\n" +
+			"the command is right and will succeed once the folder is free; a lock a killed run left is\n" +
+			"taken over. Temporary files a killed run left are removed first (or by sweep status --clean).",
 		Example: "  sweep run\n  sweep run sweeps/serving-gpus.yaml --out out/serving --workers 4\n" +
 			"  sweep run big.yaml --out out/big --resume\n" +
 			"  sweep run big.yaml --out out/big --shard auto    # in each task of a job array\n" +
@@ -68,11 +81,16 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
+	cmd.Flags().StringVar(&o.maxMem, "max-memory", "1GiB", "memory budget: half of it for the row groups in flight (fewer workers run at once when they need more), the Go heap's soft limit within it; GOMEMLIMIT overrides the soft limit")
+	cmd.Flags().BoolVar(&o.force, "force", false, "run into an --out that holds files this tool did not write (its own names are replaced)")
 	return cmd
 }
 
 // loadSpec parses the sweep file named in args, or the embedded default,
-// priced with the command line's calibration profiles.
+// with the command line's --registry files and priced with its calibration
+// profiles. The file is read as a data file (registry.ReadDataFile): a
+// regular file of bounded size, so a FIFO or a device cannot hang the
+// command.
 func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 	var (
 		name string
@@ -84,12 +102,13 @@ func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 		data, err = sweeps.FS.ReadFile(sweeps.DefaultName)
 	} else {
 		name = args[0]
-		data, err = os.ReadFile(name)
+		data, err = registry.ReadDataFile(name)
 	}
 	if err != nil {
 		return nil, badInput(fmt.Errorf("sweep file: %w", err))
 	}
-	spec, err := dse.ParseSpec(name, data)
+	regFiles, _ := cmd.Flags().GetStringSlice("registry")
+	spec, err := dse.ParseSpecOptions(name, data, dse.ParseOptions{RegistryFiles: regFiles})
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -103,8 +122,27 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 	if o.workers < 0 {
 		return badInput(fmt.Errorf("--workers must be ≥ 0, got %d", o.workers))
 	}
+	budget := int64(defaultMaxMemory)
+	if o.maxMem != "" {
+		b, err := units.ParseBytes(o.maxMem)
+		if err != nil || !(float64(b) >= 64<<20) || float64(b) > 1<<50 {
+			return badInput(fmt.Errorf("--max-memory %q: want a size from 64 MiB, such as 512MiB or 4GiB", o.maxMem))
+		}
+		budget = int64(b)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	limit, bufBytes := runMemory(budget, dse.RowGroupBytes(spec), workers)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 	if o.out == "" {
 		o.out = filepath.Join("out", spec.Name)
+	}
+	if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
+		return badInput(fmt.Errorf("--out %s: not a folder; a run writes a folder of files", o.out))
 	}
 	if o.merge {
 		if o.resume || o.shard != "" {
@@ -124,7 +162,8 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		}
 		return nil
 	}
-	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume}
+	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume,
+		Force: o.force, MaxBufferBytes: bufBytes, OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
 	lo, hi := int64(0), int64(spec.Size())
 	if o.shard != "" {
 		k, n, err := dse.ParseShard(o.shard, os.Getenv)

@@ -12,14 +12,16 @@ import (
 )
 
 func newStatusCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, clean bool
 	cmd := &cobra.Command{
 		Use:   "status OUT",
 		Short: "Tell how far a run, or each shard of a sharded run, has got",
 		Long: "status reads the manifests of the run folder OUT: for a single run, whether it is complete\n" +
 			"and how many configurations and rows it holds; for a sharded run, which shards are complete,\n" +
-			"which are partial or not started, and whether the shards were merged (sweep run --merge).",
-		Example: "  sweep status out/big\n  sweep status out/big --json",
+			"which are partial or not started, and whether the shards were merged (sweep run --merge).\n" +
+			"Every part a manifest lists is verified (its size and SHA-256 as recorded, a readable footer,\n" +
+			"its rows): a damaged part makes the run incomplete, and --resume writes it again.",
+		Example: "  sweep status out/big\n  sweep status out/big --json\n  sweep status out/big --clean",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(errors.New("status takes one run folder"))
@@ -27,6 +29,15 @@ func newStatusCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if clean {
+				removed, err := dse.CleanStale(args[0])
+				for _, r := range removed {
+					fmt.Fprintf(cmd.ErrOrStderr(), "removed %s\n", r)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			st, err := dse.ReadStatus(args[0])
 			if err != nil {
 				return err
@@ -41,6 +52,7 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&clean, "clean", false, "first remove the temporary files killed runs left in OUT (refused while a run holds it)")
 	return cmd
 }
 
@@ -57,6 +69,7 @@ func writeStatus(w io.Writer, st *dse.Status) {
 	if !st.Sharded {
 		fmt.Fprintf(w, "%s: run of %s, %s: %d of %d configurations (%.1f%%), %d rows in %d parts\n",
 			st.Dir, st.Sweep, state, st.Enumerated, st.Configurations, pct, st.Rows, st.Parts)
+		writeDamaged(w, st)
 		return
 	}
 	done := 0
@@ -79,5 +92,16 @@ func writeStatus(w io.Writer, st *dse.Status) {
 			continue
 		}
 		fmt.Fprintf(w, "  shard %d: %s, configurations [%d, %d): %d done, %d rows\n", s.K, s.State, s.Lo, s.Hi, s.Enumerated, s.Rows)
+	}
+	writeDamaged(w, st)
+}
+
+// writeDamaged lists the parts that failed verification.
+func writeDamaged(w io.Writer, st *dse.Status) {
+	for _, d := range st.Damaged {
+		fmt.Fprintf(w, "  damaged: %s\n", d)
+	}
+	if len(st.Damaged) > 0 {
+		fmt.Fprintf(w, "  (sweep run FILE --out %s --resume writes them again)\n", st.Dir)
 	}
 }

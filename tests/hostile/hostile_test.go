@@ -286,6 +286,36 @@ var setups = map[string]func(bin, files, out string) error{
 		}
 		return os.WriteFile(filepath.Join(out, "pareto.parquet"), []byte("the user's own file"), 0o644)
 	},
+	"symlink-results": func(bin, files, out string) error {
+		victim := out + "-victim"
+		if err := os.MkdirAll(victim, 0o755); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(victim, "part-00000.parquet"), []byte("the user's own file"), 0o644); err != nil {
+			return err
+		}
+		return os.Symlink(victim, filepath.Join(out, "results"))
+	},
+	"foreign-file": func(bin, files, out string) error {
+		if err := priorRun(bin, files, out); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(out, "notes.txt"), []byte("the user's own file"), 0o644)
+	},
+	"stale-tmp": func(bin, files, out string) error {
+		if err := priorRun(bin, files, out); err != nil {
+			return err
+		}
+		for _, f := range []string{".manifest.json.tmp-1", ".pareto.parquet.tmp-2", "results/.part-00001.parquet.tmp-3"} {
+			if err := os.WriteFile(filepath.Join(out, f), []byte("partial"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 	"symlink-plots": func(bin, files, out string) error {
 		victim := out + "-victim"
 		if err := os.MkdirAll(victim, 0o755); err != nil {
