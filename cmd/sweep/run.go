@@ -64,7 +64,7 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "run folder (default out/<sweep name>)")
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "evaluating workers (default: one per core)")
 	cmd.Flags().BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
-	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar when stderr is a terminal), bar, none")
+	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log), bar, log (a line every 30 s for batch logs), log=DURATION, none")
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
