@@ -83,8 +83,7 @@ func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 		name = "sweeps/" + sweeps.DefaultName
 		data, err = sweeps.FS.ReadFile(sweeps.DefaultName)
 	} else {
-		name = args[0]
-		data, err = os.ReadFile(name)
+		name, data, err = readInput(cmd, args[0]) // "-": standard input
 	}
 	if err != nil {
 		return nil, badInput(fmt.Errorf("sweep file: %w", err))
