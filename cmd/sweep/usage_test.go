@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,31 @@ func TestCompleteEval(t *testing.T) {
 				t.Errorf("%v: completions hold %q", tc.args, w)
 			}
 		}
+	}
+}
+
+// `sweep list hardware PATTERN` shows what a sweep-file pattern selects,
+// with each entry's form.
+func TestListPattern(t *testing.T) {
+	code, so, se := runCLI(t, "list", "hardware", "Cloud.accelerator.*", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(so), &rows); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, r := range rows {
+		keys[r["key"].(string)] = true
+		if r["form"] != "accelerator" || r["tier"] != "Cloud" {
+			t.Errorf("%v: form %v, tier %v", r["key"], r["form"], r["tier"])
+		}
+	}
+	if !keys["H100"] || keys["GB200_NVL72"] || keys["Cerebras_CS3"] {
+		t.Errorf("Cloud.accelerator.* lists %v", keys)
+	}
+	if code, _, _ := runCLI(t, "list", "systems", "x*"); code != exitBadInput {
+		t.Errorf("list systems PATTERN: exit %d, want 2", code)
 	}
 }
