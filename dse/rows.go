@@ -128,3 +128,37 @@ func rowValues(b *outputs.Batch) []any {
 	}
 	return vals
 }
+
+// ConfigurationValues returns the parameters and derived values of the
+// configuration at index i of the grid, by name, typed: string (names,
+// enums), bool (flags), int64 (whole-number parameters) or float64. It is
+// Configuration without the text: a flag is true or false, not "1" or "0".
+func ConfigurationValues(s *Spec, i int64) (map[string]any, error) {
+	if i < 0 || uint64(i) >= s.Size() {
+		return nil, fmt.Errorf("configuration %d: out of the grid [0, %d)", i, s.Size())
+	}
+	pl, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	ev := newEvaluator(pl)
+	ev.configure(i)
+	out := map[string]any{}
+	for name, sym := range s.syms {
+		switch {
+		case sym.isOutput:
+		case sym.kind == symStr:
+			out[name] = ev.row.str[sym.slot]
+		case sym.boolean:
+			out[name] = ev.row.num[sym.slot] != 0
+		default:
+			x := ev.row.num[sym.slot]
+			if p := engine.LookupParam(name); p != nil && p.Type == engine.TypeInt {
+				out[name] = int64(x)
+			} else {
+				out[name] = x
+			}
+		}
+	}
+	return out, nil
+}

@@ -180,3 +180,33 @@ func ExampleRows() {
 	// 2 B200 1 Memory 0.0047
 	// 3 B200 4 Memory 0.0049
 }
+
+// ConfigurationValues types what Configuration prints: flags as bool,
+// whole numbers as int64, names as strings, derived values as float64.
+func TestConfigurationValues(t *testing.T) {
+	spec, err := dse.ParseSpec("rows.yaml", []byte(rowsSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := int64(spec.Size()) - 1
+	v, err := dse.ConfigurationValues(spec, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := dse.Configuration(spec, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"include_embodied": true, "batch_size": int64(16), "model": "Llama3_70B",
+		"hardware": "MI300X", "mode": "serving", "output_tokens": int64(64), "tokens_in_flight": float64(16 * 2048)} {
+		if v[k] != want {
+			t.Errorf("%s = %#v, want %#v (text %q)", k, v[k], want, text[k])
+		}
+	}
+	if text["include_embodied"] != "1" || len(v) != len(text) {
+		t.Errorf("Configuration %q; %d typed values for %d texts", text["include_embodied"], len(v), len(text))
+	}
+	if _, err := dse.ConfigurationValues(spec, last+1); err == nil {
+		t.Error("an index past the grid: no error")
+	}
+}
