@@ -1,7 +1,13 @@
 # mlsysim-go. `make demo` runs the embedded default sweep; `make test` runs the tests.
 GO ?= go
+# The version recorded in the binary and in every output file's metadata.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The image deploy/kubernetes/sweep-indexed-job.yaml runs.
+IMAGE ?= ghcr.io/mlsysim/mlsysim-go:latest
+# A static, stripped binary: no C library needed, no symbol table or DWARF.
+BUILDFLAGS ?= -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: demo test test-ci bench lint build duckdb clean
+.PHONY: demo test test-ci bench lint build image duckdb clean
 
 demo: ## run the embedded default sweep into out/
 	$(GO) run ./cmd/sweep run
@@ -22,8 +28,11 @@ lint: ## formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-build: ## the sweep binary in bin/
-	$(GO) build -o bin/sweep ./cmd/sweep
+build: ## the sweep binary in bin/ (static, stripped)
+	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o bin/sweep ./cmd/sweep
+
+image: ## the container image (Dockerfile: static binary on distroless) as $(IMAGE)
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 clean:
 	rm -rf bin out

@@ -118,33 +118,35 @@ func (p *specParser) scalarValues(pr *engine.Param, n ast.Node, key string) []en
 	return []engine.Value{v}
 }
 
-// glob expands a registry pattern such as "Cloud.*" or "H*" to the matching
-// entries, in registry order.
+// glob expands a registry pattern such as "Cloud.*", "Cloud.accelerator.*"
+// (single accelerators, no racks or wafers) or "H*" to the matching entries,
+// in registry order.
 func (p *specParser) glob(pr *engine.Param, pattern string) []engine.Value {
 	reg := p.spec.Registry
-	var names []string
+	var keys []string
 	switch pr.RefKind {
-	case registry.KindHardware:
-		for _, h := range reg.HardwareList {
-			names = append(names, h.Tier+"."+h.Key)
+	case registry.KindHardware: // by key, tier and form: registry.MatchHardware
+		for _, h := range reg.MatchHardware(pattern) {
+			keys = append(keys, h.Key)
 		}
 	case registry.KindModel:
-		for _, m := range reg.ModelList {
-			names = append(names, m.Family+"."+m.Key)
+		for _, m := range reg.MatchModels(pattern) {
+			keys = append(keys, m.Key)
 		}
 	default:
-		names = reg.Keys(pr.RefKind)
+		for _, k := range reg.Keys(pr.RefKind) {
+			short := k[strings.LastIndexByte(k, '.')+1:]
+			m1, _ := filepath.Match(strings.ToLower(pattern), strings.ToLower(k))
+			m2, _ := filepath.Match(strings.ToLower(pattern), strings.ToLower(short))
+			if m1 || m2 {
+				keys = append(keys, short)
+			}
+		}
 	}
 	var out []engine.Value
-	for _, full := range names {
-		short := full[strings.LastIndexByte(full, '.')+1:]
-		m1, _ := filepath.Match(strings.ToLower(pattern), strings.ToLower(full))
-		m2, _ := filepath.Match(strings.ToLower(pattern), strings.ToLower(short))
-		if m1 || m2 {
-			v, err := pr.Parse(reg, short)
-			if err == nil {
-				out = append(out, v)
-			}
+	for _, k := range keys {
+		if v, err := pr.Parse(reg, k); err == nil {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -104,7 +104,9 @@ type rawMIG struct {
 
 type rawHardware struct {
 	Key              string            `yaml:"key"`
+	Override         bool              `yaml:"override"` // replaces the entry of the same key
 	Tier             string            `yaml:"tier"`
+	Form             string            `yaml:"form"` // accelerator, rack or wafer; "" = from accelerator_count
 	Name             string            `yaml:"name"`
 	Aliases          []string          `yaml:"aliases"`
 	Year             int               `yaml:"year"`
@@ -134,6 +136,7 @@ type rawHardware struct {
 
 type rawModel struct {
 	Key                  string            `yaml:"key"`
+	Override             bool              `yaml:"override"` // replaces the entry of the same key
 	Family               string            `yaml:"family"`
 	Name                 string            `yaml:"name"`
 	Aliases              []string          `yaml:"aliases"`
@@ -489,6 +492,11 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 		Sources:              r.Sources,
 		Notes:                r.Notes,
 		StorageCapacityBytes: 0,
+	}
+	if f, err := parseForm(r.Form, h.AcceleratorCount); err != nil {
+		c.errorf(e, "%v", err)
+	} else {
+		h.Form = f
 	}
 	if r.Battery.set {
 		// Battery capacities are given in Wh or J.

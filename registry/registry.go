@@ -47,6 +47,7 @@ type Registry struct {
 	ScenarioList   []*Scenario
 	ConstantList   []*Constant
 	names          map[string]map[string]int // kind → normalised name → index
+	overrides      []Override                // entries replaced with override: true
 	hash           hash.Hash                 // over every data file read, in order
 }
 
@@ -165,11 +166,22 @@ func (r *Registry) add(names []string, fs []*file) error {
 		ck := cks[i]
 		for j, h := range f.Hardware {
 			ck.path = fmt.Sprintf("$.hardware[%d]", j)
+			if k, ok := r.overrideIndex(ck, KindHardware, h.Key, h.Override); ok {
+				// In place, so that nodes and systems that refer to it see the new values.
+				*r.HardwareList[k] = *ck.hardware(h)
+				r.register(ck, KindHardware, h.Key, h.Tier, h.Aliases, k)
+				continue
+			}
 			r.register(ck, KindHardware, h.Key, h.Tier, h.Aliases, len(r.HardwareList))
 			r.HardwareList = append(r.HardwareList, ck.hardware(h))
 		}
 		for j, m := range f.Models {
 			ck.path = fmt.Sprintf("$.models[%d]", j)
+			if k, ok := r.overrideIndex(ck, KindModel, m.Key, m.Override); ok {
+				*r.ModelList[k] = *ck.model(m)
+				r.register(ck, KindModel, m.Key, m.Family, m.Aliases, k)
+				continue
+			}
 			r.register(ck, KindModel, m.Key, m.Family, m.Aliases, len(r.ModelList))
 			r.ModelList = append(r.ModelList, ck.model(m))
 		}

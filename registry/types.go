@@ -69,7 +69,8 @@ type Hardware struct {
 	DieAreaMM2             float64
 	UnitCostUSD            float64 // 0 = unknown
 	UnitCostMaxUSD         float64
-	AcceleratorCount       int // > 1 when one entry stands for a whole rack (GB200 NVL72)
+	AcceleratorCount       int  // > 1 when one entry stands for a whole rack (GB200 NVL72)
+	Form                   Form // a single accelerator, a rack or a wafer (patterns select by it)
 	EmbodiedCarbonKg       float64
 	DispatchTaxS           float64 // fixed per-launch overhead (default 0.01 ms)
 	SMCount                int

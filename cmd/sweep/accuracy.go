@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 func newAccuracyCmd() *cobra.Command {
 	var figure string
-	var noRef bool
+	var noRef, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "accuracy [DATA...]",
 		Short: "Hold both fidelities against real-GPU measurements",
@@ -44,7 +45,13 @@ func newAccuracyCmd() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			writeAccuracy(cmd.OutOrStdout(), rep)
+			if asJSON {
+				if err := writeAccuracyJSON(cmd.OutOrStdout(), rep); err != nil {
+					return err
+				}
+			} else {
+				writeAccuracy(cmd.OutOrStdout(), rep)
+			}
 			if figure != "" {
 				meas, ml, ca := rep.Figure()
 				series := []plots.AccuracySeries{
@@ -60,6 +67,7 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out and every point")
 	return cmd
 }
 
@@ -162,4 +170,95 @@ func worst(s *accuracy.ErrorStats) string {
 		src += fmt.Sprintf(" (noisy: own spread %.0f%%)", s.WorstSpread*100)
 	}
 	return src
+}
+
+// accuracyStatsJSON is ErrorStats in JSON: absolute percentage errors.
+type accuracyStatsJSON struct {
+	N           int             `json:"n"`
+	MeanPct     json.RawMessage `json:"mean_pct"`
+	MedianPct   json.RawMessage `json:"median_pct"`
+	MaxPct      json.RawMessage `json:"max_pct"`
+	MaxSteady   json.RawMessage `json:"max_steady_pct"`
+	Noisy       int             `json:"noisy"`
+	Worst       string          `json:"worst_point"`
+	WorstSpread json.RawMessage `json:"worst_point_spread"`
+}
+
+func statsJSON(s *accuracy.ErrorStats) accuracyStatsJSON {
+	return accuracyStatsJSON{N: s.N, MeanPct: jsonNumber(s.Mean), MedianPct: jsonNumber(s.Median), MaxPct: jsonNumber(s.Max),
+		MaxSteady: jsonNumber(s.MaxSteady), Noisy: s.Noisy, Worst: s.WorstSource, WorstSpread: jsonNumber(s.WorstSpread)}
+}
+
+// writeAccuracyJSON prints the report as one object: the rows of the
+// table (per class, hardware, precision), the published distributed
+// training rows, the leave-one-class-out fits and every point, times in
+// seconds and errors in percent.
+func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
+	type row struct {
+		Class      string            `json:"class"`
+		Hardware   string            `json:"hardware"`
+		Precision  string            `json:"precision"`
+		Profile    string            `json:"profile"`
+		MLSysim    accuracyStatsJSON `json:"mlsysim"`
+		Calibrated accuracyStatsJSON `json:"calibrated"`
+	}
+	type point struct {
+		Source      string          `json:"source"`
+		Class       string          `json:"class"`
+		Hardware    string          `json:"hardware"`
+		Profile     string          `json:"profile"`
+		Label       string          `json:"label"`
+		MeasuredS   json.RawMessage `json:"measured_s"`
+		MLSysimS    json.RawMessage `json:"mlsysim_s"`
+		CalibratedS json.RawMessage `json:"calibrated_s"`
+		Spread      json.RawMessage `json:"spread"`
+	}
+	type dist struct {
+		point
+		GPUs         int `json:"gpus"`
+		TP           int `json:"tp"`
+		PP           int `json:"pp"`
+		DP           int `json:"dp"`
+		Microbatches int `json:"microbatches"`
+	}
+	type loo struct {
+		Hardware string            `json:"hardware"`
+		HeldOut  string            `json:"held_out"`
+		FitOn    []string          `json:"fitted_on"`
+		Stats    accuracyStatsJSON `json:"calibrated"`
+	}
+	pointOf := func(p *accuracy.Point) point {
+		return point{Source: p.Source, Class: p.Class.String(), Hardware: p.Hardware, Profile: p.Profile.String(), Label: p.Label,
+			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), Spread: jsonNumber(p.Spread)}
+	}
+	out := struct {
+		Version string  `json:"mlsysim_version"`
+		Rows    []row   `json:"rows"`
+		Dist    []dist  `json:"train_dist"`
+		LOO     []loo   `json:"leave_one_class_out"`
+		Points  []point `json:"points"`
+	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Points: []point{}}
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated)})
+	}
+	for i := range rep.Dist {
+		d := &rep.Dist[i]
+		out.Dist = append(out.Dist, dist{point: pointOf(&d.Point), GPUs: d.GPUs, TP: d.TP, PP: d.PP, DP: d.DP, Microbatches: d.Microbatches})
+	}
+	for i := range rep.LOO {
+		r := &rep.LOO[i]
+		on := make([]string, len(r.FitOn))
+		for k, c := range r.FitOn {
+			on[k] = c.String()
+		}
+		out.LOO = append(out.LOO, loo{Hardware: r.Hardware, HeldOut: r.HeldOut.String(), FitOn: on, Stats: statsJSON(&r.Stats)})
+	}
+	for i := range rep.Points {
+		out.Points = append(out.Points, pointOf(&rep.Points[i]))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,5 +58,46 @@ func TestAccuracyRunsFile(t *testing.T) {
 	os.WriteFile(bad, []byte(head+"b,NeMo,DGX-H100,GPT3-175B,128,FP8,256,1,2048,4,8,0,page\n"), 0o644)
 	if code := run([]string{"accuracy", "--no-reference", bad}, &so, &se); code != exitBadInput {
 		t.Errorf("exit %d, want %d", code, exitBadInput)
+	}
+}
+
+// --json gives the report's table as numbers: the same rows, in the same
+// order, with the errors the text prints (to its one decimal).
+func TestAccuracyJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits leave-one-class-out profiles")
+	}
+	var so, se, text bytes.Buffer
+	if code := run([]string{"accuracy", "--json"}, &so, &se); code != exitOK {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	var rep struct {
+		Rows []struct {
+			Class, Hardware, Precision string
+			Calibrated                 struct {
+				N         int     `json:"n"`
+				MedianPct float64 `json:"median_pct"`
+			}
+		}
+		Points []struct {
+			MeasuredS float64 `json:"measured_s"`
+		}
+		LOO []any `json:"leave_one_class_out"`
+	}
+	if err := json.Unmarshal(so.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, so.String())
+	}
+	if len(rep.Rows) < 5 || len(rep.Points) < 50 || len(rep.LOO) == 0 {
+		t.Fatalf("%d rows, %d points, %d leave-one-out fits", len(rep.Rows), len(rep.Points), len(rep.LOO))
+	}
+	if code := run([]string{"accuracy"}, &text, &se); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(text.String(), "\n")
+	for i, r := range rep.Rows {
+		f := strings.Fields(lines[i+1])
+		if len(f) < 10 || f[0] != r.Class || f[1] != r.Hardware || f[4] != fmt.Sprint(r.Calibrated.N) || f[9] != fmt.Sprintf("%.1f%%", r.Calibrated.MedianPct) {
+			t.Errorf("row %d: text %q, JSON %+v", i, lines[i+1], r)
+		}
 	}
 }

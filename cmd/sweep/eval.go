@@ -46,6 +46,7 @@ func newEvalCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object whose keys are the output column names")
+	cmd.ValidArgsFunction = completeAssignments
 	return cmd
 }
 

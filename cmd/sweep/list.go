@@ -17,13 +17,21 @@ var listKinds = []string{"hardware", "models", "systems", "scenarios", "fabrics"
 func newListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list " + strings.Join(listKinds, "|"),
+		Use:   "list " + strings.Join(listKinds, "|") + " [PATTERN]",
 		Short: "List a registry as a table, or as JSON",
+		Long: "List a registry as a table, or as JSON.\n\n" +
+			"For hardware and models, a PATTERN lists what the same pattern selects in a sweep file: a glob over\n" +
+			"the key, Tier.Key, Form.Key and Tier.Form.Key of hardware (forms: accelerator, rack, wafer) and over\n" +
+			"the key and Family.Key of models.",
 		Example: "  sweep list hardware\n" +
+			"  sweep list hardware 'Cloud.accelerator.*'   # single Cloud accelerators: no racks, no wafers\n" +
 			"  sweep list models --json",
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return badInput(fmt.Errorf("list takes one of %s", strings.Join(listKinds, ", ")))
+			if len(args) < 1 || len(args) > 2 {
+				return badInput(fmt.Errorf("list takes one of %s, and for hardware and models an optional pattern", strings.Join(listKinds, ", ")))
+			}
+			if len(args) == 2 && args[0] != "hardware" && args[0] != "models" {
+				return badInput(fmt.Errorf("list %s takes no pattern (only hardware and models do)", args[0]))
 			}
 			return nil
 		},
@@ -32,6 +40,9 @@ func newListCmd() *cobra.Command {
 			reg, err := loadRegistry(cmd)
 			if err != nil {
 				return err
+			}
+			if len(args) == 2 {
+				reg = filtered(reg, args[1])
 			}
 			rows, err := listRows(reg, args[0])
 			if err != nil {
@@ -123,13 +134,25 @@ func (t *table) records() []map[string]any {
 	return out
 }
 
+// filtered returns a view of reg whose hardware and models are those
+// pattern selects (registry.MatchHardware, MatchModels); the other lists
+// are reg's.
+func filtered(reg *registry.Registry, pattern string) *registry.Registry {
+	view := &registry.Registry{
+		HardwareList: reg.MatchHardware(pattern), ModelList: reg.MatchModels(pattern),
+		FabricList: reg.FabricList, NodeList: reg.NodeList, ClusterList: reg.ClusterList, GridList: reg.GridList,
+		DatacenterList: reg.DatacenterList, ScenarioList: reg.ScenarioList, ConstantList: reg.ConstantList,
+	}
+	return view
+}
+
 func listRows(reg *registry.Registry, kind string) (*table, error) {
 	t := &table{}
 	switch kind {
 	case "hardware":
-		t.cols = []string{"key", "tier", "name", "year", "peak_flops", "memory_bytes", "memory_bandwidth_bps", "tdp_w", "unit_cost_usd"}
+		t.cols = []string{"key", "tier", "form", "name", "year", "peak_flops", "memory_bytes", "memory_bandwidth_bps", "tdp_w", "unit_cost_usd"}
 		for _, h := range reg.HardwareList {
-			t.add(str(h.Key), str(h.Tier), str(h.Name), integer(h.Year), num(h.PeakFLOPS, "FLOP/s"),
+			t.add(str(h.Key), str(h.Tier), str(h.Form.String()), str(h.Name), integer(h.Year), num(h.PeakFLOPS, "FLOP/s"),
 				num(h.MemCapacityBytes, "B"), num(h.MemBandwidthBps, "B/s"), num(h.TDPW, "W"), num(h.UnitCostUSD, "USD"))
 		}
 	case "models":

@@ -21,6 +21,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // version is the tool version, written into every output's metadata; the
@@ -102,7 +104,13 @@ func runMemory(budget, rowGroup int64, workers int) (limit, buffers int64) {
 // run executes the command line and returns the exit code, so that deferred
 // cleanup in commands always runs.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runIO(args, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with standard input given: the file name "-" reads it.
+func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
+	root.SetIn(stdin)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -164,5 +172,68 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		return useCalibration(cmd)
 	}
 	root.AddCommand(newEvalCmd(), newListCmd(), newRunCmd(), newCheckCmd(), newSchemaCmd(), newCalibrateCmd(), newAccuracyCmd(), newPlotCmd(), newStatusCmd(), newScenarioCmd())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" { // "sweep completion fish2" is a usage error, not its help
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return badInput(fmt.Errorf("completion: unknown shell %q (bash, zsh, fish, powershell)", args[0]))
+				}
+				return c.Help()
+			}
+		}
+	}
+	root.SetHelpCommand(newHelpCmd(root))
+	usageErrors(root)
 	return root
+}
+
+// usageErrors makes every command's argument check an input error (exit
+// 2), as an unknown flag or command already is: "sweep calibrate" without
+// its DATA argument is a usage error, not a failure.
+func usageErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error { return badInput(check(cmd, args)) }
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
+}
+
+// newHelpCmd is cobra's help command, except that a help topic that does
+// not exist is a usage error (exit 2) rather than a message and exit 0.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || c == nil || len(rest) > 0 {
+				return badInput(fmt.Errorf("unknown help topic %q (sweep --help lists the commands)", strings.Join(args, " ")))
+			}
+			c.InitDefaultHelpFlag()
+			return c.Help()
+		},
+	}
+}
+
+// stdinName is how a file read from standard input ("-") is named in
+// messages and positions.
+const stdinName = "<stdin>"
+
+// readInput reads the file named name, or standard input for "-", and
+// returns the name to show in messages.
+func readInput(cmd *cobra.Command, name string) (string, []byte, error) {
+	if name != "-" {
+		data, err := registry.ReadDataFile(name) // regular files, size-limited
+		return name, data, err
+	}
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), registry.MaxDataFileBytes+1))
+	if err != nil {
+		return stdinName, nil, fmt.Errorf("standard input: %w", err)
+	}
+	if len(data) > registry.MaxDataFileBytes {
+		return stdinName, nil, fmt.Errorf("standard input: larger than %d MiB, the most a data file may hold", registry.MaxDataFileBytes>>20)
+	}
+	return stdinName, data, nil
 }

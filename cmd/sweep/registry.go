@@ -18,6 +18,16 @@ func loadRegistry(cmd *cobra.Command) (*registry.Registry, error) {
 		return nil, err
 	}
 	for _, f := range files {
+		if f == "-" { // standard input
+			_, data, err := readInput(cmd, f)
+			if err == nil {
+				err = r.AddBytes(stdinName, data)
+			}
+			if err != nil {
+				return nil, badInput(err)
+			}
+			continue
+		}
 		if err := r.AddFile(f); err != nil {
 			return nil, badInput(err)
 		}

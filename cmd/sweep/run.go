@@ -17,7 +17,6 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/outputs"
-	"github.com/mlsysim/mlsysim-go/registry"
 	"github.com/mlsysim/mlsysim-go/sweeps"
 	"github.com/mlsysim/mlsysim-go/units"
 )
@@ -77,7 +76,7 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "run folder (default out/<sweep name>)")
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "evaluating workers (default: one per core)")
 	cmd.Flags().BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
-	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar when stderr is a terminal), bar, none")
+	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log), bar, log (a line every 30 s for batch logs), log=DURATION, none")
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
@@ -101,8 +100,7 @@ func loadSpec(cmd *cobra.Command, args []string) (*dse.Spec, error) {
 		name = "sweeps/" + sweeps.DefaultName
 		data, err = sweeps.FS.ReadFile(sweeps.DefaultName)
 	} else {
-		name = args[0]
-		data, err = registry.ReadDataFile(name)
+		name, data, err = readInput(cmd, args[0]) // "-": standard input
 	}
 	if err != nil {
 		return nil, badInput(fmt.Errorf("sweep file: %w", err))

@@ -32,26 +32,47 @@ var stablePackages = []struct {
 // change between minor versions.
 var engineStableFields = map[string]bool{"Latency": true, "Throughput": true, "Bottleneck": true, "MFU": true, "Feasible": true, "Energy": true}
 
-// engineStable keeps Solve, Options (every field) and Profile (its six
-// stable fields).
+// engineStableFuncs, engineStableTypes and engineStableConsts are the
+// stable identifiers of engine beside Solve: the typed entry point that
+// gives the command line's numbers (Predict) and the enums it shares.
+var (
+	engineStableFuncs  = map[string]bool{"Solve": true, "Predict": true, "NewQuery": true, "EvaluateChecked": true, "ParseMode": true, "ParseFidelity": true}
+	engineStableTypes  = map[string]bool{"Options": true, "Profile": true, "Query": true, "Prediction": true, "Mode": true, "Fidelity": true, "Bottleneck": true}
+	engineStableConsts = map[string]bool{"Inference": true, "Training": true, "Serving": true, "FidelityMLSysim": true, "FidelityCalibrated": true,
+		"BottleneckCompute": true, "BottleneckMemory": true, "BottleneckNetwork": true}
+	engineStableMethods = map[string]bool{"(Query) Config": true, "(Mode) String": true, "(Fidelity) String": true, "(Bottleneck) String": true}
+)
+
+// engineStable keeps Solve, Options (every field), Profile (its six
+// stable fields), and Predict with its Query, Prediction and enums.
 func engineStable(line string) bool {
 	f := strings.Fields(line)
 	if len(f) < 2 {
 		return false
 	}
+	name, _, _ := strings.Cut(f[1], "(")
 	switch f[0] {
 	case "func":
-		return f[1] == "Solve(*registry.Model,"
+		return engineStableFuncs[name]
 	case "type":
-		return f[1] == "Options" || f[1] == "Profile"
+		return engineStableTypes[f[1]]
+	case "const":
+		return engineStableConsts[f[1]]
+	case "method":
+		if len(f) < 3 {
+			return false
+		}
+		m, _, _ := strings.Cut(f[2], "(")
+		return engineStableMethods[f[1]+" "+m]
 	case "field":
-		name := f[1]
-		if rest, ok := strings.CutPrefix(name, "Options."); ok {
+		if rest, ok := strings.CutPrefix(f[1], "Options."); ok {
 			return rest != ""
 		}
-		if rest, ok := strings.CutPrefix(name, "Profile."); ok {
+		if rest, ok := strings.CutPrefix(f[1], "Profile."); ok {
 			return engineStableFields[rest]
 		}
+		typ, _, _ := strings.Cut(f[1], ".")
+		return typ == "Query" || typ == "Prediction"
 	}
 	return false
 }
