@@ -38,7 +38,55 @@ type column struct {
 	out   *engine.Output
 	slot  int // row slot (params, derived)
 	str   bool
+	dict  *strDict // a coded string column: its dictionary
 }
+
+// strDict is the dictionary of a coded string column: every value the
+// column can hold, in the order the sweep names them (axis values) or the
+// engine defines them (enum names), and the code of each.
+type strDict struct {
+	values []string
+	index  map[string]int32
+}
+
+func newStrDict() *strDict { return &strDict{index: map[string]int32{}} }
+
+// add adds v unless present and returns its code.
+func (d *strDict) add(v string) int32 {
+	if c, ok := d.index[v]; ok {
+		return c
+	}
+	c := int32(len(d.values))
+	d.values = append(d.values, v)
+	d.index[v] = c
+	return c
+}
+
+// enumNames returns the distinct names of a uint8 enumeration, in the
+// order of their values, from its String method: every value the type can
+// hold, out-of-range fallbacks included.
+func enumNames(name func(i uint8) string) []string {
+	d := newStrDict()
+	for i := range 256 {
+		d.add(name(uint8(i)))
+	}
+	return d.values
+}
+
+// outputEnums gives, for the string outputs that print an enumeration, the
+// names of that enumeration: their columns are coded. Other string outputs
+// (names from the registry, texts) stay plain strings.
+var outputEnums = map[string]func() []string{
+	"bottleneck":        func() []string { return enumNames(func(i uint8) string { return engine.Bottleneck(i).String() }) },
+	"infeasible_reason": func() []string { return enumNames(func(i uint8) string { return engine.Reason(i).String() }) },
+	"dist_reason":       func() []string { return enumNames(func(i uint8) string { return engine.DistReason(i).String() }) },
+	"calibration":       func() []string { return enumNames(func(i uint8) string { return calibration.Kind(i).String() }) },
+}
+
+// scenarioSlots are the parameters a scenario sets behind the axes' backs
+// (syncScenario): in a sweep with a scenario their columns stay plain
+// strings, since their values are only known row by row.
+var scenarioSlots = []string{"model", "hardware", "precision", "mode", "system"}
 
 // plan is the compiled form of a spec that every worker shares, read-only.
 type plan struct {
@@ -60,7 +108,8 @@ type plan struct {
 	needVM    bool
 	checkCfg  bool // derived values set parameters: validate each row's config
 	order     []applyStep
-	scenario  bool // the sweep sets a scenario, which sets other parameters
+	scenario  bool    // the sweep sets a scenario, which sets other parameters
+	baseCodes []int32 // per string slot: the code of baseStr's value in its column's dictionary
 }
 
 type outSlot struct {
@@ -198,6 +247,7 @@ func newPlan(s *Spec) (*plan, error) {
 	for _, b := range s.Fixed {
 		pl.setSlot(pl.baseNum, pl.baseStr, s.syms[b.Param.Name], b.Value)
 	}
+	pl.codeColumns()
 	// Expressions.
 	for _, d := range s.Derived {
 		pl.derived = append(pl.derived, d)
@@ -252,6 +302,59 @@ func (pl *plan) resolveProfiles(st *applyStep, vals []engine.Value) {
 	}
 }
 
+// codeColumns gives the string columns whose values the plan knows a
+// dictionary: a parameter's column holds its base value (when no axis sets
+// it) and its axis values; an output's the names of its enumeration. Each
+// axis step gets the code of each of its values, so a row sets a code with
+// a copy.
+func (pl *plan) codeColumns() {
+	s := pl.spec
+	pl.baseCodes = make([]int32, len(pl.baseStr))
+	dicts := map[int]*strDict{} // by string slot
+	for c := range pl.cols {
+		col := &pl.cols[c]
+		cs := &pl.schema.Cols[c]
+		switch {
+		case col.kind == colParam && col.str:
+			if pl.scenario && contains(scenarioSlots, col.param.Name) {
+				continue
+			}
+			d := newStrDict()
+			onAxis := false
+			for _, st := range pl.order {
+				onAxis = onAxis || (st.axis >= 0 && st.sym.slot == col.slot)
+			}
+			if !onAxis {
+				pl.baseCodes[col.slot] = d.add(pl.baseStr[col.slot])
+			}
+			for j := range pl.order {
+				st := &pl.order[j]
+				if st.sym.slot != col.slot || st.sym.kind != symStr {
+					continue
+				}
+				if st.axis < 0 {
+					st.codes = []int32{d.add(st.value.S)}
+					continue
+				}
+				for _, v := range s.Axes[st.axis].Values {
+					st.codes = append(st.codes, d.add(v[st.k].S))
+				}
+			}
+			dicts[col.slot] = d
+			col.dict = d
+		case col.kind == colOutput && col.out.Type == engine.OutString && outputEnums[col.out.Name] != nil:
+			d := newStrDict()
+			for _, v := range outputEnums[col.out.Name]() {
+				d.add(v)
+			}
+			col.dict = d
+		default:
+			continue
+		}
+		cs.Dict = col.dict.values
+	}
+}
+
 func (pl *plan) addCol(c column, cs outputs.ColumnSpec) {
 	pl.cols = append(pl.cols, c)
 	pl.schema.Cols = append(pl.schema.Cols, cs)
@@ -274,6 +377,7 @@ type applyStep struct {
 	k        int
 	value    engine.Value
 	profiles []*calibration.Profile // an axis that sets the hardware: the profile of each value
+	codes    []int32                // a coded string column: the code of each value (of the fixed value)
 }
 
 // syncScenario copies into the row's columns what a scenario parameter set
@@ -301,6 +405,9 @@ type evaluator struct {
 	pos     []int64 // the row's position on each axis
 	cfg     engine.Config
 	row     row
+	codes   []int32    // per string slot of a coded column: the code of row.str's value
+	coders  []outCoder // per column: the last value of a coded output column
+	err     error      // the first value a coded column could not code; the run fails with it
 	res     engine.Result
 	env     map[string]any // for expressions the lowering does not cover
 	vm      vm.VM
@@ -315,6 +422,8 @@ func newEvaluator(pl *plan) *evaluator {
 	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix))}
 	e.row.num = make([]float64, len(pl.baseNum))
 	e.row.str = make([]string, len(pl.baseStr))
+	e.codes = make([]int32, len(pl.baseStr))
+	e.coders = make([]outCoder, len(pl.cols))
 	e.objVals = make([]float64, len(pl.objSlots))
 	if len(pl.objSlots) > 0 {
 		e.front = NewGroupedFront(pl.spec.Objectives)
@@ -355,6 +464,7 @@ func (e *evaluator) configure(i int64) bool {
 	e.cfg = pl.base
 	copy(e.row.num, pl.baseNum)
 	copy(e.row.str, pl.baseStr)
+	copy(e.codes, pl.baseCodes)
 	rem := i
 	for a := len(pl.radix) - 1; a >= 0; a-- {
 		e.pos[a] = rem % pl.radix[a]
@@ -377,6 +487,9 @@ func (e *evaluator) configure(i int64) bool {
 		}
 		if st.sym.kind == symStr {
 			e.row.str[st.sym.slot] = v.S
+			if st.codes != nil {
+				e.codes[st.sym.slot] = st.codes[at]
+			}
 		} else {
 			e.row.num[st.sym.slot] = v.F
 		}
@@ -490,7 +603,11 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 			col.I = append(col.I, i)
 		case colParam:
 			if src.str {
-				col.S = append(col.S, e.row.str[src.slot])
+				if src.dict != nil {
+					col.Codes = append(col.Codes, e.codes[src.slot])
+				} else {
+					col.S = append(col.S, e.row.str[src.slot])
+				}
 				break
 			}
 			x := e.row.num[src.slot]
@@ -512,7 +629,11 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 			case engine.OutBool:
 				col.B = append(col.B, o.Bool(&e.res))
 			case engine.OutString:
-				col.S = append(col.S, o.String(&e.res))
+				if src.dict != nil {
+					col.Codes = append(col.Codes, e.coders[c].code(src, o.String(&e.res), e))
+				} else {
+					col.S = append(col.S, o.String(&e.res))
+				}
 			}
 			if spec.Nullable {
 				col.Valid = append(col.Valid, o.Modes.Has(mode))
@@ -520,6 +641,32 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 		}
 	}
 	b.Len++
+}
+
+// outCoder codes the values of one coded output column. Outputs print
+// their enumeration from fixed tables, so a value is most often the very
+// string of the row before: comparing with it is cheaper than a map lookup.
+type outCoder struct {
+	last string
+	c    int32
+	ok   bool // last and c hold a value and its code
+}
+
+// code returns the code of v in src's dictionary. A value outside it
+// records an error in e (the run fails with it) and codes as 0.
+func (oc *outCoder) code(src *column, v string, e *evaluator) int32 {
+	if oc.ok && v == oc.last {
+		return oc.c
+	}
+	c, ok := src.dict.index[v]
+	if !ok {
+		if e.err == nil {
+			e.err = fmt.Errorf("column %s: value %q is not among the names of its enumeration", src.out.Name, v)
+		}
+		return 0
+	}
+	oc.last, oc.c, oc.ok = v, c, true
+	return c
 }
 
 func newBatchFor(pl *plan, n int) *outputs.Batch { return outputs.NewBatch(pl.schema, n) }

@@ -252,7 +252,7 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 		case "arrow":
 			ap := ArrowPath(path)
 			if err = os.MkdirAll(filepath.Dir(ap), 0o755); err == nil {
-				w, err = outputs.NewArrowWriter(ap, pl.schema, meta)
+				w, err = outputs.NewArrowWriter(ap, pl.schema, meta, outputs.ArrowNone)
 			}
 		}
 		if err != nil {
@@ -289,6 +289,10 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 				break
 			}
 			ev.evalRow(i, b)
+		}
+		if ev.err != nil {
+			abort()
+			return lo, 0, fmt.Errorf("%s: %w", path, ev.err)
 		}
 		for _, w := range ws {
 			if err := w.Write(b); err != nil {
@@ -345,6 +349,9 @@ func WritePareto(s *Spec, front *GroupedFront, path, version string) (int, error
 	b := outputs.NewBatch(pl.schema, len(idx))
 	for _, i := range idx {
 		ev.evalRow(i, b)
+	}
+	if ev.err != nil {
+		return 0, fmt.Errorf("%s: %w", path, ev.err)
 	}
 	w, err := outputs.NewParquetWriter(path, pl.schema, s.metadata(version))
 	if err != nil {
