@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -26,6 +28,8 @@ type runOptions struct {
 	resume   bool   // continue the run in out
 	shard    string // "K/N" or "auto"; "" for the whole grid
 	merge    bool   // merge the shards of out instead of running
+	cpuProf  string // write a CPU profile of the run here
+	memProf  string // write a heap profile (allocations) at the end of the run here
 }
 
 func newRunCmd() *cobra.Command {
@@ -58,7 +62,9 @@ func newRunCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runSweep(ctx, spec, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return profiled(o.cpuProf, o.memProf, func() error {
+				return runSweep(ctx, spec, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "run folder (default out/<sweep name>)")
@@ -68,7 +74,47 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
+	cmd.Flags().StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the run to `FILE` (read it with go tool pprof)")
+	cmd.Flags().StringVar(&o.memProf, "memprofile", "", "write a heap profile of the run's allocations to `FILE` when it ends")
 	return cmd
+}
+
+// profiled runs fn with a CPU profile written to cpuFile and a heap
+// profile (every allocation since the start, sampled) written to memFile
+// after it; an empty name writes no profile. A profile that cannot be
+// written is an error, after fn's own.
+func profiled(cpuFile, memFile string, fn func() error) (err error) {
+	if cpuFile != "" {
+		f, ferr := os.Create(cpuFile)
+		if ferr != nil {
+			return fmt.Errorf("--cpuprofile: %w", ferr)
+		}
+		if perr := pprof.StartCPUProfile(f); perr != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", perr)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--cpuprofile: %w", cerr)
+			}
+		}()
+	}
+	err = fn()
+	if memFile != "" {
+		f, merr := os.Create(memFile)
+		if merr == nil {
+			runtime.GC() // up-to-date statistics of what is live
+			merr = pprof.Lookup("allocs").WriteTo(f, 0)
+			if cerr := f.Close(); merr == nil {
+				merr = cerr
+			}
+		}
+		if merr != nil && err == nil {
+			err = fmt.Errorf("--memprofile: %w", merr)
+		}
+	}
+	return err
 }
 
 // loadSpec parses the sweep file named in args, or the embedded default,
