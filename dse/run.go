@@ -251,8 +251,12 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 			w, err = outputs.NewParquetWriter(path, pl.schema, meta)
 		case "arrow":
 			ap := ArrowPath(path)
-			if err = os.MkdirAll(filepath.Dir(ap), 0o755); err == nil {
-				w, err = outputs.NewArrowWriter(ap, pl.schema, meta, outputs.ArrowNone)
+			var c outputs.ArrowCompression
+			if c, err = arrowCompression(pl.spec); err == nil {
+				err = os.MkdirAll(filepath.Dir(ap), 0o755)
+			}
+			if err == nil {
+				w, err = outputs.NewArrowWriter(ap, pl.schema, meta, c)
 			}
 		}
 		if err != nil {
@@ -317,6 +321,15 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 		}
 	}
 	return at, rows, ctx.Err()
+}
+
+// arrowCompression is the Arrow files' compression the spec asks for;
+// none by default.
+func arrowCompression(s *Spec) (outputs.ArrowCompression, error) {
+	if s.Outputs.ArrowCompression == "" {
+		return outputs.ArrowNone, nil
+	}
+	return outputs.ParseArrowCompression(s.Outputs.ArrowCompression)
 }
 
 // metadata is the key-value metadata of every file of the run.
