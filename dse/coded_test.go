@@ -123,3 +123,52 @@ func TestOutputEnums(t *testing.T) {
 		t.Errorf("bottleneck names %q", got)
 	}
 }
+
+// The row program reuses an evaluator's state from one row to the next
+// (positions carried by increment, slots not reset): rows evaluated in
+// order by one evaluator equal rows evaluated each by a fresh one, with
+// derived values, constraints and a scenario.
+func TestRowsIndependentOfOrder(t *testing.T) {
+	for _, src := range []string{
+		smallSweep,
+		"name: d\nfixed: {mode: serving}\ngrid:\n  model: [Llama3_8B, GPT3]\n  hardware: [H100, MI300X]\n  batch_size: [1, 3, 200]\n" +
+			"  seq_len: [512, 8192]\nderived:\n  ratio: batch_size / seq_len\nconstraints: [\"ratio < 0.1\", \"feasible || batch_size < 100\"]\n",
+		"name: scen\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n  batch_size: [1, 8, 64]\n",
+	} {
+		s := mustParse(t, src)
+		pl, err := newPlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := newBatchFor(pl, int(s.Size()))
+		one := newBatchFor(pl, int(s.Size()))
+		ev := newEvaluator(pl)
+		for i := range int64(s.Size()) {
+			ev.evalRow(i, seq)
+			newEvaluator(pl).evalRow(i, one)
+		}
+		// and backwards through one evaluator
+		back := newBatchFor(pl, int(s.Size()))
+		ev = newEvaluator(pl)
+		for i := int64(s.Size()) - 1; i >= 0; i-- {
+			ev.evalRow(i, back)
+		}
+		if seq.Len == 0 || seq.Len != one.Len || seq.Len != back.Len {
+			t.Fatalf("%s: %d, %d and %d rows", s.Name, seq.Len, one.Len, back.Len)
+		}
+		if got, want := fmt.Sprint(seq.Cols), fmt.Sprint(one.Cols); got != want {
+			t.Errorf("%s: rows in order differ from rows one by one", s.Name)
+		}
+		for c := range back.Cols { // back holds the rows reversed
+			slices.Reverse(back.Cols[c].F)
+			slices.Reverse(back.Cols[c].I)
+			slices.Reverse(back.Cols[c].B)
+			slices.Reverse(back.Cols[c].S)
+			slices.Reverse(back.Cols[c].Codes)
+			slices.Reverse(back.Cols[c].Valid)
+		}
+		if got, want := fmt.Sprint(back.Cols), fmt.Sprint(one.Cols); got != want {
+			t.Errorf("%s: rows backwards differ from rows one by one", s.Name)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package dse
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -224,6 +225,7 @@ func newPlan(s *Spec) (*plan, error) {
 			for j := range ax.Values {
 				vals[j] = ax.Values[j][k]
 			}
+			st.vals = vals
 			pl.resolveProfiles(&st, vals)
 			pl.order = append(pl.order, st)
 			pl.scenario = pl.scenario || pr.Name == "scenario"
@@ -376,6 +378,7 @@ type applyStep struct {
 	axis     int
 	k        int
 	value    engine.Value
+	vals     []engine.Value         // an axis: the value at each position
 	profiles []*calibration.Profile // an axis that sets the hardware: the profile of each value
 	codes    []int32                // a coded string column: the code of each value (of the fixed value)
 }
@@ -403,6 +406,7 @@ func (e *evaluator) syncScenario() {
 type evaluator struct {
 	pl      *plan
 	pos     []int64 // the row's position on each axis
+	at      int64   // the configuration pos is the position of; -1 before the first
 	cfg     engine.Config
 	row     row
 	codes   []int32    // per string slot of a coded column: the code of row.str's value
@@ -419,10 +423,10 @@ type evaluator struct {
 }
 
 func newEvaluator(pl *plan) *evaluator {
-	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix))}
-	e.row.num = make([]float64, len(pl.baseNum))
-	e.row.str = make([]string, len(pl.baseStr))
-	e.codes = make([]int32, len(pl.baseStr))
+	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix)), at: -1}
+	e.row.num = slices.Clone(pl.baseNum)
+	e.row.str = slices.Clone(pl.baseStr)
+	e.codes = slices.Clone(pl.baseCodes)
 	e.coders = make([]outCoder, len(pl.cols))
 	e.objVals = make([]float64, len(pl.objSlots))
 	if len(pl.objSlots) > 0 {
@@ -462,14 +466,16 @@ func (e *evaluator) test(c *compiled) bool {
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
 	e.cfg = pl.base
-	copy(e.row.num, pl.baseNum)
-	copy(e.row.str, pl.baseStr)
-	copy(e.codes, pl.baseCodes)
-	rem := i
-	for a := len(pl.radix) - 1; a >= 0; a-- {
-		e.pos[a] = rem % pl.radix[a]
-		rem /= pl.radix[a]
+	if pl.scenario {
+		// A scenario sets some slots only for some rows (syncScenario):
+		// start from the base. Without one, every slot a row writes (axis
+		// values, derived values, outputs) it writes on every row, and the
+		// others keep their base values.
+		copy(e.row.num, pl.baseNum)
+		copy(e.row.str, pl.baseStr)
+		copy(e.codes, pl.baseCodes)
 	}
+	e.position(i)
 	// Parameters apply in vocabulary order, so that one that sets others (a
 	// scenario) comes first and those given beside it override it.
 	for j := range pl.order {
@@ -477,7 +483,7 @@ func (e *evaluator) configure(i int64) bool {
 		v, at := &st.value, 0
 		if st.axis >= 0 {
 			at = int(e.pos[st.axis])
-			v = &pl.spec.Axes[st.axis].Values[at][st.k]
+			v = &st.vals[at]
 		} else if !pl.scenario {
 			continue // fixed values are in the base configuration already
 		}
@@ -521,6 +527,28 @@ func (e *evaluator) configure(i int64) bool {
 		valid = false
 	}
 	return valid
+}
+
+// position sets e.pos to the position of configuration i on each axis
+// (mixed radix, last axis fastest). The next configuration of the one
+// before, the common case, is one increment with carries.
+func (e *evaluator) position(i int64) {
+	radix := e.pl.radix
+	if i == e.at+1 && e.at >= 0 {
+		for a := len(radix) - 1; a >= 0; a-- {
+			if e.pos[a]++; e.pos[a] < radix[a] {
+				break
+			}
+			e.pos[a] = 0
+		}
+	} else {
+		rem := i
+		for a := len(radix) - 1; a >= 0; a-- {
+			e.pos[a] = rem % radix[a]
+			rem /= radix[a]
+		}
+	}
+	e.at = i
 }
 
 // evalRow evaluates configuration i and appends it to b unless a
