@@ -332,6 +332,38 @@ func arrowCompression(s *Spec) (outputs.ArrowCompression, error) {
 	return outputs.ParseArrowCompression(s.Outputs.ArrowCompression)
 }
 
+// Rows evaluates the configurations [lo, hi) of s through the row program
+// (decode, evaluate, derived values, constraints, columns) without writing
+// anything, and calls fn with each row group's batch, as the writers of a
+// run get them. The batch is reused once fn returns. Rows is the row
+// program alone, for benchmarks that time the writers on the same rows.
+func Rows(s *Spec, lo, hi int64, fn func(*outputs.Batch) error) (*outputs.Schema, error) {
+	pl, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	ev := newEvaluator(pl)
+	ev.front = nil
+	b := outputs.NewBatch(pl.schema, s.Outputs.RowGroupRows)
+	step := int64(s.Outputs.RowGroupRows)
+	for at := lo; at < hi; {
+		end := min((at/step+1)*step, hi)
+		b.Reset()
+		b.Lo, b.Hi = at, end
+		for i := at; i < end; i++ {
+			ev.evalRow(i, b)
+		}
+		if ev.err != nil {
+			return nil, ev.err
+		}
+		if err := fn(b); err != nil {
+			return nil, err
+		}
+		at = end
+	}
+	return pl.schema, nil
+}
+
 // metadata is the key-value metadata of every file of the run.
 func (s *Spec) metadata(version string) outputs.Metadata {
 	return outputs.Metadata{

@@ -11,12 +11,18 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// The zstd level and data page size of Parquet files, chosen by measuring
-// a 10-million-row inference sweep (benchmarks/README.md, "Parquet codec
-// settings").
+// ParquetOptions tune the Parquet encoder. The zero value gives the
+// defaults, chosen by measuring the writer on the rows of a 10-million-row
+// inference sweep (benchmarks/README.md, "Parquet codec settings").
+type ParquetOptions struct {
+	ZstdLevel int // zstd level; 0 = DefaultZstdLevel
+	PageSize  int // data page size in bytes before compression; 0 = DefaultPageSize
+}
+
+// The defaults of ParquetOptions.
 const (
-	parquetZstdLevel = 1
-	parquetPageSize  = 1 << 20
+	DefaultZstdLevel = 1
+	DefaultPageSize  = 1 << 20
 )
 
 // Metadata is the file-level key-value metadata of a run's files.
@@ -51,6 +57,17 @@ type ParquetWriter struct {
 // NewParquetWriter starts the Parquet file path for schema s, with meta as
 // key-value metadata (the units of s's columns are added to it).
 func NewParquetWriter(path string, s *Schema, meta Metadata) (*ParquetWriter, error) {
+	return NewParquetWriterOptions(path, s, meta, ParquetOptions{})
+}
+
+// NewParquetWriterOptions is NewParquetWriter with encoder options.
+func NewParquetWriterOptions(path string, s *Schema, meta Metadata, o ParquetOptions) (*ParquetWriter, error) {
+	if o.ZstdLevel == 0 {
+		o.ZstdLevel = DefaultZstdLevel
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
 	f, err := CreateAtomic(path)
 	if err != nil {
 		return nil, err
@@ -59,8 +76,8 @@ func NewParquetWriter(path string, s *Schema, meta Metadata) (*ParquetWriter, er
 	as := ArrowSchema(s, meta)
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(parquetZstdLevel),
-		parquet.WithDataPageSize(parquetPageSize),
+		parquet.WithCompressionLevel(o.ZstdLevel),
+		parquet.WithDataPageSize(int64(o.PageSize)),
 		parquet.WithDictionaryDefault(false),
 		parquet.WithCreatedBy("mlsysim-go " + meta["mlsysim.version"]),
 		parquet.WithAllocator(mem),
