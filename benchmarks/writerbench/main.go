@@ -13,6 +13,8 @@
 //
 //	go run ./benchmarks/writerbench -codecs -zstd 1,3 -pages 65536,1048576 benchmarks/inference-10m.yaml
 //
+// With -arrow it times the Arrow IPC writer alone under each compression.
+//
 // The rows held in memory take about 150 bytes each (1.5 GB for 10 million).
 package main
 
@@ -41,6 +43,7 @@ func main() {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "workers (evaluating and writing goroutines)")
 	rows := flag.Int64("rows", 0, "configurations to run, from the first (0: the whole grid)")
 	codecs := flag.Bool("codecs", false, "time the writer alone under each -zstd level and -pages size instead")
+	arrowOnly := flag.Bool("arrow", false, "time the Arrow IPC writer alone under each compression instead")
 	zstd := flag.String("zstd", "1,3", "zstd levels for -codecs")
 	pages := flag.String("pages", "65536,1048576", "data page sizes in bytes for -codecs")
 	tmp := flag.String("tmp", os.TempDir(), "folder for the files written")
@@ -52,7 +55,7 @@ func main() {
 	// As `sweep run` does (cmd/sweep/main.go), less its soft memory limit,
 	// which the rows held in memory would exceed.
 	debug.SetGCPercent(400)
-	if err := run(flag.Arg(0), *repeats, *workers, *rows, *codecs, *zstd, *pages, *tmp); err != nil {
+	if err := run(flag.Arg(0), *repeats, *workers, *rows, *codecs, *arrowOnly, *zstd, *pages, *tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "writerbench:", err)
 		os.Exit(1)
 	}
@@ -64,7 +67,7 @@ type part struct {
 	batches []*outputs.Batch
 }
 
-func run(file string, repeats, workers int, rows int64, codecs bool, zstd, pages, tmp string) error {
+func run(file string, repeats, workers int, rows int64, codecs, arrowOnly bool, zstd, pages, tmp string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -105,6 +108,9 @@ func run(file string, repeats, workers int, rows int64, codecs bool, zstd, pages
 	if codecs {
 		return codecTable(parts, schema, workers, hi, zstd, pages, repeats, dir)
 	}
+	if arrowOnly {
+		return arrowTable(parts, schema, workers, hi, repeats, dir)
+	}
 	var e2e, wr []measure
 	for r := 0; r < repeats; r++ {
 		m, err := timed(hi, dir, func(out string) error {
@@ -117,7 +123,7 @@ func run(file string, repeats, workers int, rows int64, codecs bool, zstd, pages
 		m.print("end to end")
 		e2e = append(e2e, m)
 		m, err = timed(hi, dir, func(out string) error {
-			return writeAll(parts, schema, workers, out, outputs.ParquetOptions{})
+			return writeAll(parts, workers, parquetTo(out, schema, outputs.ParquetOptions{}))
 		})
 		if err != nil {
 			return err
@@ -158,7 +164,7 @@ func codecTable(parts []*part, schema *outputs.Schema, workers int, rows int64, 
 	for r := 0; r < repeats; r++ { // interleaved: every setting once per round
 		for _, k := range keys {
 			m, err := timed(rows, dir, func(out string) error {
-				return writeAll(parts, schema, workers, out, outputs.ParquetOptions{ZstdLevel: k.level, PageSize: k.page})
+				return writeAll(parts, workers, parquetTo(out, schema, outputs.ParquetOptions{ZstdLevel: k.level, PageSize: k.page}))
 			})
 			if err != nil {
 				return err
@@ -173,9 +179,41 @@ func codecTable(parts []*part, schema *outputs.Schema, workers int, rows int64, 
 	return nil
 }
 
+// arrowTable times the Arrow IPC writer alone under each compression.
+func arrowTable(parts []*part, schema *outputs.Schema, workers int, rows int64, repeats int, dir string) error {
+	got := map[outputs.ArrowCompression][]measure{}
+	cs := []outputs.ArrowCompression{outputs.ArrowNone, outputs.ArrowLZ4, outputs.ArrowZstd}
+	for r := 0; r < repeats; r++ {
+		for _, c := range cs {
+			m, err := timed(rows, dir, func(out string) error {
+				return writeAll(parts, workers, func(name string) (outputs.Writer, error) {
+					return outputs.NewArrowWriter(filepath.Join(out, name+".arrow"), schema, nil, c)
+				})
+			})
+			if err != nil {
+				return err
+			}
+			m.print("arrow " + c.String())
+			got[c] = append(got[c], m)
+		}
+	}
+	for _, c := range cs {
+		summary("arrow "+c.String(), got[c])
+	}
+	return nil
+}
+
+// parquetTo opens Parquet parts under dir.
+func parquetTo(dir string, schema *outputs.Schema, o outputs.ParquetOptions) func(string) (outputs.Writer, error) {
+	return func(name string) (outputs.Writer, error) {
+		return outputs.NewParquetWriterOptions(filepath.Join(dir, name+".parquet"), schema, nil, o)
+	}
+}
+
 // writeAll writes parts as a run does: each worker takes the next part and
-// writes it whole, a row group per batch.
-func writeAll(parts []*part, schema *outputs.Schema, workers int, dir string, o outputs.ParquetOptions) error {
+// writes it whole, a row group per batch, to the writer open gives for the
+// part's name.
+func writeAll(parts []*part, workers int, open func(name string) (outputs.Writer, error)) error {
 	work := make(chan *part)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -184,7 +222,7 @@ func writeAll(parts []*part, schema *outputs.Schema, workers int, dir string, o 
 		go func() {
 			defer wg.Done()
 			for p := range work {
-				w, err := outputs.NewParquetWriterOptions(filepath.Join(dir, fmt.Sprintf("part-%05d.parquet", p.lo)), schema, nil, o)
+				w, err := open(fmt.Sprintf("part-%012d", p.lo))
 				if err == nil {
 					for _, b := range p.batches {
 						if err = w.Write(b); err != nil {
@@ -271,7 +309,7 @@ func timed(rows int64, dir string, fn func(out string) error) (measure, error) {
 	m.cpu = cpuTime() - c0
 	m.loadAfter = loadavg()
 	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && strings.HasSuffix(p, ".parquet") {
+		if err == nil && !fi.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow")) {
 			m.bytes += fi.Size()
 		}
 		return nil
