@@ -43,10 +43,10 @@ func UnitKey(column string) string { return "unit:" + column }
 // dynamic schema, and it stores the Arrow schema, so pyarrow and pandas see
 // each column's unit in its field metadata and the coded string columns as
 // categoricals. Coded string columns (ColumnSpec.Dict) are written as
-// dictionary pages of the column's values plus codes, without statistics
-// (no reader prunes on them; computing them scanned every code); the other
-// columns are plain-encoded, with statistics, and every page is
-// zstd-compressed.
+// dictionary pages of the column's values plus codes; the other columns
+// are plain-encoded. String columns carry no statistics (readers prune row
+// groups on numbers; computing them scanned every code or string), the
+// others do, and every page is zstd-compressed.
 type ParquetWriter struct {
 	rb   *recordBuilder
 	file *AtomicFile
@@ -84,8 +84,12 @@ func NewParquetWriterOptions(path string, s *Schema, meta Metadata, o ParquetOpt
 		parquet.WithMaxRowGroupLength(1 << 24),
 	}
 	for i := range s.Cols {
-		if c := &s.Cols[i]; c.Coded() {
-			opts = append(opts, parquet.WithDictionaryFor(c.Name, true), parquet.WithStatsFor(c.Name, false))
+		c := &s.Cols[i]
+		if c.Coded() {
+			opts = append(opts, parquet.WithDictionaryFor(c.Name, true))
+		}
+		if c.Type == String {
+			opts = append(opts, parquet.WithStatsFor(c.Name, false))
 		}
 	}
 	// The writer must not close the file: the atomic file syncs, closes and renames it.

@@ -144,6 +144,8 @@ func TestParquetDictionaryColumns(t *testing.T) {
 			})
 			hasStats := cm.Statistics.MinValue != nil || cm.Statistics.MaxValue != nil
 			switch coded := codedSchema().Cols[c].Coded(); {
+			case !coded && codedSchema().Cols[c].Type == String:
+				t.Errorf("%s: a string column that is not coded", name)
 			case coded && (!dict || cm.DictionaryPageOffset == 0):
 				t.Errorf("%s: encodings %v, dictionary page at %d: want a dictionary", name, cm.Encoding, cm.DictionaryPageOffset)
 			case coded && hasStats:
@@ -206,5 +208,23 @@ func TestBatchCheckCodes(t *testing.T) {
 	b.Cols[1].Codes[3] = -1
 	if err := b.Check(); err == nil {
 		t.Error("Check accepts a negative code")
+	}
+}
+
+// Plain string columns carry no statistics either.
+func TestParquetPlainStringsWithoutStatistics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plain.parquet")
+	writeTestFile(t, path, testSchema())
+	f, pf, err := openParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, ch := range pf.Metadata().RowGroups[0].Columns {
+		cm := ch.MetaData
+		hasStats := cm.Statistics.MinValue != nil || cm.Statistics.MaxValue != nil
+		if name := cm.PathInSchema[0]; (name == "hardware" || name == "bottleneck") == hasStats {
+			t.Errorf("%s: statistics %v", name, hasStats)
+		}
 	}
 }
