@@ -3,6 +3,7 @@ package dse
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/expr-lang/expr/vm"
@@ -37,7 +38,55 @@ type column struct {
 	out   *engine.Output
 	slot  int // row slot (params, derived)
 	str   bool
+	dict  *strDict // a coded string column: its dictionary
 }
+
+// strDict is the dictionary of a coded string column: every value the
+// column can hold, in the order the sweep names them (axis values) or the
+// engine defines them (enum names), and the code of each.
+type strDict struct {
+	values []string
+	index  map[string]int32
+}
+
+func newStrDict() *strDict { return &strDict{index: map[string]int32{}} }
+
+// add adds v unless present and returns its code.
+func (d *strDict) add(v string) int32 {
+	if c, ok := d.index[v]; ok {
+		return c
+	}
+	c := int32(len(d.values))
+	d.values = append(d.values, v)
+	d.index[v] = c
+	return c
+}
+
+// enumNames returns the distinct names of a uint8 enumeration, in the
+// order of their values, from its String method: every value the type can
+// hold, out-of-range fallbacks included.
+func enumNames(name func(i uint8) string) []string {
+	d := newStrDict()
+	for i := range 256 {
+		d.add(name(uint8(i)))
+	}
+	return d.values
+}
+
+// outputEnums gives, for the string outputs that print an enumeration, the
+// names of that enumeration: their columns are coded. Other string outputs
+// (names from the registry, texts) stay plain strings.
+var outputEnums = map[string]func() []string{
+	"bottleneck":        func() []string { return enumNames(func(i uint8) string { return engine.Bottleneck(i).String() }) },
+	"infeasible_reason": func() []string { return enumNames(func(i uint8) string { return engine.Reason(i).String() }) },
+	"dist_reason":       func() []string { return enumNames(func(i uint8) string { return engine.DistReason(i).String() }) },
+	"calibration":       func() []string { return enumNames(func(i uint8) string { return calibration.Kind(i).String() }) },
+}
+
+// scenarioSlots are the parameters a scenario sets behind the axes' backs
+// (syncScenario): in a sweep with a scenario their columns stay plain
+// strings, since their values are only known row by row.
+var scenarioSlots = []string{"model", "hardware", "precision", "mode", "system"}
 
 // plan is the compiled form of a spec that every worker shares, read-only.
 type plan struct {
@@ -59,7 +108,8 @@ type plan struct {
 	needVM    bool
 	checkCfg  bool // derived values set parameters: validate each row's config
 	order     []applyStep
-	scenario  bool // the sweep sets a scenario, which sets other parameters
+	scenario  bool    // the sweep sets a scenario, which sets other parameters
+	baseCodes []int32 // per string slot: the code of baseStr's value in its column's dictionary
 }
 
 type outSlot struct {
@@ -174,6 +224,7 @@ func newPlan(s *Spec) (*plan, error) {
 			for j := range ax.Values {
 				vals[j] = ax.Values[j][k]
 			}
+			st.vals = vals
 			pl.resolveProfiles(&st, vals)
 			pl.order = append(pl.order, st)
 			pl.scenario = pl.scenario || pr.Name == "scenario"
@@ -197,6 +248,7 @@ func newPlan(s *Spec) (*plan, error) {
 	for _, b := range s.Fixed {
 		pl.setSlot(pl.baseNum, pl.baseStr, s.syms[b.Param.Name], b.Value)
 	}
+	pl.codeColumns()
 	// Expressions.
 	for _, d := range s.Derived {
 		pl.derived = append(pl.derived, d)
@@ -251,6 +303,59 @@ func (pl *plan) resolveProfiles(st *applyStep, vals []engine.Value) {
 	}
 }
 
+// codeColumns gives the string columns whose values the plan knows a
+// dictionary: a parameter's column holds its base value (when no axis sets
+// it) and its axis values; an output's the names of its enumeration. Each
+// axis step gets the code of each of its values, so a row sets a code with
+// a copy.
+func (pl *plan) codeColumns() {
+	s := pl.spec
+	pl.baseCodes = make([]int32, len(pl.baseStr))
+	dicts := map[int]*strDict{} // by string slot
+	for c := range pl.cols {
+		col := &pl.cols[c]
+		cs := &pl.schema.Cols[c]
+		switch {
+		case col.kind == colParam && col.str:
+			if pl.scenario && contains(scenarioSlots, col.param.Name) {
+				continue
+			}
+			d := newStrDict()
+			onAxis := false
+			for _, st := range pl.order {
+				onAxis = onAxis || (st.axis >= 0 && st.sym.slot == col.slot)
+			}
+			if !onAxis {
+				pl.baseCodes[col.slot] = d.add(pl.baseStr[col.slot])
+			}
+			for j := range pl.order {
+				st := &pl.order[j]
+				if st.sym.slot != col.slot || st.sym.kind != symStr {
+					continue
+				}
+				if st.axis < 0 {
+					st.codes = []int32{d.add(st.value.S)}
+					continue
+				}
+				for _, v := range s.Axes[st.axis].Values {
+					st.codes = append(st.codes, d.add(v[st.k].S))
+				}
+			}
+			dicts[col.slot] = d
+			col.dict = d
+		case col.kind == colOutput && col.out.Type == engine.OutString && outputEnums[col.out.Name] != nil:
+			d := newStrDict()
+			for _, v := range outputEnums[col.out.Name]() {
+				d.add(v)
+			}
+			col.dict = d
+		default:
+			continue
+		}
+		cs.Dict = col.dict.values
+	}
+}
+
 func (pl *plan) addCol(c column, cs outputs.ColumnSpec) {
 	pl.cols = append(pl.cols, c)
 	pl.schema.Cols = append(pl.schema.Cols, cs)
@@ -272,7 +377,9 @@ type applyStep struct {
 	axis     int
 	k        int
 	value    engine.Value
+	vals     []engine.Value         // an axis: the value at each position
 	profiles []*calibration.Profile // an axis that sets the hardware: the profile of each value
+	codes    []int32                // a coded string column: the code of each value (of the fixed value)
 }
 
 // syncScenario copies into the row's columns what a scenario parameter set
@@ -296,29 +403,34 @@ func (e *evaluator) syncScenario() {
 
 // evaluator evaluates rows of a plan. Each worker owns one.
 type evaluator struct {
-	pl      *plan
-	pos     []int64 // the row's position on each axis
-	cfg     engine.Config
-	row     row
+	pl     *plan
+	pos    []int64 // the row's position on each axis
+	at     int64   // the configuration pos is the position of; -1 before the first
+	cfg    engine.Config
+	row    row
+	codes  []int32    // per string slot of a coded column: the code of row.str's value
+	coders []outCoder // per column: the last value of a coded output column
+	// err is the first failure on a row: an expression that failed (an
+	// error, a non-number, a non-finite derived value) or a value a coded
+	// column could not code. The row is not written and the run stops with
+	// it.
+	err     error
 	res     engine.Result
 	env     map[string]any // for expressions the lowering does not cover
 	vm      vm.VM
 	objVals []float64
 	group   []byte
 	front   *GroupedFront
-	at      int64 // the configuration being evaluated
-	// err is the first expression that failed on a row (an error, a
-	// non-number or a non-finite derived value); the row is not written
-	// and the run stops with it.
-	err error
 	// counters
 	evaluated, feasible, written int64
 }
 
 func newEvaluator(pl *plan) *evaluator {
-	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix))}
-	e.row.num = make([]float64, len(pl.baseNum))
-	e.row.str = make([]string, len(pl.baseStr))
+	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix)), at: -1}
+	e.row.num = slices.Clone(pl.baseNum)
+	e.row.str = slices.Clone(pl.baseStr)
+	e.codes = slices.Clone(pl.baseCodes)
+	e.coders = make([]outCoder, len(pl.cols))
 	e.objVals = make([]float64, len(pl.objSlots))
 	if len(pl.objSlots) > 0 {
 		e.front = NewGroupedFront(pl.spec.Objectives)
@@ -367,15 +479,17 @@ func (e *evaluator) fail(err error) {
 // false when a derived value makes the configuration invalid.
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
-	e.at = i
 	e.cfg = pl.base
-	copy(e.row.num, pl.baseNum)
-	copy(e.row.str, pl.baseStr)
-	rem := i
-	for a := len(pl.radix) - 1; a >= 0; a-- {
-		e.pos[a] = rem % pl.radix[a]
-		rem /= pl.radix[a]
+	if pl.scenario {
+		// A scenario sets some slots only for some rows (syncScenario):
+		// start from the base. Without one, every slot a row writes (axis
+		// values, derived values, outputs) it writes on every row, and the
+		// others keep their base values.
+		copy(e.row.num, pl.baseNum)
+		copy(e.row.str, pl.baseStr)
+		copy(e.codes, pl.baseCodes)
 	}
+	e.position(i)
 	// Parameters apply in vocabulary order, so that one that sets others (a
 	// scenario) comes first and those given beside it override it.
 	for j := range pl.order {
@@ -383,7 +497,7 @@ func (e *evaluator) configure(i int64) bool {
 		v, at := &st.value, 0
 		if st.axis >= 0 {
 			at = int(e.pos[st.axis])
-			v = &pl.spec.Axes[st.axis].Values[at][st.k]
+			v = &st.vals[at]
 		} else if !pl.scenario {
 			continue // fixed values are in the base configuration already
 		}
@@ -393,6 +507,9 @@ func (e *evaluator) configure(i int64) bool {
 		}
 		if st.sym.kind == symStr {
 			e.row.str[st.sym.slot] = v.S
+			if st.codes != nil {
+				e.codes[st.sym.slot] = st.codes[at]
+			}
 		} else {
 			e.row.num[st.sym.slot] = v.F
 		}
@@ -430,6 +547,28 @@ func (e *evaluator) configure(i int64) bool {
 		valid = false
 	}
 	return valid
+}
+
+// position sets e.pos to the position of configuration i on each axis
+// (mixed radix, last axis fastest). The next configuration of the one
+// before, the common case, is one increment with carries.
+func (e *evaluator) position(i int64) {
+	radix := e.pl.radix
+	if i == e.at+1 && e.at >= 0 {
+		for a := len(radix) - 1; a >= 0; a-- {
+			if e.pos[a]++; e.pos[a] < radix[a] {
+				break
+			}
+			e.pos[a] = 0
+		}
+	} else {
+		rem := i
+		for a := len(radix) - 1; a >= 0; a-- {
+			e.pos[a] = rem % radix[a]
+			rem /= radix[a]
+		}
+	}
+	e.at = i
 }
 
 // evalRow evaluates configuration i and appends it to b unless a
@@ -517,7 +656,11 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 			col.I = append(col.I, i)
 		case colParam:
 			if src.str {
-				col.S = append(col.S, e.row.str[src.slot])
+				if src.dict != nil {
+					col.Codes = append(col.Codes, e.codes[src.slot])
+				} else {
+					col.S = append(col.S, e.row.str[src.slot])
+				}
 				break
 			}
 			x := e.row.num[src.slot]
@@ -539,7 +682,11 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 			case engine.OutBool:
 				col.B = append(col.B, o.Bool(&e.res))
 			case engine.OutString:
-				col.S = append(col.S, o.String(&e.res))
+				if src.dict != nil {
+					col.Codes = append(col.Codes, e.coders[c].code(src, o.String(&e.res), e))
+				} else {
+					col.S = append(col.S, o.String(&e.res))
+				}
 			}
 			if spec.Nullable {
 				col.Valid = append(col.Valid, o.Modes.Has(mode))
@@ -547,6 +694,32 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 		}
 	}
 	b.Len++
+}
+
+// outCoder codes the values of one coded output column. Outputs print
+// their enumeration from fixed tables, so a value is most often the very
+// string of the row before: comparing with it is cheaper than a map lookup.
+type outCoder struct {
+	last string
+	c    int32
+	ok   bool // last and c hold a value and its code
+}
+
+// code returns the code of v in src's dictionary. A value outside it
+// records an error in e (the run fails with it) and codes as 0.
+func (oc *outCoder) code(src *column, v string, e *evaluator) int32 {
+	if oc.ok && v == oc.last {
+		return oc.c
+	}
+	c, ok := src.dict.index[v]
+	if !ok {
+		if e.err == nil {
+			e.err = fmt.Errorf("column %s: value %q is not among the names of its enumeration", src.out.Name, v)
+		}
+		return 0
+	}
+	oc.last, oc.c, oc.ok = v, c, true
+	return c
 }
 
 func newBatchFor(pl *plan, n int) *outputs.Batch { return outputs.NewBatch(pl.schema, n) }

@@ -296,8 +296,12 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 			w, err = outputs.NewParquetWriter(path, pl.schema, meta)
 		case "arrow":
 			ap := ArrowPath(path)
-			if err = os.MkdirAll(filepath.Dir(ap), 0o755); err == nil {
-				w, err = outputs.NewArrowWriter(ap, pl.schema, meta)
+			var c outputs.ArrowCompression
+			if c, err = arrowCompression(pl.spec); err == nil {
+				err = os.MkdirAll(filepath.Dir(ap), 0o755)
+			}
+			if err == nil {
+				w, err = outputs.NewArrowWriter(ap, pl.schema, meta, c)
 			}
 		}
 		if err != nil {
@@ -339,6 +343,10 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 				return lo, 0, ev.err
 			}
 		}
+		if ev.err != nil {
+			abort()
+			return lo, 0, fmt.Errorf("%s: %w", path, ev.err)
+		}
 		for _, w := range ws {
 			if err := w.Write(b); err != nil {
 				abort()
@@ -362,6 +370,47 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 		}
 	}
 	return at, rows, ctx.Err()
+}
+
+// arrowCompression is the Arrow files' compression the spec asks for;
+// none by default.
+func arrowCompression(s *Spec) (outputs.ArrowCompression, error) {
+	if s.Outputs.ArrowCompression == "" {
+		return outputs.ArrowNone, nil
+	}
+	return outputs.ParseArrowCompression(s.Outputs.ArrowCompression)
+}
+
+// RowGroups evaluates the configurations [lo, hi) of s through the row program
+// (decode, evaluate, derived values, constraints, columns) without writing
+// anything, and calls fn with each row group's batch, as the writers of a
+// run get them. The batch is reused once fn returns. RowGroups is the row
+// program alone, for benchmarks that time the writers on the same rows.
+func RowGroups(s *Spec, lo, hi int64, fn func(*outputs.Batch) error) (*outputs.Schema, error) {
+	pl, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	ev := newEvaluator(pl)
+	ev.front = nil
+	b := outputs.NewBatch(pl.schema, s.Outputs.RowGroupRows)
+	step := int64(s.Outputs.RowGroupRows)
+	for at := lo; at < hi; {
+		end := min((at/step+1)*step, hi)
+		b.Reset()
+		b.Lo, b.Hi = at, end
+		for i := at; i < end; i++ {
+			ev.evalRow(i, b)
+		}
+		if ev.err != nil {
+			return nil, ev.err
+		}
+		if err := fn(b); err != nil {
+			return nil, err
+		}
+		at = end
+	}
+	return pl.schema, nil
 }
 
 // metadata is the key-value metadata of every file of the run.
@@ -394,6 +443,9 @@ func WritePareto(s *Spec, front *GroupedFront, path, version string) (int, error
 	b := outputs.NewBatch(pl.schema, len(idx))
 	for _, i := range idx {
 		ev.evalRow(i, b)
+	}
+	if ev.err != nil {
+		return 0, fmt.Errorf("%s: %w", path, ev.err)
 	}
 	w, err := outputs.NewParquetWriter(path, pl.schema, s.metadata(version))
 	if err != nil {

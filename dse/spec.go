@@ -122,6 +122,9 @@ type OutputOptions struct {
 	Columns      []string // outputs to write; empty = every output of the sweep's modes
 	RowGroupRows int      // configurations per row group (default 65536)
 	PartRows     int64    // configurations per part file (default 1<<19)
+	// ArrowCompression is the body compression of the Arrow files: none
+	// (the default, which every Arrow reader reads), lz4 or zstd.
+	ArrowCompression string
 }
 
 // Spec is a parsed, validated, resolved sweep file.

@@ -8,10 +8,11 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-var outputKeys = []string{"formats", "columns", "row_group_rows", "part_rows"}
+var outputKeys = []string{"formats", "columns", "row_group_rows", "part_rows", "arrow_compression"}
 
 func (p *specParser) outputs(kv *ast.MappingValueNode) {
 	o := &p.spec.Outputs
@@ -61,6 +62,17 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 			} else {
 				o.Columns = vals
 			}
+		case "arrow_compression":
+			sc, ok := p.r.scalarOf(e.Value)
+			if !ok || !sc.isStr {
+				p.errorf(e.Value, key, ErrBadType, "want one of %s", strings.Join(outputs.ArrowCompressions(), ", "))
+				continue
+			}
+			if _, err := outputs.ParseArrowCompression(sc.str); err != nil {
+				p.errorf(e.Value, key, ErrBadValue, "%q: want one of %s", sc.str, strings.Join(outputs.ArrowCompressions(), ", "))
+				continue
+			}
+			o.ArrowCompression = sc.str
 		case "row_group_rows", "part_rows":
 			sc, ok := p.r.scalarOf(e.Value)
 			if !ok || !sc.isNum || sc.num < 1 || sc.num != math.Trunc(sc.num) || sc.num > 1<<40 {

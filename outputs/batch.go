@@ -18,7 +18,7 @@ const (
 	Float64 ColumnType = iota
 	Int64
 	Bool
-	String // UTF-8, dictionary-encoded in Parquet
+	String // UTF-8; with a dictionary (ColumnSpec.Dict), codes into it
 )
 
 var columnTypeNames = [...]string{"DOUBLE", "BIGINT", "BOOLEAN", "VARCHAR"}
@@ -33,7 +33,16 @@ type ColumnSpec struct {
 	Unit     string // SI unit of the values; "" if dimensionless or not a quantity
 	Doc      string // meaning, for the schema metadata
 	Nullable bool   // rows may lack a value (an output a row's mode does not compute)
+	// Dict, for a String column, lists every value the column can hold. The
+	// column then holds codes (Column.Codes: Dict[code] is the value) and is
+	// written as an Arrow dictionary array (pandas: a categorical; DuckDB: a
+	// string) and a dictionary-encoded Parquet column without statistics.
+	// Nil means plain strings (Column.S).
+	Dict []string
 }
+
+// Coded reports whether the column holds dictionary codes.
+func (c *ColumnSpec) Coded() bool { return c.Type == String && c.Dict != nil }
 
 // Schema is the ordered list of columns of a run's results.
 type Schema struct {
@@ -47,6 +56,7 @@ type Column struct {
 	I     []int64
 	B     []bool
 	S     []string
+	Codes []int32 // a String column with a Dict: indexes into it
 	Valid []bool
 }
 
@@ -73,7 +83,11 @@ func NewBatch(schema *Schema, capacity int) *Batch {
 		case Bool:
 			col.B = make([]bool, 0, capacity)
 		case String:
-			col.S = make([]string, 0, capacity)
+			if c.Coded() {
+				col.Codes = make([]int32, 0, capacity)
+			} else {
+				col.S = make([]string, 0, capacity)
+			}
 		}
 		if c.Nullable {
 			col.Valid = make([]bool, 0, capacity)
@@ -86,15 +100,17 @@ func NewBatch(schema *Schema, capacity int) *Batch {
 func (b *Batch) Reset() {
 	for i := range b.Cols {
 		c := &b.Cols[i]
-		c.F, c.I, c.B, c.S, c.Valid = c.F[:0], c.I[:0], c.B[:0], c.S[:0], c.Valid[:0]
+		c.F, c.I, c.B, c.S, c.Codes, c.Valid = c.F[:0], c.I[:0], c.B[:0], c.S[:0], c.Codes[:0], c.Valid[:0]
 	}
 	b.Len, b.Lo, b.Hi = 0, 0, 0
 }
 
-// Check verifies that every column holds Len values; writers call it so a
-// malformed batch is an error, not a corrupt file.
+// Check verifies that every column holds Len values and every code is in
+// its dictionary; writers call it so a malformed batch is an error, not a
+// corrupt file.
 func (b *Batch) Check() error {
-	for i, c := range b.Schema.Cols {
+	for i := range b.Schema.Cols {
+		c := &b.Schema.Cols[i]
 		col := &b.Cols[i]
 		n := 0
 		switch c.Type {
@@ -106,9 +122,20 @@ func (b *Batch) Check() error {
 			n = len(col.B)
 		case String:
 			n = len(col.S)
+			if c.Coded() {
+				n = len(col.Codes)
+			}
 		}
 		if n != b.Len || (c.Nullable && len(col.Valid) != b.Len) {
 			return fmt.Errorf("outputs: column %s holds %d values, batch has %d rows", c.Name, n, b.Len)
+		}
+		if c.Coded() {
+			d := uint32(len(c.Dict))
+			for r, code := range col.Codes {
+				if uint32(code) >= d {
+					return fmt.Errorf("outputs: column %s row %d: code %d is not in its dictionary of %d values", c.Name, r, code, d)
+				}
+			}
 		}
 	}
 	return nil

@@ -3,7 +3,11 @@ package outputs
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/mlsysim/mlsysim-go/internal/duckdbtest"
 )
@@ -15,7 +19,16 @@ func testSchema() *Schema {
 		{Name: "latency_s", Type: Float64, Unit: "s"},
 		{Name: "feasible", Type: Bool},
 		{Name: "ttft_s", Type: Float64, Unit: "s", Nullable: true},
+		{Name: "bottleneck", Type: String, Nullable: true},
 	}}
+}
+
+// codedSchema is testSchema with its string columns coded.
+func codedSchema() *Schema {
+	s := testSchema()
+	s.Cols[1].Dict = []string{"H100", "A100"}
+	s.Cols[5].Dict = []string{"", "Compute", "Memory"}
+	return s
 }
 
 func fill(b *Batch, lo, n int) {
@@ -23,11 +36,18 @@ func fill(b *Batch, lo, n int) {
 	b.Lo, b.Hi = int64(lo), int64(lo+n)
 	for i := lo; i < lo+n; i++ {
 		b.Cols[0].I = append(b.Cols[0].I, int64(i))
-		b.Cols[1].S = append(b.Cols[1].S, []string{"H100", "A100"}[i%2])
 		b.Cols[2].F = append(b.Cols[2].F, float64(i)*1e-3)
 		b.Cols[3].B = append(b.Cols[3].B, i%3 != 0)
 		b.Cols[4].F = append(b.Cols[4].F, float64(i))
 		b.Cols[4].Valid = append(b.Cols[4].Valid, i%2 == 0)
+		if b.Schema.Cols[1].Coded() {
+			b.Cols[1].Codes = append(b.Cols[1].Codes, int32(i%2))
+			b.Cols[5].Codes = append(b.Cols[5].Codes, int32(1+i%5/3))
+		} else {
+			b.Cols[1].S = append(b.Cols[1].S, []string{"H100", "A100"}[i%2])
+			b.Cols[5].S = append(b.Cols[5].S, []string{"Compute", "Memory"}[i%5/3])
+		}
+		b.Cols[5].Valid = append(b.Cols[5].Valid, i%7 != 0)
 		b.Len++
 	}
 }
@@ -35,7 +55,7 @@ func fill(b *Batch, lo, n int) {
 func TestParquetReadByDuckDB(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "part-00000.parquet")
-	s := testSchema()
+	s := codedSchema()
 	w, err := NewParquetWriter(path, s, Metadata{"mlsysim.version": "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -54,12 +74,17 @@ func TestParquetReadByDuckDB(t *testing.T) {
 		rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, sum(latency_s) AS s, count(ttft_s)::INT AS nt,
 			sum(CASE WHEN hardware='A100' THEN 1 ELSE 0 END)::INT AS a100, sum(CASE WHEN feasible THEN 1 ELSE 0 END)::INT AS f
 			FROM read_parquet('%s')`, path))
+		mem := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(bottleneck)::INT AS n, sum(CASE WHEN bottleneck='Memory' THEN 1 ELSE 0 END)::INT AS m
+			FROM read_parquet('%s')`, path))
+		if mem[0]["n"].(float64) != 257 || mem[0]["m"].(float64) != 103 {
+			t.Errorf("bottleneck counts %v", mem[0])
+		}
 		r := rows[0]
 		if r["n"].(float64) != 300 || r["nt"].(float64) != 150 || r["a100"].(float64) != 150 || r["f"].(float64) != 200 {
 			t.Errorf("counts %v", r)
 		}
 		cols := duckdbtest.Query(t, fmt.Sprintf(`SELECT column_name AS c, column_type AS ty FROM (DESCRIBE SELECT * FROM read_parquet('%s'))`, path))
-		want := []string{"index BIGINT", "hardware VARCHAR", "latency_s DOUBLE", "feasible BOOLEAN", "ttft_s DOUBLE"}
+		want := []string{"index BIGINT", "hardware VARCHAR", "latency_s DOUBLE", "feasible BOOLEAN", "ttft_s DOUBLE", "bottleneck VARCHAR"}
 		for i, c := range cols {
 			if got := fmt.Sprint(c["c"], " ", c["ty"]); got != want[i] {
 				t.Errorf("column %d: %s, want %s", i, got, want[i])
@@ -70,4 +95,136 @@ func TestParquetReadByDuckDB(t *testing.T) {
 			t.Errorf("unit metadata %v", meta)
 		}
 	})
+}
+
+// writeTestFile writes three row groups of fill's rows with schema s.
+func writeTestFile(t *testing.T, path string, s *Schema) {
+	t.Helper()
+	w, err := NewParquetWriter(path, s, Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBatch(s, 100)
+	for g := 0; g < 3; g++ {
+		fill(b, g*100, 100)
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParquetDictionaryColumns checks that coded string columns are
+// dictionary-encoded without statistics, that the other columns keep their
+// plain encoding and statistics, and that every value reads back as the
+// same rows written as plain strings do.
+func TestParquetDictionaryColumns(t *testing.T) {
+	dir := t.TempDir()
+	coded, plain := filepath.Join(dir, "coded.parquet"), filepath.Join(dir, "plain.parquet")
+	writeTestFile(t, coded, codedSchema())
+	writeTestFile(t, plain, testSchema())
+
+	f, pf, err := openParquet(coded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	md := pf.Metadata()
+	if len(md.RowGroups) != 3 {
+		t.Fatalf("%d row groups, want 3", len(md.RowGroups))
+	}
+	for _, rg := range md.RowGroups {
+		for c, ch := range rg.Columns {
+			cm := ch.MetaData
+			name := cm.PathInSchema[0]
+			dict := slices.ContainsFunc(cm.Encoding, func(e format.Encoding) bool {
+				return e == format.RLEDictionary || e == format.PlainDictionary
+			})
+			hasStats := cm.Statistics.MinValue != nil || cm.Statistics.MaxValue != nil
+			switch coded := codedSchema().Cols[c].Coded(); {
+			case !coded && codedSchema().Cols[c].Type == String:
+				t.Errorf("%s: a string column that is not coded", name)
+			case coded && (!dict || cm.DictionaryPageOffset == 0):
+				t.Errorf("%s: encodings %v, dictionary page at %d: want a dictionary", name, cm.Encoding, cm.DictionaryPageOffset)
+			case coded && hasStats:
+				t.Errorf("%s: has statistics %+v, want none", name, cm.Statistics)
+			case !coded && dict:
+				t.Errorf("%s: encodings %v, want plain", name, cm.Encoding)
+			case !coded && name != "feasible" && !hasStats:
+				t.Errorf("%s: no statistics", name)
+			}
+		}
+	}
+
+	read := func(file string) []string {
+		var rows []string
+		var names []string
+		for _, c := range testSchema().Cols {
+			names = append(names, c.Name)
+		}
+		err := ReadColumns([]string{file}, names, func(b *ColumnBatch) error {
+			for i := range b.Len {
+				var row []string
+				for _, c := range b.Cols {
+					switch {
+					case c.IsNull(i):
+						row = append(row, "NULL")
+					case c.Kind == KindFloat:
+						row = append(row, fmt.Sprint(c.Float[i]))
+					case c.Kind == KindString:
+						row = append(row, c.String[i])
+					default:
+						row = append(row, fmt.Sprint(c.Bool[i]))
+					}
+				}
+				rows = append(rows, strings.Join(row, "|"))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	got, want := read(coded), read(plain)
+	if len(got) != 300 || !slices.Equal(got, want) {
+		t.Errorf("coded file reads back %d rows, plain %d; first %q vs %q", len(got), len(want), got[:1], want[:1])
+	}
+}
+
+func TestBatchCheckCodes(t *testing.T) {
+	s := codedSchema()
+	b := NewBatch(s, 10)
+	fill(b, 0, 10)
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	b.Cols[1].Codes[3] = 2 // the dictionary has 2 values
+	if err := b.Check(); err == nil || !strings.Contains(err.Error(), "hardware row 3: code 2") {
+		t.Errorf("Check = %v, want a code out of the dictionary", err)
+	}
+	b.Cols[1].Codes[3] = -1
+	if err := b.Check(); err == nil {
+		t.Error("Check accepts a negative code")
+	}
+}
+
+// Plain string columns carry no statistics either.
+func TestParquetPlainStringsWithoutStatistics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plain.parquet")
+	writeTestFile(t, path, testSchema())
+	f, pf, err := openParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, ch := range pf.Metadata().RowGroups[0].Columns {
+		cm := ch.MetaData
+		hasStats := cm.Statistics.MinValue != nil || cm.Statistics.MaxValue != nil
+		if name := cm.PathInSchema[0]; (name == "hardware" || name == "bottleneck") == hasStats {
+			t.Errorf("%s: statistics %v", name, hasStats)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -31,6 +32,8 @@ type runOptions struct {
 	merge    bool   // merge the shards of out instead of running
 	force    bool   // run into a folder holding files the tool did not write
 	maxMem   string // the memory budget, e.g. 1GiB
+	cpuProf  string // write a CPU profile of the run here
+	memProf  string // write a heap profile (allocations) at the end of the run here
 }
 
 func newRunCmd() *cobra.Command {
@@ -70,7 +73,9 @@ func newRunCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runSweep(ctx, spec, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return profiled(o.cpuProf, o.memProf, func() error {
+				return runSweep(ctx, spec, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "run folder (default out/<sweep name>)")
@@ -82,7 +87,47 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&o.merge, "merge", false, "merge the complete shards in --out: global Pareto set and manifest")
 	cmd.Flags().StringVar(&o.maxMem, "max-memory", "1GiB", "memory budget: half of it for the row groups in flight (fewer workers run at once when they need more), the Go heap's soft limit within it; GOMEMLIMIT overrides the soft limit")
 	cmd.Flags().BoolVar(&o.force, "force", false, "run into an --out that holds files this tool did not write (its own names are replaced)")
+	cmd.Flags().StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the run to `FILE` (read it with go tool pprof)")
+	cmd.Flags().StringVar(&o.memProf, "memprofile", "", "write a heap profile of the run's allocations to `FILE` when it ends")
 	return cmd
+}
+
+// profiled runs fn with a CPU profile written to cpuFile and a heap
+// profile (every allocation since the start, sampled) written to memFile
+// after it; an empty name writes no profile. A profile that cannot be
+// written is an error, after fn's own.
+func profiled(cpuFile, memFile string, fn func() error) (err error) {
+	if cpuFile != "" {
+		f, ferr := os.Create(cpuFile)
+		if ferr != nil {
+			return fmt.Errorf("--cpuprofile: %w", ferr)
+		}
+		if perr := pprof.StartCPUProfile(f); perr != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", perr)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--cpuprofile: %w", cerr)
+			}
+		}()
+	}
+	err = fn()
+	if memFile != "" {
+		f, merr := os.Create(memFile)
+		if merr == nil {
+			runtime.GC() // up-to-date statistics of what is live
+			merr = pprof.Lookup("allocs").WriteTo(f, 0)
+			if cerr := f.Close(); merr == nil {
+				merr = cerr
+			}
+		}
+		if merr != nil && err == nil {
+			err = fmt.Errorf("--memprofile: %w", merr)
+		}
+	}
+	return err
 }
 
 // loadSpec parses the sweep file named in args, or the embedded default,

@@ -80,10 +80,11 @@ func sweepSchema(reg *registry.Registry) obj {
 				"properties": obj{"maximize": obj{"enum": columns}, "minimize": obj{"enum": columns}}}},
 			"group_by": obj{"type": "array", "items": obj{"type": "string"}},
 			"outputs": obj{"type": "object", "additionalProperties": false, "properties": obj{
-				"formats":        strList([]any{"parquet", "arrow"}),
-				"columns":        strList(outputs),
-				"row_group_rows": obj{"type": "integer", "minimum": 1},
-				"part_rows":      obj{"type": "integer", "minimum": 1},
+				"formats":           strList([]any{"parquet", "arrow"}),
+				"columns":           strList(outputs),
+				"row_group_rows":    obj{"type": "integer", "minimum": 1},
+				"part_rows":         obj{"type": "integer", "minimum": 1},
+				"arrow_compression": obj{"enum": []any{"none", "lz4", "zstd"}},
 			}},
 			"plots": obj{"type": "array", "items": obj{"type": "object", "additionalProperties": false, "required": []any{"kind"}, "properties": obj{
 				"kind":    obj{"enum": []any{"roofline", "pareto", "lines", "heatmap"}},

@@ -1,0 +1,174 @@
+package dse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
+)
+
+// TestCodedColumns runs sweeps and checks which string columns are coded,
+// with what dictionary, and that every value read back is the value the
+// row's configuration and result give by the plain path (Configuration,
+// engine.Evaluate).
+func TestCodedColumns(t *testing.T) {
+	cases := []struct {
+		name  string
+		src   string
+		dicts map[string][]string // coded columns and their dictionaries; nil: any
+		plain []string            // string columns that stay plain
+	}{
+		{
+			name: "axes",
+			src: "name: coded\ngrid:\n  model: [Llama3_8B, ResNet50]\n  hardware: [H100, A100]\n  precision: [fp16, int8]\n" +
+				"  mode: [inference, serving]\n  batch_size: [1, 4096]\n",
+			dicts: map[string][]string{
+				"model": {"Llama3_8B", "ResNet50"}, "hardware": {"H100", "A100"}, "precision": {"fp16", "int8"},
+				"mode": {"inference", "serving"}, "fidelity": {"calibrated"},
+				"bottleneck": nil, "infeasible_reason": nil, "calibration": nil,
+			},
+		},
+		{
+			name:  "scenario",
+			src:   "name: scen\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n  batch_size: [1, 8]\n",
+			dicts: map[string][]string{"scenario": {"ChatbotServing", "SmartDoorbell"}, "bottleneck": nil},
+			plain: []string{"model", "hardware", "precision", "mode"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustParse(t, tc.src)
+			dir := t.TempDir()
+			rep, err := Run(context.Background(), s, Options{OutDir: dir, Version: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var strCols []string
+			for _, c := range rep.Schema.Cols {
+				if c.Type != outputs.String {
+					continue
+				}
+				strCols = append(strCols, c.Name)
+				want, coded := tc.dicts[c.Name]
+				switch {
+				case coded && !c.Coded():
+					t.Errorf("%s is not coded", c.Name)
+				case coded && want != nil && !slices.Equal(c.Dict, want):
+					t.Errorf("%s: dictionary %q, want %q", c.Name, c.Dict, want)
+				case slices.Contains(tc.plain, c.Name) && c.Coded():
+					t.Errorf("%s is coded (%q), want plain strings", c.Name, c.Dict)
+				}
+			}
+			pl, err := newPlan(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := newEvaluator(pl)
+			files, err := outputs.ResultFiles(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := 0
+			err = outputs.ReadColumns(files, append([]string{"index"}, strCols...), func(b *outputs.ColumnBatch) error {
+				for r := range b.Len {
+					i := int64(b.Cols[0].Float[r])
+					params, err := Configuration(s, i)
+					if err != nil {
+						return err
+					}
+					ev.configure(i)
+					res := engine.Evaluate(&ev.cfg)
+					for _, c := range b.Cols[1:] {
+						want, ok := params[c.Name]
+						if o := engine.LookupOutput(c.Name); o != nil {
+							want, ok = o.String(&res), true
+							if !o.Modes.Has(ev.cfg.Mode) {
+								want = ""
+							}
+						}
+						if ok && c.String[r] != want {
+							return fmt.Errorf("row %d: %s = %q, want %q", i, c.Name, c.String[r], want)
+						}
+					}
+					rows++
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows != int(s.Size()) {
+				t.Errorf("read %d rows, want %d", rows, s.Size())
+			}
+		})
+	}
+}
+
+// TestOutputEnums checks that every string output is either coded from an
+// enumeration or known to stay plain, so that a new one is a decision.
+func TestOutputEnums(t *testing.T) {
+	plain := []string{"capacity_bottleneck", "region_name"}
+	for _, o := range engine.Outputs() {
+		if o.Type != engine.OutString {
+			continue
+		}
+		if outputEnums[o.Name] == nil && !slices.Contains(plain, o.Name) {
+			t.Errorf("string output %s has no enumeration in outputEnums and is not listed as plain", o.Name)
+		}
+	}
+	if got := outputEnums["bottleneck"](); !slices.Equal(got, []string{"Compute", "Memory", "Network", "Unknown"}) {
+		t.Errorf("bottleneck names %q", got)
+	}
+}
+
+// The row program reuses an evaluator's state from one row to the next
+// (positions carried by increment, slots not reset): rows evaluated in
+// order by one evaluator equal rows evaluated each by a fresh one, with
+// derived values, constraints and a scenario.
+func TestRowsIndependentOfOrder(t *testing.T) {
+	for _, src := range []string{
+		smallSweep,
+		"name: d\nfixed: {mode: serving}\ngrid:\n  model: [Llama3_8B, GPT3]\n  hardware: [H100, MI300X]\n  batch_size: [1, 3, 200]\n" +
+			"  seq_len: [512, 8192]\nderived:\n  ratio: batch_size / seq_len\nconstraints: [\"ratio < 0.1\", \"feasible || batch_size < 100\"]\n",
+		"name: scen\ngrid:\n  scenario: [ChatbotServing, SmartDoorbell]\n  batch_size: [1, 8, 64]\n",
+	} {
+		s := mustParse(t, src)
+		pl, err := newPlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := newBatchFor(pl, int(s.Size()))
+		one := newBatchFor(pl, int(s.Size()))
+		ev := newEvaluator(pl)
+		for i := range int64(s.Size()) {
+			ev.evalRow(i, seq)
+			newEvaluator(pl).evalRow(i, one)
+		}
+		// and backwards through one evaluator
+		back := newBatchFor(pl, int(s.Size()))
+		ev = newEvaluator(pl)
+		for i := int64(s.Size()) - 1; i >= 0; i-- {
+			ev.evalRow(i, back)
+		}
+		if seq.Len == 0 || seq.Len != one.Len || seq.Len != back.Len {
+			t.Fatalf("%s: %d, %d and %d rows", s.Name, seq.Len, one.Len, back.Len)
+		}
+		if got, want := fmt.Sprint(seq.Cols), fmt.Sprint(one.Cols); got != want {
+			t.Errorf("%s: rows in order differ from rows one by one", s.Name)
+		}
+		for c := range back.Cols { // back holds the rows reversed
+			slices.Reverse(back.Cols[c].F)
+			slices.Reverse(back.Cols[c].I)
+			slices.Reverse(back.Cols[c].B)
+			slices.Reverse(back.Cols[c].S)
+			slices.Reverse(back.Cols[c].Codes)
+			slices.Reverse(back.Cols[c].Valid)
+		}
+		if got, want := fmt.Sprint(back.Cols), fmt.Sprint(one.Cols); got != want {
+			t.Errorf("%s: rows backwards differ from rows one by one", s.Name)
+		}
+	}
+}
