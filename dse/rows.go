@@ -123,7 +123,11 @@ func rowValues(b *outputs.Batch) []any {
 		case outputs.Bool:
 			vals[c] = col.B[0]
 		case outputs.String:
-			vals[c] = col.S[0]
+			if spec.Coded() {
+				vals[c] = spec.Dict[col.Codes[0]]
+			} else {
+				vals[c] = col.S[0]
+			}
 		}
 	}
 	return vals
