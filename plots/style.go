@@ -317,13 +317,40 @@ func pow10Label(e int) string {
 	return "10^" + strings.ReplaceAll(strconv.Itoa(e), "-", "\u2212")
 }
 
-// shortNumber formats v with at most three significant digits: plain
-// from 0.001 to 99 999, as m×10ⁿ outside.
+// shortNumber formats v for a tick or a cell: integers exactly, plain
+// below 10⁵ (1024, 8192, 65536), powers of two plain up to 2^19 and as 2ⁿ
+// from 2^20, other integers from 10⁵ as m×10ⁿ with every digit of m; other numbers with at most three
+// significant digits, plain from 0.001 to 99 999 and as m×10ⁿ outside.
+// Three digits would print 1024 as "1020" and 2048 as "2050", which reads
+// as a different batch size or sequence length.
 func shortNumber(v float64) string {
 	if v == 0 {
 		return "0"
 	}
 	a := math.Abs(v)
+	if a == math.Trunc(a) && a < 1<<53 {
+		if a < 1e5 {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		if e := math.Log2(a); e == math.Trunc(e) && a < 1e6 {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		} else if e == math.Trunc(e) {
+			sign := ""
+			if v < 0 {
+				sign = "\u2212"
+			}
+			return sign + "2^" + strconv.Itoa(int(e))
+		}
+		exp := int(math.Floor(math.Log10(a)))
+		mant := strconv.FormatFloat(v/math.Pow(10, float64(exp)), 'f', -1, 64)
+		if mant == "1" {
+			return pow10Label(exp)
+		}
+		if m, err := strconv.ParseFloat(mant, 64); err == nil && m*math.Pow(10, float64(exp)) == v && len(mant) <= 8 {
+			return mant + "×" + pow10Label(exp)
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
 	if a >= 1e5 || a < 1e-3 {
 		exp := int(math.Floor(math.Log10(a)))
 		mant, _ := strconv.ParseFloat(strconv.FormatFloat(v/math.Pow(10, float64(exp)), 'g', 3, 64), 64)
