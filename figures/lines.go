@@ -42,7 +42,12 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 		cols = append(cols, group)
 	}
 	l := plots.NewLines(plots.Axis{Name: x, Unit: src.unit(x)}, plots.Axis{Name: y, Unit: src.unit(y)}, group, aggFor(req, y))
-	err := src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	id, err := src.Identity(group)
+	if err != nil {
+		return nil, "", err
+	}
+	l.Identity = id
+	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue

@@ -130,6 +130,9 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	pf.XMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == x && ob.Maximize })
 	pf.YMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == y && ob.Maximize })
 	pf.ColorBy = color
+	if pf.Cats.Identity, err = src.Identity(color); err != nil {
+		return nil, "", err
+	}
 	// The front's row indexes, ascending as the rows are read.
 	var onFront []int64
 	if front != nil {

@@ -122,6 +122,9 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	}
 	rl := plots.NewRoofline(roofs, ae, pe)
 	rl.ColorBy = color
+	if rl.Cats.Identity, err = src.Identity(color); err != nil {
+		return nil, "", err
+	}
 	rl.Note = "at min(I·B, P)"
 	ci := slices.Index(cols, color)
 	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {

@@ -9,17 +9,21 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
+	"github.com/mlsysim/mlsysim-go/plots"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // Source is the results of a run: its result files, their columns, and the
 // registry that resolves hardware names into roofs. Figures read it in
 // column batches, so a source of any size is drawn in bounded memory.
+// Figures drawn from one Source share the colour and marker of each
+// category (Identity); a Source is used by one goroutine at a time.
 type Source struct {
 	Dir   string // the run's output directory
 	files []string
 	info  *outputs.FileInfo
 	reg   *registry.Registry
+	ids   map[string]*plots.Identity // by column, built on first use
 }
 
 // Open returns the results of the run in dir (dir/results/*.parquet).
@@ -105,4 +109,82 @@ func label(c *outputs.ColumnValues, i int) string {
 		return strconv.FormatBool(c.Bool[i])
 	}
 	return strconv.FormatFloat(c.Float[i], 'g', -1, 64)
+}
+
+// maxIdentityValues bounds the distinct values an Identity collects; a
+// column with more (a free-form number) ranks the first ones seen.
+const maxIdentityValues = 4096
+
+// registryKinds are the registry kinds of the columns that hold registry
+// names, whose values rank in registry order.
+var registryKinds = map[string]string{
+	"hardware": registry.KindHardware,
+	"model":    registry.KindModel,
+	"cluster":  registry.KindCluster,
+	"node":     registry.KindNode,
+	"scenario": registry.KindScenario,
+}
+
+// Identity returns the ranks of the values of column over every row of the
+// run, feasible or not, so that a category keeps its colour and marker in
+// every figure drawn from s, whatever rows a figure shows. Registry names
+// rank in registry order (the order of the data files), numbers in
+// numeric order, precisions from the widest, other text alphabetically.
+// "" (no colour) gives nil.
+func (s *Source) Identity(column string) (*plots.Identity, error) {
+	if column == "" {
+		return nil, nil
+	}
+	if id, ok := s.ids[column]; ok {
+		return id, nil
+	}
+	if err := s.column("--color", column); err != nil {
+		return nil, err
+	}
+	var cats plots.Categories
+	cats.Limit = maxIdentityValues
+	err := outputs.ReadColumns(s.files, []string{column}, func(b *outputs.ColumnBatch) error {
+		c := &b.Cols[0]
+		for i := range b.Len {
+			if !c.IsNull(i) {
+				cats.Code(label(c, i))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("column %s: %w", column, err)
+	}
+	var labels []string
+	if kind, ok := registryKinds[column]; ok {
+		seen := map[string]bool{}
+		for k := range cats.Len() {
+			seen[cats.Name(k)] = true
+		}
+		for _, key := range s.reg.Keys(kind) {
+			if seen[key] {
+				labels = append(labels, key)
+				delete(seen, key)
+			}
+		}
+		// Names the registry does not know (user data files read by the
+		// run but not by this registry) follow, in Sorted order.
+		for _, k := range cats.Sorted() {
+			if n := cats.Name(k); seen[n] {
+				labels = append(labels, n)
+			}
+		}
+	} else {
+		for _, k := range cats.Sorted() {
+			if k < maxIdentityValues {
+				labels = append(labels, cats.Name(k))
+			}
+		}
+	}
+	id := plots.NewIdentity(column, labels)
+	if s.ids == nil {
+		s.ids = map[string]*plots.Identity{}
+	}
+	s.ids[column] = id
+	return id, nil
 }

@@ -78,7 +78,10 @@ type Lines struct {
 	X, Y   Axis
 	Group  string // the group parameter; "" = one line
 	Agg    Agg
-	Limit  int // most lines drawn (default 7); further groups are dropped and counted
+	Limit  int // most lines drawn (default 7, or MaxIdentities with an Identity); further groups are dropped and counted
+	// Identity, if set, orders and styles the lines by the ranks of their
+	// groups, shared by the figures of a run.
+	Identity *Identity
 	groups []string
 	byKey  map[string]int
 	points []map[float64]*acc
@@ -99,6 +102,9 @@ func (l *Lines) Add(x, y float64, group string) {
 	}
 	k, ok := l.byKey[group]
 	if !ok {
+		if l.Identity != nil && l.Limit == len(OkabeIto) {
+			l.Limit = MaxIdentities
+		}
 		if len(l.groups) >= l.Limit {
 			l.drop[group] = true
 			return
@@ -136,7 +142,7 @@ var lineShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.Tr
 func (l *Lines) Figure(st Style) *Figure {
 	var xe, ye Extent
 	xset := map[float64]bool{}
-	order := groupOrder(l.groups)
+	order := groupOrder(l.groups, l.Identity)
 	type ser struct{ x, y []float64 }
 	all := make([]ser, len(l.groups))
 	for k := range l.groups {
@@ -174,13 +180,21 @@ func (l *Lines) Figure(st Style) *Figure {
 	pl.Y.Min, pl.Y.Max = ylo*sy.Factor, yhi*sy.Factor
 	fig := &Figure{Plot: pl, Style: st}
 	for i, k := range order {
-		c := CategoryColor(i)
+		c, shape := CategoryColor(i), lineShapes[i%len(lineShapes)]
+		r := i
+		if l.Identity != nil {
+			if ir, ok := l.Identity.Rank(l.groups[k]); ok {
+				r = ir
+			} else {
+				r = l.Identity.Len() + i
+			}
+			c, shape = RankStyle(r)
+		}
 		ls := lineStyle(c, 1.2)
-		ls.Dashes = dashes[i%len(dashes)]
+		ls.Dashes = dashes[r%len(dashes)]
 		s := all[k]
 		xs, ys := scaled(s.x, sx.Factor), scaled(s.y, sy.Factor)
 		pl.Add(polyline{x: xs, y: ys, style: ls})
-		shape := lineShapes[i%len(lineShapes)]
 		cats := make([]int, len(xs))
 		pl.Add(scatterLayer{x: xs, y: ys, cat: cats, shape: shape, radius: 1.8, colors: func(int) color.Color { return c }})
 		if l.Group != "" {
@@ -198,10 +212,10 @@ func (l *Lines) Figure(st Style) *Figure {
 	return fig
 }
 
-// groupOrder returns group positions sorted by label (numerically when all
-// are numbers).
-func groupOrder(labels []string) []int {
-	var c Categories
+// groupOrder returns group positions sorted by their rank in id, else by
+// label (numerically when all are numbers).
+func groupOrder(labels []string, id *Identity) []int {
+	c := Categories{Identity: id}
 	c.Limit = len(labels) + 1
 	for _, l := range labels {
 		c.Code(l)

@@ -422,18 +422,22 @@ func (f *Figure) Draw(c draw.Canvas) {
 	p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = nil, "", ""
 	defer func() { p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = bg, xl, yl }()
 
-	leg := plot.NewLegend()
-	leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
-	leg.TextStyle.Handler = newSupText()
-	leg.Top, leg.Left = true, true
-	leg.ThumbnailWidth = 10
-	leg.Padding = 1.5
-	for _, l := range f.legend {
-		leg.Add(l.name, l.thumbs...)
-	}
+	legs := f.legendColumns(c)
 	var w vg.Length
-	if len(f.legend) > 0 {
-		w = leg.Rectangle(c).Size().X
+	var legW []vg.Length
+	for _, leg := range legs {
+		lw := leg.Rectangle(c).Size().X
+		if len(legs) > 1 {
+			lw += 3
+		}
+		legW = append(legW, lw)
+		w += lw
+	}
+	leg := plot.NewLegend()
+	if len(legs) > 0 {
+		leg = *legs[0]
+	} else {
+		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
 	}
 	noteStyle := leg.TextStyle
 	noteStyle.Font = font.From(f.Style.Font, f.Style.TickSize-1)
@@ -476,14 +480,51 @@ func (f *Figure) Draw(c draw.Canvas) {
 	legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, 0, 0, 0)
 	legC.Max.Y = dc.Max.Y // align the legend with the top of the data area
 	y := dc.Max.Y - noteStyle.Height("A")
-	if len(f.legend) > 0 {
-		leg.Draw(legC)
-		y -= leg.Rectangle(legC).Size().Y
+	var tallest vg.Length
+	colC := legC
+	for i, l := range legs {
+		l.Draw(colC)
+		tallest = max(tallest, l.Rectangle(colC).Size().Y)
+		colC.Min.X += legW[i]
 	}
+	y -= tallest
 	for _, n := range notes {
 		legC.FillText(noteStyle, vg.Point{X: legC.Min.X, Y: y}, n)
 		y -= noteStyle.Height(n) * 1.15
 	}
+}
+
+// legendColumns returns the legend as one column, or as several side by
+// side when one would run past the bottom of c (47 GPUs at column width).
+func (f *Figure) legendColumns(c draw.Canvas) []*plot.Legend {
+	if len(f.legend) == 0 {
+		return nil
+	}
+	newLeg := func(items []legendItem) *plot.Legend {
+		leg := plot.NewLegend()
+		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
+		leg.TextStyle.Handler = newSupText()
+		leg.Top, leg.Left = true, true
+		leg.ThumbnailWidth = 10
+		leg.Padding = 1.5
+		for _, l := range items {
+			leg.Add(l.name, l.thumbs...)
+		}
+		return &leg
+	}
+	one := newLeg(f.legend)
+	h := one.Rectangle(c).Size().Y
+	// Room for the legend: the canvas less a footnote line or two.
+	avail := (c.Max.Y - c.Min.Y) - 3*one.TextStyle.Height("A")
+	if h <= avail || avail <= 0 {
+		return []*plot.Legend{one}
+	}
+	per := max(int(float64(avail)/float64(h/vg.Length(len(f.legend)))), 1)
+	var legs []*plot.Legend
+	for i := 0; i < len(f.legend); i += per {
+		legs = append(legs, newLeg(f.legend[i:min(i+per, len(f.legend))]))
+	}
+	return legs
 }
 
 // wrap splits s into lines no wider than w in style sty.
