@@ -158,9 +158,9 @@ func (g *Grid) Bounds(cx, cy int) (x0, x1, y0, y1 float64) {
 type Categories struct {
 	Limit    int       // maximum distinct categories kept (default 14: the palette twice, circles then squares)
 	Identity *Identity // ranks shared by the figures of a run; nil ranks by Sorted
-	codes map[string]int
-	names []string
-	other bool
+	codes    map[string]int
+	names    []string
+	other    bool
 }
 
 // Code returns the code of label.

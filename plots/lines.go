@@ -75,18 +75,18 @@ func (a *acc) value(agg Agg) float64 {
 // themselves when there are at most 12; the y axis when the values span
 // more than two decades.
 type Lines struct {
-	X, Y   Axis
-	Group  string // the group parameter; "" = one line
-	Agg    Agg
-	Limit  int // most lines drawn (default 7, or MaxIdentities with an Identity); further groups are dropped and counted
+	X, Y  Axis
+	Group string // the group parameter; "" = one line
+	Agg   Agg
+	Limit int // most lines drawn (default 7, or MaxIdentities with an Identity); further groups are dropped and counted
 	// Identity, if set, orders and styles the lines by the ranks of their
 	// groups, shared by the figures of a run.
 	Identity *Identity
-	groups []string
-	byKey  map[string]int
-	points []map[float64]*acc
-	drop   map[string]bool
-	n      int64
+	groups   []string
+	byKey    map[string]int
+	points   []map[float64]*acc
+	drop     map[string]bool
+	n        int64
 }
 
 // NewLines returns an empty line figure of y against x.
