@@ -24,10 +24,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot/vg"
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/plots"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -93,6 +97,19 @@ type Request struct {
 	Agg string
 	// AllRows draws infeasible rows too; by default only feasible rows.
 	AllRows bool
+	// Where keeps the rows for which this expression is true, in the
+	// language of a sweep's constraints (`hardware == "H100" && tp <= 8`);
+	// "" keeps every row.
+	Where string
+	// OnePer draws one figure per value of each of these columns (over the
+	// rows kept), the value in its file name: heatmap-...-model=Llama3_70B.
+	// A heatmap whose rows mix values of a registry column (model,
+	// hardware, cluster ...) it does not show is drawn one per value of
+	// those columns when OnePer is empty, rather than reduce across them.
+	OnePer []string
+	// Style sets the size, text and axes of every figure; the zero Style
+	// keeps each kind's.
+	Style Style
 	// Formats are the file formats, png, svg and pdf; empty for all three.
 	Formats []string
 	// Dir is where the files go; "" for the run's plots folder.
@@ -101,6 +118,8 @@ type Request struct {
 	// request for every kind skips (why is its *RequestError), or a figure
 	// with no rows to draw (why is ErrNoRows).
 	Skipped func(kind string, why error)
+
+	filter *dse.Filter // Where and the OnePer values, compiled; set by Draw
 }
 
 // RequestError is an error of the request: a kind, column, format,
@@ -134,6 +153,9 @@ func (r *Request) check() (kinds []Kind, explicit bool, err error) {
 		if !slices.Contains(plots.Formats, f) {
 			return nil, false, &RequestError{fmt.Errorf("--format: %q is not png, svg or pdf", f)}
 		}
+	}
+	if err := r.Style.Check(); err != nil {
+		return nil, false, err
 	}
 	if r.Agg != "" {
 		if _, err := plots.ParseAgg(r.Agg); err != nil {
@@ -172,7 +194,7 @@ func Draw(src *Source, req Request) ([]string, error) {
 	}
 	var written []string
 	for _, k := range kinds {
-		fig, base, err := k.Build(src, &req)
+		splits, err := req.splits(src, k)
 		var re *RequestError
 		if err != nil && !explicit && errors.As(err, &re) {
 			skipped(k.Name(), err)
@@ -181,22 +203,111 @@ func Draw(src *Source, req Request) ([]string, error) {
 		if err != nil {
 			return written, err
 		}
-		if fig == nil {
-			skipped(k.Name(), ErrNoRows)
-			continue
-		}
-		paths, err := fig.SaveAll(dir, base, formats)
-		written = append(written, paths...)
-		if err != nil {
-			return written, err
+		for _, sp := range splits {
+			r := req
+			r.filter = nil
+			if sp.where != "" {
+				if r.filter, err = src.compileFilter(sp.where); err != nil {
+					return written, err
+				}
+			}
+			fig, base, err := k.Build(src, &r)
+			if err != nil && !explicit && errors.As(err, &re) {
+				skipped(k.Name(), err)
+				break
+			}
+			if err != nil {
+				return written, err
+			}
+			if fig == nil {
+				skipped(k.Name()+sp.suffix, ErrNoRows)
+				continue
+			}
+			if err := req.Style.apply(fig); err != nil {
+				return written, err
+			}
+			paths, err := fig.SaveAll(dir, base+sp.suffix, formats)
+			written = append(written, paths...)
+			if err != nil {
+				return written, err
+			}
 		}
 	}
 	return written, nil
 }
 
+// A split is one figure of a request: its filter (the request's Where and
+// one value of each OnePer column) and its file-name suffix.
+type split struct{ where, suffix string }
+
+// registryColumns are the columns of registry names, which a heatmap never
+// reduces across silently.
+var registryColumns = []string{"model", "hardware", "cluster", "node", "scenario"}
+
+// splits returns the figures of kind k: one, or one per combination of the
+// OnePer columns' values (in rank order) among the rows the request keeps.
+func (r *Request) splits(src *Source, k Kind) ([]split, error) {
+	base := split{where: r.Where}
+	if r.Where != "" {
+		if _, err := src.compileFilter(r.Where); err != nil {
+			return nil, err
+		}
+	}
+	per := r.OnePer
+	if len(per) == 0 && k.Name() == "heatmap" {
+		x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp")
+		for _, c := range registryColumns {
+			if c != x && c != y && src.has(c) {
+				per = append(per, c)
+			}
+		}
+		auto, err := src.varying(r, per)
+		if err != nil {
+			return nil, err
+		}
+		per = auto
+	}
+	out := []split{base}
+	for _, col := range per {
+		if err := src.column("--one-per", col); err != nil {
+			return nil, err
+		}
+		vals, err := src.values(r, col)
+		if err != nil {
+			return nil, err
+		}
+		var next []split
+		for _, sp := range out {
+			for _, v := range vals {
+				lit := v
+				if src.info.Lookup(col).Kind == outputs.KindString {
+					lit = strconv.Quote(v)
+				}
+				w := col + " == " + lit
+				if sp.where != "" {
+					w = "(" + sp.where + ") && " + w
+				}
+				next = append(next, split{where: w, suffix: sp.suffix + "-" + col + "=" + fileSafe(v)})
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// fileSafe replaces the characters of v that do not belong in a file name.
+func fileSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' || r == ':' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, v)
+}
+
 // DrawSpec draws the figures a sweep's plots section asks for, from the
 // results of its run in dir, into dir/plots. A Pareto figure takes the
-// sweep's objectives; a heatmap's colour is its value (z).
+// sweep's objectives; a heatmap's value is z (color is accepted for it).
 func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) ([]string, error) {
 	var src *Source
 	var written []string
@@ -210,8 +321,14 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Objectives: spec.Objectives,
 			Formats:    p.Formats,
 			Skipped:    skipped,
+			Where:      p.Where,
+			OnePer:     p.OnePer,
+			Z:          p.Z,
+			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
+				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
+				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend},
 		}
-		if p.Kind == "heatmap" { // the colour of a heatmap is its value
+		if p.Kind == "heatmap" && req.Z == "" { // color is the older name of a heatmap's value
 			req.Z, req.Color = p.Color, ""
 		}
 		if src == nil {
@@ -263,4 +380,91 @@ func aggFor(req *Request, output string) plots.Agg {
 		return plots.AggMax
 	}
 	return plots.AggMin
+}
+
+// Style is how a request's figures look where they differ from the kinds'
+// defaults (one paper column, 8 pt text, axes chosen from the data). Its
+// zero value changes nothing.
+type Style struct {
+	Title          string  // above the axes; "" for none (captions belong to the paper)
+	XLabel, YLabel string  // axis labels; "" for the quantity and unit of the column
+	Width, Height  float64 // inches; 0 for 3.5 × 2.6 (plots.Single)
+	FontSize       float64 // points of the labels (ticks and legend 1 pt smaller); 0 for 8
+	XScale, YScale string  // "log" or "linear"; "" for the kind's choice from the data
+	Legend         string  // "right" (default) or "none"
+}
+
+// Check reports a style that cannot be drawn.
+func (s *Style) Check() error {
+	for flag, v := range map[string]float64{"--width": s.Width, "--height": s.Height, "--font-size": s.FontSize} {
+		if v < 0 || v > 100 || v != v {
+			return &RequestError{fmt.Errorf("%s: %v is not a size (inches for width and height, points for font size)", flag, v)}
+		}
+	}
+	for flag, v := range map[string]string{"--x-scale": s.XScale, "--y-scale": s.YScale} {
+		if v != "" && v != "log" && v != "linear" {
+			return &RequestError{fmt.Errorf("%s: %q is not log or linear", flag, v)}
+		}
+	}
+	if s.Legend != "" && s.Legend != "right" && s.Legend != "none" {
+		return &RequestError{fmt.Errorf("--legend: %q is not right or none", s.Legend)}
+	}
+	return nil
+}
+
+// ParseWidth reads a width: "single" (3.5 in), "double" (7 in) or a number
+// of inches.
+func ParseWidth(s string) (float64, error) {
+	switch s {
+	case "single":
+		return float64(plots.Single / vg.Inch), nil
+	case "double":
+		return float64(plots.Double / vg.Inch), nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0) || v > 100 {
+		return 0, &RequestError{fmt.Errorf("--width: %q is not single, double or a number of inches", s)}
+	}
+	return v, nil
+}
+
+// apply restyles fig.
+func (s *Style) apply(fig *plots.Figure) error {
+	if s.Width > 0 {
+		fig.Style.Width = vg.Length(s.Width) * vg.Inch
+	}
+	if s.Height > 0 {
+		fig.Style.Height = vg.Length(s.Height) * vg.Inch
+	}
+	if s.FontSize > 0 {
+		fig.SetTextSize(vg.Length(s.FontSize), vg.Length(max(s.FontSize-1, 1)))
+	}
+	if s.Title != "" {
+		fig.Plot.Title.Text = s.Title
+	}
+	if s.XLabel != "" {
+		fig.Plot.X.Label.Text = s.XLabel
+	}
+	if s.YLabel != "" {
+		fig.Plot.Y.Label.Text = s.YLabel
+	}
+	for _, ax := range []struct {
+		x     bool
+		scale string
+	}{{true, s.XScale}, {false, s.YScale}} {
+		if ax.scale == "" {
+			continue
+		}
+		if err := fig.SetLog(ax.x, ax.scale == "log"); err != nil {
+			name := "--y-scale"
+			if ax.x {
+				name = "--x-scale"
+			}
+			return &RequestError{fmt.Errorf("%s: %w", name, err)}
+		}
+	}
+	if s.Legend == "none" {
+		fig.HideLegend()
+	}
+	return nil
 }

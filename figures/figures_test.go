@@ -145,7 +145,10 @@ func TestDraw(t *testing.T) {
 		"roofline":                                  {"Arithmetic intensity (FLOP/B)", "Performance (", "H100", "B200", "MI300X", "fp16", "ridge"},
 		"pareto-tokens_per_s-vs-latency_s":          {"Latency (ms)", "Throughput (tokens/s)", "Pareto front", "MI300X"},
 		"lines-latency_s-vs-batch_size-by-hardware": {"Batch size", "Latency (ms)", "B200"},
-		"heatmap-latency_s-tp-pp":                   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		// The rows mix three hardware: one heatmap per hardware.
+		"heatmap-latency_s-tp-pp-hardware=H100":   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=B200":   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=MI300X": {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
 	}
 	if len(paths) != 2*len(want) {
 		t.Errorf("Draw wrote %d files, want %d: %q", len(paths), 2*len(want), paths)
@@ -371,7 +374,7 @@ func TestDrawSpec(t *testing.T) {
 		Objectives: []dse.Objective{{Name: "mfu", Maximize: true}, {Name: "latency_s"}},
 		Plots: []dse.PlotSpec{
 			{Kind: "pareto", Formats: []string{"svg"}},
-			{Kind: "heatmap", X: "tp", Y: "pp", Color: "tokens_per_s", Formats: []string{"svg"}},
+			{Kind: "heatmap", X: "tp", Y: "pp", Color: "tokens_per_s", Where: `hardware == "B200"`, Formats: []string{"svg"}},
 		},
 	}
 	paths, err := DrawSpec(spec, src.Dir, nil)

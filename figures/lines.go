@@ -47,7 +47,7 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 		return nil, "", err
 	}
 	l.Identity = id
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue

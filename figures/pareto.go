@@ -82,7 +82,7 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		cols = append(cols, color)
 	}
 	ci := slices.Index(cols, color)
-	stored := storedFront(src, req.AllRows, objs, cols)
+	stored := storedFront(src, req.AllRows || req.filter != nil, objs, cols)
 	var front *dse.Front
 	if stored == "" {
 		front = dse.NewFront(objs)
@@ -91,7 +91,7 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	xe, ye := plots.Extent{Log: true}, plots.Extent{Log: true}
 	vals := make([]float64, len(objs))
 	var xlin, ylin plots.Extent
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xs, ys := b.Cols[0].Float, b.Cols[1].Float
 		for i := range b.Len {
 			if !keep(i) {
@@ -159,7 +159,7 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		}
 	}
 	// Pass 2: every point, and the front's rows with their colour.
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xs, ys := b.Cols[0].Float, b.Cols[1].Float
 		for i := range b.Len {
 			if !keep(i) {

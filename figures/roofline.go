@@ -94,7 +94,7 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		return ai, r.Attainable(ai), true
 	}
 	var ae, pe plots.Extent
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue
@@ -127,7 +127,7 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	}
 	rl.Note = "at min(I·B, P)"
 	ci := slices.Index(cols, color)
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/plots"
@@ -80,24 +81,88 @@ func (s *Source) unit(name string) string {
 	return c.Unit
 }
 
-// scan reads cols (plus feasible, unless all rows are wanted) and calls fn
-// for each batch with a row filter.
-func (s *Source) scan(all bool, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
-	feas := -1
-	if !all && s.has("feasible") && !slices.Contains(cols, "feasible") {
-		cols = append(slices.Clone(cols), "feasible")
+// scan reads cols (plus feasible, unless all rows are wanted, and the
+// columns of the request's filter) and calls fn for each batch with a row
+// filter: feasible rows that satisfy the filter.
+func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
+	all, f := req.AllRows, req.filter
+	need := slices.Clone(cols)
+	if !all && s.has("feasible") && !slices.Contains(need, "feasible") {
+		need = append(need, "feasible")
 	}
-	if !all && s.has("feasible") {
-		feas = slices.Index(cols, "feasible")
-	}
-	return outputs.ReadColumns(s.files, cols, func(b *outputs.ColumnBatch) error {
-		keep := func(int) bool { return true }
-		if feas >= 0 {
-			c := &b.Cols[feas]
-			keep = func(i int) bool { return c.Bool[i] && !c.IsNull(i) }
+	var fcols []int
+	if f != nil {
+		for _, u := range f.Uses {
+			if !slices.Contains(need, u.Name) {
+				need = append(need, u.Name)
+			}
+			fcols = append(fcols, slices.Index(need, u.Name))
 		}
-		return fn(b, keep)
+	}
+	feas := -1
+	if !all && s.has("feasible") {
+		feas = slices.Index(need, "feasible")
+	}
+	var ferr error
+	err := outputs.ReadColumns(s.files, need, func(b *outputs.ColumnBatch) error {
+		keep := func(i int) bool {
+			if feas >= 0 {
+				if c := &b.Cols[feas]; !c.Bool[i] || c.IsNull(i) {
+					return false
+				}
+			}
+			if f == nil {
+				return true
+			}
+			for k, u := range f.Uses {
+				c := &b.Cols[fcols[k]]
+				switch {
+				case u.Text:
+					f.Str[u.Slot] = c.String[i]
+				case c.Kind == outputs.KindBool:
+					f.Num[u.Slot] = 0
+					if c.Bool[i] && !c.IsNull(i) {
+						f.Num[u.Slot] = 1
+					}
+				default:
+					f.Num[u.Slot] = c.Float[i]
+				}
+			}
+			ok, err := f.Match()
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+			return ok
+		}
+		if err := fn(b, keep); err != nil {
+			return err
+		}
+		return ferr
 	})
+	if ferr != nil {
+		return &RequestError{ferr}
+	}
+	return err
+}
+
+// compileFilter compiles a where expression over the results' columns.
+func (s *Source) compileFilter(expr string) (*dse.Filter, error) {
+	var num, text, boolean []string
+	for _, c := range s.info.Columns {
+		switch c.Kind {
+		case outputs.KindString:
+			text = append(text, c.Name)
+		case outputs.KindBool:
+			boolean = append(boolean, c.Name)
+		default:
+			num = append(num, c.Name)
+		}
+	}
+	f, err := dse.CompileFilter(expr, num, text, boolean)
+	if err != nil {
+		return nil, &RequestError{fmt.Errorf("--where: %w", err)}
+	}
+	return f, nil
 }
 
 // label returns the text of row i of column c, for colours and groups.
@@ -187,4 +252,58 @@ func (s *Source) Identity(column string) (*plots.Identity, error) {
 	}
 	s.ids[column] = id
 	return id, nil
+}
+
+// values returns the distinct values of column among the rows req keeps
+// (its Where, feasible unless AllRows), in rank order (Identity).
+func (s *Source) values(req *Request, column string) ([]string, error) {
+	r := *req
+	r.filter = nil
+	if req.Where != "" {
+		f, err := s.compileFilter(req.Where)
+		if err != nil {
+			return nil, err
+		}
+		r.filter = f
+	}
+	seen := map[string]bool{}
+	err := s.scan(&r, []string{column}, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+		c := &b.Cols[0]
+		for i := range b.Len {
+			if keep(i) && !c.IsNull(i) && len(seen) < maxIdentityValues {
+				seen[label(c, i)] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.Identity(column)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range id.Labels() {
+		if seen[l] {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// varying returns the columns of cols that hold more than one value among
+// the rows req keeps.
+func (s *Source) varying(req *Request, cols []string) ([]string, error) {
+	var out []string
+	for _, c := range cols {
+		vals, err := s.values(req, c)
+		if err != nil {
+			return nil, err
+		}
+		if len(vals) > 1 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,92 @@
+package figures
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// where keeps the rows of its expression, one_per draws a figure per value
+// (in rank order), and a bad expression is a request error naming it.
+func TestWhereAndOnePer(t *testing.T) {
+	src := openRun(t, 2000)
+	dir := t.TempDir()
+	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Where: `hardware != "H100" && tp <= 4`,
+		OnePer: []string{"tp"}, Formats: []string{"svg"}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bases []string
+	for _, p := range paths {
+		bases = append(bases, strings.TrimSuffix(filepath.Base(p), ".svg"))
+	}
+	want := []string{"lines-latency_s-vs-batch_size-by-hardware-tp=1", "lines-latency_s-vs-batch_size-by-hardware-tp=2", "lines-latency_s-vs-batch_size-by-hardware-tp=4"}
+	if !slices.Equal(bases, want) {
+		t.Fatalf("files %q, want %q", bases, want)
+	}
+	svg, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(svg), ">H100<") || !strings.Contains(string(svg), ">B200<") {
+		t.Errorf("where kept H100 or dropped B200 in %s", paths[0])
+	}
+	_, err = Draw(src, Request{Kinds: []string{"lines"}, Where: "hardwre == 1", Dir: dir})
+	var re *RequestError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "--where") {
+		t.Errorf("a bad where: %v, want a *RequestError about --where", err)
+	}
+}
+
+// A heatmap whose rows mix values of a registry column it does not show
+// is drawn once per value; a where that fixes the column draws one.
+func TestHeatmapNeverMixesRegistryColumns(t *testing.T) {
+	src := openRun(t, 2000)
+	dir := t.TempDir()
+	paths, err := Draw(src, Request{Kinds: []string{"heatmap"}, Formats: []string{"svg"}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 3 || !strings.HasSuffix(paths[0], "-hardware=H100.svg") {
+		t.Errorf("paths %q, want one heatmap per hardware", paths)
+	}
+	paths, err = Draw(src, Request{Kinds: []string{"heatmap"}, Where: `hardware == "MI300X"`, Formats: []string{"svg"}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || filepath.Base(paths[0]) != "heatmap-latency_s-tp-pp.svg" {
+		t.Errorf("paths %q, want one heatmap", paths)
+	}
+}
+
+// Styling: a title, a double-column width, a font size and axis scales
+// reach the figure; a bad scale is a request error.
+func TestStyle(t *testing.T) {
+	src := openRun(t, 2000)
+	dir := t.TempDir()
+	st := Style{Title: "Serving on three GPUs", XLabel: "Batch", Width: 7, Height: 3, FontSize: 10, XScale: "linear", YScale: "log"}
+	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`width="504pt"`, `height="216pt"`, ">Serving on three GPUs<", ">Batch<"} {
+		if !strings.Contains(string(svg), s) {
+			t.Errorf("%s lacks %s", paths[0], s)
+		}
+	}
+	_, err = Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: Style{YScale: "ln"}})
+	var re *RequestError
+	if !errors.As(err, &re) {
+		t.Errorf("a bad scale: %v, want a *RequestError", err)
+	}
+	if w, err := ParseWidth("double"); err != nil || w != 7 {
+		t.Errorf("ParseWidth(double) = %v, %v", w, err)
+	}
+}

@@ -1,0 +1,53 @@
+package plots
+
+import (
+	"errors"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+)
+
+// Single and Double are the widths of a figure that spans one column or
+// both columns of a two-column paper.
+const (
+	Single = 3.5 * vg.Inch
+	Double = 7 * vg.Inch
+)
+
+// SetTextSize sets the size of the axis labels and title (text) and of the
+// tick labels and legend (tick).
+func (f *Figure) SetTextSize(text, tick vg.Length) {
+	f.Style.TextSize, f.Style.TickSize = text, tick
+	p := f.Plot
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = font.From(f.Style.Font, text)
+		a.Tick.Label.Font = font.From(f.Style.Font, tick)
+	}
+	p.Title.TextStyle.Font = font.From(f.Style.Font, text+1)
+}
+
+// SetLog makes the x axis (x true) or the y axis logarithmic (log true) or
+// linear. A log axis needs a positive top; a linear range padded below
+// zero starts at a thousandth of its top instead.
+func (f *Figure) SetLog(x, log bool) error {
+	a := &f.Plot.Y
+	if x {
+		a = &f.Plot.X
+	}
+	if !log {
+		a.Scale, a.Tick.Marker = plot.LinearScale{}, plainTicks{}
+		return nil
+	}
+	if !(a.Max > 0) {
+		return errors.New("a log axis needs positive values")
+	}
+	if !(a.Min > 0) {
+		a.Min = a.Max / 1000
+	}
+	a.Scale, a.Tick.Marker = plot.LogScale{}, LogTicks{}
+	return nil
+}
+
+// HideLegend drops the legend (the footnote stays).
+func (f *Figure) HideLegend() { f.legend = nil }
