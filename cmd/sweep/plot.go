@@ -14,7 +14,7 @@ import (
 
 func newPlotCmd() *cobra.Command {
 	var req figures.Request
-	var kind, formats, objectives string
+	var kind, formats, objectives, onePer, width string
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
 		Short: "Draw roofline, Pareto, sweep-line and heatmap figures from a run's results",
@@ -23,7 +23,8 @@ func newPlotCmd() *cobra.Command {
 		Example: "  sweep plot out/serving\n" +
 			"  sweep plot out/serving --kind pareto --objectives latency_s:min,tokens_per_s:max --color hardware\n" +
 			"  sweep plot out/serving --kind lines --x batch_size --y itl_s --group hardware --format pdf\n" +
-			"  sweep plot out/training --kind heatmap --x tp --y pp --z step_time_s",
+			"  sweep plot out/training --kind heatmap --x tp --y pp --z step_time_s --one-per model,cluster\n" +
+			"  sweep plot out/serving --kind lines --x seq_len --y itl_s --where 'precision == \"fp8\"' --width double --title 'ITL'",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(fmt.Errorf("plot takes one run output directory"))
@@ -39,6 +40,14 @@ func newPlotCmd() *cobra.Command {
 					return badInput(fmt.Errorf("--objectives: %w", err))
 				}
 				req.Objectives = objs
+			}
+			req.OnePer = splitColumns(onePer)
+			if width != "" {
+				w, err := figures.ParseWidth(width)
+				if err != nil {
+					return figureError(err)
+				}
+				req.Style.Width = w
 			}
 			req.Skipped = printSkipped(cmd.ErrOrStderr())
 			if err := req.Check(); err != nil {
@@ -64,6 +73,17 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&req.X, "x", "", "x column (pareto: first objective; lines: batch_size; heatmap: tp)")
 	f.StringVar(&req.Y, "y", "", "y column (pareto: second objective; lines: latency_s; heatmap: pp)")
 	f.StringVar(&req.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
+	f.StringVar(&req.Where, "where", "", "keep the rows where this expression is true (the language of constraints)")
+	f.StringVar(&onePer, "one-per", "", "one figure per value of these columns (comma-separated)")
+	f.StringVar(&req.Style.Title, "title", "", "title above the axes (default none)")
+	f.StringVar(&req.Style.XLabel, "x-label", "", "x axis label (default the column's quantity and unit)")
+	f.StringVar(&req.Style.YLabel, "y-label", "", "y axis label (default the column's quantity and unit)")
+	f.StringVar(&width, "width", "", "figure width: single (3.5 in), double (7 in) or inches (default single)")
+	f.Float64Var(&req.Style.Height, "height", 0, "figure height in inches (default 2.6)")
+	f.Float64Var(&req.Style.FontSize, "font-size", 0, "label size in points; ticks and legend 1 pt smaller (default 8)")
+	f.StringVar(&req.Style.XScale, "x-scale", "", "x axis: log or linear (default from the data)")
+	f.StringVar(&req.Style.YScale, "y-scale", "", "y axis: log or linear (default from the data)")
+	f.StringVar(&req.Style.Legend, "legend", "", "legend: right or none (default right)")
 	f.StringVar(&req.Color, "color", "", "parameter that colours points (default hardware; none for none)")
 	f.StringVar(&req.Group, "group", "", "lines: one line per value of this parameter (default hardware)")
 	f.StringVar(&objectives, "objectives", "", "pareto objectives, 2 to 4, as column:min|max or maximize:column (default latency_s:min,tokens_per_s:max)")
@@ -79,6 +99,18 @@ func splitList(s string) []string {
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, strings.ToLower(p))
+		}
+	}
+	return out
+}
+
+// splitColumns splits a comma-separated list of column names, keeping
+// their case.
+func splitColumns(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
 	}
 	return out
