@@ -35,7 +35,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/mlsysim/mlsysim-go/engine"
@@ -553,7 +552,8 @@ func wrap(s string, sty interface{ Width(string) vg.Length }, w vg.Length) []str
 var Formats = []string{"png", "svg", "pdf"}
 
 // Save writes the figure to path, in the format of its extension: .png
-// (Style.DPI), .svg or .pdf. Fonts are embedded in SVG and PDF.
+// (Style.DPI), .svg or .pdf. Fonts are embedded in SVG and PDF (in PDF as
+// subsets with a ToUnicode map, so that its text extracts as drawn).
 func (f *Figure) Save(path string) error {
 	st := f.Style
 	var c interface {
@@ -571,8 +571,7 @@ func (f *Figure) Save(path string) error {
 		c = sc
 		write = func(w *os.File) error { _, err := sc.WriteTo(w); return err }
 	case "pdf":
-		pc := vgpdf.New(st.Width, st.Height)
-		pc.EmbedFonts(true)
+		pc := newPDF(st.Width, st.Height)
 		c = pc
 		write = func(w *os.File) error { _, err := pc.WriteTo(w); return err }
 	default:
