@@ -104,7 +104,7 @@ type Request struct {
 	// OnePer draws one figure per value of each of these columns (over the
 	// rows kept), the value in its file name: heatmap-...-model=Llama3_70B.
 	// A heatmap whose rows mix values of a registry column (model,
-	// hardware, cluster ...) it does not show is drawn one per value of
+	// hardware, system ...) it does not show is drawn one per value of
 	// those columns when OnePer is empty, rather than reduce across them.
 	OnePer []string
 	// Style sets the size, text and axes of every figure; the zero Style
@@ -240,10 +240,6 @@ func Draw(src *Source, req Request) ([]string, error) {
 // one value of each OnePer column) and its file-name suffix.
 type split struct{ where, suffix string }
 
-// registryColumns are the columns of registry names, which a heatmap never
-// reduces across silently.
-var registryColumns = []string{"model", "hardware", "cluster", "node", "scenario"}
-
 // splits returns the figures of kind k: one, or one per combination of the
 // OnePer columns' values (in rank order) among the rows the request keeps.
 func (r *Request) splits(src *Source, k Kind) ([]split, error) {
@@ -256,7 +252,7 @@ func (r *Request) splits(src *Source, k Kind) ([]split, error) {
 	per := r.OnePer
 	if len(per) == 0 && k.Name() == "heatmap" {
 		x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp")
-		for _, c := range registryColumns {
+		for _, c := range registryColumns() {
 			if c != x && c != y && src.has(c) {
 				per = append(per, c)
 			}

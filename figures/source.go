@@ -180,14 +180,28 @@ func label(c *outputs.ColumnValues, i int) string {
 // column with more (a free-form number) ranks the first ones seen.
 const maxIdentityValues = 4096
 
-// registryKinds are the registry kinds of the columns that hold registry
-// names, whose values rank in registry order.
-var registryKinds = map[string]string{
-	"hardware": registry.KindHardware,
-	"model":    registry.KindModel,
-	"cluster":  registry.KindCluster,
-	"node":     registry.KindNode,
-	"scenario": registry.KindScenario,
+// registryKind returns the registry kind of a column that holds registry
+// names (hardware, model, system ...: the vocabulary's TypeRef
+// parameters), and false for other columns.
+func registryKind(column string) (string, bool) {
+	for _, p := range engine.Params() {
+		if p.Name == column && p.Type == engine.TypeRef {
+			return p.RefKind, true
+		}
+	}
+	return "", false
+}
+
+// registryColumns returns the columns of registry names, in the
+// vocabulary's order.
+func registryColumns() []string {
+	var out []string
+	for _, p := range engine.Params() {
+		if p.Type == engine.TypeRef {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // Identity returns the ranks of the values of column over every row of the
@@ -221,7 +235,7 @@ func (s *Source) Identity(column string) (*plots.Identity, error) {
 		return nil, fmt.Errorf("column %s: %w", column, err)
 	}
 	var labels []string
-	if kind, ok := registryKinds[column]; ok {
+	if kind, ok := registryKind(column); ok {
 		seen := map[string]bool{}
 		for k := range cats.Len() {
 			seen[cats.Name(k)] = true

@@ -90,3 +90,20 @@ func TestStyle(t *testing.T) {
 		t.Errorf("ParseWidth(double) = %v, %v", w, err)
 	}
 }
+
+// The columns of registry names come from the vocabulary: a training
+// sweep's system column is one, as model and hardware are.
+func TestRegistryColumns(t *testing.T) {
+	cols := registryColumns()
+	for _, c := range []string{"model", "hardware", "system"} {
+		if !slices.Contains(cols, c) {
+			t.Errorf("registryColumns() = %q lacks %s", cols, c)
+		}
+	}
+	if k, ok := registryKind("system"); !ok || k != "system" {
+		t.Errorf("registryKind(system) = %q, %v", k, ok)
+	}
+	if _, ok := registryKind("tp"); ok {
+		t.Error("tp is a registry column")
+	}
+}
