@@ -81,9 +81,16 @@ func (s *Source) unit(name string) string {
 	return c.Unit
 }
 
-// scan reads cols (plus feasible, unless all rows are wanted, and the
-// columns of the request's filter) and calls fn for each batch with a row
-// filter: feasible rows that satisfy the filter.
+// sentinels are outputs that hold a stand-in rather than a value when a
+// boolean column is false: replicas is max_replicas when sla_met is false
+// (no replica count up to max_replicas meets the P99 target). A figure
+// showing such an output never draws those rows, even with AllRows.
+var sentinels = map[string]string{"replicas": "sla_met"}
+
+// scan reads cols (plus feasible, unless all rows are wanted, the guards
+// of sentinel outputs, and the columns of the request's filter) and calls
+// fn for each batch with a row filter: feasible rows whose outputs are
+// values, not sentinels, and that satisfy the filter.
 func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
 	all, f := req.AllRows, req.filter
 	need := slices.Clone(cols)
@@ -103,11 +110,26 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 	if !all && s.has("feasible") {
 		feas = slices.Index(need, "feasible")
 	}
+	// The guards of sentinel outputs among cols.
+	var guards []int
+	for _, c := range cols {
+		if g, ok := sentinels[c]; ok && s.has(g) && s.info.Lookup(g).Kind == outputs.KindBool {
+			if !slices.Contains(need, g) {
+				need = append(need, g)
+			}
+			guards = append(guards, slices.Index(need, g))
+		}
+	}
 	var ferr error
 	err := outputs.ReadColumns(s.files, need, func(b *outputs.ColumnBatch) error {
 		keep := func(i int) bool {
 			if feas >= 0 {
 				if c := &b.Cols[feas]; !c.Bool[i] || c.IsNull(i) {
+					return false
+				}
+			}
+			for _, g := range guards {
+				if c := &b.Cols[g]; !c.Bool[i] || c.IsNull(i) {
 					return false
 				}
 			}
