@@ -15,7 +15,7 @@ var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "whe
 	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "legend"}
 
 // PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
-var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap"}
+var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap", "breakdown", "scaling", "cdf", "bars"}
 
 func (p *specParser) plots(kv *ast.MappingValueNode) {
 	if kv == nil {

@@ -14,7 +14,7 @@
 //	// paths: out/serving/plots/pareto-tokens_per_s-vs-itl_s.svg
 //
 // Each kind of figure is one type behind the Kind interface (Roofline,
-// Pareto, Lines, Heatmap); a new kind is one more such type, listed in
+// Pareto, Lines, Heatmap, Breakdown, Scaling, CDF, Bars); a new kind is one more such type, listed in
 // Kinds. Labels, units and the direction in which an output improves come
 // from the engine's vocabulary; the package never evaluates configurations.
 package figures
@@ -50,7 +50,7 @@ type Kind interface {
 
 // Kinds are the figure kinds, in the order a request for every kind draws
 // them. Their names are dse.PlotKinds.
-var Kinds = []Kind{Roofline{}, Pareto{}, Lines{}, Heatmap{}}
+var Kinds = []Kind{Roofline{}, Pareto{}, Lines{}, Heatmap{}, Breakdown{}, Scaling{}, CDF{}, Bars{}}
 
 // KindNamed returns the kind called name; the *RequestError of an unknown
 // name suggests a close one.
@@ -80,13 +80,16 @@ type Request struct {
 	Kinds []string
 	// X, Y and Z are columns; "" takes the kind's default (pareto: the
 	// first two objectives; lines: batch_size and latency_s; heatmap: tp,
-	// pp and step_time_s or latency_s). Roofline ignores them.
+	// pp and step_time_s or latency_s; breakdown: the ten fastest rows and
+	// step_time_s; scaling: gpus_used and tokens_per_s; cdf: latency_s;
+	// bars: hardware and tokens_per_s). Roofline ignores them.
 	X, Y, Z string
 	// Color is the parameter that colours points: "" for the kind's default
 	// (hardware, when the results have it), "none" for none.
 	Color string
-	// Group draws one line per value of this parameter (lines); "" for
-	// hardware when the results have it.
+	// Group draws one line, curve or bar per value of this parameter
+	// (lines, cdf: hardware; scaling: model; bars: precision, when the
+	// results have it); "" for the kind's default.
 	Group string
 	// Objectives of a Pareto figure, 2 to 4; nil for latency_s minimised
 	// and tokens_per_s (or throughput_per_s) maximised.

@@ -138,17 +138,20 @@ func TestDraw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(skipped) > 0 {
-		t.Errorf("skipped %q", skipped)
+	// A serving run has no training breakdown and no GPU count.
+	if want := []string{`breakdown: --y: column "step_time_s" is not in the results`, `scaling: --x: column "gpus_used" is not in the results`}; !slices.Equal(skipped, want) {
+		t.Errorf("skipped %q, want %q", skipped, want)
 	}
 	want := map[string][]string{
 		"roofline":                                  {"Arithmetic intensity (FLOP/B)", "Performance (", "H100", "B200", "MI300X", "fp16", "ridge"},
 		"pareto-tokens_per_s-vs-latency_s":          {"Latency (ms)", "Throughput (tokens/s)", "Pareto front", "MI300X"},
 		"lines-latency_s-vs-batch_size-by-hardware": {"Batch size", "Latency (ms)", "B200"},
 		// The rows mix three hardware: one heatmap per hardware.
-		"heatmap-latency_s-tp-pp-hardware=H100":   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
-		"heatmap-latency_s-tp-pp-hardware=B200":   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
-		"heatmap-latency_s-tp-pp-hardware=MI300X": {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=H100":       {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=B200":       {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=MI300X":     {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"cdf-latency_s-by-hardware":                   {"Latency (ms)", "Fraction of configurations", "B200"},
+		"bars-tokens_per_s-by-hardware-and-precision": {"Throughput (tokens/s)", "H100", "fp16"},
 	}
 	if len(paths) != 2*len(want) {
 		t.Errorf("Draw wrote %d files, want %d: %q", len(paths), 2*len(want), paths)
@@ -346,8 +349,8 @@ func TestDrawSkips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 || len(got) != 1 || !strings.HasPrefix(got[0], `heatmap: --z: column "no_such"`) {
-		t.Errorf("paths %q, skipped %q; want 3 figures and the heatmap skipped", paths, got)
+	if len(paths) != 5 || len(got) != 3 || !strings.HasPrefix(got[0], `heatmap: --z: column "no_such"`) {
+		t.Errorf("paths %q, skipped %q; want 5 figures, the heatmap skipped (and the training kinds)", paths, got)
 	}
 	if _, err := Draw(src, Request{Kinds: []string{"heatmap"}, Z: "no_such", Formats: []string{"svg"}}); err == nil {
 		t.Error("an explicit heatmap without its column draws")

@@ -89,6 +89,8 @@ func (f *Figure) LegendColor(name string) (color.Color, bool) {
 				return t.Color, true
 			case thumbLine:
 				return t.Color, true
+			case thumbSwatch:
+				return t.c, true
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -82,11 +83,15 @@ type Lines struct {
 	// Identity, if set, orders and styles the lines by the ranks of their
 	// groups, shared by the figures of a run.
 	Identity *Identity
-	groups   []string
-	byKey    map[string]int
-	points   []map[float64]*acc
-	drop     map[string]bool
-	n        int64
+	// Ideal draws, for each line, the ideal scaling from its first point
+	// (x₀, y₀) as a thin dashed line: y₀·x/x₀ when Ideal > 0 (throughput
+	// against GPUs), y₀·x₀/x when Ideal < 0 (time against GPUs).
+	Ideal  int
+	groups []string
+	byKey  map[string]int
+	points []map[float64]*acc
+	drop   map[string]bool
+	n      int64
 }
 
 // NewLines returns an empty line figure of y against x.
@@ -122,6 +127,9 @@ func (l *Lines) Add(x, y float64, group string) {
 	a.add(l.Agg, y)
 	l.n++
 }
+
+// Rows returns the number of rows added (and drawn).
+func (l *Lines) Rows() int64 { return l.n }
 
 // Series returns the sorted x values and aggregated y values of group k.
 func (l *Lines) series(k int) (xs, ys []float64) {
@@ -195,6 +203,18 @@ func (l *Lines) Figure(st Style) *Figure {
 		s := all[k]
 		xs, ys := scaled(s.x, sx.Factor), scaled(s.y, sy.Factor)
 		pl.Add(polyline{x: xs, y: ys, style: ls})
+		if l.Ideal != 0 && len(xs) > 1 && xs[0] > 0 {
+			ix, iy := make([]float64, len(xs)), make([]float64, len(xs))
+			for j := range xs {
+				ix[j], iy[j] = xs[j], ys[0]*xs[j]/xs[0]
+				if l.Ideal < 0 {
+					iy[j] = ys[0] * xs[0] / xs[j]
+				}
+			}
+			ils := lineStyle(fade(c, 0.7), 0.6)
+			ils.Dashes = []vg.Length{1.5, 1.5}
+			pl.Add(polyline{x: ix, y: iy, style: ils, noRng: true})
+		}
 		cats := make([]int, len(xs))
 		pl.Add(scatterLayer{x: xs, y: ys, cat: cats, shape: shape, radius: 1.8, colors: func(int) color.Color { return c }})
 		if l.Group != "" {
@@ -207,6 +227,9 @@ func (l *Lines) Figure(st Style) *Figure {
 	}
 	if l.Group != "" {
 		note = "by " + l.Group + "; " + note
+	}
+	if l.Ideal != 0 {
+		note += "; dotted: ideal scaling"
 	}
 	fig.Footnote = note
 	return fig

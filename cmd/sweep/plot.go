@@ -17,7 +17,7 @@ func newPlotCmd() *cobra.Command {
 	var kind, formats, objectives, onePer, width string
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
-		Short: "Draw roofline, Pareto, sweep-line and heatmap figures from a run's results",
+		Short: "Draw roofline, Pareto, line, heatmap, breakdown, scaling, CDF and bar figures from a run's results",
 		Long: "plot reads OUT/results/*.parquet (any number of rows, in bounded memory) and writes\n" +
 			"paper-ready figures (3.5 in wide, 300 dpi PNG, SVG, PDF) into OUT/plots.",
 		Example: "  sweep plot out/serving\n" +
@@ -69,7 +69,7 @@ func newPlotCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kind, "kind", "all", "figures to draw: roofline, pareto, lines, heatmap or all (comma-separated)")
+	f.StringVar(&kind, "kind", "all", "figures to draw: roofline, pareto, lines, heatmap, breakdown, scaling, cdf, bars or all (comma-separated)")
 	f.StringVar(&req.X, "x", "", "x column (pareto: first objective; lines: batch_size; heatmap: tp)")
 	f.StringVar(&req.Y, "y", "", "y column (pareto: second objective; lines: latency_s; heatmap: pp)")
 	f.StringVar(&req.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
@@ -85,7 +85,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&req.Style.YScale, "y-scale", "", "y axis: log or linear (default from the data)")
 	f.StringVar(&req.Style.Legend, "legend", "", "legend: right or none (default right)")
 	f.StringVar(&req.Color, "color", "", "parameter that colours points (default hardware; none for none)")
-	f.StringVar(&req.Group, "group", "", "lines: one line per value of this parameter (default hardware)")
+	f.StringVar(&req.Group, "group", "", "lines, cdf, scaling, bars: one line, curve or bar per value of this parameter")
 	f.StringVar(&objectives, "objectives", "", "pareto objectives, 2 to 4, as column:min|max or maximize:column (default latency_s:min,tokens_per_s:max)")
 	f.StringVar(&req.Agg, "agg", "", "lines and heatmap: min, max or mean over the other parameters (default by the output's direction)")
 	f.StringVar(&formats, "format", "png,svg,pdf", "output formats: png, svg, pdf (comma-separated)")
