@@ -158,7 +158,7 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	bars := &plots.Bars{Y: plots.Axis{Name: total, Unit: src.unit(total), Label: ""}, Stacked: true}
+	bars := &plots.Bars{Y: plots.Axis{Name: total, Unit: src.unit(total)}, Stacked: true, Horizontal: true}
 	bars.Totals = make([]float64, len(rows))
 	for k, row := range rows {
 		bars.Totals[k] = vals[row][0]
@@ -199,7 +199,7 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 	} else {
 		bars.Note = fmt.Sprintf("the %d fastest configurations", len(rows))
 	}
-	bars.Note += "; line: " + total
+	bars.Note += "; line: " + strings.ToLower(plots.Quantity(total))
 	base := "breakdown-" + total
 	if x != "" {
 		base += "-by-" + x

@@ -88,10 +88,10 @@ func TestBreakdown(t *testing.T) {
 	if base != "breakdown-step_time_s" {
 		t.Errorf("base %q", base)
 	}
-	if want := []string{"bubble", "TP comm.", "DP comm.", "compute", "total"}; !slices.Equal(fig.LegendNames(), want) {
+	if want := []string{"compute", "DP comm.", "TP comm.", "bubble", "total"}; !slices.Equal(fig.LegendNames(), want) {
 		t.Errorf("legend %q, want %q", fig.LegendNames(), want)
 	}
-	ticks := fig.Plot.X.Tick.Marker.Ticks(fig.Plot.X.Min, fig.Plot.X.Max)
+	ticks := fig.Plot.Y.Tick.Marker.Ticks(fig.Plot.Y.Min, fig.Plot.Y.Max)
 	if len(ticks) != 10 || !strings.Contains(ticks[0].Label, "tp=") {
 		t.Errorf("%d bars, first %q; want 10 labelled by their parameters", len(ticks), ticks[0].Label)
 	}
@@ -99,7 +99,7 @@ func TestBreakdown(t *testing.T) {
 	if err != nil || fig == nil {
 		t.Fatalf("%v, %v", fig, err)
 	}
-	ticks = fig.Plot.X.Tick.Marker.Ticks(fig.Plot.X.Min, fig.Plot.X.Max)
+	ticks = fig.Plot.Y.Tick.Marker.Ticks(fig.Plot.Y.Min, fig.Plot.Y.Max)
 	if base != "breakdown-step_time_s-by-model" || len(ticks) != 2 {
 		t.Errorf("base %q, %d bars; want one per model", base, len(ticks))
 	}

@@ -21,6 +21,9 @@ type Bars struct {
 	Series     []string    // the segments (stacked, bottom up) or the bars of a group
 	Values     [][]float64 // [series][category]
 	Stacked    bool
+	// Horizontal lays the bars along the x axis, the categories down the
+	// y axis from the top: room for long labels ("tp=4 pp=2 mb=16").
+	Horizontal bool
 	// Totals, if set (stacked), marks each bar's total with a short black
 	// line: where the segments do not add up to it (a straggler factor),
 	// the gap shows.
@@ -54,16 +57,29 @@ func (b *Bars) Figure(st Style) *Figure {
 	pl := newPlot(st)
 	ya := b.Y
 	ya.Log = false
-	setAxis(&pl.Y, ya, sy)
-	pl.X.Label.Text = ""
-	pl.X.Tick.Marker = indexTicks(b.Categories)
-	pl.X.Tick.Length = 0
-	if len(b.Categories) > 4 || longest(b.Categories) > 8 {
-		pl.X.Tick.Label.Rotation = math.Pi / 4
-		pl.X.Tick.Label.XAlign, pl.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	val, cat := &pl.Y, &pl.X
+	if b.Horizontal {
+		val, cat = &pl.X, &pl.Y
 	}
-	pl.X.Min, pl.X.Max = -0.6, float64(len(b.Categories))-0.4
-	pl.Y.Min, pl.Y.Max = 0, math.Max(top*sy.Factor*1.05, 1e-300)
+	setAxis(val, ya, sy)
+	cat.Label.Text = ""
+	cat.Tick.Length = 0
+	n := len(b.Categories)
+	if b.Horizontal { // the first category at the top
+		ts := indexTicks(b.Categories)
+		for i := range ts {
+			ts[i].Value = float64(n - 1 - i)
+		}
+		cat.Tick.Marker = ts
+	} else {
+		cat.Tick.Marker = indexTicks(b.Categories)
+		if n > 4 || longest(b.Categories) > 8 {
+			cat.Tick.Label.Rotation = math.Pi / 4
+			cat.Tick.Label.XAlign, cat.Tick.Label.YAlign = draw.XRight, draw.YTop
+		}
+	}
+	cat.Min, cat.Max = -0.6, float64(n)-0.4
+	val.Min, val.Max = 0, math.Max(top*sy.Factor*1.05, 1e-300)
 	fig := &Figure{Plot: pl, Style: st}
 	colors := make([]color.Color, len(b.Series))
 	for s, name := range b.Series {
@@ -79,7 +95,7 @@ func (b *Bars) Figure(st Style) *Figure {
 		for s := range order {
 			order[s] = s
 		}
-		if b.Stacked { // the legend reads top down, as the segments
+		if b.Stacked && !b.Horizontal { // the legend reads top down, as the segments
 			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
 				order[i], order[j] = order[j], order[i]
 			}
@@ -114,13 +130,21 @@ func (l barLayer) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	b := l.b
 	const width = 0.8
-	rect := func(x0, x1, y0, y1 float64, col color.Color) {
-		r := vg.Rectangle{Min: vg.Point{X: trX(x0), Y: trY(y0)}, Max: vg.Point{X: trX(x1), Y: trY(y1)}}
+	n := len(b.Categories)
+	// rect fills [c0, c1] along the categories × [v0, v1] along the values.
+	rect := func(c0, c1, v0, v1 float64, col color.Color) {
+		r := vg.Rectangle{Min: vg.Point{X: trX(c0), Y: trY(v0)}, Max: vg.Point{X: trX(c1), Y: trY(v1)}}
+		if b.Horizontal {
+			r = vg.Rectangle{Min: vg.Point{X: trX(v0), Y: trY(c0)}, Max: vg.Point{X: trX(v1), Y: trY(c1)}}
+		}
 		c.SetColor(col)
 		c.Fill(r.Path())
 	}
 	for k := range b.Categories {
 		x := float64(k)
+		if b.Horizontal {
+			x = float64(n - 1 - k)
+		}
 		base := 0.0
 		for s := range b.Series {
 			v := b.Values[s][k] * l.scale
@@ -138,13 +162,20 @@ func (l barLayer) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		if b.Totals != nil {
 			if t := b.Totals[k] * l.scale; t > 0 && !math.IsInf(t, 0) {
-				y := trY(t)
-				c.StrokeLine2(lineStyle(color.Black, 1), trX(x-width/2-0.06), y, trX(x+width/2+0.06), y)
+				ls := lineStyle(color.Black, 1)
+				if b.Horizontal {
+					c.StrokeLine2(ls, trX(t), trY(x-width/2-0.06), trX(t), trY(x+width/2+0.06))
+				} else {
+					c.StrokeLine2(ls, trX(x-width/2-0.06), trY(t), trX(x+width/2+0.06), trY(t))
+				}
 			}
 		}
 	}
 }
 
 func (l barLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if l.b.Horizontal {
+		return 0, 0, -0.5, float64(len(l.b.Categories)) - 0.5
+	}
 	return -0.5, float64(len(l.b.Categories)) - 0.5, 0, 0
 }

@@ -229,7 +229,7 @@ func (l *Lines) Figure(st Style) *Figure {
 		note = "by " + l.Group + "; " + note
 	}
 	if l.Ideal != 0 {
-		note += "; dotted: ideal scaling"
+		note += "; thin: ideal scaling"
 	}
 	fig.Footnote = note
 	return fig
