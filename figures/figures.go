@@ -94,6 +94,10 @@ type Request struct {
 	// Objectives of a Pareto figure, 2 to 4; nil for latency_s minimised
 	// and tokens_per_s (or throughput_per_s) maximised.
 	Objectives []dse.Objective
+	// GroupBy draws a Pareto front per combination of these columns' values
+	// (the sweep's group_by), each in its group's colour and labelled; nil
+	// for one front over every row.
+	GroupBy []string
 	// Agg reduces the values that share a line point or a heatmap cell:
 	// "min", "max" or "mean"; "" for the best value by the output's
 	// direction in the vocabulary (max when higher is better, else min).
@@ -318,6 +322,7 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Color:      p.Color,
 			Group:      p.Group,
 			Objectives: spec.Objectives,
+			GroupBy:    spec.GroupBy,
 			Formats:    p.Formats,
 			Skipped:    skipped,
 			Where:      p.Where,

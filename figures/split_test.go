@@ -107,3 +107,29 @@ func TestRegistryColumns(t *testing.T) {
 		t.Error("tp is a registry column")
 	}
 }
+
+// group_by draws a front per group, each labelled with its size, in the
+// group's colour; the file name says so.
+func TestParetoPerGroup(t *testing.T) {
+	src := openRun(t, 3000)
+	fig, base, err := Pareto{}.Build(src, &Request{GroupBy: []string{"hardware"}})
+	if err != nil || fig == nil {
+		t.Fatalf("%v, %v", fig, err)
+	}
+	if base != "pareto-tokens_per_s-vs-latency_s-per-hardware" {
+		t.Errorf("base %q", base)
+	}
+	names := fig.LegendNames()
+	if len(names) != 4 || names[0] != "Pareto front per hardware:" {
+		t.Fatalf("legend %q, want a heading and three fronts", names)
+	}
+	id, err := src.Identity("hardware")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, hw := range id.Labels() {
+		if !strings.HasPrefix(names[1+r], hw+" (") {
+			t.Errorf("legend entry %d is %q, want %s's front", 1+r, names[1+r], hw)
+		}
+	}
+}

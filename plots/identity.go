@@ -2,6 +2,7 @@ package plots
 
 import (
 	"image/color"
+	"strings"
 
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -57,6 +58,23 @@ func (id *Identity) Labels() []string {
 		return nil
 	}
 	return id.labels
+}
+
+// Compare orders labels by rank, the labels the identity knows first,
+// the others in text order; a nil identity orders by text.
+func (id *Identity) Compare(a, b string) int {
+	ra, oka := id.Rank(a)
+	rb, okb := id.Rank(b)
+	switch {
+	case oka && okb:
+		return ra - rb
+	case oka != okb:
+		if oka {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // identityShapes are the markers of ranks: each of the seven palette

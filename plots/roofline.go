@@ -161,7 +161,7 @@ func (r *Roofline) Figure(st Style) *Figure {
 			precs = append(precs, rf.precision())
 		}
 	}
-	slices.Sort(hws)
+	slices.SortStableFunc(hws, r.Cats.Identity.Compare)
 	slices.SortStableFunc(precs, func(a, b string) int {
 		if c := precisionRank(a) - precisionRank(b); c != 0 {
 			return c

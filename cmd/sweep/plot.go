@@ -14,7 +14,7 @@ import (
 
 func newPlotCmd() *cobra.Command {
 	var req figures.Request
-	var kind, formats, objectives, onePer, width string
+	var kind, formats, objectives, onePer, width, groupBy string
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
 		Short: "Draw roofline, Pareto, line, heatmap, breakdown, scaling, CDF and bar figures from a run's results",
@@ -42,6 +42,7 @@ func newPlotCmd() *cobra.Command {
 				req.Objectives = objs
 			}
 			req.OnePer = splitColumns(onePer)
+			req.GroupBy = splitColumns(groupBy)
 			if width != "" {
 				w, err := figures.ParseWidth(width)
 				if err != nil {
@@ -75,6 +76,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&req.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
 	f.StringVar(&req.Where, "where", "", "keep the rows where this expression is true (the language of constraints)")
 	f.StringVar(&onePer, "one-per", "", "one figure per value of these columns (comma-separated)")
+	f.StringVar(&groupBy, "group-by", "", "pareto: one front per combination of these columns' values (comma-separated)")
 	f.StringVar(&req.Style.Title, "title", "", "title above the axes (default none)")
 	f.StringVar(&req.Style.XLabel, "x-label", "", "x axis label (default the column's quantity and unit)")
 	f.StringVar(&req.Style.YLabel, "y-label", "", "y axis label (default the column's quantity and unit)")
