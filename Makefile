@@ -1,7 +1,7 @@
 # mlsysim-go. `make demo` runs the embedded default sweep; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test test-ci bench lint build duckdb clean
+.PHONY: demo test test-ci bench lint build duckdb figures clean
 
 demo: ## run the embedded default sweep into out/
 	$(GO) run ./cmd/sweep run
@@ -21,6 +21,9 @@ bench: ## benchmarks of the hot paths, with allocation counts
 lint: ## formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+figures: ## redraw the gallery (docs/figures/*.png) from the entries of docs/figures.md
+	$(GO) test ./figures/ -run '^TestGallery$$' -count=1 -args -gallery
 
 build: ## the sweep binary in bin/
 	$(GO) build -o bin/sweep ./cmd/sweep
