@@ -116,6 +116,7 @@ type PlotSpec struct {
 	Formats []string // png, svg, pdf
 	Where   string   // keep the rows where this expression is true
 	OnePer  []string // one figure per value of each of these columns
+	Facet   string   // small multiples: one panel per value of this column
 	Style   PlotStyle
 }
 

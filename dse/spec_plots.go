@@ -11,7 +11,7 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "where", "one_per",
+var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "where", "one_per", "facet",
 	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "legend"}
 
 // PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
@@ -98,7 +98,7 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 					p.errorf(e.Value, key+".kind", ErrBadValue, "%q: kinds are %s", sc.str, strings.Join(PlotKinds, ", "))
 				}
 				ps.Kind = sc.str
-			case "x", "y", "z", "color", "group":
+			case "x", "y", "z", "color", "group", "facet":
 				p.plotColumn(e.Value, key+"."+k, sc.str)
 				switch k {
 				case "x":
@@ -111,6 +111,8 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 					ps.Color = sc.str
 				case "group":
 					ps.Group = sc.str
+				case "facet":
+					ps.Facet = sc.str
 				}
 			case "where":
 				if _, err := compileExpr(sc.str, p.spec.syms, true); err != nil {

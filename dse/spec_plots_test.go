@@ -8,11 +8,11 @@ import (
 // A plot entry's filter, splits, value key and style reach PlotSpec.
 func TestPlotEntryKeys(t *testing.T) {
 	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
-		"plots:\n  - {kind: heatmap, x: tp, y: pp, z: latency_s, where: 'hardware == \"H100\" && tp <= 2', one_per: model,\n"+
+		"plots:\n  - {kind: heatmap, x: tp, y: pp, z: latency_s, where: 'hardware == \"H100\" && tp <= 2', one_per: model, facet: tp,\n"+
 		"     title: Step time, x_label: TP, y_label: PP, width: double, height: 3, font_size: 9, x_scale: linear, y_scale: log, legend: none}\n")
 	p := s.Plots[0]
 	want := PlotStyle{Title: "Step time", XLabel: "TP", YLabel: "PP", Width: 7, Height: 3, FontSize: 9, XScale: "linear", YScale: "log", Legend: "none"}
-	if p.Z != "latency_s" || p.Where != `hardware == "H100" && tp <= 2` || !slices.Equal(p.OnePer, []string{"model"}) || p.Style != want {
+	if p.Z != "latency_s" || p.Where != `hardware == "H100" && tp <= 2` || !slices.Equal(p.OnePer, []string{"model"}) || p.Facet != "tp" || p.Style != want {
 		t.Errorf("plot %+v", p)
 	}
 }

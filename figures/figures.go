@@ -114,6 +114,10 @@ type Request struct {
 	// hardware, system ...) it does not show is drawn one per value of
 	// those columns when OnePer is empty, rather than reduce across them.
 	OnePer []string
+	// Facet draws small multiples: one panel per value of this column (in
+	// rank order, at most 16), in a grid, with shared axes and one legend;
+	// "" for a single plot.
+	Facet string
 	// Style sets the size, text and axes of every figure; the zero Style
 	// keeps each kind's.
 	Style Style
@@ -211,14 +215,7 @@ func Draw(src *Source, req Request) ([]string, error) {
 			return written, err
 		}
 		for _, sp := range splits {
-			r := req
-			r.filter = nil
-			if sp.where != "" {
-				if r.filter, err = src.compileFilter(sp.where); err != nil {
-					return written, err
-				}
-			}
-			fig, base, err := k.Build(src, &r)
+			fig, base, err := req.build(src, k, sp.where)
 			if err != nil && !explicit && errors.As(err, &re) {
 				skipped(k.Name(), err)
 				break
@@ -243,6 +240,78 @@ func Draw(src *Source, req Request) ([]string, error) {
 	return written, nil
 }
 
+// build builds the figure of kind k over the rows where is true: one
+// figure, or small multiples of the Facet column's values.
+func (r *Request) build(src *Source, k Kind, where string) (*plots.Figure, string, error) {
+	compile := func(w string) (*dse.Filter, error) {
+		if w == "" {
+			return nil, nil
+		}
+		return src.compileFilter(w)
+	}
+	sub := *r
+	var err error
+	if sub.filter, err = compile(where); err != nil {
+		return nil, "", err
+	}
+	if r.Facet == "" {
+		return k.Build(src, &sub)
+	}
+	if err := src.column("--facet", r.Facet); err != nil {
+		return nil, "", err
+	}
+	if k.Name() == "heatmap" {
+		// Each heatmap scales its colours to its own cells; panels side by
+		// side would read alike colours as alike values.
+		return nil, "", &RequestError{errors.New("--facet: heatmap panels would each have their own colour scale; draw one heatmap per value with --one-per")}
+	}
+	vals, err := src.values(&Request{AllRows: r.AllRows, Where: where}, r.Facet)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(vals) > maxFacets {
+		return nil, "", &RequestError{fmt.Errorf("--facet: %s has %d values; small multiples take at most %d (filter with --where, or split with --one-per)", r.Facet, len(vals), maxFacets)}
+	}
+	var panels []*plots.Figure
+	var titles []string
+	var base string
+	for _, v := range vals {
+		w := r.Facet + " == " + literal(src, r.Facet, v)
+		if where != "" {
+			w = "(" + where + ") && " + w
+		}
+		if sub.filter, err = compile(w); err != nil {
+			return nil, "", err
+		}
+		fig, b, err := k.Build(src, &sub)
+		if err != nil {
+			return nil, "", err
+		}
+		if fig == nil {
+			continue
+		}
+		panels = append(panels, fig)
+		titles = append(titles, v)
+		base = b
+	}
+	if len(panels) == 0 {
+		return nil, "", nil
+	}
+	note := fmt.Sprintf("one panel per %s (%d)", r.Facet, len(panels))
+	return plots.Facets(panels, titles, note), base + "-facet-" + r.Facet, nil
+}
+
+// maxFacets bounds the panels of small multiples.
+const maxFacets = 16
+
+// literal returns value v of column as an expression literal.
+func literal(src *Source, column, v string) string {
+	if src.info.Lookup(column).Kind == outputs.KindString {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
 // A split is one figure of a request: its filter (the request's Where and
 // one value of each OnePer column) and its file-name suffix.
 type split struct{ where, suffix string }
@@ -260,7 +329,7 @@ func (r *Request) splits(src *Source, k Kind) ([]split, error) {
 	if len(per) == 0 && k.Name() == "heatmap" {
 		x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp")
 		for _, c := range registryColumns() {
-			if c != x && c != y && src.has(c) {
+			if c != x && c != y && c != r.Facet && src.has(c) {
 				per = append(per, c)
 			}
 		}
@@ -282,11 +351,7 @@ func (r *Request) splits(src *Source, k Kind) ([]split, error) {
 		var next []split
 		for _, sp := range out {
 			for _, v := range vals {
-				lit := v
-				if src.info.Lookup(col).Kind == outputs.KindString {
-					lit = strconv.Quote(v)
-				}
-				w := col + " == " + lit
+				w := col + " == " + literal(src, col, v)
 				if sp.where != "" {
 					w = "(" + sp.where + ") && " + w
 				}
@@ -327,6 +392,7 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Skipped:    skipped,
 			Where:      p.Where,
 			OnePer:     p.OnePer,
+			Facet:      p.Facet,
 			Z:          p.Z,
 			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
 				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
@@ -444,14 +510,9 @@ func (s *Style) apply(fig *plots.Figure) error {
 		fig.SetTextSize(vg.Length(s.FontSize), vg.Length(max(s.FontSize-1, 1)))
 	}
 	if s.Title != "" {
-		fig.Plot.Title.Text = s.Title
+		fig.SetTitle(s.Title)
 	}
-	if s.XLabel != "" {
-		fig.Plot.X.Label.Text = s.XLabel
-	}
-	if s.YLabel != "" {
-		fig.Plot.Y.Label.Text = s.YLabel
-	}
+	fig.SetAxisLabels(s.XLabel, s.YLabel)
 	for _, ax := range []struct {
 		x     bool
 		scale string

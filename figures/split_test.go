@@ -133,3 +133,39 @@ func TestParetoPerGroup(t *testing.T) {
 		}
 	}
 }
+
+// facet draws small multiples: one panel per value, titled, sharing their
+// axes, in one file; a heatmap refuses (its panels would not share a
+// colour scale).
+func TestFacet(t *testing.T) {
+	src := openRun(t, 3000)
+	dir := t.TempDir()
+	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Facet: "tp", Formats: []string{"svg"}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || filepath.Base(paths[0]) != "lines-latency_s-vs-batch_size-by-hardware-facet-tp.svg" {
+		t.Fatalf("paths %q", paths)
+	}
+	fig, _, err := (&Request{Facet: "tp"}).build(src, Lines{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	panels := fig.Panels()
+	if len(panels) != 4 {
+		t.Fatalf("%d panels, want one per tp (4)", len(panels))
+	}
+	for i, p := range panels[1:] {
+		if p.Plot.Y.Min != panels[0].Plot.Y.Min || p.Plot.Y.Max != panels[0].Plot.Y.Max {
+			t.Errorf("panel %d's y range [%v, %v] differs from panel 0's [%v, %v]", i+1, p.Plot.Y.Min, p.Plot.Y.Max, panels[0].Plot.Y.Min, panels[0].Plot.Y.Max)
+		}
+	}
+	if got := fig.LegendNames(); len(got) != 3 {
+		t.Errorf("legend %q, want the three hardware once", got)
+	}
+	_, err = Draw(src, Request{Kinds: []string{"heatmap"}, Facet: "hardware", Dir: dir})
+	var re *RequestError
+	if !errors.As(err, &re) {
+		t.Errorf("a faceted heatmap: %v, want a request error", err)
+	}
+}

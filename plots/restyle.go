@@ -19,7 +19,13 @@ const (
 // tick labels and legend (tick).
 func (f *Figure) SetTextSize(text, tick vg.Length) {
 	f.Style.TextSize, f.Style.TickSize = text, tick
+	for _, p := range f.panels {
+		p.SetTextSize(text, tick)
+	}
 	p := f.Plot
+	if p == nil {
+		return
+	}
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(f.Style.Font, text)
 		a.Tick.Label.Font = font.From(f.Style.Font, tick)
@@ -31,6 +37,14 @@ func (f *Figure) SetTextSize(text, tick vg.Length) {
 // linear. A log axis needs a positive top; a linear range padded below
 // zero starts at a thousandth of its top instead.
 func (f *Figure) SetLog(x, log bool) error {
+	for _, p := range f.panels {
+		if err := p.SetLog(x, log); err != nil {
+			return err
+		}
+	}
+	if f.Plot == nil {
+		return nil
+	}
 	a := &f.Plot.Y
 	if x {
 		a = &f.Plot.X
@@ -51,3 +65,30 @@ func (f *Figure) SetLog(x, log bool) error {
 
 // HideLegend drops the legend (the footnote stays).
 func (f *Figure) HideLegend() { f.legend = nil }
+
+// SetTitle sets the title above the axes (above the panels of small
+// multiples).
+func (f *Figure) SetTitle(title string) {
+	if len(f.panels) > 0 {
+		f.title = title
+		return
+	}
+	f.Plot.Title.Text = title
+}
+
+// SetAxisLabels sets the label of the x axis and of the y axis ("" keeps
+// one), of every panel of small multiples.
+func (f *Figure) SetAxisLabels(x, y string) {
+	for _, p := range f.panels {
+		p.SetAxisLabels(x, y)
+	}
+	if f.Plot == nil {
+		return
+	}
+	if x != "" {
+		f.Plot.X.Label.Text = x
+	}
+	if y != "" {
+		f.Plot.Y.Label.Text = y
+	}
+}

@@ -385,6 +385,11 @@ type Figure struct {
 	// Footnote, if set, is printed small under the legend (e.g. "10 000 000
 	// rows; density of all points").
 	Footnote string
+
+	panels []*Figure // small multiples (Facets), drawn instead of Plot
+	titles []string  // the panels' titles
+	cols   int       // panels per row
+	title  string    // above the panels
 }
 
 type legendItem struct {
@@ -412,6 +417,10 @@ func (f *Figure) LegendNames() []string {
 // mis-measures them on log axes (it places the label's glyph box at the
 // linear midpoint of the range, padding the plot with an empty band).
 func (f *Figure) Draw(c draw.Canvas) {
+	if len(f.panels) > 0 {
+		f.drawFacets(c)
+		return
+	}
 	p := f.Plot
 	if p.BackgroundColor != nil {
 		c.SetColor(p.BackgroundColor)

@@ -76,6 +76,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&req.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
 	f.StringVar(&req.Where, "where", "", "keep the rows where this expression is true (the language of constraints)")
 	f.StringVar(&onePer, "one-per", "", "one figure per value of these columns (comma-separated)")
+	f.StringVar(&req.Facet, "facet", "", "small multiples: one panel per value of this column, shared axes")
 	f.StringVar(&groupBy, "group-by", "", "pareto: one front per combination of these columns' values (comma-separated)")
 	f.StringVar(&req.Style.Title, "title", "", "title above the axes (default none)")
 	f.StringVar(&req.Style.XLabel, "x-label", "", "x axis label (default the column's quantity and unit)")

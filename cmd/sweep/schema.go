@@ -98,6 +98,7 @@ func sweepSchema(reg *registry.Registry) obj {
 				"color":     obj{"type": "string", "description": "the column that colours points (heatmap: the output in the cells, as z)"},
 				"group":     obj{"type": "string", "description": "lines: one line per value of this column"},
 				"where":     obj{"type": "string", "description": "keep the rows where this expression is true (the language of constraints)"},
+				"facet":     obj{"type": "string", "description": "small multiples: one panel per value of this column, shared axes"},
 				"one_per":   obj{"type": []any{"string", "array"}, "items": obj{"type": "string"}, "description": "one figure per value of this column (or of each of these columns)"},
 				"title":     obj{"type": "string", "description": "title above the axes (default none)"},
 				"x_label":   obj{"type": "string", "description": "x axis label (default the column's quantity and unit)"},
