@@ -180,6 +180,7 @@ type Filter struct {
 	Num  []float64   // numbers and booleans (0/1), by FilterVar.Slot
 	Str  []string    // text, by FilterVar.Slot
 	c    *compiled
+	r    row // Num and Str, held here so that Match does not allocate
 	vm   vm.VM
 }
 
@@ -215,6 +216,7 @@ func CompileFilter(src string, numeric, text, boolean []string) (*Filter, error)
 		return nil, fmt.Errorf("where %q: %w", src, err)
 	}
 	f := &Filter{Src: src, Num: make([]float64, nNum), Str: make([]string, nStr), c: c}
+	f.r = row{num: f.Num, str: f.Str}
 	for _, n := range c.names {
 		s := syms[n]
 		f.Uses = append(f.Uses, FilterVar{Name: n, Text: s.kind == symStr, Bool: s.boolean, Slot: s.slot})
@@ -224,9 +226,8 @@ func CompileFilter(src string, numeric, text, boolean []string) (*Filter, error)
 
 // Match reports whether the row in Num and Str satisfies the expression.
 func (f *Filter) Match() (bool, error) {
-	r := row{num: f.Num, str: f.Str}
 	if f.c.fn != nil {
-		return f.c.fn(&r) != 0, nil
+		return f.c.fn(&f.r) != 0, nil
 	}
 	env := map[string]any{}
 	for _, u := range f.Uses {
@@ -239,7 +240,7 @@ func (f *Filter) Match() (bool, error) {
 			env[u.Name] = f.Num[u.Slot]
 		}
 	}
-	v, err := f.c.eval(&r, env, &f.vm)
+	v, err := f.c.eval(&f.r, env, &f.vm)
 	if err != nil {
 		return false, fmt.Errorf("where %q: %w", f.Src, err)
 	}

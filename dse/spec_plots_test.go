@@ -64,3 +64,15 @@ func FuzzCompileFilter(f *testing.F) {
 		_, _ = flt.Match()
 	})
 }
+
+// Match does not allocate: it runs once per row of a figure.
+func TestFilterMatchAllocs(t *testing.T) {
+	f, err := CompileFilter(`hardware != "H100" && tp * pp <= 8`, []string{"tp", "pp"}, []string{"hardware"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Str[0], f.Num[0], f.Num[1] = "B200", 2, 2
+	if n := testing.AllocsPerRun(100, func() { _, _ = f.Match() }); n != 0 {
+		t.Errorf("Match allocates %v times", n)
+	}
+}

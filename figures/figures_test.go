@@ -446,20 +446,26 @@ func bench10M(b *testing.B) string {
 }
 
 // BenchmarkPlot10M draws each kind of figure (reading the columns it needs,
-// two passes for roofline and Pareto) from a 10-million-row run, as PNG.
+// two passes for roofline, Pareto and CDF) from a 10-million-row run, as
+// PNG; the heatmap is one per hardware, and "lines-where" filters its rows
+// with an expression.
 func BenchmarkPlot10M(b *testing.B) {
 	out := bench10M(b)
 	src, err := Open(out, testRegistry(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{"roofline", "pareto", "lines", "heatmap"} {
-		b.Run(kind, func(b *testing.B) {
+	for _, name := range []string{"roofline", "pareto", "lines", "heatmap", "cdf", "bars", "lines-where"} {
+		kind, where, _ := strings.Cut(name, "-")
+		if where != "" {
+			where = `hardware != "H100" && tp * pp <= 8`
+		}
+		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			b.ReportAllocs()
 			for range b.N {
-				paths, err := Draw(src, Request{Dir: dir, Kinds: []string{kind}, Formats: []string{"png"}})
-				if err != nil || len(paths) != 1 {
+				paths, err := Draw(src, Request{Dir: dir, Kinds: []string{kind}, Where: where, Formats: []string{"png"}})
+				if err != nil || len(paths) == 0 {
 					b.Fatalf("%v %v", paths, err)
 				}
 			}
