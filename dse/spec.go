@@ -123,10 +123,11 @@ type PlotSpec struct {
 // PlotStyle is how a plot looks where it differs from its kind's defaults.
 type PlotStyle struct {
 	Title, XLabel, YLabel string
-	Width, Height         float64 // inches (width: single = 3.5, double = 7)
-	FontSize              float64 // points
-	XScale, YScale        string  // log, linear
-	Legend                string  // right, none
+	Width, Height         float64    // inches (width: single = 3.5, double = 7)
+	FontSize              float64    // points
+	XScale, YScale        string     // log, linear
+	XLimits, YLimits      [2]float64 // [lo, hi] in the column's SI unit; zero: the data's range
+	Legend                string     // right, none
 }
 
 // OutputOptions say what the run writes.

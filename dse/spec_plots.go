@@ -12,7 +12,7 @@ import (
 )
 
 var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "where", "one_per", "facet",
-	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "legend"}
+	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "x_limits", "y_limits", "legend"}
 
 // PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
 var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap", "breakdown", "scaling", "cdf", "bars"}
@@ -52,6 +52,29 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 						continue
 					}
 					ps.Formats = append(ps.Formats, sc.str)
+				}
+				continue
+			}
+			if k == "x_limits" || k == "y_limits" {
+				items, _ := p.r.items(e.Value)
+				var lims [2]float64
+				ok := len(items) == 2
+				for i, it := range items {
+					sc, isScalar := p.r.scalarOf(it)
+					if !isScalar || !sc.isNum || i > 1 {
+						ok = false
+						break
+					}
+					lims[i] = sc.num
+				}
+				if !ok || !(lims[0] < lims[1]) {
+					p.errorf(e.Value, key+"."+k, ErrBadValue, "want [lo, hi] with lo < hi, in the column's SI unit")
+					continue
+				}
+				if k == "x_limits" {
+					ps.Style.XLimits = lims
+				} else {
+					ps.Style.YLimits = lims
 				}
 				continue
 			}

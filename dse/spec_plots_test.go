@@ -9,9 +9,11 @@ import (
 func TestPlotEntryKeys(t *testing.T) {
 	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
 		"plots:\n  - {kind: heatmap, x: tp, y: pp, z: latency_s, where: 'hardware == \"H100\" && tp <= 2', one_per: model, facet: tp,\n"+
-		"     title: Step time, x_label: TP, y_label: PP, width: double, height: 3, font_size: 9, x_scale: linear, y_scale: log, legend: none}\n")
+		"     title: Step time, x_label: TP, y_label: PP, width: double, height: 3, font_size: 9, x_scale: linear, y_scale: log, legend: none,\n"+
+		"     x_limits: [1, 8], y_limits: [0.001, 0.1]}\n")
 	p := s.Plots[0]
-	want := PlotStyle{Title: "Step time", XLabel: "TP", YLabel: "PP", Width: 7, Height: 3, FontSize: 9, XScale: "linear", YScale: "log", Legend: "none"}
+	want := PlotStyle{Title: "Step time", XLabel: "TP", YLabel: "PP", Width: 7, Height: 3, FontSize: 9, XScale: "linear", YScale: "log", Legend: "none",
+		XLimits: [2]float64{1, 8}, YLimits: [2]float64{0.001, 0.1}}
 	if p.Z != "latency_s" || p.Where != `hardware == "H100" && tp <= 2` || !slices.Equal(p.OnePer, []string{"model"}) || p.Facet != "tp" || p.Style != want {
 		t.Errorf("plot %+v", p)
 	}

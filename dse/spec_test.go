@@ -48,6 +48,7 @@ var badSpecs = []struct {
 	{"plot where", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: lines, where: hardwre == 1}\n", "5:26", "hardwre", ErrBadValue},
 	{"plot one_per", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: heatmap, one_per: [modle]}\n", "5:31", "not a column", ErrBadValue},
 	{"plot width", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: lines, width: triple}\n", "5:26", "single", ErrBadValue},
+	{"plot limits", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: lines, y_limits: [1, 0.5]}\n", "5:29", "lo < hi", ErrBadValue},
 	{"plot scale", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: lines, y_scale: ln}\n", "5:28", "log and linear", ErrBadValue},
 	{"missing hardware", "grid:\n  model: [Llama3_8B]\n", "", `"hardware"`, ErrMissing},
 	{"bad name", "name: \"my sweep!\"\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n", "1:7", "output folder", ErrBadValue},

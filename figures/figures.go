@@ -396,7 +396,8 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Z:          p.Z,
 			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
 				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
-				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend},
+				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend,
+				XLimits: p.Style.XLimits, YLimits: p.Style.YLimits},
 		}
 		if p.Kind == "heatmap" && req.Z == "" { // color is the older name of a heatmap's value
 			req.Z, req.Color = p.Color, ""
@@ -461,7 +462,10 @@ type Style struct {
 	Width, Height  float64 // inches; 0 for 3.5 × 2.6 (plots.Single)
 	FontSize       float64 // points of the labels (ticks and legend 1 pt smaller); 0 for 8
 	XScale, YScale string  // "log" or "linear"; "" for the kind's choice from the data
-	Legend         string  // "right" (default) or "none"
+	// XLimits and YLimits are an axis's range [lo, hi] in its column's SI
+	// unit (seconds, bytes); the zero value keeps the range of the data.
+	XLimits, YLimits [2]float64
+	Legend           string // "right" (default) or "none"
 }
 
 // Check reports a style that cannot be drawn.
@@ -474,6 +478,11 @@ func (s *Style) Check() error {
 	for flag, v := range map[string]string{"--x-scale": s.XScale, "--y-scale": s.YScale} {
 		if v != "" && v != "log" && v != "linear" {
 			return &RequestError{fmt.Errorf("%s: %q is not log or linear", flag, v)}
+		}
+	}
+	for flag, l := range map[string][2]float64{"--x-limits": s.XLimits, "--y-limits": s.YLimits} {
+		if l != [2]float64{} && !(l[0] < l[1]) {
+			return &RequestError{fmt.Errorf("%s: [%v, %v]: the first must be below the second", flag, l[0], l[1])}
 		}
 	}
 	if s.Legend != "" && s.Legend != "right" && s.Legend != "none" {
@@ -528,8 +537,31 @@ func (s *Style) apply(fig *plots.Figure) error {
 			return &RequestError{fmt.Errorf("%s: %w", name, err)}
 		}
 	}
+	for _, ax := range []struct {
+		x    bool
+		lims [2]float64
+		flag string
+	}{{true, s.XLimits, "--x-limits"}, {false, s.YLimits, "--y-limits"}} {
+		if ax.lims == [2]float64{} {
+			continue
+		}
+		if err := fig.SetLimits(ax.x, ax.lims[0], ax.lims[1]); err != nil {
+			return &RequestError{fmt.Errorf("%s: %w", ax.flag, err)}
+		}
+	}
 	if s.Legend == "none" {
 		fig.HideLegend()
 	}
 	return nil
+}
+
+// ParseLimits reads an axis range "lo,hi" in the column's SI unit.
+func ParseLimits(s string) ([2]float64, error) {
+	a, b, ok := strings.Cut(s, ",")
+	lo, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	hi, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil || !(lo < hi) {
+		return [2]float64{}, &RequestError{fmt.Errorf("limits %q: want lo,hi with lo < hi, in the column's SI unit", s)}
+	}
+	return [2]float64{lo, hi}, nil
 }

@@ -169,3 +169,35 @@ func TestFacet(t *testing.T) {
 		t.Errorf("a faceted heatmap: %v, want a request error", err)
 	}
 }
+
+// Limits are given in the column's SI unit and land on the axis in its
+// display unit (seconds → ms); an axis of positions has none.
+func TestLimits(t *testing.T) {
+	src := openRun(t, 2000)
+	fig, _, err := Lines{}.Build(src, &Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := Style{YLimits: [2]float64{0.001, 0.01}}
+	if err := st.apply(fig); err != nil {
+		t.Fatal(err)
+	}
+	if fig.Plot.Y.Min != 1 || fig.Plot.Y.Max != 10 {
+		t.Errorf("y range [%v, %v], want [1, 10] ms", fig.Plot.Y.Min, fig.Plot.Y.Max)
+	}
+	bars, _, err := Bars{}.Build(src, &Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = Style{XLimits: [2]float64{0, 1}}
+	var re *RequestError
+	if err := st.apply(bars); !errors.As(err, &re) {
+		t.Errorf("limits on the bars' categories: %v, want a request error", err)
+	}
+	if _, err := ParseLimits("0.1,0.01"); err == nil {
+		t.Error("ParseLimits(0.1,0.01) accepted a reversed range")
+	}
+	if l, err := ParseLimits("1e-3, 0.1"); err != nil || l != [2]float64{1e-3, 0.1} {
+		t.Errorf("ParseLimits = %v, %v", l, err)
+	}
+}

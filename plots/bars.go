@@ -80,7 +80,10 @@ func (b *Bars) Figure(st Style) *Figure {
 	}
 	cat.Min, cat.Max = -0.6, float64(n)-0.4
 	val.Min, val.Max = 0, math.Max(top*sy.Factor*1.05, 1e-300)
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{0, sy.Factor}} // no limits on the categories
+	if b.Horizontal {
+		fig.scale = [2]float64{sy.Factor, 0}
+	}
 	colors := make([]color.Color, len(b.Series))
 	for s, name := range b.Series {
 		r := s

@@ -89,7 +89,7 @@ func (c *CDF) Figure(st Style) *Figure {
 	lo, hi := (&Extent{Min: c.ext.Min, Max: c.ext.Max, N: c.ext.N, Log: c.X.Log}).padded()
 	pl.X.Min, pl.X.Max = lo*sx.Factor, hi*sx.Factor
 	pl.Y.Min, pl.Y.Max = 0, 1.02
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{sx.Factor, 1}}
 	for i, k := range groupOrder(c.groups, c.Identity) {
 		r := i
 		if ir, ok := c.Identity.Rank(c.groups[k]); ok {

@@ -186,7 +186,7 @@ func (l *Lines) Figure(st Style) *Figure {
 	pl.X.Min, pl.X.Max = xlo*sx.Factor, xhi*sx.Factor
 	ylo, yhi := (&Extent{Min: ye.Min, Max: ye.Max, N: ye.N, Log: ya.Log}).padded()
 	pl.Y.Min, pl.Y.Max = ylo*sy.Factor, yhi*sy.Factor
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{sx.Factor, sy.Factor}}
 	for i, k := range order {
 		c, shape := CategoryColor(i), lineShapes[i%len(lineShapes)]
 		r := i

@@ -113,7 +113,7 @@ func (p *Pareto) Figure(st Style) *Figure {
 	// The padded range of the grid, so that no point sits on an axis.
 	pl.X.Min, pl.X.Max = g.X0*sx.Factor, g.X1*sx.Factor
 	pl.Y.Min, pl.Y.Max = g.Y0*sy.Factor, g.Y1*sy.Factor
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{sx.Factor, sy.Factor}}
 	colors, shapes := p.Cats.Styles()
 	catColor := func(k int) color.Color {
 		if p.ColorBy == "" || k >= len(colors) {

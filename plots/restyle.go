@@ -2,6 +2,7 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -91,4 +92,34 @@ func (f *Figure) SetAxisLabels(x, y string) {
 	if y != "" {
 		f.Plot.Y.Label.Text = y
 	}
+}
+
+// SetLimits sets the range of the x axis (x true) or the y axis to
+// [lo, hi], in the SI unit of its column (seconds, not the milliseconds an
+// axis may show). Figures whose axes are positions (heatmap cells, bar
+// categories) have no limits to set.
+func (f *Figure) SetLimits(x bool, lo, hi float64) error {
+	if !(lo < hi) {
+		return fmt.Errorf("limits [%v, %v]: the first must be below the second", lo, hi)
+	}
+	for _, p := range f.panels {
+		if err := p.SetLimits(x, lo, hi); err != nil {
+			return err
+		}
+	}
+	if f.Plot == nil {
+		return nil
+	}
+	k, a := 1, &f.Plot.Y
+	if x {
+		k, a = 0, &f.Plot.X
+	}
+	if f.scale[k] == 0 {
+		return errors.New("this figure's axis has no limits to set")
+	}
+	if _, log := a.Scale.(plot.LogScale); log && !(lo > 0) {
+		return fmt.Errorf("limits [%v, %v]: a log axis needs a positive range", lo, hi)
+	}
+	a.Min, a.Max = lo*f.scale[k], hi*f.scale[k]
+	return nil
 }

@@ -390,6 +390,9 @@ type Figure struct {
 	titles []string  // the panels' titles
 	cols   int       // panels per row
 	title  string    // above the panels
+	// scale are the display factors of the x and y axes (values in the
+	// column's SI unit × scale = the numbers on the axis; 0: unknown).
+	scale [2]float64
 }
 
 type legendItem struct {

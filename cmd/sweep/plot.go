@@ -14,7 +14,7 @@ import (
 
 func newPlotCmd() *cobra.Command {
 	var req figures.Request
-	var kind, formats, objectives, onePer, width, groupBy string
+	var kind, formats, objectives, onePer, width, groupBy, xLimits, yLimits string
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
 		Short: "Draw roofline, Pareto, line, heatmap, breakdown, scaling, CDF and bar figures from a run's results",
@@ -43,6 +43,20 @@ func newPlotCmd() *cobra.Command {
 			}
 			req.OnePer = splitColumns(onePer)
 			req.GroupBy = splitColumns(groupBy)
+			for _, l := range []struct {
+				s    string
+				dst  *[2]float64
+				flag string
+			}{{xLimits, &req.Style.XLimits, "--x-limits"}, {yLimits, &req.Style.YLimits, "--y-limits"}} {
+				if l.s == "" {
+					continue
+				}
+				v, err := figures.ParseLimits(l.s)
+				if err != nil {
+					return figureError(fmt.Errorf("%s: %w", l.flag, err))
+				}
+				*l.dst = v
+			}
 			if width != "" {
 				w, err := figures.ParseWidth(width)
 				if err != nil {
@@ -86,6 +100,8 @@ func newPlotCmd() *cobra.Command {
 	f.Float64Var(&req.Style.FontSize, "font-size", 0, "label size in points; ticks and legend 1 pt smaller (default 8)")
 	f.StringVar(&req.Style.XScale, "x-scale", "", "x axis: log or linear (default from the data)")
 	f.StringVar(&req.Style.YScale, "y-scale", "", "y axis: log or linear (default from the data)")
+	f.StringVar(&xLimits, "x-limits", "", "x axis range lo,hi in the column's SI unit (seconds, bytes)")
+	f.StringVar(&yLimits, "y-limits", "", "y axis range lo,hi in the column's SI unit (seconds, bytes)")
 	f.StringVar(&req.Style.Legend, "legend", "", "legend: right or none (default right)")
 	f.StringVar(&req.Color, "color", "", "parameter that colours points (default hardware; none for none)")
 	f.StringVar(&req.Group, "group", "", "lines, cdf, scaling, bars: one line, curve or bar per value of this parameter")

@@ -119,6 +119,7 @@ func TestPlotCommandBadInput(t *testing.T) {
 		{[]string{"--kind", "lines", "--width", "triple"}, `--width: "triple" is not single, double`},
 		{[]string{"--kind", "lines", "--y-scale", "ln"}, `--y-scale: "ln" is not log or linear`},
 		{[]string{"--kind", "lines", "--one-per", "hardwre"}, `did you mean hardware`},
+		{[]string{"--kind", "lines", "--y-limits", "1,0.5"}, `--y-limits: limits "1,0.5"`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append([]string{"plot", out}, c.args...), &stdout, &stderr)

@@ -108,6 +108,8 @@ func sweepSchema(reg *registry.Registry) obj {
 				"font_size": obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "points of the labels; ticks and legend 1 pt smaller (default 8)"},
 				"x_scale":   obj{"enum": []any{"log", "linear"}},
 				"y_scale":   obj{"enum": []any{"log", "linear"}},
+				"x_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "x axis range [lo, hi] in the column's SI unit"},
+				"y_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "y axis range [lo, hi] in the column's SI unit"},
 				"legend":    obj{"enum": []any{"right", "none"}},
 				"formats":   strList([]any{"png", "svg", "pdf"}),
 			}}},
