@@ -326,8 +326,9 @@ func (r *Request) splits(src *Source, k Kind) ([]split, error) {
 		}
 	}
 	per := r.OnePer
-	if len(per) == 0 && k.Name() == "heatmap" {
-		x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp")
+	// (Only when the heatmap's axes exist: otherwise Build refuses it, and
+	// the values need not be read.)
+	if x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp"); len(per) == 0 && k.Name() == "heatmap" && src.has(x) && src.has(y) {
 		for _, c := range registryColumns() {
 			if c != x && c != y && c != r.Facet && src.has(c) {
 				per = append(per, c)
