@@ -326,8 +326,9 @@ func (r *Request) splits(src *Source, k Kind) ([]split, error) {
 		}
 	}
 	per := r.OnePer
-	// (Only when the heatmap's axes exist: otherwise Build refuses it, and
-	// the values need not be read.)
+	// A heatmap is split by the registry columns whose values vary among
+	// its rows, unless OnePer says how; only when its axes exist (else
+	// Build refuses it, and the values need not be read).
 	if x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp"); len(per) == 0 && k.Name() == "heatmap" && src.has(x) && src.has(y) {
 		for _, c := range registryColumns() {
 			if c != x && c != y && c != r.Facet && src.has(c) {
