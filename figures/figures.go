@@ -115,8 +115,8 @@ type Request struct {
 	// those columns when OnePer is empty, rather than reduce across them.
 	OnePer []string
 	// Facet draws small multiples: one panel per value of this column (in
-	// rank order, at most 16), in a grid, with shared axes and one legend;
-	// "" for a single plot.
+	// rank order, at most 16), in a grid, with shared axes (heatmaps: one
+	// colour scale) and one legend; "" for a single plot.
 	Facet string
 	// Style sets the size, text and axes of every figure; the zero Style
 	// keeps each kind's.
@@ -259,11 +259,6 @@ func (r *Request) build(src *Source, k Kind, where string) (*plots.Figure, strin
 	}
 	if err := src.column("--facet", r.Facet); err != nil {
 		return nil, "", err
-	}
-	if k.Name() == "heatmap" {
-		// Each heatmap scales its colours to its own cells; panels side by
-		// side would read alike colours as alike values.
-		return nil, "", &RequestError{errors.New("--facet: heatmap panels would each have their own colour scale; draw one heatmap per value with --one-per")}
 	}
 	vals, err := src.values(&Request{AllRows: r.AllRows, Where: where}, r.Facet)
 	if err != nil {

@@ -135,8 +135,7 @@ func TestParetoPerGroup(t *testing.T) {
 }
 
 // facet draws small multiples: one panel per value, titled, sharing their
-// axes, in one file; a heatmap refuses (its panels would not share a
-// colour scale).
+// axes, in one file; heatmap panels share one colour bar.
 func TestFacet(t *testing.T) {
 	src := openRun(t, 3000)
 	dir := t.TempDir()
@@ -163,10 +162,19 @@ func TestFacet(t *testing.T) {
 	if got := fig.LegendNames(); len(got) != 3 {
 		t.Errorf("legend %q, want the three hardware once", got)
 	}
-	_, err = Draw(src, Request{Kinds: []string{"heatmap"}, Facet: "hardware", Dir: dir})
-	var re *RequestError
-	if !errors.As(err, &re) {
-		t.Errorf("a faceted heatmap: %v, want a request error", err)
+	heat, _, err := (&Request{Facet: "hardware"}).build(src, Heatmap{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(heat.Panels()); n != 3 {
+		t.Errorf("%d heatmap panels, want 3", n)
+	}
+	if got := heat.LegendNames(); len(got) != 6 || got[0] != "Latency (ms)" {
+		t.Errorf("legend %q, want one colour bar (a title and five swatches)", got)
+	}
+	paths, err = Draw(src, Request{Kinds: []string{"heatmap"}, Facet: "hardware", Formats: []string{"svg"}, Dir: dir})
+	if err != nil || len(paths) != 1 || filepath.Base(paths[0]) != "heatmap-latency_s-tp-pp-facet-hardware.svg" {
+		t.Errorf("a faceted heatmap: %q, %v; want one file, not split by hardware again", paths, err)
 	}
 }
 

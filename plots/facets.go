@@ -14,14 +14,21 @@ import (
 // columns, each titled (titles[i]), one legend for all of them (the union
 // of their entries, in order of first sight) and the footnote note. When every panel labels an axis alike (the same
 // quantity and unit), the panels share that axis's range, so that they
-// read against each other. The figure is double-column width (7 in) and
-// 2.2 in per row of panels.
+// read against each other; heatmap panels share one colour scale and its
+// colour bar. The figure is double-column width (7 in) and 2.2 in per row
+// of panels.
 func Facets(panels []*Figure, titles []string, note string) *Figure {
 	st := panels[0].Style
 	cols := int(math.Ceil(math.Sqrt(float64(len(panels)))))
 	rows := (len(panels) + cols - 1) / cols
 	st.Width, st.Height = Double, vg.Length(rows)*2.2*vg.Inch
 	f := &Figure{Style: st, panels: panels, titles: titles, cols: cols}
+	if heat, ok := shareHeat(panels); ok {
+		// Heatmaps: one colour bar for all, the cells scaled alike.
+		f.legend = heat
+		f.Footnote = note + "; one colour scale"
+		return f
+	}
 	for _, p := range panels {
 		for _, l := range p.legend {
 			if !slices.ContainsFunc(f.legend, func(m legendItem) bool { return m.name == l.name }) {

@@ -393,6 +393,8 @@ type Figure struct {
 	// scale are the display factors of the x and y axes (values in the
 	// column's SI unit × scale = the numbers on the axis; 0: unknown).
 	scale [2]float64
+	heat  *heatLayer // a heatmap's cells, for a colour scale shared by panels
+	heatZ Axis       // the heatmap's output
 }
 
 type legendItem struct {
