@@ -31,7 +31,8 @@ func (Bars) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			y = "tokens_per_s"
 		}
 	}
-	for flag, c := range map[string]string{"--x": x, "--y": y} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
+		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}

@@ -467,17 +467,26 @@ type Style struct {
 
 // Check reports a style that cannot be drawn.
 func (s *Style) Check() error {
-	for flag, v := range map[string]float64{"--width": s.Width, "--height": s.Height, "--font-size": s.FontSize} {
+	for _, fv := range []struct {
+		flag string
+		v    float64
+	}{{"--width", s.Width}, {"--height", s.Height}, {"--font-size", s.FontSize}} {
+		flag, v := fv.flag, fv.v
 		if v < 0 || v > 100 || v != v {
 			return &RequestError{fmt.Errorf("%s: %v is not a size (inches for width and height, points for font size)", flag, v)}
 		}
 	}
-	for flag, v := range map[string]string{"--x-scale": s.XScale, "--y-scale": s.YScale} {
+	for _, fv := range [][2]string{{"--x-scale", s.XScale}, {"--y-scale", s.YScale}} {
+		flag, v := fv[0], fv[1]
 		if v != "" && v != "log" && v != "linear" {
 			return &RequestError{fmt.Errorf("%s: %q is not log or linear", flag, v)}
 		}
 	}
-	for flag, l := range map[string][2]float64{"--x-limits": s.XLimits, "--y-limits": s.YLimits} {
+	for _, fl := range []struct {
+		flag string
+		l    [2]float64
+	}{{"--x-limits", s.XLimits}, {"--y-limits", s.YLimits}} {
+		flag, l := fl.flag, fl.l
 		if l != [2]float64{} && !(l[0] < l[1]) {
 			return &RequestError{fmt.Errorf("%s: [%v, %v]: the first must be below the second", flag, l[0], l[1])}
 		}

@@ -28,7 +28,8 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			z = "step_time_s"
 		}
 	}
-	for flag, c := range map[string]string{"--x": x, "--y": y, "--z": z} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}, {"--z", z}} {
+		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}

@@ -32,7 +32,8 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			return nil, "", err
 		}
 	}
-	for flag, c := range map[string]string{"--x": x, "--y": y} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
+		flag, c := fc[0], fc[1]
 		if err := src.numeric(flag, c); err != nil {
 			return nil, "", err
 		}

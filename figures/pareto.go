@@ -60,7 +60,8 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		return nil, "", err
 	}
 	x, y := orDefault(req.X, objs[0].Name), orDefault(req.Y, objs[1].Name)
-	for flag, c := range map[string]string{"--x": x, "--y": y} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
+		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}
