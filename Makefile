@@ -7,7 +7,7 @@ IMAGE ?= ghcr.io/mlsysim/mlsysim-go:latest
 # A static, stripped binary: no C library needed, no symbol table or DWARF.
 BUILDFLAGS ?= -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: demo test test-ci bench lint build image duckdb clean
+.PHONY: demo test test-ci bench lint build image duckdb figures clean
 
 demo: ## run the embedded default sweep into out/
 	$(GO) run ./cmd/sweep run
@@ -27,6 +27,9 @@ bench: ## benchmarks of the hot paths, with allocation counts
 lint: ## formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+figures: ## redraw the gallery (docs/figures/*.png) from the entries of docs/figures.md
+	$(GO) test ./figures/ -run '^TestGallery$$' -count=1 -args -gallery
 
 build: ## the sweep binary in bin/ (static, stripped)
 	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o bin/sweep ./cmd/sweep

@@ -111,9 +111,24 @@ type Constraint struct {
 type PlotSpec struct {
 	Kind    string   // roofline, pareto, lines, heatmap
 	X, Y    string   // columns
+	Z       string   // heatmap: the output in the cells (also spelt color)
 	Color   string   // column to colour by
 	Group   string   // column to draw one line per value of
 	Formats []string // png, svg, pdf
+	Where   string   // keep the rows where this expression is true
+	OnePer  []string // one figure per value of each of these columns
+	Facet   string   // small multiples: one panel per value of this column
+	Style   PlotStyle
+}
+
+// PlotStyle is how a plot looks where it differs from its kind's defaults.
+type PlotStyle struct {
+	Title, XLabel, YLabel string
+	Width, Height         float64    // inches (width: single = 3.5, double = 7)
+	FontSize              float64    // points
+	XScale, YScale        string     // log, linear
+	XLimits, YLimits      [2]float64 // [lo, hi] in the column's SI unit; zero: the data's range
+	Legend                string     // right, none
 }
 
 // OutputOptions say what the run writes.

@@ -14,7 +14,7 @@
 //	// paths: out/serving/plots/pareto-tokens_per_s-vs-itl_s.svg
 //
 // Each kind of figure is one type behind the Kind interface (Roofline,
-// Pareto, Lines, Heatmap); a new kind is one more such type, listed in
+// Pareto, Lines, Heatmap, Breakdown, Scaling, CDF, Bars); a new kind is one more such type, listed in
 // Kinds. Labels, units and the direction in which an output improves come
 // from the engine's vocabulary; the package never evaluates configurations.
 package figures
@@ -24,10 +24,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot/vg"
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/plots"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -46,7 +50,7 @@ type Kind interface {
 
 // Kinds are the figure kinds, in the order a request for every kind draws
 // them. Their names are dse.PlotKinds.
-var Kinds = []Kind{Roofline{}, Pareto{}, Lines{}, Heatmap{}}
+var Kinds = []Kind{Roofline{}, Pareto{}, Lines{}, Heatmap{}, Breakdown{}, Scaling{}, CDF{}, Bars{}}
 
 // KindNamed returns the kind called name; the *RequestError of an unknown
 // name suggests a close one.
@@ -76,23 +80,47 @@ type Request struct {
 	Kinds []string
 	// X, Y and Z are columns; "" takes the kind's default (pareto: the
 	// first two objectives; lines: batch_size and latency_s; heatmap: tp,
-	// pp and step_time_s or latency_s). Roofline ignores them.
+	// pp and step_time_s or latency_s; breakdown: the ten fastest rows and
+	// step_time_s; scaling: gpus_used and tokens_per_s; cdf: latency_s;
+	// bars: hardware and tokens_per_s). Roofline ignores them.
 	X, Y, Z string
 	// Color is the parameter that colours points: "" for the kind's default
 	// (hardware, when the results have it), "none" for none.
 	Color string
-	// Group draws one line per value of this parameter (lines); "" for
-	// hardware when the results have it.
+	// Group draws one line, curve or bar per value of this parameter
+	// (lines, cdf: hardware; scaling: model; bars: precision, when the
+	// results have it); "" for the kind's default.
 	Group string
 	// Objectives of a Pareto figure, 2 to 4; nil for latency_s minimised
 	// and tokens_per_s (or throughput_per_s) maximised.
 	Objectives []dse.Objective
+	// GroupBy draws a Pareto front per combination of these columns' values
+	// (the sweep's group_by), each in its group's colour and labelled; nil
+	// for one front over every row.
+	GroupBy []string
 	// Agg reduces the values that share a line point or a heatmap cell:
 	// "min", "max" or "mean"; "" for the best value by the output's
 	// direction in the vocabulary (max when higher is better, else min).
 	Agg string
 	// AllRows draws infeasible rows too; by default only feasible rows.
 	AllRows bool
+	// Where keeps the rows for which this expression is true, in the
+	// language of a sweep's constraints (`hardware == "H100" && tp <= 8`);
+	// "" keeps every row.
+	Where string
+	// OnePer draws one figure per value of each of these columns (over the
+	// rows kept), the value in its file name: heatmap-...-model=Llama3_70B.
+	// A heatmap whose rows mix values of a registry column (model,
+	// hardware, system ...) it does not show is drawn one per value of
+	// those columns when OnePer is empty, rather than reduce across them.
+	OnePer []string
+	// Facet draws small multiples: one panel per value of this column (in
+	// rank order, at most 16), in a grid, with shared axes (heatmaps: one
+	// colour scale) and one legend; "" for a single plot.
+	Facet string
+	// Style sets the size, text and axes of every figure; the zero Style
+	// keeps each kind's.
+	Style Style
 	// Formats are the file formats, png, svg and pdf; empty for all three.
 	Formats []string
 	// Dir is where the files go; "" for the run's plots folder.
@@ -101,6 +129,8 @@ type Request struct {
 	// request for every kind skips (why is its *RequestError), or a figure
 	// with no rows to draw (why is ErrNoRows).
 	Skipped func(kind string, why error)
+
+	filter *dse.Filter // Where and the OnePer values, compiled; set by Draw
 }
 
 // RequestError is an error of the request: a kind, column, format,
@@ -134,6 +164,9 @@ func (r *Request) check() (kinds []Kind, explicit bool, err error) {
 		if !slices.Contains(plots.Formats, f) {
 			return nil, false, &RequestError{fmt.Errorf("--format: %q is not png, svg or pdf", f)}
 		}
+	}
+	if err := r.Style.Check(); err != nil {
+		return nil, false, err
 	}
 	if r.Agg != "" {
 		if _, err := plots.ParseAgg(r.Agg); err != nil {
@@ -172,7 +205,7 @@ func Draw(src *Source, req Request) ([]string, error) {
 	}
 	var written []string
 	for _, k := range kinds {
-		fig, base, err := k.Build(src, &req)
+		splits, err := req.splits(src, k)
 		var re *RequestError
 		if err != nil && !explicit && errors.As(err, &re) {
 			skipped(k.Name(), err)
@@ -181,22 +214,165 @@ func Draw(src *Source, req Request) ([]string, error) {
 		if err != nil {
 			return written, err
 		}
-		if fig == nil {
-			skipped(k.Name(), ErrNoRows)
-			continue
-		}
-		paths, err := fig.SaveAll(dir, base, formats)
-		written = append(written, paths...)
-		if err != nil {
-			return written, err
+		for _, sp := range splits {
+			fig, base, err := req.build(src, k, sp.where)
+			if err != nil && !explicit && errors.As(err, &re) {
+				skipped(k.Name(), err)
+				break
+			}
+			if err != nil {
+				return written, err
+			}
+			if fig == nil {
+				skipped(k.Name()+sp.suffix, ErrNoRows)
+				continue
+			}
+			if err := req.Style.apply(fig); err != nil {
+				return written, err
+			}
+			paths, err := fig.SaveAll(dir, base+sp.suffix, formats)
+			written = append(written, paths...)
+			if err != nil {
+				return written, err
+			}
 		}
 	}
 	return written, nil
 }
 
+// build builds the figure of kind k over the rows where is true: one
+// figure, or small multiples of the Facet column's values.
+func (r *Request) build(src *Source, k Kind, where string) (*plots.Figure, string, error) {
+	compile := func(w string) (*dse.Filter, error) {
+		if w == "" {
+			return nil, nil
+		}
+		return src.compileFilter(w)
+	}
+	sub := *r
+	var err error
+	if sub.filter, err = compile(where); err != nil {
+		return nil, "", err
+	}
+	if r.Facet == "" {
+		return k.Build(src, &sub)
+	}
+	if err := src.column("--facet", r.Facet); err != nil {
+		return nil, "", err
+	}
+	vals, err := src.values(&Request{AllRows: r.AllRows, Where: where}, r.Facet)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(vals) > maxFacets {
+		return nil, "", &RequestError{fmt.Errorf("--facet: %s has %d values; small multiples take at most %d (filter with --where, or split with --one-per)", r.Facet, len(vals), maxFacets)}
+	}
+	var panels []*plots.Figure
+	var titles []string
+	var base string
+	for _, v := range vals {
+		w := r.Facet + " == " + literal(src, r.Facet, v)
+		if where != "" {
+			w = "(" + where + ") && " + w
+		}
+		if sub.filter, err = compile(w); err != nil {
+			return nil, "", err
+		}
+		fig, b, err := k.Build(src, &sub)
+		if err != nil {
+			return nil, "", err
+		}
+		if fig == nil {
+			continue
+		}
+		panels = append(panels, fig)
+		titles = append(titles, v)
+		base = b
+	}
+	if len(panels) == 0 {
+		return nil, "", nil
+	}
+	note := fmt.Sprintf("one panel per %s (%d)", r.Facet, len(panels))
+	return plots.Facets(panels, titles, note), base + "-facet-" + r.Facet, nil
+}
+
+// maxFacets bounds the panels of small multiples.
+const maxFacets = 16
+
+// literal returns value v of column as an expression literal.
+func literal(src *Source, column, v string) string {
+	if src.info.Lookup(column).Kind == outputs.KindString {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
+// A split is one figure of a request: its filter (the request's Where and
+// one value of each OnePer column) and its file-name suffix.
+type split struct{ where, suffix string }
+
+// splits returns the figures of kind k: one, or one per combination of the
+// OnePer columns' values (in rank order) among the rows the request keeps.
+func (r *Request) splits(src *Source, k Kind) ([]split, error) {
+	base := split{where: r.Where}
+	if r.Where != "" {
+		if _, err := src.compileFilter(r.Where); err != nil {
+			return nil, err
+		}
+	}
+	per := r.OnePer
+	// A heatmap is split by the registry columns whose values vary among
+	// its rows, unless OnePer says how; only when its axes exist (else
+	// Build refuses it, and the values need not be read).
+	if x, y := orDefault(r.X, "tp"), orDefault(r.Y, "pp"); len(per) == 0 && k.Name() == "heatmap" && src.has(x) && src.has(y) {
+		for _, c := range registryColumns() {
+			if c != x && c != y && c != r.Facet && src.has(c) {
+				per = append(per, c)
+			}
+		}
+		auto, err := src.varying(r, per)
+		if err != nil {
+			return nil, err
+		}
+		per = auto
+	}
+	out := []split{base}
+	for _, col := range per {
+		if err := src.column("--one-per", col); err != nil {
+			return nil, err
+		}
+		vals, err := src.values(r, col)
+		if err != nil {
+			return nil, err
+		}
+		var next []split
+		for _, sp := range out {
+			for _, v := range vals {
+				w := col + " == " + literal(src, col, v)
+				if sp.where != "" {
+					w = "(" + sp.where + ") && " + w
+				}
+				next = append(next, split{where: w, suffix: sp.suffix + "-" + col + "=" + fileSafe(v)})
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// fileSafe replaces the characters of v that do not belong in a file name.
+func fileSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' || r == ':' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, v)
+}
+
 // DrawSpec draws the figures a sweep's plots section asks for, from the
 // results of its run in dir, into dir/plots. A Pareto figure takes the
-// sweep's objectives; a heatmap's colour is its value (z).
+// sweep's objectives; a heatmap's value is z (color is accepted for it).
 func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) ([]string, error) {
 	var src *Source
 	var written []string
@@ -208,10 +384,19 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Color:      p.Color,
 			Group:      p.Group,
 			Objectives: spec.Objectives,
+			GroupBy:    spec.GroupBy,
 			Formats:    p.Formats,
 			Skipped:    skipped,
+			Where:      p.Where,
+			OnePer:     p.OnePer,
+			Facet:      p.Facet,
+			Z:          p.Z,
+			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
+				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
+				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend,
+				XLimits: p.Style.XLimits, YLimits: p.Style.YLimits},
 		}
-		if p.Kind == "heatmap" { // the colour of a heatmap is its value
+		if p.Kind == "heatmap" && req.Z == "" { // color is the older name of a heatmap's value
 			req.Z, req.Color = p.Color, ""
 		}
 		if src == nil {
@@ -263,4 +448,126 @@ func aggFor(req *Request, output string) plots.Agg {
 		return plots.AggMax
 	}
 	return plots.AggMin
+}
+
+// Style is how a request's figures look where they differ from the kinds'
+// defaults (one paper column, 8 pt text, axes chosen from the data). Its
+// zero value changes nothing.
+type Style struct {
+	Title          string  // above the axes; "" for none (captions belong to the paper)
+	XLabel, YLabel string  // axis labels; "" for the quantity and unit of the column
+	Width, Height  float64 // inches; 0 for 3.5 × 2.6 (plots.Single)
+	FontSize       float64 // points of the labels (ticks and legend 1 pt smaller); 0 for 8
+	XScale, YScale string  // "log" or "linear"; "" for the kind's choice from the data
+	// XLimits and YLimits are an axis's range [lo, hi] in its column's SI
+	// unit (seconds, bytes); the zero value keeps the range of the data.
+	XLimits, YLimits [2]float64
+	Legend           string // "right" (default) or "none"
+}
+
+// Check reports a style that cannot be drawn.
+func (s *Style) Check() error {
+	for _, fv := range []struct {
+		flag string
+		v    float64
+	}{{"--width", s.Width}, {"--height", s.Height}, {"--font-size", s.FontSize}} {
+		flag, v := fv.flag, fv.v
+		if v < 0 || v > 100 || v != v {
+			return &RequestError{fmt.Errorf("%s: %v is not a size (inches for width and height, points for font size)", flag, v)}
+		}
+	}
+	for _, fv := range [][2]string{{"--x-scale", s.XScale}, {"--y-scale", s.YScale}} {
+		flag, v := fv[0], fv[1]
+		if v != "" && v != "log" && v != "linear" {
+			return &RequestError{fmt.Errorf("%s: %q is not log or linear", flag, v)}
+		}
+	}
+	for _, fl := range []struct {
+		flag string
+		l    [2]float64
+	}{{"--x-limits", s.XLimits}, {"--y-limits", s.YLimits}} {
+		flag, l := fl.flag, fl.l
+		if l != [2]float64{} && !(l[0] < l[1]) {
+			return &RequestError{fmt.Errorf("%s: [%v, %v]: the first must be below the second", flag, l[0], l[1])}
+		}
+	}
+	if s.Legend != "" && s.Legend != "right" && s.Legend != "none" {
+		return &RequestError{fmt.Errorf("--legend: %q is not right or none", s.Legend)}
+	}
+	return nil
+}
+
+// ParseWidth reads a width: "single" (3.5 in), "double" (7 in) or a number
+// of inches.
+func ParseWidth(s string) (float64, error) {
+	switch s {
+	case "single":
+		return float64(plots.Single / vg.Inch), nil
+	case "double":
+		return float64(plots.Double / vg.Inch), nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0) || v > 100 {
+		return 0, &RequestError{fmt.Errorf("--width: %q is not single, double or a number of inches", s)}
+	}
+	return v, nil
+}
+
+// apply restyles fig.
+func (s *Style) apply(fig *plots.Figure) error {
+	if s.Width > 0 {
+		fig.Style.Width = vg.Length(s.Width) * vg.Inch
+	}
+	if s.Height > 0 {
+		fig.Style.Height = vg.Length(s.Height) * vg.Inch
+	}
+	if s.FontSize > 0 {
+		fig.SetTextSize(vg.Length(s.FontSize), vg.Length(max(s.FontSize-1, 1)))
+	}
+	if s.Title != "" {
+		fig.SetTitle(s.Title)
+	}
+	fig.SetAxisLabels(s.XLabel, s.YLabel)
+	for _, ax := range []struct {
+		x     bool
+		scale string
+	}{{true, s.XScale}, {false, s.YScale}} {
+		if ax.scale == "" {
+			continue
+		}
+		if err := fig.SetLog(ax.x, ax.scale == "log"); err != nil {
+			name := "--y-scale"
+			if ax.x {
+				name = "--x-scale"
+			}
+			return &RequestError{fmt.Errorf("%s: %w", name, err)}
+		}
+	}
+	for _, ax := range []struct {
+		x    bool
+		lims [2]float64
+		flag string
+	}{{true, s.XLimits, "--x-limits"}, {false, s.YLimits, "--y-limits"}} {
+		if ax.lims == [2]float64{} {
+			continue
+		}
+		if err := fig.SetLimits(ax.x, ax.lims[0], ax.lims[1]); err != nil {
+			return &RequestError{fmt.Errorf("%s: %w", ax.flag, err)}
+		}
+	}
+	if s.Legend == "none" {
+		fig.HideLegend()
+	}
+	return nil
+}
+
+// ParseLimits reads an axis range "lo,hi" in the column's SI unit.
+func ParseLimits(s string) ([2]float64, error) {
+	a, b, ok := strings.Cut(s, ",")
+	lo, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	hi, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil || !(lo < hi) {
+		return [2]float64{}, &RequestError{fmt.Errorf("limits %q: want lo,hi with lo < hi, in the column's SI unit", s)}
+	}
+	return [2]float64{lo, hi}, nil
 }

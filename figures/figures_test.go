@@ -138,14 +138,20 @@ func TestDraw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(skipped) > 0 {
-		t.Errorf("skipped %q", skipped)
+	// A serving run has no training breakdown and no GPU count.
+	if want := []string{`breakdown: --y: column "step_time_s" is not in the results`, `scaling: --x: column "gpus_used" is not in the results`}; !slices.Equal(skipped, want) {
+		t.Errorf("skipped %q, want %q", skipped, want)
 	}
 	want := map[string][]string{
 		"roofline":                                  {"Arithmetic intensity (FLOP/B)", "Performance (", "H100", "B200", "MI300X", "fp16", "ridge"},
 		"pareto-tokens_per_s-vs-latency_s":          {"Latency (ms)", "Throughput (tokens/s)", "Pareto front", "MI300X"},
 		"lines-latency_s-vs-batch_size-by-hardware": {"Batch size", "Latency (ms)", "B200"},
-		"heatmap-latency_s-tp-pp":                   {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		// The rows mix three hardware: one heatmap per hardware.
+		"heatmap-latency_s-tp-pp-hardware=H100":       {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=B200":       {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"heatmap-latency_s-tp-pp-hardware=MI300X":     {"Tensor parallel (TP)", "Pipeline parallel (PP)", "Latency (ms)"},
+		"cdf-latency_s-by-hardware":                   {"Latency (ms)", "Fraction of configurations", "B200"},
+		"bars-tokens_per_s-by-hardware-and-precision": {"Throughput (tokens/s)", "H100", "fp16"},
 	}
 	if len(paths) != 2*len(want) {
 		t.Errorf("Draw wrote %d files, want %d: %q", len(paths), 2*len(want), paths)
@@ -343,8 +349,8 @@ func TestDrawSkips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 || len(got) != 1 || !strings.HasPrefix(got[0], `heatmap: --z: column "no_such"`) {
-		t.Errorf("paths %q, skipped %q; want 3 figures and the heatmap skipped", paths, got)
+	if len(paths) != 5 || len(got) != 3 || !strings.HasPrefix(got[0], `heatmap: --z: column "no_such"`) {
+		t.Errorf("paths %q, skipped %q; want 5 figures, the heatmap skipped (and the training kinds)", paths, got)
 	}
 	if _, err := Draw(src, Request{Kinds: []string{"heatmap"}, Z: "no_such", Formats: []string{"svg"}}); err == nil {
 		t.Error("an explicit heatmap without its column draws")
@@ -371,7 +377,7 @@ func TestDrawSpec(t *testing.T) {
 		Objectives: []dse.Objective{{Name: "mfu", Maximize: true}, {Name: "latency_s"}},
 		Plots: []dse.PlotSpec{
 			{Kind: "pareto", Formats: []string{"svg"}},
-			{Kind: "heatmap", X: "tp", Y: "pp", Color: "tokens_per_s", Formats: []string{"svg"}},
+			{Kind: "heatmap", X: "tp", Y: "pp", Color: "tokens_per_s", Where: `hardware == "B200"`, Formats: []string{"svg"}},
 		},
 	}
 	paths, err := DrawSpec(spec, src.Dir, nil)
@@ -440,20 +446,26 @@ func bench10M(b *testing.B) string {
 }
 
 // BenchmarkPlot10M draws each kind of figure (reading the columns it needs,
-// two passes for roofline and Pareto) from a 10-million-row run, as PNG.
+// two passes for roofline, Pareto and CDF) from a 10-million-row run, as
+// PNG; the heatmap is one per hardware, and "lines-where" filters its rows
+// with an expression.
 func BenchmarkPlot10M(b *testing.B) {
 	out := bench10M(b)
 	src, err := Open(out, testRegistry(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{"roofline", "pareto", "lines", "heatmap"} {
-		b.Run(kind, func(b *testing.B) {
+	for _, name := range []string{"roofline", "pareto", "lines", "heatmap", "cdf", "bars", "lines-where"} {
+		kind, where, _ := strings.Cut(name, "-")
+		if where != "" {
+			where = `hardware != "H100" && tp * pp <= 8`
+		}
+		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			b.ReportAllocs()
 			for range b.N {
-				paths, err := Draw(src, Request{Dir: dir, Kinds: []string{kind}, Formats: []string{"png"}})
-				if err != nil || len(paths) != 1 {
+				paths, err := Draw(src, Request{Dir: dir, Kinds: []string{kind}, Where: where, Formats: []string{"png"}})
+				if err != nil || len(paths) == 0 {
 					b.Fatalf("%v %v", paths, err)
 				}
 			}

@@ -28,7 +28,8 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			z = "step_time_s"
 		}
 	}
-	for flag, c := range map[string]string{"--x": x, "--y": y, "--z": z} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}, {"--z", z}} {
+		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}
@@ -44,7 +45,7 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 		ya.Label = plots.AxisLabel(y, plots.Scale{Factor: 1, Unit: u})
 	}
 	h := plots.NewHeatmap(xa, ya, plots.Axis{Name: z, Unit: src.unit(z)}, aggFor(req, z))
-	err := src.scan(req.AllRows, []string{x, y, z}, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err := src.scan(req, []string{x, y, z}, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xc, yc, zs := &b.Cols[0], &b.Cols[1], b.Cols[2].Float
 		xnum, ynum := xc.Kind == outputs.KindFloat, yc.Kind == outputs.KindFloat
 		for i := range b.Len {

@@ -32,7 +32,8 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			return nil, "", err
 		}
 	}
-	for flag, c := range map[string]string{"--x": x, "--y": y} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
+		flag, c := fc[0], fc[1]
 		if err := src.numeric(flag, c); err != nil {
 			return nil, "", err
 		}
@@ -42,7 +43,12 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 		cols = append(cols, group)
 	}
 	l := plots.NewLines(plots.Axis{Name: x, Unit: src.unit(x)}, plots.Axis{Name: y, Unit: src.unit(y)}, group, aggFor(req, y))
-	err := src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	id, err := src.Identity(group)
+	if err != nil {
+		return nil, "", err
+	}
+	l.Identity = id
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue

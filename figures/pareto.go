@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -59,7 +60,8 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		return nil, "", err
 	}
 	x, y := orDefault(req.X, objs[0].Name), orDefault(req.Y, objs[1].Name)
-	for flag, c := range map[string]string{"--x": x, "--y": y} {
+	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
+		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {
 			return nil, "", err
 		}
@@ -81,17 +83,54 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	if color != "" && !slices.Contains(cols, color) {
 		cols = append(cols, color)
 	}
+	for _, g := range req.GroupBy {
+		if err := src.column("--group-by", g); err != nil {
+			return nil, "", err
+		}
+		if !slices.Contains(cols, g) {
+			cols = append(cols, g)
+		}
+	}
+	gi := make([]int, len(req.GroupBy))
+	for i, g := range req.GroupBy {
+		gi[i] = slices.Index(cols, g)
+	}
+	grouped := len(req.GroupBy) > 0
+	if grouped { // points take the colour of their group, as its front
+		color = strings.Join(req.GroupBy, ",")
+	}
 	ci := slices.Index(cols, color)
-	stored := storedFront(src, req.AllRows, objs, cols)
+	// catOf returns the colour category of row i: its group, else its
+	// colour column's value.
+	var key []string
+	catOf := func(b *outputs.ColumnBatch, i int) string {
+		if grouped {
+			key = key[:0]
+			for _, c := range gi {
+				key = append(key, label(&b.Cols[c], i))
+			}
+			return strings.Join(key, ",")
+		}
+		if ci >= 0 {
+			return label(&b.Cols[ci], i)
+		}
+		return ""
+	}
+	stored := ""
+	if !grouped {
+		stored = storedFront(src, req.AllRows || req.filter != nil, objs, cols)
+	}
 	var front *dse.Front
-	if stored == "" {
+	fronts := map[string]*dse.Front{}
+	var groupKeys []string
+	if stored == "" && !grouped {
 		front = dse.NewFront(objs)
 	}
 	// Pass 1: extents and, unless stored, the front.
 	xe, ye := plots.Extent{Log: true}, plots.Extent{Log: true}
 	vals := make([]float64, len(objs))
 	var xlin, ylin plots.Extent
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xs, ys := b.Cols[0].Float, b.Cols[1].Float
 		for i := range b.Len {
 			if !keep(i) {
@@ -101,13 +140,25 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 			ye.Observe(ys[i])
 			xlin.Observe(xs[i])
 			ylin.Observe(ys[i])
-			if front == nil {
+			f := front
+			if grouped {
+				g := catOf(b, i)
+				if f = fronts[g]; f == nil {
+					if len(fronts) >= maxFronts {
+						continue
+					}
+					f = dse.NewFront(objs)
+					fronts[g] = f
+					groupKeys = append(groupKeys, g)
+				}
+			}
+			if f == nil {
 				continue
 			}
 			for j, c := range oi {
 				vals[j] = b.Cols[c].Float[i]
 			}
-			front.Add(b.Offset+int64(i), vals)
+			f.Add(b.Offset+int64(i), vals)
 		}
 		return nil
 	})
@@ -130,23 +181,32 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	pf.XMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == x && ob.Maximize })
 	pf.YMax = slices.ContainsFunc(objs, func(ob dse.Objective) bool { return ob.Name == y && ob.Maximize })
 	pf.ColorBy = color
+	if grouped {
+		if pf.Cats.Identity, err = groupIdentity(src, req.GroupBy, groupKeys); err != nil {
+			return nil, "", err
+		}
+	} else if pf.Cats.Identity, err = src.Identity(color); err != nil {
+		return nil, "", err
+	}
 	// The front's row indexes, ascending as the rows are read.
 	var onFront []int64
 	if front != nil {
 		for _, p := range front.Points() {
 			onFront = append(onFront, p.Index)
 		}
-		slices.Sort(onFront)
 	}
+	for _, f := range fronts {
+		for _, p := range f.Points() {
+			onFront = append(onFront, p.Index)
+		}
+	}
+	slices.Sort(onFront)
 	var fx, fy []float64
 	var fc []string
 	if stored != "" {
 		err := outputs.ReadColumns([]string{stored}, cols, func(b *outputs.ColumnBatch) error {
 			for i := range b.Len {
-				cat := ""
-				if ci >= 0 {
-					cat = label(&b.Cols[ci], i)
-				}
+				cat := catOf(b, i)
 				fx, fy, fc = append(fx, b.Cols[0].Float[i]), append(fy, b.Cols[1].Float[i]), append(fc, cat)
 			}
 			return nil
@@ -156,16 +216,13 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		}
 	}
 	// Pass 2: every point, and the front's rows with their colour.
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xs, ys := b.Cols[0].Float, b.Cols[1].Float
 		for i := range b.Len {
 			if !keep(i) {
 				continue
 			}
-			cat := ""
-			if ci >= 0 {
-				cat = label(&b.Cols[ci], i)
-			}
+			cat := catOf(b, i)
 			pf.Add(xs[i], ys[i], cat)
 			if len(onFront) > 0 && onFront[0] == b.Offset+int64(i) {
 				onFront = onFront[1:]
@@ -179,7 +236,12 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	}
 	stair := len(objs) == 2 && ((x == objs[0].Name && y == objs[1].Name) || (x == objs[1].Name && y == objs[0].Name))
 	pf.SetFront(fx, fy, fc, stair)
-	return pf.Figure(plots.ColumnStyle), "pareto-" + y + "-vs-" + x, nil
+	pf.PerCategory = grouped
+	base := "pareto-" + y + "-vs-" + x
+	if grouped {
+		base += "-per-" + strings.Join(req.GroupBy, "-")
+	}
+	return pf.Figure(plots.ColumnStyle), base, nil
 }
 
 // storedFront returns the path of the run's Pareto set, RUN/pareto.parquet,
@@ -219,4 +281,33 @@ func storedFront(src *Source, all bool, objs []dse.Objective, cols []string) str
 		}
 	}
 	return path
+}
+
+// maxFronts bounds the groups of a Pareto figure with group_by; rows of
+// further groups are drawn as points without a front.
+const maxFronts = 24
+
+// groupIdentity ranks the group keys seen ("Llama3_8B,Research_256"): by
+// the rank of their first column's value, then of the second's ...
+func groupIdentity(src *Source, groupBy, keys []string) (*plots.Identity, error) {
+	ids := make([]*plots.Identity, len(groupBy))
+	for i, g := range groupBy {
+		var err error
+		if ids[i], err = src.Identity(g); err != nil {
+			return nil, err
+		}
+	}
+	sorted := slices.Clone(keys)
+	slices.SortFunc(sorted, func(a, b string) int {
+		as, bs := strings.Split(a, ","), strings.Split(b, ",")
+		for i := range ids {
+			if i < len(as) && i < len(bs) {
+				if c := ids[i].Compare(as[i], bs[i]); c != 0 {
+					return c
+				}
+			}
+		}
+		return strings.Compare(a, b)
+	})
+	return plots.NewIdentity(strings.Join(groupBy, ","), sorted), nil
 }

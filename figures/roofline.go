@@ -1,6 +1,7 @@
 package figures
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -9,9 +10,11 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// Roofline places each row at (arithmetic_intensity, attainable FLOP/s =
-// min(I·B, P)) on the roof of its hardware and precision, and draws one
-// roof per hardware and precision present. It needs the columns
+// Roofline places each row at (arithmetic_intensity, the FLOP/s it
+// achieves = mfu × P) under the roof of its hardware and precision, and
+// draws one roof per hardware and precision present. Serving rows, whose
+// mfu and intensity describe different work, and results without mfu sit
+// on the roof instead, at min(I·B, P); the footnote says which. It needs the columns
 // arithmetic_intensity and hardware (precision is optional: FP16 without
 // it), and colours points by Request.Color (default hardware).
 type Roofline struct{}
@@ -76,6 +79,20 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	if color != "" && !slices.Contains(cols, color) {
 		cols = append(cols, color)
 	}
+	// Points sit at the FLOP/s each row achieves, mfu × P, where its mfu
+	// and its intensity describe the same work (a forward pass, a training
+	// step). A serving row's mfu counts a whole request (prefill and every
+	// decode step) while its intensity is one decode step: such a row sits
+	// at the attainable performance of its intensity, min(I·B, P).
+	achieved := src.has("mfu") && src.numeric("mfu", "mfu") == nil
+	if achieved {
+		cols = append(cols, "mfu")
+	}
+	hasMode := src.has("mode")
+	if hasMode && !slices.Contains(cols, "mode") {
+		cols = append(cols, "mode")
+	}
+	var onRoof, atMFU int64
 	rc := &roofCache{reg: src.reg}
 	point := func(b *outputs.ColumnBatch, i int) (ai, perf float64, ok bool) {
 		ai = b.Cols[0].Float[i]
@@ -87,14 +104,18 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		if !ok || !(ai > 0) {
 			return 0, 0, false
 		}
-		// The results hold no achieved FLOP/s whose intensity matches the
-		// arithmetic_intensity column (mfu counts a whole request while the
-		// intensity is one decode step in serving), so points sit at the
-		// attainable performance of their intensity.
+		if achieved && (!hasMode || b.Col("mode").String[i] != "serving") {
+			if m := b.Col("mfu").Float[i]; m > 0 && !math.IsInf(m, 0) {
+				atMFU++
+				return ai, m * r.Peak, true
+			}
+			return 0, 0, false // no achieved performance to show
+		}
+		onRoof++
 		return ai, r.Attainable(ai), true
 	}
 	var ae, pe plots.Extent
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue
@@ -122,9 +143,19 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	}
 	rl := plots.NewRoofline(roofs, ae, pe)
 	rl.ColorBy = color
-	rl.Note = "at min(I·B, P)"
+	if rl.Cats.Identity, err = src.Identity(color); err != nil {
+		return nil, "", err
+	}
+	switch { // the counts of pass 1
+	case atMFU > 0 && onRoof > 0:
+		rl.Note = "at mfu·P (serving rows: min(I·B, P))"
+	case atMFU > 0:
+		rl.Note = "at mfu·P"
+	default:
+		rl.Note = "at min(I·B, P)"
+	}
 	ci := slices.Index(cols, color)
-	err = src.scan(req.AllRows, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
+	err = src.scan(req, cols, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		for i := range b.Len {
 			if !keep(i) {
 				continue

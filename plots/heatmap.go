@@ -237,19 +237,10 @@ func (h *Heatmap) Figure(st Style) *Figure {
 	pl.X.Padding, pl.Y.Padding = 0, 0
 	text := draw.TextStyle{Font: font.From(st.Font, st.TickSize-0.5), Handler: pl.X.Tick.Label.Handler,
 		XAlign: draw.XCenter, YAlign: draw.YCenter}
-	pl.Add(heatLayer{xs: xs, ys: ys, val: val, lo: ze.Min, hi: ze.Max, log: log, factor: sz.Factor, text: text})
-	fig := &Figure{Plot: pl, Style: st}
-	title := AxisLabel(h.Z.Name, sz)
-	fig.AddLegend(title, thumbNone{})
-	steps := 5
-	for i := steps - 1; i >= 0; i-- {
-		t := float64(i) / float64(steps-1)
-		v := ze.Min + t*(ze.Max-ze.Min)
-		if log {
-			v = math.Exp(math.Log(ze.Min) + t*(math.Log(ze.Max)-math.Log(ze.Min)))
-		}
-		fig.AddLegend(shortNumber(v*sz.Factor), thumbSwatch{Sequential(t)})
-	}
+	hl := &heatLayer{xs: xs, ys: ys, val: val, lo: ze.Min, hi: ze.Max, log: log, factor: sz.Factor, text: text}
+	pl.Add(hl)
+	fig := &Figure{Plot: pl, Style: st, heat: hl, heatZ: h.Z}
+	fig.legend = heatLegend(h.Z, sz, hl)
 	note := fmt.Sprintf("cell: %s of its rows; %s rows", h.Agg, groupDigits(h.n))
 	if log {
 		note += "; log colour scale"
@@ -268,4 +259,41 @@ func indexTicks(vals []string) plot.ConstantTicks {
 		ts[i] = plot.Tick{Value: float64(i), Label: v}
 	}
 	return ts
+}
+
+// heatLegend returns the colour bar of hl: the output's name and unit, and
+// five swatches from its highest value to its lowest.
+func heatLegend(z Axis, sz Scale, hl *heatLayer) []legendItem {
+	items := []legendItem{{AxisLabel(z.Name, sz), []plot.Thumbnailer{thumbNone{}}}}
+	const steps = 5
+	for i := steps - 1; i >= 0; i-- {
+		t := float64(i) / float64(steps-1)
+		v := hl.lo + t*(hl.hi-hl.lo)
+		if hl.log {
+			v = math.Exp(math.Log(hl.lo) + t*(math.Log(hl.hi)-math.Log(hl.lo)))
+		}
+		items = append(items, legendItem{shortNumber(v * sz.Factor), []plot.Thumbnailer{thumbSwatch{Sequential(t)}}})
+	}
+	return items
+}
+
+// shareHeat gives heatmap panels one colour scale (the range of all their
+// cells) and one display unit, and returns its colour bar; false when a
+// panel is not a heatmap of the same output.
+func shareHeat(panels []*Figure) ([]legendItem, bool) {
+	var ze Extent
+	for _, p := range panels {
+		if p.heat == nil || p.heatZ.Name != panels[0].heatZ.Name {
+			return nil, false
+		}
+		ze.Observe(p.heat.lo)
+		ze.Observe(p.heat.hi)
+	}
+	z := panels[0].heatZ
+	sz := DisplayScale(z.Name, z.Unit, math.Max(math.Abs(ze.Min), math.Abs(ze.Max)))
+	log := ze.Min > 0 && ze.Max/ze.Min > 20
+	for _, p := range panels {
+		p.heat.lo, p.heat.hi, p.heat.log, p.heat.factor = ze.Min, ze.Max, log, sz.Factor
+	}
+	return heatLegend(z, sz, panels[0].heat), true
 }

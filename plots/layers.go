@@ -151,11 +151,16 @@ func (g *Grid) Bounds(cx, cy int) (x0, x1, y0, y1 float64) {
 // ordered numerically by Sorted. A category is drawn in the colour and
 // marker of its rank in Sorted order (Style), so that a label has the same
 // colour in every figure of a run whatever order the rows come in.
+//
+// With an Identity, categories are ordered and styled by their rank in it
+// instead, the same in every figure that shares the Identity, and the
+// default limit is the identity's size.
 type Categories struct {
-	Limit int // maximum distinct categories kept (default 14: the palette twice, circles then squares)
-	codes map[string]int
-	names []string
-	other bool
+	Limit    int       // maximum distinct categories kept (default 14: the palette twice, circles then squares)
+	Identity *Identity // ranks shared by the figures of a run; nil ranks by Sorted
+	codes    map[string]int
+	names    []string
+	other    bool
 }
 
 // Code returns the code of label.
@@ -163,7 +168,7 @@ func (c *Categories) Code(label string) int {
 	if c.codes == nil {
 		c.codes = map[string]int{}
 		if c.Limit == 0 {
-			c.Limit = len(categoryShapes) * len(OkabeIto)
+			c.Limit = max(len(categoryShapes)*len(OkabeIto), c.Identity.Len())
 		}
 	}
 	if k, ok := c.codes[label]; ok {
@@ -216,6 +221,16 @@ func (c *Categories) Sorted() []int {
 	// Precisions read from the widest to the narrowest (fp16, fp8, int4).
 	precs := !numeric && !slices.ContainsFunc(c.names, func(n string) bool { return precisionRank(n) == len(precisionOrder) })
 	sort.SliceStable(ks, func(a, b int) bool {
+		if c.Identity != nil {
+			ra, oka := c.Identity.Rank(c.names[ks[a]])
+			rb, okb := c.Identity.Rank(c.names[ks[b]])
+			if oka != okb {
+				return oka
+			}
+			if oka {
+				return ra < rb
+			}
+		}
 		if numeric {
 			return vals[ks[a]] < vals[ks[b]]
 		}
@@ -235,7 +250,8 @@ func (c *Categories) Sorted() []int {
 var categoryShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}}
 
 // Styles returns, indexed by code, the colour and marker of each category:
-// those of its rank in Sorted order; "other" is a grey circle.
+// those of its rank in the Identity (RankStyle), or without one of its rank
+// in Sorted order; "other" is a grey circle.
 func (c *Categories) Styles() (colors []color.Color, shapes []draw.GlyphDrawer) {
 	n := c.Len()
 	if c.other {
@@ -247,6 +263,15 @@ func (c *Categories) Styles() (colors []color.Color, shapes []draw.GlyphDrawer) 
 	for r, k := range c.Sorted() {
 		if k >= len(c.names) {
 			colors[k], shapes[k] = Other, draw.CircleGlyph{}
+			continue
+		}
+		if c.Identity != nil {
+			// Labels the identity does not know follow those it does.
+			ir, ok := c.Identity.Rank(c.names[k])
+			if !ok {
+				ir = c.Identity.Len() + r
+			}
+			colors[k], shapes[k] = RankStyle(ir)
 			continue
 		}
 		colors[k] = OkabeIto[r%len(OkabeIto)]

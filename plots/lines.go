@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -75,10 +76,17 @@ func (a *acc) value(agg Agg) float64 {
 // themselves when there are at most 12; the y axis when the values span
 // more than two decades.
 type Lines struct {
-	X, Y   Axis
-	Group  string // the group parameter; "" = one line
-	Agg    Agg
-	Limit  int // most lines drawn (default 7); further groups are dropped and counted
+	X, Y  Axis
+	Group string // the group parameter; "" = one line
+	Agg   Agg
+	Limit int // most lines drawn (default 7, or MaxIdentities with an Identity); further groups are dropped and counted
+	// Identity, if set, orders and styles the lines by the ranks of their
+	// groups, shared by the figures of a run.
+	Identity *Identity
+	// Ideal draws, for each line, the ideal scaling from its first point
+	// (x₀, y₀) as a thin dashed line: y₀·x/x₀ when Ideal > 0 (throughput
+	// against GPUs), y₀·x₀/x when Ideal < 0 (time against GPUs).
+	Ideal  int
 	groups []string
 	byKey  map[string]int
 	points []map[float64]*acc
@@ -99,6 +107,9 @@ func (l *Lines) Add(x, y float64, group string) {
 	}
 	k, ok := l.byKey[group]
 	if !ok {
+		if l.Identity != nil && l.Limit == len(OkabeIto) {
+			l.Limit = MaxIdentities
+		}
 		if len(l.groups) >= l.Limit {
 			l.drop[group] = true
 			return
@@ -116,6 +127,9 @@ func (l *Lines) Add(x, y float64, group string) {
 	a.add(l.Agg, y)
 	l.n++
 }
+
+// Rows returns the number of rows added (and drawn).
+func (l *Lines) Rows() int64 { return l.n }
 
 // Series returns the sorted x values and aggregated y values of group k.
 func (l *Lines) series(k int) (xs, ys []float64) {
@@ -136,7 +150,7 @@ var lineShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.Tr
 func (l *Lines) Figure(st Style) *Figure {
 	var xe, ye Extent
 	xset := map[float64]bool{}
-	order := groupOrder(l.groups)
+	order := groupOrder(l.groups, l.Identity)
 	type ser struct{ x, y []float64 }
 	all := make([]ser, len(l.groups))
 	for k := range l.groups {
@@ -172,15 +186,35 @@ func (l *Lines) Figure(st Style) *Figure {
 	pl.X.Min, pl.X.Max = xlo*sx.Factor, xhi*sx.Factor
 	ylo, yhi := (&Extent{Min: ye.Min, Max: ye.Max, N: ye.N, Log: ya.Log}).padded()
 	pl.Y.Min, pl.Y.Max = ylo*sy.Factor, yhi*sy.Factor
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{sx.Factor, sy.Factor}}
 	for i, k := range order {
-		c := CategoryColor(i)
+		c, shape := CategoryColor(i), lineShapes[i%len(lineShapes)]
+		r := i
+		if l.Identity != nil {
+			if ir, ok := l.Identity.Rank(l.groups[k]); ok {
+				r = ir
+			} else {
+				r = l.Identity.Len() + i
+			}
+			c, shape = RankStyle(r)
+		}
 		ls := lineStyle(c, 1.2)
-		ls.Dashes = dashes[i%len(dashes)]
+		ls.Dashes = dashes[r%len(dashes)]
 		s := all[k]
 		xs, ys := scaled(s.x, sx.Factor), scaled(s.y, sy.Factor)
 		pl.Add(polyline{x: xs, y: ys, style: ls})
-		shape := lineShapes[i%len(lineShapes)]
+		if l.Ideal != 0 && len(xs) > 1 && xs[0] > 0 {
+			ix, iy := make([]float64, len(xs)), make([]float64, len(xs))
+			for j := range xs {
+				ix[j], iy[j] = xs[j], ys[0]*xs[j]/xs[0]
+				if l.Ideal < 0 {
+					iy[j] = ys[0] * xs[0] / xs[j]
+				}
+			}
+			ils := lineStyle(fade(c, 0.7), 0.6)
+			ils.Dashes = []vg.Length{1.5, 1.5}
+			pl.Add(polyline{x: ix, y: iy, style: ils, noRng: true})
+		}
 		cats := make([]int, len(xs))
 		pl.Add(scatterLayer{x: xs, y: ys, cat: cats, shape: shape, radius: 1.8, colors: func(int) color.Color { return c }})
 		if l.Group != "" {
@@ -194,14 +228,17 @@ func (l *Lines) Figure(st Style) *Figure {
 	if l.Group != "" {
 		note = "by " + l.Group + "; " + note
 	}
+	if l.Ideal != 0 {
+		note += "; thin: ideal scaling"
+	}
 	fig.Footnote = note
 	return fig
 }
 
-// groupOrder returns group positions sorted by label (numerically when all
-// are numbers).
-func groupOrder(labels []string) []int {
-	var c Categories
+// groupOrder returns group positions sorted by their rank in id, else by
+// label (numerically when all are numbers).
+func groupOrder(labels []string, id *Identity) []int {
+	c := Categories{Identity: id}
 	c.Limit = len(labels) + 1
 	for _, l := range labels {
 		c.Code(l)

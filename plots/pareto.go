@@ -28,6 +28,10 @@ type Pareto struct {
 	XMax, YMax bool   // the objective is maximised (for the staircase)
 	ColorBy    string // the parameter the categories are values of; "" = none
 	MaxMarkers int    // default 4000
+	// PerCategory says the front holds one front per category (the
+	// sweep's group_by): each is drawn as its own staircase in its
+	// category's colour and named in the legend with its size.
+	PerCategory bool
 
 	Cats  Categories
 	thin  *Thin
@@ -109,7 +113,7 @@ func (p *Pareto) Figure(st Style) *Figure {
 	// The padded range of the grid, so that no point sits on an axis.
 	pl.X.Min, pl.X.Max = g.X0*sx.Factor, g.X1*sx.Factor
 	pl.Y.Min, pl.Y.Max = g.Y0*sy.Factor, g.Y1*sy.Factor
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{sx.Factor, sy.Factor}}
 	colors, shapes := p.Cats.Styles()
 	catColor := func(k int) color.Color {
 		if p.ColorBy == "" || k >= len(colors) {
@@ -138,21 +142,43 @@ func (p *Pareto) Figure(st Style) *Figure {
 	for i, f := range p.front {
 		fx[i], fy[i] = f.x*sx.Factor, f.y*sy.Factor
 	}
-	if p.stair && len(p.front) > 1 {
-		sxs, sys := staircase(fx, fy, p.XMax)
-		pl.Add(polyline{x: sxs, y: sys, style: lineStyle(color0, 0.9)})
-	}
 	cats := make([]int, len(p.front))
 	for i, f := range p.front {
 		cats[i] = f.cat
 	}
-	pl.Add(scatterLayer{x: fx, y: fy, cat: cats, shape: ringGlyph{}, radius: 2.2, colors: catColor})
-	fig.AddLegend(fmt.Sprintf("Pareto front (%d)", len(p.front)),
-		thumbLine{lineStyle(color0, 0.9)}, thumbGlyph{glyph(ringGlyph{}, color.White, 2.2)})
-	if p.ColorBy != "" {
-		fig.AddLegend(p.ColorBy+":", thumbNone{})
+	if p.PerCategory && p.ColorBy != "" {
+		fig.AddLegend("Pareto front per "+p.ColorBy+":", thumbNone{})
 		for _, k := range p.Cats.Sorted() {
-			fig.AddLegend(p.Cats.Name(k), thumbGlyph{glyph(catShape(k), catColor(k), 2.2)})
+			var gx, gy []float64
+			for i, f := range p.front {
+				if f.cat == k {
+					gx, gy = append(gx, fx[i]), append(gy, fy[i])
+				}
+			}
+			if len(gx) == 0 {
+				continue
+			}
+			ls := lineStyle(catColor(k), 0.9)
+			if p.stair && len(gx) > 1 {
+				sxs, sys := staircase(gx, gy, p.XMax)
+				pl.Add(polyline{x: sxs, y: sys, style: ls})
+			}
+			fig.AddLegend(fmt.Sprintf("%s (%d)", p.Cats.Name(k), len(gx)), thumbLine{ls}, thumbGlyph{glyph(catShape(k), catColor(k), 2.2)})
+		}
+		pl.Add(scatterLayer{x: fx, y: fy, cat: cats, shape: ringGlyph{}, radius: 2.2, colors: catColor})
+	} else {
+		if p.stair && len(p.front) > 1 {
+			sxs, sys := staircase(fx, fy, p.XMax)
+			pl.Add(polyline{x: sxs, y: sys, style: lineStyle(color0, 0.9)})
+		}
+		pl.Add(scatterLayer{x: fx, y: fy, cat: cats, shape: ringGlyph{}, radius: 2.2, colors: catColor})
+		fig.AddLegend(fmt.Sprintf("Pareto front (%d)", len(p.front)),
+			thumbLine{lineStyle(color0, 0.9)}, thumbGlyph{glyph(ringGlyph{}, color.White, 2.2)})
+		if p.ColorBy != "" {
+			fig.AddLegend(p.ColorBy+":", thumbNone{})
+			for _, k := range p.Cats.Sorted() {
+				fig.AddLegend(p.Cats.Name(k), thumbGlyph{glyph(catShape(k), catColor(k), 2.2)})
+			}
 		}
 	}
 	n := p.hist.N

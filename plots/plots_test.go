@@ -247,3 +247,41 @@ func TestLogTicksLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestTickLabelsExact checks that ticks at integers and powers of two print
+// every digit: three significant digits printed 1024 as "1020".
+func TestTickLabelsExact(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{1024, "1024"}, {2048, "2048"}, {8192, "8192"}, {65536, "65536"},
+		{131072, "131072"}, {1 << 20, "2^20"}, {1 << 30, "2^30"},
+		{1e6, "10^6"}, {2e6, "2×10^6"}, {1234567, "1.234567×10^6"},
+		{-4096, "-4096"}, {1, "1"}, {0, "0"},
+		{0.1234, "0.123"}, {1234.5678, "1230"}, {2.5e-5, "2.5×10^\u22125"},
+	} {
+		if got := shortNumber(c.v); got != c.want {
+			t.Errorf("shortNumber(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// TestLinesTicksAtPowersOfTwo draws sequence lengths 1024 … 8192 (the
+// x ticks are the values themselves) and checks their labels.
+func TestLinesTicksAtPowersOfTwo(t *testing.T) {
+	l := NewLines(Axis{Name: "seq_len"}, Axis{Name: "itl_s", Unit: "s"}, "", AggMin)
+	for _, x := range []float64{1024, 2048, 4096, 8192} {
+		l.Add(x, x*1e-6, "")
+	}
+	fig := l.Figure(ColumnStyle)
+	var got []string
+	for _, tk := range fig.Plot.X.Tick.Marker.Ticks(fig.Plot.X.Min, fig.Plot.X.Max) {
+		if tk.Label != "" {
+			got = append(got, tk.Label)
+		}
+	}
+	if want := []string{"1024", "2048", "4096", "8192"}; !slices.Equal(got, want) {
+		t.Errorf("x tick labels %q, want %q", got, want)
+	}
+}

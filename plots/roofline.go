@@ -128,7 +128,7 @@ func (r *Roofline) Figure(st Style) *Figure {
 	setAxis(&pl.Y, Axis{Name: "achieved", Label: "Performance (" + sy.Unit + ")", Log: true}, sy)
 	pl.X.Min, pl.X.Max = g.X0, g.X1
 	pl.Y.Min, pl.Y.Max = g.Y0*sy.Factor, g.Y1*sy.Factor
-	fig := &Figure{Plot: pl, Style: st}
+	fig := &Figure{Plot: pl, Style: st, scale: [2]float64{1, sy.Factor}}
 	colors, shapes := r.Cats.Styles()
 	catColor := func(k int) color.Color {
 		if r.ColorBy == "" || k >= len(colors) {
@@ -161,7 +161,7 @@ func (r *Roofline) Figure(st Style) *Figure {
 			precs = append(precs, rf.precision())
 		}
 	}
-	slices.Sort(hws)
+	slices.SortStableFunc(hws, r.Cats.Identity.Compare)
 	slices.SortStableFunc(precs, func(a, b string) int {
 		if c := precisionRank(a) - precisionRank(b); c != 0 {
 			return c

@@ -35,7 +35,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/mlsysim/mlsysim-go/engine"
@@ -317,13 +316,40 @@ func pow10Label(e int) string {
 	return "10^" + strings.ReplaceAll(strconv.Itoa(e), "-", "\u2212")
 }
 
-// shortNumber formats v with at most three significant digits: plain
-// from 0.001 to 99 999, as m×10ⁿ outside.
+// shortNumber formats v for a tick or a cell: integers exactly, plain
+// below 10⁵ (1024, 8192, 65536), powers of two plain up to 2^19 and as 2ⁿ
+// from 2^20, other integers from 10⁵ as m×10ⁿ with every digit of m; other numbers with at most three
+// significant digits, plain from 0.001 to 99 999 and as m×10ⁿ outside.
+// Three digits would print 1024 as "1020" and 2048 as "2050", which reads
+// as a different batch size or sequence length.
 func shortNumber(v float64) string {
 	if v == 0 {
 		return "0"
 	}
 	a := math.Abs(v)
+	if a == math.Trunc(a) && a < 1<<53 {
+		if a < 1e5 {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		if e := math.Log2(a); e == math.Trunc(e) && a < 1e6 {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		} else if e == math.Trunc(e) {
+			sign := ""
+			if v < 0 {
+				sign = "\u2212"
+			}
+			return sign + "2^" + strconv.Itoa(int(e))
+		}
+		exp := int(math.Floor(math.Log10(a)))
+		mant := strconv.FormatFloat(v/math.Pow(10, float64(exp)), 'f', -1, 64)
+		if mant == "1" {
+			return pow10Label(exp)
+		}
+		if m, err := strconv.ParseFloat(mant, 64); err == nil && m*math.Pow(10, float64(exp)) == v && len(mant) <= 8 {
+			return mant + "×" + pow10Label(exp)
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
 	if a >= 1e5 || a < 1e-3 {
 		exp := int(math.Floor(math.Log10(a)))
 		mant, _ := strconv.ParseFloat(strconv.FormatFloat(v/math.Pow(10, float64(exp)), 'g', 3, 64), 64)
@@ -359,6 +385,16 @@ type Figure struct {
 	// Footnote, if set, is printed small under the legend (e.g. "10 000 000
 	// rows; density of all points").
 	Footnote string
+
+	panels []*Figure // small multiples (Facets), drawn instead of Plot
+	titles []string  // the panels' titles
+	cols   int       // panels per row
+	title  string    // above the panels
+	// scale are the display factors of the x and y axes (values in the
+	// column's SI unit × scale = the numbers on the axis; 0: unknown).
+	scale [2]float64
+	heat  *heatLayer // a heatmap's cells, for a colour scale shared by panels
+	heatZ Axis       // the heatmap's output
 }
 
 type legendItem struct {
@@ -386,6 +422,10 @@ func (f *Figure) LegendNames() []string {
 // mis-measures them on log axes (it places the label's glyph box at the
 // linear midpoint of the range, padding the plot with an empty band).
 func (f *Figure) Draw(c draw.Canvas) {
+	if len(f.panels) > 0 {
+		f.drawFacets(c)
+		return
+	}
 	p := f.Plot
 	if p.BackgroundColor != nil {
 		c.SetColor(p.BackgroundColor)
@@ -395,18 +435,22 @@ func (f *Figure) Draw(c draw.Canvas) {
 	p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = nil, "", ""
 	defer func() { p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = bg, xl, yl }()
 
-	leg := plot.NewLegend()
-	leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
-	leg.TextStyle.Handler = newSupText()
-	leg.Top, leg.Left = true, true
-	leg.ThumbnailWidth = 10
-	leg.Padding = 1.5
-	for _, l := range f.legend {
-		leg.Add(l.name, l.thumbs...)
-	}
+	legs := f.legendColumns(c)
 	var w vg.Length
-	if len(f.legend) > 0 {
-		w = leg.Rectangle(c).Size().X
+	var legW []vg.Length
+	for _, leg := range legs {
+		lw := leg.Rectangle(c).Size().X
+		if len(legs) > 1 {
+			lw += 3
+		}
+		legW = append(legW, lw)
+		w += lw
+	}
+	leg := plot.NewLegend()
+	if len(legs) > 0 {
+		leg = *legs[0]
+	} else {
+		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
 	}
 	noteStyle := leg.TextStyle
 	noteStyle.Font = font.From(f.Style.Font, f.Style.TickSize-1)
@@ -449,14 +493,51 @@ func (f *Figure) Draw(c draw.Canvas) {
 	legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, 0, 0, 0)
 	legC.Max.Y = dc.Max.Y // align the legend with the top of the data area
 	y := dc.Max.Y - noteStyle.Height("A")
-	if len(f.legend) > 0 {
-		leg.Draw(legC)
-		y -= leg.Rectangle(legC).Size().Y
+	var tallest vg.Length
+	colC := legC
+	for i, l := range legs {
+		l.Draw(colC)
+		tallest = max(tallest, l.Rectangle(colC).Size().Y)
+		colC.Min.X += legW[i]
 	}
+	y -= tallest
 	for _, n := range notes {
 		legC.FillText(noteStyle, vg.Point{X: legC.Min.X, Y: y}, n)
 		y -= noteStyle.Height(n) * 1.15
 	}
+}
+
+// legendColumns returns the legend as one column, or as several side by
+// side when one would run past the bottom of c (47 GPUs at column width).
+func (f *Figure) legendColumns(c draw.Canvas) []*plot.Legend {
+	if len(f.legend) == 0 {
+		return nil
+	}
+	newLeg := func(items []legendItem) *plot.Legend {
+		leg := plot.NewLegend()
+		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
+		leg.TextStyle.Handler = newSupText()
+		leg.Top, leg.Left = true, true
+		leg.ThumbnailWidth = 10
+		leg.Padding = 1.5
+		for _, l := range items {
+			leg.Add(l.name, l.thumbs...)
+		}
+		return &leg
+	}
+	one := newLeg(f.legend)
+	h := one.Rectangle(c).Size().Y
+	// Room for the legend: the canvas less a footnote line or two.
+	avail := (c.Max.Y - c.Min.Y) - 3*one.TextStyle.Height("A")
+	if h <= avail || avail <= 0 {
+		return []*plot.Legend{one}
+	}
+	per := max(int(float64(avail)/float64(h/vg.Length(len(f.legend)))), 1)
+	var legs []*plot.Legend
+	for i := 0; i < len(f.legend); i += per {
+		legs = append(legs, newLeg(f.legend[i:min(i+per, len(f.legend))]))
+	}
+	return legs
 }
 
 // wrap splits s into lines no wider than w in style sty.
@@ -485,7 +566,8 @@ func wrap(s string, sty interface{ Width(string) vg.Length }, w vg.Length) []str
 var Formats = []string{"png", "svg", "pdf"}
 
 // Save writes the figure to path, in the format of its extension: .png
-// (Style.DPI), .svg or .pdf. Fonts are embedded in SVG and PDF.
+// (Style.DPI), .svg or .pdf. Fonts are embedded in SVG and PDF (in PDF as
+// subsets with a ToUnicode map, so that its text extracts as drawn).
 func (f *Figure) Save(path string) error {
 	st := f.Style
 	var c interface {
@@ -503,8 +585,7 @@ func (f *Figure) Save(path string) error {
 		c = sc
 		write = func(w *os.File) error { _, err := sc.WriteTo(w); return err }
 	case "pdf":
-		pc := vgpdf.New(st.Width, st.Height)
-		pc.EmbedFonts(true)
+		pc := newPDF(st.Width, st.Height)
 		c = pc
 		write = func(w *os.File) error { _, err := pc.WriteTo(w); return err }
 	default:

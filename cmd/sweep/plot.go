@@ -14,16 +14,17 @@ import (
 
 func newPlotCmd() *cobra.Command {
 	var req figures.Request
-	var kind, formats, objectives string
+	var kind, formats, objectives, onePer, width, groupBy, xLimits, yLimits string
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
-		Short: "Draw roofline, Pareto, sweep-line and heatmap figures from a run's results",
+		Short: "Draw roofline, Pareto, line, heatmap, breakdown, scaling, CDF and bar figures from a run's results",
 		Long: "plot reads OUT/results/*.parquet (any number of rows, in bounded memory) and writes\n" +
 			"paper-ready figures (3.5 in wide, 300 dpi PNG, SVG, PDF) into OUT/plots.",
 		Example: "  sweep plot out/serving\n" +
 			"  sweep plot out/serving --kind pareto --objectives latency_s:min,tokens_per_s:max --color hardware\n" +
 			"  sweep plot out/serving --kind lines --x batch_size --y itl_s --group hardware --format pdf\n" +
-			"  sweep plot out/training --kind heatmap --x tp --y pp --z step_time_s",
+			"  sweep plot out/training --kind heatmap --x tp --y pp --z step_time_s --one-per model,cluster\n" +
+			"  sweep plot out/serving --kind lines --x seq_len --y itl_s --where 'precision == \"fp8\"' --width double --title 'ITL'",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(fmt.Errorf("plot takes one run output directory"))
@@ -39,6 +40,29 @@ func newPlotCmd() *cobra.Command {
 					return badInput(fmt.Errorf("--objectives: %w", err))
 				}
 				req.Objectives = objs
+			}
+			req.OnePer = splitColumns(onePer)
+			req.GroupBy = splitColumns(groupBy)
+			for _, l := range []struct {
+				s    string
+				dst  *[2]float64
+				flag string
+			}{{xLimits, &req.Style.XLimits, "--x-limits"}, {yLimits, &req.Style.YLimits, "--y-limits"}} {
+				if l.s == "" {
+					continue
+				}
+				v, err := figures.ParseLimits(l.s)
+				if err != nil {
+					return figureError(fmt.Errorf("%s: %w", l.flag, err))
+				}
+				*l.dst = v
+			}
+			if width != "" {
+				w, err := figures.ParseWidth(width)
+				if err != nil {
+					return figureError(err)
+				}
+				req.Style.Width = w
 			}
 			req.Skipped = printSkipped(cmd.ErrOrStderr())
 			if err := req.Check(); err != nil {
@@ -60,12 +84,27 @@ func newPlotCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kind, "kind", "all", "figures to draw: roofline, pareto, lines, heatmap or all (comma-separated)")
+	f.StringVar(&kind, "kind", "all", "figures to draw: roofline, pareto, lines, heatmap, breakdown, scaling, cdf, bars or all (comma-separated)")
 	f.StringVar(&req.X, "x", "", "x column (pareto: first objective; lines: batch_size; heatmap: tp)")
 	f.StringVar(&req.Y, "y", "", "y column (pareto: second objective; lines: latency_s; heatmap: pp)")
 	f.StringVar(&req.Z, "z", "", "heatmap: the output in the cells (default step_time_s or latency_s)")
+	f.StringVar(&req.Where, "where", "", "keep the rows where this expression is true (the language of constraints)")
+	f.StringVar(&onePer, "one-per", "", "one figure per value of these columns (comma-separated)")
+	f.StringVar(&req.Facet, "facet", "", "small multiples: one panel per value of this column, shared axes")
+	f.StringVar(&groupBy, "group-by", "", "pareto: one front per combination of these columns' values (comma-separated)")
+	f.StringVar(&req.Style.Title, "title", "", "title above the axes (default none)")
+	f.StringVar(&req.Style.XLabel, "x-label", "", "x axis label (default the column's quantity and unit)")
+	f.StringVar(&req.Style.YLabel, "y-label", "", "y axis label (default the column's quantity and unit)")
+	f.StringVar(&width, "width", "", "figure width: single (3.5 in), double (7 in) or inches (default single)")
+	f.Float64Var(&req.Style.Height, "height", 0, "figure height in inches (default 2.6)")
+	f.Float64Var(&req.Style.FontSize, "font-size", 0, "label size in points; ticks and legend 1 pt smaller (default 8)")
+	f.StringVar(&req.Style.XScale, "x-scale", "", "x axis: log or linear (default from the data)")
+	f.StringVar(&req.Style.YScale, "y-scale", "", "y axis: log or linear (default from the data)")
+	f.StringVar(&xLimits, "x-limits", "", "x axis range lo,hi in the column's SI unit (seconds, bytes)")
+	f.StringVar(&yLimits, "y-limits", "", "y axis range lo,hi in the column's SI unit (seconds, bytes)")
+	f.StringVar(&req.Style.Legend, "legend", "", "legend: right or none (default right)")
 	f.StringVar(&req.Color, "color", "", "parameter that colours points (default hardware; none for none)")
-	f.StringVar(&req.Group, "group", "", "lines: one line per value of this parameter (default hardware)")
+	f.StringVar(&req.Group, "group", "", "lines, cdf, scaling, bars: one line, curve or bar per value of this parameter")
 	f.StringVar(&objectives, "objectives", "", "pareto objectives, 2 to 4, as column:min|max or maximize:column (default latency_s:min,tokens_per_s:max)")
 	f.StringVar(&req.Agg, "agg", "", "lines and heatmap: min, max or mean over the other parameters (default by the output's direction)")
 	f.StringVar(&formats, "format", "png,svg,pdf", "output formats: png, svg, pdf (comma-separated)")
@@ -79,6 +118,18 @@ func splitList(s string) []string {
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, strings.ToLower(p))
+		}
+	}
+	return out
+}
+
+// splitColumns splits a comma-separated list of column names, keeping
+// their case.
+func splitColumns(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
 	}
 	return out

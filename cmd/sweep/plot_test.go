@@ -115,6 +115,11 @@ func TestPlotCommandBadInput(t *testing.T) {
 		{[]string{"--format", "gif"}, `"gif" is not png, svg or pdf`},
 		{[]string{"--kind", "heatmap", "--x", "hardware", "--y", "batch_size", "--z", "hardware"}, `"hardware" is not numeric`},
 		{[]string{"--kind", "lines", "--agg", "median"}, `median`},
+		{[]string{"--kind", "lines", "--where", "hardwre == 1"}, `--where`},
+		{[]string{"--kind", "lines", "--width", "triple"}, `--width: "triple" is not single, double`},
+		{[]string{"--kind", "lines", "--y-scale", "ln"}, `--y-scale: "ln" is not log or linear`},
+		{[]string{"--kind", "lines", "--one-per", "hardwre"}, `did you mean hardware`},
+		{[]string{"--kind", "lines", "--y-limits", "1,0.5"}, `--y-limits: limits "1,0.5"`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append([]string{"plot", out}, c.args...), &stdout, &stderr)
@@ -128,5 +133,33 @@ func TestPlotCommandBadInput(t *testing.T) {
 	}
 	if code := run([]string{"plot"}, &stdout, &stderr); code != exitBadInput {
 		t.Errorf("no argument: exit %d, %s", code, stderr.String())
+	}
+}
+
+// The filter, split and style flags reach the figures.
+func TestPlotCommandStyleFlags(t *testing.T) {
+	out := t.TempDir()
+	writeSmallRun(t, out)
+	dir := filepath.Join(t.TempDir(), "figs")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"plot", out, "--kind", "lines", "--where", `hardware != "H100"`, "--one-per", "hardware",
+		"--width", "double", "--height", "3", "--title", "Latency by GPU", "--font-size", "9", "--y-scale", "log",
+		"--format", "svg", "--dir", dir}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := []string{filepath.Join(dir, "lines-latency_s-vs-batch_size-by-hardware-hardware=B200.svg"),
+		filepath.Join(dir, "lines-latency_s-vs-batch_size-by-hardware-hardware=MI300X.svg")}
+	if got := strings.Fields(stdout.String()); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("stdout %q, want %q", got, want)
+	}
+	svg, err := os.ReadFile(want[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`width="504pt"`, `height="216pt"`, ">Latency by GPU<"} {
+		if !strings.Contains(string(svg), s) {
+			t.Errorf("%s lacks %s", want[0], s)
+		}
 	}
 }

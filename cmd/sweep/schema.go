@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -55,6 +56,10 @@ func sweepSchema(reg *registry.Registry) obj {
 	for _, p := range engine.Params() {
 		columns = append(columns, p.Name)
 	}
+	var plotKinds []any
+	for _, k := range dse.PlotKinds {
+		plotKinds = append(plotKinds, k)
+	}
 	strList := func(enum []any) obj {
 		return obj{"anyOf": []any{obj{"type": "array", "items": obj{"enum": enum}}, obj{"enum": enum}}}
 	}
@@ -87,12 +92,27 @@ func sweepSchema(reg *registry.Registry) obj {
 				"arrow_compression": obj{"enum": []any{"none", "lz4", "zstd"}},
 			}},
 			"plots": obj{"type": "array", "items": obj{"type": "object", "additionalProperties": false, "required": []any{"kind"}, "properties": obj{
-				"kind":    obj{"enum": []any{"roofline", "pareto", "lines", "heatmap"}},
-				"x":       obj{"type": "string"},
-				"y":       obj{"type": "string"},
-				"color":   obj{"type": "string"},
-				"group":   obj{"type": "string"},
-				"formats": strList([]any{"png", "svg", "pdf"}),
+				"kind":      obj{"enum": plotKinds},
+				"x":         obj{"type": "string", "description": "the x column"},
+				"y":         obj{"type": "string", "description": "the y column"},
+				"z":         obj{"type": "string", "description": "heatmap: the output in the cells"},
+				"color":     obj{"type": "string", "description": "the column that colours points (heatmap: the output in the cells, as z)"},
+				"group":     obj{"type": "string", "description": "lines: one line per value of this column"},
+				"where":     obj{"type": "string", "description": "keep the rows where this expression is true (the language of constraints)"},
+				"facet":     obj{"type": "string", "description": "small multiples: one panel per value of this column, shared axes"},
+				"one_per":   obj{"type": []any{"string", "array"}, "items": obj{"type": "string"}, "description": "one figure per value of this column (or of each of these columns)"},
+				"title":     obj{"type": "string", "description": "title above the axes (default none)"},
+				"x_label":   obj{"type": "string", "description": "x axis label (default the column's quantity and unit)"},
+				"y_label":   obj{"type": "string", "description": "y axis label (default the column's quantity and unit)"},
+				"width":     obj{"anyOf": []any{obj{"enum": []any{"single", "double"}}, obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100}}, "description": "inches: single (3.5) or double (7) column, or a number"},
+				"height":    obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "inches (default 2.6)"},
+				"font_size": obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "points of the labels; ticks and legend 1 pt smaller (default 8)"},
+				"x_scale":   obj{"enum": []any{"log", "linear"}},
+				"y_scale":   obj{"enum": []any{"log", "linear"}},
+				"x_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "x axis range [lo, hi] in the column's SI unit"},
+				"y_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "y axis range [lo, hi] in the column's SI unit"},
+				"legend":    obj{"enum": []any{"right", "none"}},
+				"formats":   strList([]any{"png", "svg", "pdf"}),
 			}}},
 		},
 		"$defs": obj{
