@@ -29,7 +29,8 @@ import (
 //     `make`, `sbatch`, `kubectl` and `docker` are not run (they are this
 //     test, need the network or a scheduler); any other program fails;
 //   - `yaml`: a sweep file (it has `grid:`) passes `sweep check` and runs; a
-//     registry file (`hardware:` or `models:`) is listed with --registry;
+//     registry file (`hardware:` or `models:`) is listed with --registry; a
+//     plots section (`plots:`, docs/figures.md) is drawn by figures.TestGallery;
 //   - `go`: a complete program, compiled and run in a module of its own that
 //     replaces this one; lines after `// Output:` are its expected output;
 //   - `sql`: run by DuckDB (internal/duckdbtest); `python`: run where
@@ -284,8 +285,12 @@ func runDocYAML(t *testing.T, b docBlock) {
 		if m := regexp.MustCompile(`key: (\S+)`).FindStringSubmatch(b.text); m != nil && !strings.Contains(so, m[1]) {
 			t.Errorf("%s:%d: sweep list %s does not list %s:\n%s", b.file, b.line, kind, m[1], so)
 		}
+	case strings.HasPrefix(b.text, "plots:"):
+		// The gallery's plots sections: figures.TestGallery draws each on
+		// the study its document names.
+		t.Logf("%s:%d: a plots section, drawn by figures.TestGallery", b.file, b.line)
 	default:
-		t.Fatalf("%s:%d: a yaml block that is neither a sweep file (grid:) nor registry data; mark it norun", b.file, b.line)
+		t.Fatalf("%s:%d: a yaml block that is neither a sweep file (grid:), registry data nor a plots section; mark it norun", b.file, b.line)
 	}
 }
 
