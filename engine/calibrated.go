@@ -15,21 +15,21 @@ import (
 // ("derived"); the `calibration` output says which.
 var (
 	calibratedParams = []*Param{
-		{Name: "software", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
+		{Name: "software", Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
 			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
-		{Name: "optimizer_step", Type: TypeBool, Default: "true",
+		{Name: "optimizer_step", Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
 			apply: func(c *Config, v Value) { c.Calib.NoOptimizer = v.F == 0 }},
 	}
 	calibratedOutputs = []*Output{
-		{Name: "calibration", Type: OutString, Modes: InAll, Doc: "where the calibrated fidelity's profile comes from: measured (fitted to this hardware), derived (scaled from a measured one), \"\" under fidelity mlsysim",
+		{Name: "calibration", Label: "Calibration", Better: NeitherIsBetter, Type: OutString, Modes: InAll, Doc: "where the calibrated fidelity's profile comes from: measured (fitted to this hardware), derived (scaled from a measured one), \"\" under fidelity mlsysim",
 			String: func(r *Result) string { return r.Calib.Kind.String() }},
-		{Name: "matmul_s", Unit: "s", Modes: InAll, Doc: "calibrated: time in matrix products (serving: the prefill)",
+		{Name: "matmul_s", Label: "Matmul time", Better: LowerIsBetter, Unit: "s", Modes: InAll, Doc: "calibrated: time in matrix products (serving: the prefill)",
 			Float: func(r *Result) float64 { return r.Calib.MatmulS }},
-		{Name: "attention_s", Unit: "s", Modes: InAll, Doc: "calibrated: time in attention kernels (serving: the prefill)",
+		{Name: "attention_s", Label: "Attention time", Better: LowerIsBetter, Unit: "s", Modes: InAll, Doc: "calibrated: time in attention kernels (serving: the prefill)",
 			Float: func(r *Result) float64 { return r.Calib.AttentionS }},
-		{Name: "elementwise_s", Unit: "s", Modes: InAll, Doc: "calibrated: time in element-wise kernels, embedding and loss (serving: the prefill)",
+		{Name: "elementwise_s", Label: "Elementwise time", Better: LowerIsBetter, Unit: "s", Modes: InAll, Doc: "calibrated: time in element-wise kernels, embedding and loss (serving: the prefill)",
 			Float: func(r *Result) float64 { return r.Calib.ElementwiseS }},
 	}
 )

@@ -354,7 +354,7 @@ func ApplyScenario(c *Config, s *registry.Scenario) {
 // (later parameters override them). It joins the vocabulary by adding it to
 // the concat of params in vocab.go.
 var scenarioParams = []*Param{
-	{Name: "scenario", Type: TypeRef, RefKind: registry.KindScenario,
+	{Name: "scenario", Label: "Scenario", Type: TypeRef, RefKind: registry.KindScenario,
 		Doc:   "a scenario (sweep list scenarios): sets model, hardware or system, precision and batch_size from it",
 		apply: func(c *Config, v Value) { ApplyScenario(c, v.Ref.(*registry.Scenario)) }},
 }
