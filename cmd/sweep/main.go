@@ -10,6 +10,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,7 +118,9 @@ func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	printError(stderr, err)
+	if !errors.Is(err, context.Canceled) { // an interrupt is the user's own; run says how far it got
+		printError(stderr, err)
+	}
 	if strings.HasPrefix(err.Error(), "unknown command ") { // cobra's, for a mistyped command
 		return exitBadInput
 	}
