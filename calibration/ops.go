@@ -97,7 +97,9 @@ func (b *Breakdown) gpu() float64 {
 	return b.Matmul + b.Attention + b.Elementwise + b.Optimizer + b.Fixed
 }
 
-func (b *Breakdown) add(o *Breakdown) {
+// Add adds o's times and counts to b's (Total excepted: finish or the
+// caller sets it).
+func (b *Breakdown) Add(o *Breakdown) {
 	b.Matmul += o.Matmul
 	b.Attention += o.Attention
 	b.Elementwise += o.Elementwise
@@ -109,7 +111,9 @@ func (b *Breakdown) add(o *Breakdown) {
 	b.Bytes += o.Bytes
 }
 
-func (b *Breakdown) scale(k float64) {
+// Scale multiplies b's times and counts by k (Total excepted: finish or
+// the caller sets it).
+func (b *Breakdown) Scale(k float64) {
 	b.Matmul *= k
 	b.Attention *= k
 	b.Elementwise *= k
@@ -467,8 +471,8 @@ func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
 func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer, ps *Pass) {
 	*b = *mm
 	p.layerRest(b, d, m, ps, 1)
-	b.scale(float64(m.Layers))
-	b.add(head)
+	b.Scale(float64(m.Layers))
+	b.Add(head)
 	b.finish()
 }
 
@@ -525,24 +529,24 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	bwd.Elementwise *= 2
 	bwd.Fixed *= 2
 	var layer Breakdown
-	layer.add(&fwd)
-	layer.add(&bwd)
+	layer.Add(&fwd)
+	layer.Add(&bwd)
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:
 		mf := layer.ModelFLOPs
-		layer.add(&fwd)
+		layer.Add(&fwd)
 		layer.ModelFLOPs = mf
 	case RecomputeSelective:
 		layer.Attention += fwd.Attention
 		layer.Fixed += p.KernelS
 		layer.FLOPs += fwd.attnFLOPs
 	}
-	layer.scale(float64(layers))
+	layer.Scale(float64(layers))
 	if head {
 		hf := p.headForward(d, m, &ps, 1)
 		hf.ModelFLOPs = hf.FLOPs
-		layer.add(&hf)
+		layer.Add(&hf)
 		hb := hf
 		if p.BwdMatmulFrac != 1 {
 			hb.Matmul = p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
@@ -550,7 +554,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		hb.Matmul *= 2
 		hb.FLOPs *= 2
 		hb.ModelFLOPs = hb.FLOPs
-		layer.add(&hb)
+		layer.Add(&hb)
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)

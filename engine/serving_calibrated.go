@@ -286,13 +286,13 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	n := float64(full)
 	t := n * ((first.Total+last.Total)/2 + p.allReduceS(B*float64(chunk)))
 	out.pre = first
-	addBreakdown(&out.pre, &last)
-	scaleBreakdown(&out.pre, n/2)
+	out.pre.Add(&last)
+	out.pre.Scale(n / 2)
 	if rem > 0 {
 		ps.Tokens, ps.Ctx = rem, seq
 		r := p.prof.Forward(&p.d, sh, &ps)
 		t += r.Total + p.allReduceS(B*float64(rem))
-		addBreakdown(&out.pre, &r)
+		out.pre.Add(&r)
 	}
 	out.pre.Total = t
 	// The mixed step: the last chunk and one decode token of each sequence
@@ -356,31 +356,6 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
 	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
 	out.stepModel = out.mean.ModelFLOPs
-}
-
-func scaleBreakdown(b *calibration.Breakdown, k float64) {
-	b.Matmul *= k
-	b.Attention *= k
-	b.Elementwise *= k
-	b.Optimizer *= k
-	b.Fixed *= k
-	b.Host *= k
-	b.FLOPs *= k
-	b.ModelFLOPs *= k
-	b.Bytes *= k
-	b.Total *= k
-}
-
-func addBreakdown(b, o *calibration.Breakdown) {
-	b.Matmul += o.Matmul
-	b.Attention += o.Attention
-	b.Elementwise += o.Elementwise
-	b.Optimizer += o.Optimizer
-	b.Fixed += o.Fixed
-	b.Host += o.Host
-	b.FLOPs += o.FLOPs
-	b.ModelFLOPs += o.ModelFLOPs
-	b.Bytes += o.Bytes
 }
 
 // servingMemory returns one GPU's memory at the peak context of batch
