@@ -99,10 +99,9 @@ func NewParquetWriterOptions(path string, s *Schema, meta Metadata, o ParquetOpt
 		f.Abort()
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
+	// The schema's metadata (meta) reaches the footer with the stored Arrow
+	// schema; the units are added beside it, so that every key is there once.
 	all := Metadata{}
-	for k, v := range meta {
-		all[k] = v
-	}
 	for _, c := range s.Cols {
 		if c.Unit != "" {
 			all[UnitKey(c.Name)] = c.Unit

@@ -228,3 +228,42 @@ func TestParquetPlainStringsWithoutStatistics(t *testing.T) {
 		}
 	}
 }
+
+// Every footer key is written once: the run's keys come with the stored
+// Arrow schema, the units beside them.
+func TestParquetFooterKeysOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "part-00000.parquet")
+	s := codedSchema()
+	w, err := NewParquetWriter(path, s, Metadata{"mlsysim.version": "test", "mlsysim.sweep": "s", "mlsysim.sweep_sha256": "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBatch(s, 10)
+	fill(b, 0, 10)
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, pf, err := openParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]int{}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		seen[kv.Key]++
+	}
+	for _, k := range []string{"mlsysim.version", "mlsysim.sweep", "mlsysim.sweep_sha256", "unit:latency_s"} {
+		if seen[k] != 1 {
+			t.Errorf("footer key %s written %d times", k, seen[k])
+		}
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("footer key %s written %d times", k, n)
+		}
+	}
+}
+
