@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// signalSweep is large enough (262,144 rows in parts of 4,096) that a run is
+// signalSweep is large enough (65,536 rows in parts of 4,096) that a run is
 // still busy when the signals arrive.
 const signalSweep = `name: signal-test
 fixed: {mode: serving}
@@ -34,7 +34,7 @@ grid:
   model: [Llama3_8B, Llama3_70B]
   hardware: [H100, A100, B200, H200]
   precision: [fp16, int8]
-  batch_size: {from: 1, to: 1024, step: 1}
+  batch_size: {from: 1, to: 256, step: 1}
   seq_len: {from: 512, to: 8192, step: 512}
 objectives:
   - {maximize: tokens_per_s}
