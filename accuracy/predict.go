@@ -99,11 +99,11 @@ func (ev *evaluator) predictPoint(tg *calibration.Target, hw *registry.Hardware,
 	case calibration.ClassPrefill:
 		c.Mode, c.SeqLen = engine.Serving, pt.Seq
 		r := engine.Evaluate(&c)
-		return r.TTFTS
+		return r.Serve.PrefillS // the measured batch's prompts in one pass
 	case calibration.ClassServe:
 		c.Mode, c.SeqLen, c.OutputTokens = engine.Serving, pt.Seq, pt.Out
 		r := engine.Evaluate(&c)
-		return r.LatencyS
+		return r.Serve.PrefillS + r.Serve.DecodeS // a static batch, end to end
 	case calibration.ClassTrain:
 		c.Mode, c.SeqLen, c.Calib.NoOptimizer = engine.Training, pt.Seq, true
 		if f == engine.FidelityMLSysim {

@@ -30,8 +30,8 @@ func TestCalibratedTable(t *testing.T) {
 	}{
 		{"decode b=1 ctx=1024 (llm[6])", Serving, 1, 1024, func(r *Result) float64 { return r.ITLS }, 7.7396e-3, 0.08},
 		{"decode b=64 ctx=2048 (llm[11])", Serving, 64, 2048, func(r *Result) float64 { return r.ITLS }, 13.703e-3, 0.08},
-		{"prefill b=1 seq=2048 (llm[2])", Serving, 1, 2048, func(r *Result) float64 { return r.TTFTS }, 58.506e-3, 0.08},
-		{"prefill b=4 seq=2048 (llm[4])", Serving, 4, 2048, func(r *Result) float64 { return r.TTFTS }, 232.24e-3, 0.08},
+		{"prefill b=1 seq=2048 (llm[2])", Serving, 1, 2048, func(r *Result) float64 { return r.Serve.PrefillS }, 58.506e-3, 0.08},
+		{"prefill b=4 seq=2048 (llm[4])", Serving, 4, 2048, func(r *Result) float64 { return r.Serve.PrefillS }, 232.24e-3, 0.08},
 	}
 	for _, tc := range cases {
 		c := calCfg(t, "Llama3_8B", "H100", tc.mode, tc.batch, tc.sq)

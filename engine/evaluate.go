@@ -61,11 +61,13 @@ func zeroNonFinite(r *Result) bool {
 		r.Serve.MemoryUtilization*0 + r.Serve.Fragmentation*0 + r.Serve.StaticFragmentation*0 +
 		r.Serve.PagedTokensPerS*0
 	serve1 := r.Serve.StaticTokensPerS*0 + r.Serve.BatchingSpeedup*0 + r.Serve.PerReplicaQPS*0 +
-		r.Serve.BaseLatencyS*0 + r.Serve.P50S*0 + r.Serve.P99S*0 + r.Serve.QueueRho*0
+		r.Serve.BaseLatencyS*0 + r.Serve.P50S*0 + r.Serve.P99S*0 + r.Serve.QueueRho*0 +
+		r.Serve.PrefillS*0 + r.Serve.DecodeS*0
 	fleet0 := r.Fleet.EnergyITKWh*0 + r.Fleet.EnergyKWh*0 + r.Fleet.CarbonKg*0 + r.Fleet.WaterL*0 +
 		r.Fleet.PUE*0 + r.Fleet.CapexUSD*0 + r.Fleet.EnergyCostUSD*0 + r.Fleet.MaintenanceUSD*0 +
 		r.Fleet.OpexUSD*0
 	fleet1 := r.Fleet.TCOUSD*0 + r.Fleet.CostPerMTokUSD*0 + r.Fleet.EnergyPerTokenJ*0 +
+		r.Fleet.CostPerMTokInputUSD*0 + r.Fleet.CostPerMTokOutputUSD*0 +
 		r.Fleet.FleetMTBFH*0 + r.Fleet.CheckpointIntervalS*0 + r.Fleet.ExpectedFailures*0 +
 		r.Fleet.Goodput*0 + r.Fleet.CheckpointBytes*0 + r.Fleet.CheckpointWriteS*0
 	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0
@@ -84,10 +86,12 @@ func zeroNonFinite(r *Result) bool {
 		&r.Serve.DecodeStallS, &r.Serve.SpeculativeSpeedup, &r.Serve.MemoryUtilization,
 		&r.Serve.Fragmentation, &r.Serve.StaticFragmentation, &r.Serve.PagedTokensPerS,
 		&r.Serve.StaticTokensPerS, &r.Serve.BatchingSpeedup, &r.Serve.PerReplicaQPS,
-		&r.Serve.BaseLatencyS, &r.Serve.P50S, &r.Serve.P99S, &r.Serve.QueueRho, &r.Fleet.EnergyITKWh,
+		&r.Serve.BaseLatencyS, &r.Serve.P50S, &r.Serve.P99S, &r.Serve.QueueRho, &r.Serve.PrefillS,
+		&r.Serve.DecodeS, &r.Fleet.EnergyITKWh,
 		&r.Fleet.EnergyKWh, &r.Fleet.CarbonKg, &r.Fleet.WaterL, &r.Fleet.PUE, &r.Fleet.CapexUSD,
 		&r.Fleet.EnergyCostUSD, &r.Fleet.MaintenanceUSD, &r.Fleet.OpexUSD, &r.Fleet.TCOUSD,
-		&r.Fleet.CostPerMTokUSD, &r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
+		&r.Fleet.CostPerMTokUSD, &r.Fleet.CostPerMTokInputUSD, &r.Fleet.CostPerMTokOutputUSD,
+		&r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
 		&r.Fleet.CheckpointIntervalS, &r.Fleet.ExpectedFailures, &r.Fleet.Goodput,
 		&r.Fleet.CheckpointBytes, &r.Fleet.CheckpointWriteS, &r.Calib.MatmulS, &r.Calib.AttentionS,
 		&r.Calib.ElementwiseS,

@@ -68,26 +68,30 @@ type FleetConfig struct {
 
 // FleetResult holds the outcomes of the fleet models over the duration.
 type FleetResult struct {
-	GPUs                int
-	Region              *registry.Grid
-	EnergyITKWh         float64
-	EnergyKWh           float64 // facility energy: IT × PUE
-	CarbonKg            float64
-	WaterL              float64
-	PUE                 float64
-	CapexUSD            float64 // amortised over the duration
-	EnergyCostUSD       float64
-	MaintenanceUSD      float64
-	OpexUSD             float64
-	TCOUSD              float64
-	CostPerMTokUSD      float64
-	EnergyPerTokenJ     float64
-	FleetMTBFH          float64
-	CheckpointIntervalS float64
-	ExpectedFailures    float64
-	Goodput             float64
-	CheckpointBytes     float64
-	CheckpointWriteS    float64
+	GPUs           int
+	Region         *registry.Grid
+	EnergyITKWh    float64
+	EnergyKWh      float64 // facility energy: IT × PUE
+	CarbonKg       float64
+	WaterL         float64
+	PUE            float64
+	CapexUSD       float64 // amortised over the duration
+	EnergyCostUSD  float64
+	MaintenanceUSD float64
+	OpexUSD        float64
+	TCOUSD         float64
+	CostPerMTokUSD float64
+	// CostPerMTokInputUSD and CostPerMTokOutputUSD price a serving
+	// request's input and output tokens apart (solveFleet); 0 elsewhere.
+	CostPerMTokInputUSD  float64
+	CostPerMTokOutputUSD float64
+	EnergyPerTokenJ      float64
+	FleetMTBFH           float64
+	CheckpointIntervalS  float64
+	ExpectedFailures     float64
+	Goodput              float64
+	CheckpointBytes      float64
+	CheckpointWriteS     float64
 }
 
 var fleetParams = []*Param{
@@ -149,8 +153,12 @@ var fleetOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Fleet.OpexUSD }},
 	{Name: "tco_usd", Label: "TCO", Better: LowerIsBetter, Unit: "USD", Modes: InAll, Doc: "capex + opex over the duration",
 		Float: func(r *Result) float64 { return r.Fleet.TCOUSD }},
-	{Name: "cost_per_mtok_usd", Label: "Cost per million tokens", Better: LowerIsBetter, Unit: "USD", Modes: InAll, Doc: "TCO per million useful tokens (training: × goodput)",
+	{Name: "cost_per_mtok_usd", Label: "Cost per million tokens", Better: LowerIsBetter, Unit: "USD", Modes: InAll, Doc: "TCO per million useful tokens (training: × goodput); calibrated serving: per million output tokens over the whole request cycle (prefill + decode time), 0 on infeasible rows",
 		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokUSD }},
+	{Name: "cost_per_mtok_input_usd", Label: "Cost per million input tokens", Better: LowerIsBetter, Unit: "USD", Modes: InServing, Doc: "serving: the TCO share of the GPUs' prefill time per million prompt tokens, TCO·T_prefill/(replicas·batch·seq_len·duration); 0 on infeasible rows",
+		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokInputUSD }},
+	{Name: "cost_per_mtok_output_usd", Label: "Cost per million output tokens", Better: LowerIsBetter, Unit: "USD", Modes: InServing, Doc: "serving: the TCO share of the GPUs' decode time per million output tokens, TCO·T_decode/(replicas·batch·output_tokens·duration); 0 on infeasible rows",
+		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokOutputUSD }},
 	{Name: "energy_per_token_j", Label: "Energy per token", Better: LowerIsBetter, Unit: "J", Modes: InAll, Doc: "facility energy per useful token",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyPerTokenJ }},
 	{Name: "fleet_mtbf_h", Label: "Fleet MTBF", Better: HigherIsBetter, Unit: "h", Modes: InAll, Doc: "mean time between failures of the job's nodes: node MTBF / nodes",
@@ -342,5 +350,46 @@ func solveFleet(c *Config, r *Result) {
 	if useful := tps * fr.Goodput * days * 86400; useful > 0 {
 		fr.CostPerMTokUSD = fr.TCOUSD / useful * 1e6
 		fr.EnergyPerTokenJ = fr.EnergyKWh * 3.6e6 / useful
+	}
+	if c.Mode == Serving {
+		servingCost(c, r)
+	}
+}
+
+// servingCost prices a serving row's tokens over the whole request cycle
+// of its batch, T = T_prefill + T_decode (ServeResult.PrefillS, DecodeS):
+// replicas·B requests complete every T, so over the duration D
+//
+//	input  $/Mtok = TCO·(T_prefill/T) / (replicas·B·S·D/T)·1e6 = TCO·T_prefill/(replicas·B·S·D)·1e6
+//	output $/Mtok = TCO·T_decode/(replicas·B·O·D)·1e6
+//
+// with S = seq_len prompt tokens (a cached prefix is still an input token)
+// and O = output_tokens per request: each kind of token carries the GPU
+// time spent on it, as providers quote input and output apart. Under the
+// calibrated fidelity cost_per_mtok_usd and energy_per_token_j count the
+// output tokens over the whole cycle, TCO·T/(replicas·B·O·D)·1e6, where
+// they counted decode tokens per second alone before; the mlsysim fidelity
+// keeps its EconomicsModel figure. Infeasible rows cost 0: a configuration
+// that cannot run serves no token.
+func servingCost(c *Config, r *Result) {
+	fr := &r.Fleet
+	if !r.Feasible {
+		fr.CostPerMTokInputUSD, fr.CostPerMTokOutputUSD = 0, 0
+		if c.Fidelity == FidelityCalibrated {
+			fr.CostPerMTokUSD, fr.EnergyPerTokenJ = 0, 0
+		}
+		return
+	}
+	pre, dec := r.Serve.PrefillS, r.Serve.DecodeS
+	reqs := float64(max(r.Serve.Replicas, 1)) * float64(c.BatchSize) * fr.Goodput * c.Fleet.DurationDays * 86400
+	in, out := reqs*float64(c.SeqLen), reqs*float64(c.OutputTokens)
+	if !(pre+dec > 0) || !(in > 0) || !(out > 0) {
+		return
+	}
+	fr.CostPerMTokInputUSD = fr.TCOUSD * pre / in * 1e6
+	fr.CostPerMTokOutputUSD = fr.TCOUSD * dec / out * 1e6
+	if c.Fidelity == FidelityCalibrated {
+		fr.CostPerMTokUSD = fr.TCOUSD * (pre + dec) / out * 1e6
+		fr.EnergyPerTokenJ = fr.EnergyKWh * 3.6e6 * (pre + dec) / out
 	}
 }

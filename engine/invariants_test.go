@@ -219,8 +219,24 @@ func checkInvariants(c Config) error {
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
-	if floor := flops / (tp * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
-		return fail("prefill %v below its FLOPs at peak %v", r.TTFTS, floor)
+	if floor := flops / (tp * c.Hardware.PeakFor(c.Precision)); r.Serve.PrefillS < floor*(1-1e-9) {
+		return fail("prefill %v below its FLOPs at peak %v", r.Serve.PrefillS, floor)
+	}
+	// A request's time to first token holds at least its own prefill: the
+	// FLOPs of one prompt at peak, and the time to first token of the same
+	// request alone.
+	if floor := flops / float64(c.BatchSize) / (tp * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
+		return fail("TTFT %v below one prompt's FLOPs at peak %v", r.TTFTS, floor)
+	}
+	if c.BatchSize > 1 {
+		x := c
+		x.BatchSize = 1
+		if r1 := Evaluate(&x); r.TTFTS < r1.TTFTS*(1-1e-9) {
+			return fail("TTFT %v at batch %d below the request alone %v", r.TTFTS, c.BatchSize, r1.TTFTS)
+		}
+	}
+	if err := checkServingScale(c, fail); err != nil {
+		return err
 	}
 	// More context or batch never makes a step faster.
 	for _, v := range []func(*Config){
@@ -244,6 +260,38 @@ func checkInvariants(c Config) error {
 		if r1.ITLS > tp*r.ITLS*(1+1e-9) || r1.TTFTS > tp*r.TTFTS*(1+1e-9) {
 			return fail("tp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
 		}
+	}
+	return nil
+}
+
+// checkServingScale checks the serving-at-scale outputs of a serving row
+// over one day: a feasible row costs more than 0 per million tokens (input,
+// and output beyond the first token), an infeasible one 0; more qps never
+// needs fewer replicas.
+func checkServingScale(c Config, fail func(string, ...any) error) error {
+	c.Fleet.DurationDays = 1
+	r := Evaluate(&c)
+	f := &r.Fleet
+	if r.Feasible {
+		if !(f.CostPerMTokUSD > 0 && f.CostPerMTokInputUSD > 0) || (c.OutputTokens > 1 && !(f.CostPerMTokOutputUSD > 0)) {
+			return fail("feasible row costs %v, input %v, output %v per Mtok", f.CostPerMTokUSD, f.CostPerMTokInputUSD, f.CostPerMTokOutputUSD)
+		}
+	} else if f.CostPerMTokInputUSD != 0 || f.CostPerMTokOutputUSD != 0 {
+		return fail("infeasible row costs input %v, output %v per Mtok", f.CostPerMTokInputUSD, f.CostPerMTokOutputUSD)
+	}
+	if !r.Feasible {
+		return nil
+	}
+	c.Fleet.DurationDays = 0
+	prev := 0
+	for _, q := range []float64{0.5, 5, 50} {
+		x := c
+		x.Serve.QPS, x.Serve.P99TargetS = q, 30
+		rx := Evaluate(&x)
+		if rx.Serve.Replicas < prev {
+			return fail("qps %v needs %d replicas, fewer than %d at a lower qps", q, rx.Serve.Replicas, prev)
+		}
+		prev = rx.Serve.Replicas
 	}
 	return nil
 }

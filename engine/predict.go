@@ -111,7 +111,7 @@ type Prediction struct {
 	Energy     units.Joules  // accelerator energy of the step or request
 	Memory     units.Bytes   // memory the configuration needs on one device
 
-	TTFT         units.Seconds // serving: time to first token (the prefill)
+	TTFT         units.Seconds // serving: time to first token (calibrated: one request's under continuous batching; mlsysim: the batch's prefill)
 	ITL          units.Seconds // serving: inter-token latency (one decode step)
 	TokensPerSec float64       // tokens per second (serving: decode tokens, batch / ITL)
 	KVCache      units.Bytes   // serving: KV cache of the batch at SeqLen

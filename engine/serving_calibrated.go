@@ -387,7 +387,10 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // solveServingCalibrated is serving mode of a transformer under the
 // calibrated fidelity: prefill, decode and memory with every serving
 // option (see the top of this file). Energy is the tp GPUs' TDP·(0.3 +
-// 0.7·HFU)·T.
+// 0.7·HFU)·T, with T the batch's request cycle: all its prefills and its
+// output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
+// over which throughput, MFU and HFU are counted too; ttft_s and latency_s
+// are one request's (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
 	hw := c.Hardware
 	prof := c.profile()
@@ -410,29 +413,32 @@ func solveServingCalibrated(c *Config, r *Result) {
 	if !r.Feasible {
 		r.Reason = ReasonMemory
 	}
-	r.TTFTS, r.ITLS = cs.ttft, cs.itl
+	r.ITLS = cs.itl
+	r.TTFTS = requestTTFT(c, &cs)
 	r.TokensPerS = B / r.ITLS
+	r.Serve.PrefillS, r.Serve.DecodeS = cs.ttft, steps*cs.meanS
+	cycle := cs.ttft + steps*cs.meanS // the batch's request cycle
 	r.LatencyS = r.TTFTS + steps*cs.meanS
-	r.ThroughputPerS = B / r.LatencyS
+	r.ThroughputPerS = B / cycle
 	r.Serve.PrefillChunks, r.Serve.DecodeStallS = cs.chunks, cs.stall
 	r.Serve.SpeculativeSpeedup = cs.plainITL / cs.itl
 	r.ComputeS, r.MemoryS = cs.pre.Matmul+cs.pre.Attention, cs.dec.Total-cs.dec.Fixed
 	r.OverheadS = cs.dec.Fixed + cs.pre.Fixed
 	r.Bottleneck = BottleneckCompute
-	if steps*r.ITLS > r.TTFTS {
+	if steps*r.ITLS > cs.ttft {
 		r.Bottleneck = BottleneckMemory
 	}
 	r.ArithmeticIntensity = cs.dec.FLOPs / cs.dec.Bytes
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cs.pre.Matmul, cs.pre.Attention, cs.pre.Elementwise+cs.pre.Optimizer
 	// Utilisation: FLOP-seconds at each pool's peak over the request.
 	switch {
-	case !(r.LatencyS > 0 && cs.prePeak > 0 && cs.decPeak > 0):
+	case !(cycle > 0 && cs.prePeak > 0 && cs.decPeak > 0):
 	case cs.prePeak == cs.decPeak:
-		r.MFU = clamp01((cs.pre.ModelFLOPs + steps*cs.stepModel) / r.LatencyS / cs.prePeak)
-		r.HFU = clamp01((cs.pre.FLOPs + steps*cs.stepFLOPs) / r.LatencyS / cs.prePeak)
+		r.MFU = clamp01((cs.pre.ModelFLOPs + steps*cs.stepModel) / cycle / cs.prePeak)
+		r.HFU = clamp01((cs.pre.FLOPs + steps*cs.stepFLOPs) / cycle / cs.prePeak)
 	default:
-		r.MFU = clamp01((cs.pre.ModelFLOPs/cs.prePeak + steps*cs.stepModel/cs.decPeak) / r.LatencyS)
-		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / r.LatencyS)
+		r.MFU = clamp01((cs.pre.ModelFLOPs/cs.prePeak + steps*cs.stepModel/cs.decPeak) / cycle)
+		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
 	dprof := prof
 	dd := calibration.DeviceFor(hw, c.Precision)
@@ -442,7 +448,44 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
-	r.EnergyJ = float64(tp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
+	r.EnergyJ = float64(tp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+}
+
+// requestTTFT returns one request's time to first token under continuous
+// batching, from the calibrated steps: its own prefill, chunked or whole,
+// plus the wait for the prefills admitted ahead of it, not the whole
+// batch's prefill in one step (vLLM's and SGLang's schedulers admit
+// requests as slots free up; Agrawal et al., Sarathi-Serve, OSDI 2024):
+//
+//	k     = clamp(B / output_tokens, 1, B)    requests admitted per decode step (steady state:
+//	                                          the batch turns over every output_tokens steps)
+//	ahead = (k − 1)/2                         its mean place among them (FIFO)
+//	P₁    = the prefill of one request: one pass, or its n chunks (and, disaggregated,
+//	        its KV transfer; with a draft, the draft's prefill)
+//	TTFT  = min((1 + ahead)·P₁, P_B) + (1 + ahead)·n·ITL_B
+//
+// with P_B the whole batch's prefill in one step (no request waits longer
+// than all of them at once) and ITL_B the batch's decode step: with chunked
+// prefill on colocated hardware and B > 1, each chunk ahead and its own
+// rides a mixed step beside a decode token of every running request;
+// without chunking the prefills run before the decode step (prefill-first)
+// and the term is 0. At B = 1 the figure is the prefill of the request.
+// cs holds the batch's steps (calibratedServeSteps at c.BatchSize).
+func requestTTFT(c *Config, cs *calServe) float64 {
+	B := c.BatchSize
+	if B <= 1 {
+		return cs.ttft
+	}
+	var one calServe
+	calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+	k := math.Min(math.Max(float64(B)/float64(max(c.OutputTokens, 1)), 1), float64(B))
+	q := 1 + (k-1)/2
+	t := math.Min(q*one.ttft, cs.ttft)
+	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
+	if ch := c.Serve.ChunkSize; ch > 0 && ch < newTok && c.Serve.DecodeHW == nil {
+		t += q * float64(one.chunks) * cs.itl
+	}
+	return t
 }
 
 // calibratedDecodeS returns one decode step of n sequences at context ctx

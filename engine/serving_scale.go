@@ -76,6 +76,11 @@ type ServeResult struct {
 	StaticTokensPerS    float64
 	BatchingSpeedup     float64 // paged / static decode throughput
 
+	// PrefillS and DecodeS are the GPU time of one batch's request cycle:
+	// the prefills of all its prompts, and its (output_tokens − 1) decode
+	// steps. Their sum is the cycle that prices throughput and cost.
+	PrefillS, DecodeS float64
+
 	PerReplicaQPS float64
 	BaseLatencyS  float64 // TTFT + ITL × output_tokens at the paged batch
 	P50S, P99S    float64
@@ -165,7 +170,7 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.BatchingSpeedup }},
 	{Name: "replicas", Label: "Replicas", Better: LowerIsBetter, Modes: InServing, Doc: "replicas for qps within p99_target_s (max_replicas when unreachable; 1 without qps)",
 		Float: func(r *Result) float64 { return float64(r.Serve.Replicas) }},
-	{Name: "per_replica_qps", Label: "Request rate per replica", Better: HigherIsBetter, Unit: "1/s", Modes: InServing, Doc: "requests/s one replica sustains: paged_tokens_per_s / output_tokens",
+	{Name: "per_replica_qps", Label: "Request rate per replica", Better: HigherIsBetter, Unit: "1/s", Modes: InServing, Doc: "requests/s one replica sustains: calibrated n / (prefill of n prompts + output_tokens·n / paged_tokens_per_s) at the paged batch n; mlsysim paged_tokens_per_s / output_tokens",
 		Float: func(r *Result) float64 { return r.Serve.PerReplicaQPS }},
 	{Name: "p50_s", Label: "P50 latency", Better: LowerIsBetter, Unit: "s", Modes: InServing, Doc: "median request latency: base + M/M/c median wait (× Kingman)",
 		Float: func(r *Result) float64 { return r.Serve.P50S }},
@@ -236,6 +241,11 @@ func solveServingScale(c *Config, r *Result) {
 		dec = s.DecodeHW
 	}
 	capacity := dec.MemCapacityBytes * float64(tp)
+	if r.Serve.PrefillS == 0 && r.Serve.DecodeS == 0 {
+		// Every path but the calibrated transformer's prices the batch's
+		// prefill as the time to first token.
+		r.Serve.PrefillS, r.Serve.DecodeS = r.TTFTS, max(r.LatencyS-r.TTFTS, 0)
+	}
 	if cal {
 		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
 	} else {
@@ -569,7 +579,13 @@ func TailLatency(λ, svcS float64, c int, cv float64) (ρ, p50, p99 float64, sta
 // planCapacity finds the replicas for qps within p99_target_s (mlsysim
 // ServingCapacityModel, §4.16): at the paged batch n = max(1, paged
 // capacity), a replica serves per_qps = paged tokens/s / output_tokens with
-// base latency TTFT(n, μ) + ITL(n, μ)·output_tokens; the first replica
+// base latency TTFT(n, μ) + ITL(n, μ)·output_tokens. Under the calibrated
+// fidelity the replica's service time counts the prefill work too:
+//
+//	per_qps = n / (P(n, μ) + output_tokens · n / paged tokens/s)
+//
+// with P(n, μ) the prefill of the n requests' prompts (ServeResult.PrefillS)
+// and TTFT the per-request figure (requestTTFT); the first replica
 // count r whose M/M/c P99 wait (× Kingman) keeps base + wait ≤ target wins
 // (searchReplicas).
 //
@@ -628,6 +644,13 @@ func planReplicas(c *Config, r *Result) bool {
 	}
 	out := float64(c.OutputTokens)
 	perQPS := r.Serve.PagedTokensPerS / out
+	if sub.Fidelity == FidelityCalibrated && r.Serve.PagedTokensPerS > 0 {
+		// A replica's service capacity counts the prefill of each request
+		// beside its decode steps: n requests take their prefills P(n) and
+		// output_tokens decode steps of n/tokens_per_s each.
+		fn := float64(n)
+		perQPS = fn / (req.Serve.PrefillS + out*fn/r.Serve.PagedTokensPerS)
+	}
 	base := req.TTFTS + req.ITLS*out
 	r.Serve.PerReplicaQPS, r.Serve.BaseLatencyS = perQPS, base
 	if !req.Feasible || !(perQPS > 0) {

@@ -234,3 +234,99 @@ func BenchmarkEvaluateServingScale(b *testing.B) {
 		_ = Evaluate(&c)
 	}
 }
+
+// serveCal is serve under the calibrated fidelity.
+func serveCal(t testing.TB, model, hw string, f func(*Config)) Result {
+	t.Helper()
+	return serve(t, model, hw, func(c *Config) {
+		c.Fidelity = FidelityCalibrated
+		c.ResolveProfile()
+		if f != nil {
+			f(c)
+		}
+	})
+}
+
+// A request's time to first token under continuous batching is its own
+// prefill plus the prefills admitted ahead of it, not the batch's prefill
+// in one step: Llama3_8B on an H100, a batch of 256 prompts of 2,048 tokens,
+// took 14.7 s to its first token.
+func TestRequestTTFT(t *testing.T) {
+	at := func(batch, out, chunk int) Result {
+		return serveCal(t, "Llama3_8B", "H100", func(c *Config) {
+			c.BatchSize, c.SeqLen, c.OutputTokens, c.Serve.ChunkSize = batch, 2048, out, chunk
+		})
+	}
+	alone := at(1, 256, 0)
+	if alone.TTFTS != alone.Serve.PrefillS {
+		t.Errorf("a request alone: TTFT %v, its prefill %v", alone.TTFTS, alone.Serve.PrefillS)
+	}
+	for _, tc := range []struct {
+		out   int
+		ahead float64 // (k − 1)/2, k = 256/out
+	}{{256, 0}, {128, 0.5}, {1, 127.5}} {
+		r := at(256, tc.out, 0)
+		if r.Serve.PrefillS < 14 || r.Serve.PrefillS > 15.5 {
+			t.Errorf("out %d: the batch's prefill %v s, want about 14.7 s", tc.out, r.Serve.PrefillS)
+		}
+		want := math.Min((1+tc.ahead)*alone.TTFTS, r.Serve.PrefillS)
+		if !withinRel(r.TTFTS, want, 1e-12) {
+			t.Errorf("out %d: TTFT %v, want (1 + %v)·%v = %v", tc.out, r.TTFTS, tc.ahead, alone.TTFTS, want)
+		}
+		if !withinRel(r.LatencyS, r.TTFTS+float64(tc.out-1)*(r.Serve.DecodeS/math.Max(float64(tc.out-1), 1)), 1e-9) {
+			t.Errorf("out %d: latency %v is not TTFT + decode %v", tc.out, r.LatencyS, r.Serve.DecodeS)
+		}
+		if !withinRel(r.ThroughputPerS, 256/(r.Serve.PrefillS+r.Serve.DecodeS), 1e-12) {
+			t.Errorf("out %d: throughput %v is not the batch over its cycle", tc.out, r.ThroughputPerS)
+		}
+	}
+	// Chunked: each of its chunks rides a mixed step beside the batch's decode.
+	ch := at(256, 256, 512)
+	one := at(1, 256, 512)
+	if want := one.TTFTS + 4*ch.ITLS; !withinRel(ch.TTFTS, want, 1e-12) {
+		t.Errorf("chunked: TTFT %v, want its 4 chunks %v + 4 decode steps %v = %v", ch.TTFTS, one.TTFTS, ch.ITLS, want)
+	}
+}
+
+// Replica sizing counts the prefill of each request beside its decode steps.
+func TestCapacityCountsPrefill(t *testing.T) {
+	r := serveCal(t, "Llama3_8B", "H100", func(c *Config) {
+		c.BatchSize, c.SeqLen, c.OutputTokens = 256, 2048, 256
+		c.Serve.MaxSeqLen, c.Serve.MeanTokens, c.Serve.QPS, c.Serve.P99TargetS = 8192, 2048, 50, 30
+	})
+	n := r.Serve.PagedCapacity
+	sub := serveCal(t, "Llama3_8B", "H100", func(c *Config) {
+		c.BatchSize, c.SeqLen, c.OutputTokens = n, 2048, 256
+	})
+	decodeOnly := r.Serve.PagedTokensPerS / 256
+	want := float64(n) / (sub.Serve.PrefillS + 256*float64(n)/r.Serve.PagedTokensPerS)
+	if !withinRel(r.Serve.PerReplicaQPS, want, 1e-12) || !(r.Serve.PerReplicaQPS < decodeOnly) {
+		t.Errorf("per-replica qps %v, want %v (decode alone %v)", r.Serve.PerReplicaQPS, want, decodeOnly)
+	}
+	if need := int(math.Ceil(50 / r.Serve.PerReplicaQPS)); r.Serve.Replicas < need {
+		t.Errorf("%d replicas for 50 qps at %v each", r.Serve.Replicas, r.Serve.PerReplicaQPS)
+	}
+}
+
+// cost_per_mtok_usd prices the whole request cycle, and input and output
+// tokens apart: the two shares add up to the total.
+func TestServingCostPerToken(t *testing.T) {
+	r := serveCal(t, "Llama3_8B", "H100", func(c *Config) {
+		c.BatchSize, c.SeqLen, c.OutputTokens, c.Fleet.DurationDays = 64, 2048, 256, 1
+	})
+	f := r.Fleet
+	if !(f.CostPerMTokInputUSD > 0 && f.CostPerMTokOutputUSD > 0) {
+		t.Fatalf("input %v output %v", f.CostPerMTokInputUSD, f.CostPerMTokOutputUSD)
+	}
+	if sum := f.CostPerMTokInputUSD*2048 + f.CostPerMTokOutputUSD*256; !withinRel(f.CostPerMTokUSD*256, sum, 1e-12) {
+		t.Errorf("cost per output Mtok %v × 256 ≠ input %v × 2048 + output %v × 256", f.CostPerMTokUSD, f.CostPerMTokInputUSD, f.CostPerMTokOutputUSD)
+	}
+	decodeOnly := f.TCOUSD / (r.TokensPerS * 86400) * 1e6
+	if !(f.CostPerMTokUSD > decodeOnly) {
+		t.Errorf("cost %v is not above the decode-only %v", f.CostPerMTokUSD, decodeOnly)
+	}
+	bad := serveCal(t, "Llama3_70B", "T4", func(c *Config) { c.Fleet.DurationDays = 1 })
+	if bad.Feasible || bad.Fleet.CostPerMTokUSD != 0 || bad.Fleet.CostPerMTokInputUSD != 0 || bad.Fleet.CostPerMTokOutputUSD != 0 {
+		t.Errorf("infeasible row: feasible %v costs %v / %v / %v", bad.Feasible, bad.Fleet.CostPerMTokUSD, bad.Fleet.CostPerMTokInputUSD, bad.Fleet.CostPerMTokOutputUSD)
+	}
+}

@@ -508,7 +508,7 @@ var coreOutputs = []*Output{
 	{Name: "arithmetic_intensity", Unit: "FLOP/B", Modes: InAll, Doc: "FLOPs per byte moved (batched; serving: one decode step)",
 		Label: "Arithmetic intensity", Better: NeitherIsBetter,
 		Float: func(r *Result) float64 { return r.ArithmeticIntensity }},
-	{Name: "ttft_s", Unit: "s", Modes: InServing, Doc: "time to first token: the prefill of the batch's prompts",
+	{Name: "ttft_s", Unit: "s", Modes: InServing, Doc: "time to first token: calibrated, one request's under continuous batching (its prefill plus those admitted ahead of it, requestTTFT); mlsysim, the prefill of the batch's prompts",
 		Label: "TTFT", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.TTFTS }},
 	{Name: "itl_s", Unit: "s", Modes: InServing, Doc: "inter-token latency: one decode step over weights and KV cache",
