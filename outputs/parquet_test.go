@@ -266,4 +266,3 @@ func TestParquetFooterKeysOnce(t *testing.T) {
 		}
 	}
 }
-
