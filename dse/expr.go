@@ -1,6 +1,7 @@
 package dse
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/mlsysim/mlsysim-go/units"
 )
 
 // Expressions (derived values and constraints) are parsed and type-checked
@@ -32,7 +35,9 @@ type symbol struct {
 	kind     symKind
 	slot     int
 	isOutput bool
-	boolean  bool                         // a symNum holding 0/1 for false/true
+	boolean  bool            // a symNum holding 0/1 for false/true
+	dim      units.Dimension // the dimension of its values, where hasDim
+	hasDim   bool
 	canon    func(string) (string, error) // canonicalises a string literal compared with it
 }
 
@@ -96,12 +101,34 @@ var mathFuncs = map[string]func(float64) float64{
 }
 
 // compileExpr checks src against the symbols and lowers it. wantBool asks
-// for a boolean result (constraints).
+// for a boolean result (constraints). Quantities with units in src ("50 ms")
+// become their SI values (see rewriteQuantities).
 func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	if err := checkCost(src); err != nil {
 		return nil, err
 	}
+	text, qs, err := rewriteQuantities(src, syms)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compileRewritten(src, text, qs, syms, wantBool)
+	if err != nil && qs != nil {
+		return nil, errors.New(restoreQuantities(err.Error(), qs))
+	}
+	return c, err
+}
+
+// compileRewritten compiles text, the source src with its quantities qs
+// replaced by placeholders.
+func compileRewritten(src, text string, qs []quantity, syms symbols, wantBool bool) (*compiled, error) {
 	env := map[string]any{}
+	patch := quantityPatch{}
+	byName := map[string]*quantity{}
+	for k := range qs {
+		env[qs[k].name] = 0.0
+		patch[qs[k].name] = qs[k].value
+		byName[qs[k].name] = &qs[k]
+	}
 	for name, s := range syms {
 		switch {
 		case s.kind == symStr:
@@ -113,6 +140,9 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 		}
 	}
 	opts := []expr.Option{expr.Env(env), expr.Patch(floatArith{})}
+	if len(patch) > 0 {
+		opts = append(opts, expr.Patch(patch))
+	}
 	for name, f := range mathFuncs {
 		f := f
 		opts = append(opts, expr.Function(name, func(a ...any) (any, error) {
@@ -129,16 +159,23 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	if wantBool {
 		opts = append(slices.Clip(opts), expr.AsBool())
 	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := expr.Compile(text, opts...)
 	if err != nil {
 		return nil, cleanExprError(err)
 	}
-	tree, err := parser.Parse(src)
+	tree, err := parser.Parse(text)
 	if err != nil {
 		return nil, cleanExprError(err)
 	}
 	if err := checkOperands(tree.Node, operandOpts); err != nil {
 		return nil, err
+	}
+	if qs != nil {
+		d := dimChecker{syms: syms, qs: byName, all: qs}
+		d.dim(tree.Node)
+		if d.err != nil {
+			return nil, d.err
+		}
 	}
 	if !wantBool {
 		if t := prog.Node().Type(); t != nil && !numericKind(t.Kind()) {
@@ -157,7 +194,7 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 		}
 		return false
 	})
-	l := lowerer{syms: syms}
+	l := lowerer{syms: syms, qs: patch}
 	if fn, ok := l.num(tree.Node); ok && l.err == nil {
 		c.fn = fn
 	} else if l.err != nil {
@@ -276,6 +313,7 @@ func (c *compiled) eval(r *row, env map[string]any, m *vm.VM) (float64, error) {
 // syntax it does not cover; err is set for literals that fail to resolve.
 type lowerer struct {
 	syms symbols
+	qs   quantityPatch // placeholder name → SI value
 	err  error
 }
 
@@ -369,6 +407,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 		v := b2f(n.Value)
 		return func(*row) float64 { return v }, true
 	case *ast.IdentifierNode:
+		if v, ok := l.qs[n.Value]; ok {
+			return func(*row) float64 { return v }, true
+		}
 		s, ok := l.syms[n.Value]
 		if !ok || s.kind != symNum {
 			return nil, false

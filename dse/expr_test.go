@@ -129,7 +129,7 @@ func (g *exprGen) num(depth int) {
 	case 0:
 		g.sb.WriteString([]string{"a", "b", "c"}[g.next()%3])
 	case 1:
-		g.sb.WriteString([]string{"0", "1", "2", "3", "0.5", "1e3", "1e-9", "-1", "9007199254740993", "1e308"}[g.next()%10])
+		g.sb.WriteString([]string{"0", "1", "2", "3", "0.5", "1e3", "1e-9", "-1", "9007199254740993", "1e308", "50 ms", "80 GiB", "3.35 TB/s", "2s"}[g.next()%14])
 	case 2:
 		g.sb.WriteString("flag")
 	case 3:

@@ -128,6 +128,8 @@ constraints: ["tokens <= 32768", "hardware != 'B200' || batch_size > 1"]
 
 func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(smallSweep))
+	f.Add([]byte(strings.Replace(smallSweep, `"batch_size <= 32 || feasible"`, `"itl_s < 50 ms && memory_bytes < 80 GiB"`, 1)))
+	f.Add([]byte(strings.Replace(smallSweep, `"batch_size <= 32 || feasible"`, `"itl_s < 2 GB"`, 1)))
 	for _, tc := range badSpecs {
 		if len(tc.src) < 1<<16 { // the fuzzer mutates seeds: keep them small
 			f.Add([]byte(tc.src))
