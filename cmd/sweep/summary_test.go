@@ -61,3 +61,26 @@ func TestPlotJSON(t *testing.T) {
 		t.Errorf("plot --json: %+v", sum)
 	}
 }
+
+// sweep check estimates the size of every format the sweep writes.
+func TestCheckEstimatesEveryFormat(t *testing.T) {
+	src := strings.Replace(tinyRunSweep, "outputs: {", "outputs: {formats: [parquet, arrow, csv], ", 1)
+	var got struct {
+		Estimate estimate `json:"estimate"`
+	}
+	if err := json.Unmarshal([]byte(cliRun(t, "check", writeSweep(t, t.TempDir(), "s.yaml", src), "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	e := got.Estimate
+	if len(e.Formats) != 3 || e.Formats[0].Format != "parquet" || e.Formats[1].Format != "arrow" || e.Formats[2].Format != "csv" {
+		t.Fatalf("formats %+v", e.Formats)
+	}
+	for _, f := range e.Formats {
+		if !(f.BytesPerRow > 0) || !(f.Bytes > 0) {
+			t.Errorf("%s: %+v", f.Format, f)
+		}
+	}
+	if e.Bytes != e.Formats[0].Bytes {
+		t.Errorf("bytes %v, Parquet's %v", e.Bytes, e.Formats[0].Bytes)
+	}
+}
