@@ -155,6 +155,9 @@ func compileRewritten(src, text string, qs []quantity, syms symbols, wantBool bo
 	opts = append(opts, expr.Function(modFunc, func(a ...any) (any, error) {
 		return math.Mod(toFloat(a[0]), toFloat(a[1])), nil
 	}, new(func(float64, float64) float64)))
+	opts = append(opts, expr.Function(absFunc, func(a ...any) (any, error) {
+		return math.Abs(toFloat(a[0])), nil
+	}, new(func(float64) float64)))
 	operandOpts := opts
 	if wantBool {
 		opts = append(slices.Clip(opts), expr.AsBool())
@@ -203,15 +206,21 @@ func compileRewritten(src, text string, qs []quantity, syms symbols, wantBool bo
 	return c, nil
 }
 
-// modFunc is the function x % y becomes in expr-lang's program (floatArith).
-const modFunc = "__mod"
+// modFunc is the function x % y becomes in expr-lang's program, and
+// absFunc the function abs(x) becomes (floatArith).
+const (
+	modFunc = "__mod"
+	absFunc = "__abs"
+)
 
 // floatArith makes expr-lang's VM compute as the lowering does, in float64
 // throughout: integer literals become floats, so that integer arithmetic
 // cannot overflow and wrap (9223372036854775807 + 1 was -2^63 in the VM,
 // 2^63 in the lowering), and x % y becomes math.Mod(x, y), which the VM
 // would otherwise refuse for the float64 parameters and reject at run time
-// for a zero divisor.
+// for a zero divisor; and abs(x) becomes math.Abs(x), since expr-lang's
+// abs keeps the sign of -0 (abs(-0) was -0 in the VM, so a / -abs(b)
+// differed from the lowering in the sign of an infinity).
 type floatArith struct{}
 
 func (floatArith) Visit(n *ast.Node) {
@@ -221,6 +230,10 @@ func (floatArith) Visit(n *ast.Node) {
 	case *ast.BinaryNode:
 		if x.Operator == "%" {
 			ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: modFunc}, Arguments: []ast.Node{x.Left, x.Right}})
+		}
+	case *ast.BuiltinNode:
+		if x.Name == "abs" && len(x.Arguments) == 1 {
+			ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: absFunc}, Arguments: x.Arguments})
 		}
 	}
 }

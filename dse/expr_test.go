@@ -224,3 +224,17 @@ func TestExprRefusesBooleansAsNumbers(t *testing.T) {
 		}
 	}
 }
+
+// abs(-0) is +0 in expr-lang's VM as in the lowering: the VM's own abs kept
+// the sign, so a / -abs(a % a) was -Inf there and +Inf lowered for a < 0.
+func TestExprAbsOfNegativeZero(t *testing.T) {
+	syms, r := exprTestSyms()
+	for _, a := range []float64{3, -3, 0.5, -0.5} {
+		r.num[0] = a
+		for _, src := range []string{"(a / -(abs(round((a % a)))))", "1 / abs(-0.0 * a)"} {
+			if lowered, diff := diffExpr(t, src, syms, r, false); diff != "" || !lowered {
+				t.Errorf("a=%v: %s (lowered %v)", a, diff, lowered)
+			}
+		}
+	}
+}
