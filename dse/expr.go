@@ -1,6 +1,7 @@
 package dse
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/mlsysim/mlsysim-go/units"
 )
 
 // Expressions (derived values and constraints) are parsed and type-checked
@@ -32,7 +35,9 @@ type symbol struct {
 	kind     symKind
 	slot     int
 	isOutput bool
-	boolean  bool                         // a symNum holding 0/1 for false/true
+	boolean  bool            // a symNum holding 0/1 for false/true
+	dim      units.Dimension // the dimension of its values, where hasDim
+	hasDim   bool
 	canon    func(string) (string, error) // canonicalises a string literal compared with it
 }
 
@@ -96,12 +101,34 @@ var mathFuncs = map[string]func(float64) float64{
 }
 
 // compileExpr checks src against the symbols and lowers it. wantBool asks
-// for a boolean result (constraints).
+// for a boolean result (constraints). Quantities with units in src ("50 ms")
+// become their SI values (see rewriteQuantities).
 func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	if err := checkCost(src); err != nil {
 		return nil, err
 	}
+	text, qs, err := rewriteQuantities(src, syms)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compileRewritten(src, text, qs, syms, wantBool)
+	if err != nil && qs != nil {
+		return nil, errors.New(restoreQuantities(err.Error(), qs))
+	}
+	return c, err
+}
+
+// compileRewritten compiles text, the source src with its quantities qs
+// replaced by placeholders.
+func compileRewritten(src, text string, qs []quantity, syms symbols, wantBool bool) (*compiled, error) {
 	env := map[string]any{}
+	patch := quantityPatch{}
+	byName := map[string]*quantity{}
+	for k := range qs {
+		env[qs[k].name] = 0.0
+		patch[qs[k].name] = qs[k].value
+		byName[qs[k].name] = &qs[k]
+	}
 	for name, s := range syms {
 		switch {
 		case s.kind == symStr:
@@ -113,6 +140,9 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 		}
 	}
 	opts := []expr.Option{expr.Env(env), expr.Patch(floatArith{})}
+	if len(patch) > 0 {
+		opts = append(opts, expr.Patch(patch))
+	}
 	for name, f := range mathFuncs {
 		f := f
 		opts = append(opts, expr.Function(name, func(a ...any) (any, error) {
@@ -125,20 +155,30 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	opts = append(opts, expr.Function(modFunc, func(a ...any) (any, error) {
 		return math.Mod(toFloat(a[0]), toFloat(a[1])), nil
 	}, new(func(float64, float64) float64)))
+	opts = append(opts, expr.Function(absFunc, func(a ...any) (any, error) {
+		return math.Abs(toFloat(a[0])), nil
+	}, new(func(float64) float64)))
 	operandOpts := opts
 	if wantBool {
 		opts = append(slices.Clip(opts), expr.AsBool())
 	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := expr.Compile(text, opts...)
 	if err != nil {
 		return nil, cleanExprError(err)
 	}
-	tree, err := parser.Parse(src)
+	tree, err := parser.Parse(text)
 	if err != nil {
 		return nil, cleanExprError(err)
 	}
 	if err := checkOperands(tree.Node, operandOpts); err != nil {
 		return nil, err
+	}
+	if qs != nil {
+		d := dimChecker{syms: syms, qs: byName, all: qs}
+		d.dim(tree.Node)
+		if d.err != nil {
+			return nil, d.err
+		}
 	}
 	if !wantBool {
 		if t := prog.Node().Type(); t != nil && !numericKind(t.Kind()) {
@@ -157,7 +197,7 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 		}
 		return false
 	})
-	l := lowerer{syms: syms}
+	l := lowerer{syms: syms, qs: patch}
 	if fn, ok := l.num(tree.Node); ok && l.err == nil {
 		c.fn = fn
 	} else if l.err != nil {
@@ -166,15 +206,21 @@ func compileExpr(src string, syms symbols, wantBool bool) (*compiled, error) {
 	return c, nil
 }
 
-// modFunc is the function x % y becomes in expr-lang's program (floatArith).
-const modFunc = "__mod"
+// modFunc is the function x % y becomes in expr-lang's program, and
+// absFunc the function abs(x) becomes (floatArith).
+const (
+	modFunc = "__mod"
+	absFunc = "__abs"
+)
 
 // floatArith makes expr-lang's VM compute as the lowering does, in float64
 // throughout: integer literals become floats, so that integer arithmetic
 // cannot overflow and wrap (9223372036854775807 + 1 was -2^63 in the VM,
 // 2^63 in the lowering), and x % y becomes math.Mod(x, y), which the VM
 // would otherwise refuse for the float64 parameters and reject at run time
-// for a zero divisor.
+// for a zero divisor; and abs(x) becomes math.Abs(x), since expr-lang's
+// abs keeps the sign of -0 (abs(-0) was -0 in the VM, so a / -abs(b)
+// differed from the lowering in the sign of an infinity).
 type floatArith struct{}
 
 func (floatArith) Visit(n *ast.Node) {
@@ -184,6 +230,10 @@ func (floatArith) Visit(n *ast.Node) {
 	case *ast.BinaryNode:
 		if x.Operator == "%" {
 			ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: modFunc}, Arguments: []ast.Node{x.Left, x.Right}})
+		}
+	case *ast.BuiltinNode:
+		if x.Name == "abs" && len(x.Arguments) == 1 {
+			ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: absFunc}, Arguments: x.Arguments})
 		}
 	}
 }
@@ -276,6 +326,7 @@ func (c *compiled) eval(r *row, env map[string]any, m *vm.VM) (float64, error) {
 // syntax it does not cover; err is set for literals that fail to resolve.
 type lowerer struct {
 	syms symbols
+	qs   quantityPatch // placeholder name → SI value
 	err  error
 }
 
@@ -369,6 +420,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 		v := b2f(n.Value)
 		return func(*row) float64 { return v }, true
 	case *ast.IdentifierNode:
+		if v, ok := l.qs[n.Value]; ok {
+			return func(*row) float64 { return v }, true
+		}
 		s, ok := l.syms[n.Value]
 		if !ok || s.kind != symNum {
 			return nil, false

@@ -129,7 +129,7 @@ func (g *exprGen) num(depth int) {
 	case 0:
 		g.sb.WriteString([]string{"a", "b", "c"}[g.next()%3])
 	case 1:
-		g.sb.WriteString([]string{"0", "1", "2", "3", "0.5", "1e3", "1e-9", "-1", "9007199254740993", "1e308"}[g.next()%10])
+		g.sb.WriteString([]string{"0", "1", "2", "3", "0.5", "1e3", "1e-9", "-1", "9007199254740993", "1e308", "50 ms", "80 GiB", "3.35 TB/s", "2s"}[g.next()%14])
 	case 2:
 		g.sb.WriteString("flag")
 	case 3:
@@ -221,6 +221,20 @@ func TestExprRefusesBooleansAsNumbers(t *testing.T) {
 	for _, src := range []string{"flag == (a < b)", "flag ? a : b", "(a < b) && flag", "!(a < b) ? 1 : 2", "a % 2 == 1"} {
 		if _, err := compileExpr(src, syms, false); err != nil {
 			t.Errorf("%s: %v", src, err)
+		}
+	}
+}
+
+// abs(-0) is +0 in expr-lang's VM as in the lowering: the VM's own abs kept
+// the sign, so a / -abs(a % a) was -Inf there and +Inf lowered for a < 0.
+func TestExprAbsOfNegativeZero(t *testing.T) {
+	syms, r := exprTestSyms()
+	for _, a := range []float64{3, -3, 0.5, -0.5} {
+		r.num[0] = a
+		for _, src := range []string{"(a / -(abs(round((a % a)))))", "1 / abs(-0.0 * a)"} {
+			if lowered, diff := diffExpr(t, src, syms, r, false); diff != "" || !lowered {
+				t.Errorf("a=%v: %s (lowered %v)", a, diff, lowered)
+			}
 		}
 	}
 }

@@ -48,7 +48,7 @@ func isLock(name string) bool {
 
 // isPartFile reports whether name is a results file of this tool.
 func isPartFile(name string) bool {
-	return strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow"))
+	return strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow") || strings.HasSuffix(name, ".csv"))
 }
 
 // checkOut refuses a run folder out that the run could harm: one whose

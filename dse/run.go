@@ -277,6 +277,12 @@ func ArrowPath(parquetPath string) string {
 	return filepath.Join(d, strings.TrimSuffix(name, ".parquet")+".arrow")
 }
 
+// CSVPath returns where the CSV twin of a Parquet part goes: beside it in
+// OUT/results, with the extension .csv.
+func CSVPath(parquetPath string) string {
+	return strings.TrimSuffix(parquetPath, ".parquet") + ".csv"
+}
+
 // cancelCheckRows is how often writePart looks for a cancellation inside a
 // row group: a check costs a few nanoseconds, 4096 rows a few milliseconds.
 const cancelCheckRows = 4096
@@ -303,6 +309,8 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 			if err == nil {
 				w, err = outputs.NewArrowWriter(ap, pl.schema, meta, c)
 			}
+		case "csv":
+			w, err = outputs.NewCSVWriter(CSVPath(path), pl.schema)
 		}
 		if err != nil {
 			for _, w := range ws {

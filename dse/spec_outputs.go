@@ -37,15 +37,19 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 				items = []ast.Node{e.Value}
 			}
 			var vals []string
+			var csvNode ast.Node
 			for _, it := range items {
 				sc, ok := p.r.scalarOf(it)
 				if !ok || !sc.isStr {
 					p.errorf(it, key, ErrBadType, "want a name")
 					continue
 				}
-				if k == "formats" && !contains([]string{"parquet", "arrow"}, sc.str) {
-					p.errorf(it, key, ErrBadValue, "%q: formats are parquet and arrow", sc.str)
+				if k == "formats" && !contains([]string{"parquet", "arrow", "csv"}, sc.str) {
+					p.errorf(it, key, ErrBadValue, "%q: formats are parquet, arrow and csv", sc.str)
 					continue
+				}
+				if k == "formats" && sc.str == "csv" {
+					csvNode = it
 				}
 				if k == "columns" && engine.LookupOutput(sc.str) == nil {
 					msg := fmt.Sprintf("%q is not an output", sc.str)
@@ -59,6 +63,9 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 			}
 			if k == "formats" {
 				o.Formats = vals
+				if csvNode != nil {
+					p.csvLimit(csvNode)
+				}
 			} else {
 				o.Columns = vals
 			}
@@ -95,4 +102,21 @@ func (p *specParser) outputs(kv *ast.MappingValueNode) {
 		o.PartRows = int64(o.RowGroupRows)
 	}
 	o.PartRows -= o.PartRows % int64(o.RowGroupRows) // parts hold whole row groups
+}
+
+// csvLimit refuses CSV for a grid of more than outputs.MaxCSVRows
+// configurations (the rows a run may write), at the csv entry n.
+func (p *specParser) csvLimit(n ast.Node) {
+	size := uint64(1)
+	for _, ax := range p.spec.Axes {
+		l := uint64(ax.Len())
+		if l > 0 && size > outputs.MaxCSVRows/l {
+			p.errorf(n, "outputs.formats", ErrTooLarge, "csv is for runs of at most %d rows; this grid has more than %d configurations: write parquet or arrow", outputs.MaxCSVRows, outputs.MaxCSVRows)
+			return
+		}
+		size *= l
+	}
+	if size > outputs.MaxCSVRows {
+		p.errorf(n, "outputs.formats", ErrTooLarge, "csv is for runs of at most %d rows; this grid has %d configurations: write parquet or arrow", outputs.MaxCSVRows, size)
+	}
 }

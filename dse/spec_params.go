@@ -247,7 +247,11 @@ func (p *specParser) buildSymbols() {
 			}}
 			s.nStr++
 		} else {
-			s.syms[pr.Name] = &symbol{kind: symNum, slot: s.nNum, boolean: pr.Type == engine.TypeBool}
+			sym := &symbol{kind: symNum, slot: s.nNum, boolean: pr.Type == engine.TypeBool}
+			if !sym.boolean {
+				sym.dim, sym.hasDim = dimOfUnit(pr.Unit)
+			}
+			s.syms[pr.Name] = sym
 			s.nNum++
 		}
 	}
@@ -259,7 +263,11 @@ func (p *specParser) buildSymbols() {
 			s.syms[o.Name] = &symbol{kind: symStr, slot: s.nStr, isOutput: true}
 			s.nStr++
 		} else {
-			s.syms[o.Name] = &symbol{kind: symNum, slot: s.nNum, isOutput: true, boolean: o.Type == engine.OutBool}
+			sym := &symbol{kind: symNum, slot: s.nNum, isOutput: true, boolean: o.Type == engine.OutBool}
+			if !sym.boolean {
+				sym.dim, sym.hasDim = dimOfUnit(o.Unit)
+			}
+			s.syms[o.Name] = sym
 			s.nNum++
 		}
 	}

@@ -42,7 +42,7 @@ var badSpecs = []struct {
 	{"one objective", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nobjectives:\n  - {maximize: tokens_per_s}\n", "5:3", "2 to 4", ErrBadValue},
 	{"objective unknown", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nobjectives:\n  - {maximize: tokens_per_sec}\n  - {minimize: itl_s}\n", "5:16", `"tokens_per_s"`, ErrBadValue},
 	{"objective direction", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nobjectives:\n  - {maximise: tokens_per_s}\n  - {minimize: itl_s}\n", "5:6", `"maximize"`, ErrUnknownKey},
-	{"bad format", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\noutputs: {formats: [csv]}\n", "4:21", "parquet and arrow", ErrBadValue},
+	{"bad format", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\noutputs: {formats: [xlsx]}\n", "4:21", "parquet, arrow and csv", ErrBadValue},
 	{"bad output column", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\noutputs: {columns: [latncy_s]}\n", "4:21", `"latency_s"`, ErrBadValue},
 	{"plot kind", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: scatter3d}\n", "5:12", "kinds are", ErrBadValue},
 	{"plot where", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nplots:\n  - {kind: lines, where: hardwre == 1}\n", "5:26", "hardwre", ErrBadValue},
@@ -128,6 +128,8 @@ constraints: ["tokens <= 32768", "hardware != 'B200' || batch_size > 1"]
 
 func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(smallSweep))
+	f.Add([]byte(strings.Replace(smallSweep, `"batch_size <= 32 || feasible"`, `"itl_s < 50 ms && memory_bytes < 80 GiB"`, 1)))
+	f.Add([]byte(strings.Replace(smallSweep, `"batch_size <= 32 || feasible"`, `"itl_s < 2 GB"`, 1)))
 	for _, tc := range badSpecs {
 		if len(tc.src) < 1<<16 { // the fuzzer mutates seeds: keep them small
 			f.Add([]byte(tc.src))

@@ -29,7 +29,8 @@ func newCheckCmd() *cobra.Command {
 			"file:line:col (exit 2). Derived values and constraints are evaluated on a sample of the\n" +
 			"grid (its first and last configurations and 62 others), so one that divides by zero or\n" +
 			"fails there is an error too. A valid file prints its axes and size, and an estimate of the run's\n" +
-			"time and output size measured on a sample of its first configurations.",
+			"time and output size (of each format it writes: Parquet, Arrow, CSV) measured on a sample of its\n" +
+			"first configurations.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(fmt.Errorf("check takes one sweep file"))
@@ -70,8 +71,29 @@ type estimate struct {
 	SecondsPerCfg float64 `json:"seconds_per_configuration"` // one worker, evaluation and writing
 	Seconds       float64 `json:"seconds"`                   // the whole run on Workers workers
 	KeptFraction  float64 `json:"kept_fraction"`             // rows that pass the constraints
-	BytesPerRow   float64 `json:"bytes_per_row"`             // compressed Parquet
-	Bytes         float64 `json:"bytes"`
+	BytesPerRow   float64 `json:"bytes_per_row"`             // compressed Parquet; 0 without Parquet
+	Bytes         float64 `json:"bytes"`                     // Parquet
+	// Formats estimates every format the sweep writes, in its order.
+	Formats []formatEstimate `json:"formats"`
+}
+
+// formatEstimate is the estimated size of one output format of a run.
+type formatEstimate struct {
+	Format      string  `json:"format"` // parquet, arrow, csv
+	BytesPerRow float64 `json:"bytes_per_row"`
+	Bytes       float64 `json:"bytes"`
+}
+
+// partPath is where a part of format f goes, given the Parquet path that
+// names the part.
+func partPath(parquetPath, f string) string {
+	switch f {
+	case "arrow":
+		return dse.ArrowPath(parquetPath)
+	case "csv":
+		return dse.CSVPath(parquetPath)
+	}
+	return parquetPath
 }
 
 func estimateRun(ctx context.Context, spec *dse.Spec) (*estimate, error) {
@@ -88,19 +110,26 @@ func estimateRun(ctx context.Context, spec *dse.Spec) (*estimate, error) {
 		return nil, fmt.Errorf("sample run: %w", err)
 	}
 	el := time.Since(start).Seconds()
-	var bytes int64
-	for _, p := range rep.Parts {
-		if fi, err := os.Stat(filepath.Join(dir, p.File)); err == nil {
-			bytes += fi.Size()
-		}
-	}
-	e := &estimate{Sample: n, Workers: runtime.GOMAXPROCS(0), SecondsPerCfg: el / float64(n)}
+	e := &estimate{Sample: n, Workers: runtime.GOMAXPROCS(0), SecondsPerCfg: el / float64(n), Formats: []formatEstimate{}}
 	e.Seconds = e.SecondsPerCfg * float64(spec.Size()) / float64(e.Workers)
 	e.KeptFraction = float64(rep.Written) / float64(n)
-	if rep.Written > 0 {
-		e.BytesPerRow = float64(bytes) / float64(rep.Written)
+	for _, f := range spec.Outputs.Formats {
+		var bytes int64
+		for _, p := range rep.Parts {
+			if fi, err := os.Stat(partPath(filepath.Join(dir, p.File), f)); err == nil {
+				bytes += fi.Size()
+			}
+		}
+		fe := formatEstimate{Format: f}
+		if rep.Written > 0 {
+			fe.BytesPerRow = float64(bytes) / float64(rep.Written)
+		}
+		fe.Bytes = fe.BytesPerRow * e.KeptFraction * float64(spec.Size())
+		if f == "parquet" {
+			e.BytesPerRow, e.Bytes = fe.BytesPerRow, fe.Bytes
+		}
+		e.Formats = append(e.Formats, fe)
 	}
-	e.Bytes = e.BytesPerRow * e.KeptFraction * float64(spec.Size())
 	return e, nil
 }
 
@@ -128,10 +157,15 @@ func writeCheckText(w io.Writer, spec *dse.Spec, e *estimate) {
 	if e != nil {
 		fmt.Fprintf(w, "  estimated time: %s on %d workers (%.3g µs per configuration per worker, from %d sampled)\n",
 			units.Seconds(e.Seconds), e.Workers, e.SecondsPerCfg*1e6, e.Sample)
-		fmt.Fprintf(w, "  estimated output: %s of Parquet (%.0f%% of rows kept, %.1f bytes per row)\n",
-			units.Bytes(e.Bytes), 100*e.KeptFraction, e.BytesPerRow)
+		for _, f := range e.Formats {
+			fmt.Fprintf(w, "  estimated output: %s of %s (%.0f%% of rows kept, %.1f bytes per row)\n",
+				units.Bytes(f.Bytes), formatName[f.Format], 100*e.KeptFraction, f.BytesPerRow)
+		}
 	}
 }
+
+// formatName is how the check's text names an output format.
+var formatName = map[string]string{"parquet": "Parquet", "arrow": "Arrow", "csv": "CSV"}
 
 func writeCheckJSON(w io.Writer, spec *dse.Spec, e *estimate) error {
 	type axis struct {

@@ -163,6 +163,13 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 	return err
 }
 
+// perUsefulWork are the outputs that price the useful work a configuration
+// delivers (USD per million tokens, joules per token). A configuration that
+// cannot run delivers none, so eval's text prints them as "n/a"; the
+// engine's number (0, or the price of work that does not fit) stays in
+// --json and in a sweep's results, beside feasible.
+var perUsefulWork = map[string]bool{"cost_per_mtok_usd": true, "energy_per_token_j": true}
+
 // writeEvalText prints an aligned table for people: name, value (with a
 // readable unit), meaning.
 func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
@@ -173,12 +180,14 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 			continue
 		}
 		var v string
-		switch o.Type {
-		case engine.OutFloat:
+		switch {
+		case !r.Feasible && perUsefulWork[o.Name]:
+			v = "n/a (infeasible)"
+		case o.Type == engine.OutFloat:
 			v = human(o.Float(r), o.Unit)
-		case engine.OutBool:
+		case o.Type == engine.OutBool:
 			v = strconv.FormatBool(o.Bool(r))
-		case engine.OutString:
+		case o.Type == engine.OutString:
 			v = o.String(r)
 			if v == "" {
 				v = "-"

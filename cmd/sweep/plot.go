@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ import (
 func newPlotCmd() *cobra.Command {
 	var req figures.Request
 	var kind, formats, objectives, onePer, width, groupBy, xLimits, yLimits string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "plot OUT",
 		Short: "Draw roofline, Pareto, line, heatmap, breakdown, scaling, CDF and bar figures from a run's results",
@@ -64,7 +67,15 @@ func newPlotCmd() *cobra.Command {
 				}
 				req.Style.Width = w
 			}
-			req.Skipped = printSkipped(cmd.ErrOrStderr())
+			sum := plotSummary{Dir: req.Dir, Files: []string{}, Skipped: []plotSkip{}}
+			if sum.Dir == "" {
+				sum.Dir = filepath.Join(args[0], "plots")
+			}
+			skipped := printSkipped(cmd.ErrOrStderr())
+			req.Skipped = func(kind string, why error) {
+				sum.Skipped = append(sum.Skipped, plotSkip{Kind: kind, Why: why.Error()})
+				skipped(kind, why)
+			}
 			if err := req.Check(); err != nil {
 				return figureError(err)
 			}
@@ -77,6 +88,16 @@ func newPlotCmd() *cobra.Command {
 				return figureError(err)
 			}
 			paths, err := figures.Draw(src, req)
+			if asJSON {
+				sum.Files = append(sum.Files, paths...)
+				sum.Count = len(paths)
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(sum); jerr != nil && err == nil {
+					err = jerr
+				}
+				return figureError(err)
+			}
 			for _, p := range paths {
 				fmt.Fprintln(cmd.OutOrStdout(), p)
 			}
@@ -110,6 +131,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&formats, "format", "png,svg,pdf", "output formats: png, svg, pdf (comma-separated)")
 	f.StringVar(&req.Dir, "dir", "", "directory for the figures (default OUT/plots)")
 	f.BoolVar(&req.AllRows, "all-rows", false, "include infeasible rows (default: feasible rows only)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end: dir, files (the paths written), count, skipped (kind and why); warnings stay on stderr")
 	return cmd
 }
 
@@ -136,6 +158,19 @@ func splitColumns(s string) []string {
 }
 
 // figureError marks an error of the figure request as bad input (exit 2).
+// plotSummary is the --json object of sweep plot.
+type plotSummary struct {
+	Dir     string     `json:"dir"`     // the folder of the figures
+	Files   []string   `json:"files"`   // every file written, in order
+	Count   int        `json:"count"`   // len(files)
+	Skipped []plotSkip `json:"skipped"` // figures not drawn, and why
+}
+
+type plotSkip struct {
+	Kind string `json:"kind"`
+	Why  string `json:"why"`
+}
+
 func figureError(err error) error {
 	var re *figures.RequestError
 	if errors.As(err, &re) {

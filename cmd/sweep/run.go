@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,64 @@ type runOptions struct {
 	maxMem   string // the memory budget, e.g. 1GiB
 	cpuProf  string // write a CPU profile of the run here
 	memProf  string // write a heap profile (allocations) at the end of the run here
+	asJSON   bool   // print the summary as one JSON object
+}
+
+// runSummary is what a run, a shard or a merge did: the --json object of
+// sweep run, and the source of its text summary.
+type runSummary struct {
+	Name string `json:"name"`
+	Out  string `json:"out"`
+	// Results is the folder of the part files (OUT/results, or a shard's).
+	Results string `json:"results,omitempty"`
+	// Enumerated configurations of the grid (or the shard); Evaluated by
+	// the engine (the others failed a constraint on parameters and derived
+	// values); Written rows (passed every constraint); Feasible rows among
+	// them that the engine found feasible (fit in memory, met the SLOs).
+	Counts      outputs.ManifestCounts `json:"counts"`
+	ParetoRows  int                    `json:"pareto_rows"`
+	Plots       []string               `json:"plots,omitempty"`
+	Shard       *runShard              `json:"shard,omitempty"`
+	Merged      int                    `json:"merged_shards,omitempty"`
+	ElapsedS    float64                `json:"elapsed_s"`
+	ConfigsPerS float64                `json:"configurations_per_s"`
+}
+
+type runShard struct {
+	K  int   `json:"k"`
+	N  int   `json:"n"`
+	Lo int64 `json:"lo"` // configurations [lo, hi)
+	Hi int64 `json:"hi"`
+}
+
+// print writes the summary: JSON, or lines that say what each count means.
+func (r *runSummary) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	c := r.Counts
+	switch {
+	case r.Merged > 0:
+		fmt.Fprintf(w, "%s: merged %d shards: %d configurations, %d rows, %d on the Pareto set\n",
+			r.Out, r.Merged, c.Enumerated, c.Written, r.ParetoRows)
+		return nil
+	case r.Shard != nil:
+		fmt.Fprintf(w, "%s: shard %d/%d: configurations [%d, %d) in %s\n", r.Name, r.Shard.K, r.Shard.N, r.Shard.Lo, r.Shard.Hi,
+			time.Duration(r.ElapsedS*float64(time.Second)).Round(time.Millisecond))
+	default:
+		fmt.Fprintf(w, "%s: %d configurations in %s (%.0f configurations/s)\n", r.Name, c.Enumerated,
+			time.Duration(r.ElapsedS*float64(time.Second)).Round(time.Millisecond), r.ConfigsPerS)
+	}
+	fmt.Fprintf(w, "  enumerated %12d  configurations of the grid\n", c.Enumerated)
+	fmt.Fprintf(w, "  evaluated  %12d  priced by the engine (the rest failed a constraint on parameters)\n", c.Evaluated)
+	fmt.Fprintf(w, "  written    %12d  rows that passed every constraint, in %s\n", c.Written, r.Results)
+	fmt.Fprintf(w, "  feasible   %12d  of the written rows, feasible by the engine (fit in memory, met the targets)\n", c.Feasible)
+	if r.Shard == nil {
+		fmt.Fprintf(w, "  pareto     %12d  rows on the Pareto set\n", r.ParetoRows)
+	}
+	return nil
 }
 
 func newRunCmd() *cobra.Command {
@@ -81,6 +140,7 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "run folder (default out/<sweep name>)")
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "evaluating workers (default: one per core)")
 	cmd.Flags().BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON object at the end: name, out, results, counts (enumerated, evaluated, written, feasible), pareto_rows, plots, shard, merged_shards, elapsed_s, configurations_per_s; progress stays on stderr")
 	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log), bar, log (a line every 30 s for batch logs), log=DURATION, none")
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the interrupted run in --out, writing only what it lacks")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard `K/N` of the grid (0 ≤ K < N), or auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX with "+dse.EnvShardCount)
@@ -195,15 +255,15 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		if err != nil {
 			return err
 		}
-		if !o.quiet {
-			pr := 0
-			if m.Pareto != nil {
-				pr = m.Pareto.Rows
-			}
-			fmt.Fprintf(stdout, "%s: merged %d shards: %d configurations, %d rows, %d on the Pareto set\n",
-				o.out, m.Shards, m.Counts.Enumerated, m.Counts.Written, pr)
+		if o.quiet && !o.asJSON {
+			return nil
 		}
-		return nil
+		sum := &runSummary{Name: spec.Name, Out: o.out, Results: filepath.Join(o.out, "results"),
+			Counts: m.Counts, Merged: m.Shards}
+		if m.Pareto != nil {
+			sum.ParetoRows = m.Pareto.Rows
+		}
+		return sum.print(stdout, o.asJSON)
 	}
 	ro := dse.RunOptions{Out: o.out, Workers: o.workers, Version: version, Resume: o.resume,
 		Force: o.force, MaxBufferBytes: bufBytes, OnNotice: func(msg string) { fmt.Fprintf(stderr, "sweep: %s\n", msg) }}
@@ -227,20 +287,22 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		return err
 	}
 	m := rep.Manifest
+	sum := &runSummary{Name: spec.Name, Out: o.out, Results: filepath.Join(rep.Dir, rep.Results), Counts: m.Counts,
+		ElapsedS: rep.Elapsed.Seconds(), ConfigsPerS: m.ConfigsPerS}
+	if m.Pareto != nil {
+		sum.ParetoRows = m.Pareto.Rows
+	}
 	if ro.Shard != nil {
-		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: shard %d/%d: configurations [%d, %d), %d feasible, %d rows written to %s in %s\n",
-				spec.Name, ro.Shard.K, ro.Shard.N, rep.Lo, rep.Hi, m.Counts.Feasible, m.Counts.Written,
-				filepath.Join(rep.Dir, rep.Results), rep.Elapsed.Round(time.Millisecond))
+		sum.Shard = &runShard{K: ro.Shard.K, N: ro.Shard.N, Lo: rep.Lo, Hi: rep.Hi}
+	} else {
+		plots, err := drawPlots(spec, o.out, stderr)
+		if err != nil {
+			return err
 		}
+		sum.Plots = plots
+	}
+	if o.quiet && !o.asJSON {
 		return nil
 	}
-	if err := drawPlots(spec, o.out, stderr); err != nil {
-		return err
-	}
-	if !o.quiet {
-		fmt.Fprintf(stdout, "%s: %d configurations, %d feasible, %d rows written to %s in %s (%.0f configurations/s)\n",
-			spec.Name, m.Counts.Enumerated, m.Counts.Feasible, m.Counts.Written, o.out, rep.Elapsed.Round(time.Millisecond), m.ConfigsPerS)
-	}
-	return nil
+	return sum.print(stdout, o.asJSON)
 }

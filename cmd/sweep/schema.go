@@ -85,7 +85,7 @@ func sweepSchema(reg *registry.Registry) obj {
 				"properties": obj{"maximize": obj{"enum": columns}, "minimize": obj{"enum": columns}}}},
 			"group_by": obj{"type": "array", "items": obj{"type": "string"}},
 			"outputs": obj{"type": "object", "additionalProperties": false, "properties": obj{
-				"formats":           strList([]any{"parquet", "arrow"}),
+				"formats":           strList([]any{"parquet", "arrow", "csv"}),
 				"columns":           strList(outputs),
 				"row_group_rows":    obj{"type": "integer", "minimum": 1},
 				"part_rows":         obj{"type": "integer", "minimum": 1},

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// An infeasible configuration delivers no tokens: eval's text prints its
+// per-token cost and energy as n/a, while --json keeps the engine's number.
+func TestEvalInfeasiblePerToken(t *testing.T) {
+	args := []string{"eval", "model=Llama3_70B", "hardware=T4", "mode=serving", "batch_size=64", "duration_days=30"}
+	so := cliRun(t, args...)
+	if !strings.Contains(so, "feasible                false") {
+		t.Fatalf("the configuration is feasible:\n%s", so)
+	}
+	na := 0
+	for _, line := range strings.Split(so, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && (f[0] == "cost_per_mtok_usd" || f[0] == "energy_per_token_j") {
+			if f[1] != "n/a" || f[2] != "(infeasible)" {
+				t.Errorf("%q: want n/a (infeasible)", line)
+			}
+			na++
+		}
+	}
+	if na != 2 {
+		t.Errorf("%d per-token lines, want 2:\n%s", na, so)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(cliRun(t, append(args, "--json")...)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out["cost_per_mtok_usd"].(float64); !ok || out["feasible"] != false {
+		t.Errorf("--json: cost_per_mtok_usd %v, feasible %v", out["cost_per_mtok_usd"], out["feasible"])
+	}
+	// A feasible one prints its price.
+	so = cliRun(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "duration_days=30")
+	if strings.Contains(so, "n/a") || !strings.Contains(so, "feasible                true") {
+		t.Errorf("feasible configuration:\n%s", so)
+	}
+}
