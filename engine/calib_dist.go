@@ -10,7 +10,7 @@ import (
 //
 //	replica = m · t_micro + t_adam
 //	t_micro = StageMicrobatch(⌈L/pp⌉ layers of the model sharded tp ways,
-//	          ⌈local/m⌉ sequences, recomputation, LM head and loss)
+//	          local/m sequences, recomputation, LM head and loss)
 //	t_adam  = fused Adam over the rank's P/(tp·pp·ep) parameters (÷ dp
 //	          under ZeRO ≥ 1), once per step
 //
@@ -20,6 +20,12 @@ import (
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
 // Ethernet between nodes), and full recomputation repeats the forward's
 // two tensor-parallel all-reduces per layer (6 per layer instead of 4).
+//
+// MFU and HFU count the replica's work once, whatever the layout: MFU the
+// model FLOPs 3·F·S·local, HFU those × the operator model's hardware FLOPs
+// per model FLOP (recomputation included), so HFU ≥ MFU on every layout.
+// Counting HFU from one rank's stage × tp·pp would miss the cp ranks (each
+// computes S/cp tokens) and count the last stage's LM head pp times.
 
 // calibratedMicrobatchS returns the calibrated time of one microbatch of
 // micro sequences, forward and backward, on one GPU of the last pipeline
@@ -32,9 +38,12 @@ func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.
 
 // calibDist is what the calibrated fidelity changes in a distributed step.
 type calibDist struct {
-	ok                               bool
-	replica, compute, memory, fixed  float64
-	hwFLOPs                          float64 // per replica
+	ok                              bool
+	replica, compute, memory, fixed float64
+	// hwPerModel is the hardware FLOPs per model FLOP of the stage's
+	// microbatch (≥ 1: recomputation repeats forward work), b.FLOPs /
+	// b.ModelFLOPs of the operator model.
+	hwPerModel                       float64
 	tpFactor                         float64 // on the TP all-reduce time
 	matmul, attention, elementwiseOp float64
 	kind                             calibration.Kind
@@ -56,7 +65,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	t.interBps *= prof.FabricFrac(t.fabric)
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
-	micro := (local + mb - 1) / mb
+	micro := local / mb
 	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp)
 	n := float64(mb)
 	var opt float64
@@ -70,8 +79,11 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1,
 		replica: n*tMicro + opt,
 		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
-		hwFLOPs: n * b.FLOPs * float64(tp*pp),
-		matmul:  n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+		hwPerModel: 1,
+		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
+		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
+	}
 	if c.Recompute == RecomputeFull {
 		cd.tpFactor = float64(TPAllReducesPerLayer+2) / TPAllReducesPerLayer
 	}
