@@ -39,6 +39,7 @@ func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.
 // calibDist is what the calibrated fidelity changes in a distributed step.
 type calibDist struct {
 	ok                              bool
+	refuse                          bool // the layout splits a model the operator model cannot
 	replica, compute, memory, fixed float64
 	// hwPerModel is the hardware FLOPs per model FLOP of the stage's
 	// microbatch (≥ 1: recomputation repeats forward work), b.FLOPs /
@@ -49,20 +50,36 @@ type calibDist struct {
 	kind                             calibration.Kind
 }
 
-// calibratedDistributed prices the replica of a transformer training job
-// with the operator model and derates t's links by the profile's collective
-// efficiencies. ok is false for models without transformer shapes, which
-// keep the newest semantics' roofline.
-func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers int) calibDist {
+// calibratedDistributed prices the replica of a training job with the
+// operator model and derates t's links by the profile's collective
+// efficiencies. A model without transformer shapes (CNNs, SSMs, diffusion
+// U-Nets, size-only models) is priced under data parallelism only: its
+// replica is the calibrated single-GPU step of the local batch
+// (solveCalibrated); with tp, pp, ep or cp above 1 refuse is set, as the
+// operator model does not split such a model.
+func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers int) calibDist {
 	hw, m := c.Hardware, c.Model
-	shape, isTF := shapeOf(m)
-	if !isTF {
-		return calibDist{}
-	}
 	prof := c.profile()
-	d := calibration.DeviceFor(hw, c.Precision)
 	t.intraBps *= prof.IntraNodeFrac(hw)
 	t.interBps *= prof.FabricFrac(t.fabric)
+	shape, isTF := shapeOf(m)
+	if !isTF {
+		if one(c.Dist.TP)*one(c.Dist.PP)*one(c.Dist.EP)*one(c.Dist.CP) > 1 {
+			return calibDist{refuse: true}
+		}
+		nc := *c
+		nc.BatchSize, nc.DPSize, nc.Dist = local, dp, DistConfig{}
+		var node Result
+		solveCalibrated(&nc, &node)
+		cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1, hwPerModel: 1,
+			replica: node.LatencyS, compute: node.ComputeS, memory: node.MemoryS, fixed: node.OverheadS,
+			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS}
+		if c.Recompute == RecomputeFull {
+			cd.hwPerModel = 4.0 / 3 // genericWork's 4·F against the model's 3·F
+		}
+		return cd
+	}
+	d := calibration.DeviceFor(hw, c.Precision)
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
 	micro := local / mb

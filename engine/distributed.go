@@ -63,14 +63,15 @@ type DistReason uint8
 
 // The reasons.
 const (
-	DistOK             DistReason = iota
-	DistTooManyRanks              // tp·pp·ep·cp exceeds the GPUs
-	DistIndivisible               // tp·pp·ep·cp does not divide the GPUs
-	DistDPMismatch                // dp·tp·pp·ep·cp differs from the GPUs
-	DistNoNode                    // gpus_per_node does not divide the GPUs
-	DistTooManyGPUs               // gpus exceeds the system's accelerators
-	DistLayersPerStage            // pp exceeds the layer count
-	DistMicrobatches              // microbatches do not split the local batch evenly
+	DistOK              DistReason = iota
+	DistTooManyRanks               // tp·pp·ep·cp exceeds the GPUs
+	DistIndivisible                // tp·pp·ep·cp does not divide the GPUs
+	DistDPMismatch                 // dp·tp·pp·ep·cp differs from the GPUs
+	DistNoNode                     // gpus_per_node does not divide the GPUs
+	DistTooManyGPUs                // gpus exceeds the system's accelerators
+	DistLayersPerStage             // pp exceeds the layer count
+	DistMicrobatches               // microbatches do not split the local batch evenly
+	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
 	numDistReasons
 )
 
@@ -83,6 +84,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: gpus exceeds the system's accelerators",
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
+	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -412,6 +414,9 @@ func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
 	hw, m := c.Hardware, c.Model
 	r.Dist.Active = true
+	if c.Fidelity == FidelityCalibrated {
+		r.Calib.Kind = c.profile().Kind
+	}
 	t, ok := resolveTopology(c, r)
 	tp, pp, ep, cp := one(d.TP), one(d.PP), one(d.EP), one(d.CP)
 	mb, v := one(d.Microbatches), one(d.Interleave)
@@ -506,7 +511,11 @@ func solveDistributed(c *Config, r *Result) {
 	// the profile's collective efficiency (calib_dist.go).
 	var cal calibDist
 	if c.Fidelity == FidelityCalibrated {
-		cal = calibratedDistributed(c, &t, local, mb, stageLayers)
+		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers)
+		if cal.refuse {
+			r.Dist.Reason, r.Feasible, r.Reason = DistCalibratedSplit, false, ReasonParallelism
+			return
+		}
 	}
 
 	peak := hw.PeakFor(c.Precision)

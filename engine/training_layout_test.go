@@ -120,3 +120,27 @@ func TestActivationMemoryPerSoftware(t *testing.T) {
 		t.Errorf("single GPU pytorch %v, mlsysim fidelity %v: want both above %v", p, m, want)
 	}
 }
+
+// Under calibrated, a model without transformer layers trains on a system
+// by data parallelism, its replica the calibrated single-GPU step (the
+// calibration column set); tp, pp, ep or cp on it is refused, never priced
+// by the roofline.
+func TestCalibratedDistributedNonTransformer(t *testing.T) {
+	eval := func(tp int) Result {
+		c := distCfg(t, "ResNet50", "Research_256", func(c *Config) {
+			c.Fidelity, c.BatchSize, c.Dist.TP = FidelityCalibrated, 2048, tp
+		})
+		return Evaluate(&c)
+	}
+	dp := eval(1)
+	single := cfg(t, "ResNet50", "H100", func(c *Config) {
+		c.Fidelity, c.Mode, c.BatchSize, c.DPSize = FidelityCalibrated, Training, 8, 256
+	})
+	one := Evaluate(&single)
+	if dp.Calib.Kind == calibration.KindNone || dp.Dist.ReplicaS != one.LatencyS || !(dp.LatencyS > dp.Dist.ReplicaS) {
+		t.Errorf("data parallel: kind %v replica %v, single GPU %v, step %v", dp.Calib.Kind, dp.Dist.ReplicaS, one.LatencyS, dp.LatencyS)
+	}
+	if r := eval(2); r.Dist.Reason != DistCalibratedSplit || r.Feasible || r.Reason != ReasonParallelism || r.LatencyS != 0 || r.Calib.Kind == calibration.KindNone {
+		t.Errorf("tp 2: %q %v %q %v", r.Dist.Reason, r.Feasible, r.Reason, r.LatencyS)
+	}
+}
