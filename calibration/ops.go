@@ -510,7 +510,9 @@ func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
 // trainStep times layers layers of m, with the embedding, LM head and loss
 // when head is set.
 func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, head bool) Breakdown {
-	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software}
+	// Prefill: the attention of a training pass is the prefill kernel's
+	// (never a decode kernel's, also for one-token sequences).
+	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software, Prefill: true}
 	var fwd Breakdown
 	p.layerMatmuls(&fwd, d, m, &ps, 1)
 	p.layerRest(&fwd, d, m, &ps, 1)

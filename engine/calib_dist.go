@@ -10,7 +10,7 @@ import (
 //
 //	replica = m · t_micro + t_adam
 //	t_micro = StageMicrobatch(⌈L/pp⌉ layers of the model sharded tp ways,
-//	          ⌈local/m⌉ sequences, recomputation, LM head and loss)
+//	          local/m sequences, recomputation, LM head and loss)
 //	t_adam  = fused Adam over the rank's P/(tp·pp·ep) parameters (÷ dp
 //	          under ZeRO ≥ 1), once per step
 //
@@ -20,6 +20,12 @@ import (
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
 // Ethernet between nodes), and full recomputation repeats the forward's
 // two tensor-parallel all-reduces per layer (6 per layer instead of 4).
+//
+// MFU and HFU count the replica's work once, whatever the layout: MFU the
+// model FLOPs 3·F·S·local, HFU those × the operator model's hardware FLOPs
+// per model FLOP (recomputation included), so HFU ≥ MFU on every layout.
+// Counting HFU from one rank's stage × tp·pp would miss the cp ranks (each
+// computes S/cp tokens) and count the last stage's LM head pp times.
 
 // calibratedMicrobatchS returns the calibrated time of one microbatch of
 // micro sequences, forward and backward, on one GPU of the last pipeline
@@ -32,31 +38,51 @@ func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.
 
 // calibDist is what the calibrated fidelity changes in a distributed step.
 type calibDist struct {
-	ok                               bool
-	replica, compute, memory, fixed  float64
-	hwFLOPs                          float64 // per replica
+	ok                              bool
+	refuse                          bool // the layout splits a model the operator model cannot
+	replica, compute, memory, fixed float64
+	// hwPerModel is the hardware FLOPs per model FLOP of the stage's
+	// microbatch (≥ 1: recomputation repeats forward work), b.FLOPs /
+	// b.ModelFLOPs of the operator model.
+	hwPerModel                       float64
 	tpFactor                         float64 // on the TP all-reduce time
 	matmul, attention, elementwiseOp float64
 	kind                             calibration.Kind
 }
 
-// calibratedDistributed prices the replica of a transformer training job
-// with the operator model and derates t's links by the profile's collective
-// efficiencies. ok is false for models without transformer shapes, which
-// keep the newest semantics' roofline.
-func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers int) calibDist {
+// calibratedDistributed prices the replica of a training job with the
+// operator model and derates t's links by the profile's collective
+// efficiencies. A model without transformer shapes (CNNs, SSMs, diffusion
+// U-Nets, size-only models) is priced under data parallelism only: its
+// replica is the calibrated single-GPU step of the local batch
+// (solveCalibrated); with tp, pp, ep or cp above 1 refuse is set, as the
+// operator model does not split such a model.
+func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers int) calibDist {
 	hw, m := c.Hardware, c.Model
-	shape, isTF := shapeOf(m)
-	if !isTF {
-		return calibDist{}
-	}
 	prof := c.profile()
-	d := calibration.DeviceFor(hw, c.Precision)
 	t.intraBps *= prof.IntraNodeFrac(hw)
 	t.interBps *= prof.FabricFrac(t.fabric)
+	shape, isTF := shapeOf(m)
+	if !isTF {
+		if one(c.Dist.TP)*one(c.Dist.PP)*one(c.Dist.EP)*one(c.Dist.CP) > 1 {
+			return calibDist{refuse: true}
+		}
+		nc := *c
+		nc.BatchSize, nc.DPSize, nc.Dist = local, dp, DistConfig{}
+		var node Result
+		solveCalibrated(&nc, &node)
+		cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1, hwPerModel: 1,
+			replica: node.LatencyS, compute: node.ComputeS, memory: node.MemoryS, fixed: node.OverheadS,
+			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS}
+		if c.Recompute == RecomputeFull {
+			cd.hwPerModel = 4.0 / 3 // genericWork's 4·F against the model's 3·F
+		}
+		return cd
+	}
+	d := calibration.DeviceFor(hw, c.Precision)
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
-	micro := (local + mb - 1) / mb
+	micro := local / mb
 	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp)
 	n := float64(mb)
 	var opt float64
@@ -70,8 +96,11 @@ func calibratedDistributed(c *Config, t *distTopology, local, mb, stageLayers in
 	cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1,
 		replica: n*tMicro + opt,
 		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
-		hwFLOPs: n * b.FLOPs * float64(tp*pp),
-		matmul:  n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+		hwPerModel: 1,
+		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
+		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
+	}
 	if c.Recompute == RecomputeFull {
 		cd.tpFactor = float64(TPAllReducesPerLayer+2) / TPAllReducesPerLayer
 	}

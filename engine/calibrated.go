@@ -16,7 +16,7 @@ import (
 var (
 	calibratedParams = []*Param{
 		{Name: "software", Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
-			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
+			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM; training stores no attention scores, as under flash attention) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
 		{Name: "optimizer_step", Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
@@ -136,14 +136,7 @@ func solveCalibrated(c *Config, r *Result) {
 	var b calibration.Breakdown
 	switch {
 	case c.Mode == Training && isTF:
-		strategy := RecomputeNone
-		if c.Recompute != RecomputeNone {
-			strategy = RecomputeSelective
-			if c.Recompute == RecomputeFull {
-				strategy = RecomputeFull
-			}
-		}
-		fp, ok := TrainingMemoryBytes(m, c.Precision, c.BatchSize, c.SeqLen, strategy, c.ZeroStage, c.DPSize, c.LoRA)
+		fp, ok := TrainingMemoryBytes(m, c.Precision, c.BatchSize, c.SeqLen, activationStrategy(c), c.ZeroStage, c.DPSize, c.LoRA)
 		if !ok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
@@ -202,6 +195,23 @@ func solveCalibrated(c *Config, r *Result) {
 	r.EffectiveFLOPS = prof.MatmulFLOPS(&d)
 	r.EffectiveBandwidth = prof.StreamBps(&d)
 	r.EnergyJ = hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
+}
+
+// activationStrategy returns the recomputation strategy whose activation
+// memory (ActivationMemoryBytes) a training step of c stores: c.Recompute,
+// except that without recomputation a software stack with fused (flash)
+// attention keeps no attention score matrix, only the 34·s·B·h per layer
+// that selective recomputation keeps (Korthikanti et al. 2022: the
+// 5·a·s²·B score, softmax and dropout term is what flash attention never
+// writes). Fused attention: software=compiled. Megatron (the 2021
+// Megatron-LM the profile models) materialises the scores, and pytorch
+// keeps them as the eager reference runs did. Fidelity mlsysim has no
+// software stack and keeps mlsysim's formula.
+func activationStrategy(c *Config) Recompute {
+	if c.Recompute == RecomputeNone && c.Fidelity == FidelityCalibrated && c.Calib.Software == calibration.Compiled {
+		return RecomputeSelective
+	}
+	return c.Recompute
 }
 
 // calibratedRoofline fills the roofline-style outputs from a breakdown.

@@ -63,13 +63,15 @@ type DistReason uint8
 
 // The reasons.
 const (
-	DistOK             DistReason = iota
-	DistTooManyRanks              // tp·pp·ep·cp exceeds the GPUs
-	DistIndivisible               // tp·pp·ep·cp does not divide the GPUs
-	DistDPMismatch                // dp·tp·pp·ep·cp differs from the GPUs
-	DistNoNode                    // gpus_per_node does not divide the GPUs
-	DistTooManyGPUs               // gpus exceeds the system's accelerators
-	DistLayersPerStage            // pp exceeds the layer count
+	DistOK              DistReason = iota
+	DistTooManyRanks               // tp·pp·ep·cp exceeds the GPUs
+	DistIndivisible                // tp·pp·ep·cp does not divide the GPUs
+	DistDPMismatch                 // dp·tp·pp·ep·cp differs from the GPUs
+	DistNoNode                     // gpus_per_node does not divide the GPUs
+	DistTooManyGPUs                // gpus exceeds the system's accelerators
+	DistLayersPerStage             // pp exceeds the layer count
+	DistMicrobatches               // microbatches do not split the local batch evenly
+	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
 	numDistReasons
 )
 
@@ -81,6 +83,8 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: gpus_per_node does not divide the GPUs",
 	"parallelism: gpus exceeds the system's accelerators",
 	"parallelism: pp exceeds the model's layers",
+	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
+	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -219,7 +223,7 @@ var distributedParams = []*Param{
 		Doc:   "training: context-parallel degree (the sequence split over ranks, ring attention)",
 		apply: func(c *Config, v Value) { c.Dist.CP = int(v.F) }},
 	{Name: "microbatches", Label: "Microbatches", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: microbatches per step and pipeline (m)",
+		Doc:   "training: microbatches per step and pipeline (m); must divide the replica's batch max(1, ⌊batch_size/dp⌋), else the row is infeasible",
 		apply: func(c *Config, v Value) { c.Dist.Microbatches = int(v.F) }},
 	{Name: "interleave", Label: "Interleaved stages", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: virtual pipeline stages per device (v, interleaved 1F1B)",
@@ -380,13 +384,15 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 // solveDistributed prices one training step on a cluster. The parallel
 // layout is dp × tp × pp × ep × cp = GPUs with dp = gpus/(tp·pp·ep·cp) when
 // the dp parameter is left at 1; the global batch B (sequences) gives
-// local = max(1, ⌊B/dp⌋) sequences per replica, in m microbatches.
+// local = max(1, ⌊B/dp⌋) sequences per replica, in m microbatches of
+// local/m; a layout whose m does not divide local is infeasible
+// (localBatch), never priced.
 //
 // Memory per GPU (both semantics; ZeRO divides by dp as in
 // TrainingMemoryBytes):
 //
 //	weights = P/(tp·pp·ep)·b, grads = P/(tp·pp·ep)·b, optimizer = 12·P/(tp·pp·ep)
-//	activations = act(⌈L/pp⌉ layers, S/cp, ⌈local/m⌉) · min(m, pp) / tp
+//	activations = act(⌈L/pp⌉ layers, S/cp, local/m) · min(m, pp) / tp
 //
 // Newest semantics (the default outside fidelity mlsysim):
 //
@@ -395,7 +401,7 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 //	DP       = allreduce(P·b/(tp·pp·ep), dp) · (1 − overlap)  (collective and link by placement)
 //	EP       = 4·⌈L/pp⌉ · a2a(local·S/cp·h·b·k·mult, ep)
 //	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α)
-//	PP       = 2·(pp−1) · (⌈local/m⌉·S/cp·h·b/β + α)
+//	PP       = 2·(pp−1) · (local/m·S/cp·h·b/β + α)
 //	bubble   = replica · b/(1−b), b = (pp−1)/(v·m + pp − 1)
 //	step     = (replica + congestion·(DP + TP + PP + EP + CP) + bubble) · straggler
 //
@@ -408,6 +414,9 @@ func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
 	hw, m := c.Hardware, c.Model
 	r.Dist.Active = true
+	if c.Fidelity == FidelityCalibrated {
+		r.Calib.Kind = c.profile().Kind
+	}
 	t, ok := resolveTopology(c, r)
 	tp, pp, ep, cp := one(d.TP), one(d.PP), one(d.EP), one(d.CP)
 	mb, v := one(d.Microbatches), one(d.Interleave)
@@ -425,13 +434,16 @@ func solveDistributed(c *Config, r *Result) {
 			r.Dist.Reason = DistLayersPerStage
 		}
 	}
+	dp, local := 1, 1
+	if r.Dist.Reason == DistOK {
+		dp = t.gpus / mp
+		local, r.Dist.Reason = localBatch(c.BatchSize, dp, mb)
+	}
 	if r.Dist.Reason != DistOK {
 		r.Feasible = false
 		return
 	}
-	dp := t.gpus / mp
 	r.Dist.DP = dp
-	local := max(1, c.BatchSize/dp)
 
 	bpe := c.Precision.Bytes()
 	g := Lower(m, bpe)
@@ -466,10 +478,9 @@ func solveDistributed(c *Config, r *Result) {
 		w /= float64(dp)
 	}
 	var act float64
-	microLocal := (local + mb - 1) / mb
+	microLocal := local / mb // localBatch: mb divides local
 	if m.Class.IsTransformer() {
-		strategy := c.Recompute
-		a, aok := ActivationMemoryBytes(stageLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, strategy, bpe)
+		a, aok := ActivationMemoryBytes(stageLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, activationStrategy(c), bpe)
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
@@ -500,7 +511,11 @@ func solveDistributed(c *Config, r *Result) {
 	// the profile's collective efficiency (calib_dist.go).
 	var cal calibDist
 	if c.Fidelity == FidelityCalibrated {
-		cal = calibratedDistributed(c, &t, local, mb, stageLayers)
+		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers)
+		if cal.refuse {
+			r.Dist.Reason, r.Feasible, r.Reason = DistCalibratedSplit, false, ReasonParallelism
+			return
+		}
 	}
 
 	peak := hw.PeakFor(c.Precision)
@@ -519,7 +534,8 @@ func solveDistributed(c *Config, r *Result) {
 	overhead := hw.DispatchTaxS + 3*float64(stageLayers)*LayerTaxS
 	replica := math.Max(tCompute, tMemory) + overhead
 	if cal.ok {
-		replica, tCompute, tMemory, overhead, hwFLOPs = cal.replica, cal.compute, cal.memory, cal.fixed, cal.hwFLOPs
+		replica, tCompute, tMemory, overhead = cal.replica, cal.compute, cal.memory, cal.fixed
+		hwFLOPs = modelFLOPs * cal.hwPerModel
 		cal.apply(r)
 	}
 
@@ -585,6 +601,24 @@ func solveDistributed(c *Config, r *Result) {
 	r.MFU = clamp01(float64(dp) * modelFLOPs / step / (peak * gpus))
 	r.HFU = clamp01(float64(dp) * hwFLOPs / step / (peak * gpus))
 	r.EnergyJ = gpus * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * step
+}
+
+// localBatch returns the sequences of one replica when a global batch of
+// batch sequences is split over dp replicas, and why mb microbatches cannot
+// split them (DistOK when they can):
+//
+//	local = max(1, ⌊batch/dp⌋), mb divides local (mb · local/mb = local)
+//
+// A batch below dp gives each replica one sequence (the batch grows with
+// the replicas). Microbatches that do not split the local batch evenly, or
+// outnumber its sequences, are a layout no framework runs: pricing it would
+// count ⌈local/mb⌉·mb sequences a replica does not have.
+func localBatch(batch, dp, mb int) (int, DistReason) {
+	local := max(1, batch/dp)
+	if local%mb != 0 {
+		return local, DistMicrobatches
+	}
+	return local, DistOK
 }
 
 // dpAllReduceS returns the DP gradient all-reduce of grad bytes over dp

@@ -169,6 +169,12 @@ func TestDistributedInvariants(t *testing.T) {
 					})
 					r := Evaluate(&c)
 					d := r.Dist
+					if d.Reason != DistOK {
+						if r.Feasible || r.Reason != ReasonParallelism || r.LatencyS != 0 {
+							t.Errorf("%s tp%d pp%d m%d: %v priced: feasible %v, reason %v, step %v", sys, tp, pp, m, d.Reason, r.Feasible, r.Reason, r.LatencyS)
+						}
+						continue
+					}
 					for name, x := range map[string]float64{"dp": d.CommDPS, "tp": d.CommTPS, "pp": d.CommPPS, "ep": d.CommEPS, "bubble": d.BubbleS} {
 						if x < 0 || !finite(x) {
 							t.Errorf("%s tp%d pp%d m%d: %s = %v", sys, tp, pp, m, name, x)

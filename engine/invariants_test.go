@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand"
 	"testing"
 
@@ -10,17 +11,19 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// The physics-invariant suite: seeded random serving and inference
-// configurations over the vocabulary (every model and hardware entry, every
-// precision, the serving options, both fidelities), each checked for what
-// no model may break. There is no exemption list: a broken invariant is a
+// The physics-invariant suite: seeded random serving, inference and
+// training configurations over the vocabulary (every model, hardware and
+// system entry, every precision, the serving options, single-GPU and
+// distributed training layouts, both fidelities), each checked for what no
+// model may break. There is no exemption list: a broken invariant is a
 // bug in the model.
 
 // invariantSpace is what the generator draws from.
 type invariantSpace struct {
-	models []*registry.Model
-	hws    []*registry.Hardware
-	drafts []*registry.Model // transformers of at most 3B parameters
+	models  []*registry.Model
+	hws     []*registry.Hardware
+	drafts  []*registry.Model // transformers of at most 3B parameters
+	systems []*registry.Cluster
 }
 
 func newInvariantSpace(t testing.TB) *invariantSpace {
@@ -44,7 +47,14 @@ func newInvariantSpace(t testing.TB) *invariantSpace {
 		}
 		sp.hws = append(sp.hws, h)
 	}
-	if len(sp.models) == 0 || len(sp.hws) == 0 || len(sp.drafts) == 0 {
+	for _, k := range reg.Keys(registry.KindCluster) {
+		cl, err := reg.Cluster(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.systems = append(sp.systems, cl)
+	}
+	if len(sp.models) == 0 || len(sp.hws) == 0 || len(sp.drafts) == 0 || len(sp.systems) == 0 {
 		t.Fatal("empty registry")
 	}
 	return sp
@@ -56,16 +66,19 @@ func logInt(rng *rand.Rand, lo, hi int) int {
 	return min(max(int(v), lo), hi)
 }
 
-// draw returns a random valid configuration: serving (three in four) or
-// inference, calibrated (four in five) or mlsysim.
+// draw returns a random valid configuration: serving (one in two),
+// inference (one in six) or training (one in three), calibrated (four in
+// five) or mlsysim.
 func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	c := DefaultConfig()
 	c.Model = sp.models[rng.Intn(len(sp.models))]
 	c.Hardware = sp.hws[rng.Intn(len(sp.hws))]
-	c.ResolveProfile()
 	c.Mode = Serving
-	if rng.Intn(4) == 0 {
+	switch rng.Intn(6) {
+	case 0:
 		c.Mode = Inference
+	case 1, 2:
+		c.Mode = Training
 	}
 	if rng.Intn(5) == 0 {
 		c.Fidelity = FidelityMLSysim
@@ -76,6 +89,10 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	c.BatchSize = logInt(rng, 1, 1024)
 	c.SeqLen = logInt(rng, 1, 131072)
 	c.OutputTokens = logInt(rng, 1, 8192)
+	if c.Mode == Training {
+		sp.drawTraining(rng, &c)
+	}
+	c.ResolveProfile()
 	if c.Mode != Serving {
 		return c
 	}
@@ -102,10 +119,81 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	return c
 }
 
+// pow2 draws a power of two in [1, 2^maxExp].
+func pow2(rng *rand.Rand, maxExp int) int { return 1 << rng.Intn(maxExp+1) }
+
+// drawTraining draws a training layout into c: a single GPU (one in three)
+// or a registry system with a random share of its GPUs and random parallel
+// degrees, microbatches, recomputation, ZeRO stage, overlap, imbalance and
+// semantics. Layouts that cannot exist are drawn too: they must come out
+// infeasible, unpriced.
+func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
+	c.SeqLen = logInt(rng, 1, 32768)
+	c.Recompute = Recompute(rng.Intn(int(numRecomputes)))
+	c.ZeroStage = rng.Intn(4)
+	c.Calib.NoOptimizer = rng.Intn(4) == 0
+	if rng.Intn(3) == 0 {
+		return
+	}
+	d := &c.Dist
+	cl := sp.systems[rng.Intn(len(sp.systems))]
+	d.System = cl
+	if cl.Node != nil && cl.Node.Accelerator != nil {
+		c.Hardware = cl.Node.Accelerator
+	}
+	if n := cl.Accelerators(); n > 1 && rng.Intn(2) == 0 {
+		d.GPUs = logInt(rng, 1, n)
+		if rng.Intn(4) != 0 {
+			d.GPUs = 1 << (bits.Len(uint(d.GPUs)) - 1) // a power of two: most layouts divide it
+		}
+	}
+	d.TP, d.PP, d.CP = pow2(rng, 3), pow2(rng, 4), 1
+	if rng.Intn(8) == 0 {
+		d.TP, d.PP = pow2(rng, 5), pow2(rng, 7) // mostly more ranks than GPUs or layers
+	}
+	if rng.Intn(4) == 0 {
+		d.CP = pow2(rng, 3)
+	}
+	if c.Model.Class == registry.ClassMoE && rng.Intn(2) == 0 {
+		d.EP = pow2(rng, 4)
+		d.MoEImbalance = 1 + rng.Float64()
+	}
+	d.Microbatches = pow2(rng, 6)
+	if rng.Intn(8) == 0 {
+		d.Microbatches = 1 + rng.Intn(64)
+	}
+	d.Interleave = pow2(rng, 1)
+	d.Overlap = rng.Float64()
+	d.Semantics = DistSemantics(rng.Intn(int(numDistSemantics)))
+	c.BatchSize = logInt(rng, 1, 8192)
+	// Three in four: a global batch that the layout splits, dp replicas of
+	// a whole number of microbatches each.
+	gpus := d.GPUs
+	if gpus == 0 {
+		gpus = max(cl.Accelerators(), 1)
+	}
+	mp := one(d.TP) * one(d.PP) * one(d.CP) * one(d.EP)
+	if gpus%mp == 0 && rng.Intn(4) != 0 {
+		c.BatchSize = gpus / mp * d.Microbatches * logInt(rng, 1, 4)
+	}
+}
+
 // describe names a configuration in a failure message.
 func describe(c *Config) string {
 	s := fmt.Sprintf("model=%s hardware=%s mode=%v fidelity=%v precision=%v software=%v batch_size=%d seq_len=%d output_tokens=%d tp=%d",
 		c.Model.Key, c.Hardware.Key, c.Mode, c.Fidelity, c.Precision, c.Calib.Software, c.BatchSize, c.SeqLen, c.OutputTokens, one(c.Dist.TP))
+	if c.Mode == Training {
+		d := &c.Dist
+		s += fmt.Sprintf(" recompute=%v zero_stage=%d optimizer_step=%v", c.Recompute, c.ZeroStage, !c.Calib.NoOptimizer)
+		if d.System != nil {
+			s += fmt.Sprintf(" system=%s gpus=%d pp=%d cp=%d ep=%d microbatches=%d interleave=%d overlap=%g moe_imbalance=%g dist_semantics=%v",
+				d.System.Key, d.GPUs, one(d.PP), one(d.CP), one(d.EP), one(d.Microbatches), one(d.Interleave), d.Overlap, oneF(d.MoEImbalance), d.Semantics)
+		}
+		if c.Fidelity == FidelityMLSysim {
+			s += fmt.Sprintf(" efficiency=%g", c.Efficiency)
+		}
+		return s
+	}
 	sv := &c.Serve
 	if sv.ChunkSize > 0 {
 		s += fmt.Sprintf(" chunk_size=%d", sv.ChunkSize)
@@ -163,6 +251,9 @@ func checkInvariants(c Config) error {
 		if rk := Evaluate(&k); rk != r {
 			return fail("kv_precision=%v (the precision) changed the result: ITL %v → %v, TTFT %v → %v", c.Precision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
 		}
+	}
+	if c.Mode == Training {
+		return checkTraining(&c, &r)
 	}
 	shape, isTF := shapeOf(c.Model)
 	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
@@ -292,6 +383,69 @@ func checkServingScale(c Config, fail func(string, ...any) error) error {
 			return fail("qps %v needs %d replicas, fewer than %d at a lower qps", q, rx.Serve.Replicas, prev)
 		}
 		prev = rx.Serve.Replicas
+	}
+	return nil
+}
+
+// checkTraining checks a training step r of c, single-GPU or distributed:
+//
+//   - a layout that cannot exist (dist_reason set) is infeasible and unpriced;
+//   - the distributed memory components sum to the total;
+//
+// and under the calibrated fidelity:
+//
+//   - the step takes at least its FLOPs at the precision's peak on every GPU:
+//     3 · samples · S · L · (matrix FLOPs per token and layer) / (GPUs · peak),
+//     for transformers;
+//   - a larger batch (doubled: the microbatches still divide it) or a
+//     longer sequence never makes the step faster.
+func checkTraining(c *Config, r *Result) error {
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("%s: %s", describe(c), fmt.Sprintf(format, a...))
+	}
+	d := &r.Dist
+	if d.Reason != DistOK {
+		if r.Feasible || r.Reason != ReasonParallelism || r.LatencyS != 0 || r.MFU != 0 || r.HFU != 0 {
+			return fail("layout %q priced: feasible %v reason %q step %v", d.Reason, r.Feasible, r.Reason, r.LatencyS)
+		}
+		return nil
+	}
+	if r.Reason == ReasonNumerical || r.Reason == ReasonNoWorkload || r.Reason == ReasonNoHeads {
+		return nil
+	}
+	if !(r.LatencyS > 0) {
+		return fail("step time %v", r.LatencyS)
+	}
+	gpus, samples := 1.0, float64(c.BatchSize)
+	if d.Active {
+		gpus, samples = float64(d.GPUs), float64(d.DP*max(1, c.BatchSize/d.DP))
+		if sum := d.WeightsBytes + d.GradientsBytes + d.OptimizerBytes + d.ActivationsBytes; math.Abs(sum-r.MemoryBytes) > 1e-9*r.MemoryBytes {
+			return fail("memory %v ≠ weights + gradients + optimizer + activations %v", r.MemoryBytes, sum)
+		}
+	}
+	if c.Fidelity != FidelityCalibrated || (d.Active && c.Dist.Semantics == DistGolden) {
+		// Fidelity mlsysim and dist_semantics=golden reproduce mlsysim's
+		// published arithmetic, which prices a training step per token of
+		// the batch (seq_len unused); as in serving, the physical floors
+		// are the calibrated fidelity's contract.
+		return nil
+	}
+	if shape, isTF := shapeOf(c.Model); isTF {
+		flops := 3 * samples * float64(c.SeqLen) * float64(c.Model.Layers) * layerFLOPsPerToken(&shape)
+		if floor := flops / (gpus * c.Hardware.PeakFor(c.Precision)); r.LatencyS < floor*(1-1e-9) {
+			return fail("step %v below its FLOPs at peak on %v GPUs %v", r.LatencyS, gpus, floor)
+		}
+	}
+	for _, v := range []func(*Config){
+		func(x *Config) { x.BatchSize *= 2 },
+		func(x *Config) { x.SeqLen += 1 + x.SeqLen/2 },
+	} {
+		x := *c
+		v(&x)
+		rx := Evaluate(&x)
+		if rx.Dist.Reason == DistOK && rx.LatencyS < r.LatencyS*(1-1e-9) {
+			return fail("batch %d seq %d is faster: step %v < %v", x.BatchSize, x.SeqLen, rx.LatencyS, r.LatencyS)
+		}
 	}
 	return nil
 }
