@@ -24,18 +24,9 @@ const maxBarGroups = 24
 // Build reads the rows once.
 func (Bars) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	x := orDefault(req.X, "hardware")
-	y := req.Y
-	if y == "" {
-		y = "throughput_per_s"
-		if src.has("tokens_per_s") {
-			y = "tokens_per_s"
-		}
-	}
-	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
-		flag, c := fc[0], fc[1]
-		if err := src.column(flag, c); err != nil {
-			return nil, "", err
-		}
+	y := orDefault(req.Y, src.rate())
+	if err := src.columns([2]string{"--x", x}, [2]string{"--y", y}); err != nil {
+		return nil, "", err
 	}
 	if err := src.numeric("--y", y); err != nil {
 		return nil, "", err

@@ -28,11 +28,8 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			z = "step_time_s"
 		}
 	}
-	for _, fc := range [][2]string{{"--x", x}, {"--y", y}, {"--z", z}} {
-		flag, c := fc[0], fc[1]
-		if err := src.column(flag, c); err != nil {
-			return nil, "", err
-		}
+	if err := src.columns([2]string{"--x", x}, [2]string{"--y", y}, [2]string{"--z", z}); err != nil {
+		return nil, "", err
 	}
 	if err := src.numeric("--z", z); err != nil {
 		return nil, "", err

@@ -29,10 +29,7 @@ func (Pareto) Name() string { return "pareto" }
 func (Pareto) objectives(src *Source, req *Request) ([]dse.Objective, error) {
 	objs := req.Objectives
 	if len(objs) == 0 {
-		y := "tokens_per_s"
-		if !src.has(y) {
-			y = "throughput_per_s"
-		}
+		y := src.rate()
 		var err error
 		if objs, err = dse.ParseObjectives("latency_s," + y); err != nil {
 			return nil, err
@@ -60,11 +57,8 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		return nil, "", err
 	}
 	x, y := orDefault(req.X, objs[0].Name), orDefault(req.Y, objs[1].Name)
-	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
-		flag, c := fc[0], fc[1]
-		if err := src.column(flag, c); err != nil {
-			return nil, "", err
-		}
+	if err := src.columns([2]string{"--x", x}, [2]string{"--y", y}); err != nil {
+		return nil, "", err
 	}
 	color, err := colorColumn(src, req.Color, "hardware")
 	if err != nil {

@@ -20,13 +20,7 @@ func (Scaling) Name() string { return "scaling" }
 // Build reads the rows once.
 func (Scaling) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	x := orDefault(req.X, "gpus_used")
-	y := req.Y
-	if y == "" {
-		y = "throughput_per_s"
-		if src.has("tokens_per_s") {
-			y = "tokens_per_s"
-		}
-	}
+	y := orDefault(req.Y, src.rate())
 	for _, fc := range [][2]string{{"--x", x}, {"--y", y}} { // in this order, so that errors are stable
 		flag, c := fc[0], fc[1]
 		if err := src.column(flag, c); err != nil {

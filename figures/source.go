@@ -61,6 +61,27 @@ func (s *Source) column(flag, name string) error {
 	return &RequestError{errors.New(msg)}
 }
 
+// columns checks, in the order given, that each {flag, column} pair names a
+// column of the results, so that a request missing several gets a stable
+// error: the first.
+func (s *Source) columns(fcs ...[2]string) error {
+	for _, fc := range fcs {
+		if err := s.column(fc[0], fc[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rate is the rate a figure plots by default: tokens per second where the
+// results have it (serving), else samples per second.
+func (s *Source) rate() string {
+	if s.has("tokens_per_s") {
+		return "tokens_per_s"
+	}
+	return "throughput_per_s"
+}
+
 // numeric checks that the column name, which exists, holds numbers.
 func (s *Source) numeric(flag, name string) error {
 	if s.info.Lookup(name).Kind != outputs.KindFloat {
