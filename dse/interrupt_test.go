@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mlsysim/mlsysim-go/internal/duckdbtest"
+	"github.com/mlsysim/mlsysim-go/internal/runtest"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -297,7 +298,7 @@ func TestInterruptResume(t *testing.T) {
 			if !m.Complete || m.Counts != rm.Counts || len(m.Parts) != 64 || m.Pareto == nil || m.Pareto.Rows != rm.Pareto.Rows {
 				t.Errorf("resumed manifest: complete %v, counts %+v (want %+v), %d parts", m.Complete, m.Counts, rm.Counts, len(m.Parts))
 			}
-			sameFiles(t, ref, out)
+			runtest.SameFiles(t, ref, out)
 			last = out
 		})
 	}
@@ -335,11 +336,11 @@ func TestExecuteCancelledResumes(t *testing.T) {
 	}
 	checkVisible(t, out, "results", filepath.Join(out, outputs.ManifestFile), 0)
 	execute(t, s, out, RunOptions{Resume: true})
-	sameFiles(t, ref, out)
+	runtest.SameFiles(t, ref, out)
 	// A resume with no manifest starts afresh.
 	fresh := filepath.Join(t.TempDir(), "fresh")
 	execute(t, s, fresh, RunOptions{Resume: true})
-	sameFiles(t, ref, fresh)
+	runtest.SameFiles(t, ref, fresh)
 	if names := slices.Collect(func(yield func(string) bool) {
 		ents, _ := os.ReadDir(filepath.Join(fresh, "results"))
 		for _, e := range ents {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/internal/duckdbtest"
+	"github.com/mlsysim/mlsysim-go/internal/runtest"
 	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/sweeps"
 )
@@ -82,35 +83,6 @@ func refused(t *testing.T, s *Spec, out string, o RunOptions, want string) {
 	}
 }
 
-// sameFiles checks that the run folder b holds byte for byte the results
-// and Pareto set of a.
-func sameFiles(t *testing.T, a, b string) {
-	t.Helper()
-	list := func(dir string) []string {
-		var out []string
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow")) {
-				r, _ := filepath.Rel(dir, p)
-				out = append(out, r)
-			}
-			return nil
-		})
-		slices.Sort(out)
-		return out
-	}
-	fa, fb := list(a), list(b)
-	if !slices.Equal(fa, fb) {
-		t.Fatalf("files differ:\n%v\n%v", fa, fb)
-	}
-	for _, f := range fa {
-		x, _ := os.ReadFile(filepath.Join(a, f))
-		y, _ := os.ReadFile(filepath.Join(b, f))
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs", f)
-		}
-	}
-}
-
 // duckSummary is what DuckDB reads from a set of result files: rows,
 // distinct indexes, and a checksum of every row (the index included, so a
 // row moved to another index changes it).
@@ -132,7 +104,7 @@ func TestExecuteReproducibleAcrossWorkers(t *testing.T) {
 	d1, d4 := filepath.Join(t.TempDir(), "o"), filepath.Join(t.TempDir(), "o")
 	execute(t, s, d1, RunOptions{Workers: 1})
 	execute(t, s, d4, RunOptions{Workers: 4})
-	sameFiles(t, d1, d4)
+	runtest.SameFiles(t, d1, d4)
 	m, err := outputs.ReadManifest(d1)
 	if err != nil {
 		t.Fatal(err)
@@ -146,10 +118,10 @@ func TestExecuteReproducibleAcrossWorkers(t *testing.T) {
 	}
 	// Running again over the same folder replaces the run with the same files.
 	execute(t, s, d4, RunOptions{Workers: 2})
-	sameFiles(t, d1, d4)
+	runtest.SameFiles(t, d1, d4)
 	// Resuming a complete run writes nothing new and changes nothing.
 	rep := execute(t, s, d4, RunOptions{Resume: true})
-	sameFiles(t, d1, d4)
+	runtest.SameFiles(t, d1, d4)
 	if !rep.Manifest.Complete || rep.Manifest.Counts != m.Counts {
 		t.Errorf("resumed complete run: %+v, want %+v", rep.Manifest.Counts, m.Counts)
 	}

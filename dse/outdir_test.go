@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlsysim/mlsysim-go/internal/runtest"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -169,5 +170,5 @@ func TestMaxBufferBytes(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	execute(t, s, a, RunOptions{Workers: 4})
 	execute(t, s, b, RunOptions{Workers: 4, MaxBufferBytes: rg + rg/2}) // room for one
-	sameFiles(t, a, b)
+	runtest.SameFiles(t, a, b)
 }

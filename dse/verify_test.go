@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/internal/duckdbtest"
+	"github.com/mlsysim/mlsysim-go/internal/runtest"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -106,7 +107,7 @@ func TestResumeRepairsDamagedParts(t *testing.T) {
 		if st, err = ReadStatus(out); err != nil || !st.Complete || len(st.Damaged) > 0 {
 			t.Fatalf("round %d: status after resume: %+v, %v", round, st, err)
 		}
-		sameFiles(t, ref, out)
+		runtest.SameFiles(t, ref, out)
 		got, err := outputs.ReadManifest(out)
 		if err != nil {
 			t.Fatal(err)

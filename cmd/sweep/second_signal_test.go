@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlsysim/mlsysim-go/internal/runtest"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -76,7 +77,7 @@ func TestSecondSignalExits(t *testing.T) {
 	if b, err := cli(append(slices.Clone(args), "--resume")...).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v: %s", err, b)
 	}
-	sameResults(t, ref, out)
+	runtest.SameFiles(t, ref, out)
 }
 
 // interruptTwice starts the sweep, waits for its first part, then sends
@@ -136,35 +137,6 @@ func visibleValid(t *testing.T, dir string) {
 		}
 		if _, err := outputs.Inspect(filepath.Join(dir, e.Name())); err != nil {
 			t.Errorf("visible file %s is not valid Parquet: %v", e.Name(), err)
-		}
-	}
-}
-
-// sameResults checks that two runs wrote the same result files, byte for
-// byte.
-func sameResults(t *testing.T, a, b string) {
-	t.Helper()
-	list := func(dir string) []string {
-		var out []string
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow")) {
-				r, _ := filepath.Rel(dir, p)
-				out = append(out, r)
-			}
-			return nil
-		})
-		slices.Sort(out)
-		return out
-	}
-	fa, fb := list(a), list(b)
-	if !slices.Equal(fa, fb) {
-		t.Fatalf("files differ:\n%v\n%v", fa, fb)
-	}
-	for _, f := range fa {
-		x, _ := os.ReadFile(filepath.Join(a, f))
-		y, _ := os.ReadFile(filepath.Join(b, f))
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs", f)
 		}
 	}
 }
