@@ -394,6 +394,60 @@ func (l *lowerer) isBool(n ast.Node) bool {
 	return false
 }
 
+// isNumber reports whether the node certainly has a numeric value: a
+// number, a numeric column, arithmetic or a conditional of numbers. (isBool
+// and isNumber may both be false: a call whose type only expr-lang knows.)
+func (l *lowerer) isNumber(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		return true
+	case *ast.IdentifierNode:
+		if _, ok := l.qs[n.Value]; ok {
+			return true
+		}
+		s, ok := l.syms[n.Value]
+		return ok && s.kind == symNum && !s.boolean
+	case *ast.UnaryNode:
+		return (n.Operator == "-" || n.Operator == "+") && l.isNumber(n.Node)
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "+", "-", "*", "/", "%", "**", "^":
+			return l.isNumber(n.Left) && l.isNumber(n.Right)
+		}
+	case *ast.ConditionalNode:
+		return l.isNumber(n.Exp1) && l.isNumber(n.Exp2)
+	case *ast.BuiltinNode:
+		return numericFunc(n.Name)
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		return ok && numericFunc(id.Value)
+	}
+	return false
+}
+
+// numericFunc reports whether name is a function whose value is a number:
+// those the lowering computes (builtin).
+func numericFunc(name string) bool {
+	switch name {
+	case "abs", "ceil", "floor", "round", "pow", "min", "max":
+		return true
+	}
+	return mathFuncs[name] != nil
+}
+
+// notBoolean records that the numeric node n stands where a boolean must
+// (a condition, the operand of not, and or or): expr-lang's VM fails on
+// every row there, so the lowering refuses it at compile time.
+func (l *lowerer) notBoolean(n ast.Node, where string) bool {
+	if !l.isNumber(n) {
+		return false
+	}
+	if l.err == nil {
+		l.err = fmt.Errorf("expression: %s is a number, not a boolean, in %s; compare it (x != 0)", n.String(), where)
+	}
+	return true
+}
+
 // notNumber records that the boolean node n stands where a number must:
 // expr-lang's checker lets some such places through (a comparison of a
 // comparison, the argument of a function sweeps add) and its VM then
@@ -433,6 +487,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 		if (n.Operator == "-" || n.Operator == "+") && l.notNumber(n.Node, n.String()) {
 			return nil, false
 		}
+		if (n.Operator == "!" || n.Operator == "not") && l.notBoolean(n.Node, n.String()) {
+			return nil, false
+		}
 		x, ok := l.num(n.Node)
 		if !ok {
 			return nil, false
@@ -446,6 +503,9 @@ func (l *lowerer) num(n ast.Node) (numFn, bool) {
 			return func(r *row) float64 { return b2f(x(r) == 0) }, true
 		}
 	case *ast.ConditionalNode:
+		if l.notBoolean(n.Cond, n.String()) {
+			return nil, false
+		}
 		if l.isBool(n.Exp1) != l.isBool(n.Exp2) {
 			if l.err == nil {
 				l.err = fmt.Errorf("expression: the branches of %s are a boolean and a number; give both the same type", n.String())
@@ -573,6 +633,10 @@ func (l *lowerer) binary(n *ast.BinaryNode) (numFn, bool) {
 	switch op {
 	case "+", "-", "*", "/", "%", "**", "^", "<", "<=", ">", ">=":
 		if l.notNumber(n.Left, n.String()) || l.notNumber(n.Right, n.String()) {
+			return nil, false
+		}
+	case "&&", "||", "and", "or":
+		if l.notBoolean(n.Left, n.String()) || l.notBoolean(n.Right, n.String()) {
 			return nil, false
 		}
 	}

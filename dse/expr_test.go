@@ -217,6 +217,18 @@ func TestExprRefusesBooleansAsNumbers(t *testing.T) {
 			t.Errorf("%s: %v, want an expression error", src, err)
 		}
 	}
+	// Numbers where booleans must be (a condition, the operand of not, and,
+	// or) are refused likewise: the fuzzer found the VM failing on them.
+	for _, src := range []string{"abs(a ? a : a)", "abs(!a ? a : a)", "abs(abs(a) ? a : a)"} {
+		if _, err := compileExpr(src, syms, false); err == nil || !strings.Contains(err.Error(), "a number, not a boolean") {
+			t.Errorf("%s: %v, want a number-not-boolean error", src, err)
+		}
+	}
+	for _, src := range []string{"a && flag", "flag || a + 1", "not max(a, b)"} { // expr-lang's checker refuses these
+		if _, err := compileExpr(src, syms, false); err == nil || !strings.HasPrefix(err.Error(), "expression: ") {
+			t.Errorf("%s: %v, want an expression error", src, err)
+		}
+	}
 	// Booleans where booleans belong still compile.
 	for _, src := range []string{"flag == (a < b)", "flag ? a : b", "(a < b) && flag", "!(a < b) ? 1 : 2", "a % 2 == 1"} {
 		if _, err := compileExpr(src, syms, false); err != nil {
