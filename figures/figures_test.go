@@ -105,6 +105,23 @@ func testRegistry(t testing.TB) *registry.Registry {
 	return reg
 }
 
+// writeAndOpen writes b as the one row group of the part w, closes it and
+// opens the run in out.
+func writeAndOpen(t *testing.T, w *outputs.ParquetWriter, b *outputs.Batch, out string) *Source {
+	t.Helper()
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(out, testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 // openRun writes a synthetic run of n rows into a temporary directory and
 // opens it.
 func openRun(t *testing.T, n int) *Source {

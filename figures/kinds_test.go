@@ -62,17 +62,7 @@ func openTrainingRun(t *testing.T) *Source {
 			}
 		}
 	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := Open(out, testRegistry(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
+	return writeAndOpen(t, w, b, out)
 }
 
 // The stacked breakdown shows the ten fastest configurations (or the

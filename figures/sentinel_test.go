@@ -55,17 +55,7 @@ func writeCapacityRun(t *testing.T, mode string) *Source {
 			b.Len++
 		}
 	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := Open(out, testRegistry(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
+	return writeAndOpen(t, w, b, out)
 }
 
 // replicas = max_replicas where the SLA is not met is never drawn, even
