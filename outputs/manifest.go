@@ -65,6 +65,12 @@ type Manifest struct {
 	// InputsSHA256 hashes the version, registry and calibration hashes:
 	// what, with the sweep file, determines the numbers.
 	InputsSHA256 string `json:"inputs_sha256"`
+	// Overrides lists the registry entries that data files replaced with
+	// `override: true` (registry.Registry.Overrides), in the order the
+	// files were read: the numbers of the run depend on them, and the
+	// registry's hash alone does not say which built-in entry a file
+	// changed. Absent when nothing was overridden.
+	Overrides []ManifestOverride `json:"overrides,omitempty"`
 	// Shard is set for one shard of a sharded run.
 	Shard *ManifestShard `json:"shard,omitempty"`
 	// Shards is set on the manifest that merges the N shards of a sharded
@@ -86,6 +92,13 @@ type Manifest struct {
 	Started      time.Time     `json:"started"`
 	ElapsedS     float64       `json:"elapsed_s"`
 	ConfigsPerS  float64       `json:"configs_per_s"`
+}
+
+// ManifestOverride is one registry entry a data file replaced on purpose.
+type ManifestOverride struct {
+	Kind string `json:"kind"` // "hardware", "model" ...
+	Key  string `json:"key"`  // the entry's key
+	File string `json:"file"` // the data file whose entry replaced it, as it was named
 }
 
 // ManifestShard says which slice of the grid a shard covers: shard K of N.
