@@ -26,13 +26,18 @@ type Part struct {
 	// Bytes and SHA256 are the Parquet file's size and checksum when it
 	// was committed; a resume or a status check compares the file with
 	// them. ArrowBytes and ArrowSHA256 are those of the part's Arrow file,
-	// when the run writes Arrow too. Manifests of earlier versions lack
-	// them (zero, ""): the file's footer and rows are then all there is to
-	// check.
+	// CSVBytes and CSVSHA256 those of its CSV file, when the run writes
+	// them. A run that writes no Parquet (formats without parquet) records
+	// no Bytes and SHA256; File still names the part (its Arrow and CSV
+	// files are named after it). Manifests of earlier versions lack the
+	// sums (zero, ""): the Parquet file's footer and rows are then all
+	// there is to check.
 	Bytes       int64  `json:"bytes,omitempty"`
 	SHA256      string `json:"sha256,omitempty"`
 	ArrowBytes  int64  `json:"arrow_bytes,omitempty"`
 	ArrowSHA256 string `json:"arrow_sha256,omitempty"`
+	CSVBytes    int64  `json:"csv_bytes,omitempty"`
+	CSVSHA256   string `json:"csv_sha256,omitempty"`
 }
 
 // SumFile returns the size and the SHA-256 (hex) of the file at path.
