@@ -147,6 +147,21 @@ func TestNullsNotPlotted(t *testing.T) {
 			t.Errorf("all rows %v: footnote %q, want 5 rows (6 less the null)", all, fig.Footnote)
 		}
 	}
+	// A where that reads a null does not match the row, whatever its form.
+	for _, where := range []string{"not (replicas > 100)", "cost_per_mtok_usd != 0"} {
+		req := &Request{X: "qps", Y: "qps", Where: where}
+		var err error
+		if req.filter, err = src.compileFilter(where); err != nil {
+			t.Fatal(err)
+		}
+		fig, _, err := Lines{}.Build(src, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(fig.Footnote, "of 5 rows") {
+			t.Errorf("where %q: footnote %q, want 5 rows (6 less the null)", where, fig.Footnote)
+		}
+	}
 	fig, _, err := Pareto{}.Build(src, &Request{Objectives: []dse.Objective{{Name: "replicas"}, {Name: "cost_per_mtok_usd"}}})
 	if err != nil {
 		t.Fatal(err)

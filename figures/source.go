@@ -161,6 +161,9 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 			}
 			for k, u := range f.Uses {
 				c := &b.Cols[fcols[k]]
+				if c.IsNull(i) {
+					return false // a condition on a value the row lacks is not met, as in constraints
+				}
 				switch {
 				case u.Text:
 					f.Str[u.Slot] = c.String[i]
