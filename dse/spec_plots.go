@@ -26,6 +26,9 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 		p.errorf(kv.Value, "plots", ErrBadType, "want a list of {kind, x, y, z, color, group, where, one_per, formats, title ...}")
 		return
 	}
+	if len(items) > 0 && !contains(p.spec.Outputs.Formats, "parquet") {
+		p.errorf(kv.Value, "plots", ErrBadValue, "figures are drawn from the Parquet results, and outputs.formats has no parquet: add it, or remove plots")
+	}
 	for i, it := range items {
 		key := fmt.Sprintf("plots[%d]", i)
 		pairs, ok := p.r.pairs(it)

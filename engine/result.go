@@ -101,3 +101,9 @@ type Result struct {
 	Fleet FleetResult
 	Calib CalibResult
 }
+
+// Unreachable reports whether serving capacity planning (qps > 0) found no
+// replica count up to max_replicas that meets p99_target_s (sla_met is
+// false): Serve.Replicas is then max_replicas, not a count that serves the
+// load. False without capacity planning and outside serving.
+func (r *Result) Unreachable() bool { return r.Serve.CapacityBound != "" && !r.Serve.SLAMet }

@@ -274,20 +274,60 @@ func (b Better) String() string {
 	return "Better(" + strconv.Itoa(int(b)) + ")"
 }
 
+// NullWhen says on which rows an output would mislead and is therefore
+// null: absent in a sweep's Parquet, Arrow and CSV files (an empty CSV
+// field) and null in `sweep eval --json`. The rule: an output that claims
+// something the configuration achieves (a rate it delivers, a price or an
+// energy per unit of work, the replicas it needs, the request latencies of
+// its queue, a fleet sized by those replicas) is null when the claim is
+// false; an output that describes what the configuration demands (memory,
+// bytes, the time its work takes, the bandwidth it needs, a reason) stays,
+// because it explains why the row fails. The zero value: never null.
+type NullWhen uint8
+
+// The conditions, combined with |.
+const (
+	// NullIfInfeasible: null when the row is infeasible (feasible = false):
+	// a configuration that does not run delivers no throughput, no
+	// utilisation, no token at any price, and has no stable queue.
+	NullIfInfeasible NullWhen = 1 << iota
+	// NullIfUnreachable: null when serving capacity planning (qps > 0) finds
+	// no replica count up to max_replicas that meets p99_target_s
+	// (Result.Unreachable): the engine then reports max_replicas replicas, a
+	// sentinel, and everything sized by it (the fleet's energy, cost and
+	// failures) prices a deployment that does not serve the load.
+	NullIfUnreachable
+)
+
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
 // and String is set, by Type.
 type Output struct {
-	Name   string
-	Type   OutputType
-	Unit   string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
-	Modes  ModeMask
-	Doc    string
-	Label  string // what a figure's axis or legend calls it, without the unit: "Latency", "MFU"
-	Better Better // which way the output improves
-	Float  func(*Result) float64
-	Bool   func(*Result) bool
-	String func(*Result) string
+	Name     string
+	Type     OutputType
+	Unit     string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
+	Modes    ModeMask
+	Doc      string
+	Label    string   // what a figure's axis or legend calls it, without the unit: "Latency", "MFU"
+	Better   Better   // which way the output improves
+	NullWhen NullWhen // the rows on which the value would mislead and is null
+	Float    func(*Result) float64
+	Bool     func(*Result) bool
+	String   func(*Result) string
 }
+
+// Null reports whether the output is null for r: r is infeasible and the
+// output is NullIfInfeasible, or r's serving target is unreachable and the
+// output is NullIfUnreachable. It allocates nothing. (An output a row's
+// mode does not compute, Modes, is null as well; that is the caller's to
+// check.)
+func (o *Output) Null(r *Result) bool {
+	return o.NullWhen&NullIfInfeasible != 0 && !r.Feasible ||
+		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable()
+}
+
+// Nullable reports whether the output can be null on a row of a mode it
+// computes (NullWhen is set).
+func (o *Output) Nullable() bool { return o.NullWhen != 0 }
 
 // Params returns the parameter vocabulary, in the order columns are written.
 func Params() []*Param { return params }
@@ -472,16 +512,16 @@ var coreOutputs = []*Output{
 	{Name: "latency_s", Unit: "s", Modes: InAll, Doc: "one step (inference, training) or one request: TTFT + (output_tokens−1)·ITL (serving)",
 		Label: "Latency", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.LatencyS }},
-	{Name: "throughput_per_s", Unit: "1/s", Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
+	{Name: "throughput_per_s", Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
 		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.ThroughputPerS }},
 	{Name: "bottleneck", Type: OutString, Modes: InAll, Doc: "the binding resource: Compute or Memory",
 		Label: "Bottleneck", Better: NeitherIsBetter,
 		String: func(r *Result) string { return r.Bottleneck.String() }},
-	{Name: "mfu", Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
+	{Name: "mfu", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
 		Label: "MFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.MFU }},
-	{Name: "hfu", Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
+	{Name: "hfu", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
 		Label: "HFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.HFU }},
 	{Name: "feasible", Type: OutBool, Modes: InAll, Doc: "whether the configuration fits and runs",
@@ -517,7 +557,7 @@ var coreOutputs = []*Output{
 	{Name: "kv_cache_bytes", Unit: "B", Modes: InServing, Doc: "KV cache of the whole batch, all tp ranks together: calibrated at the peak context seq_len + output_tokens, mlsysim at seq_len",
 		Label: "KV cache", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.KVCacheBytes }},
-	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
+	{Name: "tokens_per_s", Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
 		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.TokensPerS }},
 }

@@ -103,9 +103,11 @@ func (s *Source) unit(name string) string {
 }
 
 // sentinels are outputs that hold a stand-in rather than a value when a
-// boolean column is false: replicas is max_replicas when sla_met is false
-// (no replica count up to max_replicas meets the P99 target). A figure
-// showing such an output never draws those rows, even with AllRows.
+// boolean column is false: in runs written before such outputs became
+// null (engine.Output.NullWhen), replicas is max_replicas when sla_met is
+// false (no replica count up to max_replicas meets the P99 target). A
+// figure showing such an output never draws those rows, even with
+// AllRows. Nulls themselves read as NaN, which no figure draws.
 var sentinels = map[string]string{"replicas": "sla_met"}
 
 // scan reads cols (plus feasible, unless all rows are wanted, the guards
@@ -159,6 +161,9 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 			}
 			for k, u := range f.Uses {
 				c := &b.Cols[fcols[k]]
+				if c.IsNull(i) {
+					return false // a condition on a value the row lacks is not met, as in constraints
+				}
 				switch {
 				case u.Text:
 					f.Str[u.Slot] = c.String[i]

@@ -117,7 +117,9 @@ func jsonNumber(f float64) json.RawMessage {
 }
 
 // writeEvalJSON prints one object: the parameters, then the outputs that
-// the configuration's mode computes, in vocabulary order.
+// the configuration's mode computes, in vocabulary order; an output the
+// vocabulary makes null on this result (engine.Output.Null: a price per
+// token of an infeasible configuration ...) is null, as in a sweep's files.
 func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
 	var b bytes.Buffer
 	b.WriteString("{")
@@ -148,6 +150,10 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		if !o.Modes.Has(c.Mode) {
 			continue
 		}
+		if o.Null(r) {
+			field(o.Name, []byte("null"))
+			continue
+		}
 		switch o.Type {
 		case engine.OutFloat:
 			field(o.Name, jsonNumber(o.Float(r)))
@@ -163,15 +169,9 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 	return err
 }
 
-// perUsefulWork are the outputs that price the useful work a configuration
-// delivers (USD per million tokens, joules per token). A configuration that
-// cannot run delivers none, so eval's text prints them as "n/a"; the
-// engine's number (0, or the price of work that does not fit) stays in
-// --json and in a sweep's results, beside feasible.
-var perUsefulWork = map[string]bool{"cost_per_mtok_usd": true, "energy_per_token_j": true}
-
 // writeEvalText prints an aligned table for people: name, value (with a
-// readable unit), meaning.
+// readable unit), meaning. An output that is null on this result
+// (engine.Output.Null) reads "n/a (infeasible)" or "n/a (unreachable)".
 func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s on %s, %s\n", c.Model.Name, c.Hardware.Name, c.Mode)
@@ -181,8 +181,10 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		}
 		var v string
 		switch {
-		case !r.Feasible && perUsefulWork[o.Name]:
+		case o.Null(r) && !r.Feasible:
 			v = "n/a (infeasible)"
+		case o.Null(r):
+			v = "n/a (unreachable)"
 		case o.Type == engine.OutFloat:
 			v = human(o.Float(r), o.Unit)
 		case o.Type == engine.OutBool:

@@ -7,7 +7,8 @@ import (
 )
 
 // An infeasible configuration delivers no tokens: eval's text prints its
-// per-token cost and energy as n/a, while --json keeps the engine's number.
+// per-token cost and energy as n/a, and --json gives null for them, while
+// the physics that explains why (memory, latency) keeps its number.
 func TestEvalInfeasiblePerToken(t *testing.T) {
 	args := []string{"eval", "model=Llama3_70B", "hardware=T4", "mode=serving", "batch_size=64", "duration_days=30"}
 	so := cliRun(t, args...)
@@ -31,14 +32,59 @@ func TestEvalInfeasiblePerToken(t *testing.T) {
 	if err := json.Unmarshal([]byte(cliRun(t, append(args, "--json")...)), &out); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := out["cost_per_mtok_usd"].(float64); !ok || out["feasible"] != false {
-		t.Errorf("--json: cost_per_mtok_usd %v, feasible %v", out["cost_per_mtok_usd"], out["feasible"])
+	if out["feasible"] != false {
+		t.Errorf("--json: feasible %v", out["feasible"])
+	}
+	for _, k := range []string{"cost_per_mtok_usd", "cost_per_mtok_input_usd", "cost_per_mtok_output_usd", "energy_per_token_j", "tokens_per_s", "throughput_per_s", "replicas"} {
+		if v, ok := out[k]; !ok || v != nil {
+			t.Errorf("--json: %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	for _, k := range []string{"memory_bytes", "latency_s", "itl_s"} {
+		if v, ok := out[k].(float64); !ok || !(v > 0) {
+			t.Errorf("--json: %s = %v, want a positive number", k, out[k])
+		}
 	}
 	// A feasible one prints its price.
 	so = cliRun(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "duration_days=30")
 	if strings.Contains(so, "n/a") || evalField(so, "feasible") != "true" {
 		t.Errorf("feasible configuration:\n%s", so)
 	}
+}
+
+// A P99 target no replica count meets: the row runs, but replicas and the
+// prices of the fleet sized by them are n/a (unreachable), null in --json.
+func TestEvalUnreachable(t *testing.T) {
+	args := []string{"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "qps=10", "p99_target_s=1e-4", "duration_days=1"}
+	so := cliRun(t, args...)
+	if evalField(so, "feasible") != "true" || evalField(so, "sla_met") != "false" {
+		t.Fatalf("want a feasible row that misses its target:\n%s", so)
+	}
+	for _, k := range []string{"replicas", "cost_per_mtok_usd", "tco_usd"} {
+		if line := evalLine(so, k); !strings.Contains(line, "n/a (unreachable)") {
+			t.Errorf("%s: %q, want n/a (unreachable)", k, line)
+		}
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(cliRun(t, append(args, "--json")...)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := out["replicas"]; !ok || v != nil {
+		t.Errorf("--json: replicas = %v (present %v), want null", v, ok)
+	}
+	if _, ok := out["p99_s"].(float64); !ok {
+		t.Errorf("--json: p99_s = %v, want the stable queue's latency", out["p99_s"])
+	}
+}
+
+// evalLine returns the line eval's text output prints for name.
+func evalLine(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == name {
+			return line
+		}
+	}
+	return ""
 }
 
 // evalField returns the value eval's text output prints for name.
