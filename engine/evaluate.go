@@ -70,8 +70,9 @@ func zeroNonFinite(r *Result) bool {
 		r.Fleet.CostPerMTokInputUSD*0 + r.Fleet.CostPerMTokOutputUSD*0 +
 		r.Fleet.FleetMTBFH*0 + r.Fleet.CheckpointIntervalS*0 + r.Fleet.ExpectedFailures*0 +
 		r.Fleet.Goodput*0 + r.Fleet.CheckpointBytes*0 + r.Fleet.CheckpointWriteS*0
-	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0
-	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib
+	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0 + r.Dist.StragglerS*0
+	parts := r.Calib.Step.Sum()*0 + r.Calib.Prefill.Sum()*0 + r.Calib.Decode.Sum()*0
+	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib + parts
 	if s == 0 {
 		return false
 	}
@@ -94,12 +95,19 @@ func zeroNonFinite(r *Result) bool {
 		&r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
 		&r.Fleet.CheckpointIntervalS, &r.Fleet.ExpectedFailures, &r.Fleet.Goodput,
 		&r.Fleet.CheckpointBytes, &r.Fleet.CheckpointWriteS, &r.Calib.MatmulS, &r.Calib.AttentionS,
-		&r.Calib.ElementwiseS,
+		&r.Calib.ElementwiseS, &r.Dist.StragglerS,
 	}
 	bad := false
 	for _, p := range fs {
 		if x := *p; x-x != 0 {
 			*p, bad = 0, true
+		}
+	}
+	for _, t := range [...]*TimeParts{&r.Calib.Step, &r.Calib.Prefill, &r.Calib.Decode} {
+		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.TransferS} {
+			if x := *p; x-x != 0 {
+				*p, bad = 0, true
+			}
 		}
 	}
 	return bad
