@@ -105,7 +105,7 @@ func (k Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, erro
 	if bars == nil || err != nil {
 		return nil, "", err
 	}
-	return bars.Figure(plots.ColumnStyle), base, nil
+	return bars.Figure(req.Style.plotStyle()), base, nil
 }
 
 // bars returns the bars Build draws.
