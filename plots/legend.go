@@ -19,8 +19,8 @@ var LegendPositions = []string{"right", "top", "bottom", "top-left", "top-right"
 // SetLegend places the legend at pos (LegendPositions; "" is right) in
 // cols columns (0: one column inside a corner, as many as the height
 // needs on the right, as many as the width allows above or below). Small
-// multiples take right, top, bottom and none; a corner is a corner of
-// their last panel's row, so they draw it below instead.
+// multiples take right, top, bottom and none, and draw a corner's legend
+// below them; narrower than 5 in, their default legend goes below too.
 func (f *Figure) SetLegend(pos string, cols int) error {
 	if pos != "" && !contains(LegendPositions, pos) {
 		return fmt.Errorf("legend %q: positions are %s", pos, strings.Join(LegendPositions, ", "))
@@ -98,6 +98,9 @@ func (f *Figure) noteStyle() draw.TextStyle {
 // inside, for small multiples, draws a corner legend below.
 func (f *Figure) layoutLegend(c draw.Canvas, facets bool) legendLayout {
 	pos := f.legendPos
+	if facets && pos == "" && c.Max.X-c.Min.X < 5*vg.Inch {
+		pos = "bottom" // small multiples in one column need its width
+	}
 	if pos == "" || pos == "right" {
 		return f.layoutRight(c)
 	}
@@ -110,6 +113,9 @@ func (f *Figure) layoutLegend(c draw.Canvas, facets bool) legendLayout {
 	var notesH vg.Length
 	for _, n := range notes {
 		notesH += ns.Height(n) * 1.15
+	}
+	if notesH > 0 {
+		notesH += 1.5 // the last line's descenders
 	}
 	drawNotes := func(c draw.Canvas) {
 		y := c.Min.Y + notesH - ns.Height("A")
@@ -184,6 +190,9 @@ func (f *Figure) layoutLegend(c draw.Canvas, facets bool) legendLayout {
 	return lay
 }
 
+// rightMargin keeps the legend and footnote off the figure's right edge.
+const rightMargin = 3
+
 // layoutRight puts the legend in columns right of the axes, the footnote
 // under it (the default).
 func (f *Figure) layoutRight(c draw.Canvas) legendLayout {
@@ -207,14 +216,14 @@ func (f *Figure) layoutRight(c draw.Canvas) legendLayout {
 		}
 	}
 	if w > 0 {
-		w += 4
+		w += 4 + rightMargin
 	}
 	lay := legendLayout{right: w}
 	lay.draw = func(c, dc draw.Canvas) {
 		if w == 0 {
 			return
 		}
-		legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, 0, 0, 0)
+		legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, -rightMargin, 0, 0)
 		legC.Max.Y = dc.Max.Y // align the legend with the top of the data area
 		y := dc.Max.Y - ns.Height("A")
 		var tallest vg.Length

@@ -440,18 +440,20 @@ func (f *Figure) Draw(c draw.Canvas) {
 
 	lay := f.layoutLegend(c, false)
 	xs, ys := p.X.Label.TextStyle, p.Y.Label.TextStyle
-	var left, bottom vg.Length
+	left, bottom := vg.Length(labelMargin), vg.Length(0) // tick labels off the left edge
 	if yl != "" {
 		left = ys.Height(yl) + p.Y.Label.Padding
 	}
 	if xl != "" {
-		bottom = xs.Height(xl) + p.X.Label.Padding
+		bottom = xs.Height(xl) + p.X.Label.Padding + labelMargin
 	}
 	// Room at the top for half of the top tick label.
 	top := p.Y.Tick.Label.Height("0")/2 + 2
 	plotC := draw.Crop(c, left, -lay.right, bottom+lay.bottom, -top-lay.top)
+	restore := spaceTicks(p, func() vg.Length { d := p.DataCanvas(plotC); return d.Max.X - d.Min.X }())
 	p.Draw(plotC)
 	dc := p.DataCanvas(plotC)
+	restore()
 	if yl != "" {
 		ys.Rotation = math.Pi / 2
 		ys.XAlign, ys.YAlign = draw.XCenter, draw.YTop
@@ -459,10 +461,14 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 	if xl != "" {
 		xs.XAlign, xs.YAlign = draw.XCenter, draw.YBottom
-		c.FillText(xs, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: c.Min.Y + lay.bottom}, xl)
+		c.FillText(xs, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: c.Min.Y + lay.bottom + labelMargin}, xl)
 	}
 	lay.draw(c, dc)
 }
+
+// labelMargin keeps the x axis label's descenders off the figure's bottom
+// edge.
+const labelMargin = 1.5
 
 // legendColumns returns the legend as one column, or as several side by
 // side when one would run past the bottom of c (47 GPUs at column width).
