@@ -124,3 +124,77 @@ func TestNullsNotPlotted(t *testing.T) {
 		}
 	}
 }
+
+// A null category (a text output not computed for a row) is no bar, line
+// or group: its rows are skipped, not drawn under "" or "NaN".
+func TestNullCategorySkipped(t *testing.T) {
+	out := t.TempDir()
+	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
+		{Name: "hardware", Type: outputs.String},
+		{Name: "bottleneck", Type: outputs.String, Nullable: true},
+		{Name: "mfu", Type: outputs.Float64, Nullable: true},
+		{Name: "tokens_per_s", Type: outputs.Float64, Unit: "1/s", Nullable: true},
+		{Name: "feasible", Type: outputs.Bool},
+	}}
+	path := filepath.Join(out, "results", "part-00000.parquet")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := outputs.NewBatch(schema, 8)
+	for i, r := range []struct {
+		bn  string
+		mfu float64
+	}{{"Memory", 0.2}, {"Compute", 0.5}, {"", -1}, {"Memory", -1}} {
+		c := b.Cols
+		c[0].S = append(c[0].S, "H100")
+		c[1].S, c[1].Valid = append(c[1].S, r.bn), append(c[1].Valid, r.bn != "")
+		c[2].F, c[2].Valid = append(c[2].F, max(r.mfu, 0)), append(c[2].Valid, r.mfu >= 0)
+		c[3].F, c[3].Valid = append(c[3].F, float64(1000*(i+1))), append(c[3].Valid, true)
+		c[4].B = append(c[4].B, true)
+		b.Len++
+	}
+	src := writeAndOpen(t, w, b, out)
+	for _, x := range []string{"bottleneck", "mfu"} {
+		fig, _, err := Bars{}.Build(src, &Request{X: x, Y: "tokens_per_s"})
+		if err != nil || fig == nil {
+			t.Fatalf("x %s: %v, %v", x, fig, err)
+		}
+		var cats []string
+		for _, tk := range fig.Plot.X.Tick.Marker.Ticks(fig.Plot.X.Min, fig.Plot.X.Max) {
+			if tk.Label != "" {
+				cats = append(cats, tk.Label)
+			}
+		}
+		want := map[string]int{"bottleneck": 2, "mfu": 2}[x]
+		if len(cats) != want {
+			t.Errorf("x %s: bars %q, want %d (no bar for null)", x, cats, want)
+		}
+		for _, c := range cats {
+			if c == "" || c == "NaN" {
+				t.Errorf("x %s: a bar %q for null", x, c)
+			}
+		}
+	}
+	for _, k := range []struct {
+		kind Kind
+		req  Request
+	}{
+		{Lines{}, Request{X: "mfu", Y: "tokens_per_s", Group: "bottleneck"}},
+		{CDF{}, Request{X: "tokens_per_s", Group: "bottleneck"}},
+		{Scaling{}, Request{X: "mfu", Y: "tokens_per_s", Group: "bottleneck"}},
+	} {
+		fig, _, err := k.kind.Build(src, &k.req)
+		if err != nil || fig == nil {
+			t.Fatalf("%s: %v, %v", k.kind.Name(), fig, err)
+		}
+		for _, l := range fig.LegendNames() {
+			if l == "" || l == "NaN" {
+				t.Errorf("%s: legend %q: a group for null", k.kind.Name(), fig.LegendNames())
+			}
+		}
+	}
+}
