@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -262,6 +263,8 @@ func (Breakdown) bars(src *Source, req *Request) (*plots.Bars, string, error) {
 			}
 			if x != "" {
 				l = append(l, labels[row][j])
+			} else if _, ref := registryKind(name); differs && ref {
+				l = append(l, labels[row][j]) // a registry name says what it is: B200
 			} else if differs {
 				l = append(l, short(name)+"="+labels[row][j])
 			}
@@ -273,7 +276,7 @@ func (Breakdown) bars(src *Source, req *Request) (*plots.Bars, string, error) {
 	} else {
 		bars.Note = fmt.Sprintf("the %d fastest configurations", len(rows))
 	}
-	bars.Note += "; line: " + strings.ToLower(plots.Quantity(total))
+	bars.Note += "; line: " + lowerFirst(plots.Quantity(total))
 	base := "breakdown-" + total
 	if x != "" {
 		base += "-by-" + x
@@ -301,6 +304,17 @@ func restOfReplica(parts []breakdownPart, v []float64) {
 		rest = 0
 	}
 	v[at] = rest
+}
+
+// lowerFirst lowers the first letter of a quantity's name for the middle
+// of a sentence ("Step time" → "step time"), unless it begins an acronym
+// ("ITL").
+func lowerFirst(q string) string {
+	r := []rune(q)
+	if len(r) > 1 && unicode.IsUpper(r[1]) {
+		return q
+	}
+	return strings.ToLower(q[:1]) + q[1:]
 }
 
 // paramColumns returns the results' columns that are parameters, in file
