@@ -120,7 +120,7 @@ func (f *Figure) layoutLegend(c draw.Canvas, facets bool) legendLayout {
 	drawNotes := func(c draw.Canvas) {
 		y := c.Min.Y + notesH - ns.Height("A")
 		for _, n := range notes {
-			c.FillText(ns, vg.Point{X: c.Min.X, Y: y}, n)
+			c.FillText(ns, vg.Point{X: c.Min.X + labelMargin, Y: y}, n)
 			y -= ns.Height(n) * 1.15
 		}
 	}
