@@ -8,8 +8,7 @@ import "math"
 // arithmetic made NaN or ±Inf is 0 and the row infeasible (ReasonNumerical,
 // unless it already had a reason). c must have passed Validate; Evaluate does not
 // check it again, so that sweeps validate each axis once instead of each row.
-func Evaluate(c *Config) Result {
-	var r Result
+func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not copied out
 	switch {
 	case c.Mode == Serving: // both fidelities: see solveServingScale
 		solveServingScale(c, &r)
