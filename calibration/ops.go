@@ -93,6 +93,19 @@ type Breakdown struct {
 	attnFLOPs float64
 }
 
+// OverheadS returns the time of b that no operator class holds: the
+// kernels' fixed times and the host dispatch the GPU work does not hide,
+//
+//	Total − (Matmul + Attention + Elementwise + Optimizer)
+//	  = Fixed + (Total − GPU sum)
+//
+// so that Matmul + Attention + Elementwise + Optimizer + OverheadS is
+// Total. Total ≥ the GPU sum (finish blends host and GPU as a p-norm, at
+// least their max), so it is ≥ Fixed up to rounding.
+func (b *Breakdown) OverheadS() float64 {
+	return b.Total - (b.Matmul + b.Attention + b.Elementwise + b.Optimizer)
+}
+
 func (b *Breakdown) gpu() float64 {
 	return b.Matmul + b.Attention + b.Elementwise + b.Optimizer + b.Fixed
 }

@@ -128,7 +128,9 @@ type PlotStyle struct {
 	FontSize              float64    // points
 	XScale, YScale        string     // log, linear
 	XLimits, YLimits      [2]float64 // [lo, hi] in the column's SI unit; zero: the data's range
-	Legend                string     // right, none
+	Legend                string     // right, top, bottom, top-left, top-right, bottom-left, bottom-right, none
+	LegendColumns         int        // columns of the legend; 0 for the position's default
+	Font                  string     // font family: sans, serif, dejavu-sans, dejavu-serif
 }
 
 // OutputOptions say what the run writes.

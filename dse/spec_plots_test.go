@@ -2,6 +2,7 @@ package dse
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,23 @@ func TestPlotEntryKeys(t *testing.T) {
 		XLimits: [2]float64{1, 8}, YLimits: [2]float64{0.001, 0.1}}
 	if p.Z != "latency_s" || p.Where != `hardware == "H100" && tp <= 2` || !slices.Equal(p.OnePer, []string{"model"}) || p.Facet != "tp" || p.Style != want {
 		t.Errorf("plot %+v", p)
+	}
+}
+
+// Legend position and columns and the font family reach PlotSpec; bad
+// values are errors that name the key.
+func TestPlotEntryLegendFont(t *testing.T) {
+	grid := "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: [1, 2]\nplots:\n"
+	s := mustParse(t, grid+"  - {kind: lines, x: batch_size, y: latency_s, legend: bottom-left, legend_columns: 2, font: serif}\n")
+	if st := s.Plots[0].Style; st.Legend != "bottom-left" || st.LegendColumns != 2 || st.Font != "serif" {
+		t.Errorf("style %+v", st)
+	}
+	for _, bad := range []string{"legend: middle", "legend_columns: 0", "legend_columns: 1.5", "font: comic"} {
+		_, err := ParseSpec("t.yaml", []byte(grid+"  - {kind: lines, "+bad+"}\n"))
+		key, _, _ := strings.Cut(bad, ":")
+		if err == nil || !strings.Contains(err.Error(), "plots[0]."+key) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
 

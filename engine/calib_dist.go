@@ -47,6 +47,7 @@ type calibDist struct {
 	hwPerModel                       float64
 	tpFactor                         float64 // on the TP all-reduce time
 	matmul, attention, elementwiseOp float64
+	parts                            TimeParts // the replica by operation class
 	kind                             calibration.Kind
 }
 
@@ -73,7 +74,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		solveCalibrated(&nc, &node)
 		cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1, hwPerModel: 1,
 			replica: node.LatencyS, compute: node.ComputeS, memory: node.MemoryS, fixed: node.OverheadS,
-			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS}
+			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS, parts: node.Calib.Step}
 		if c.Recompute == RecomputeFull {
 			cd.hwPerModel = 4.0 / 3 // genericWork's 4·F against the model's 3·F
 		}
@@ -97,7 +98,9 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		replica: n*tMicro + opt,
 		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
 		hwPerModel: 1,
-		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
+		parts: partsOf(&b, n)}
+	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
 	}
@@ -111,4 +114,5 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 func (cd *calibDist) apply(r *Result) {
 	r.Calib.Kind = cd.kind
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cd.matmul, cd.attention, cd.elementwiseOp
+	r.Calib.Step = cd.parts
 }

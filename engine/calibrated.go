@@ -76,6 +76,10 @@ type CalibResult struct {
 	MatmulS      float64
 	AttentionS   float64
 	ElementwiseS float64
+	// Step splits latency_s of inference and training (a distributed
+	// step: its replica_s) by operation class; Prefill splits the batch's
+	// prefill (ServeResult.PrefillS) and Decode one decode step (itl_s).
+	Step, Prefill, Decode TimeParts
 }
 
 // shapeOf returns the transformer shape of m; ok is false for models
@@ -187,6 +191,10 @@ func solveCalibrated(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = b.Matmul, b.Attention, b.Elementwise+b.Optimizer
+	r.Calib.Step = partsOf(&b, 1)
+	if c.Mode == Serving { // one forward: the prefill and each decode step
+		r.Calib.Prefill, r.Calib.Decode = r.Calib.Step, r.Calib.Step
+	}
 	peak := d.PeakFLOPS
 	if r.LatencyS > 0 && peak > 0 {
 		r.MFU = clamp01(b.ModelFLOPs / r.LatencyS / peak)

@@ -159,6 +159,7 @@ type DistResult struct {
 	CommEPS           float64
 	CommCPS           float64
 	BubbleS           float64
+	StragglerS        float64 // step − (replica + comm + bubble): the straggler's share
 	BubbleFraction    float64 // (pp−1)/(v·m + pp − 1)
 	ScalingEfficiency float64 // replica / step
 	SamplesPerS       float64
@@ -270,6 +271,8 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.CommCPS }},
 	{Name: "bubble_s", Label: "Pipeline bubble", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "pipeline bubble: replica × b/(1−b) (newest) or replica × b (golden)",
 		Float: func(r *Result) float64 { return r.Dist.BubbleS }},
+	{Name: "straggler_s", Label: "Straggler", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "the straggler's share of the step: step_time_s − (replica_s + comm_s + bubble_s), 0 at straggler = 1",
+		Float: func(r *Result) float64 { return r.Dist.StragglerS }},
 	{Name: "bubble_fraction", Label: "Bubble fraction", Better: LowerIsBetter, Modes: InTraining, Doc: "b = (pp−1)/(v·m + pp − 1)",
 		Float: func(r *Result) float64 { return r.Dist.BubbleFraction }},
 	{Name: "scaling_efficiency", Label: "Scaling efficiency", Better: HigherIsBetter, Modes: InTraining, Doc: "replica_s / step_time_s, in (0, 1]",
@@ -580,6 +583,7 @@ func solveDistributed(c *Config, r *Result) {
 	r.Dist.ReplicaS, r.Dist.StepS = replica, step
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.StragglerS = step - (replica + comm + bubble)
 	r.Dist.ScalingEfficiency = replica / step
 	r.Dist.SamplesPerS = float64(dp) * B / step
 
@@ -706,6 +710,7 @@ func solveDistributedGolden(c *Config, r *Result, t *distTopology, dp, local int
 	r.Dist.ReplicaS, r.Dist.StepS = node.LatencyS, step
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommEPS = comm, tDP, tTP, tEP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.StragglerS = step - (node.LatencyS + comm + bubble)
 	r.Dist.ScalingEfficiency = node.LatencyS / step
 	r.Dist.SamplesPerS = float64(t.gpus) * node.ThroughputPerS * r.Dist.ScalingEfficiency
 

@@ -244,6 +244,9 @@ func checkInvariants(c Config) error {
 	if c.Fidelity == FidelityCalibrated && r.Calib.Kind.String() == "" {
 		return fail("calibrated row without a calibration column (reason %q)", r.Reason)
 	}
+	if err := checkTimeParts(&c, &r); err != nil {
+		return fail("%v", err)
+	}
 	// kv_precision equal to the precision is a no-op.
 	if c.Mode == Serving && !c.Serve.KVPrecSet {
 		k := c
@@ -353,6 +356,56 @@ func checkInvariants(c Config) error {
 		}
 	}
 	return nil
+}
+
+// checkTimeParts checks that the time parts of r sum to the times they
+// split (timeparts.go) and that none is negative: under the calibrated
+// fidelity the operation classes, communication, bubble and straggler
+// make latency_s (inference, training), prefill_s and itl_s (serving);
+// under mlsysim (and dist_semantics=golden), whose operation-class parts
+// are 0, replica_s, communication, bubble and straggler make a distributed
+// step.
+func checkTimeParts(c *Config, r *Result) error {
+	d := &r.Dist
+	near := func(what string, sum, want float64, parts ...float64) error {
+		for _, p := range parts {
+			if p < -1e-12*math.Abs(want) {
+				return fmt.Errorf("%s: a part %v is negative (parts %v)", what, p, parts)
+			}
+		}
+		if math.Abs(sum-want) > 1e-9*math.Abs(want) {
+			return fmt.Errorf("%s: the parts sum to %v, not %v (parts %v)", what, sum, want, parts)
+		}
+		return nil
+	}
+	dist := []float64{d.CommDPS, d.CommTPS, d.CommPPS, d.CommEPS, d.CommCPS, d.BubbleS, d.StragglerS}
+	distSum := d.CommDPS + d.CommTPS + d.CommPPS + d.CommEPS + d.CommCPS + d.BubbleS + d.StragglerS
+	if c.Fidelity != FidelityCalibrated || (d.Active && c.Dist.Semantics == DistGolden) {
+		// dist_semantics=golden prices mlsysim's replica, as mlsysim does.
+		if z := (TimeParts{}); r.Calib.Step != z || r.Calib.Prefill != z || r.Calib.Decode != z {
+			return fmt.Errorf("mlsysim row with operation-class parts %+v %+v %+v", r.Calib.Step, r.Calib.Prefill, r.Calib.Decode)
+		}
+		if d.Active && d.Reason == DistOK {
+			return near("mlsysim step", d.ReplicaS+distSum, r.LatencyS, append(dist, d.ReplicaS)...)
+		}
+		return nil
+	}
+	list := func(t *TimeParts) []float64 {
+		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.TransferS}
+	}
+	if c.Mode != Serving {
+		st := &r.Calib.Step
+		if d.Active && d.Reason == DistOK && r.LatencyS > 0 {
+			if err := near("replica", st.Sum(), d.ReplicaS, list(st)...); err != nil {
+				return err
+			}
+		}
+		return near("step", st.Sum()+distSum, r.LatencyS, append(list(st), dist...)...)
+	}
+	if err := near("prefill", r.Calib.Prefill.Sum(), r.Serve.PrefillS, list(&r.Calib.Prefill)...); err != nil {
+		return err
+	}
+	return near("decode step", r.Calib.Decode.Sum(), r.ITLS, list(&r.Calib.Decode)...)
 }
 
 // checkServingScale checks the serving-at-scale outputs of a serving row

@@ -195,6 +195,9 @@ type calServe struct {
 	stepFLOPs        float64               // hardware FLOPs of one mean output token (speculation included)
 	stepModel        float64               // model FLOPs of one mean output token
 	prePeak, decPeak float64               // peaks of the prefill and decode pools
+
+	// ttft and itl by operation class (timeparts.go).
+	preParts, decParts TimeParts
 }
 
 // calibratedServeSteps prices the prefill (unless noPrefill) and decode
@@ -244,6 +247,8 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
 		}
 		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok))
+		out.preParts = partsOf(&out.pre, 1)
+		out.preParts.CommS = out.ttft - out.pre.Total
 		if chunk > 0 && chunk < newTok {
 			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
 		} else if chunk > 0 {
@@ -254,13 +259,16 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			if !(net > 0) {
 				net = DefaultNetworkBps
 			}
-			out.ttft += KVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.preParts.TransferS = KVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.ttft += out.preParts.TransferS
 		}
 	}
 	ar := dec.allReduceS(B)
 	out.itl = out.dec.Total + ar
 	out.meanS = out.mean.Total + ar
 	out.plainITL = out.itl
+	out.decParts = partsOf(&out.dec, 1)
+	out.decParts.CommS = ar
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
 		speculate(c, &dec, &sh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
@@ -295,6 +303,12 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 		out.pre.Add(&r)
 	}
 	out.pre.Total = t
+	out.preParts = partsOf(&out.pre, 1)
+	out.preParts.CommS = n * p.allReduceS(B*float64(chunk))
+	if rem > 0 {
+		out.preParts.CommS += p.allReduceS(B * float64(rem))
+	}
+	out.preParts.OverheadS -= out.preParts.CommS // Total holds the all-reduces
 	// The mixed step: the last chunk and one decode token of each sequence
 	// in one pass.
 	ps.Tokens, ps.Ctx = chunk+1, seq+1
@@ -342,7 +356,10 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		q.Prefill, q.PromptCtx = seq-cached, seq
 		var x calibration.Breakdown
 		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &dsh, &q)
-		out.ttft += dpre.Total + dar(pre, B*float64(seq-cached))
+		a := dar(pre, B*float64(seq-cached))
+		out.ttft += dpre.Total + a
+		out.preParts.add(&dpre, 1)
+		out.preParts.CommS += a
 	}
 	verify := func(ctx int) calibration.Breakdown {
 		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
@@ -354,6 +371,9 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	td := dar(dec, B)
 	out.itl = (fK*(dA.Total+td) + vA.Total + tv) / E
 	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
+	out.decParts = partsOf(&dA, fK/E)
+	out.decParts.add(&vA, 1/E)
+	out.decParts.CommS = (fK*td + tv) / E
 	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
 	out.stepModel = out.mean.ModelFLOPs
 }
@@ -430,6 +450,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.ArithmeticIntensity = cs.dec.FLOPs / cs.dec.Bytes
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cs.pre.Matmul, cs.pre.Attention, cs.pre.Elementwise+cs.pre.Optimizer
+	r.Calib.Prefill, r.Calib.Decode = cs.preParts, cs.decParts
 	// Utilisation: FLOP-seconds at each pool's peak over the request.
 	switch {
 	case !(cycle > 0 && cs.prePeak > 0 && cs.decPeak > 0):

@@ -142,6 +142,8 @@ var servingScaleParams = []*Param{
 }
 
 var servingScaleOutputs = []*Output{
+	{Name: "prefill_s", Label: "Batch prefill", Better: LowerIsBetter, Unit: "s", Modes: InServing, Doc: "the prefill of the whole batch's prompts (all chunks, all-reduces, KV transfer, a draft's prefill): the prefill part of a request cycle; ttft_s is one request's. mlsysim: ttft_s",
+		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
 	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",

@@ -339,7 +339,7 @@ func Outputs() []*Output { return outputs }
 // other models (each in its own file), in this order.
 var (
 	params  = concat(scenarioParams, coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
-	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
+	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs)
 )
 
 // Groups of the vocabulary: the core, and one per model beyond it. A sweep
@@ -361,8 +361,11 @@ var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 			pg[p.Name] = g
 		}
 	}
-	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: distributedOutputs,
-		GroupServingScale: servingScaleOutputs, GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
+	// The operation-class parts go with the model whose breakdown they
+	// complete: the step's with the distributed outputs (comm_*_s,
+	// bubble_s), the serving steps' with the serving ones (prefill_s).
+	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: concat(distributedOutputs, stepPartsOutputs),
+		GroupServingScale: concat(servingScaleOutputs, servingPartsOutputs), GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
 		for _, o := range os {
 			og[o.Name] = g
 		}

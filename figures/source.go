@@ -113,7 +113,9 @@ var sentinels = map[string]string{"replicas": "sla_met"}
 // scan reads cols (plus feasible, unless all rows are wanted, the guards
 // of sentinel outputs, and the columns of the request's filter) and calls
 // fn for each batch with a row filter: feasible rows whose outputs are
-// values, not sentinels, and that satisfy the filter.
+// values, not sentinels, that have a value in every column of cols (null
+// stands for "not computed" or "unreachable": never drawn), and that
+// satisfy the filter.
 func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
 	all, f := req.AllRows, req.filter
 	need := slices.Clone(cols)
@@ -146,6 +148,11 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 	var ferr error
 	err := outputs.ReadColumns(s.files, need, func(b *outputs.ColumnBatch) error {
 		keep := func(i int) bool {
+			for j := range cols {
+				if b.Cols[j].IsNull(i) {
+					return false
+				}
+			}
 			if feas >= 0 {
 				if c := &b.Cols[feas]; !c.Bool[i] || c.IsNull(i) {
 					return false
