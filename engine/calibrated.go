@@ -15,10 +15,10 @@ import (
 // ("derived"); the `calibration` output says which.
 var (
 	calibratedParams = []*Param{
-		{Name: "software", Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
+		{Name: "software", Fidelities: UnderCalibrated, Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
 			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM; training stores no attention scores, as under flash attention) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
-		{Name: "optimizer_step", Label: "Optimizer step", Type: TypeBool, Default: "true",
+		{Name: "optimizer_step", Modes: InTraining, Fidelities: UnderCalibrated, Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
 			apply: func(c *Config, v Value) { c.Calib.NoOptimizer = v.F == 0 }},
 	}

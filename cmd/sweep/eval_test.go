@@ -50,3 +50,19 @@ func evalField(out, name string) string {
 	}
 	return ""
 }
+
+// eval refuses an option its mode does not use, naming the argument (exit
+// 2), and notes one its fidelity does not use.
+func TestEvalUnusedOptions(t *testing.T) {
+	cliFails(t, 2, `argument "output_tokens=64": output_tokens is not used in mode=training`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=training", "output_tokens=64")
+	cliFails(t, 2, `argument "microbatches=4": microbatches is not used in mode=serving`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "microbatches=4")
+	code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3")
+	if code != 0 || !strings.Contains(stderr, `note: argument "efficiency=0.3": efficiency has no effect under fidelity=calibrated`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3", "fidelity=mlsysim"); code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
