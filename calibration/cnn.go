@@ -226,7 +226,7 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 		out := B * ho * ho * float64(c.Out)
 		w := float64(c.Out*c.In/c.Groups) * k2
 		if c.Groups > 1 {
-			by := (in + out + w) * d.Bytes
+			by := (in+out)*d.Bytes + w*d.weightBytes()
 			kernels := 1.0
 			if train {
 				by *= 3 // input and weight gradients read the output gradient and input, write theirs
@@ -240,7 +240,7 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 			M, N, K := B*ho*ho, float64(c.Out), float64(c.In)*k2
 			mr := math.Ceil(M/p.TileM) * p.TileM
 			tc := 2 * mr * N * K / p.matmulRate(d)
-			by := (in + w + out) * d.Bytes
+			by := (in+out)*d.Bytes + w*d.weightBytes()
 			t := p.blend(tc, by/p.streamBps(d))
 			b.Matmul += t
 			b.Fixed += p.KernelS

@@ -14,6 +14,19 @@ type Device struct {
 	SMs       int     // streaming multiprocessors (or cores); 0 = unknown
 	Precision registry.Precision
 	Bytes     float64 // bytes per element at the precision
+	// WeightBytes is the bytes of one weight element when the weights are
+	// stored in another format than the arithmetic's (W4A16: 0.5 beside
+	// Bytes 2); 0 = Bytes. It prices the weight operand of the layers'
+	// products and the LM head.
+	WeightBytes float64
+}
+
+// weightBytes returns the bytes of one weight element on d.
+func (d *Device) weightBytes() float64 {
+	if d.WeightBytes > 0 {
+		return d.WeightBytes
+	}
+	return d.Bytes
 }
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
@@ -163,7 +176,7 @@ func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flo
 	}
 	mr := math.Ceil(m/p.TileM) * p.TileM
 	flops = 2 * count * m * n * k
-	bytes = count * (m*k + k*n + m*n) * d.Bytes
+	bytes = count * ((m*k+m*n)*d.Bytes + k*n*d.weightBytes())
 	tc = 2 * count * mr * n * k / (p.matmulRate(d) * rate)
 	tm = bytes / p.streamBps(d)
 	return
@@ -422,8 +435,10 @@ func SplitKV(sw Software) bool { return sw == Compiled }
 // counts the FLOPs (causal pairs only).
 func (p *Profile) unfusedAttention(b *Breakdown, d *Device, B, H, hd, S, ctx, rate float64) float64 {
 	g := B * H // independent products
-	qk := p.gemmTimed(d, g, S, ctx, hd, rate)
-	pv := p.gemmTimed(d, g, S, hd, ctx, rate)
+	act := *d  // both operands are activations, at the arithmetic's bytes
+	act.WeightBytes = 0
+	qk := p.gemmTimed(&act, g, S, ctx, hd, rate)
+	pv := p.gemmTimed(&act, g, S, hd, ctx, rate)
 	scores := g * S * ctx
 	elt := scores * (4*d.Bytes + 1)
 	b.Attention += qk.t + pv.t + elt/p.eltBps(d)

@@ -124,9 +124,9 @@ func gatedByParameters(m *registry.Model, t *calibration.Transformer) bool {
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
 	prof := c.profile()
-	d := calibration.DeviceFor(hw, c.Precision)
+	d := deviceFor(c, hw)
 	r.Calib.Kind = prof.Kind
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(c).Bytes()
 	g := Lower(m, bpe)
 	B := float64(c.BatchSize)
 	r.WeightBytes = g.WeightBytes

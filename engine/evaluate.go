@@ -10,6 +10,14 @@ import "math"
 // check it again, so that sweeps validate each axis once instead of each row.
 func Evaluate(c *Config) Result {
 	var r Result
+	if reason := precisionGap(c); reason != ReasonNone {
+		// Arithmetic the hardware has no rate for: unpriced (precision.go).
+		if c.Fidelity == FidelityCalibrated {
+			r.Calib.Kind = c.profile().Kind
+		}
+		r.Reason = reason
+		return r
+	}
 	switch {
 	case c.Mode == Serving: // both fidelities: see solveServingScale
 		solveServingScale(c, &r)

@@ -91,6 +91,13 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	c.OutputTokens = logInt(rng, 1, 8192)
 	if c.Mode == Training {
 		sp.drawTraining(rng, &c)
+	} else {
+		if rng.Intn(4) == 0 {
+			c.Prec.WeightSet, c.Prec.Weight = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+		}
+		if rng.Intn(4) == 0 {
+			c.Prec.ActivationSet, c.Prec.Activation = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+		}
 	}
 	c.ResolveProfile()
 	if c.Mode != Serving {
@@ -194,6 +201,12 @@ func describe(c *Config) string {
 		}
 		return s
 	}
+	if c.Prec.WeightSet {
+		s += fmt.Sprintf(" weight_precision=%v", c.Prec.Weight)
+	}
+	if c.Prec.ActivationSet {
+		s += fmt.Sprintf(" activation_precision=%v", c.Prec.Activation)
+	}
 	sv := &c.Serve
 	if sv.ChunkSize > 0 {
 		s += fmt.Sprintf(" chunk_size=%d", sv.ChunkSize)
@@ -244,12 +257,22 @@ func checkInvariants(c Config) error {
 	if c.Fidelity == FidelityCalibrated && r.Calib.Kind.String() == "" {
 		return fail("calibrated row without a calibration column (reason %q)", r.Reason)
 	}
+	// Arithmetic without a listed rate is refused, unpriced; any other
+	// precision is priced.
+	if gap := precisionGap(&c); (gap == ReasonPrecision) != (r.Reason == ReasonPrecision) {
+		return fail("precision refusal %q for gap %q", r.Reason, gap)
+	} else if gap == ReasonPrecision {
+		if r.Feasible || r.LatencyS != 0 || r.MFU != 0 || r.EnergyJ != 0 {
+			return fail("refused precision priced: feasible %v latency %v", r.Feasible, r.LatencyS)
+		}
+		return nil
+	}
 	// kv_precision equal to the precision is a no-op.
 	if c.Mode == Serving && !c.Serve.KVPrecSet {
 		k := c
-		k.Serve.KVPrecSet, k.Serve.KVPrecision = true, c.Precision
+		k.Serve.KVPrecSet, k.Serve.KVPrecision = true, activationPrecision(&c)
 		if rk := Evaluate(&k); rk != r {
-			return fail("kv_precision=%v (the precision) changed the result: ITL %v → %v, TTFT %v → %v", c.Precision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
+			return fail("kv_precision=%v (the activations') changed the result: ITL %v → %v, TTFT %v → %v", k.Serve.KVPrecision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
 		}
 	}
 	if c.Mode == Training {
@@ -260,7 +283,8 @@ func checkInvariants(c Config) error {
 		return nil
 	}
 	tp := float64(one(c.Dist.TP))
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(&c).Bytes()
+	peak := c.Hardware.PeakFor(activationPrecision(&c))
 	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
 	if shape.Experts > 1 && shape.ActiveExperts > 0 {
 		// A mixture of experts reads the experts its tokens route to:
@@ -283,7 +307,7 @@ func checkInvariants(c Config) error {
 			return fail("inference latency %v below the weights read at HBM speed %v", r.LatencyS, floor)
 		}
 		flops := float64(c.Model.Layers) * float64(c.BatchSize) * layerFLOPsPerToken(&shape)
-		if floor := flops / c.Hardware.PeakFor(c.Precision); r.LatencyS < floor*(1-1e-9) {
+		if floor := flops / peak; r.LatencyS < floor*(1-1e-9) {
 			return fail("inference latency %v below its FLOPs at peak %v", r.LatencyS, floor)
 		}
 		for _, v := range []func(*Config){
@@ -310,13 +334,13 @@ func checkInvariants(c Config) error {
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
-	if floor := flops / (tp * c.Hardware.PeakFor(c.Precision)); r.Serve.PrefillS < floor*(1-1e-9) {
+	if floor := flops / (tp * peak); r.Serve.PrefillS < floor*(1-1e-9) {
 		return fail("prefill %v below its FLOPs at peak %v", r.Serve.PrefillS, floor)
 	}
 	// A request's time to first token holds at least its own prefill: the
 	// FLOPs of one prompt at peak, and the time to first token of the same
 	// request alone.
-	if floor := flops / float64(c.BatchSize) / (tp * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
+	if floor := flops / float64(c.BatchSize) / (tp * peak); r.TTFTS < floor*(1-1e-9) {
 		return fail("TTFT %v below one prompt's FLOPs at peak %v", r.TTFTS, floor)
 	}
 	if c.BatchSize > 1 {

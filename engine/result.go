@@ -38,6 +38,7 @@ const (
 	ReasonServingLayout                // calibrated serving: pp, ep or cp, which it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
+	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
 	numReasons
 )
 
@@ -53,6 +54,7 @@ var reasonText = [numReasons]string{
 	"not modelled under calibrated: pp, ep or cp in serving (tp is); use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
+	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4 under calibrated); for 4-bit weights with 16-bit arithmetic set weight_precision alone (W4A16)",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

@@ -78,13 +78,13 @@ func kvElementBytes(c *Config) float64 {
 	if kvPrecisionDiffers(c) {
 		return c.Serve.KVPrecision.Bytes()
 	}
-	return c.Precision.Bytes()
+	return activationPrecision(c).Bytes()
 }
 
 // kvPrecisionDiffers reports whether kv_precision sets a format other than
 // the precision's: kv_precision equal to precision is a no-op.
 func kvPrecisionDiffers(c *Config) bool {
-	return c.Serve.KVPrecSet && c.Serve.KVPrecision != c.Precision
+	return c.Serve.KVPrecSet && c.Serve.KVPrecision != activationPrecision(c)
 }
 
 // kvPerGPU returns one tensor-parallel rank's share of the KV cache of
@@ -167,10 +167,10 @@ type servePool struct {
 }
 
 func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
-	p := servePool{hw: hw, prof: prof, d: calibration.DeviceFor(hw, c.Precision), tp: tp}
+	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
-		p.hbps = float64(c.Model.EffectiveHidden()) * c.Precision.Bytes()
+		p.hbps = float64(c.Model.EffectiveHidden()) * p.d.Bytes
 		p.layer = 2 * float64(c.Model.Layers)
 	}
 	return p
@@ -207,7 +207,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	sh := shape.Shard(tp)
 	sw := c.Calib.Software
 	kvb := kvElementBytes(c)
-	if kvb == c.Precision.Bytes() {
+	if kvb == activationPrecision(c).Bytes() {
 		kvb = 0 // the precision's own: the identical arithmetic
 	}
 	pre := newServePool(c, c.Hardware, c.profile(), tp)
@@ -327,7 +327,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
 	// The draft runs with the target's hidden size for its all-reduces.
-	dh := float64(s.Draft.EffectiveHidden()) * c.Precision.Bytes()
+	dh := float64(s.Draft.EffectiveHidden()) * dec.d.Bytes
 	dar := func(p *servePool, tokens float64) float64 {
 		if p.tp <= 1 {
 			return 0
@@ -364,7 +364,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 // largest batch whose peak fits the decode hardware.
 func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
 	m, tp := c.Model, one(c.Dist.TP)
-	bpe, kvb := c.Precision.Bytes(), kvElementBytes(c)
+	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
 	w := Lower(m, bpe).WeightBytes / float64(tp)
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
@@ -400,7 +400,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
-	r.WeightBytes = Lower(c.Model, c.Precision.Bytes()).WeightBytes
+	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
 	var maxB int
 	r.MemoryBytes, r.KVCacheBytes, maxB = servingMemory(c, c.BatchSize)
 	r.Serve.MaxBatchSize = maxB
@@ -441,10 +441,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
 	dprof := prof
-	dd := calibration.DeviceFor(hw, c.Precision)
+	dd := deviceFor(c, hw)
 	if c.Serve.DecodeHW != nil {
 		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
-		dd = calibration.DeviceFor(c.Serve.DecodeHW, c.Precision)
+		dd = deviceFor(c, c.Serve.DecodeHW)
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)

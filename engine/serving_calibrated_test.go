@@ -134,16 +134,21 @@ func TestCalibratedServingPeakKV(t *testing.T) {
 	}
 }
 
-// kv_precision equal to the precision is a no-op: every output identical.
+// kv_precision equal to the activations' precision is a no-op: every
+// output identical. precision=int4 is W4A16: its KV cache is fp16's.
 func TestCalibratedServingKVPrecisionNoOp(t *testing.T) {
 	for _, p := range []registry.Precision{registry.FP16, registry.FP8, registry.INT4} {
+		kv := p
+		if p == registry.INT4 {
+			kv = registry.FP16
+		}
 		a := calServeEval(t, "Llama3_8B", "H100", func(c *Config) { c.Precision, c.BatchSize, c.OutputTokens = p, 16, 64 })
 		b := calServeEval(t, "Llama3_8B", "H100", func(c *Config) {
 			c.Precision, c.BatchSize, c.OutputTokens = p, 16, 64
-			c.Serve.KVPrecSet, c.Serve.KVPrecision = true, p
+			c.Serve.KVPrecSet, c.Serve.KVPrecision = true, kv
 		})
 		if a != b {
-			t.Errorf("%v: kv_precision=%v changed the result:\n%+v\n%+v", p, p, a, b)
+			t.Errorf("%v: kv_precision=%v changed the result:\n%+v\n%+v", p, kv, a, b)
 		}
 	}
 	// A narrower KV cache reads fewer bytes: decode is faster, more fits.

@@ -275,7 +275,7 @@ func forwardStepS(c *Config, n, ctx int) float64 {
 // cache at seq_len fit capacity, the mlsysim fidelity's memory rule:
 // ⌊(capacity − W)/KV(seq_len, 1)⌋.
 func mlsysimMaxBatch(c *Config, capacity float64) int {
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(c).Bytes()
 	w := Lower(c.Model, bpe).WeightBytes
 	if c.Serve.Draft != nil {
 		w += Lower(c.Serve.Draft, bpe).WeightBytes
@@ -308,8 +308,8 @@ func servingOptions(c *Config, r *Result) {
 	}
 	tp := one(c.Dist.TP)
 	ftp := float64(tp)
-	bpe := c.Precision.Bytes()
-	kvb := bpe
+	bpe, abpe := weightPrecision(c).Bytes(), activationPrecision(c).Bytes()
+	kvb := abpe
 	if s.KVPrecSet {
 		kvb = s.KVPrecision.Bytes()
 	}
@@ -320,7 +320,7 @@ func servingOptions(c *Config, r *Result) {
 	d := float64(m.EffectiveHidden() / m.EffectiveHeads())
 	h := float64(m.EffectiveHidden())
 	P := activeParameters(m)
-	peak := hw.PeakFor(c.Precision)
+	peak := hw.PeakFor(activationPrecision(c))
 	eff := peak * c.Efficiency * ftp
 
 	newTok := max(1, c.SeqLen-min(s.CachedLen, c.SeqLen-1))
@@ -342,7 +342,7 @@ func servingOptions(c *Config, r *Result) {
 		if α == 0 {
 			α = DefaultNVLinkLatencyS
 		}
-		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*bpe, tp, β, α)
+		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*abpe, tp, β, α)
 		βd, αd := dec.NVLink.PerDirectionBps(), dec.NVLink.LatencyS
 		if βd == 0 {
 			βd = FallbackHostLinkBps
@@ -350,7 +350,7 @@ func servingOptions(c *Config, r *Result) {
 		if αd == 0 {
 			αd = DefaultNVLinkLatencyS
 		}
-		commDecode = 2 * L * RingAllReduceS(B*h*bpe, tp, βd, αd)
+		commDecode = 2 * L * RingAllReduceS(B*h*abpe, tp, βd, αd)
 	}
 	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, kvb)
 	ttft := tPrefill + hw.DispatchTaxS*float64(chunks) + commPrefill
@@ -460,8 +460,8 @@ func ExpectedPagedTokens(p, M, θ float64) float64 {
 func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64, cal bool) {
 	s := &c.Serve
 	m := c.Model
-	bpe := c.Precision.Bytes()
-	kvb := bpe
+	bpe := weightPrecision(c).Bytes()
+	kvb := kvElementBytes(c)
 	if s.KVPrecSet {
 		kvb = s.KVPrecision.Bytes()
 	}
