@@ -132,6 +132,10 @@ func solveCalibrated(c *Config, r *Result) {
 	r.WeightBytes = g.WeightBytes
 	sw := c.Calib.Software
 	shape, isTF := shapeOf(m)
+	if sh, ok := mambaOf(m); ok && c.Mode != Training {
+		solveSSMCalibrated(c, r, &sh) // workloads.go
+		return
+	}
 
 	var b calibration.Breakdown
 	switch {

@@ -10,8 +10,9 @@ import "math"
 // check it again, so that sweeps validate each axis once instead of each row.
 func Evaluate(c *Config) Result {
 	var r Result
-	if reason := precisionGap(c); reason != ReasonNone {
-		// Arithmetic the hardware has no rate for: unpriced (precision.go).
+	if reason := refusal(c); reason != ReasonNone {
+		// Arithmetic the hardware has no rate for, or a model that serves
+		// no tokens: unpriced (workloads.go).
 		if c.Fidelity == FidelityCalibrated {
 			r.Calib.Kind = c.profile().Kind
 		}

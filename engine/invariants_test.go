@@ -257,13 +257,11 @@ func checkInvariants(c Config) error {
 	if c.Fidelity == FidelityCalibrated && r.Calib.Kind.String() == "" {
 		return fail("calibrated row without a calibration column (reason %q)", r.Reason)
 	}
-	// Arithmetic without a listed rate is refused, unpriced; any other
-	// precision is priced.
-	if gap := precisionGap(&c); (gap == ReasonPrecision) != (r.Reason == ReasonPrecision) {
-		return fail("precision refusal %q for gap %q", r.Reason, gap)
-	} else if gap == ReasonPrecision {
-		if r.Feasible || r.LatencyS != 0 || r.MFU != 0 || r.EnergyJ != 0 {
-			return fail("refused precision priced: feasible %v latency %v", r.Feasible, r.LatencyS)
+	// Arithmetic without a listed rate, and serving a model without
+	// tokens, are refused, unpriced; nothing else is refused so.
+	if gap := refusal(&c); gap != ReasonNone || r.Reason == ReasonPrecision || r.Reason == ReasonNoTokens {
+		if r.Reason != gap || r.Feasible || r.LatencyS != 0 || r.MFU != 0 || r.EnergyJ != 0 {
+			return fail("refusal %q (want %q): feasible %v latency %v", r.Reason, gap, r.Feasible, r.LatencyS)
 		}
 		return nil
 	}
@@ -277,6 +275,19 @@ func checkInvariants(c Config) error {
 	}
 	if c.Mode == Training {
 		return checkTraining(&c, &r)
+	}
+	if _, ok := mambaOf(c.Model); ok && c.Fidelity == FidelityCalibrated && c.Mode == Serving && r.LatencyS > 0 {
+		// A state-space model's decode step reads its weights; its prefill
+		// scans the prompt: a longer one is never faster.
+		w := Lower(c.Model, weightPrecision(&c).Bytes()).WeightBytes
+		if floor := w / c.Hardware.MemBandwidthBps; r.ITLS < floor*(1-1e-9) || r.TTFTS < floor*(1-1e-9) {
+			return fail("SSM step below its weights at HBM speed %v: TTFT %v ITL %v", floor, r.TTFTS, r.ITLS)
+		}
+		x := c
+		x.SeqLen += 1 + x.SeqLen/3
+		if rx := Evaluate(&x); rx.TTFTS < r.TTFTS*(1-1e-9) {
+			return fail("SSM prefill of %d tokens %v faster than of %d, %v", x.SeqLen, rx.TTFTS, c.SeqLen, r.TTFTS)
+		}
 	}
 	shape, isTF := shapeOf(c.Model)
 	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {

@@ -39,6 +39,7 @@ const (
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
 	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
+	ReasonNoTokens                     // serving a model that generates no tokens (CNN, diffusion; workloads.go)
 	numReasons
 )
 
@@ -55,6 +56,7 @@ var reasonText = [numReasons]string{
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
 	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4 under calibrated); for 4-bit weights with 16-bit arithmetic set weight_precision alone (W4A16)",
+	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

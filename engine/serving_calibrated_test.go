@@ -229,7 +229,9 @@ func TestCalibratedServingRefused(t *testing.T) {
 	}{
 		{"pp", "Llama3_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
 		{"ep", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
-		{"cnn tp", "ResNet50", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
+		{"ssm tp", "Mamba_2_8B", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
+		{"cnn", "ResNet50", nil, ReasonNoTokens},
+		{"diffusion", "StableDiffusion_v1_5", nil, ReasonNoTokens},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)
 		if r.Feasible || r.Reason != tc.want || r.Calib.Kind.String() == "" {

@@ -249,7 +249,9 @@ func solveServingScale(c *Config, r *Result) {
 	if cal {
 		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
 	} else {
-		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
+		if _, ssm := mambaOf(c.Model); !ssm || c.Fidelity != FidelityCalibrated {
+			r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity) // calibrated SSMs size their state
+		}
 		r.Serve.MemoryUtilization = r.MemoryBytes / capacity
 	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
