@@ -288,6 +288,9 @@ type Pass struct {
 	// kernel's even for one token (a chunk or the uncached tail of a
 	// prompt), and an eager stack dispatches it from the host.
 	Prefill bool
+	// Full marks attention without a causal mask: every token attends all
+	// Ctx keys (the self- and cross-attention of a diffusion U-Net).
+	Full bool
 }
 
 // decode reports whether ps's attention is a decode kernel's: one new
@@ -402,6 +405,9 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		pairs := S * (S + 1) / 2 // causal: token i attends to i+1 keys
 		if ctx > S {
 			pairs = S*(ctx-S) + pairs
+		}
+		if ps.Full {
+			pairs = S * ctx
 		}
 		flops = 4 * B * H * hd * pairs
 		if kvb == d.Bytes {

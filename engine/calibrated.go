@@ -174,7 +174,7 @@ func solveCalibrated(c *Config, r *Result) {
 		w := genericWork(c, g, r)
 		if n, ok := calibration.CNNFor(m.Key); ok {
 			b = prof.CNNStep(&d, n, c.BatchSize, c.Mode == Training, !c.Calib.NoOptimizer, sw)
-		} else {
+		} else if !diffusionImage(c, prof, &d, &b) { // workloads.go
 			b = prof.GenericPass(&d, &w)
 		}
 		r.LatencyS = b.Total

@@ -100,6 +100,9 @@ type Config struct {
 
 	// Prec sets weight and activation precisions apart (precision.go).
 	Prec PrecConfig
+	// Work holds the parameters of workloads beyond the transformer
+	// (workloads.go).
+	Work WorkloadConfig
 
 	// The parameters of the other models, each defined in its own file.
 	Dist  DistConfig  // distributed training (distributed.go)

@@ -98,6 +98,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 		if rng.Intn(4) == 0 {
 			c.Prec.ActivationSet, c.Prec.Activation = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
 		}
+		if c.Mode == Inference && rng.Intn(4) == 0 {
+			c.Work.DiffusionSteps = logInt(rng, 1, 200)
+		}
 	}
 	c.ResolveProfile()
 	if c.Mode != Serving {
@@ -201,6 +204,9 @@ func describe(c *Config) string {
 		}
 		return s
 	}
+	if c.Work.DiffusionSteps > 0 {
+		s += fmt.Sprintf(" diffusion_steps=%d", c.Work.DiffusionSteps)
+	}
 	if c.Prec.WeightSet {
 		s += fmt.Sprintf(" weight_precision=%v", c.Prec.Weight)
 	}
@@ -275,6 +281,14 @@ func checkInvariants(c Config) error {
 	}
 	if c.Mode == Training {
 		return checkTraining(&c, &r)
+	}
+	if c.Model.Class == registry.ClassDiffusion && c.Mode == Inference && c.Fidelity == FidelityCalibrated && r.LatencyS > 0 {
+		// An image of more denoising steps never takes less time.
+		x := c
+		x.Work.DiffusionSteps = int(diffusionSteps(&c)) + 1
+		if rx := Evaluate(&x); rx.LatencyS < r.LatencyS {
+			return fail("diffusion image of %d steps %v faster than of fewer, %v", x.Work.DiffusionSteps, rx.LatencyS, r.LatencyS)
+		}
 	}
 	if _, ok := mambaOf(c.Model); ok && c.Fidelity == FidelityCalibrated && c.Mode == Serving && r.LatencyS > 0 {
 		// A state-space model's decode step reads its weights; its prefill

@@ -306,7 +306,7 @@ func Outputs() []*Output { return outputs }
 // The vocabulary is assembled from the core lists below and those of the
 // other models (each in its own file), in this order.
 var (
-	params  = concat(scenarioParams, coreParams, precisionParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
+	params  = concat(scenarioParams, coreParams, precisionParams, workloadParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
 	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
 )
 
@@ -323,7 +323,7 @@ const (
 
 var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 	pg, og := map[string]string{}, map[string]string{}
-	for g, ps := range map[string][]*Param{GroupCore: concat(scenarioParams, coreParams, precisionParams), GroupDistributed: distributedParams,
+	for g, ps := range map[string][]*Param{GroupCore: concat(scenarioParams, coreParams, precisionParams, workloadParams), GroupDistributed: distributedParams,
 		GroupServingScale: servingScaleParams, GroupFleet: fleetParams, GroupCalibrated: calibratedParams} {
 		for _, p := range ps {
 			pg[p.Name] = g

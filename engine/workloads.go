@@ -18,6 +18,14 @@ import (
 //	diffusion    they generate no tokens, so TTFT, ITL and tokens per second
 //	             mean nothing; mode=inference prices one pass (an image).
 //
+//	diffusion    inference: one image is diffusion_steps denoising steps
+//	             (the model card's by default), each a U-Net forward on two
+//	             latents (classifier-free guidance) timed operator by
+//	             operator (calibration.UNetStep) for the U-Nets the operator
+//	             model knows (Stable Diffusion 1.5), else the generic pass at
+//	             the registry's FLOPs per step. The text encoder and the VAE
+//	             decoder are not counted, as the registry counts the U-Net.
+//
 // refusal returns why c is not priced at all (checked before any model
 // runs), ReasonNone when it is.
 func refusal(c *Config) Reason {
@@ -28,6 +36,57 @@ func refusal(c *Config) Reason {
 		return ReasonNoTokens
 	}
 	return ReasonNone
+}
+
+// WorkloadConfig holds the parameters of workloads beyond the transformer.
+type WorkloadConfig struct {
+	DiffusionSteps int // denoising steps of an image; 0 = the model card's
+}
+
+var workloadParams = []*Param{
+	{Name: "diffusion_steps", Modes: InInference, Fidelities: UnderCalibrated, Label: "Denoising steps", Type: TypeInt, Min: 0, Max: 10000, Default: "0",
+		Doc:   "calibrated inference of a diffusion model: denoising steps of an image, each a U-Net forward on two latents (classifier-free guidance); 0 = the model card's (50 for Stable Diffusion 1.5)",
+		apply: func(c *Config, v Value) { c.Work.DiffusionSteps = int(v.F) }},
+}
+
+// GuidanceLatents is the latents a diffusion U-Net runs on per image and
+// step: two under classifier-free guidance (Ho and Salimans 2022), the
+// conditional and the unconditional prediction, as diffusers'
+// StableDiffusionPipeline runs them at its default guidance_scale 7.5.
+const GuidanceLatents = 2
+
+// diffusionSteps returns the denoising steps of one image of m under c.
+func diffusionSteps(c *Config) float64 {
+	if c.Work.DiffusionSteps > 0 {
+		return float64(c.Work.DiffusionSteps)
+	}
+	return float64(max(c.Model.DenoiseSteps, 1))
+}
+
+// diffusionImage sets b to one inference of batch_size images of a
+// diffusion model under calibrated and reports whether it did: steps ×
+// the U-Net step on GuidanceLatents·batch latents when the operator model
+// knows the U-Net, else steps × the generic pass of one step's FLOPs
+// (registry inference_flops per step). Training and other models: false.
+func diffusionImage(c *Config, prof *calibration.Profile, d *calibration.Device, b *calibration.Breakdown) bool {
+	m := c.Model
+	if m.Class != registry.ClassDiffusion || c.Mode == Training {
+		return false
+	}
+	steps := diffusionSteps(c)
+	if u, ok := calibration.UNetFor(m.Key); ok {
+		*b = prof.UNetStep(d, u, GuidanceLatents*c.BatchSize, c.Calib.Software)
+	} else {
+		var r Result
+		g := Lower(m, weightPrecision(c).Bytes())
+		g.OpsPerSample /= float64(max(m.DenoiseSteps, 1)) // one step
+		w := genericWork(c, g, &r)
+		*b = prof.GenericPass(d, &w)
+	}
+	t := b.Total * steps
+	b.Scale(steps)
+	b.Total = t
+	return true
 }
 
 // mambaOf returns the Mamba shape of m; ok is false for a model that is not

@@ -28,3 +28,35 @@ func TestMambaPrefillScansThePrompt(t *testing.T) {
 		t.Errorf("ITL %v below the weights at HBM speed %v", long.ITLS, floor)
 	}
 }
+
+// A 50-step Stable Diffusion 1.5 image is 50 U-Net steps on two latents
+// (classifier-free guidance), timed operator by operator: on the order of
+// a second on an A100 and an H100, as published, where it used to take
+// 1.4 ms on an H100 (50 × the registry's 20 GFLOP at peak). The published
+// figure: fal.ai's stable-diffusion-benchmarks, SD 1.5 at 512×512, 50
+// steps, A100 80GB SXM, diffusers (torch 2.1, SDPA): 1.604 s an image
+// (text encoder and VAE included, which the model leaves out). The check
+// is an order of magnitude, not a fit.
+func TestStableDiffusionImage(t *testing.T) {
+	const publishedA100S = 1.604
+	img := func(hw string, f func(*Config)) Result {
+		c := cfg(t, "StableDiffusion_v1_5", hw, func(c *Config) {
+			c.Mode, c.Fidelity = Inference, FidelityCalibrated
+			if f != nil {
+				f(c)
+			}
+		})
+		return Evaluate(&c)
+	}
+	a100, h100 := img("A100", nil), img("H100", nil)
+	if r := a100.LatencyS / publishedA100S; r < 0.1 || r > 10 {
+		t.Errorf("A100 image %v s, published %v s: off by more than 10×", a100.LatencyS, publishedA100S)
+	}
+	if !(h100.LatencyS > 0.1 && h100.LatencyS < 10) || !(h100.LatencyS < a100.LatencyS) || h100.Calib.Kind.String() == "" {
+		t.Errorf("H100 image %v s (A100 %v s)", h100.LatencyS, a100.LatencyS)
+	}
+	// The steps are a parameter: half the steps, half the time.
+	if h25 := img("H100", func(c *Config) { c.Work.DiffusionSteps = 25 }); h25.LatencyS != h100.LatencyS/2 {
+		t.Errorf("25 steps %v, 50 steps %v", h25.LatencyS, h100.LatencyS)
+	}
+}
