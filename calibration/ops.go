@@ -514,6 +514,14 @@ type Step struct {
 	Optimizer  bool    // include the Adam update of the weights
 	Params     float64 // parameters the optimizer updates (0 = no update)
 	Software   Software
+	// CP is the context-parallel degree the Seq tokens are one rank's share
+	// of (≤ 1: none). Under load-balanced ring attention (Megatron-LM's
+	// context parallelism: each rank holds chunks i and 2·cp − 1 − i of
+	// the causal sequence; Liu et al. 2023, "Ring Attention") the rank's
+	// Seq queries attend, on average, half of the cp·Seq keys: its
+	// attention is a full one of Seq queries over cp·Seq/2 keys, cp/2
+	// times the work of a causal pass over its own Seq tokens alone.
+	CP int
 }
 
 // TrainStep returns the time of a forward and backward pass over
@@ -534,6 +542,9 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	// Prefill: the attention of a training pass is the prefill kernel's
 	// (never a decode kernel's, also for one-token sequences).
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software, Prefill: true}
+	if st.CP > 1 {
+		ps.Full, ps.Ctx = true, max(st.Seq*st.CP/2, 1)
+	}
 	var fwd Breakdown
 	p.layerMatmuls(&fwd, d, m, &ps, 1)
 	p.layerRest(&fwd, d, m, &ps, 1)

@@ -72,6 +72,7 @@ const (
 	DistLayersPerStage             // pp exceeds the layer count
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
+	DistGoldenRefused              // calibrated: dist_semantics=golden, mlsysim's η arithmetic
 	numDistReasons
 )
 
@@ -85,6 +86,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
+	"semantics: dist_semantics=golden is mlsysim's published G5 arithmetic (an η roofline replica), which the calibrated fidelity does not price; use fidelity=mlsysim, or dist_semantics=newest or auto",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -501,6 +503,13 @@ func solveDistributed(c *Config, r *Result) {
 		if c.Fidelity == FidelityMLSysim {
 			sem = DistGolden
 		}
+	}
+	if sem == DistGolden && c.Fidelity == FidelityCalibrated {
+		// The golden replica is the η roofline: a calibrated row would
+		// carry another model's number. Refused, unpriced.
+		r.Calib.Kind = c.profile().Kind
+		r.Dist.Reason, r.Feasible, r.Reason = DistGoldenRefused, false, ReasonParallelism
+		return
 	}
 	if sem == DistGolden {
 		solveDistributedGolden(c, r, &t, dp, local)
