@@ -111,6 +111,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 		c.Dist.TP = 1 << rng.Intn(5) // 1-16
 	}
 	if rng.Intn(4) == 0 {
+		c.Dist.PP = 1 << rng.Intn(5) // 1-16
+	}
+	if rng.Intn(4) == 0 {
 		s.ChunkSize = logInt(rng, 1, 8192)
 	}
 	if rng.Intn(4) == 0 && c.SeqLen > 1 {
@@ -192,6 +195,9 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 func describe(c *Config) string {
 	s := fmt.Sprintf("model=%s hardware=%s mode=%v fidelity=%v precision=%v software=%v batch_size=%d seq_len=%d output_tokens=%d tp=%d",
 		c.Model.Key, c.Hardware.Key, c.Mode, c.Fidelity, c.Precision, c.Calib.Software, c.BatchSize, c.SeqLen, c.OutputTokens, one(c.Dist.TP))
+	if c.Mode == Serving && one(c.Dist.PP) > 1 {
+		s += fmt.Sprintf(" pp=%d", one(c.Dist.PP))
+	}
 	if c.Mode == Training {
 		d := &c.Dist
 		s += fmt.Sprintf(" recompute=%v zero_stage=%d optimizer_step=%v", c.Recompute, c.ZeroStage, !c.Calib.NoOptimizer)
@@ -304,10 +310,10 @@ func checkInvariants(c Config) error {
 		}
 	}
 	shape, isTF := shapeOf(c.Model)
-	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
+	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingPP || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
 		return nil
 	}
-	tp := float64(one(c.Dist.TP))
+	tp := float64(one(c.Dist.TP) * one(c.Dist.PP)) // the devices of a replica
 	bpe := weightPrecision(&c).Bytes()
 	peak := c.Hardware.PeakFor(activationPrecision(&c))
 	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
@@ -392,13 +398,14 @@ func checkInvariants(c Config) error {
 			return fail("batch %d seq %d is faster: ITL %v < %v or TTFT %v < %v", x.BatchSize, x.SeqLen, rx.ITLS, r.ITLS, rx.TTFTS, r.TTFTS)
 		}
 	}
-	// Tensor parallelism speeds a step up by at most its degree.
+	// Tensor and pipeline parallelism speed a step up by at most their
+	// degrees.
 	if tp > 1 {
 		x := c
-		x.Dist.TP = 1
+		x.Dist.TP, x.Dist.PP = 1, 1
 		r1 := Evaluate(&x)
 		if r1.ITLS > tp*r.ITLS*(1+1e-9) || r1.TTFTS > tp*r.TTFTS*(1+1e-9) {
-			return fail("tp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
+			return fail("tp·pp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
 		}
 	}
 	return nil

@@ -49,8 +49,10 @@ func calibratedServingGap(c *Config) Reason {
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {
-	case one(c.Dist.PP) > 1 || one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1:
+	case one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
 		return ReasonServingLayout
+	case ppGap(c) != ReasonNone: // serving_pp.go
+		return ReasonServingPP
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
 	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
@@ -392,6 +394,10 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
+	if one(c.Dist.PP) > 1 {
+		solveServingPP(c, r) // serving_pp.go
+		return
+	}
 	hw := c.Hardware
 	prof := c.profile()
 	r.Calib.Kind = prof.Kind
@@ -491,6 +497,9 @@ func requestTTFT(c *Config, cs *calServe) float64 {
 // calibratedDecodeS returns one decode step of n sequences at context ctx
 // under c's serving options (continuous batching's step).
 func calibratedDecodeS(c *Config, n, ctx int) float64 {
+	if one(c.Dist.PP) > 1 {
+		return ppDecodeS(c, n, ctx) // serving_pp.go
+	}
 	var cs calServe
 	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
 	return cs.itl

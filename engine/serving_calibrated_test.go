@@ -227,7 +227,9 @@ func TestCalibratedServingRefused(t *testing.T) {
 		f           func(*Config)
 		want        Reason
 	}{
-		{"pp", "Llama3_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
+		{"pp chunked", "Llama3_8B", func(c *Config) { c.Dist.PP, c.Serve.ChunkSize = 2, 512 }, ReasonServingPP},
+		{"pp beyond the layers", "Llama3_8B", func(c *Config) { c.Dist.PP = 64 }, ReasonServingPP},
+		{"pp ssm", "Mamba_2_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
 		{"ep", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
 		{"ssm tp", "Mamba_2_8B", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
 		{"cnn", "ResNet50", nil, ReasonNoTokens},

@@ -236,6 +236,9 @@ func solveServingScale(c *Config, r *Result) {
 		}
 	}
 	tp := one(c.Dist.TP)
+	if cal {
+		tp *= one(c.Dist.PP) // a calibrated pipeline's GPUs (serving_pp.go)
+	}
 	dec := c.Hardware
 	if s.DecodeHW != nil {
 		dec = s.DecodeHW
