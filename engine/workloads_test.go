@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
 
 // A Mamba prefill is a scan over the prompt: it costs more than a decode
 // step and grows with the prompt (it used to cost one decode step whatever
@@ -58,5 +62,36 @@ func TestStableDiffusionImage(t *testing.T) {
 	// The steps are a parameter: half the steps, half the time.
 	if h25 := img("H100", func(c *Config) { c.Work.DiffusionSteps = 25 }); h25.LatencyS != h100.LatencyS/2 {
 		t.Errorf("25 steps %v, 50 steps %v", h25.LatencyS, h100.LatencyS)
+	}
+}
+
+// BenchmarkEvaluateWorkloads times the models this file and its siblings
+// add: a pipeline-parallel serving row (Llama3_70B, tp 4 × pp 2, batch
+// 64), W4A16 serving (Llama3_8B int4, batch 32), Mamba-2.8B serving (batch
+// 16, 2,048-token prompts) and one Stable Diffusion 1.5 image, on an H100.
+func BenchmarkEvaluateWorkloads(b *testing.B) {
+	for _, bc := range []struct {
+		name, model string
+		mode        Mode
+		f           func(*Config)
+	}{
+		{"pipeline-serving", "Llama3_70B", Serving, func(c *Config) { c.BatchSize, c.OutputTokens, c.Dist.TP, c.Dist.PP = 64, 256, 4, 2 }},
+		{"w4a16-serving", "Llama3_8B", Serving, func(c *Config) { c.BatchSize, c.OutputTokens, c.Precision = 32, 256, registry.INT4 }},
+		{"mamba-serving", "Mamba_2_8B", Serving, func(c *Config) { c.BatchSize, c.OutputTokens = 16, 256 }},
+		{"diffusion-image", "StableDiffusion_v1_5", Inference, nil},
+	} {
+		c := cfg(b, bc.model, "H100", func(c *Config) {
+			c.Mode, c.Fidelity = bc.mode, FidelityCalibrated
+			c.Serve.SkipBatchingThroughput = true
+			if bc.f != nil {
+				bc.f(c)
+			}
+		})
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Evaluate(&c)
+			}
+		})
 	}
 }
