@@ -66,3 +66,15 @@ func TestEvalUnusedOptions(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// check refuses an option no mode of the sweep uses at its file:line:col
+// (exit 2) and prints a note for one no fidelity of it uses.
+func TestCheckUnusedOptions(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeSweep(t, dir, "bad.yaml", "fixed:\n  mode: training\n  output_tokens: 64\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	cliFails(t, 2, "bad.yaml:3:3: fixed.output_tokens: unused parameter: output_tokens is not used in mode=training", "check", "--no-estimate", bad)
+	note := writeSweep(t, dir, "note.yaml", "fixed:\n  efficiency: 0.4\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	if so := cliRun(t, "check", "--no-estimate", note); !strings.Contains(so, "note: "+note+":2:3: fixed.efficiency: efficiency has no effect under fidelity=calibrated") {
+		t.Errorf("check output lacks the note:\n%s", so)
+	}
+}
