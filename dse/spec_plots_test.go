@@ -8,7 +8,7 @@ import (
 
 // A plot entry's filter, splits, value key and style reach PlotSpec.
 func TestPlotEntryKeys(t *testing.T) {
-	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
+	s := mustParse(t, "fixed: {mode: training}\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
 		"plots:\n  - {kind: heatmap, x: tp, y: pp, z: latency_s, where: 'hardware == \"H100\" && tp <= 2', one_per: model, facet: tp,\n"+
 		"     title: Step time, x_label: TP, y_label: PP, width: double, height: 3, font_size: 9, x_scale: linear, y_scale: log, legend: none,\n"+
 		"     x_limits: [1, 8], y_limits: [0.001, 0.1]}\n")

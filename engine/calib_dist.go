@@ -31,7 +31,7 @@ import (
 // micro sequences, forward and backward, on one GPU of the last pipeline
 // stage (stageLayers layers, shapes divided by tp), with its breakdown.
 func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp int) (float64, calibration.Breakdown) {
-	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software}
+	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP)}
 	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, Head: true})
 	return b.Total, b
 }

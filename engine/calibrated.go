@@ -15,10 +15,10 @@ import (
 // ("derived"); the `calibration` output says which.
 var (
 	calibratedParams = []*Param{
-		{Name: "software", Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
+		{Name: "software", Fidelities: UnderCalibrated, Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
 			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM; training stores no attention scores, as under flash attention) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
-		{Name: "optimizer_step", Label: "Optimizer step", Type: TypeBool, Default: "true",
+		{Name: "optimizer_step", Modes: InTraining, Fidelities: UnderCalibrated, Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
 			apply: func(c *Config, v Value) { c.Calib.NoOptimizer = v.F == 0 }},
 	}
@@ -128,14 +128,18 @@ func gatedByParameters(m *registry.Model, t *calibration.Transformer) bool {
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
 	prof := c.profile()
-	d := calibration.DeviceFor(hw, c.Precision)
+	d := deviceFor(c, hw)
 	r.Calib.Kind = prof.Kind
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(c).Bytes()
 	g := Lower(m, bpe)
 	B := float64(c.BatchSize)
 	r.WeightBytes = g.WeightBytes
 	sw := c.Calib.Software
 	shape, isTF := shapeOf(m)
+	if sh, ok := mambaOf(m); ok && c.Mode != Training {
+		solveSSMCalibrated(c, r, &sh) // workloads.go
+		return
+	}
 
 	var b calibration.Breakdown
 	switch {
@@ -174,7 +178,7 @@ func solveCalibrated(c *Config, r *Result) {
 		w := genericWork(c, g, r)
 		if n, ok := calibration.CNNFor(m.Key); ok {
 			b = prof.CNNStep(&d, n, c.BatchSize, c.Mode == Training, !c.Calib.NoOptimizer, sw)
-		} else {
+		} else if !diffusionImage(c, prof, &d, &b) { // workloads.go
 			b = prof.GenericPass(&d, &w)
 		}
 		r.LatencyS = b.Total

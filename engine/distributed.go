@@ -72,6 +72,7 @@ const (
 	DistLayersPerStage             // pp exceeds the layer count
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
+	DistGoldenRefused              // calibrated: dist_semantics=golden, mlsysim's η arithmetic
 	numDistReasons
 )
 
@@ -85,6 +86,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
+	"semantics: dist_semantics=golden is mlsysim's published G5 arithmetic (an η roofline replica), which the calibrated fidelity does not price; use fidelity=mlsysim, or dist_semantics=newest or auto",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -202,52 +204,52 @@ var distributedParams = []*Param{
 				c.Hardware = cl.Node.Accelerator
 			}
 		}},
-	{Name: "gpus", Label: "GPUs", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "gpus", Modes: InTraining, Label: "GPUs", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "training: GPUs of the job; 0 = all of the system's (1 without a system)",
 		apply: func(c *Config, v Value) { c.Dist.GPUs = int(v.F) }},
-	{Name: "gpus_per_node", Label: "GPUs per node", Type: TypeInt, Min: 0, Default: "0",
-		Doc:   "training: GPUs per node; 0 = the system node's (8 without a system)",
+	{Name: "gpus_per_node", Modes: InTraining | InServing, Label: "GPUs per node", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "training and serving (tp beyond a node): GPUs per node; 0 = the system node's (8 without a system)",
 		apply: func(c *Config, v Value) { c.Dist.GPUsPerNode = int(v.F) }},
-	{Name: "fabric", Label: "Fabric", Type: TypeRef, RefKind: registry.KindFabric,
-		Doc:   "training: inter-node network (sweep list fabrics); default the system's, else InfiniBand NDR",
+	{Name: "fabric", Modes: InTraining | InServing, Label: "Fabric", Type: TypeRef, RefKind: registry.KindFabric,
+		Doc:   "training and serving (tp beyond a node): inter-node network (sweep list fabrics); default the system's, else InfiniBand NDR",
 		apply: func(c *Config, v Value) { c.Dist.Fabric = v.Ref.(*registry.Fabric) }},
-	{Name: "tp", Label: "Tensor parallel (TP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: tensor-parallel degree",
+	{Name: "tp", Modes: InTraining | InServing, Label: "Tensor parallel (TP)", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training and serving: tensor-parallel degree",
 		apply: func(c *Config, v Value) { c.Dist.TP = int(v.F) }},
-	{Name: "pp", Label: "Pipeline parallel (PP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: pipeline-parallel stages",
+	{Name: "pp", Modes: InTraining | InServing, Label: "Pipeline parallel (PP)", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: pipeline-parallel stages (serving: infeasible under calibrated, not modelled)",
 		apply: func(c *Config, v Value) { c.Dist.PP = int(v.F) }},
-	{Name: "ep", Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "ep", Modes: InTraining | InServing, Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: expert-parallel degree (MoE)",
 		apply: func(c *Config, v Value) { c.Dist.EP = int(v.F) }},
-	{Name: "cp", Label: "Context parallel (CP)", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "cp", Modes: InTraining, Label: "Context parallel (CP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: context-parallel degree (the sequence split over ranks, ring attention)",
 		apply: func(c *Config, v Value) { c.Dist.CP = int(v.F) }},
-	{Name: "microbatches", Label: "Microbatches", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "microbatches", Modes: InTraining, Label: "Microbatches", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: microbatches per step and pipeline (m); must divide the replica's batch max(1, ⌊batch_size/dp⌋), else the row is infeasible",
 		apply: func(c *Config, v Value) { c.Dist.Microbatches = int(v.F) }},
-	{Name: "interleave", Label: "Interleaved stages", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "interleave", Modes: InTraining, Label: "Interleaved stages", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: virtual pipeline stages per device (v, interleaved 1F1B)",
 		apply: func(c *Config, v Value) { c.Dist.Interleave = int(v.F) }},
-	{Name: "overlap", Label: "Communication overlap", Type: TypeFloat, Min: 0, Max: 1, Default: "0",
+	{Name: "overlap", Modes: InTraining, Label: "Communication overlap", Type: TypeFloat, Min: 0, Max: 1, Default: "0",
 		Doc:   "training: share of the DP gradient all-reduce hidden behind the backward pass",
 		apply: func(c *Config, v Value) { c.Dist.Overlap = v.F }},
-	{Name: "moe_imbalance", Label: "MoE imbalance", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "moe_imbalance", Modes: InTraining, Label: "MoE imbalance", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: MoE routing imbalance f ≥ 1 (hottest expert's load over the mean)",
 		apply: func(c *Config, v Value) { c.Dist.MoEImbalance = v.F }},
-	{Name: "congestion", Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},
-	{Name: "straggler", Label: "Straggler factor", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "straggler", Modes: InTraining, Label: "Straggler factor", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on the step time (slowest rank)",
 		apply: func(c *Config, v Value) { c.Dist.Straggler = v.F }},
-	{Name: "collective", Label: "Collective", Type: TypeEnum, Enum: collectiveNames[:], Default: "auto",
+	{Name: "collective", Modes: InTraining, Label: "Collective", Type: TypeEnum, Enum: collectiveNames[:], Default: "auto",
 		Doc:   "training: DP all-reduce (auto: ring over the fabric or NVLink, hierarchical across multi-rank nodes; ring, tree, double_tree, hierarchical)",
 		apply: func(c *Config, v Value) { c.Dist.Collective = Collective(v.F) }},
-	{Name: "topology", Label: "Topology", Type: TypeEnum, Enum: topologyNames[:], Default: "auto",
+	{Name: "topology", Modes: InTraining, Label: "Topology", Type: TypeEnum, Enum: topologyNames[:], Default: "auto",
 		Doc:   "training: fabric topology override (auto = the fabric's; fat_tree, dragonfly, ring, torus_3d)",
 		apply: func(c *Config, v Value) { c.Dist.Topology = Topology(v.F) }},
-	{Name: "dist_semantics", Label: "Distributed semantics", Type: TypeEnum, Enum: distSemanticsNames[:], Default: "auto",
+	{Name: "dist_semantics", Modes: InTraining, Label: "Distributed semantics", Type: TypeEnum, Enum: distSemanticsNames[:], Default: "auto",
 		Doc:   "training: auto (golden under fidelity=mlsysim, newest otherwise), newest (sharded replica, mlsysim's newest tests), golden (mlsysim's published G5 semantics)",
 		apply: func(c *Config, v Value) { c.Dist.Semantics = DistSemantics(v.F) }},
 }
@@ -504,6 +506,13 @@ func solveDistributed(c *Config, r *Result) {
 		if c.Fidelity == FidelityMLSysim {
 			sem = DistGolden
 		}
+	}
+	if sem == DistGolden && c.Fidelity == FidelityCalibrated {
+		// The golden replica is the η roofline: a calibrated row would
+		// carry another model's number. Refused, unpriced.
+		r.Calib.Kind = c.profile().Kind
+		r.Dist.Reason, r.Feasible, r.Reason = DistGoldenRefused, false, ReasonParallelism
+		return
 	}
 	if sem == DistGolden {
 		solveDistributedGolden(c, r, &t, dp, local)

@@ -9,6 +9,15 @@ import "math"
 // unless it already had a reason). c must have passed Validate; Evaluate does not
 // check it again, so that sweeps validate each axis once instead of each row.
 func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not copied out
+	if reason := refusal(c); reason != ReasonNone {
+		// Arithmetic the hardware has no rate for, or a model that serves
+		// no tokens: unpriced (workloads.go).
+		if c.Fidelity == FidelityCalibrated {
+			r.Calib.Kind = c.profile().Kind
+		}
+		r.Reason = reason
+		return r
+	}
 	switch {
 	case c.Mode == Serving: // both fidelities: see solveServingScale
 		solveServingScale(c, &r)

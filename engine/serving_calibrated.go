@@ -49,8 +49,10 @@ func calibratedServingGap(c *Config) Reason {
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {
-	case one(c.Dist.PP) > 1 || one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1:
+	case one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
 		return ReasonServingLayout
+	case ppGap(c) != ReasonNone: // serving_pp.go
+		return ReasonServingPP
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
 	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
@@ -78,13 +80,13 @@ func kvElementBytes(c *Config) float64 {
 	if kvPrecisionDiffers(c) {
 		return c.Serve.KVPrecision.Bytes()
 	}
-	return c.Precision.Bytes()
+	return activationPrecision(c).Bytes()
 }
 
 // kvPrecisionDiffers reports whether kv_precision sets a format other than
 // the precision's: kv_precision equal to precision is a no-op.
 func kvPrecisionDiffers(c *Config) bool {
-	return c.Serve.KVPrecSet && c.Serve.KVPrecision != c.Precision
+	return c.Serve.KVPrecSet && c.Serve.KVPrecision != activationPrecision(c)
 }
 
 // kvPerGPU returns one tensor-parallel rank's share of the KV cache of
@@ -167,10 +169,10 @@ type servePool struct {
 }
 
 func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
-	p := servePool{hw: hw, prof: prof, d: calibration.DeviceFor(hw, c.Precision), tp: tp}
+	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
-		p.hbps = float64(c.Model.EffectiveHidden()) * c.Precision.Bytes()
+		p.hbps = float64(c.Model.EffectiveHidden()) * p.d.Bytes
 		p.layer = 2 * float64(c.Model.Layers)
 	}
 	return p
@@ -210,7 +212,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	sh := shape.Shard(tp)
 	sw := c.Calib.Software
 	kvb := kvElementBytes(c)
-	if kvb == c.Precision.Bytes() {
+	if kvb == activationPrecision(c).Bytes() {
 		kvb = 0 // the precision's own: the identical arithmetic
 	}
 	pre := newServePool(c, c.Hardware, c.profile(), tp)
@@ -341,7 +343,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
 	// The draft runs with the target's hidden size for its all-reduces.
-	dh := float64(s.Draft.EffectiveHidden()) * c.Precision.Bytes()
+	dh := float64(s.Draft.EffectiveHidden()) * dec.d.Bytes
 	dar := func(p *servePool, tokens float64) float64 {
 		if p.tp <= 1 {
 			return 0
@@ -384,7 +386,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 // largest batch whose peak fits the decode hardware.
 func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
 	m, tp := c.Model, one(c.Dist.TP)
-	bpe, kvb := c.Precision.Bytes(), kvElementBytes(c)
+	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
 	w := Lower(m, bpe).WeightBytes / float64(tp)
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
@@ -412,6 +414,10 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
+	if one(c.Dist.PP) > 1 {
+		solveServingPP(c, r) // serving_pp.go
+		return
+	}
 	hw := c.Hardware
 	prof := c.profile()
 	r.Calib.Kind = prof.Kind
@@ -420,7 +426,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
-	r.WeightBytes = Lower(c.Model, c.Precision.Bytes()).WeightBytes
+	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
 	var maxB int
 	r.MemoryBytes, r.KVCacheBytes, maxB = servingMemory(c, c.BatchSize)
 	r.Serve.MaxBatchSize = maxB
@@ -462,10 +468,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
 	dprof := prof
-	dd := calibration.DeviceFor(hw, c.Precision)
+	dd := deviceFor(c, hw)
 	if c.Serve.DecodeHW != nil {
 		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
-		dd = calibration.DeviceFor(c.Serve.DecodeHW, c.Precision)
+		dd = deviceFor(c, c.Serve.DecodeHW)
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
@@ -512,6 +518,9 @@ func requestTTFT(c *Config, cs *calServe) float64 {
 // calibratedDecodeS returns one decode step of n sequences at context ctx
 // under c's serving options (continuous batching's step).
 func calibratedDecodeS(c *Config, n, ctx int) float64 {
+	if one(c.Dist.PP) > 1 {
+		return ppDecodeS(c, n, ctx) // serving_pp.go
+	}
 	var cs calServe
 	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
 	return cs.itl

@@ -54,7 +54,15 @@ type Param struct {
 	Max     float64  // numeric upper bound (inclusive); 0 = none
 	Doc     string
 	Label   string // what a figure's axis or legend calls it: "Batch size", "Tensor parallel (TP)"
-	apply   func(c *Config, v Value)
+	// Modes are the modes whose rows the parameter changes (priced, or
+	// refused with a reason); 0 = every mode. A sweep or an eval that sets
+	// it where no mode it runs uses it is refused (UnusedInModes).
+	Modes ModeMask
+	// Fidelities are the fidelities whose numbers the parameter changes;
+	// 0 = both. Set under no fidelity that uses it, it draws a note
+	// (UnusedUnderFidelities), not an error.
+	Fidelities FidelityMask
+	apply      func(c *Config, v Value)
 }
 
 // Apply sets the parameter on c.
@@ -338,7 +346,7 @@ func Outputs() []*Output { return outputs }
 // The vocabulary is assembled from the core lists below and those of the
 // other models (each in its own file), in this order.
 var (
-	params  = concat(scenarioParams, coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
+	params  = concat(scenarioParams, coreParams, precisionParams, workloadParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
 	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs)
 )
 
@@ -355,7 +363,7 @@ const (
 
 var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 	pg, og := map[string]string{}, map[string]string{}
-	for g, ps := range map[string][]*Param{GroupCore: append(scenarioParams[:len(scenarioParams):len(scenarioParams)], coreParams...), GroupDistributed: distributedParams,
+	for g, ps := range map[string][]*Param{GroupCore: concat(scenarioParams, coreParams, precisionParams, workloadParams), GroupDistributed: distributedParams,
 		GroupServingScale: servingScaleParams, GroupFleet: fleetParams, GroupCalibrated: calibratedParams} {
 		for _, p := range ps {
 			pg[p.Name] = g
@@ -473,7 +481,7 @@ var coreParams = []*Param{
 		Doc:   "tokens per sequence (serving: prompt length for TTFT and KV-cache context for ITL)",
 		Label: "Sequence length",
 		apply: func(c *Config, v Value) { c.SeqLen = int(v.F) }},
-	{Name: "efficiency", Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
+	{Name: "efficiency", Fidelities: UnderMLSysim, Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
 		Doc:   "mlsysim's η: the fraction of peak FLOP/s achieved",
 		Label: "Efficiency",
 		apply: func(c *Config, v Value) { c.Efficiency = v.F }},
@@ -481,23 +489,23 @@ var coreParams = []*Param{
 		Doc:   "calibrated: operator-level model with per-hardware profiles fitted to measurements (median error ~2-4% on H100); mlsysim: mlsysim's first-order roofline with η, reproducing its published numbers",
 		Label: "Fidelity",
 		apply: func(c *Config, v Value) { c.Fidelity = Fidelity(v.F) }},
-	{Name: "recompute", Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
+	{Name: "recompute", Modes: InTraining, Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
 		Doc:   "training: activation recomputation (none, selective, full)",
 		Label: "Recomputation",
 		apply: func(c *Config, v Value) { c.Recompute = Recompute(v.F) }},
-	{Name: "zero_stage", Type: TypeInt, Min: 0, Max: 3, Default: "0",
+	{Name: "zero_stage", Modes: InTraining, Type: TypeInt, Min: 0, Max: 3, Default: "0",
 		Doc:   "training: ZeRO stage (1 shards optimizer state, 2 also gradients, 3 also weights over dp ranks)",
 		Label: "ZeRO stage",
 		apply: func(c *Config, v Value) { c.ZeroStage = int(v.F) }},
-	{Name: "dp", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "dp", Modes: InTraining, Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: data-parallel ranks",
 		Label: "Data parallel (DP)",
 		apply: func(c *Config, v Value) { c.DPSize = int(v.F) }},
-	{Name: "lora", Type: TypeBool, Default: "false",
+	{Name: "lora", Modes: InTraining, Type: TypeBool, Default: "false",
 		Doc:   "training: LoRA adapters of rank 16 instead of full fine-tuning",
 		Label: "LoRA",
 		apply: func(c *Config, v Value) { c.LoRA = v.F == 1 }},
-	{Name: "output_tokens", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "output_tokens", Modes: InServing, Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "serving: tokens generated per request (the first comes from the prefill)",
 		Label: "Output tokens",
 		apply: func(c *Config, v Value) { c.OutputTokens = int(v.F) }},

@@ -96,3 +96,31 @@ func evalField(out, name string) string {
 	}
 	return ""
 }
+
+// eval refuses an option its mode does not use, naming the argument (exit
+// 2), and notes one its fidelity does not use.
+func TestEvalUnusedOptions(t *testing.T) {
+	cliFails(t, 2, `argument "output_tokens=64": output_tokens is not used in mode=training`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=training", "output_tokens=64")
+	cliFails(t, 2, `argument "microbatches=4": microbatches is not used in mode=serving`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "microbatches=4")
+	code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3")
+	if code != 0 || !strings.Contains(stderr, `note: argument "efficiency=0.3": efficiency has no effect under fidelity=calibrated`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3", "fidelity=mlsysim"); code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// check refuses an option no mode of the sweep uses at its file:line:col
+// (exit 2) and prints a note for one no fidelity of it uses.
+func TestCheckUnusedOptions(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeSweep(t, dir, "bad.yaml", "fixed:\n  mode: training\n  output_tokens: 64\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	cliFails(t, 2, "bad.yaml:3:3: fixed.output_tokens: unused parameter: output_tokens is not used in mode=training", "check", "--no-estimate", bad)
+	note := writeSweep(t, dir, "note.yaml", "fixed:\n  efficiency: 0.4\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	if so := cliRun(t, "check", "--no-estimate", note); !strings.Contains(so, "note: "+note+":2:3: fixed.efficiency: efficiency has no effect under fidelity=calibrated") {
+		t.Errorf("check output lacks the note:\n%s", so)
+	}
+}
