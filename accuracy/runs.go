@@ -142,7 +142,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		node, _ := reg.Node(nk)
 		prec, _ := calibration.RunPrecision(run.Precision)
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
-			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
+			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible})
 		k := key{sub, ap.Hardware, prec}
@@ -154,6 +154,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		}
 		r.MLSysim.add(ml, meas, ap.Source)
 		r.Calibrated.add(ca, meas, ap.Source)
+		r.HeldOut.add(ca, meas, ap.Source)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -169,6 +170,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		r := rows[k]
 		r.MLSysim.finish()
 		r.Calibrated.finish()
+		r.HeldOut.finish()
 		rep.RunRows = append(rep.RunRows, *r)
 	}
 }

@@ -72,13 +72,14 @@ func newAccuracyCmd() *cobra.Command {
 }
 
 func writeAccuracy(w io.Writer, rep *accuracy.Report) {
+	fmt.Fprintln(w, "held-out: each point predicted by a profile fitted without its source (leave-one-source-out; the calibrated figure where no fit used the source)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\tworst point\t")
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\theld-out median\tmax\tworst point\t")
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		c := &r.Calibrated
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), worst(c))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), r.HeldOut.Median, r.HeldOut.Max, worst(c))
 	}
 	tw.Flush()
 	if len(rep.Dist) > 0 {
@@ -117,11 +118,11 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	}
 	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; held out: nothing is fitted to them)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\tworst point\t")
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
 		r := &rep.RunRows[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.Calibrated.WorstSource)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.WorstSource)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -201,6 +202,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		Profile    string            `json:"profile"`
 		MLSysim    accuracyStatsJSON `json:"mlsysim"`
 		Calibrated accuracyStatsJSON `json:"calibrated"`
+		HeldOut    accuracyStatsJSON `json:"held_out"`
 	}
 	type point struct {
 		Source      string          `json:"source"`
@@ -211,6 +213,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		MeasuredS   json.RawMessage `json:"measured_s"`
 		MLSysimS    json.RawMessage `json:"mlsysim_s"`
 		CalibratedS json.RawMessage `json:"calibrated_s"`
+		HeldOutS    json.RawMessage `json:"held_out_s"`
 		Spread      json.RawMessage `json:"spread"`
 	}
 	type dist struct {
@@ -229,7 +232,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	}
 	pointOf := func(p *accuracy.Point) point {
 		return point{Source: p.Source, Class: p.Class.String(), Hardware: p.Hardware, Profile: p.Profile.String(), Label: p.Label,
-			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), Spread: jsonNumber(p.Spread)}
+			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), HeldOutS: jsonNumber(p.HeldOut), Spread: jsonNumber(p.Spread)}
 	}
 	out := struct {
 		Version string  `json:"mlsysim_version"`
@@ -241,7 +244,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
-			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated)})
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
 	}
 	for i := range rep.Dist {
 		d := &rep.Dist[i]
