@@ -9,12 +9,22 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// SourceOf returns the source of a point: the measurement file or
-// publication it comes from, the part of Point.Source before the first
-// ':' ("h100-2026-11-26.json" of "h100-2026-11-26.json:llm[3]").
+// SourceOf returns the source of a point: the measurement file it comes
+// from, the part of Point.Source before the first ':'
+// ("h100-2026-11-26.json" of "h100-2026-11-26.json:llm[3]"); for a row of
+// a CSV file of published rows, the file and the row id's first word, the
+// publication ("published.csv:narayanan2021" of
+// "published.csv:narayanan2021_gpt3_384", "nemo-training.csv:nemo2511").
 func SourceOf(src string) string {
-	if i := strings.IndexByte(src, ':'); i >= 0 {
+	i := strings.IndexByte(src, ':')
+	if i < 0 {
+		return src
+	}
+	if !strings.HasSuffix(src[:i], ".csv") {
 		return src[:i]
+	}
+	if j := strings.IndexByte(src[i+1:], '_'); j >= 0 {
+		return src[:i+1+j]
 	}
 	return src
 }

@@ -19,8 +19,10 @@ import (
 var coreColumns = []string{"model", "hardware", "mode", "precision", "batch_size", "seq_len", "efficiency", "fidelity"}
 
 // alwaysWritten are outputs of other groups that every run writes: which
-// calibration profile a row used says how far to trust it.
-var alwaysWritten = map[string]bool{"calibration": true}
+// calibration profile a row used and the error band of its prediction say
+// how far to trust it.
+var alwaysWritten = map[string]bool{"calibration": true, "latency_s_lo": true, "latency_s_hi": true, "ttft_s_lo": true, "ttft_s_hi": true,
+	"itl_s_lo": true, "itl_s_hi": true}
 
 type colKind uint8
 
@@ -182,7 +184,7 @@ func newPlan(s *Spec) (*plan, error) {
 		if o.Modes&s.Modes == 0 || declared[o.Name] {
 			continue
 		}
-		cs := outputs.ColumnSpec{Name: o.Name, Unit: o.Unit, Doc: o.Doc, Nullable: o.Modes&s.Modes != s.Modes}
+		cs := outputs.ColumnSpec{Name: o.Name, Unit: o.Unit, Doc: o.Doc, Nullable: o.Modes&s.Modes != s.Modes || o.Valid != nil}
 		switch o.Type {
 		case engine.OutFloat:
 			cs.Type = outputs.Float64
@@ -689,7 +691,7 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 				}
 			}
 			if spec.Nullable {
-				col.Valid = append(col.Valid, o.Modes.Has(mode))
+				col.Valid = append(col.Valid, o.Modes.Has(mode) && (o.Valid == nil || o.Valid(&e.res)))
 			}
 		}
 	}

@@ -100,4 +100,5 @@ type Result struct {
 	Serve ServeResult
 	Fleet FleetResult
 	Calib CalibResult
+	Band  BandResult
 }

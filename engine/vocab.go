@@ -287,6 +287,9 @@ type Output struct {
 	Float  func(*Result) float64
 	Bool   func(*Result) bool
 	String func(*Result) string
+	// Valid, when set, says whether a row has a value: a row where it
+	// returns false writes null (the error bands under fidelity mlsysim).
+	Valid func(*Result) bool
 }
 
 // Params returns the parameter vocabulary, in the order columns are written.
@@ -299,7 +302,7 @@ func Outputs() []*Output { return outputs }
 // other models (each in its own file), in this order.
 var (
 	params  = concat(scenarioParams, coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
-	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
+	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs, bandOutputs)
 )
 
 // Groups of the vocabulary: the core, and one per model beyond it. A sweep
@@ -311,6 +314,7 @@ const (
 	GroupServingScale = "serving_scale"
 	GroupFleet        = "fleet"
 	GroupCalibrated   = "calibrated"
+	GroupBand         = "band" // the error bands: written by every run
 )
 
 var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
@@ -322,7 +326,7 @@ var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 		}
 	}
 	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: distributedOutputs,
-		GroupServingScale: servingScaleOutputs, GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
+		GroupServingScale: servingScaleOutputs, GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs, GroupBand: bandOutputs} {
 		for _, o := range os {
 			og[o.Name] = g
 		}

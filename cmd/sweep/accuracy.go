@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlsysim/mlsysim-go/accuracy"
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/plots"
 )
 
@@ -67,12 +70,11 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out, bands and every point")
 	return cmd
 }
 
 func writeAccuracy(w io.Writer, rep *accuracy.Report) {
-	fmt.Fprintln(w, "held-out: each point predicted by a profile fitted without its source (leave-one-source-out; the calibrated figure where no fit used the source)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\theld-out median\tmax\tworst point\t")
 	for i := range rep.Rows {
@@ -82,6 +84,8 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), r.HeldOut.Median, r.HeldOut.Max, worst(c))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "held-out: each point predicted by a profile fitted without its source (leave-one-source-out; the calibrated figure where no fit used the source)")
+	writeBands(w, rep)
 	if len(rep.Dist) > 0 {
 		fmt.Fprintln(w, "\ntrain-dist: published multi-GPU training iterations (held out: nothing is fitted to them)")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -107,6 +111,49 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 		tw.Flush()
 	}
 	writeRuns(w, rep)
+}
+
+// bandTolerance is how far a class's coverage on held-out sources may
+// fall from the stated one and still count as holding.
+const bandTolerance = 0.05
+
+// bandMinPoints is the fewest points whose coverage says anything: with
+// fewer, one point moves it by more than the tolerance twice over.
+const bandMinPoints = 10
+
+// writeBands prints the error bands recomputed from the report's held-out
+// residuals (accuracy.Report.Bands) at the stated coverage, with the
+// coverage of each class's points and of each source's points by the band
+// of the other sources, and whether the committed bands the engine uses
+// are these.
+func writeBands(w io.Writer, rep *accuracy.Report) {
+	b, checks := rep.Bands(calibration.BandCoverage)
+	if len(checks) == 0 {
+		return
+	}
+	same := bytes.Equal(b.Marshal(), calibration.EmbeddedBands().Marshal())
+	fmt.Fprintf(w, "\nerror bands at %.0f%% coverage from the held-out residuals (latency_s_lo/_hi ...; the committed calibration/data/bands.json: %s)\n",
+		calibration.BandCoverage*100, map[bool]string{true: "the same", false: "differs: these data or profiles are not the reference"}[same])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "band class\tn\tsources\tlow\thigh\tcoverage\theld-out coverage\tcheck\t")
+	for _, ck := range checks {
+		cross, verdict := "-", "one source: not checkable"
+		if !math.IsNaN(ck.CrossCoverage) {
+			cross = fmt.Sprintf("%.0f%%", ck.CrossCoverage*100)
+			switch d := ck.CrossCoverage - calibration.BandCoverage; {
+			case ck.Band.N < bandMinPoints:
+				verdict = fmt.Sprintf("n < %d: not checkable", bandMinPoints)
+			case math.Abs(d) <= bandTolerance:
+				verdict = "holds"
+			case d > 0:
+				verdict = "holds (conservative)"
+			default:
+				verdict = "misses"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t×%.3f\t×%.3f\t%.0f%%\t%s\t%s\t\n", ck.Class, ck.Band.N, ck.Band.Sources, ck.Band.Lo, ck.Band.Hi, ck.Coverage*100, cross, verdict)
+	}
+	tw.Flush()
 }
 
 // writeRuns prints the published large-scale training runs: per subclass,
@@ -234,13 +281,33 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		return point{Source: p.Source, Class: p.Class.String(), Hardware: p.Hardware, Profile: p.Profile.String(), Label: p.Label,
 			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), HeldOutS: jsonNumber(p.HeldOut), Spread: jsonNumber(p.Spread)}
 	}
+	type band struct {
+		Class           string          `json:"class"`
+		N               int             `json:"n"`
+		Sources         int             `json:"sources"`
+		Lo              json.RawMessage `json:"lo"`
+		Hi              json.RawMessage `json:"hi"`
+		Coverage        json.RawMessage `json:"coverage"`
+		HeldOutCoverage json.RawMessage `json:"held_out_coverage"` // null with one source
+		StatedCoverage  float64         `json:"stated_coverage"`
+	}
 	out := struct {
 		Version string  `json:"mlsysim_version"`
 		Rows    []row   `json:"rows"`
 		Dist    []dist  `json:"train_dist"`
 		LOO     []loo   `json:"leave_one_class_out"`
+		Bands   []band  `json:"bands"`
 		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Points: []point{}}
+	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	_, checks := rep.Bands(calibration.BandCoverage)
+	for _, ck := range checks {
+		cross := json.RawMessage("null")
+		if !math.IsNaN(ck.CrossCoverage) {
+			cross = jsonNumber(ck.CrossCoverage)
+		}
+		out.Bands = append(out.Bands, band{Class: ck.Class.String(), N: ck.Band.N, Sources: ck.Band.Sources, Lo: jsonNumber(ck.Band.Lo), Hi: jsonNumber(ck.Band.Hi),
+			Coverage: jsonNumber(ck.Coverage), HeldOutCoverage: cross, StatedCoverage: calibration.BandCoverage})
+	}
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),

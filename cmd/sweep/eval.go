@@ -148,12 +148,14 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		if !o.Modes.Has(c.Mode) {
 			continue
 		}
-		switch o.Type {
-		case engine.OutFloat:
+		switch {
+		case o.Valid != nil && !o.Valid(r):
+			field(o.Name, []byte("null"))
+		case o.Type == engine.OutFloat:
 			field(o.Name, jsonNumber(o.Float(r)))
-		case engine.OutBool:
+		case o.Type == engine.OutBool:
 			field(o.Name, []byte(strconv.FormatBool(o.Bool(r))))
-		case engine.OutString:
+		case o.Type == engine.OutString:
 			s, _ := json.Marshal(o.String(r))
 			field(o.Name, s)
 		}
@@ -183,6 +185,8 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		switch {
 		case !r.Feasible && perUsefulWork[o.Name]:
 			v = "n/a (infeasible)"
+		case o.Valid != nil && !o.Valid(r):
+			v = "-"
 		case o.Type == engine.OutFloat:
 			v = human(o.Float(r), o.Unit)
 		case o.Type == engine.OutBool:
