@@ -87,6 +87,9 @@ type Report struct {
 	Runs    []RunPoint
 	RunRows []Row
 	Skipped []SkippedRun
+	// Stacks are the software stacks' step overheads fitted to the
+	// published points that name them (StackFit).
+	Stacks []StackFit
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point
@@ -129,6 +132,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 	if err := heldOut(reg, profiles, ds, ts, idx, rep); err != nil {
 		return nil, err
 	}
+	fitStacks(ts, idx, rep)
 	for i := range ts {
 		if idx[i] < 0 {
 			continue

@@ -471,6 +471,7 @@ func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer,
 	p.layerRest(b, d, m, ps, 1)
 	b.Scale(float64(m.Layers))
 	b.Add(head)
+	b.Fixed += stack(ps.Software).StepOverheadS // the runtime's time per engine step
 	b.finish()
 }
 

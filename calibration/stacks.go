@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 )
 
 // StacksFile is the name of the software stacks' data in calibration/data.
@@ -39,8 +40,14 @@ type Stack struct {
 	// bits) or "te" (Transformer Engine: only the linear layers' products
 	// at 8 bits; attention, element-wise ops, output layer and loss in
 	// bf16, plus the casts of the products' inputs and output gradients).
-	FP8Recipe string   `json:"fp8_recipe"`
-	Sources   []string `json:"sources"`
+	FP8Recipe string `json:"fp8_recipe"`
+	// StepOverheadS is the runtime's fixed time per engine step (each
+	// forward pass of a prefill, a prefill chunk or a decode step: host
+	// scheduling, launch and synchronisation), seconds. Fitted to the
+	// stack's published points where there are any (FitStepOverhead,
+	// `sweep accuracy` checks it leave-one-source-out); 0 otherwise.
+	StepOverheadS float64  `json:"step_overhead_s"`
+	Sources       []string `json:"sources"`
 }
 
 // Kernel choices as the hot paths test them.
@@ -106,6 +113,8 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): attention %q: want fused or materialised", i, s.Name, s.Attention)
 		case s.FP8Recipe != "all" && s.FP8Recipe != "te":
 			return out, fmt.Errorf("stacks[%d] (%s): fp8_recipe %q: want all or te", i, s.Name, s.FP8Recipe)
+		case !(s.StepOverheadS >= 0 && s.StepOverheadS < 1):
+			return out, fmt.Errorf("stacks[%d] (%s): step_overhead_s %v: want in [0, 1)", i, s.Name, s.StepOverheadS)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}
@@ -123,6 +132,50 @@ func stack(sw Software) *Stack {
 		sw = 0
 	}
 	return &stackTable[sw]
+}
+
+// ParseSoftware returns the stack named name (as `software=` spells it).
+func ParseSoftware(name string) (Software, bool) {
+	for i, n := range softwareNames {
+		if n == name {
+			return Software(i), true
+		}
+	}
+	return 0, false
+}
+
+// StepOverhead returns the runtime's fixed time per engine step of stack
+// sw (Stack.StepOverheadS).
+func StepOverhead(sw Software) float64 { return stack(sw).StepOverheadS }
+
+// FitStepOverhead returns the step overhead s ≥ 0 (seconds, at most
+// 50 ms) that minimises the mean squared log error of predictions
+// base[i] + s·steps[i] against measured[i]: golden-section search, 200
+// iterations, deterministic. base are the predictions without the
+// overhead, steps the engine steps each point takes (a prefill 1, a
+// static batch of n output tokens n).
+func FitStepOverhead(base, steps, measured []float64) float64 {
+	loss := func(s float64) float64 {
+		var l float64
+		for i := range base {
+			e := math.Log((base[i] + s*steps[i]) / measured[i])
+			l += e * e
+		}
+		return l
+	}
+	a, b := 0.0, 50e-3
+	g := (math.Sqrt(5) - 1) / 2
+	c, d := b-g*(b-a), a+g*(b-a)
+	for it := 0; it < 200; it++ {
+		if loss(c) <= loss(d) {
+			b, d = d, c
+			c = b - g*(b-a)
+		} else {
+			a, c = c, d
+			d = a + g*(b-a)
+		}
+	}
+	return (a + b) / 2
 }
 
 // KeepsScores reports whether a training step on stack sw without

@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -61,5 +62,28 @@ func TestMegatronCoreFP8(t *testing.T) {
 	te, all, bf := step(MegatronCore, registry.FP8), step(Compiled, registry.FP8), step(MegatronCore, registry.BF16)
 	if !(all < te && te < bf) {
 		t.Errorf("fp8 step: all-fp8 %g s, Transformer Engine recipe %g s, bf16 %g s: want all < te < bf16", all, te, bf)
+	}
+}
+
+// A stack's step overhead is added once per engine step: once to a
+// prefill, once per output token to a static batch (the step counts the
+// accuracy report's fit assumes).
+func TestStepOverheadPerStep(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	d := DeviceFor(hw, registry.FP8)
+	m := Transformer{Name: "llama-7b", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 32, HeadDim: 128, FFN: 11008, Vocab: 32000, GatedMLP: true}
+	s := StepOverhead(TensorRTLLM)
+	if !(s > 0) || StepOverhead(Compiled) != 0 {
+		t.Fatalf("step overheads: tensorrt-llm %g s, compiled %g s", s, StepOverhead(Compiled))
+	}
+	pre := p.Prefill(&d, &m, 1, 128, TensorRTLLM).Total - p.Prefill(&d, &m, 1, 128, Compiled).Total
+	if math.Abs(pre-s) > 1e-12 {
+		t.Errorf("prefill: +%g s, want one step overhead %g s", pre, s)
+	}
+	srv := p.Serve(&d, &m, 64, 128, 128, TensorRTLLM) - p.Serve(&d, &m, 64, 128, 128, Compiled)
+	if math.Abs(srv-128*s) > 1e-9 {
+		t.Errorf("static batch of 128 tokens: +%g s, want 128 step overheads %g s", srv, 128*s)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -85,6 +86,7 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "held-out: each point predicted by a profile fitted without its source (leave-one-source-out; the calibrated figure where no fit used the source)")
+	writeStacks(w, rep)
 	writeBands(w, rep)
 	if len(rep.Dist) > 0 {
 		fmt.Fprintln(w, "\ntrain-dist: published multi-GPU training iterations (held out: nothing is fitted to them)")
@@ -111,6 +113,30 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 		tw.Flush()
 	}
 	writeRuns(w, rep)
+}
+
+// writeStacks prints the software stacks' step overheads fitted to the
+// published points that name them, and the value fitted without each
+// source (the held-out figures of those points).
+func writeStacks(w io.Writer, rep *accuracy.Report) {
+	if len(rep.Stacks) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nsoftware stacks fitted to their published points (calibration/data/stacks.json: step_overhead_s)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stack\tpoints\tstep overhead\tcommitted\tfitted without each source\t")
+	for _, f := range rep.Stacks {
+		srcs := make([]string, 0, len(f.WithoutS))
+		for s := range f.WithoutS {
+			srcs = append(srcs, s)
+		}
+		sort.Strings(srcs)
+		for i, s := range srcs {
+			srcs[i] = fmt.Sprintf("%s: %.2f ms", s, f.WithoutS[s]*1e3)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f ms\t%.2f ms\t%s\t\n", f.Software, f.N, f.StepOverheadS*1e3, f.Committed*1e3, strings.Join(srcs, ", "))
+	}
+	tw.Flush()
 }
 
 // bandTolerance is how far a class's coverage on held-out sources may
