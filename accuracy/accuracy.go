@@ -31,8 +31,9 @@ type Point struct {
 type Row struct {
 	Class calibration.Class
 	// Mode is the row's subclass: the GEMM timing mode
-	// (calibration.Point.Mode), or RunDense / RunMoE for the published
-	// large-scale training runs; "" for other classes.
+	// (calibration.Point.Mode), ModeTP for serving points on several GPUs,
+	// or RunDense / RunMoE for the published large-scale training runs; ""
+	// for other classes.
 	Mode       string
 	Hardware   string
 	Precision  string
@@ -44,6 +45,10 @@ type Row struct {
 	// (Point.HeldOut): the class predicted, not fitted.
 	HeldOut ErrorStats
 }
+
+// ModeTP is the subclass of serving points run tensor-parallel on
+// several GPUs of a node (calibration.Point.TP > 1): "serve/tp".
+const ModeTP = "tp"
 
 // Name returns the row's class as the report prints it: the class, and for
 // GEMMs timed in a named mode, "/mode" ("gemm/sustained").
@@ -139,10 +144,14 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		}
 		pt := &ts[i].Point
 		ap := &rep.Points[idx[i]]
-		k := key{pt.Class, ap.Hardware, pt.Precision, pt.Mode}
+		mode := pt.Mode
+		if pt.TP > 1 {
+			mode = ModeTP
+		}
+		k := key{pt.Class, ap.Hardware, pt.Precision, mode}
 		r := rows[k]
 		if r == nil {
-			r = &Row{Class: pt.Class, Mode: pt.Mode, Hardware: ap.Hardware, Precision: pt.Precision, Profile: ap.Profile}
+			r = &Row{Class: pt.Class, Mode: mode, Hardware: ap.Hardware, Precision: pt.Precision, Profile: ap.Profile}
 			rows[k] = r
 			order = append(order, k)
 		}

@@ -147,7 +147,7 @@ func TestStackStepsInReport(t *testing.T) {
 		}
 		n++
 	}
-	if n != 33 {
-		t.Errorf("%d TensorRT-LLM points, want 33", n)
+	if n != 41 {
+		t.Errorf("%d TensorRT-LLM points, want 41", n)
 	}
 }

@@ -14,8 +14,8 @@ import (
 // Point.HeldOut.
 type StackFit struct {
 	Software      calibration.Software
-	N             int
-	StepOverheadS float64            // fitted to every point of the stack
+	N             int                // points naming the stack (those on one GPU are fitted)
+	StepOverheadS float64            // fitted to every single-GPU point of the stack
 	Committed     float64            // the value in calibration/data/stacks.json
 	WithoutS      map[string]float64 // by source (SourceOf): fitted without its points
 }
@@ -33,7 +33,9 @@ func stackSteps(pt *calibration.Point) float64 {
 }
 
 // fitStacks fits the step overhead of every stack named by the points
-// (Point.Stack) and sets the held-out prediction of those points: the
+// (Point.Stack), on one GPU only (on several, the tensor-parallel
+// collectives' misses would pass for the overhead), and sets the held-out
+// prediction of all those points, on any number of GPUs: the
 // prediction without the committed overhead plus the overhead fitted
 // without the point's source, times its steps. Predictions are linear in
 // the overhead (each engine step adds it once), so the prediction without
@@ -44,6 +46,7 @@ func fitStacks(ts []calibration.Target, idx []int, rep *Report) {
 		base, steps float64
 		meas        float64
 		source      string
+		multi       bool // on more than one GPU: predicted, not fitted
 	}
 	by := map[calibration.Software][]pt{}
 	for k := range ts {
@@ -57,7 +60,8 @@ func fitStacks(ts []calibration.Target, idx []int, rep *Report) {
 		}
 		sw := p.Software()
 		ap := &rep.Points[idx[k]]
-		by[sw] = append(by[sw], pt{i: idx[k], base: ap.Calibrated - calibration.StepOverhead(sw)*n, steps: n, meas: ap.Measured, source: SourceOf(ap.Source)})
+		by[sw] = append(by[sw], pt{i: idx[k], base: ap.Calibrated - calibration.StepOverhead(sw)*n, steps: n, meas: ap.Measured, source: SourceOf(ap.Source),
+			multi: p.TP > 1})
 	}
 	sws := make([]calibration.Software, 0, len(by))
 	for sw := range by {
@@ -67,7 +71,7 @@ func fitStacks(ts []calibration.Target, idx []int, rep *Report) {
 	fit := func(ps []pt, skip string) float64 {
 		var base, steps, meas []float64
 		for _, p := range ps {
-			if p.source != skip {
+			if p.source != skip && !p.multi {
 				base, steps, meas = append(base, p.base), append(steps, p.steps), append(meas, p.meas)
 			}
 		}

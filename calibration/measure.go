@@ -73,6 +73,7 @@ type Point struct {
 	Seq   int // prefill, train: tokens per sequence; serve: input tokens
 	Ctx   int // decode: KV-cache tokens
 	Out   int // serve: output tokens
+	TP    int // prefill, serve: tensor-parallel GPUs of one node (0 or 1: one GPU)
 
 	M, N, K int // gemm
 
@@ -394,17 +395,18 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 	return out, nil
 }
 
-// Point turns a row that is a single-GPU serving measurement into a point:
-// serving_ttft (a prefill of batch × input tokens, TTFT) and
+// Point turns a row that is a serving measurement on one GPU, or on tp
+// GPUs of one node holding the model tensor-parallel (gpus = tp ≤ 8), into
+// a point: serving_ttft (a prefill of batch × input tokens, TTFT) and
 // serving_static_batch (output tokens per second of a static batch, turned
-// into the seconds the batch takes). Other rows (multi-GPU training) give
-// false.
+// into the seconds the batch takes; a rate per GPU times the GPUs). Other
+// rows (multi-GPU training) give false.
 func (p Published) Point() (Point, bool) {
-	if p.GPUs > 1 || p.Batch < 1 || p.In < 1 {
+	if p.Batch < 1 || p.In < 1 || (p.GPUs > 1 && (p.TP != p.GPUs || p.GPUs > 8)) {
 		return Point{}, false
 	}
 	pt := Point{Source: "published.csv:" + p.ID, GPU: p.Hardware, Precision: p.Precision, Model: p.Shape,
-		Batch: p.Batch, Seq: p.In, Out: p.Out, Stack: p.Software}
+		Batch: p.Batch, Seq: p.In, Out: p.Out, Stack: p.Software, TP: max(p.TP, 1)}
 	pt.Model.GatedMLP = p.Shape.FFN != 4*p.Shape.Hidden
 	switch {
 	case p.Phase == "serving_ttft" && p.Metric == "ttft":
@@ -413,6 +415,9 @@ func (p Published) Point() (Point, bool) {
 	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s" && p.Out > 0:
 		pt.Class = ClassServe
 		pt.S = float64(p.Batch*p.Out) / p.Value
+	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s_per_gpu" && p.Out > 0:
+		pt.Class = ClassServe
+		pt.S = float64(p.Batch*p.Out) / (p.Value * float64(max(p.GPUs, 1)))
 	default:
 		return Point{}, false
 	}
