@@ -92,10 +92,10 @@ func TestRooflineAchieved(t *testing.T) {
 	}
 }
 
-// writeNullRun writes the capacity run as the engine writes it now: where
+// writeNullRowsRun writes the capacity run as the engine writes it now: where
 // the SLA is not met, replicas is null (no stand-in), and no sla_met column
 // guards it.
-func writeNullRun(t *testing.T) *Source {
+func writeNullRowsRun(t *testing.T) *Source {
 	t.Helper()
 	out := t.TempDir()
 	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
@@ -133,8 +133,8 @@ func writeNullRun(t *testing.T) *Source {
 
 // A null output is never drawn: no point at 0, no point at all, in every
 // kind that reads it.
-func TestNullsNotPlotted(t *testing.T) {
-	src := writeNullRun(t)
+func TestNullReplicasNotPlotted(t *testing.T) {
+	src := writeNullRowsRun(t)
 	for _, all := range []bool{false, true} {
 		fig, _, err := Lines{}.Build(src, &Request{X: "qps", Y: "replicas", Group: "hardware", AllRows: all})
 		if err != nil {
