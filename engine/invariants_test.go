@@ -460,7 +460,7 @@ func checkTimeParts(c *Config, r *Result) error {
 		return nil
 	}
 	list := func(t *TimeParts) []float64 {
-		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.TransferS}
+		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.CommPPS, t.TransferS}
 	}
 	if c.Mode != Serving {
 		st := &r.Calib.Step
