@@ -168,9 +168,26 @@ func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.P
 	if err := cleanResults(filepath.Join(l.out, l.results), l.results, listed); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := cleanResults(filepath.Dir(FrontPath(filepath.Join(l.out, l.results, "x.parquet"))), l.results, listed); err != nil {
+		return nil, nil, nil, err
+	}
 	os.Remove(filepath.Join(l.out, "pareto.parquet"))
 	keep, todo = Remaining(all, good)
-	front, err = FrontOf(spec, inParts(prev.FrontIndexes, keep))
+	// The front of the parts kept: the union of their front files (and of
+	// the front a manifest of an earlier version recorded whole).
+	idx := inParts(prev.FrontIndexes, keep)
+	for _, p := range keep {
+		if p.FrontSHA256 == "" {
+			continue
+		}
+		pf, err := readFrontFile(FrontPath(filepath.Join(l.out, filepath.FromSlash(p.File))))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		idx = append(idx, pf...)
+	}
+	slices.Sort(idx)
+	front, err = FrontOf(spec, slices.Compact(idx))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -208,7 +225,38 @@ func sumPart(out string, p *outputs.Part) error {
 			return fmt.Errorf("checksum: %w", err)
 		}
 	}
+	if f := FrontPath(path); fileExists(f) {
+		if p.FrontBytes, p.FrontSHA256, err = outputs.SumFile(f); err != nil {
+			return fmt.Errorf("checksum: %w", err)
+		}
+	}
 	return nil
+}
+
+// writeFrontFile writes the front file path: the indexes idx as a JSON
+// array, atomically.
+func writeFrontFile(path string, idx []int64) error {
+	if idx == nil {
+		idx = []int64{}
+	}
+	b, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return outputs.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// readFrontFile reads the indexes of a front file.
+func readFrontFile(path string) ([]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("front file: %w", err)
+	}
+	var idx []int64
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("front file %s: %w", path, err)
+	}
+	return idx, nil
 }
 
 func fileExists(path string) bool {
@@ -235,7 +283,8 @@ func withSums(parts, summed []outputs.Part) []outputs.Part {
 // VerifyPart checks part p's files under the run folder out against what
 // the manifest records: the Parquet file is a regular file of the recorded
 // size and SHA-256, its footer reads and it holds the recorded rows; the
-// Arrow file, when one was recorded, has its recorded size and SHA-256.
+// Arrow file and the front file, when recorded, have their recorded size
+// and SHA-256.
 // The error names the file and what differs. Parts recorded without sizes
 // and checksums (manifests of earlier versions) are checked by footer and
 // rows only.
@@ -251,10 +300,16 @@ func VerifyPart(out string, p outputs.Part) error {
 	if fi.Rows != p.Rows {
 		return fmt.Errorf("%s: holds %d rows, the manifest records %d", p.File, fi.Rows, p.Rows)
 	}
-	if p.ArrowSHA256 != "" {
-		a := ArrowPath(path)
-		if err := verifyFile(a, p.ArrowBytes, p.ArrowSHA256); err != nil {
-			rel, _ := filepath.Rel(out, a)
+	for _, twin := range []struct {
+		path  string
+		bytes int64
+		sum   string
+	}{{ArrowPath(path), p.ArrowBytes, p.ArrowSHA256}, {FrontPath(path), p.FrontBytes, p.FrontSHA256}} {
+		if twin.sum == "" {
+			continue
+		}
+		if err := verifyFile(twin.path, twin.bytes, twin.sum); err != nil {
+			rel, _ := filepath.Rel(out, twin.path)
 			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), err)
 		}
 	}
@@ -313,12 +368,10 @@ func cleanResults(dir, rel string, keep map[string]bool) error {
 			continue
 		}
 		tmp := strings.HasPrefix(name, ".part-") && strings.Contains(name, ".tmp-")
-		part := strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow"))
+		ext := filepath.Ext(name)
+		part := strings.HasPrefix(name, "part-") && (ext == ".parquet" || ext == ".arrow" || ext == ".json")
 		if part {
-			pq := strings.TrimSuffix(name, ".arrow")
-			if pq != name {
-				pq += ".parquet"
-			}
+			pq := strings.TrimSuffix(name, ext) + ".parquet"
 			if keep[filepath.ToSlash(filepath.Join(rel, pq))] {
 				continue
 			}
@@ -372,6 +425,9 @@ func prepareOut(spec *Spec, l runLayout) error {
 			return err
 		}
 		if err := cleanResults(filepath.Dir(ArrowPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
+			return err
+		}
+		if err := cleanResults(filepath.Dir(FrontPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
 			return err
 		}
 		if l.shard == nil {
