@@ -251,9 +251,11 @@ func kindOf(t parquet.Type) (ColumnKind, bool) {
 	return 0, false
 }
 
-// openParquetFile opens file's Parquet footer.
-func openParquetFile(file string) (*pqfile.Reader, error) {
-	r, err := pqfile.OpenParquetFile(file, false)
+// openParquetFile opens file's Parquet footer; a footer the decoder panics
+// on is an error.
+func openParquetFile(file string) (r *pqfile.Reader, err error) {
+	defer recoverRead(file, &err)
+	r, err = pqfile.OpenParquetFile(file, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -388,14 +390,19 @@ func (r *columnReader) lookup(pf *pqfile.Reader, file string, cols []string) (id
 	return idx, maxDef, nil
 }
 
+// maxReadRowGroupRows bounds the rows of a row group the reader accepts, and
+// so the memory a damaged footer can make it allocate: the writer's largest
+// row group (1<<24 rows, NewParquetWriterOptions).
+const maxReadRowGroupRows = 1 << 24
+
 // readRowGroup decodes the columns of row group g into the batch and
 // returns its rows; a panic of the decoder on a damaged file is an error.
 func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols []string, idx []int, maxDef []int16) (n int, err error) {
 	defer recoverRead(file, &err)
 	rg := pf.RowGroup(g)
 	n = int(rg.NumRows())
-	if n < 0 {
-		return 0, fmt.Errorf("%s: row group %d: %d rows", file, g, n)
+	if n < 0 || n > maxReadRowGroupRows {
+		return 0, fmt.Errorf("%s: row group %d: %d rows, want 0 to %d (a damaged footer?)", file, g, n, maxReadRowGroupRows)
 	}
 	for i := range cols {
 		if err := r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i]); err != nil {

@@ -388,3 +388,35 @@ func TestReadDamagedFiles(t *testing.T) {
 		ReadColumns([]string{bad}, []string{"index", "hardware", "latency_s", "feasible", "ttft_s", "bottleneck"}, func(*ColumnBatch) error { return nil })
 	}
 }
+
+// FuzzReadParquet: whatever the bytes of a part, Inspect and ReadColumns
+// return (an error for a damaged file), never panic.
+func FuzzReadParquet(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	w, err := NewParquetWriter(good, codedSchema(), Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b := NewBatch(codedSchema(), 50)
+	fill(b, 0, 50)
+	if err := w.Write(b); err != nil {
+		f.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	seed, err := os.ReadFile(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "part-00000.parquet")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		Inspect(path)
+		ReadColumns([]string{path}, []string{"index", "hardware", "latency_s", "feasible", "ttft_s", "bottleneck"}, func(*ColumnBatch) error { return nil })
+	})
+}
