@@ -214,11 +214,24 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 	}
 	written := slices.Clone(keep)
 	setParts(m, written)
-	m.FrontIndexes = FrontIndexes(seed)
 	if err := outputs.WriteManifestFile(l.manifest, m); err != nil {
 		return nil, err
 	}
-	onPart := func(p outputs.Part, front *GroupedFront) error {
+	if len(spec.Objectives) > 0 {
+		if err := os.MkdirAll(filepath.Dir(FrontPath(filepath.Join(l.out, l.results, "x.parquet"))), 0o755); err != nil {
+			return nil, fmt.Errorf("fronts folder: %w", err)
+		}
+	}
+	// Each part's own front goes to its front file, written once; the
+	// manifest, rewritten after every part, records its checksum, and the
+	// run's whole front only when the run ends.
+	onPartFront := func(p outputs.Part, idx []int64) error {
+		if len(spec.Objectives) == 0 {
+			return nil
+		}
+		return writeFrontFile(FrontPath(filepath.Join(l.out, filepath.FromSlash(p.File))), idx)
+	}
+	onPart := func(p outputs.Part, _ *GroupedFront) error {
 		// Serialised by Run. A part rewritten whole replaces its short entry.
 		if err := sumPart(l.out, &p); err != nil {
 			return err
@@ -226,7 +239,6 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 		written = slices.DeleteFunc(written, func(q outputs.Part) bool { return q.File == p.File })
 		written = append(written, p)
 		setParts(m, written)
-		m.FrontIndexes = FrontIndexes(front)
 		m.ElapsedS = time.Since(started).Seconds()
 		return outputs.WriteManifestFile(l.manifest, m)
 	}
@@ -242,6 +254,7 @@ func Execute(ctx context.Context, spec *Spec, o RunOptions) (*RunReport, error) 
 		MaxBufferBytes: o.MaxBufferBytes,
 		Front:          seed,
 		OnPart:         onPart,
+		OnPartFront:    onPartFront,
 	})
 	if rep == nil {
 		return nil, runErr

@@ -235,6 +235,25 @@ func TestShardsMergeToSingleRun(t *testing.T) {
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("the merged Pareto set differs from the single run's")
 	}
+	// Shards killed after their last part, before their final manifest:
+	// complete, without the whole front; the parts' front files hold it.
+	for k := range n {
+		f := filepath.Join(sharded, outputs.ShardManifestFile(k))
+		sm, err := outputs.ReadManifestFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm.FrontIndexes = nil
+		if err := outputs.WriteManifestFile(f, sm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := MergeShards(s, sharded, testVersion); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ = os.ReadFile(filepath.Join(sharded, "pareto.parquet")); !bytes.Equal(a, b) {
+		t.Errorf("merged from the parts' front files, the Pareto set differs from the single run's")
+	}
 	// Part files are the single run's, moved into shard folders.
 	for k := range n {
 		m, err := outputs.ReadManifestFile(filepath.Join(sharded, outputs.ShardManifestFile(k)))

@@ -26,13 +26,14 @@ var runEntries = map[string]bool{
 	"manifests":          true, // a sharded run's manifests
 	"results":            true,
 	"arrow":              true,
+	"fronts":             true, // each part's own Pareto front
 	"pareto.parquet":     true,
 	"plots":              true,
 }
 
 // linkedDirs are the folders of a run that must not be symbolic links:
 // a run writes and deletes files inside them.
-var linkedDirs = []string{"manifests", "results", "arrow", "plots"}
+var linkedDirs = []string{"manifests", "results", "arrow", "fronts", "plots"}
 
 // isToolTemp reports whether name is a temporary file of this tool: an
 // atomic write's ".NAME.tmp-RANDOM" (parts, manifests, the Pareto set) or
@@ -48,7 +49,8 @@ func isLock(name string) bool {
 
 // isPartFile reports whether name is a results file of this tool.
 func isPartFile(name string) bool {
-	return strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow") || strings.HasSuffix(name, ".csv"))
+	return strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow") ||
+		strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".json"))
 }
 
 // checkOut refuses a run folder out that the run could harm: one whose
@@ -93,7 +95,7 @@ func checkOut(out string, force bool) error {
 			if top == nil || top.Pareto == nil {
 				foreign = append(foreign, name)
 			}
-		case name == "results" || name == "arrow":
+		case name == "results" || name == "arrow" || name == "fronts":
 			foreign = append(foreign, foreignIn(filepath.Join(out, name), name, isPartFile)...)
 		case name == "plots" || name == "manifests":
 			if !ours {
@@ -248,18 +250,19 @@ func (l *lockFile) release() {
 
 // removeStale removes the temporary files this tool leaves when killed
 // (atomic writes' ".NAME.tmp-*", figures' ".NAME.tmp*") from the folders
-// of layout l: for a run, the top of the folder, results, arrow and plots;
-// for a shard, its own results and arrow folders and its manifest's
+// of layout l: for a run, the top of the folder, results, arrow, fronts and plots;
+// for a shard, its own results, arrow and fronts folders and its manifest's
 // temporary files. The caller holds the layout's lock, so no other run
 // writes them. It returns the files removed, relative to the run folder.
 func removeStale(l runLayout) ([]string, error) {
 	var dirs []string
 	res := filepath.Join(l.out, filepath.FromSlash(l.results))
-	dirs = append(dirs, res, filepath.Dir(ArrowPath(filepath.Join(res, "x.parquet"))))
-	prefix := ""
+	dirs = append(dirs, res, filepath.Dir(ArrowPath(filepath.Join(res, "x.parquet"))), filepath.Dir(FrontPath(filepath.Join(res, "x.parquet"))))
+	prefix, manifests := "", -1
 	if l.shard == nil {
 		dirs = append(dirs, l.out, filepath.Join(l.out, "plots"))
 	} else {
+		manifests = len(dirs) // a shard removes only its own manifest's temporary files
 		dirs = append(dirs, filepath.Dir(l.manifest))
 		prefix = "." + filepath.Base(l.manifest) + ".tmp"
 	}
@@ -271,7 +274,7 @@ func removeStale(l runLayout) ([]string, error) {
 		}
 		for _, e := range ents {
 			name := e.Name()
-			if e.IsDir() || !isToolTemp(name) || (i == 2 && prefix != "" && !strings.HasPrefix(name, prefix)) {
+			if e.IsDir() || !isToolTemp(name) || (i == manifests && !strings.HasPrefix(name, prefix)) {
 				continue
 			}
 			p := filepath.Join(dir, name)

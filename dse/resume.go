@@ -168,9 +168,26 @@ func prepareResume(spec *Spec, l runLayout, m *outputs.Manifest, all []outputs.P
 	if err := cleanResults(filepath.Join(l.out, l.results), l.results, listed); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := cleanResults(filepath.Dir(FrontPath(filepath.Join(l.out, l.results, "x.parquet"))), l.results, listed); err != nil {
+		return nil, nil, nil, err
+	}
 	os.Remove(filepath.Join(l.out, "pareto.parquet"))
 	keep, todo = Remaining(all, good)
-	front, err = FrontOf(spec, inParts(prev.FrontIndexes, keep))
+	// The front of the parts kept: the union of their front files (and of
+	// the front a manifest of an earlier version recorded whole).
+	idx := inParts(prev.FrontIndexes, keep)
+	for _, p := range keep {
+		if p.FrontSHA256 == "" {
+			continue
+		}
+		pf, err := readFrontFile(FrontPath(filepath.Join(l.out, filepath.FromSlash(p.File))))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		idx = append(idx, pf...)
+	}
+	slices.Sort(idx)
+	front, err = FrontOf(spec, slices.Compact(idx))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -218,7 +235,38 @@ func sumPart(out string, p *outputs.Part) error {
 	if !found {
 		return fmt.Errorf("checksum: part %s: no Parquet, Arrow or CSV file", p.File)
 	}
+	if f := FrontPath(path); fileExists(f) {
+		if p.FrontBytes, p.FrontSHA256, err = outputs.SumFile(f); err != nil {
+			return fmt.Errorf("checksum: %w", err)
+		}
+	}
 	return nil
+}
+
+// writeFrontFile writes the front file path: the indexes idx as a JSON
+// array, atomically.
+func writeFrontFile(path string, idx []int64) error {
+	if idx == nil {
+		idx = []int64{}
+	}
+	b, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return outputs.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// readFrontFile reads the indexes of a front file.
+func readFrontFile(path string) ([]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("front file: %w", err)
+	}
+	var idx []int64
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("front file %s: %w", path, err)
+	}
+	return idx, nil
 }
 
 func fileExists(path string) bool {
@@ -245,7 +293,7 @@ func withSums(parts, summed []outputs.Part) []outputs.Part {
 // VerifyPart checks part p's files under the run folder out against what
 // the manifest records: the Parquet file is a regular file of the recorded
 // size and SHA-256, its footer reads and it holds the recorded rows; the
-// Arrow and CSV files, when recorded, have their recorded sizes and
+// Arrow, CSV and front files, when recorded, have their recorded sizes and
 // SHA-256. A part recorded with an Arrow or CSV sum but no Parquet sum was
 // written without Parquet, which is then not looked for. The error names
 // the file and what differs. Parts recorded without sizes and checksums
@@ -268,7 +316,7 @@ func VerifyPart(out string, p outputs.Part) error {
 		path  string
 		bytes int64
 		sum   string
-	}{{ArrowPath(path), p.ArrowBytes, p.ArrowSHA256}, {CSVPath(path), p.CSVBytes, p.CSVSHA256}} {
+	}{{ArrowPath(path), p.ArrowBytes, p.ArrowSHA256}, {CSVPath(path), p.CSVBytes, p.CSVSHA256}, {FrontPath(path), p.FrontBytes, p.FrontSHA256}} {
 		if f.sum == "" {
 			continue
 		}
@@ -333,7 +381,7 @@ func cleanResults(dir, rel string, keep map[string]bool) error {
 		}
 		tmp := strings.HasPrefix(name, ".part-") && strings.Contains(name, ".tmp-")
 		ext := filepath.Ext(name)
-		part := strings.HasPrefix(name, "part-") && (ext == ".parquet" || ext == ".arrow" || ext == ".csv")
+		part := strings.HasPrefix(name, "part-") && (ext == ".parquet" || ext == ".arrow" || ext == ".csv" || ext == ".json")
 		if part {
 			pq := strings.TrimSuffix(name, ext) + ".parquet"
 			if keep[filepath.ToSlash(filepath.Join(rel, pq))] {
@@ -389,6 +437,9 @@ func prepareOut(spec *Spec, l runLayout) error {
 			return err
 		}
 		if err := cleanResults(filepath.Dir(ArrowPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
+			return err
+		}
+		if err := cleanResults(filepath.Dir(FrontPath(filepath.Join(res, "x.parquet"))), l.results, nil); err != nil {
 			return err
 		}
 		if l.shard == nil {

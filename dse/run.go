@@ -50,6 +50,13 @@ type Options struct {
 	// far (Front included). Calls are serialised; the front must not be kept
 	// past the call. An error stops the run. Nil means no calls.
 	OnPart func(p outputs.Part, front *GroupedFront) error
+	// OnPartFront, when set, is called before OnPart for each part file
+	// closed, serialised like it, with the part and the indexes of the
+	// part's own Pareto front (every group; sorted; none without
+	// objectives): what a later run needs of the part to rebuild the front
+	// (FrontOf), in proportion to the part rather than to the run. An error
+	// stops the run.
+	OnPartFront func(p outputs.Part, front []int64) error
 }
 
 // withDefaults fills the zero fields.
@@ -173,10 +180,13 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 				closed[k] = hi > p.Lo
 				var cbErr error
 				if closed[k] {
+					if o.OnPartFront != nil {
+						cbErr = o.OnPartFront(parts[k], FrontIndexes(ev.front))
+					}
 					if front != nil {
 						front.Absorb(ev.front) // this part's front is made afresh for the next
 					}
-					if o.OnPart != nil {
+					if o.OnPart != nil && cbErr == nil {
 						cbErr = o.OnPart(parts[k], front)
 					}
 				}
@@ -267,14 +277,25 @@ func PartsOf(s *Spec, lo, hi int64, dir string) []outputs.Part {
 // ArrowPath returns where the Arrow IPC twin of a Parquet part goes: the
 // same name under OUT/arrow instead of OUT/results, so that readers of the
 // results folder (pandas, pyarrow datasets, DuckDB globs) see Parquet only.
-func ArrowPath(parquetPath string) string {
+func ArrowPath(parquetPath string) string { return twinPath(parquetPath, "arrow", ".arrow") }
+
+// FrontPath returns where the front file of a Parquet part goes: the same
+// name with the extension .json, in the folder "fronts" that mirrors
+// "results" (OUT/results/part-00003.parquet → OUT/fronts/part-00003.json).
+// It holds a JSON array of the indexes of the part's own Pareto front.
+func FrontPath(parquetPath string) string { return twinPath(parquetPath, "fronts", ".json") }
+
+// twinPath maps a part in OUT/results (or a shard's folder in it) to the
+// file of the same name with extension ext in the folder that mirrors
+// results.
+func twinPath(parquetPath, folder, ext string) string {
 	dir, name := filepath.Split(parquetPath)
 	sep := string(filepath.Separator)
 	d := filepath.Clean(dir)
 	if i := strings.LastIndex(d+sep, sep+"results"+sep); i >= 0 {
-		d = d[:i] + sep + "arrow" + (d + sep)[i+len(sep+"results"):]
+		d = d[:i] + sep + folder + (d + sep)[i+len(sep+"results"):]
 	}
-	return filepath.Join(d, strings.TrimSuffix(name, ".parquet")+".arrow")
+	return filepath.Join(d, strings.TrimSuffix(name, ".parquet")+ext)
 }
 
 // CSVPath returns where the CSV twin of a Parquet part goes: beside it in

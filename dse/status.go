@@ -132,7 +132,8 @@ func ReadStatus(dir string) (*Status, error) {
 
 // MergeShards joins the complete shards of the run folder dir: the Pareto
 // set of their union (re-evaluated from each shard's front indexes, since
-// the front of a union is the front of the union of fronts) goes to
+// the front of a union is the front of the union of fronts; with the
+// parts' front files) goes to
 // OUT/pareto.parquet, and a manifest listing every shard's parts to
 // OUT/manifest.json, which it returns. Shards of other inputs or of another
 // split are refused (*InputError); so is a folder of a single run.
@@ -177,6 +178,18 @@ func MergeShards(spec *Spec, dir, version string) (*outputs.Manifest, error) {
 		}
 		parts = append(parts, sm.Parts...)
 		idx = append(idx, sm.FrontIndexes...)
+		// And the parts' own fronts: a shard killed after its last part but
+		// before its final manifest recorded them only there.
+		for _, p := range sm.Parts {
+			if p.FrontSHA256 == "" {
+				continue
+			}
+			pf, err := readFrontFile(FrontPath(filepath.Join(dir, filepath.FromSlash(p.File))))
+			if err != nil {
+				return nil, err
+			}
+			idx = append(idx, pf...)
+		}
 		m.Columns = sm.Columns
 		m.Workers = max(m.Workers, sm.Workers)
 		m.ElapsedS += sm.ElapsedS

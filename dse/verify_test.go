@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,7 +69,7 @@ func TestResumeRepairsDamagedParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range refManifest.Parts {
-		if p.Bytes == 0 || len(p.SHA256) != 64 || p.ArrowBytes == 0 || len(p.ArrowSHA256) != 64 {
+		if p.Bytes == 0 || len(p.SHA256) != 64 || p.ArrowBytes == 0 || len(p.ArrowSHA256) != 64 || p.FrontBytes == 0 || len(p.FrontSHA256) != 64 {
 			t.Fatalf("part %+v: no size or checksum recorded", p)
 		}
 	}
@@ -84,8 +85,11 @@ func TestResumeRepairsDamagedParts(t *testing.T) {
 		var hurt []string
 		for _, k := range rng.Perm(len(m.Parts))[:1+rng.IntN(3)] {
 			file := filepath.Join(out, m.Parts[k].File)
-			if rng.IntN(4) == 0 {
+			switch rng.IntN(5) {
+			case 0:
 				file = ArrowPath(file)
+			case 1:
+				file = FrontPath(file)
 			}
 			kind := kinds[rng.IntN(len(kinds))]
 			damage(t, rng, file, kind)
@@ -123,5 +127,67 @@ func TestResumeRepairsDamagedParts(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A run's manifest holds the whole front only once the run ends; a run
+// killed before then leaves each part's front in its front file, from
+// which a resumed run rebuilds the front: the resumed run's files and
+// front are an uninterrupted run's.
+func TestResumeFromFrontFiles(t *testing.T) {
+	s := load(t, writeSweep(t, t.TempDir(), "s.yaml", lifeSweep))
+	ref := filepath.Join(t.TempDir(), "ref")
+	execute(t, s, ref, RunOptions{Workers: 2})
+	refManifest, err := outputs.ReadManifest(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refManifest.FrontIndexes) == 0 {
+		t.Fatal("the finished run's manifest has no front indexes")
+	}
+	// The union of the parts' fronts holds the run's front.
+	var all []int64
+	for _, p := range refManifest.Parts {
+		idx, err := readFrontFile(FrontPath(filepath.Join(ref, p.File)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(idx) == 0 || !slices.IsSorted(idx) || idx[0] < p.Lo || idx[len(idx)-1] >= p.Hi {
+			t.Fatalf("%s: front %v outside the part's [%d, %d)", p.File, idx, p.Lo, p.Hi)
+		}
+		all = append(all, idx...)
+	}
+	f, err := FrontOf(s, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := FrontIndexes(f); !slices.Equal(got, refManifest.FrontIndexes) {
+		t.Fatalf("front of the front files %v, want %v", got, refManifest.FrontIndexes)
+	}
+
+	// A killed run: the manifest as it is after its fourth part, without
+	// the whole front, the later parts' files still there or not.
+	out := filepath.Join(t.TempDir(), "out")
+	execute(t, s, out, RunOptions{Workers: 2})
+	m, err := outputs.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Parts[4:] {
+		os.Remove(filepath.Join(out, p.File))
+	}
+	os.Remove(filepath.Join(out, "pareto.parquet"))
+	m.Parts, m.FrontIndexes, m.Pareto, m.Complete = m.Parts[:4], nil, nil, false
+	if err := outputs.WriteManifest(out, m); err != nil {
+		t.Fatal(err)
+	}
+	execute(t, s, out, RunOptions{Workers: 3, Resume: true})
+	runtest.SameFiles(t, ref, out)
+	got, err := outputs.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Parts, refManifest.Parts) || !slices.Equal(got.FrontIndexes, refManifest.FrontIndexes) {
+		t.Errorf("the resumed manifest's parts or front differ from the uninterrupted run's")
 	}
 }

@@ -85,7 +85,7 @@ type CalibResult struct {
 // shapeOf returns the transformer shape of m; ok is false for models
 // without the layer structure (layers, hidden size).
 func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
-	if !m.Class.IsTransformer() || m.Layers < 1 || m.HiddenDim < 1 {
+	if !hasShape(m) {
 		return calibration.Transformer{}, false
 	}
 	h := m.EffectiveHidden()
@@ -100,6 +100,13 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 		t.GatedMLP = true
 	}
 	return t, true
+}
+
+// hasShape reports whether shapeOf(m) gives m's transformer shape, without
+// building it: the model is a transformer with at least one layer and a
+// hidden size.
+func hasShape(m *registry.Model) bool {
+	return m.Class.IsTransformer() && m.Layers >= 1 && m.HiddenDim >= 1
 }
 
 // gatedByParameters reports whether a model whose MLP width is 4·hidden

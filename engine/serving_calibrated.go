@@ -40,7 +40,7 @@ import (
 // calibratedServingGap returns why the calibrated fidelity cannot price a
 // serving configuration, ReasonNone when it can.
 func calibratedServingGap(c *Config) Reason {
-	_, isTF := shapeOf(c.Model)
+	isTF := hasShape(c.Model)
 	return servingGap(c, isTF)
 }
 
@@ -58,7 +58,7 @@ func servingGap(c *Config, isTF bool) Reason {
 	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
 		return ReasonNoInterconnect
 	case s.Draft != nil:
-		if _, ok := shapeOf(s.Draft); !ok {
+		if !hasShape(s.Draft) {
 			return ReasonServingOptions
 		}
 	}

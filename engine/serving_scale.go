@@ -193,7 +193,7 @@ func calibratedServing(c *Config) bool {
 	if c.Fidelity != FidelityCalibrated {
 		return false
 	}
-	_, isTF := shapeOf(c.Model)
+	isTF := hasShape(c.Model)
 	return isTF && servingGap(c, isTF) == ReasonNone
 }
 
@@ -219,7 +219,7 @@ func solveServingScale(c *Config, r *Result) {
 	r.Serve.PrefillChunks, r.Serve.SpeculativeSpeedup = 1, 1
 	cal := false // calibratedServing(c), computed once
 	if c.Fidelity == FidelityCalibrated {
-		_, isTF := shapeOf(c.Model)
+		isTF := hasShape(c.Model)
 		if reason := servingGap(c, isTF); reason != ReasonNone {
 			r.Calib.Kind = c.profile().Kind
 			r.Feasible, r.Reason = false, reason

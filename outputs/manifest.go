@@ -38,6 +38,11 @@ type Part struct {
 	ArrowSHA256 string `json:"arrow_sha256,omitempty"`
 	CSVBytes    int64  `json:"csv_bytes,omitempty"`
 	CSVSHA256   string `json:"csv_sha256,omitempty"`
+	// FrontBytes and FrontSHA256 are those of the part's front file (the
+	// indexes of the part's own Pareto front, OUT/fronts/part-NNNNN.json),
+	// when the sweep has objectives.
+	FrontBytes  int64  `json:"front_bytes,omitempty"`
+	FrontSHA256 string `json:"front_sha256,omitempty"`
 }
 
 // SumFile returns the size and the SHA-256 (hex) of the file at path.
@@ -88,9 +93,11 @@ type Manifest struct {
 	Complete       bool           `json:"complete"` // every configuration of [lo, hi) is in the parts
 	Parts          []Part         `json:"parts"`
 	Pareto         *ManifestFront `json:"pareto,omitempty"`
-	// FrontIndexes are the configurations on the Pareto front of the parts
-	// written so far (every group), sorted; a resumed run or a merge of
-	// shards re-evaluates them to rebuild the front.
+	// FrontIndexes are the configurations on the Pareto front of the run's
+	// parts (every group), sorted; a merge of shards re-evaluates them to
+	// rebuild the joint front. They are written once, when the run ends
+	// (complete or interrupted): while it runs, each part's own front is in
+	// its front file (Part.FrontSHA256), which a resumed run reads.
 	FrontIndexes []int64       `json:"front_indexes,omitempty"`
 	Columns      []ManifestCol `json:"columns"`
 	Workers      int           `json:"workers"`

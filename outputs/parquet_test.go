@@ -1,12 +1,16 @@
 package outputs
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/mlsysim/mlsysim-go/internal/duckdbtest"
@@ -264,5 +268,190 @@ func TestParquetFooterKeysOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("footer key %s written %d times", k, n)
 		}
+	}
+}
+
+// nullsSchema has a nullable column of every type.
+func nullsSchema() *Schema {
+	return &Schema{Cols: []ColumnSpec{
+		{Name: "i", Type: Int64, Nullable: true, Unit: "B"},
+		{Name: "f", Type: Float64, Nullable: true, Unit: "s"},
+		{Name: "b", Type: Bool, Nullable: true},
+		{Name: "s", Type: String, Nullable: true},
+		{Name: "c", Type: String, Nullable: true, Dict: []string{"x", "y", "z"}},
+	}}
+}
+
+// writeNulls writes three row groups of 50 rows of nullsSchema: every row
+// valid, every row null, and every third row null.
+func writeNulls(t *testing.T, path string) {
+	t.Helper()
+	s := nullsSchema()
+	w, err := NewParquetWriter(path, s, Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBatch(s, 50)
+	for g := range 3 {
+		b.Reset()
+		for r := range 50 {
+			v := g == 0 || (g == 2 && r%3 != 1)
+			b.Cols[0].I = append(b.Cols[0].I, int64(r))
+			b.Cols[1].F = append(b.Cols[1].F, float64(r)/8)
+			b.Cols[2].B = append(b.Cols[2].B, r%2 == 0)
+			b.Cols[3].S = append(b.Cols[3].S, []string{"p", "q"}[r%2])
+			b.Cols[4].Codes = append(b.Cols[4].Codes, int32(r%3))
+			for c := range b.Cols {
+				b.Cols[c].Valid = append(b.Cols[c].Valid, v)
+			}
+			b.Len++
+		}
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Nullable columns of every type: a row whose Valid is false reads as NULL
+// in DuckDB and in ReadColumns, the others as written.
+func TestParquetNullableColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nulls.parquet")
+	writeNulls(t, path)
+	// Expected, computed from writeNulls' rule: rows of group 0 and rows
+	// r%3 != 1 of group 2 are valid.
+	valid, sumI, sumF, trues, ys := 0, 0, 0.0, 0, 0
+	for g := range 3 {
+		for r := range 50 {
+			if g == 0 || (g == 2 && r%3 != 1) {
+				valid++
+				sumI += r
+				sumF += float64(r) / 8
+				if r%2 == 0 {
+					trues++
+				}
+				if r%3 == 1 {
+					ys++
+				}
+			}
+		}
+	}
+	var names []string
+	for _, c := range nullsSchema().Cols {
+		names = append(names, c.Name)
+	}
+	nulls := make([]int, len(names))
+	err := ReadColumns([]string{path}, names, func(b *ColumnBatch) error {
+		for i := range b.Len {
+			for c := range b.Cols {
+				if b.Cols[c].IsNull(i) {
+					nulls[c]++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, n := range nulls {
+		if n != 150-valid {
+			t.Errorf("ReadColumns: column %s has %d nulls, want %d", names[c], n, 150-valid)
+		}
+	}
+	duckdbtest.Check(t, func(t *testing.T) {
+		r := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, count(i)::INT AS ni, count(f)::INT AS nf,
+			count(b)::INT AS nb, count(s)::INT AS ns, count(c)::INT AS nc,
+			sum(i)::INT AS si, sum(f) AS sf, sum(CASE WHEN b THEN 1 ELSE 0 END)::INT AS tb,
+			sum(CASE WHEN c = 'y' THEN 1 ELSE 0 END)::INT AS yc,
+			sum(CASE WHEN i IS NULL AND f IS NULL AND b IS NULL AND s IS NULL AND c IS NULL THEN 1 ELSE 0 END)::INT AS allnull
+			FROM read_parquet('%s')`, path))[0]
+		want := map[string]float64{"n": 150, "ni": float64(valid), "nf": float64(valid), "nb": float64(valid), "ns": float64(valid),
+			"nc": float64(valid), "si": float64(sumI), "sf": sumF, "tb": float64(trues), "yc": float64(ys), "allnull": float64(150 - valid)}
+		for k, v := range want {
+			if r[k].(float64) != v {
+				t.Errorf("%s = %v, want %v", k, r[k], v)
+			}
+		}
+	})
+}
+
+// The footer's ARROW:schema is the Arrow schema of the run (ArrowSchema):
+// the field metadata (units) and the dictionary types readers restore.
+func TestParquetStoredArrowSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "part.parquet")
+	s := codedSchema()
+	meta := Metadata{"mlsysim.version": "test", "mlsysim.sweep": "x"}
+	w, err := NewParquetWriter(path, s, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, pf, err := openParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var stored string
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		if kv.Key == "ARROW:schema" {
+			stored = kv.Value
+		}
+	}
+	raw, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	got, want := r.Schema(), ArrowSchema(s, meta)
+	if !got.Equal(want) || !got.Metadata().Equal(want.Metadata()) {
+		t.Fatalf("stored schema\n%v\nwant\n%v", got, want)
+	}
+	for i, fld := range got.Fields() {
+		if !fld.Metadata.Equal(want.Field(i).Metadata) {
+			t.Errorf("field %s: metadata %v, want %v", fld.Name, fld.Metadata, want.Field(i).Metadata)
+		}
+	}
+	if u, _ := got.Field(2).Metadata.GetValue("unit"); u != "s" {
+		t.Errorf("latency_s unit %q", u)
+	}
+	if got.Field(1).Type.ID() != arrow.DICTIONARY {
+		t.Errorf("hardware type %v, want a dictionary", got.Field(1).Type)
+	}
+}
+
+// A dictionary that lists a value twice cannot be the encoder's: the
+// column falls back to plain strings and reads back the same.
+func TestParquetDuplicateDictionary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dup.parquet")
+	s := &Schema{Cols: []ColumnSpec{{Name: "c", Type: String, Dict: []string{"a", "b", "a"}}}}
+	w, err := NewParquetWriter(path, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBatch(s, 3)
+	b.Cols[0].Codes = append(b.Cols[0].Codes, 0, 1, 2)
+	b.Len = 3
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = ReadColumns([]string{path}, []string{"c"}, func(b *ColumnBatch) error {
+		got = append(got, b.Cols[0].String[:b.Len]...)
+		return nil
+	})
+	if err != nil || !slices.Equal(got, []string{"a", "b", "a"}) {
+		t.Errorf("read %q, %v", got, err)
 	}
 }

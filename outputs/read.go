@@ -3,7 +3,6 @@ package outputs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -12,15 +11,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/apache/arrow-go/v18/parquet"
+	pqfile "github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // This file reads run results back: the Parquet parts under OUT/results,
 // column by column and row group by row group, for the Pareto reduction,
 // the figures and `sweep plot`. Memory is bounded by one row group of the
-// columns asked for, whatever the size of the run.
+// columns asked for, whatever the size of the run. It decodes through
+// Apache Arrow's Parquet column readers (parquet/file), the library that
+// writes the files, so that the binary links one Parquet implementation.
 
 // resultsSubdir is the directory, under a run's output directory, that holds
 // the result parts.
@@ -208,57 +211,63 @@ func (fi *FileInfo) Names() []string {
 
 // Inspect returns the columns, row count and metadata of the result part
 // file, reading only its footer.
-func Inspect(file string) (*FileInfo, error) {
-	f, pf, err := openParquet(file)
+func Inspect(file string) (fi *FileInfo, err error) {
+	defer recoverRead(file, &err)
+	r, err := openParquetFile(file)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fi := &FileInfo{Rows: pf.NumRows(), Metadata: map[string]string{}}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		fi.Metadata[kv.Key] = kv.Value
+	defer r.Close()
+	md := r.MetaData()
+	fi = &FileInfo{Rows: md.NumRows, Metadata: map[string]string{}}
+	kv := md.KeyValueMetadata()
+	for i, k := range kv.Keys() {
+		fi.Metadata[k] = kv.Values()[i]
 	}
-	for _, leaf := range pf.Root().Columns() {
-		if !leaf.Leaf() {
+	root := md.Schema.Root()
+	for i := range root.NumFields() {
+		n := root.Field(i)
+		if n.Type() != schema.Primitive {
 			continue
 		}
-		k, ok := kindOf(leaf.Type())
+		k, ok := kindOf(n.(*schema.PrimitiveNode).PhysicalType())
 		if !ok {
 			continue
 		}
-		fi.Columns = append(fi.Columns, ColumnInfo{Name: leaf.Name(), Kind: k, Unit: fi.Metadata["unit:"+leaf.Name()]})
+		fi.Columns = append(fi.Columns, ColumnInfo{Name: n.Name(), Kind: k, Unit: fi.Metadata["unit:"+n.Name()]})
 	}
 	return fi, nil
 }
 
 func kindOf(t parquet.Type) (ColumnKind, bool) {
-	switch t.Kind() {
-	case parquet.Double, parquet.Float, parquet.Int64, parquet.Int32:
+	switch t {
+	case parquet.Types.Double, parquet.Types.Float, parquet.Types.Int64, parquet.Types.Int32:
 		return KindFloat, true
-	case parquet.ByteArray:
+	case parquet.Types.ByteArray:
 		return KindString, true
-	case parquet.Boolean:
+	case parquet.Types.Boolean:
 		return KindBool, true
 	}
 	return 0, false
 }
 
-func openParquet(file string) (*os.File, *parquet.File, error) {
-	f, err := os.Open(file)
+// openParquetFile opens file's Parquet footer; a footer the decoder panics
+// on is an error.
+func openParquetFile(file string) (r *pqfile.Reader, err error) {
+	defer recoverRead(file, &err)
+	r, err = pqfile.OpenParquetFile(file, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
+	return r, nil
+}
+
+// recoverRead turns a panic of the Parquet decoder on a damaged file into
+// an error naming the file.
+func recoverRead(file string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: unreadable Parquet: %v", file, r)
 	}
-	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true), parquet.ReadBufferSize(1<<20))
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return f, pf, nil
 }
 
 // ErrNoColumn is wrapped by the error ReadColumns returns when a file lacks
@@ -286,40 +295,64 @@ func ReadColumns(files []string, cols []string, fn func(batch *ColumnBatch) erro
 }
 
 type columnReader struct {
-	batch  ColumnBatch
-	maxDef []byte   // per column asked for: the definition level of a present value
-	dict   []string // decoded dictionary of the current chunk
+	batch ColumnBatch
+	// Scratch of one column chunk, reused.
+	def   []int16
+	f64   []float64
+	f32   []float32
+	i64   []int64
+	i32   []int32
+	bools []bool
+	bytes []parquet.ByteArray
+	// few and dict intern the strings of a dictionary-encoded chunk, so
+	// that each distinct value is allocated once per chunk: the first
+	// values in few (searched in order), the others in dict.
+	few  []string
+	dict map[string]string
+}
+
+// fewValues is how many distinct values intern searches in order before it
+// uses a map: a sweep's axes have a few values each.
+const fewValues = 16
+
+// intern returns b as a string of the chunk's interned values.
+func (r *columnReader) intern(b []byte) string {
+	for _, s := range r.few {
+		if string(b) == s {
+			return s
+		}
+	}
+	if len(r.few) < fewValues {
+		s := string(b)
+		r.few = append(r.few, s)
+		return s
+	}
+	if s, ok := r.dict[string(b)]; ok {
+		return s
+	}
+	if r.dict == nil {
+		r.dict = map[string]string{}
+	}
+	s := string(b)
+	r.dict[s] = s
+	return s
 }
 
 func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch) error) error {
-	f, pf, err := openParquet(file)
+	pf, err := openParquetFile(file)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	idx := make([]int, len(cols))
-	r.maxDef = resize(r.maxDef, len(cols))
-	for i, name := range cols {
-		c := pf.Root().Column(name)
-		if c == nil || !c.Leaf() {
-			return fmt.Errorf("%s: column %q: %w", file, name, ErrNoColumn)
-		}
-		k, ok := kindOf(c.Type())
-		if !ok {
-			return fmt.Errorf("%s: column %q has unsupported type %s", file, name, c.Type())
-		}
-		idx[i] = c.Index()
-		r.maxDef[i] = byte(c.MaxDefinitionLevel())
-		r.batch.Cols[i].Kind = k
+	defer pf.Close()
+	idx, maxDef, err := r.lookup(pf, file, cols)
+	if err != nil {
+		return err
 	}
 	r.batch.File = file
-	for g, rg := range pf.RowGroups() {
-		n := int(rg.NumRows())
-		chunks := rg.ColumnChunks()
-		for i := range cols {
-			if err := r.readChunk(&r.batch.Cols[i], chunks[idx[i]], n, r.maxDef[i]); err != nil {
-				return fmt.Errorf("%s: row group %d: column %q: %w", file, g, cols[i], err)
-			}
+	for g := range pf.NumRowGroups() {
+		n, err := r.readRowGroup(pf, file, g, cols, idx, maxDef)
+		if err != nil {
+			return err
 		}
 		r.batch.RowGroup = g
 		r.batch.Len = n
@@ -331,162 +364,222 @@ func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch
 	return nil
 }
 
-// readChunk decodes a column chunk of n rows into c, reusing c's slices.
-func (r *columnReader) readChunk(c *ColumnValues, chunk parquet.ColumnChunk, n int, maxDef byte) error {
+// lookup returns the leaf indexes and maximum definition levels of cols in
+// pf and sets the kinds of the batch's columns.
+func (r *columnReader) lookup(pf *pqfile.Reader, file string, cols []string) (idx []int, maxDef []int16, err error) {
+	defer recoverRead(file, &err)
+	sc := pf.MetaData().Schema
+	idx = make([]int, len(cols))
+	maxDef = make([]int16, len(cols))
+	for i, name := range cols {
+		j := sc.ColumnIndexByName(name)
+		if j < 0 || sc.ColumnRoot(j).Name() != name {
+			return nil, nil, fmt.Errorf("%s: column %q: %w", file, name, ErrNoColumn)
+		}
+		c := sc.Column(j)
+		k, ok := kindOf(c.PhysicalType())
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: column %q has unsupported type %s", file, name, c.PhysicalType())
+		}
+		if c.MaxRepetitionLevel() > 0 {
+			return nil, nil, fmt.Errorf("%s: column %q is repeated", file, name)
+		}
+		idx[i], maxDef[i] = j, c.MaxDefinitionLevel()
+		r.batch.Cols[i].Kind = k
+	}
+	return idx, maxDef, nil
+}
+
+// maxReadRowGroupRows bounds the rows of a row group the reader accepts, and
+// so the memory a damaged footer can make it allocate: the writer's largest
+// row group (1<<24 rows, NewParquetWriterOptions).
+const maxReadRowGroupRows = 1 << 24
+
+// readRowGroup decodes the columns of row group g into the batch and
+// returns its rows; a panic of the decoder on a damaged file is an error.
+func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols []string, idx []int, maxDef []int16) (n int, err error) {
+	defer recoverRead(file, &err)
+	rg := pf.RowGroup(g)
+	n = int(rg.NumRows())
+	if n < 0 || n > maxReadRowGroupRows {
+		return 0, fmt.Errorf("%s: row group %d: %d rows, want 0 to %d (a damaged footer?)", file, g, n, maxReadRowGroupRows)
+	}
+	for i := range cols {
+		if err := r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i]); err != nil {
+			return 0, fmt.Errorf("%s: row group %d: column %q: %w", file, g, cols[i], err)
+		}
+	}
+	return n, nil
+}
+
+// readChunk decodes column j of row group rg, n rows, into c, reusing c's
+// slices.
+func (r *columnReader) readChunk(c *ColumnValues, rg *pqfile.RowGroupReader, j, n int, maxDef int16) error {
+	cr, err := rg.Column(j)
+	if err != nil {
+		return err
+	}
+	defer cr.Close()
+	var def []int16
+	if maxDef > 0 {
+		r.def = resize(r.def, n)
+		def = r.def
+	}
+	// read calls the typed ReadBatch until the n rows are read and returns
+	// the number of values (non-null rows) read.
+	read := func(batch func(rows int, at int, def []int16) (int64, int, error)) (int, error) {
+		rows, vals := 0, 0
+		for rows < n {
+			var d []int16
+			if def != nil {
+				d = def[rows:]
+			}
+			total, nv, err := batch(n-rows, vals, d)
+			if err != nil {
+				return 0, err
+			}
+			if total == 0 {
+				return 0, fmt.Errorf("%d values in a row group of %d rows", rows, n)
+			}
+			rows += int(total)
+			vals += nv
+		}
+		if cr.HasNext() {
+			return 0, fmt.Errorf("more than %d values in a row group of %d rows", n, n)
+		}
+		return vals, nil
+	}
+	present := func(i int) bool { return def == nil || def[i] == maxDef }
+	c.Null = c.Null[:0]
 	switch c.Kind {
 	case KindFloat:
 		c.Float = resize(c.Float, n)
-	case KindString:
-		c.String = resize(c.String, n)
-	case KindBool:
-		c.Bool = resize(c.Bool, n)
-	}
-	c.Null = c.Null[:0]
-	pages := chunk.Pages()
-	defer pages.Close()
-	var dictSource parquet.Dictionary
-	row := 0
-	for {
-		p, err := pages.ReadPage()
-		if err == io.EOF {
-			break
+		var vals int
+		switch cr := cr.(type) {
+		case *pqfile.Float64ColumnChunkReader:
+			r.f64 = resize(r.f64, n)
+			vals, err = read(func(rows, at int, d []int16) (int64, int, error) {
+				return cr.ReadBatch(int64(rows), r.f64[at:], d, nil)
+			})
+			if err == nil {
+				spread(c.Float, r.f64[:vals], def, maxDef)
+			}
+		case *pqfile.Float32ColumnChunkReader:
+			r.f32 = resize(r.f32, n)
+			vals, err = read(func(rows, at int, d []int16) (int64, int, error) {
+				return cr.ReadBatch(int64(rows), r.f32[at:], d, nil)
+			})
+			if err == nil {
+				spread(c.Float, r.f32[:vals], def, maxDef)
+			}
+		case *pqfile.Int64ColumnChunkReader:
+			r.i64 = resize(r.i64, n)
+			vals, err = read(func(rows, at int, d []int16) (int64, int, error) {
+				return cr.ReadBatch(int64(rows), r.i64[at:], d, nil)
+			})
+			if err == nil {
+				spread(c.Float, r.i64[:vals], def, maxDef)
+			}
+		case *pqfile.Int32ColumnChunkReader:
+			r.i32 = resize(r.i32, n)
+			vals, err = read(func(rows, at int, d []int16) (int64, int, error) {
+				return cr.ReadBatch(int64(rows), r.i32[at:], d, nil)
+			})
+			if err == nil {
+				spread(c.Float, r.i32[:vals], def, maxDef)
+			}
+		default:
+			return fmt.Errorf("unexpected column reader %T", cr)
 		}
+		return err
+	case KindString:
+		cr, ok := cr.(*pqfile.ByteArrayColumnChunkReader)
+		if !ok {
+			return fmt.Errorf("unexpected column reader %T", cr)
+		}
+		r.bytes = resize(r.bytes, n)
+		vals, err := read(func(rows, at int, d []int16) (int64, int, error) {
+			return cr.ReadBatch(int64(rows), r.bytes[at:], d, nil)
+		})
 		if err != nil {
 			return err
 		}
-		m := int(p.NumValues())
-		if row+m > n {
-			parquet.Release(p)
-			return fmt.Errorf("%d values in a row group of %d rows (repeated column?)", row+m, n)
+		// The decoder gives each batch's values as views of one fresh
+		// buffer of their bytes, which nothing writes again: a plain
+		// chunk's strings are views of it too. A dictionary chunk's values
+		// are interned instead (each distinct value allocated once per
+		// chunk), so that a caller keeping a value keeps a few bytes, not
+		// the chunk's.
+		interned := false
+		if md, err := rg.MetaData().ColumnChunk(j); err == nil && md.HasDictionaryPage() {
+			interned = true
+			r.few = r.few[:0]
+			clear(r.dict)
 		}
-		def := p.DefinitionLevels()
-		if d := p.Dictionary(); d != nil && d != dictSource {
-			dictSource = d
-			r.decodeDict(d)
+		c.String = resize(c.String, n)
+		prev, v := "", 0
+		for i := range n {
+			if !present(i) {
+				r.setNull(c, i, n)
+				continue
+			}
+			b := r.bytes[v]
+			v++
+			switch {
+			case !interned:
+				c.String[i] = unsafe.String(unsafe.SliceData(b), len(b))
+			case len(b) == len(prev) && string(b) == prev: // runs of one value: no lookup
+				c.String[i] = prev
+			default:
+				s := r.intern(b)
+				c.String[i], prev = s, s
+			}
 		}
-		if err := r.decodePage(c, p, def, maxDef, row, m); err != nil {
-			parquet.Release(p)
+		clear(r.bytes[:vals]) // drop the views
+	case KindBool:
+		cr, ok := cr.(*pqfile.BooleanColumnChunkReader)
+		if !ok {
+			return fmt.Errorf("unexpected column reader %T", cr)
+		}
+		r.bools = resize(r.bools, n)
+		if _, err := read(func(rows, at int, d []int16) (int64, int, error) {
+			return cr.ReadBatch(int64(rows), r.bools[at:], d, nil)
+		}); err != nil {
 			return err
 		}
-		parquet.Release(p)
-		row += m
-	}
-	if row != n {
-		return fmt.Errorf("%d values in a row group of %d rows", row, n)
+		c.Bool = resize(c.Bool, n)
+		v := 0
+		for i := range n {
+			if !present(i) {
+				r.setNull(c, i, n)
+				continue
+			}
+			c.Bool[i] = r.bools[v]
+			v++
+		}
 	}
 	return nil
 }
 
-// decodeDict turns a dictionary's values into strings, once per chunk.
-func (r *columnReader) decodeDict(d parquet.Dictionary) {
-	r.dict = r.dict[:0]
-	data := d.Page().Data()
-	if data.Kind() != encoding.ByteArray {
-		for i := range d.Len() {
-			r.dict = append(r.dict, d.Index(int32(i)).String())
-		}
-		return
-	}
-	buf, off := data.ByteArray()
-	all := string(buf) // one allocation for the whole dictionary
-	for i := 0; i+1 < len(off); i++ {
-		r.dict = append(r.dict, all[off[i]:off[i+1]])
-	}
-}
-
-// decodePage writes the m rows of page p into c at row. Non-null values are
-// packed in the page data; def, when present, says which rows have one (the
-// definition level equals the column's maximum).
-func (r *columnReader) decodePage(c *ColumnValues, p parquet.Page, def []byte, maxDef byte, row, m int) error {
-	data := p.Data()
-	present := func(i int) bool { return len(def) == 0 || def[i] == maxDef }
-	setNull := func(i int) { // row i of the page is null
-		switch c.Kind {
-		case KindFloat:
-			c.Float[row+i] = math.NaN()
-			return
-		case KindString:
-			c.String[row+i] = ""
-		case KindBool:
-			c.Bool[row+i] = false
-		}
-		if len(c.Null) == 0 { // the chunk's first null
-			c.Null = resize(c.Null, len(c.String)+len(c.Bool))
-			clear(c.Null)
-		}
-		c.Null[row+i] = true
-	}
-	if p.Dictionary() != nil { // indexed page: Data holds int32 indexes
-		ix := data.Int32()
-		j := 0
-		for i := range m {
-			if !present(i) {
-				setNull(i)
-				continue
-			}
-			if j >= len(ix) || int(ix[j]) >= len(r.dict) {
-				return fmt.Errorf("dictionary index out of range")
-			}
-			s := r.dict[ix[j]]
-			j++
-			switch c.Kind {
-			case KindString:
-				c.String[row+i] = s
-			case KindFloat:
-				v, _ := strconv.ParseFloat(s, 64)
-				c.Float[row+i] = v
-			case KindBool:
-				c.Bool[row+i] = s == "true"
-			}
-		}
-		return nil
-	}
+// setNull marks row i of c (a string or bool column of n rows) null.
+func (r *columnReader) setNull(c *ColumnValues, i, n int) {
 	switch c.Kind {
-	case KindFloat:
-		out := c.Float[row : row+m]
-		switch data.Kind() {
-		case encoding.Double:
-			fillFloat(out, data.Double(), def, maxDef)
-		case encoding.Int64:
-			fillFloat(out, data.Int64(), def, maxDef)
-		case encoding.Int32:
-			fillFloat(out, data.Int32(), def, maxDef)
-		case encoding.Float:
-			fillFloat(out, data.Float(), def, maxDef)
-		default:
-			return fmt.Errorf("unexpected page data kind %v", data.Kind())
-		}
 	case KindString:
-		buf, off := data.ByteArray()
-		all := string(buf) // one allocation per page
-		j := 0
-		for i := range m {
-			if !present(i) {
-				setNull(i)
-				continue
-			}
-			c.String[row+i] = all[off[j]:off[j+1]]
-			j++
-		}
+		c.String[i] = ""
 	case KindBool:
-		bits := data.Boolean()
-		j := 0
-		for i := range m {
-			if !present(i) {
-				setNull(i)
-				continue
-			}
-			c.Bool[row+i] = bits[j>>3]>>(j&7)&1 != 0
-			j++
-		}
+		c.Bool[i] = false
 	}
-	return nil
+	if len(c.Null) == 0 { // the chunk's first null
+		c.Null = resize(c.Null, n)
+		clear(c.Null)
+	}
+	c.Null[i] = true
 }
 
-// fillFloat spreads the packed non-null values vals over out, NaN where the
+// spread spreads the packed non-null values vals over out, NaN where the
 // definition level says null.
-func fillFloat[T float64 | float32 | int64 | int32](out []float64, vals []T, def []byte, maxDef byte) {
-	if len(def) == 0 {
+func spread[T float64 | float32 | int64 | int32](out []float64, vals []T, def []int16, maxDef int16) {
+	if def == nil {
 		for i := range out {
 			out[i] = float64(vals[i])
 		}
@@ -494,7 +587,7 @@ func fillFloat[T float64 | float32 | int64 | int32](out []float64, vals []T, def
 	}
 	j := 0
 	nan := math.NaN()
-	for i, d := range def {
+	for i, d := range def[:len(out)] {
 		if d == maxDef {
 			out[i] = float64(vals[j])
 			j++

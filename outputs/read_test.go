@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -298,9 +299,17 @@ func TestReadColumnsWriterRoundTrip(t *testing.T) {
 
 // BenchmarkReadColumns reads 3 columns (two numbers and a dictionary
 // string) of a 1M-row part written by ParquetWriter; rows/s is reported.
-func BenchmarkReadColumns(b *testing.B) {
+func BenchmarkReadColumns(b *testing.B) { benchmarkReadColumns(b, nil) }
+
+// BenchmarkReadColumnsCoded reads the string column dictionary-encoded, as
+// a run writes the columns whose values the plan knows.
+func BenchmarkReadColumnsCoded(b *testing.B) {
+	benchmarkReadColumns(b, []string{"H100", "B200", "MI300X"})
+}
+
+func benchmarkReadColumns(b *testing.B, dict []string) {
 	schema := &Schema{Cols: []ColumnSpec{
-		{Name: "hardware", Type: String},
+		{Name: "hardware", Type: String, Dict: dict},
 		{Name: "batch_size", Type: Int64},
 		{Name: "latency_s", Type: Float64, Nullable: true},
 		{Name: "tokens_per_s", Type: Float64, Nullable: true},
@@ -316,7 +325,11 @@ func BenchmarkReadColumns(b *testing.B) {
 		bt.Reset()
 		for r := range per {
 			i := g*per + r
-			bt.Cols[0].S = append(bt.Cols[0].S, []string{"H100", "B200", "MI300X"}[i%3])
+			if dict != nil {
+				bt.Cols[0].Codes = append(bt.Cols[0].Codes, int32(i%3))
+			} else {
+				bt.Cols[0].S = append(bt.Cols[0].S, []string{"H100", "B200", "MI300X"}[i%3])
+			}
 			bt.Cols[1].I = append(bt.Cols[1].I, int64(1<<(i%10)))
 			bt.Cols[2].F = append(bt.Cols[2].F, float64(i)*1e-6)
 			bt.Cols[2].Valid = append(bt.Cols[2].Valid, true)
@@ -346,4 +359,64 @@ func BenchmarkReadColumns(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// A damaged part is an error, never a panic: random bytes of a valid file
+// overwritten, read by Inspect and ReadColumns.
+func TestReadDamagedFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	writeTestFile(t, good, codedSchema())
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	bad := filepath.Join(dir, "part-00000.parquet")
+	for round := range 300 {
+		b := slices.Clone(orig)
+		for range 1 + rng.IntN(8) {
+			b[rng.IntN(len(b))] = byte(rng.IntN(256))
+		}
+		if round%10 == 0 {
+			b = b[:rng.IntN(len(b))]
+		}
+		if err := os.WriteFile(bad, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		Inspect(bad)
+		ReadColumns([]string{bad}, []string{"index", "hardware", "latency_s", "feasible", "ttft_s", "bottleneck"}, func(*ColumnBatch) error { return nil })
+	}
+}
+
+// FuzzReadParquet: whatever the bytes of a part, Inspect and ReadColumns
+// return (an error for a damaged file), never panic.
+func FuzzReadParquet(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	w, err := NewParquetWriter(good, codedSchema(), Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b := NewBatch(codedSchema(), 50)
+	fill(b, 0, 50)
+	if err := w.Write(b); err != nil {
+		f.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	seed, err := os.ReadFile(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "part-00000.parquet")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		Inspect(path)
+		ReadColumns([]string{path}, []string{"index", "hardware", "latency_s", "feasible", "ttft_s", "bottleneck"}, func(*ColumnBatch) error { return nil })
+	})
 }

@@ -111,7 +111,7 @@ func newRunCmd() *cobra.Command {
 			"--merge then joins the shards' Pareto fronts into OUT/pareto.parquet and OUT/manifest.json.\n\n" +
 			"OUT is the tool's own: a run refuses an OUT holding files it did not write (a pareto.parquet\n" +
 			"or plots of your own, any other name) unless --force, and always refuses a results, arrow,\n" +
-			"manifests or plots folder that is a symbolic link (exit 2). One run at a time holds OUT (a\n" +
+			"fronts, manifests or plots folder that is a symbolic link (exit 2). One run at a time holds OUT (a\n" +
 			"shard holds its own slice): a second run is refused with exit 1 while the first lives, since\n" +
 			"the command is right and will succeed once the folder is free; a lock a killed run left is\n" +
 			"taken over. Temporary files a killed run left are removed first (or by sweep status --clean).",

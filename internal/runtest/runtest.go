@@ -11,14 +11,16 @@ import (
 )
 
 // SameFiles fails t unless the folders a and b hold the same Parquet,
-// Arrow and CSV files (by path below each folder), byte for byte.
+// Arrow and CSV files and the same front files (fronts/.../*.json), by
+// path below each folder, byte for byte.
 func SameFiles(t testing.TB, a, b string) {
 	t.Helper()
 	list := func(dir string) []string {
 		var out []string
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow") || strings.HasSuffix(p, ".csv")) {
-				r, _ := filepath.Rel(dir, p)
+			r, _ := filepath.Rel(dir, p)
+			front := strings.HasPrefix(filepath.ToSlash(r), "fronts/") && strings.HasSuffix(p, ".json")
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow") || strings.HasSuffix(p, ".csv") || front) {
 				out = append(out, r)
 			}
 			return nil
