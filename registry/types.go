@@ -184,7 +184,7 @@ type Model struct {
 	DenseLayers   int           // MoE: leading layers with a dense MLP (first_k_dense_replace)
 	DenseFFNDim   int           // MoE: MLP width of the dense layers; 0 = FFNDim
 	MoELayerStep  int           // MoE: every n-th layer after DenseLayers is MoE, the rest dense (Llama 4 Maverick: 2); 0 = 1
-	StateSize     int // SSM state
+	StateSize     int           // SSM state
 	DenoiseSteps  int
 	Resolution    int
 	ActionHorizon int
