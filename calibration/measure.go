@@ -59,6 +59,22 @@ type Transformer struct {
 	Experts       int // 0 or 1: dense
 	ActiveExperts int // experts per token (top-k)
 	GatedMLP      bool
+
+	// Mixture-of-experts structure (moe.go). FFN is one routed expert's
+	// MLP width.
+	SharedExperts int     // experts every token passes through besides the routed ones
+	MoELayers     int     // layers with routed experts; 0 = all Layers (when Experts > 1)
+	DenseFFN      int     // MLP width of the other layers; 0 = FFN
+	EP            int     // expert-parallel degree: the rank holds ⌈Experts/EP⌉ experts and serves the routed tokens of EP ranks; 0 = 1
+	Imbalance     float64 // routed tokens of the busiest rank over the mean, ≥ 1; 0 = 1
+
+	// Multi-head latent attention (MLA, DeepSeek): KVLatent > 0 selects it.
+	// Heads and KVHeads are then the query heads, HeadDim (QKDim+VDim)/2.
+	KVLatent int // kv_lora_rank
+	QLatent  int // q_lora_rank; 0 = queries projected from the hidden state
+	RopeDim  int // qk_rope_head_dim: rotary key width, shared by the heads
+	QKDim    int // query/key width per head (qk_nope_head_dim + qk_rope_head_dim)
+	VDim     int // value width per head
 }
 
 // Point is one measured time.

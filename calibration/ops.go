@@ -306,24 +306,22 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
-	p.gemm(b, d, 1, T, q+2*kv, h, rate)
-	p.gemm(b, d, 1, T, h, q, rate)
+	if m.KVLatent > 0 {
+		p.mlaProjections(b, d, m, T, rate)
+	} else {
+		p.gemm(b, d, 1, T, q+2*kv, h, rate)
+		p.gemm(b, d, 1, T, h, q, rate)
+	}
+	if m.Experts > 1 && m.ActiveExperts > 0 {
+		p.moeMLPs(b, d, m, T, rate)
+		return
+	}
 	up := F
 	if m.GatedMLP {
 		up = 2 * F
 	}
-	if m.Experts > 1 && m.ActiveExperts > 0 {
-		E, k := float64(m.Experts), float64(m.ActiveExperts)
-		active := math.Min(E, T*k)
-		p.gemm(b, d, 1, T, E, h, rate) // router
-		p.groupedGEMM(b, d, active, T*k/active, up, h, rate)
-		p.groupedGEMM(b, d, active, T*k/active, h, F, rate)
-		b.Fixed += p.KernelS * 2 // permute and combine
-		p.elementwise(b, d, 4*T*k*h*d.Bytes)
-	} else {
-		p.gemm(b, d, 1, T, up, h, rate)
-		p.gemm(b, d, 1, T, h, F, rate)
-	}
+	p.gemm(b, d, 1, T, up, h, rate)
+	p.gemm(b, d, 1, T, h, F, rate)
 }
 
 // layerRest adds one layer's attention and element-wise kernels to b.
@@ -372,6 +370,15 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		ctx := float64(ps.Ctx)
 		flops = 4 * B * H * hd * ctx
 		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
+		if m.KVLatent > 0 {
+			// MLA decode with the up-projections absorbed (FlashMLA):
+			// every head attends the shared latent, keys r+d_rope wide,
+			// values r wide, read once per sequence.
+			r := float64(m.KVLatent)
+			lat := r + float64(m.RopeDim)
+			flops = 2 * B * H * (lat + r) * ctx
+			bytes = B*lat*ctx*kvb + 2*B*H*lat*d.Bytes
+		}
 		bps = p.streamBps(d)
 		if d.SMs > 0 {
 			sat := p.DecodeAttnSatFrac * float64(d.SMs)
@@ -395,6 +402,14 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 			bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
 		} else {
 			bytes = B * (2*q*d.Bytes + 2*kv*kvb) * math.Max(S, ctx)
+		}
+		if m.KVLatent > 0 && !ps.Prefill {
+			// MLA over a KV cache (speculative verification): the
+			// absorbed form of a decode step, S query tokens.
+			r := float64(m.KVLatent)
+			lat := r + float64(m.RopeDim)
+			flops = 2 * B * H * (lat + r) * pairs
+			bytes = B*lat*math.Max(S, ctx)*kvb + 2*B*S*H*lat*d.Bytes
 		}
 		bps = p.streamBps(d)
 	}
@@ -584,6 +599,9 @@ func (m *Transformer) Shard(tp int) Transformer {
 	}
 	div := func(n int) int { return max((n+tp-1)/tp, 1) }
 	s.Heads, s.KVHeads, s.FFN, s.Vocab = div(m.Heads), div(m.KVHeads), div(m.FFN), div(m.Vocab)
+	if m.DenseFFN > 0 {
+		s.DenseFFN = div(m.DenseFFN)
+	}
 	return s
 }
 

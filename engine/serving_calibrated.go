@@ -92,11 +92,11 @@ func kvPrecisionDiffers(c *Config) bool {
 // (heads are replicated when tp exceeds them); an MLA latent cache is
 // replicated on every rank.
 func kvPerGPU(m *registry.Model, ctx, batch int, kvb float64, tp int) float64 {
-	total := KVCacheBytes(m, ctx, batch, kvb)
-	if tp <= 1 || (m.KVLoRARank > 0 && m.QKRopeHeadDim > 0) {
+	total := calibKVCacheBytes(m, ctx, batch, kvb)
+	if tp <= 1 || m.IsMLA() {
 		return total
 	}
-	hkv := m.EffectiveKVHeads()
+	hkv := m.TrueKVHeads()
 	return total * float64((hkv+tp-1)/tp) / float64(hkv)
 }
 
@@ -254,7 +254,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			if !(net > 0) {
 				net = DefaultNetworkBps
 			}
-			out.ttft += KVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.ttft += calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
 		}
 	}
 	ar := dec.allReduceS(B)
@@ -373,7 +373,7 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 		perSeq += kvPerGPU(d, peak, 1, kvb, tp)
 	}
 	perGPU = w + perSeq*float64(batch)
-	kvTotal = KVCacheBytes(m, peak, batch, kvb)
+	kvTotal = calibKVCacheBytes(m, peak, batch, kvb)
 	capacity := c.Hardware.MemCapacityBytes
 	if c.Serve.DecodeHW != nil {
 		capacity = c.Serve.DecodeHW.MemCapacityBytes

@@ -483,6 +483,9 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	}
 	free := capacity - w
 	kvTok := KVCacheBytes(m, 1, 1, kvb)
+	if cal {
+		kvTok = calibKVCacheBytes(m, 1, 1, kvb)
+	}
 	fM := float64(M)
 	θ := math.Inf(1)
 	if mean < fM {
