@@ -609,15 +609,19 @@ func (m *Transformer) Shard(tp int) Transformer {
 type Stage struct {
 	Layers int  // transformer layers on the stage
 	TP     int  // tensor-parallel degree
+	ETP    int  // tensor-parallel degree of the routed experts; 0 = TP
 	Head   bool // the stage holds the LM head and the loss (the last stage)
 }
 
 // StageMicrobatch returns the time of one microbatch's forward and
 // backward (with st's recomputation) on one rank of stage sg: TrainStep
-// over sg.Layers layers of m.Shard(sg.TP), with the LM head and loss when
-// sg.Head. st.Batch is the microbatch; the optimizer is not included.
+// over sg.Layers layers of m.Shard(sg.TP) (the routed experts' width split
+// sg.ETP ways when it differs), with the LM head and loss when sg.Head. st.Batch is the microbatch; the optimizer is not included.
 func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage) Breakdown {
 	sh := m.Shard(sg.TP)
+	if sg.ETP > 0 && sg.ETP != sg.TP && m.Experts > 1 {
+		sh.FFN = max((m.FFN+sg.ETP-1)/sg.ETP, 1) // the routed experts split ETP ways
+	}
 	s := *st
 	s.Optimizer, s.Params = false, 0
 	return p.trainStep(d, &sh, &s, sg.Layers, sg.Head)

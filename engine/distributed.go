@@ -72,6 +72,7 @@ const (
 	DistLayersPerStage             // pp exceeds the layer count
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
+	DistEPFold                     // calibrated: ep does not divide the experts, or divides neither dp·cp nor tp·dp·cp (moe_dist.go)
 	numDistReasons
 )
 
@@ -85,6 +86,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
+	"parallelism: ep must divide the experts, and dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -409,6 +411,12 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 // (2·P_active·mult for MoE), W_shard the weight shard. Samples per second
 // are dp·local/step.
 //
+// Under fidelity calibrated ep folds into data parallelism (moe_dist.go):
+// dp = GPUs/(tp·pp·cp), ep divides dp·cp (or tp·dp·cp), the routed experts'
+// state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
+// (÷ dp), and EP = 4·⌈L/pp⌉·(MoE share) · a2a(local·S/cp·h·b·k·f) over
+// the node's link and the fabric (moeAllToAllS).
+//
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
@@ -420,11 +428,26 @@ func solveDistributed(c *Config, r *Result) {
 	t, ok := resolveTopology(c, r)
 	tp, pp, ep, cp := one(d.TP), one(d.PP), one(d.EP), one(d.CP)
 	mb, v := one(d.Microbatches), one(d.Interleave)
-	mp := tp * pp * ep * cp
+	sem := d.Semantics
+	if sem == DistAuto {
+		sem = DistNewest
+		if c.Fidelity == FidelityMLSysim {
+			sem = DistGolden
+		}
+	}
+	fold := foldEP(c, sem)
+	epF := float64(ep) // the factor ep adds to the layout's product
+	if fold {
+		epF = 1
+	}
+	mp := tp * pp * cp
+	if !fold {
+		mp *= ep
+	}
 	r.Dist.GPUs = t.gpus
 	if ok {
 		switch {
-		case float64(tp)*float64(pp)*float64(ep)*float64(cp) > float64(t.gpus): // mp may overflow
+		case float64(tp)*float64(pp)*epF*float64(cp) > float64(t.gpus): // mp may overflow
 			r.Dist.Reason = DistTooManyRanks
 		case t.gpus%mp != 0:
 			r.Dist.Reason = DistIndivisible
@@ -435,8 +458,18 @@ func solveDistributed(c *Config, r *Result) {
 		}
 	}
 	dp, local := 1, 1
+	etp, edp := tp, 1
 	if r.Dist.Reason == DistOK {
 		dp = t.gpus / mp
+		if fold {
+			var eok bool
+			etp, edp, eok = expertLayout(tp, cp, dp, ep)
+			if !eok || (ep > 1 && m.MoELayers() > 0 && m.Experts%ep != 0) {
+				r.Dist.Reason = DistEPFold
+			}
+		}
+	}
+	if r.Dist.Reason == DistOK {
 		local, r.Dist.Reason = localBatch(c.BatchSize, dp, mb)
 	}
 	if r.Dist.Reason != DistOK {
@@ -462,20 +495,24 @@ func solveDistributed(c *Config, r *Result) {
 		P = g.WeightBytes / bpe
 	}
 	shard := P / float64(tp*pp*ep)
-	w, gr, opt := shard*bpe, shard*bpe, AdamBytesPerParam*shard
+	// zshard is the shard ZeRO divides by dp; under folding the routed
+	// experts' shard (xshard) is divided by edp instead.
+	zshard, xshard := shard, 0.0
+	if fold {
+		pe := routedExpertParams(m)
+		zshard, xshard = (P-pe)/float64(tp*pp), pe/float64(etp*ep*pp)
+	}
+	zdiv := func(stage int) float64 {
+		if c.ZeroStage >= stage {
+			return zshard/float64(dp) + xshard/float64(edp)
+		}
+		return zshard + xshard
+	}
+	w, gr, opt := zdiv(3)*bpe, zdiv(2)*bpe, AdamBytesPerParam*zdiv(1)
 	if c.LoRA && m.Layers > 0 && P > 0 {
 		frac := math.Min(2*LoRARank*h*4*float64(m.Layers)/P, 1)
 		gr *= frac
 		opt *= frac
-	}
-	if c.ZeroStage >= 1 {
-		opt /= float64(dp)
-	}
-	if c.ZeroStage >= 2 {
-		gr /= float64(dp)
-	}
-	if c.ZeroStage >= 3 {
-		w /= float64(dp)
 	}
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
@@ -495,13 +532,6 @@ func solveDistributed(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 
-	sem := d.Semantics
-	if sem == DistAuto {
-		sem = DistNewest
-		if c.Fidelity == FidelityMLSysim {
-			sem = DistGolden
-		}
-	}
 	if sem == DistGolden {
 		solveDistributedGolden(c, r, &t, dp, local)
 		return
@@ -511,7 +541,7 @@ func solveDistributed(c *Config, r *Result) {
 	// the profile's collective efficiency (calib_dist.go).
 	var cal calibDist
 	if c.Fidelity == FidelityCalibrated {
-		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers)
+		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers, etp, edp, fold)
 		if cal.refuse {
 			r.Dist.Reason, r.Feasible, r.Reason = DistCalibratedSplit, false, ReasonParallelism
 			return
@@ -550,14 +580,35 @@ func solveDistributed(c *Config, r *Result) {
 			tTP *= cal.tpFactor
 		}
 	}
-	if dp > 1 {
+	if fold {
+		// Dense gradients over the dp ranks, the experts' over edp.
+		lora := 1.0
+		if c.LoRA {
+			lora = LoRAGradientFraction
+		}
+		if dp > 1 {
+			tDP = dpAllReduceS(d.Collective, zshard*bpe*lora, dp, mp, &t)
+		}
+		if edp > 1 && xshard > 0 {
+			tDP += dpAllReduceS(d.Collective, xshard*bpe*lora, edp, max(t.gpus/pp/edp, 1)*pp, &t)
+		}
+		tDP *= 1 - clamp01(d.Overlap)
+	} else if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)
 		if c.LoRA {
 			grad *= LoRAGradientFraction
 		}
 		tDP = dpAllReduceS(d.Collective, grad, dp, mp, &t) * (1 - clamp01(d.Overlap))
 	}
-	if ep > 1 {
+	if ep > 1 && fold {
+		if n := m.MoELayers(); n > 0 {
+			// Dispatch and combine, forward and backward, in the stage's
+			// MoE layers; each token's k copies (× imbalance f).
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
+			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
+		}
+	} else if ep > 1 {
 		β, α := t.link(tp * ep)
 		vol := actBytes * float64(max(m.ActiveExperts, 1)) * mult
 		tEP = 4 * float64(stageLayers) * AllToAllS(vol, ep, β, α)
@@ -568,7 +619,7 @@ func solveDistributed(c *Config, r *Result) {
 		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
-		β, α := t.link(tp * cp * ep * pp)
+		β, α := t.link(tp * cp * int(epF) * pp)
 		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*bpe/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
