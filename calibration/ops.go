@@ -14,16 +14,11 @@ type Device struct {
 	SMs       int     // streaming multiprocessors (or cores); 0 = unknown
 	Precision registry.Precision
 	Bytes     float64 // bytes per element at the precision
-	// BF16PeakFLOPS is the dense BF16 rate, flop/s: the rate of the
-	// attention and element-wise work of FP8 training (fp8.go); 0 =
-	// PeakFLOPS.
-	BF16PeakFLOPS float64
 }
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
 func DeviceFor(hw *registry.Hardware, p registry.Precision) Device {
-	return Device{PeakFLOPS: hw.PeakFor(p), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes(),
-		BF16PeakFLOPS: hw.PeakFor(registry.BF16)}
+	return Device{PeakFLOPS: hw.PeakFor(p), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
 }
 
 // Software is the software stack a prediction assumes.
@@ -331,19 +326,13 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 
 // layerRest adds one layer's attention and element-wise kernels to b.
 func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
-	p.layerRestOn(b, d, d, m, ps, rate)
-}
-
-// layerRestOn is layerRest with the attention timed on da and the
-// element-wise kernels on d (FP8 training, fp8.go).
-func (p *Profile) layerRestOn(b *Breakdown, d, da *Device, m *Transformer, ps *Pass, rate float64) {
 	B := float64(ps.Batch)
 	T := B * float64(ps.Tokens)
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
 	// Attention.
-	flops, bytes := p.attention(b, da, m, ps, rate)
+	flops, bytes := p.attention(b, d, m, ps, rate)
 	b.FLOPs += flops
 	b.attnFLOPs = flops
 	b.Bytes += bytes
@@ -539,23 +528,16 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	// Prefill: the attention of a training pass is the prefill kernel's
 	// (never a decode kernel's, also for one-token sequences).
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software, Prefill: true}
-	// FP8 training: the products in FP8, the rest in BF16 with the
-	// quantization of the products' inputs (fp8.go).
-	da := trainActDevice(d)
 	var fwd Breakdown
 	p.layerMatmuls(&fwd, d, m, &ps, 1)
-	dat := trainAttnDevice(d, &da, st.Software)
-	p.layerRestOn(&fwd, &da, &dat, m, &ps, 1)
-	if da.Precision != d.Precision {
-		p.fp8Casts(&fwd, &da, m, float64(ps.Batch)*float64(ps.Tokens))
-	}
+	p.layerRest(&fwd, d, m, &ps, 1)
 	// The backward's products and attention run at BwdMatmulFrac of the
 	// forward rate; everything else in it is the forward's.
 	bwd := fwd
 	if p.BwdMatmulFrac != 1 {
 		var mm, at Breakdown
 		p.layerMatmuls(&mm, d, m, &ps, p.BwdMatmulFrac)
-		p.attention(&at, &dat, m, &ps, p.BwdMatmulFrac)
+		p.attention(&at, d, m, &ps, p.BwdMatmulFrac)
 		bwd.Matmul, bwd.Attention = mm.Matmul, at.Attention
 	}
 	bwd.Matmul *= 2
@@ -579,12 +561,12 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	}
 	layer.Scale(float64(layers))
 	if head {
-		hf := p.headForward(&da, m, &ps, 1)
+		hf := p.headForward(d, m, &ps, 1)
 		hf.ModelFLOPs = hf.FLOPs
 		layer.Add(&hf)
 		hb := hf
 		if p.BwdMatmulFrac != 1 {
-			hb.Matmul = p.gemmTimed(&da, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
+			hb.Matmul = p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
 		}
 		hb.Matmul *= 2
 		hb.FLOPs *= 2
@@ -593,7 +575,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)
-		p.elementwise(&layer, &da, T*float64(m.Vocab)*(3*da.Bytes+8))
+		p.elementwise(&layer, d, T*float64(m.Vocab)*(3*d.Bytes+8))
 		layer.Fixed += 6 * p.KernelS
 	}
 	if st.Optimizer && st.Params > 0 {
@@ -654,8 +636,7 @@ func (p *Profile) OptimizerS(d *Device, params float64) float64 {
 
 // adam returns the time and DRAM traffic of a fused multi-tensor Adam
 // update of params parameters: per parameter the weight, its gradient (at
-// the precision's bytes each, BF16's under FP8 training, the weight
-// written back: 3·bytes) and the
+// the precision's bytes each, the weight written back: 3·bytes) and the
 // fp32 master weight and two moments (read and written: 24 B), at the
 // element-wise bandwidth:
 //
@@ -664,8 +645,7 @@ func (p *Profile) OptimizerS(d *Device, params float64) float64 {
 //
 // The one Adam formula of the calibrated model.
 func (p *Profile) adam(d *Device, params float64) (s, bytes float64) {
-	a := trainActDevice(d) // FP8 training keeps BF16 weights and gradients
-	bytes = params * (3*a.Bytes + 24)
+	bytes = params * (3*d.Bytes + 24)
 	return bytes / p.eltBps(d), bytes
 }
 
