@@ -67,6 +67,7 @@ type Transformer struct {
 	DenseFFN      int     // MLP width of the other layers; 0 = FFN
 	EP            int     // expert-parallel degree: the rank holds ⌈Experts/EP⌉ experts and serves the routed tokens of EP ranks; 0 = 1
 	Imbalance     float64 // routed tokens of the busiest rank over the mean, ≥ 1; 0 = 1
+	TokenShare    float64 // share of the pass's tokens the rank dispatches to the experts (serving EP with tp: 1/tp); 0 = 1
 
 	// Multi-head latent attention (MLA, DeepSeek): KVLatent > 0 selects it.
 	// Heads and KVHeads are then the query heads, HeadDim (QKDim+VDim)/2.

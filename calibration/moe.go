@@ -46,7 +46,9 @@ func (m *Transformer) moeFraction() float64 {
 // with up = 2F for a gated MLP, f the imbalance (the busiest rank sets the
 // pace) and a the expected distinct local experts the EP ranks' T·EP tokens
 // reach (ExpectedActiveExperts). The EP group receives as many token copies
-// as it sends, T·k per rank on average.
+// as it sends, T·k per rank on average. With TokenShare s < 1 (serving EP
+// beside tensor-parallel attention) the rank routes s·T of the pass's T
+// tokens, with whole (unsplit) experts and shared experts.
 func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float64) {
 	h, F := float64(m.Hidden), float64(m.FFN)
 	up := F
@@ -70,6 +72,10 @@ func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float
 		b.Add(&dn)
 	}
 	var mo Breakdown
+	Tr := T // the tokens this rank routes
+	if m.TokenShare > 0 && m.TokenShare < 1 {
+		Tr = T * m.TokenShare
+	}
 	E, k := m.Experts, m.ActiveExperts
 	ep := max(m.EP, 1)
 	local := math.Ceil(float64(E) / float64(ep))
@@ -77,17 +83,17 @@ func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float
 	if !(f >= 1) {
 		f = 1
 	}
-	active := math.Min(local, ExpectedActiveExperts(E, k, T*float64(ep))*local/float64(E))
-	rows := f * T * float64(k) / math.Max(active, 1)
-	p.gemm(&mo, d, 1, T, float64(E), h, rate) // router
+	active := math.Min(local, ExpectedActiveExperts(E, k, Tr*float64(ep))*local/float64(E))
+	rows := f * Tr * float64(k) / math.Max(active, 1)
+	p.gemm(&mo, d, 1, Tr, float64(E), h, rate) // router
 	p.groupedGEMM(&mo, d, active, rows, up, h, rate)
 	p.groupedGEMM(&mo, d, active, rows, h, F, rate)
 	if s := float64(m.SharedExperts); s > 0 {
-		p.gemm(&mo, d, 1, T, s*up, h, rate)
-		p.gemm(&mo, d, 1, T, h, s*F, rate)
+		p.gemm(&mo, d, 1, Tr, s*up, h, rate)
+		p.gemm(&mo, d, 1, Tr, h, s*F, rate)
 	}
 	mo.Fixed += p.KernelS * 2 // permute and combine
-	p.elementwise(&mo, d, 4*f*T*float64(k)*h*d.Bytes)
+	p.elementwise(&mo, d, 4*f*Tr*float64(k)*h*d.Bytes)
 	if fm < 1 {
 		mo.Scale(fm)
 	}

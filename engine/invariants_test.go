@@ -100,6 +100,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	if rng.Intn(2) == 0 {
 		c.Dist.TP = 1 << rng.Intn(5) // 1-16
 	}
+	if c.Model.Class == registry.ClassMoE && rng.Intn(3) == 0 {
+		c.Dist.EP = 1 << rng.Intn(7) // 1-64: wide EP with attention DP
+	}
 	if rng.Intn(4) == 0 {
 		s.ChunkSize = logInt(rng, 1, 8192)
 	}
@@ -347,18 +350,21 @@ func checkInvariants(c Config) error {
 	}
 	kvb := kvElementBytes(&c)
 	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
-	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (tp * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
+	// The replica's GPUs (tp, or ep with expert parallelism) share the
+	// weights, the KV cache and the FLOPs.
+	g := float64(servingGPUs(&c))
+	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (g * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
 		return fail("decode step %v below weights + KV at HBM speed %v", plainITL, floor)
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
-	if floor := flops / (tp * c.Hardware.PeakFor(c.Precision)); r.Serve.PrefillS < floor*(1-1e-9) {
+	if floor := flops / (g * c.Hardware.PeakFor(c.Precision)); r.Serve.PrefillS < floor*(1-1e-9) {
 		return fail("prefill %v below its FLOPs at peak %v", r.Serve.PrefillS, floor)
 	}
 	// A request's time to first token holds at least its own prefill: the
 	// FLOPs of one prompt at peak, and the time to first token of the same
 	// request alone.
-	if floor := flops / float64(c.BatchSize) / (tp * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
+	if floor := flops / float64(c.BatchSize) / (g * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
 		return fail("TTFT %v below one prompt's FLOPs at peak %v", r.TTFTS, floor)
 	}
 	if c.BatchSize > 1 {

@@ -212,3 +212,52 @@ func TestExpectedActiveExperts(t *testing.T) {
 		t.Errorf("4096 tokens reach %v of 256 experts", got)
 	}
 }
+
+// Serving DeepSeek-V3 with wide expert parallelism and attention data
+// parallelism: more EP GPUs hold fewer experts each (memory per GPU falls)
+// and serve the batch's attention in more groups (the decode step falls),
+// while the all-to-alls cross the fabric past a node.
+func TestServingWideEP(t *testing.T) {
+	eval := func(ep int) Result {
+		c := cfg(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 256, 2048, 256
+			c.Dist.EP = ep
+		})
+		return Evaluate(&c)
+	}
+	prev := eval(8)
+	if prev.Reason != ReasonNone && prev.Reason != ReasonMemory {
+		t.Fatalf("ep=8: %q", prev.Reason)
+	}
+	for _, ep := range []int{16, 32, 64} {
+		r := eval(ep)
+		if !r.Feasible {
+			t.Fatalf("ep=%d infeasible: %q", ep, r.Reason)
+		}
+		if r.MemoryBytes >= prev.MemoryBytes || r.ITLS >= prev.ITLS || r.Serve.GPUs != ep {
+			t.Errorf("ep=%d: memory %.4g B, ITL %.4g s, GPUs %d (previous %.4g B, %.4g s)", ep, r.MemoryBytes, r.ITLS, r.Serve.GPUs, prev.MemoryBytes, prev.ITLS)
+		}
+		prev = r
+	}
+}
+
+// Decode reads the experts a batch activates: a Mixtral step at batch 1
+// reads 2 of 8 experts per layer, at batch 64 nearly all, so the step
+// rises with the batch well past one expert's worth of weights, then
+// flattens once every expert is read.
+func TestDecodeReadsActiveExperts(t *testing.T) {
+	itl := func(b int) float64 {
+		c := cfg(t, "Mixtral_8x7B", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.BatchSize, c.SeqLen, c.OutputTokens = FidelityCalibrated, Serving, b, 128, 2
+		})
+		return Evaluate(&c).ITLS
+	}
+	i1, i4, i64, i128 := itl(1), itl(4), itl(64), itl(128)
+	if !(i4 > 1.5*i1) {
+		t.Errorf("batch 4 step %.4g s not well above batch 1's %.4g s (2 → ~5.3 of 8 experts)", i4, i1)
+	}
+	if !(i128 < 1.3*i64) {
+		t.Errorf("batch 128 step %.4g s not near batch 64's %.4g s (all experts read)", i128, i64)
+	}
+}

@@ -35,7 +35,7 @@ const (
 	ReasonInvalid                      // a derived parameter value is out of its range
 	ReasonParallelism                  // the parallel layout does not fit the GPUs (dist_reason says how)
 	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
-	ReasonServingLayout                // calibrated serving: pp, ep or cp, which it does not model
+	ReasonServingLayout                // calibrated serving: pp, cp, or an ep it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
 	numReasons
@@ -50,7 +50,7 @@ var reasonText = [numReasons]string{
 	"input: a derived parameter value is out of range",
 	"parallelism: the layout does not fit the GPUs (see dist_reason)",
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
-	"not modelled under calibrated: pp, ep or cp in serving (tp is); use fidelity=mlsysim, which ignores them",
+	"not modelled under calibrated: pp or cp in serving, or ep beyond a MoE model with ep a multiple of tp dividing its experts and no draft_model or decode_hardware; use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
 }

@@ -49,8 +49,13 @@ func calibratedServingGap(c *Config) Reason {
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {
-	case one(c.Dist.PP) > 1 || one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1:
+	case one(c.Dist.PP) > 1 || one(c.Dist.CP) > 1:
 		return ReasonServingLayout
+	case one(c.Dist.EP) > 1 && (!isTF || servingEPGap(c) != ReasonNone):
+		if !isTF {
+			return ReasonServingLayout
+		}
+		return servingEPGap(c)
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
 	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
@@ -205,6 +210,8 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	shape, _ := shapeOf(c.Model)
 	tp := one(c.Dist.TP)
 	sh := shape.Shard(tp)
+	servingEPShape(c, &sh, &shape) // serving_moe.go
+	batch = servingAttnBatch(c, batch)
 	sw := c.Calib.Software
 	kvb := kvElementBytes(c)
 	if kvb == c.Precision.Bytes() {
@@ -243,7 +250,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		} else if q.Prefill > 0 {
 			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
 		}
-		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok))
+		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok)) + servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok))
 		if chunk > 0 && chunk < newTok {
 			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
 		} else if chunk > 0 {
@@ -257,7 +264,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			out.ttft += calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
 		}
 	}
-	ar := dec.allReduceS(B)
+	ar := dec.allReduceS(B) + servingEPAllToAllS(c, dec.prof, dec.hw, B)
 	out.itl = out.dec.Total + ar
 	out.meanS = out.mean.Total + ar
 	out.plainITL = out.itl
@@ -366,20 +373,21 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 	m, tp := c.Model, one(c.Dist.TP)
 	bpe, kvb := c.Precision.Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
-	w := Lower(m, bpe).WeightBytes / float64(tp)
+	w := servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
 	if d := c.Serve.Draft; d != nil {
 		w += Lower(d, bpe).WeightBytes / float64(tp)
 		perSeq += kvPerGPU(d, peak, 1, kvb, tp)
 	}
-	perGPU = w + perSeq*float64(batch)
+	perGPU = w + perSeq*float64(servingAttnBatch(c, batch))
 	kvTotal = calibKVCacheBytes(m, peak, batch, kvb)
 	capacity := c.Hardware.MemCapacityBytes
 	if c.Serve.DecodeHW != nil {
 		capacity = c.Serve.DecodeHW.MemCapacityBytes
 	}
 	if free := capacity - w; free > 0 && perSeq > 0 {
-		maxBatch = int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
+		groups := float64(servingGPUs(c) / tp) // attention groups of an EP replica
+		maxBatch = int(math.Min(math.Floor(free/perSeq)*groups, math.MaxInt32))
 	}
 	return perGPU, kvTotal, maxBatch
 }
@@ -448,7 +456,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
-	r.EnergyJ = float64(tp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+	r.EnergyJ = float64(servingGPUs(c)) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }
 
 // requestTTFT returns one request's time to first token under continuous

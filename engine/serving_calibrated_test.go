@@ -223,7 +223,9 @@ func TestCalibratedServingRefused(t *testing.T) {
 		want        Reason
 	}{
 		{"pp", "Llama3_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
-		{"ep", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
+		{"ep dense", "Llama3_8B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
+		{"ep not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 16 }, ReasonServingLayout},
+		{"ep with a draft", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.Draft = c.Model }, ReasonServingLayout},
 		{"cnn tp", "ResNet50", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)

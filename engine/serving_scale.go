@@ -236,6 +236,9 @@ func solveServingScale(c *Config, r *Result) {
 		}
 	}
 	tp := one(c.Dist.TP)
+	if cal {
+		tp = servingGPUs(c) // an EP replica's GPUs (serving_moe.go)
+	}
 	dec := c.Hardware
 	if s.DecodeHW != nil {
 		dec = s.DecodeHW
