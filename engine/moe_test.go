@@ -261,3 +261,30 @@ func TestDecodeReadsActiveExperts(t *testing.T) {
 		t.Errorf("batch 128 step %.4g s not near batch 64's %.4g s (all experts read)", i128, i64)
 	}
 }
+
+// BenchmarkEvaluateMoE: DeepSeek-V3 training on 2,048 H100s with EP
+// folded into data parallelism (pp 16, ep 64), and serving with wide EP
+// (ep 32) and attention data parallelism.
+func BenchmarkEvaluateMoE(b *testing.B) {
+	train := distCfg(b, "DeepSeek_V3", "Production_2K", func(c *Config) {
+		c.Fidelity = FidelityCalibrated
+		c.BatchSize, c.SeqLen, c.ZeroStage = 4096, 4096, 1
+		c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 16, 64, 32
+	})
+	serve := cfg(b, "DeepSeek_V3", "H100", func(c *Config) {
+		c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+		c.BatchSize, c.SeqLen, c.OutputTokens = 256, 2048, 256
+		c.Dist.EP = 32
+	})
+	for _, bc := range []struct {
+		name string
+		c    *Config
+	}{{"training", &train}, {"serving", &serve}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Evaluate(bc.c)
+			}
+		})
+	}
+}
