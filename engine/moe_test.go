@@ -247,18 +247,21 @@ func TestServingWideEP(t *testing.T) {
 // rises with the batch well past one expert's worth of weights, then
 // flattens once every expert is read.
 func TestDecodeReadsActiveExperts(t *testing.T) {
-	itl := func(b int) float64 {
-		c := cfg(t, "Mixtral_8x7B", "H100", func(c *Config) {
-			c.Fidelity, c.Mode, c.BatchSize, c.SeqLen, c.OutputTokens = FidelityCalibrated, Serving, b, 128, 2
-		})
-		return Evaluate(&c).ITLS
-	}
-	i1, i4, i64, i128 := itl(1), itl(4), itl(64), itl(128)
-	if !(i4 > 1.5*i1) {
-		t.Errorf("batch 4 step %.4g s not well above batch 1's %.4g s (2 → ~5.3 of 8 experts)", i4, i1)
-	}
-	if !(i128 < 1.3*i64) {
-		t.Errorf("batch 128 step %.4g s not near batch 64's %.4g s (all experts read)", i128, i64)
+	for _, tp := range []int{1, 2} { // the tensor-parallel path reads the same experts' shards
+		itl := func(b int) float64 {
+			c := cfg(t, "Mixtral_8x7B", "H100", func(c *Config) {
+				c.Fidelity, c.Mode, c.BatchSize, c.SeqLen, c.OutputTokens = FidelityCalibrated, Serving, b, 128, 2
+				c.Dist.TP = tp
+			})
+			return Evaluate(&c).ITLS
+		}
+		i1, i4, i64, i128 := itl(1), itl(4), itl(64), itl(128)
+		if !(i4 > 1.5*i1) {
+			t.Errorf("tp=%d: batch 4 step %.4g s not well above batch 1's %.4g s (2 → ~5.3 of 8 experts)", tp, i4, i1)
+		}
+		if !(i128 < 1.3*i64) {
+			t.Errorf("tp=%d: batch 128 step %.4g s not near batch 64's %.4g s (all experts read)", tp, i128, i64)
+		}
 	}
 }
 
