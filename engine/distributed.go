@@ -72,7 +72,7 @@ const (
 	DistLayersPerStage             // pp exceeds the layer count
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
-	DistEPFold                     // calibrated: ep does not divide the experts, or divides neither dp·cp nor tp·dp·cp (moe_dist.go)
+	DistEPFold                     // calibrated: ep on a dense model, not dividing the experts, or dividing neither dp·cp nor tp·dp·cp (moe_dist.go)
 	numDistReasons
 )
 
@@ -86,7 +86,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
-	"parallelism: ep must divide the experts, and dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
+	"parallelism: ep needs a MoE model whose experts it divides, and must divide dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -260,7 +260,7 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.ReplicaS }},
 	{Name: "comm_s", Label: "Communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "exposed communication: comm_dp_s + comm_tp_s + comm_pp_s + comm_ep_s + comm_cp_s",
 		Float: func(r *Result) float64 { return r.Dist.CommS }},
-	{Name: "comm_dp_s", Label: "DP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap)",
+	{Name: "comm_dp_s", Label: "DP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap); calibrated: the dense W/(tp·pp) over dp and the routed experts' shard over the expert data-parallel ranks",
 		Float: func(r *Result) float64 { return r.Dist.CommDPS }},
 	{Name: "comm_tp_s", Label: "TP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "TP: 4 ring all-reduces of the activations per layer of a stage",
 		Float: func(r *Result) float64 { return r.Dist.CommTPS }},
@@ -464,7 +464,7 @@ func solveDistributed(c *Config, r *Result) {
 		if fold {
 			var eok bool
 			etp, edp, eok = expertLayout(tp, cp, dp, ep)
-			if !eok || (ep > 1 && m.MoELayers() > 0 && m.Experts%ep != 0) {
+			if !eok || (ep > 1 && (m.MoELayers() == 0 || m.Experts%ep != 0)) {
 				r.Dist.Reason = DistEPFold
 			}
 		}

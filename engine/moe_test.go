@@ -129,6 +129,7 @@ func TestEPFoldedLayouts(t *testing.T) {
 		{"Mixtral_8x7B", "Lab_64_H100", 8, 1, 8, DistOK},       // dp 8: ep over the DP ranks, experts split 8 ways
 		{"Mixtral_8x7B", "Lab_64_H100", 8, 8, 8, DistOK},       // dp 1: ep over the tp ranks, whole experts
 		{"Qwen3_30B_A3B", "Lab_64_H100", 8, 4, 64, DistEPFold}, // dp 2: 64 divides neither 2 nor 16
+		{"Llama3_8B", "Lab_64_H100", 1, 1, 8, DistEPFold},      // no experts
 	} {
 		c := distCfg(t, tc.model, tc.system, func(c *Config) {
 			c.Fidelity = FidelityCalibrated
