@@ -86,6 +86,7 @@ type Point struct {
 	Precision string // "bf16", "fp16", "fp8", "tf32", "fp32", "int8"
 
 	Model Transformer // decode, prefill, train, serve
+	TP    int         // serve: tensor-parallel GPUs of the one replica (published.csv); 0 = 1
 	Batch int
 	Seq   int // prefill, train: tokens per sequence; serve: input tokens
 	Ctx   int // decode: KV-cache tokens
@@ -101,6 +102,8 @@ type Point struct {
 	// shape); "burst" the same from an idle GPU and "sustained" after a
 	// second of the same product back to back (gpu_clocks.py). A GPU at its
 	// power limit clocks down under sustained load, so the modes differ.
+	// A serve point of a mixture of experts has Mode "moe", so that it
+	// reports in its own row.
 	Mode string
 	S    float64 // measured seconds (median); serve: seconds for the whole batch
 	MinS float64 // fastest repeat, seconds (ms_min); 0 = not recorded
@@ -387,7 +390,8 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 			Precision: normDtype(get(row, "precision")), Recompute: get(row, "recompute"),
 			Metric: get(row, "metric"), Value: v, Unit: get(row, "unit"), Source: get(row, "source")}
 		p.Shape = Transformer{Name: p.Model, Layers: num(row, "layers"), Hidden: num(row, "hidden"), Heads: num(row, "heads"),
-			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab")}
+			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab"),
+			Experts: num(row, "experts"), ActiveExperts: num(row, "active_experts")}
 		if p.Shape.Layers < 1 || p.Shape.Hidden < 1 || p.Shape.Heads < 1 {
 			return nil, fmt.Errorf("%s:%d: bad model shape", name, li+2)
 		}
@@ -400,18 +404,23 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 	return out, nil
 }
 
-// Point turns a row that is a single-GPU serving measurement into a point:
-// serving_ttft (a prefill of batch × input tokens, TTFT) and
-// serving_static_batch (output tokens per second of a static batch, turned
-// into the seconds the batch takes). Other rows (multi-GPU training) give
+// Point turns a row that is a serving measurement of one replica (one GPU,
+// or tp = gpus tensor-parallel GPUs) into a point: serving_ttft (a prefill
+// of batch × input tokens, TTFT) and serving_static_batch (output tokens
+// per second of a static batch, turned into the seconds the batch takes,
+// or the batch's end-to-end latency). A mixture of experts (experts > 1)
+// is a gated MLP with Mode "moe". Other rows (multi-GPU training) give
 // false.
 func (p Published) Point() (Point, bool) {
-	if p.GPUs > 1 || p.Batch < 1 || p.In < 1 {
+	if (p.GPUs > 1 && p.TP != p.GPUs) || p.Batch < 1 || p.In < 1 {
 		return Point{}, false
 	}
 	pt := Point{Source: "published.csv:" + p.ID, GPU: p.Hardware, Precision: p.Precision, Model: p.Shape,
-		Batch: p.Batch, Seq: p.In, Out: p.Out}
+		Batch: p.Batch, Seq: p.In, Out: p.Out, TP: max(p.TP, 1)}
 	pt.Model.GatedMLP = p.Shape.FFN != 4*p.Shape.Hidden
+	if p.Shape.Experts > 1 && p.Shape.ActiveExperts > 0 {
+		pt.Model.GatedMLP, pt.Mode = true, "moe"
+	}
 	switch {
 	case p.Phase == "serving_ttft" && p.Metric == "ttft":
 		pt.Class = ClassPrefill
@@ -419,6 +428,9 @@ func (p Published) Point() (Point, bool) {
 	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s" && p.Out > 0:
 		pt.Class = ClassServe
 		pt.S = float64(p.Batch*p.Out) / p.Value
+	case p.Phase == "serving_static_batch" && p.Metric == "latency" && p.Out > 0:
+		pt.Class = ClassServe
+		pt.S = p.Value * unitSeconds(p.Unit)
 	default:
 		return Point{}, false
 	}
