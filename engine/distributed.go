@@ -78,9 +78,9 @@ const (
 
 var distReasonText = [numDistReasons]string{
 	"",
-	"parallelism: tp·pp·ep·cp exceeds the GPUs",
-	"parallelism: tp·pp·ep·cp does not divide the GPUs",
-	"parallelism: dp·tp·pp·ep·cp differs from the GPUs",
+	"parallelism: tp·pp·ep·cp exceeds the GPUs (tp·pp·cp under calibrated, where ep folds into dp)",
+	"parallelism: tp·pp·ep·cp does not divide the GPUs (tp·pp·cp under calibrated, where ep folds into dp)",
+	"parallelism: dp·tp·pp·ep·cp differs from the GPUs (dp·tp·pp·cp under calibrated, where ep folds into dp)",
 	"parallelism: gpus_per_node does not divide the GPUs",
 	"parallelism: gpus exceeds the system's accelerators",
 	"parallelism: pp exceeds the model's layers",
