@@ -69,6 +69,11 @@ type Transformer struct {
 	Imbalance     float64 // routed tokens of the busiest rank over the mean, ≥ 1; 0 = 1
 	TokenShare    float64 // share of the pass's tokens the rank dispatches to the experts (serving EP with tp: 1/tp); 0 = 1
 
+	// Sliding-window attention (gpt-oss, Llama 4's chunked layers):
+	// WindowLayers of the Layers attend at most Window keys.
+	Window       int
+	WindowLayers int
+
 	// Multi-head latent attention (MLA, DeepSeek): KVLatent > 0 selects it.
 	// Heads and KVHeads are then the query heads, HeadDim (QKDim+VDim)/2.
 	KVLatent int // kv_lora_rank

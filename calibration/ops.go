@@ -360,6 +360,24 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 // blocks of a full GPU held them, so that neither a longer context nor a
 // larger batch makes the step faster.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
+	fw := m.windowShare(ps)
+	if fw == 0 {
+		return p.attentionSpan(b, d, m, ps, rate, 0)
+	}
+	// The layer mean of full-context and sliding-window layers (window.go).
+	var full, win Breakdown
+	f1, b1 := p.attentionSpan(&full, d, m, ps, rate, 0)
+	f2, b2 := p.attentionSpan(&win, d, m, ps, rate, float64(m.Window))
+	full.Scale(1 - fw)
+	win.Scale(fw)
+	b.Add(&full)
+	b.Add(&win)
+	return (1-fw)*f1 + fw*f2, (1-fw)*b1 + fw*b2
+}
+
+// attentionSpan is attention with each token attending at most w keys
+// (its own and the w−1 before it; w = 0: the whole context).
+func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate, w float64) (flops, bytes float64) {
 	B := float64(ps.Batch)
 	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	q, kv := H*hd, Hkv*hd
@@ -368,6 +386,9 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	var bps, merge float64
 	if ps.decode() {
 		ctx := float64(ps.Ctx)
+		if w > 0 {
+			ctx = math.Min(ctx, w)
+		}
 		flops = 4 * B * H * hd * ctx
 		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
 		if m.KVLatent > 0 {
@@ -396,6 +417,11 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		pairs := S * (S + 1) / 2 // causal: token i attends to i+1 keys
 		if ctx > S {
 			pairs = S*(ctx-S) + pairs
+		}
+		if w > 0 {
+			c := math.Max(S, ctx)
+			pairs = windowPairs(c, w) - windowPairs(c-S, w)
+			ctx = math.Min(c, S+w) // the keys the window touches
 		}
 		flops = 4 * B * H * hd * pairs
 		if kvb == d.Bytes {

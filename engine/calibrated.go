@@ -95,6 +95,7 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 			t.MoELayers = n
 		}
 	}
+	t.Window, t.WindowLayers = m.SlidingWindow, m.WindowLayers
 	if m.IsMLA() && m.QKNopeHeadDim > 0 && m.VHeadDim > 0 {
 		t.KVLatent, t.QLatent, t.RopeDim = m.KVLoRARank, m.QLoRARank, m.QKRopeHeadDim
 		t.QKDim, t.VDim = m.QKNopeHeadDim+m.QKRopeHeadDim, m.VHeadDim

@@ -292,3 +292,31 @@ func BenchmarkEvaluateMoE(b *testing.B) {
 		})
 	}
 }
+
+// gpt-oss's banded layers hold and read a 128-token window: at 8,192
+// tokens half its layers keep 128 of them, and the decode step at a long
+// context is faster than the same model without the window.
+func TestSlidingWindowLayers(t *testing.T) {
+	c := cfg(t, "GPT_OSS_120B", "H100", nil)
+	m := c.Model
+	want := 2.0 * 8 * 64 * (18*8192 + 18*128) * 2
+	if got := calibKVCacheBytes(m, 8192, 1, 2); math.Abs(got/want-1) > 1e-12 {
+		t.Errorf("KV %.6g B, want %.6g", got, want)
+	}
+	if got, full := calibKVCacheBytes(m, 100, 1, 2), 2.0*8*64*36*100*2; got != full {
+		t.Errorf("inside the window: KV %.6g B, want %.6g", got, full)
+	}
+	noWin := *m
+	noWin.SlidingWindow, noWin.WindowLayers = 0, 0
+	itl := func(mm *registry.Model) float64 {
+		c := cfg(t, "GPT_OSS_120B", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 32, 32768, 2
+		})
+		c.Model = mm
+		return Evaluate(&c).ITLS
+	}
+	if w, f := itl(m), itl(&noWin); !(w < f) {
+		t.Errorf("windowed decode %.4g s not below full-context %.4g s", w, f)
+	}
+}

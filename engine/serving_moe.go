@@ -12,17 +12,22 @@ import (
 // the calibrated fidelity prices:
 //
 //	MLA:        L · (r_kv + d_rope) · S · B · b
-//	otherwise:  2 · L · H_kv · d_head · S · B · b
+//	otherwise:  2 · H_kv · d_head · (L_full · S + L_win · min(S, W)) · B · b
 //
 // with H_kv the configuration's KV heads (registry.Model.TrueKVHeads:
-// Mixtral's 8 where mlsysim's fields leave it unset). KVCacheBytes keeps
-// mlsysim's fields for fidelity mlsysim.
+// Mixtral's 8 where mlsysim's fields leave it unset) and the L_win layers
+// with a sliding window of W keys holding only the window (gpt-oss, Llama
+// 4). KVCacheBytes keeps mlsysim's fields for fidelity mlsysim.
 func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement float64) float64 {
 	S, B, L := float64(seqLen), float64(batch), float64(m.Layers)
 	if m.IsMLA() {
 		return L * float64(m.KVLoRARank+m.QKRopeHeadDim) * S * B * bytesPerElement
 	}
-	return 2 * L * float64(m.TrueKVHeads()) * float64(m.EffectiveHeadDim()) * S * B * bytesPerElement
+	tokens := L * S // KV entries per sequence, over the layers
+	if w, lw := m.SlidingWindow, min(m.WindowLayers, m.Layers); w > 0 && lw > 0 && seqLen > w {
+		tokens = (L-float64(lw))*S + float64(lw)*float64(w)
+	}
+	return 2 * float64(m.TrueKVHeads()) * float64(m.EffectiveHeadDim()) * tokens * B * bytesPerElement
 }
 
 // Expert parallelism in serving (calibrated fidelity): wide EP with

@@ -172,6 +172,8 @@ type rawModel struct {
 	DenseLayers          int               `yaml:"dense_layers"`
 	DenseFFNDim          int               `yaml:"dense_ffn_dim"`
 	MoELayerStep         int               `yaml:"moe_layer_step"`
+	SlidingWindow        int               `yaml:"sliding_window"`
+	WindowLayers         int               `yaml:"window_layers"`
 	StateSize            int               `yaml:"state_size"`
 	DenoisingSteps       int               `yaml:"denoising_steps"`
 	Resolution           int               `yaml:"resolution"`
@@ -588,6 +590,8 @@ func (c *checker) model(r rawModel) *Model {
 		DenseLayers:          c.count(e, "dense_layers", r.DenseLayers),
 		DenseFFNDim:          c.count(e, "dense_ffn_dim", r.DenseFFNDim),
 		MoELayerStep:         c.count(e, "moe_layer_step", r.MoELayerStep),
+		SlidingWindow:        c.count(e, "sliding_window", r.SlidingWindow),
+		WindowLayers:         c.count(e, "window_layers", r.WindowLayers),
 		StateSize:            c.count(e, "state_size", r.StateSize),
 		DenoiseSteps:         c.count(e, "denoising_steps", r.DenoisingSteps),
 		Resolution:           c.count(e, "resolution", r.Resolution),
@@ -654,6 +658,9 @@ func (c *checker) model(r rawModel) *Model {
 	}
 	if m.Attention == AttnMLA && (m.KVLoRARank <= 0 || m.QKRopeHeadDim <= 0) {
 		c.errorf(e, "mla attention needs kv_lora_rank and qk_rope_head_dim")
+	}
+	if m.WindowLayers > m.Layers || (m.WindowLayers > 0) != (m.SlidingWindow > 0) {
+		c.errorf(e, "sliding_window and window_layers go together, window_layers at most layers %d", m.Layers)
 	}
 	if m.DenseLayers > 0 && m.DenseLayers >= m.Layers {
 		c.errorf(e, "dense_layers %d must be fewer than layers %d", m.DenseLayers, m.Layers)

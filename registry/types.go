@@ -184,6 +184,8 @@ type Model struct {
 	DenseLayers   int           // MoE: leading layers with a dense MLP (first_k_dense_replace)
 	DenseFFNDim   int           // MoE: MLP width of the dense layers; 0 = FFNDim
 	MoELayerStep  int           // MoE: every n-th layer after DenseLayers is MoE, the rest dense (Llama 4 Maverick: 2); 0 = 1
+	SlidingWindow int           // keys a windowed layer's tokens attend (gpt-oss 128; Llama 4's attention chunk 8192); 0 = none
+	WindowLayers  int           // layers with the window; the others attend the whole context
 	StateSize     int           // SSM state
 	DenoiseSteps  int
 	Resolution    int
