@@ -498,21 +498,37 @@ func solveDistributed(c *Config, r *Result) {
 	// zshard is the shard ZeRO divides by dp; under folding the routed
 	// experts' shard (xshard) is divided by edp instead.
 	zshard, xshard := shard, 0.0
+	pe := 0.0
 	if fold {
-		pe := routedExpertParams(m)
+		pe = routedExpertParams(m)
 		zshard, xshard = (P-pe)/float64(tp*pp), pe/float64(etp*ep*pp)
 	}
+	split := pe > 0 // a mixture of experts under folding: two shards
 	zdiv := func(stage int) float64 {
 		if c.ZeroStage >= stage {
 			return zshard/float64(dp) + xshard/float64(edp)
 		}
 		return zshard + xshard
 	}
-	w, gr, opt := zdiv(3)*bpe, zdiv(2)*bpe, AdamBytesPerParam*zdiv(1)
+	w, gr, opt := shard*bpe, shard*bpe, AdamBytesPerParam*shard
+	if split {
+		w, gr, opt = zdiv(3)*bpe, zdiv(2)*bpe, AdamBytesPerParam*zdiv(1)
+	}
 	if c.LoRA && m.Layers > 0 && P > 0 {
 		frac := math.Min(2*LoRARank*h*4*float64(m.Layers)/P, 1)
 		gr *= frac
 		opt *= frac
+	}
+	if !split { // one shard: the order of operations of before, bit for bit
+		if c.ZeroStage >= 1 {
+			opt /= float64(dp)
+		}
+		if c.ZeroStage >= 2 {
+			gr /= float64(dp)
+		}
+		if c.ZeroStage >= 3 {
+			w /= float64(dp)
+		}
 	}
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
@@ -580,7 +596,7 @@ func solveDistributed(c *Config, r *Result) {
 			tTP *= cal.tpFactor
 		}
 	}
-	if fold {
+	if split {
 		// Dense gradients over the dp ranks, the experts' over edp.
 		lora := 1.0
 		if c.LoRA {
