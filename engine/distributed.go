@@ -414,8 +414,10 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 // Under fidelity calibrated ep folds into data parallelism (moe_dist.go):
 // dp = GPUs/(tp·pp·cp), ep divides dp·cp (or tp·dp·cp), the routed experts'
 // state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
-// (÷ dp), and EP = 4·⌈L/pp⌉·(MoE share) · a2a(local·S/cp·h·b·k·f) over
-// the node's link and the fabric (moeAllToAllS).
+// (÷ dp), the MoE layers' activations add their routed copies'
+// (moeActivationDeltaBytes), and EP = 4·⌈L/pp⌉·(MoE share) ·
+// a2a(local·S/cp·h·b·k·f) over the node's link and the fabric
+// (moeAllToAllS).
 //
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
@@ -537,6 +539,9 @@ func solveDistributed(c *Config, r *Result) {
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
+		}
+		if split { // a mixture of experts keeps its routed tokens' activations (moe_dist.go)
+			a += moeActivationDeltaBytes(m, stageLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe)
 		}
 		act = a * float64(min(mb, pp)) / float64(tp)
 	}

@@ -87,3 +87,35 @@ func moeAllToAllS(M float64, ep, etp int, t *distTopology) float64 {
 	inter := (n - gf) / n * M / t.interBps
 	return math.Max(intra, inter) + (gf-1)*t.intraLatS + (n/gf-1)*t.fabric.LatencyS
 }
+
+// moeActivationDeltaBytes returns what a stage of layers layers of the
+// mixture of experts m keeps for the backward beyond what
+// ActivationMemoryBytes counts for them (its 34·s·B·h per layer holds
+// 19·s·B·h for a 4h GeLU MLP: the first product's input 2, its output 8,
+// the GeLU's output 8, the dropout mask 1, in bytes at 16 bits), on
+// microbatches of batch sequences of seq tokens. A MoE layer keeps, per
+// token, in bytes at 16 bits:
+//
+//	2·k·f·h         the k routed copies' inputs (× imbalance f on the busiest rank)
+//	6·k·f·F_e       their gate and up outputs and the SwiGLU output
+//	2·h + 6·S·F_e   the shared experts' input and outputs
+//	8·E             the router's logits and probabilities (fp32)
+//
+// the MoE layers' share of the stage priced, × b/2; 0 under full
+// recomputation (each layer keeps its input only). The caller divides by
+// tp as for the rest: a rank holds its tokens' share of the routed copies
+// (with experts split tp ways, or the dispatch split over the tp ranks).
+func moeActivationDeltaBytes(m *registry.Model, layers, seq, batch int, strategy Recompute, imbalance, bytesPerElement float64) float64 {
+	n := m.MoELayers()
+	if strategy == RecomputeFull || n == 0 || m.Layers < 1 {
+		return 0
+	}
+	h, F := float64(m.EffectiveHidden()), float64(m.ExpertFFN())
+	k, f := float64(max(m.ActiveExperts, 1)), oneF(imbalance)
+	perTok := 2*k*f*h + 6*k*f*F + 8*float64(m.Experts)
+	if s := float64(m.SharedExperts); s > 0 {
+		perTok += 2*h + 6*s*F
+	}
+	moeLayers := float64(layers) * float64(n) / float64(m.Layers)
+	return moeLayers * (perTok - 19*h) * float64(seq) * float64(batch) * bytesPerElement / 2
+}

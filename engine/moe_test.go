@@ -320,3 +320,29 @@ func TestSlidingWindowLayers(t *testing.T) {
 		t.Errorf("windowed decode %.4g s not below full-context %.4g s", w, f)
 	}
 }
+
+// A MoE layer keeps its routed copies' activations: under selective
+// recomputation Mixtral's layer keeps 34·h − 19·h + (2·k·h + 6·k·F_e +
+// 8·E) = 15·4096 + 188,480 bytes-at-16-bits per token where the dense
+// formula counts 34·h; under full recomputation only the layer's input.
+func TestMoEActivations(t *testing.T) {
+	eval := func(rc Recompute) Result {
+		c := distCfg(t, "Mixtral_8x7B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity = FidelityCalibrated
+			c.BatchSize, c.SeqLen, c.Recompute, c.ZeroStage = 64, 4096, rc, 1
+			c.Dist.EP = 8
+		})
+		return Evaluate(&c)
+	}
+	sel := eval(RecomputeSelective)
+	// One sequence per replica (64 ranks), 32 layers, bf16 (2 bytes: the
+	// 16-bit coefficients as they are).
+	perTok := 15*4096.0 + 2*2*4096 + 6*2*14336 + 8*8
+	if want := 32 * perTok * 4096; math.Abs(sel.Dist.ActivationsBytes/want-1) > 1e-12 {
+		t.Errorf("selective: activations %.6g B, want %.6g", sel.Dist.ActivationsBytes, want)
+	}
+	full := eval(RecomputeFull)
+	if want := 32 * 2 * 4096.0 * 4096; math.Abs(full.Dist.ActivationsBytes/want-1) > 1e-12 {
+		t.Errorf("full: activations %.6g B, want %.6g", full.Dist.ActivationsBytes, want)
+	}
+}
