@@ -7,12 +7,12 @@ IMAGE ?= ghcr.io/mlsysim/mlsysim-go:latest
 # A static, stripped binary: no C library needed, no symbol table or DWARF.
 BUILDFLAGS ?= -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: demo test test-ci bench lint build image duckdb figures clean
+.PHONY: demo test test-ci bench lint build image duckdb polars figures clean
 
 demo: ## run the embedded default sweep into out/
 	$(GO) run ./cmd/sweep run
 
-test: ## the tests (DuckDB checks run when tests/duckdb has its packages: make duckdb)
+test: ## the tests (DuckDB and polars checks run when tests/duckdb and tests/polars have their packages: make duckdb polars)
 	$(GO) test ./...
 
 test-ci: ## what CI runs
@@ -20,6 +20,9 @@ test-ci: ## what CI runs
 
 duckdb: ## install DuckDB's Node API for the external-reader tests
 	cd tests/duckdb && npm ci --no-audit --no-fund
+
+polars: ## install polars' Node API (nodejs-polars) for the external-reader tests
+	cd tests/polars && npm ci --no-audit --no-fund
 
 bench: ## benchmarks of the hot paths, with allocation counts
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/ ./dse/ ./outputs/

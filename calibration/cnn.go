@@ -212,21 +212,31 @@ func (p *Profile) cnnTime(d *Device, n *CNN, batch int, train bool, sw Software)
 
 // cnnPass adds the pass to b and returns the operators it dispatches.
 func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool, sw Software) float64 {
+	ops := p.convPass(b, d, n.Convs, B, train, sw)
+	ops += p.cnnTail(b, d, n, B, train)
+	b.ModelFLOPs = b.FLOPs
+	return ops
+}
+
+// convPass adds the convolutions convs, each with the batch norm (or group
+// norm), activation and residual add that go with it, over B images to b
+// and returns the operators it dispatches.
+func (p *Profile) convPass(b *Breakdown, d *Device, convs []Conv, B float64, train bool, sw Software) float64 {
 	var ops float64
 	eager := sw == PyTorch
 	bwdRate := p.BwdMatmulFrac
 	if bwdRate <= 0 {
 		bwdRate = 1
 	}
-	for i := range n.Convs {
-		c := &n.Convs[i]
+	for i := range convs {
+		c := &convs[i]
 		ho := float64(outH(c.H, c.K, c.Stride))
 		k2 := float64(c.K * c.K)
 		in := B * float64(c.H*c.H*c.In)
 		out := B * ho * ho * float64(c.Out)
 		w := float64(c.Out*c.In/c.Groups) * k2
 		if c.Groups > 1 {
-			by := (in + out + w) * d.Bytes
+			by := (in+out)*d.Bytes + w*d.weightBytes()
 			kernels := 1.0
 			if train {
 				by *= 3 // input and weight gradients read the output gradient and input, write theirs
@@ -240,7 +250,7 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 			M, N, K := B*ho*ho, float64(c.Out), float64(c.In)*k2
 			mr := math.Ceil(M/p.TileM) * p.TileM
 			tc := 2 * mr * N * K / p.matmulRate(d)
-			by := (in + w + out) * d.Bytes
+			by := (in+out)*d.Bytes + w*d.weightBytes()
 			t := p.blend(tc, by/p.streamBps(d))
 			b.Matmul += t
 			b.Fixed += p.KernelS
@@ -295,6 +305,13 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 		p.elementwise(b, d, traffic*d.Bytes)
 		b.Fixed += kernels * p.KernelS
 	}
+	return ops
+}
+
+// cnnTail adds n's pooling layers, global average pool and classifier to
+// b and returns the operators they dispatch.
+func (p *Profile) cnnTail(b *Breakdown, d *Device, n *CNN, B float64, train bool) float64 {
+	var ops float64
 	for _, pl := range n.Pools {
 		ho := float64(outH(pl.H, pl.K, pl.Stride))
 		by := B * float64(pl.C) * (float64(pl.H*pl.H) + ho*ho) * d.Bytes
@@ -313,7 +330,6 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 	fc := 1.0 + 2*boolF(train)
 	p.gemm(b, d, fc, B, float64(n.Classes), float64(n.Features), 1)
 	ops += 3 // pool, flatten, product
-	b.ModelFLOPs = b.FLOPs
 	return ops
 }
 

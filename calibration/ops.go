@@ -14,6 +14,19 @@ type Device struct {
 	SMs       int     // streaming multiprocessors (or cores); 0 = unknown
 	Precision registry.Precision
 	Bytes     float64 // bytes per element at the precision
+	// WeightBytes is the bytes of one weight element when the weights are
+	// stored in another format than the arithmetic's (W4A16: 0.5 beside
+	// Bytes 2); 0 = Bytes. It prices the weight operand of the layers'
+	// products and the LM head.
+	WeightBytes float64
+}
+
+// weightBytes returns the bytes of one weight element on d.
+func (d *Device) weightBytes() float64 {
+	if d.WeightBytes > 0 {
+		return d.WeightBytes
+	}
+	return d.Bytes
 }
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
@@ -93,6 +106,19 @@ type Breakdown struct {
 	attnFLOPs float64
 }
 
+// OverheadS returns the time of b that no operator class holds: the
+// kernels' fixed times and the host dispatch the GPU work does not hide,
+//
+//	Total − (Matmul + Attention + Elementwise + Optimizer)
+//	  = Fixed + (Total − GPU sum)
+//
+// so that Matmul + Attention + Elementwise + Optimizer + OverheadS is
+// Total. Total ≥ the GPU sum (finish blends host and GPU as a p-norm, at
+// least their max), so it is ≥ Fixed up to rounding.
+func (b *Breakdown) OverheadS() float64 {
+	return b.Total - (b.Matmul + b.Attention + b.Elementwise + b.Optimizer)
+}
+
 func (b *Breakdown) gpu() float64 {
 	return b.Matmul + b.Attention + b.Elementwise + b.Optimizer + b.Fixed
 }
@@ -163,7 +189,7 @@ func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flo
 	}
 	mr := math.Ceil(m/p.TileM) * p.TileM
 	flops = 2 * count * m * n * k
-	bytes = count * (m*k + k*n + m*n) * d.Bytes
+	bytes = count * ((m*k+m*n)*d.Bytes + k*n*d.weightBytes())
 	tc = 2 * count * mr * n * k / (p.matmulRate(d) * rate)
 	tm = bytes / p.streamBps(d)
 	return
@@ -275,6 +301,9 @@ type Pass struct {
 	// kernel's even for one token (a chunk or the uncached tail of a
 	// prompt), and an eager stack dispatches it from the host.
 	Prefill bool
+	// Full marks attention without a causal mask: every token attends all
+	// Ctx keys (the self- and cross-attention of a diffusion U-Net).
+	Full bool
 }
 
 // decode reports whether ps's attention is a decode kernel's: one new
@@ -418,7 +447,13 @@ func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pas
 		if ctx > S {
 			pairs = S*(ctx-S) + pairs
 		}
-		if w > 0 {
+		switch {
+		case ps.Full && w > 0:
+			// No causal mask, each query within its window.
+			pairs = S * math.Min(ctx, w)
+		case ps.Full:
+			pairs = S * ctx
+		case w > 0:
 			c := math.Max(S, ctx)
 			pairs = windowPairs(c, w) - windowPairs(c-S, w)
 			ctx = math.Min(c, S+w) // the keys the window touches
@@ -463,8 +498,10 @@ func SplitKV(sw Software) bool { return sw == Compiled }
 // counts the FLOPs (causal pairs only).
 func (p *Profile) unfusedAttention(b *Breakdown, d *Device, B, H, hd, S, ctx, rate float64) float64 {
 	g := B * H // independent products
-	qk := p.gemmTimed(d, g, S, ctx, hd, rate)
-	pv := p.gemmTimed(d, g, S, hd, ctx, rate)
+	act := *d  // both operands are activations, at the arithmetic's bytes
+	act.WeightBytes = 0
+	qk := p.gemmTimed(&act, g, S, ctx, hd, rate)
+	pv := p.gemmTimed(&act, g, S, hd, ctx, rate)
 	scores := g * S * ctx
 	elt := scores * (4*d.Bytes + 1)
 	b.Attention += qk.t + pv.t + elt/p.eltBps(d)
@@ -534,6 +571,14 @@ type Step struct {
 	Optimizer  bool    // include the Adam update of the weights
 	Params     float64 // parameters the optimizer updates (0 = no update)
 	Software   Software
+	// CP is the context-parallel degree the Seq tokens are one rank's share
+	// of (≤ 1: none). Under load-balanced ring attention (Megatron-LM's
+	// context parallelism: each rank holds chunks i and 2·cp − 1 − i of
+	// the causal sequence; Liu et al. 2023, "Ring Attention") the rank's
+	// Seq queries attend, on average, half of the cp·Seq keys: its
+	// attention is a full one of Seq queries over cp·Seq/2 keys, cp/2
+	// times the work of a causal pass over its own Seq tokens alone.
+	CP int
 }
 
 // TrainStep returns the time of a forward and backward pass over
@@ -554,6 +599,9 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	// Prefill: the attention of a training pass is the prefill kernel's
 	// (never a decode kernel's, also for one-token sequences).
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software, Prefill: true}
+	if st.CP > 1 {
+		ps.Full, ps.Ctx = true, max(st.Seq*st.CP/2, 1)
+	}
 	var fwd Breakdown
 	p.layerMatmuls(&fwd, d, m, &ps, 1)
 	p.layerRest(&fwd, d, m, &ps, 1)

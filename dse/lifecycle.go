@@ -89,6 +89,7 @@ func baseManifest(spec *Spec, l runLayout, version string, workers int, started 
 		RegistrySHA256:    spec.Registry.Hash(),
 		CalibrationSHA256: CalibrationHash(spec),
 		InputsSHA256:      InputsHash(spec, version),
+		Overrides:         manifestOverrides(spec),
 		Shard:             l.shard,
 		Configurations:    spec.Size(),
 		Lo:                l.lo,
@@ -97,6 +98,16 @@ func baseManifest(spec *Spec, l runLayout, version string, workers int, started 
 		Workers:           workers,
 		Started:           started.UTC().Truncate(time.Second),
 	}
+}
+
+// manifestOverrides lists the registry entries spec's registry took from
+// data files with `override: true`; nil when there are none.
+func manifestOverrides(spec *Spec) []outputs.ManifestOverride {
+	var out []outputs.ManifestOverride
+	for _, o := range spec.Registry.Overrides() {
+		out = append(out, outputs.ManifestOverride{Kind: o.Kind, Key: o.Key, File: filepath.ToSlash(o.File)})
+	}
+	return out
 }
 
 // setParts records parts (sorted by Lo) and the totals they imply, and

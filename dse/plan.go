@@ -101,7 +101,7 @@ type plan struct {
 	derived   []*Derived
 	derSlots  []int
 	preCons   []*compiled // constraints on parameters only
-	postCons  []*compiled // constraints that read outputs
+	postCons  []postCon   // constraints that read outputs
 	outSlots  []outSlot   // outputs that constraints or objectives read
 	objSlots  []int
 	groupBy   []*symbol
@@ -115,6 +115,24 @@ type plan struct {
 type outSlot struct {
 	out  *engine.Output
 	slot int
+}
+
+// postCon is a constraint that reads outputs. It fails on a row where one
+// of the outputs it reads is null (engine.Output.Null): a condition on a
+// value the row does not have is not met, whatever its form.
+type postCon struct {
+	expr  *compiled
+	nulls []*engine.Output // the outputs it reads that can be null
+}
+
+// readsNull reports whether one of the outputs c reads is null for r.
+func (c *postCon) readsNull(r *engine.Result) bool {
+	for _, o := range c.nulls {
+		if o.Null(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // newPlan compiles s for evaluation.
@@ -182,7 +200,7 @@ func newPlan(s *Spec) (*plan, error) {
 		if o.Modes&s.Modes == 0 || declared[o.Name] {
 			continue
 		}
-		cs := outputs.ColumnSpec{Name: o.Name, Unit: o.Unit, Doc: o.Doc, Nullable: o.Modes&s.Modes != s.Modes}
+		cs := outputs.ColumnSpec{Name: o.Name, Unit: o.Unit, Doc: o.Doc, Nullable: o.Modes&s.Modes != s.Modes || o.Nullable()}
 		switch o.Type {
 		case engine.OutFloat:
 			cs.Type = outputs.Float64
@@ -261,7 +279,13 @@ func newPlan(s *Spec) (*plan, error) {
 	needOut := map[string]bool{}
 	for _, c := range s.Constraints {
 		if c.expr.usesOutputs {
-			pl.postCons = append(pl.postCons, c.expr)
+			pc := postCon{expr: c.expr}
+			for _, n := range c.expr.names {
+				if o := engine.LookupOutput(n); o != nil && o.Nullable() && s.syms[n] != nil && s.syms[n].isOutput {
+					pc.nulls = append(pc.nulls, o)
+				}
+			}
+			pl.postCons = append(pl.postCons, pc)
 		} else {
 			pl.preCons = append(pl.preCons, c.expr)
 		}
@@ -592,6 +616,12 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 	}
 	e.evaluated++
 	for _, os := range pl.outSlots {
+		if os.out.Null(&e.res) {
+			// NaN keeps a null off the Pareto front; constraints that
+			// read it fail before they look (postCon.readsNull).
+			e.row.num[os.slot] = math.NaN()
+			continue
+		}
 		switch os.out.Type {
 		case engine.OutFloat:
 			e.row.num[os.slot] = os.out.Float(&e.res)
@@ -601,8 +631,8 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 			e.row.str[os.slot] = os.out.String(&e.res)
 		}
 	}
-	for _, c := range pl.postCons {
-		if !e.test(c) {
+	for k := range pl.postCons {
+		if c := &pl.postCons[k]; c.readsNull(&e.res) || !e.test(c.expr) {
 			return
 		}
 	}
@@ -676,9 +706,14 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 			col.F = append(col.F, e.row.num[src.slot])
 		case colOutput:
 			o := src.out
+			null := !o.Modes.Has(mode) || o.Null(&e.res)
 			switch o.Type {
 			case engine.OutFloat:
-				col.F = append(col.F, o.Float(&e.res))
+				x := 0.0 // under a null: no engine number to leak into raw buffers
+				if !null {
+					x = o.Float(&e.res)
+				}
+				col.F = append(col.F, x)
 			case engine.OutBool:
 				col.B = append(col.B, o.Bool(&e.res))
 			case engine.OutString:
@@ -689,7 +724,7 @@ func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
 				}
 			}
 			if spec.Nullable {
-				col.Valid = append(col.Valid, o.Modes.Has(mode))
+				col.Valid = append(col.Valid, !null)
 			}
 		}
 	}

@@ -196,17 +196,27 @@ func inParts(idx []int64, parts []outputs.Part) []int64 {
 }
 
 // sumPart records in p the size and checksum of its files under the run
-// folder out: the Parquet part and, when there is one, its Arrow file.
+// folder out: the Parquet part, its Arrow file and its CSV file, each when
+// the run wrote it. A part with none of them is an error.
 func sumPart(out string, p *outputs.Part) error {
 	path := filepath.Join(out, filepath.FromSlash(p.File))
 	var err error
-	if p.Bytes, p.SHA256, err = outputs.SumFile(path); err != nil {
-		return fmt.Errorf("checksum: %w", err)
-	}
-	if a := ArrowPath(path); fileExists(a) {
-		if p.ArrowBytes, p.ArrowSHA256, err = outputs.SumFile(a); err != nil {
+	found := false
+	for _, f := range []struct {
+		path  string
+		bytes *int64
+		sum   *string
+	}{{path, &p.Bytes, &p.SHA256}, {ArrowPath(path), &p.ArrowBytes, &p.ArrowSHA256}, {CSVPath(path), &p.CSVBytes, &p.CSVSHA256}} {
+		if !fileExists(f.path) {
+			continue
+		}
+		found = true
+		if *f.bytes, *f.sum, err = outputs.SumFile(f.path); err != nil {
 			return fmt.Errorf("checksum: %w", err)
 		}
+	}
+	if !found {
+		return fmt.Errorf("checksum: part %s: no Parquet, Arrow or CSV file", p.File)
 	}
 	return nil
 }
@@ -235,26 +245,35 @@ func withSums(parts, summed []outputs.Part) []outputs.Part {
 // VerifyPart checks part p's files under the run folder out against what
 // the manifest records: the Parquet file is a regular file of the recorded
 // size and SHA-256, its footer reads and it holds the recorded rows; the
-// Arrow file, when one was recorded, has its recorded size and SHA-256.
-// The error names the file and what differs. Parts recorded without sizes
-// and checksums (manifests of earlier versions) are checked by footer and
-// rows only.
+// Arrow and CSV files, when recorded, have their recorded sizes and
+// SHA-256. A part recorded with an Arrow or CSV sum but no Parquet sum was
+// written without Parquet, which is then not looked for. The error names
+// the file and what differs. Parts recorded without sizes and checksums
+// (manifests of earlier versions) are checked by footer and rows only.
 func VerifyPart(out string, p outputs.Part) error {
 	path := filepath.Join(out, filepath.FromSlash(p.File))
-	if err := verifyFile(path, p.Bytes, p.SHA256); err != nil {
-		return fmt.Errorf("%s: %w", p.File, err)
+	if p.SHA256 != "" || (p.ArrowSHA256 == "" && p.CSVSHA256 == "") {
+		if err := verifyFile(path, p.Bytes, p.SHA256); err != nil {
+			return fmt.Errorf("%s: %w", p.File, err)
+		}
+		fi, err := outputs.Inspect(path)
+		if err != nil {
+			return fmt.Errorf("%s: unreadable: %w", p.File, err)
+		}
+		if fi.Rows != p.Rows {
+			return fmt.Errorf("%s: holds %d rows, the manifest records %d", p.File, fi.Rows, p.Rows)
+		}
 	}
-	fi, err := outputs.Inspect(path)
-	if err != nil {
-		return fmt.Errorf("%s: unreadable: %w", p.File, err)
-	}
-	if fi.Rows != p.Rows {
-		return fmt.Errorf("%s: holds %d rows, the manifest records %d", p.File, fi.Rows, p.Rows)
-	}
-	if p.ArrowSHA256 != "" {
-		a := ArrowPath(path)
-		if err := verifyFile(a, p.ArrowBytes, p.ArrowSHA256); err != nil {
-			rel, _ := filepath.Rel(out, a)
+	for _, f := range []struct {
+		path  string
+		bytes int64
+		sum   string
+	}{{ArrowPath(path), p.ArrowBytes, p.ArrowSHA256}, {CSVPath(path), p.CSVBytes, p.CSVSHA256}} {
+		if f.sum == "" {
+			continue
+		}
+		if err := verifyFile(f.path, f.bytes, f.sum); err != nil {
+			rel, _ := filepath.Rel(out, f.path)
 			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), err)
 		}
 	}
@@ -313,12 +332,10 @@ func cleanResults(dir, rel string, keep map[string]bool) error {
 			continue
 		}
 		tmp := strings.HasPrefix(name, ".part-") && strings.Contains(name, ".tmp-")
-		part := strings.HasPrefix(name, "part-") && (strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".arrow"))
+		ext := filepath.Ext(name)
+		part := strings.HasPrefix(name, "part-") && (ext == ".parquet" || ext == ".arrow" || ext == ".csv")
 		if part {
-			pq := strings.TrimSuffix(name, ".arrow")
-			if pq != name {
-				pq += ".parquet"
-			}
+			pq := strings.TrimSuffix(name, ext) + ".parquet"
 			if keep[filepath.ToSlash(filepath.Join(rel, pq))] {
 				continue
 			}

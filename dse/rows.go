@@ -35,7 +35,8 @@ func (r Row) Columns() []string { return r.cols.names }
 // Value returns the value of column name, typed as the files type it:
 // float64, int64 (counts, indexes), bool (flags, feasible) or string
 // (names, enums); nil where the file holds null (an output the row's mode
-// does not compute). ok is false for a name that is not a column.
+// does not compute, or one that would mislead on this row:
+// engine.Output.Null). ok is false for a name that is not a column.
 func (r Row) Value(name string) (v any, ok bool) {
 	i, ok := r.cols.pos[name]
 	if !ok {

@@ -31,6 +31,7 @@ var (
 	ErrTooDeep     = errors.New("nested too deep")
 	ErrTooBig      = errors.New("input too large")
 	ErrNoSuchParam = errors.New("unknown parameter")
+	ErrUnusedParam = errors.New("unused parameter")
 )
 
 // SpecError is one problem in a sweep file, at a position.
@@ -128,7 +129,9 @@ type PlotStyle struct {
 	FontSize              float64    // points
 	XScale, YScale        string     // log, linear
 	XLimits, YLimits      [2]float64 // [lo, hi] in the column's SI unit; zero: the data's range
-	Legend                string     // right, none
+	Legend                string     // right, top, bottom, top-left, top-right, bottom-left, bottom-right, none
+	LegendColumns         int        // columns of the legend; 0 for the position's default
+	Font                  string     // font family: sans, serif, dejavu-sans, dejavu-serif
 }
 
 // OutputOptions say what the run writes.
@@ -160,9 +163,14 @@ type Spec struct {
 	Outputs     OutputOptions
 	Plots       []PlotSpec
 	Modes       engine.ModeMask // the modes the sweep can produce
-	size        uint64
-	syms        symbols
-	nNum, nStr  int
+	// Notes are remarks on a valid file, each at its position
+	// ("file:line:col: key: text"): a parameter that changes no row under
+	// the sweep's fidelities (engine.UnusedUnderFidelities). `sweep check`
+	// prints them, `sweep run` writes them to standard error.
+	Notes      []string
+	size       uint64
+	syms       symbols
+	nNum, nStr int
 }
 
 // Size returns the number of configurations of the grid.
@@ -267,7 +275,7 @@ type ParseOptions struct {
 func ParseSpecOptions(name string, data []byte, o ParseOptions) (*Spec, error) {
 	sum := sha256.Sum256(data)
 	s := &Spec{File: name, Source: data, Hash: hex.EncodeToString(sum[:])}
-	p := &specParser{file: name, spec: s, declared: map[string]ast.Node{}, regFiles: o.RegistryFiles}
+	p := &specParser{file: name, spec: s, declared: map[string]ast.Node{}, keys: map[string]string{}, regFiles: o.RegistryFiles}
 	if e := checkInput(name, data); e != nil {
 		return nil, SpecErrors{e}
 	}
@@ -321,6 +329,7 @@ func ParseSpecOptions(name string, data []byte, o ParseOptions) (*Spec, error) {
 	p.modes()
 	p.buildSymbols()
 	p.derived(byKey["derived"])
+	p.checkUse()
 	p.constraints(byKey["constraints"])
 	p.objectives(byKey["objectives"])
 	p.groupBy(byKey["group_by"])
@@ -368,6 +377,7 @@ type specParser struct {
 	spec     *Spec
 	errs     SpecErrors
 	declared map[string]ast.Node // parameter → where it was first given
+	keys     map[string]string   // parameter → the dotted key it was given under
 	regFiles []string            // registry files given outside the sweep file
 }
 

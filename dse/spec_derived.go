@@ -51,6 +51,7 @@ func (p *specParser) derived(kv *ast.MappingValueNode) {
 		}
 		if d.Param != nil {
 			p.declared[name] = e.Key
+			p.keys[name] = key
 		}
 		p.spec.syms[name] = &symbol{kind: symNum, slot: p.spec.nNum}
 		p.spec.nNum++

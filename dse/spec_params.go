@@ -1,6 +1,7 @@
 package dse
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,7 @@ func (p *specParser) param(kv *ast.MappingValueNode, section string) *engine.Par
 		return nil
 	}
 	p.declared[k] = kv.Key
+	p.keys[k] = section + "." + k
 	return pr
 }
 
@@ -210,6 +212,41 @@ func (p *specParser) declaredAny(names ...string) bool {
 		}
 	}
 	return false
+}
+
+// checkUse refuses a parameter that no mode of the sweep uses, at the
+// position it is given (engine.UnusedInModes), and notes one that no
+// fidelity of the sweep uses (engine.UnusedUnderFidelities). With a mode
+// or fidelity axis, a parameter is used when one value of the axis uses
+// it.
+func (p *specParser) checkUse() {
+	s := p.spec
+	fids := engine.FidelityMask(1) << s.Base.Fidelity
+	for _, ax := range s.Axes {
+		for k, pr := range ax.Params {
+			if pr.Name != "fidelity" {
+				continue
+			}
+			fids = 0
+			for _, v := range ax.Values {
+				fids |= engine.FidelityMask(1) << engine.Fidelity(v[k].F)
+			}
+		}
+	}
+	for _, pr := range engine.Params() {
+		n, ok := p.declared[pr.Name]
+		if !ok {
+			continue
+		}
+		if err := engine.UnusedInModes(pr, s.Modes); err != nil {
+			p.errorf(n, p.keys[pr.Name], ErrUnusedParam, "%v", err)
+			continue
+		}
+		if note := engine.UnusedUnderFidelities(pr, fids); note != "" {
+			l, c := pos(n)
+			s.Notes = append(s.Notes, (&SpecError{File: p.file, Line: l, Col: c, Key: p.keys[pr.Name], Err: errors.New(note)}).Error())
+		}
+	}
 }
 
 // modes works out which modes the sweep produces.

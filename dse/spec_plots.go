@@ -12,7 +12,15 @@ import (
 )
 
 var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "where", "one_per", "facet",
-	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "x_limits", "y_limits", "legend"}
+	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "x_limits", "y_limits", "legend", "legend_columns", "font"}
+
+// PlotLegends are the legend positions a plot entry accepts (plots'
+// LegendPositions), and PlotFonts its font families (plots'
+// FontFamilies).
+var (
+	PlotLegends = []string{"right", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right", "none"}
+	PlotFonts   = []string{"sans", "serif", "dejavu-sans", "dejavu-serif"}
+)
 
 // PlotKinds are the figure kinds a plot entry and `sweep plot --kind` accept.
 var PlotKinds = []string{"roofline", "pareto", "lines", "heatmap", "breakdown", "scaling", "cdf", "bars"}
@@ -25,6 +33,9 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 	if !ok {
 		p.errorf(kv.Value, "plots", ErrBadType, "want a list of {kind, x, y, z, color, group, where, one_per, formats, title ...}")
 		return
+	}
+	if len(items) > 0 && !contains(p.spec.Outputs.Formats, "parquet") {
+		p.errorf(kv.Value, "plots", ErrBadValue, "figures are drawn from the Parquet results, and outputs.formats has no parquet: add it, or remove plots")
 	}
 	for i, it := range items {
 		key := fmt.Sprintf("plots[%d]", i)
@@ -91,6 +102,14 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 				continue
 			}
 			sc, ok := p.r.scalarOf(e.Value)
+			if k == "legend_columns" {
+				if !ok || !sc.isNum || sc.num != float64(int(sc.num)) || sc.num < 1 || sc.num > 50 {
+					p.errorf(e.Value, key+".legend_columns", ErrBadValue, "want a whole number of columns, 1 to 50")
+					continue
+				}
+				ps.Style.LegendColumns = int(sc.num)
+				continue
+			}
 			switch k {
 			case "width", "height", "font_size":
 				v := sc.num
@@ -152,10 +171,15 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 					ps.Style.YScale = sc.str
 				}
 			case "legend":
-				if sc.str != "right" && sc.str != "none" {
-					p.errorf(e.Value, key+".legend", ErrBadValue, "%q: legend is right or none", sc.str)
+				if !contains(PlotLegends, sc.str) {
+					p.errorf(e.Value, key+".legend", ErrBadValue, "%q: legend is one of %s", sc.str, strings.Join(PlotLegends, ", "))
 				}
 				ps.Style.Legend = sc.str
+			case "font":
+				if !contains(PlotFonts, sc.str) {
+					p.errorf(e.Value, key+".font", ErrBadValue, "%q: fonts are %s", sc.str, strings.Join(PlotFonts, ", "))
+				}
+				ps.Style.Font = sc.str
 			case "title":
 				ps.Style.Title = sc.str
 			case "x_label":

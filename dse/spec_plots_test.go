@@ -2,12 +2,13 @@ package dse
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
 // A plot entry's filter, splits, value key and style reach PlotSpec.
 func TestPlotEntryKeys(t *testing.T) {
-	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
+	s := mustParse(t, "fixed: {mode: training}\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100, B200]\n  tp: [1, 2]\n  pp: [1, 2]\n"+
 		"plots:\n  - {kind: heatmap, x: tp, y: pp, z: latency_s, where: 'hardware == \"H100\" && tp <= 2', one_per: model, facet: tp,\n"+
 		"     title: Step time, x_label: TP, y_label: PP, width: double, height: 3, font_size: 9, x_scale: linear, y_scale: log, legend: none,\n"+
 		"     x_limits: [1, 8], y_limits: [0.001, 0.1]}\n")
@@ -16,6 +17,23 @@ func TestPlotEntryKeys(t *testing.T) {
 		XLimits: [2]float64{1, 8}, YLimits: [2]float64{0.001, 0.1}}
 	if p.Z != "latency_s" || p.Where != `hardware == "H100" && tp <= 2` || !slices.Equal(p.OnePer, []string{"model"}) || p.Facet != "tp" || p.Style != want {
 		t.Errorf("plot %+v", p)
+	}
+}
+
+// Legend position and columns and the font family reach PlotSpec; bad
+// values are errors that name the key.
+func TestPlotEntryLegendFont(t *testing.T) {
+	grid := "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  batch_size: [1, 2]\nplots:\n"
+	s := mustParse(t, grid+"  - {kind: lines, x: batch_size, y: latency_s, legend: bottom-left, legend_columns: 2, font: serif}\n")
+	if st := s.Plots[0].Style; st.Legend != "bottom-left" || st.LegendColumns != 2 || st.Font != "serif" {
+		t.Errorf("style %+v", st)
+	}
+	for _, bad := range []string{"legend: middle", "legend_columns: 0", "legend_columns: 1.5", "font: comic"} {
+		_, err := ParseSpec("t.yaml", []byte(grid+"  - {kind: lines, "+bad+"}\n"))
+		key, _, _ := strings.Cut(bad, ":")
+		if err == nil || !strings.Contains(err.Error(), "plots[0]."+key) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
 

@@ -25,6 +25,9 @@ type Status struct {
 	Rows           int64         `json:"rows"`
 	Parts          int           `json:"parts"`
 	Shards         []ShardStatus `json:"shards,omitempty"`
+	// Overrides are the registry entries the run's data files replaced
+	// with `override: true`, as its manifest records them.
+	Overrides []outputs.ManifestOverride `json:"overrides,omitempty"`
 	// Damaged lists the parts the manifests record whose files fail
 	// verification (VerifyPart), each with why: missing, truncated,
 	// altered. A run with one is not complete, and Enumerated and Rows
@@ -79,6 +82,7 @@ func ReadStatus(dir string) (*Status, error) {
 		st.Sweep, st.Complete, st.Configurations = top.Sweep.Name, top.Complete, top.Configurations
 		st.Enumerated, st.Rows, st.Damaged = verifyParts(dir, top)
 		st.Parts = len(top.Parts)
+		st.Overrides = top.Overrides
 		st.Complete = st.Complete && len(st.Damaged) == 0
 		return st, nil
 	}
@@ -99,7 +103,7 @@ func ReadStatus(dir string) (*Status, error) {
 		}
 		byK[m.Shard.K] = m
 		n = max(n, m.Shard.N)
-		st.Sweep, st.Configurations = m.Sweep.Name, m.Configurations
+		st.Sweep, st.Configurations, st.Overrides = m.Sweep.Name, m.Configurations, m.Overrides
 	}
 	st.Complete = true
 	for k := range n {

@@ -31,7 +31,7 @@ import (
 // micro sequences, forward and backward, on one GPU of the last pipeline
 // stage (stageLayers layers, shapes divided by tp), with its breakdown.
 func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown) {
-	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software}
+	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP)}
 	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, ETP: etp, Head: true})
 	return b.Total, b
 }
@@ -47,6 +47,7 @@ type calibDist struct {
 	hwPerModel                       float64
 	tpFactor                         float64 // on the TP all-reduce time
 	matmul, attention, elementwiseOp float64
+	parts                            TimeParts // the replica by operation class
 	kind                             calibration.Kind
 }
 
@@ -79,7 +80,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		solveCalibrated(&nc, &node)
 		cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1, hwPerModel: 1,
 			replica: node.LatencyS, compute: node.ComputeS, memory: node.MemoryS, fixed: node.OverheadS,
-			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS}
+			matmul: node.Calib.MatmulS, attention: node.Calib.AttentionS, elementwiseOp: node.Calib.ElementwiseS, parts: node.Calib.Step}
 		if c.Recompute == RecomputeFull {
 			cd.hwPerModel = 4.0 / 3 // genericWork's 4·F against the model's 3·F
 		}
@@ -116,7 +117,9 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		replica: n*tMicro + opt,
 		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
 		hwPerModel: 1,
-		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt}
+		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
+		parts: partsOf(&b, n)}
+	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
 	}
@@ -130,4 +133,5 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 func (cd *calibDist) apply(r *Result) {
 	r.Calib.Kind = cd.kind
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cd.matmul, cd.attention, cd.elementwiseOp
+	r.Calib.Step = cd.parts
 }

@@ -15,10 +15,10 @@ import (
 // ("derived"); the `calibration` output says which.
 var (
 	calibratedParams = []*Param{
-		{Name: "software", Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
+		{Name: "software", Fidelities: UnderCalibrated, Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
 			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM; training stores no attention scores, as under flash attention) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
-		{Name: "optimizer_step", Label: "Optimizer step", Type: TypeBool, Default: "true",
+		{Name: "optimizer_step", Modes: InTraining, Fidelities: UnderCalibrated, Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
 			apply: func(c *Config, v Value) { c.Calib.NoOptimizer = v.F == 0 }},
 	}
@@ -76,6 +76,10 @@ type CalibResult struct {
 	MatmulS      float64
 	AttentionS   float64
 	ElementwiseS float64
+	// Step splits latency_s of inference and training (a distributed
+	// step: its replica_s) by operation class; Prefill splits the batch's
+	// prefill (ServeResult.PrefillS) and Decode one decode step (itl_s).
+	Step, Prefill, Decode TimeParts
 }
 
 // shapeOf returns the transformer shape of m; ok is false for models
@@ -137,14 +141,18 @@ func gatedByParameters(m *registry.Model, t *calibration.Transformer) bool {
 func solveCalibrated(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
 	prof := c.profile()
-	d := calibration.DeviceFor(hw, c.Precision)
+	d := deviceFor(c, hw)
 	r.Calib.Kind = prof.Kind
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(c).Bytes()
 	g := Lower(m, bpe)
 	B := float64(c.BatchSize)
 	r.WeightBytes = g.WeightBytes
 	sw := c.Calib.Software
 	shape, isTF := shapeOf(m)
+	if sh, ok := mambaOf(m); ok && c.Mode != Training {
+		solveSSMCalibrated(c, r, &sh) // workloads.go
+		return
+	}
 
 	var b calibration.Breakdown
 	switch {
@@ -183,7 +191,7 @@ func solveCalibrated(c *Config, r *Result) {
 		w := genericWork(c, g, r)
 		if n, ok := calibration.CNNFor(m.Key); ok {
 			b = prof.CNNStep(&d, n, c.BatchSize, c.Mode == Training, !c.Calib.NoOptimizer, sw)
-		} else {
+		} else if !diffusionImage(c, prof, &d, &b) { // workloads.go
 			b = prof.GenericPass(&d, &w)
 		}
 		r.LatencyS = b.Total
@@ -200,6 +208,10 @@ func solveCalibrated(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = b.Matmul, b.Attention, b.Elementwise+b.Optimizer
+	r.Calib.Step = partsOf(&b, 1)
+	if c.Mode == Serving { // one forward: the prefill and each decode step
+		r.Calib.Prefill, r.Calib.Decode = r.Calib.Step, r.Calib.Step
+	}
 	peak := d.PeakFLOPS
 	if r.LatencyS > 0 && peak > 0 {
 		r.MFU = clamp01(b.ModelFLOPs / r.LatencyS / peak)

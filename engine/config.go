@@ -98,6 +98,12 @@ type Config struct {
 	// Serving.
 	OutputTokens int // tokens generated per request (≥ 1)
 
+	// Prec sets weight and activation precisions apart (precision.go).
+	Prec PrecConfig
+	// Work holds the parameters of workloads beyond the transformer
+	// (workloads.go).
+	Work WorkloadConfig
+
 	// The parameters of the other models, each defined in its own file.
 	Dist  DistConfig  // distributed training (distributed.go)
 	Serve ServeConfig // serving at scale (serving_scale.go)
@@ -142,7 +148,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("dp must be >= 1, got %d", c.DPSize)
 	case c.OutputTokens < 1:
 		return fmt.Errorf("output_tokens must be >= 1, got %d", c.OutputTokens)
-	case c.Mode >= numModes || c.Fidelity >= numFidelities || c.Precision >= registry.NumPrecisions || c.Recompute >= numRecomputes:
+	case c.Mode >= numModes || c.Fidelity >= numFidelities || c.Precision >= registry.NumPrecisions || c.Prec.Weight >= registry.NumPrecisions || c.Prec.Activation >= registry.NumPrecisions || c.Recompute >= numRecomputes:
 		return fmt.Errorf("config holds an out-of-range enum")
 	}
 	return nil

@@ -73,6 +73,7 @@ const (
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
 	DistEPFold                     // calibrated: ep on a dense model, not dividing the experts, or dividing neither dp·cp nor tp·dp·cp (moe_dist.go)
+	DistGoldenRefused              // calibrated: dist_semantics=golden, mlsysim's η arithmetic
 	numDistReasons
 )
 
@@ -87,6 +88,7 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
 	"parallelism: ep needs a MoE model whose experts it divides, and must divide dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
+	"semantics: dist_semantics=golden is mlsysim's published G5 arithmetic (an η roofline replica), which the calibrated fidelity does not price; use fidelity=mlsysim, or dist_semantics=newest or auto",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -161,6 +163,7 @@ type DistResult struct {
 	CommEPS           float64
 	CommCPS           float64
 	BubbleS           float64
+	StragglerS        float64 // step − (replica + comm + bubble): the straggler's share
 	BubbleFraction    float64 // (pp−1)/(v·m + pp − 1)
 	ScalingEfficiency float64 // replica / step
 	SamplesPerS       float64
@@ -203,52 +206,52 @@ var distributedParams = []*Param{
 				c.Hardware = cl.Node.Accelerator
 			}
 		}},
-	{Name: "gpus", Label: "GPUs", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "gpus", Modes: InTraining, Label: "GPUs", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "training: GPUs of the job; 0 = all of the system's (1 without a system)",
 		apply: func(c *Config, v Value) { c.Dist.GPUs = int(v.F) }},
-	{Name: "gpus_per_node", Label: "GPUs per node", Type: TypeInt, Min: 0, Default: "0",
-		Doc:   "training: GPUs per node; 0 = the system node's (8 without a system)",
+	{Name: "gpus_per_node", Modes: InTraining | InServing, Label: "GPUs per node", Type: TypeInt, Min: 0, Default: "0",
+		Doc:   "training and serving (tp beyond a node): GPUs per node; 0 = the system node's (8 without a system)",
 		apply: func(c *Config, v Value) { c.Dist.GPUsPerNode = int(v.F) }},
-	{Name: "fabric", Label: "Fabric", Type: TypeRef, RefKind: registry.KindFabric,
-		Doc:   "training: inter-node network (sweep list fabrics); default the system's, else InfiniBand NDR",
+	{Name: "fabric", Modes: InTraining | InServing, Label: "Fabric", Type: TypeRef, RefKind: registry.KindFabric,
+		Doc:   "training and serving (tp beyond a node): inter-node network (sweep list fabrics); default the system's, else InfiniBand NDR",
 		apply: func(c *Config, v Value) { c.Dist.Fabric = v.Ref.(*registry.Fabric) }},
-	{Name: "tp", Label: "Tensor parallel (TP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: tensor-parallel degree",
+	{Name: "tp", Modes: InTraining | InServing, Label: "Tensor parallel (TP)", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training and serving: tensor-parallel degree",
 		apply: func(c *Config, v Value) { c.Dist.TP = int(v.F) }},
-	{Name: "pp", Label: "Pipeline parallel (PP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: pipeline-parallel stages",
+	{Name: "pp", Modes: InTraining | InServing, Label: "Pipeline parallel (PP)", Type: TypeInt, Min: 1, Default: "1",
+		Doc:   "training: pipeline-parallel stages (serving: infeasible under calibrated, not modelled)",
 		apply: func(c *Config, v Value) { c.Dist.PP = int(v.F) }},
-	{Name: "ep", Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "ep", Modes: InTraining | InServing, Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training and serving: expert-parallel degree (MoE). Training under calibrated: folded into data parallelism (dp = gpus/(tp·pp·cp); ep divides the experts and dp·cp, or tp·dp·cp with whole experts); under mlsysim a factor of its own (dp = gpus/(tp·pp·ep·cp)). Serving under calibrated: a replica of ep GPUs (a multiple of tp) with attention data parallelism",
 		apply: func(c *Config, v Value) { c.Dist.EP = int(v.F) }},
-	{Name: "cp", Label: "Context parallel (CP)", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "cp", Modes: InTraining, Label: "Context parallel (CP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: context-parallel degree (the sequence split over ranks, ring attention)",
 		apply: func(c *Config, v Value) { c.Dist.CP = int(v.F) }},
-	{Name: "microbatches", Label: "Microbatches", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "microbatches", Modes: InTraining, Label: "Microbatches", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: microbatches per step and pipeline (m); must divide the replica's batch max(1, ⌊batch_size/dp⌋), else the row is infeasible",
 		apply: func(c *Config, v Value) { c.Dist.Microbatches = int(v.F) }},
-	{Name: "interleave", Label: "Interleaved stages", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "interleave", Modes: InTraining, Label: "Interleaved stages", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: virtual pipeline stages per device (v, interleaved 1F1B)",
 		apply: func(c *Config, v Value) { c.Dist.Interleave = int(v.F) }},
-	{Name: "overlap", Label: "Communication overlap", Type: TypeFloat, Min: 0, Max: 1, Default: "0",
+	{Name: "overlap", Modes: InTraining, Label: "Communication overlap", Type: TypeFloat, Min: 0, Max: 1, Default: "0",
 		Doc:   "training: share of the DP gradient all-reduce hidden behind the backward pass",
 		apply: func(c *Config, v Value) { c.Dist.Overlap = v.F }},
-	{Name: "moe_imbalance", Label: "MoE imbalance", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "moe_imbalance", Modes: InTraining, Label: "MoE imbalance", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: MoE routing imbalance f ≥ 1 (hottest expert's load over the mean)",
 		apply: func(c *Config, v Value) { c.Dist.MoEImbalance = v.F }},
-	{Name: "congestion", Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},
-	{Name: "straggler", Label: "Straggler factor", Type: TypeFloat, Min: 1, Default: "1",
+	{Name: "straggler", Modes: InTraining, Label: "Straggler factor", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on the step time (slowest rank)",
 		apply: func(c *Config, v Value) { c.Dist.Straggler = v.F }},
-	{Name: "collective", Label: "Collective", Type: TypeEnum, Enum: collectiveNames[:], Default: "auto",
+	{Name: "collective", Modes: InTraining, Label: "Collective", Type: TypeEnum, Enum: collectiveNames[:], Default: "auto",
 		Doc:   "training: DP all-reduce (auto: ring over the fabric or NVLink, hierarchical across multi-rank nodes; ring, tree, double_tree, hierarchical)",
 		apply: func(c *Config, v Value) { c.Dist.Collective = Collective(v.F) }},
-	{Name: "topology", Label: "Topology", Type: TypeEnum, Enum: topologyNames[:], Default: "auto",
+	{Name: "topology", Modes: InTraining, Label: "Topology", Type: TypeEnum, Enum: topologyNames[:], Default: "auto",
 		Doc:   "training: fabric topology override (auto = the fabric's; fat_tree, dragonfly, ring, torus_3d)",
 		apply: func(c *Config, v Value) { c.Dist.Topology = Topology(v.F) }},
-	{Name: "dist_semantics", Label: "Distributed semantics", Type: TypeEnum, Enum: distSemanticsNames[:], Default: "auto",
+	{Name: "dist_semantics", Modes: InTraining, Label: "Distributed semantics", Type: TypeEnum, Enum: distSemanticsNames[:], Default: "auto",
 		Doc:   "training: auto (golden under fidelity=mlsysim, newest otherwise), newest (sharded replica, mlsysim's newest tests), golden (mlsysim's published G5 semantics)",
 		apply: func(c *Config, v Value) { c.Dist.Semantics = DistSemantics(v.F) }},
 }
@@ -272,6 +275,8 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.CommCPS }},
 	{Name: "bubble_s", Label: "Pipeline bubble", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "pipeline bubble: replica × b/(1−b) (newest) or replica × b (golden)",
 		Float: func(r *Result) float64 { return r.Dist.BubbleS }},
+	{Name: "straggler_s", Label: "Straggler", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "the straggler's share of the step: step_time_s − (replica_s + comm_s + bubble_s), 0 at straggler = 1",
+		Float: func(r *Result) float64 { return r.Dist.StragglerS }},
 	{Name: "bubble_fraction", Label: "Bubble fraction", Better: LowerIsBetter, Modes: InTraining, Doc: "b = (pp−1)/(v·m + pp − 1)",
 		Float: func(r *Result) float64 { return r.Dist.BubbleFraction }},
 	{Name: "scaling_efficiency", Label: "Scaling efficiency", Better: HigherIsBetter, Modes: InTraining, Doc: "replica_s / step_time_s, in (0, 1]",
@@ -553,6 +558,13 @@ func solveDistributed(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 
+	if sem == DistGolden && c.Fidelity == FidelityCalibrated {
+		// The golden replica is the η roofline: a calibrated row would
+		// carry another model's number. Refused, unpriced.
+		r.Calib.Kind = c.profile().Kind
+		r.Dist.Reason, r.Feasible, r.Reason = DistGoldenRefused, false, ReasonParallelism
+		return
+	}
 	if sem == DistGolden {
 		solveDistributedGolden(c, r, &t, dp, local)
 		return
@@ -652,6 +664,7 @@ func solveDistributed(c *Config, r *Result) {
 	r.Dist.ReplicaS, r.Dist.StepS = replica, step
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.StragglerS = step - (replica + comm + bubble)
 	r.Dist.ScalingEfficiency = replica / step
 	r.Dist.SamplesPerS = float64(dp) * B / step
 
@@ -778,6 +791,7 @@ func solveDistributedGolden(c *Config, r *Result, t *distTopology, dp, local int
 	r.Dist.ReplicaS, r.Dist.StepS = node.LatencyS, step
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommEPS = comm, tDP, tTP, tEP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
+	r.Dist.StragglerS = step - (node.LatencyS + comm + bubble)
 	r.Dist.ScalingEfficiency = node.LatencyS / step
 	r.Dist.SamplesPerS = float64(t.gpus) * node.ThroughputPerS * r.Dist.ScalingEfficiency
 

@@ -8,8 +8,16 @@ import "math"
 // arithmetic made NaN or ±Inf is 0 and the row infeasible (ReasonNumerical,
 // unless it already had a reason). c must have passed Validate; Evaluate does not
 // check it again, so that sweeps validate each axis once instead of each row.
-func Evaluate(c *Config) Result {
-	var r Result
+func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not copied out
+	if reason := refusal(c); reason != ReasonNone {
+		// Arithmetic the hardware has no rate for, or a model that serves
+		// no tokens: unpriced (workloads.go).
+		if c.Fidelity == FidelityCalibrated {
+			r.Calib.Kind = c.profile().Kind
+		}
+		r.Reason = reason
+		return r
+	}
 	switch {
 	case c.Mode == Serving: // both fidelities: see solveServingScale
 		solveServingScale(c, &r)
@@ -70,8 +78,9 @@ func zeroNonFinite(r *Result) bool {
 		r.Fleet.CostPerMTokInputUSD*0 + r.Fleet.CostPerMTokOutputUSD*0 +
 		r.Fleet.FleetMTBFH*0 + r.Fleet.CheckpointIntervalS*0 + r.Fleet.ExpectedFailures*0 +
 		r.Fleet.Goodput*0 + r.Fleet.CheckpointBytes*0 + r.Fleet.CheckpointWriteS*0
-	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0
-	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib
+	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0 + r.Dist.StragglerS*0
+	parts := r.Calib.Step.Sum()*0 + r.Calib.Prefill.Sum()*0 + r.Calib.Decode.Sum()*0
+	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib + parts
 	if s == 0 {
 		return false
 	}
@@ -94,12 +103,19 @@ func zeroNonFinite(r *Result) bool {
 		&r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
 		&r.Fleet.CheckpointIntervalS, &r.Fleet.ExpectedFailures, &r.Fleet.Goodput,
 		&r.Fleet.CheckpointBytes, &r.Fleet.CheckpointWriteS, &r.Calib.MatmulS, &r.Calib.AttentionS,
-		&r.Calib.ElementwiseS,
+		&r.Calib.ElementwiseS, &r.Dist.StragglerS,
 	}
 	bad := false
 	for _, p := range fs {
 		if x := *p; x-x != 0 {
 			*p, bad = 0, true
+		}
+	}
+	for _, t := range [...]*TimeParts{&r.Calib.Step, &r.Calib.Prefill, &r.Calib.Decode} {
+		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.TransferS, &t.CommEPS} {
+			if x := *p; x-x != 0 {
+				*p, bad = 0, true
+			}
 		}
 	}
 	return bad

@@ -91,6 +91,16 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	c.OutputTokens = logInt(rng, 1, 8192)
 	if c.Mode == Training {
 		sp.drawTraining(rng, &c)
+	} else {
+		if rng.Intn(4) == 0 {
+			c.Prec.WeightSet, c.Prec.Weight = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+		}
+		if rng.Intn(4) == 0 {
+			c.Prec.ActivationSet, c.Prec.Activation = true, registry.Precision(rng.Intn(int(registry.NumPrecisions)))
+		}
+		if c.Mode == Inference && rng.Intn(4) == 0 {
+			c.Work.DiffusionSteps = logInt(rng, 1, 200)
+		}
 	}
 	c.ResolveProfile()
 	if c.Mode != Serving {
@@ -102,6 +112,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	}
 	if c.Model.Class == registry.ClassMoE && rng.Intn(3) == 0 {
 		c.Dist.EP = 1 << rng.Intn(7) // 1-64: wide EP with attention DP
+	}
+	if rng.Intn(4) == 0 {
+		c.Dist.PP = 1 << rng.Intn(5) // 1-16
 	}
 	if rng.Intn(4) == 0 {
 		s.ChunkSize = logInt(rng, 1, 8192)
@@ -185,6 +198,9 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 func describe(c *Config) string {
 	s := fmt.Sprintf("model=%s hardware=%s mode=%v fidelity=%v precision=%v software=%v batch_size=%d seq_len=%d output_tokens=%d tp=%d",
 		c.Model.Key, c.Hardware.Key, c.Mode, c.Fidelity, c.Precision, c.Calib.Software, c.BatchSize, c.SeqLen, c.OutputTokens, one(c.Dist.TP))
+	if c.Mode == Serving && one(c.Dist.PP) > 1 {
+		s += fmt.Sprintf(" pp=%d", one(c.Dist.PP))
+	}
 	if c.Mode == Training {
 		d := &c.Dist
 		s += fmt.Sprintf(" recompute=%v zero_stage=%d optimizer_step=%v", c.Recompute, c.ZeroStage, !c.Calib.NoOptimizer)
@@ -196,6 +212,15 @@ func describe(c *Config) string {
 			s += fmt.Sprintf(" efficiency=%g", c.Efficiency)
 		}
 		return s
+	}
+	if c.Work.DiffusionSteps > 0 {
+		s += fmt.Sprintf(" diffusion_steps=%d", c.Work.DiffusionSteps)
+	}
+	if c.Prec.WeightSet {
+		s += fmt.Sprintf(" weight_precision=%v", c.Prec.Weight)
+	}
+	if c.Prec.ActivationSet {
+		s += fmt.Sprintf(" activation_precision=%v", c.Prec.Activation)
 	}
 	sv := &c.Serve
 	if sv.ChunkSize > 0 {
@@ -269,23 +294,56 @@ func checkInvariants(c Config) error {
 	if c.Fidelity == FidelityCalibrated && r.Calib.Kind.String() == "" {
 		return fail("calibrated row without a calibration column (reason %q)", r.Reason)
 	}
+	if err := checkTimeParts(&c, &r); err != nil {
+		return fail("%v", err)
+	}
+	// Arithmetic without a listed rate, and serving a model without
+	// tokens, are refused, unpriced; nothing else is refused so.
+	if gap := refusal(&c); gap != ReasonNone || r.Reason == ReasonPrecision || r.Reason == ReasonNoTokens {
+		if r.Reason != gap || r.Feasible || r.LatencyS != 0 || r.MFU != 0 || r.EnergyJ != 0 {
+			return fail("refusal %q (want %q): feasible %v latency %v", r.Reason, gap, r.Feasible, r.LatencyS)
+		}
+		return nil
+	}
 	// kv_precision equal to the precision is a no-op.
 	if c.Mode == Serving && !c.Serve.KVPrecSet {
 		k := c
-		k.Serve.KVPrecSet, k.Serve.KVPrecision = true, c.Precision
+		k.Serve.KVPrecSet, k.Serve.KVPrecision = true, activationPrecision(&c)
 		if rk := Evaluate(&k); rk != r {
-			return fail("kv_precision=%v (the precision) changed the result: ITL %v → %v, TTFT %v → %v", c.Precision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
+			return fail("kv_precision=%v (the activations') changed the result: ITL %v → %v, TTFT %v → %v", k.Serve.KVPrecision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
 		}
 	}
 	if c.Mode == Training {
 		return checkTraining(&c, &r)
 	}
+	if c.Model.Class == registry.ClassDiffusion && c.Mode == Inference && c.Fidelity == FidelityCalibrated && r.LatencyS > 0 {
+		// An image of more denoising steps never takes less time.
+		x := c
+		x.Work.DiffusionSteps = int(diffusionSteps(&c)) + 1
+		if rx := Evaluate(&x); rx.LatencyS < r.LatencyS {
+			return fail("diffusion image of %d steps %v faster than of fewer, %v", x.Work.DiffusionSteps, rx.LatencyS, r.LatencyS)
+		}
+	}
+	if _, ok := mambaOf(c.Model); ok && c.Fidelity == FidelityCalibrated && c.Mode == Serving && r.LatencyS > 0 {
+		// A state-space model's decode step reads its weights; its prefill
+		// scans the prompt: a longer one is never faster.
+		w := Lower(c.Model, weightPrecision(&c).Bytes()).WeightBytes
+		if floor := w / c.Hardware.MemBandwidthBps; r.ITLS < floor*(1-1e-9) || r.TTFTS < floor*(1-1e-9) {
+			return fail("SSM step below its weights at HBM speed %v: TTFT %v ITL %v", floor, r.TTFTS, r.ITLS)
+		}
+		x := c
+		x.SeqLen += 1 + x.SeqLen/3
+		if rx := Evaluate(&x); rx.TTFTS < r.TTFTS*(1-1e-9) {
+			return fail("SSM prefill of %d tokens %v faster than of %d, %v", x.SeqLen, rx.TTFTS, c.SeqLen, r.TTFTS)
+		}
+	}
 	shape, isTF := shapeOf(c.Model)
-	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
+	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingPP || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
 		return nil
 	}
-	tp := float64(one(c.Dist.TP))
-	bpe := c.Precision.Bytes()
+	tp := float64(one(c.Dist.TP) * one(c.Dist.PP)) // the devices of a replica
+	bpe := weightPrecision(&c).Bytes()
+	peak := c.Hardware.PeakFor(activationPrecision(&c))
 	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
 	if shape.Experts > 1 && shape.ActiveExperts > 0 {
 		// A mixture of experts reads the experts its tokens route to:
@@ -328,7 +386,7 @@ func checkInvariants(c Config) error {
 			return fail("inference latency %v below the weights read at HBM speed %v", r.LatencyS, floor)
 		}
 		flops := float64(c.Model.Layers) * float64(c.BatchSize) * layerFLOPsPerToken(&shape)
-		if floor := flops / c.Hardware.PeakFor(c.Precision); r.LatencyS < floor*(1-1e-9) {
+		if floor := flops / peak; r.LatencyS < floor*(1-1e-9) {
 			return fail("inference latency %v below its FLOPs at peak %v", r.LatencyS, floor)
 		}
 		for _, v := range []func(*Config){
@@ -350,21 +408,21 @@ func checkInvariants(c Config) error {
 	}
 	kvb := kvElementBytes(&c)
 	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
-	// The replica's GPUs (tp, or ep with expert parallelism) share the
-	// weights, the KV cache and the FLOPs.
-	g := float64(servingGPUs(&c))
+	// The replica's GPUs (tp, or ep with expert parallelism, times the
+	// pipeline's stages) share the weights, the KV cache and the FLOPs.
+	g := float64(servingGPUs(&c) * one(c.Dist.PP))
 	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (g * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
 		return fail("decode step %v below weights + KV at HBM speed %v", plainITL, floor)
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
-	if floor := flops / (g * c.Hardware.PeakFor(c.Precision)); r.Serve.PrefillS < floor*(1-1e-9) {
+	if floor := flops / (g * peak); r.Serve.PrefillS < floor*(1-1e-9) {
 		return fail("prefill %v below its FLOPs at peak %v", r.Serve.PrefillS, floor)
 	}
 	// A request's time to first token holds at least its own prefill: the
 	// FLOPs of one prompt at peak, and the time to first token of the same
 	// request alone.
-	if floor := flops / float64(c.BatchSize) / (g * c.Hardware.PeakFor(c.Precision)); r.TTFTS < floor*(1-1e-9) {
+	if floor := flops / float64(c.BatchSize) / (g * peak); r.TTFTS < floor*(1-1e-9) {
 		return fail("TTFT %v below one prompt's FLOPs at peak %v", r.TTFTS, floor)
 	}
 	if c.BatchSize > 1 {
@@ -391,16 +449,67 @@ func checkInvariants(c Config) error {
 			return fail("batch %d seq %d is faster: ITL %v < %v or TTFT %v < %v", x.BatchSize, x.SeqLen, rx.ITLS, r.ITLS, rx.TTFTS, r.TTFTS)
 		}
 	}
-	// Tensor parallelism speeds a step up by at most its degree.
+	// Tensor and pipeline parallelism speed a step up by at most their
+	// degrees.
 	if tp > 1 {
 		x := c
-		x.Dist.TP = 1
+		x.Dist.TP, x.Dist.PP = 1, 1
 		r1 := Evaluate(&x)
 		if r1.ITLS > tp*r.ITLS*(1+1e-9) || r1.TTFTS > tp*r.TTFTS*(1+1e-9) {
-			return fail("tp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
+			return fail("tp·pp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
 		}
 	}
 	return nil
+}
+
+// checkTimeParts checks that the time parts of r sum to the times they
+// split (timeparts.go) and that none is negative: under the calibrated
+// fidelity the operation classes, communication, bubble and straggler
+// make latency_s (inference, training), prefill_s and itl_s (serving);
+// under mlsysim (and dist_semantics=golden), whose operation-class parts
+// are 0, replica_s, communication, bubble and straggler make a distributed
+// step.
+func checkTimeParts(c *Config, r *Result) error {
+	d := &r.Dist
+	near := func(what string, sum, want float64, parts ...float64) error {
+		for _, p := range parts {
+			if p < -1e-12*math.Abs(want) {
+				return fmt.Errorf("%s: a part %v is negative (parts %v)", what, p, parts)
+			}
+		}
+		if math.Abs(sum-want) > 1e-9*math.Abs(want) {
+			return fmt.Errorf("%s: the parts sum to %v, not %v (parts %v)", what, sum, want, parts)
+		}
+		return nil
+	}
+	dist := []float64{d.CommDPS, d.CommTPS, d.CommPPS, d.CommEPS, d.CommCPS, d.BubbleS, d.StragglerS}
+	distSum := d.CommDPS + d.CommTPS + d.CommPPS + d.CommEPS + d.CommCPS + d.BubbleS + d.StragglerS
+	if c.Fidelity != FidelityCalibrated || (d.Active && c.Dist.Semantics == DistGolden) {
+		// dist_semantics=golden prices mlsysim's replica, as mlsysim does.
+		if z := (TimeParts{}); r.Calib.Step != z || r.Calib.Prefill != z || r.Calib.Decode != z {
+			return fmt.Errorf("mlsysim row with operation-class parts %+v %+v %+v", r.Calib.Step, r.Calib.Prefill, r.Calib.Decode)
+		}
+		if d.Active && d.Reason == DistOK {
+			return near("mlsysim step", d.ReplicaS+distSum, r.LatencyS, append(dist, d.ReplicaS)...)
+		}
+		return nil
+	}
+	list := func(t *TimeParts) []float64 {
+		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.TransferS}
+	}
+	if c.Mode != Serving {
+		st := &r.Calib.Step
+		if d.Active && d.Reason == DistOK && r.LatencyS > 0 {
+			if err := near("replica", st.Sum(), d.ReplicaS, list(st)...); err != nil {
+				return err
+			}
+		}
+		return near("step", st.Sum()+distSum, r.LatencyS, append(list(st), dist...)...)
+	}
+	if err := near("prefill", r.Calib.Prefill.Sum(), r.Serve.PrefillS, list(&r.Calib.Prefill)...); err != nil {
+		return err
+	}
+	return near("decode step", r.Calib.Decode.Sum(), r.ITLS, list(&r.Calib.Decode)...)
 }
 
 // checkServingScale checks the serving-at-scale outputs of a serving row

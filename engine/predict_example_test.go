@@ -29,7 +29,7 @@ func ExamplePredict() {
 	_, err = engine.Predict(engine.Query{Model: m})
 	fmt.Println(err)
 	// Output:
-	// calibrated serving int4 true 434.2 ms 21.53 ms
+	// calibrated serving int4 true 486.3 ms 23.05 ms
 	// fp16 false memory: the working set exceeds device memory
 	// engine: hardware is required
 }

@@ -35,9 +35,12 @@ const (
 	ReasonInvalid                      // a derived parameter value is out of its range
 	ReasonParallelism                  // the parallel layout does not fit the GPUs (dist_reason says how)
 	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
-	ReasonServingLayout                // calibrated serving: pp, cp, or an ep it does not model
+	ReasonServingLayout                // calibrated serving: cp, pp without transformer layers, or an ep it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
+	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
+	ReasonNoTokens                     // serving a model that generates no tokens (CNN, diffusion; workloads.go)
+	ReasonServingPP                    // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
 	numReasons
 )
 
@@ -50,9 +53,12 @@ var reasonText = [numReasons]string{
 	"input: a derived parameter value is out of range",
 	"parallelism: the layout does not fit the GPUs (see dist_reason)",
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
-	"not modelled under calibrated: pp or cp in serving, or ep beyond a MoE model with ep a multiple of tp dividing its experts and no draft_model or decode_hardware; use fidelity=mlsysim, which ignores them",
+	"not modelled under calibrated: cp in serving, pp on a model without transformer layers, or ep beyond a MoE model with ep a multiple of tp dividing its experts and no pp, draft_model or decode_hardware (tp, pp and such ep are); use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
+	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4 under calibrated); for 4-bit weights with 16-bit arithmetic set weight_precision alone (W4A16)",
+	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
+	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.
@@ -101,3 +107,9 @@ type Result struct {
 	Fleet FleetResult
 	Calib CalibResult
 }
+
+// Unreachable reports whether serving capacity planning (qps > 0) found no
+// replica count up to max_replicas that meets p99_target_s (sla_met is
+// false): Serve.Replicas is then max_replicas, not a count that serves the
+// load. False without capacity planning and outside serving.
+func (r *Result) Unreachable() bool { return r.Serve.CapacityBound != "" && !r.Serve.SLAMet }

@@ -142,8 +142,8 @@ func ActivationMemoryBytes(layers, seq, batch, hidden, heads int, strategy Recom
 // [0, 1]; energy = TDP·(0.3 + 0.7·HFU)·T.
 func solveRoofline(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
-	bpe := c.Precision.Bytes()
-	peak := hw.PeakFor(c.Precision)
+	bpe := weightPrecision(c).Bytes()
+	peak := hw.PeakFor(activationPrecision(c))
 	g := Lower(m, bpe)
 	B := float64(c.BatchSize)
 

@@ -56,13 +56,13 @@ func PrefillFLOPs(m *registry.Model, seqLen, batch int) float64 {
 // second are B/ITL, as mlsysim's CLI derives them.
 func solveServing(c *Config, r *Result) {
 	hw, m := c.Hardware, c.Model
-	bpe := c.Precision.Bytes()
-	peak := hw.PeakFor(c.Precision)
+	bpe := weightPrecision(c).Bytes()
+	peak := hw.PeakFor(activationPrecision(c))
 	g := Lower(m, bpe)
 	B := float64(c.BatchSize)
 	L := float64(g.Layers)
 
-	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, bpe)
+	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, activationPrecision(c).Bytes())
 	r.KVCacheBytes = kv
 	r.WeightBytes = g.WeightBytes
 	r.MemoryBytes = g.WeightBytes + kv

@@ -49,13 +49,15 @@ func calibratedServingGap(c *Config) Reason {
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {
-	case one(c.Dist.PP) > 1 || one(c.Dist.CP) > 1:
+	case one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
 		return ReasonServingLayout
 	case one(c.Dist.EP) > 1 && (!isTF || servingEPGap(c) != ReasonNone):
 		if !isTF {
 			return ReasonServingLayout
 		}
 		return servingEPGap(c)
+	case ppGap(c) != ReasonNone: // serving_pp.go
+		return ReasonServingPP
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
 	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
@@ -83,13 +85,13 @@ func kvElementBytes(c *Config) float64 {
 	if kvPrecisionDiffers(c) {
 		return c.Serve.KVPrecision.Bytes()
 	}
-	return c.Precision.Bytes()
+	return activationPrecision(c).Bytes()
 }
 
 // kvPrecisionDiffers reports whether kv_precision sets a format other than
 // the precision's: kv_precision equal to precision is a no-op.
 func kvPrecisionDiffers(c *Config) bool {
-	return c.Serve.KVPrecSet && c.Serve.KVPrecision != c.Precision
+	return c.Serve.KVPrecSet && c.Serve.KVPrecision != activationPrecision(c)
 }
 
 // kvPerGPU returns one tensor-parallel rank's share of the KV cache of
@@ -172,10 +174,10 @@ type servePool struct {
 }
 
 func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
-	p := servePool{hw: hw, prof: prof, d: calibration.DeviceFor(hw, c.Precision), tp: tp}
+	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
-		p.hbps = float64(c.Model.EffectiveHidden()) * c.Precision.Bytes()
+		p.hbps = float64(c.Model.EffectiveHidden()) * p.d.Bytes
 		p.layer = 2 * float64(c.Model.Layers)
 	}
 	return p
@@ -200,6 +202,9 @@ type calServe struct {
 	stepFLOPs        float64               // hardware FLOPs of one mean output token (speculation included)
 	stepModel        float64               // model FLOPs of one mean output token
 	prePeak, decPeak float64               // peaks of the prefill and decode pools
+
+	// ttft and itl by operation class (timeparts.go).
+	preParts, decParts TimeParts
 }
 
 // calibratedServeSteps prices the prefill (unless noPrefill) and decode
@@ -214,7 +219,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	batch = servingAttnBatch(c, batch)
 	sw := c.Calib.Software
 	kvb := kvElementBytes(c)
-	if kvb == c.Precision.Bytes() {
+	if kvb == activationPrecision(c).Bytes() {
 		kvb = 0 // the precision's own: the identical arithmetic
 	}
 	pre := newServePool(c, c.Hardware, c.profile(), tp)
@@ -250,7 +255,10 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		} else if q.Prefill > 0 {
 			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
 		}
-		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok)) + servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok))
+		out.preParts = partsOf(&out.pre, 1)
+		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
+		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
+		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
 			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
 		} else if chunk > 0 {
@@ -261,13 +269,17 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			if !(net > 0) {
 				net = DefaultNetworkBps
 			}
-			out.ttft += calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.preParts.TransferS = calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.ttft += out.preParts.TransferS
 		}
 	}
-	ar := dec.allReduceS(B) + servingEPAllToAllS(c, dec.prof, dec.hw, B)
-	out.itl = out.dec.Total + ar
-	out.meanS = out.mean.Total + ar
+	ar := dec.allReduceS(B)
+	a2a := servingEPAllToAllS(c, dec.prof, dec.hw, B)
+	out.itl = out.dec.Total + (ar + a2a)
+	out.meanS = out.mean.Total + (ar + a2a)
 	out.plainITL = out.itl
+	out.decParts = partsOf(&out.dec, 1)
+	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
 		speculate(c, &dec, &sh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
@@ -291,22 +303,37 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	last := p.prof.Forward(&p.d, sh, &ps)
 	B := float64(batch)
 	n := float64(full)
-	t := n * ((first.Total+last.Total)/2 + p.allReduceS(B*float64(chunk)))
+	// comm is the all-reduces and, with expert parallelism, the
+	// all-to-alls of a pass of tokens tokens (serving_moe.go).
+	comm := func(tokens float64) (ar, a2a float64) {
+		return p.allReduceS(tokens), servingEPAllToAllS(c, p.prof, p.hw, tokens)
+	}
+	arC, a2aC := comm(B * float64(chunk))
+	t := n * ((first.Total+last.Total)/2 + arC + a2aC)
 	out.pre = first
 	out.pre.Add(&last)
 	out.pre.Scale(n / 2)
+	out.preParts.CommS, out.preParts.CommEPS = n*arC, n*a2aC
 	if rem > 0 {
 		ps.Tokens, ps.Ctx = rem, seq
 		r := p.prof.Forward(&p.d, sh, &ps)
-		t += r.Total + p.allReduceS(B*float64(rem))
+		arR, a2aR := comm(B * float64(rem))
+		t += r.Total + arR + a2aR
 		out.pre.Add(&r)
+		out.preParts.CommS += arR
+		out.preParts.CommEPS += a2aR
 	}
 	out.pre.Total = t
+	cs, eps := out.preParts.CommS, out.preParts.CommEPS
+	out.preParts = partsOf(&out.pre, 1)
+	out.preParts.CommS, out.preParts.CommEPS = cs, eps
+	out.preParts.OverheadS -= cs + eps // Total holds the all-reduces and all-to-alls
 	// The mixed step: the last chunk and one decode token of each sequence
 	// in one pass.
 	ps.Tokens, ps.Ctx = chunk+1, seq+1
 	m := p.prof.Forward(&p.d, sh, &ps)
-	out.stall = m.Total + p.allReduceS(B*float64(chunk+1))
+	arM, a2aM := comm(B * float64(chunk+1))
+	out.stall = m.Total + arM + a2aM
 	out.chunks = full
 	if rem > 0 {
 		out.chunks++
@@ -334,7 +361,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
 	// The draft runs with the target's hidden size for its all-reduces.
-	dh := float64(s.Draft.EffectiveHidden()) * c.Precision.Bytes()
+	dh := float64(s.Draft.EffectiveHidden()) * dec.d.Bytes
 	dar := func(p *servePool, tokens float64) float64 {
 		if p.tp <= 1 {
 			return 0
@@ -349,7 +376,10 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		q.Prefill, q.PromptCtx = seq-cached, seq
 		var x calibration.Breakdown
 		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &dsh, &q)
-		out.ttft += dpre.Total + dar(pre, B*float64(seq-cached))
+		a := dar(pre, B*float64(seq-cached))
+		out.ttft += dpre.Total + a
+		out.preParts.add(&dpre, 1)
+		out.preParts.CommS += a
 	}
 	verify := func(ctx int) calibration.Breakdown {
 		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
@@ -361,6 +391,9 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	td := dar(dec, B)
 	out.itl = (fK*(dA.Total+td) + vA.Total + tv) / E
 	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
+	out.decParts = partsOf(&dA, fK/E)
+	out.decParts.add(&vA, 1/E)
+	out.decParts.CommS = (fK*td + tv) / E
 	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
 	out.stepModel = out.mean.ModelFLOPs
 }
@@ -371,7 +404,7 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 // largest batch whose peak fits the decode hardware.
 func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
 	m, tp := c.Model, one(c.Dist.TP)
-	bpe, kvb := c.Precision.Bytes(), kvElementBytes(c)
+	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
 	w := servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
@@ -400,6 +433,10 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
+	if one(c.Dist.PP) > 1 {
+		solveServingPP(c, r) // serving_pp.go
+		return
+	}
 	hw := c.Hardware
 	prof := c.profile()
 	r.Calib.Kind = prof.Kind
@@ -408,7 +445,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
-	r.WeightBytes = Lower(c.Model, c.Precision.Bytes()).WeightBytes
+	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
 	var maxB int
 	r.MemoryBytes, r.KVCacheBytes, maxB = servingMemory(c, c.BatchSize)
 	r.Serve.MaxBatchSize = maxB
@@ -438,6 +475,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.ArithmeticIntensity = cs.dec.FLOPs / cs.dec.Bytes
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cs.pre.Matmul, cs.pre.Attention, cs.pre.Elementwise+cs.pre.Optimizer
+	r.Calib.Prefill, r.Calib.Decode = cs.preParts, cs.decParts
 	// Utilisation: FLOP-seconds at each pool's peak over the request.
 	switch {
 	case !(cycle > 0 && cs.prePeak > 0 && cs.decPeak > 0):
@@ -449,10 +487,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
 	dprof := prof
-	dd := calibration.DeviceFor(hw, c.Precision)
+	dd := deviceFor(c, hw)
 	if c.Serve.DecodeHW != nil {
 		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
-		dd = calibration.DeviceFor(c.Serve.DecodeHW, c.Precision)
+		dd = deviceFor(c, c.Serve.DecodeHW)
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
@@ -499,6 +537,9 @@ func requestTTFT(c *Config, cs *calServe) float64 {
 // calibratedDecodeS returns one decode step of n sequences at context ctx
 // under c's serving options (continuous batching's step).
 func calibratedDecodeS(c *Config, n, ctx int) float64 {
+	if one(c.Dist.PP) > 1 {
+		return ppDecodeS(c, n, ctx) // serving_pp.go
+	}
 	var cs calServe
 	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
 	return cs.itl

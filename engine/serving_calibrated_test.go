@@ -134,16 +134,21 @@ func TestCalibratedServingPeakKV(t *testing.T) {
 	}
 }
 
-// kv_precision equal to the precision is a no-op: every output identical.
+// kv_precision equal to the activations' precision is a no-op: every
+// output identical. precision=int4 is W4A16: its KV cache is fp16's.
 func TestCalibratedServingKVPrecisionNoOp(t *testing.T) {
 	for _, p := range []registry.Precision{registry.FP16, registry.FP8, registry.INT4} {
+		kv := p
+		if p == registry.INT4 {
+			kv = registry.FP16
+		}
 		a := calServeEval(t, "Llama3_8B", "H100", func(c *Config) { c.Precision, c.BatchSize, c.OutputTokens = p, 16, 64 })
 		b := calServeEval(t, "Llama3_8B", "H100", func(c *Config) {
 			c.Precision, c.BatchSize, c.OutputTokens = p, 16, 64
-			c.Serve.KVPrecSet, c.Serve.KVPrecision = true, p
+			c.Serve.KVPrecSet, c.Serve.KVPrecision = true, kv
 		})
 		if a != b {
-			t.Errorf("%v: kv_precision=%v changed the result:\n%+v\n%+v", p, p, a, b)
+			t.Errorf("%v: kv_precision=%v changed the result:\n%+v\n%+v", p, kv, a, b)
 		}
 	}
 	// A narrower KV cache reads fewer bytes: decode is faster, more fits.
@@ -222,11 +227,17 @@ func TestCalibratedServingRefused(t *testing.T) {
 		f           func(*Config)
 		want        Reason
 	}{
-		{"pp", "Llama3_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
+		{"pp chunked", "Llama3_8B", func(c *Config) { c.Dist.PP, c.Serve.ChunkSize = 2, 512 }, ReasonServingPP},
+		{"pp beyond the layers", "Llama3_8B", func(c *Config) { c.Dist.PP = 64 }, ReasonServingPP},
+		{"pp ssm", "Mamba_2_8B", func(c *Config) { c.Dist.PP = 2 }, ReasonServingLayout},
+		{"cp", "Llama3_8B", func(c *Config) { c.Dist.CP = 2 }, ReasonServingLayout},
 		{"ep dense", "Llama3_8B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
 		{"ep not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 16 }, ReasonServingLayout},
 		{"ep with a draft", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.Draft = c.Model }, ReasonServingLayout},
-		{"cnn tp", "ResNet50", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
+		{"ep with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP, c.Dist.PP = 2, 2 }, ReasonServingLayout},
+		{"ssm tp", "Mamba_2_8B", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
+		{"cnn", "ResNet50", nil, ReasonNoTokens},
+		{"diffusion", "StableDiffusion_v1_5", nil, ReasonNoTokens},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)
 		if r.Feasible || r.Reason != tc.want || r.Calib.Kind.String() == "" {

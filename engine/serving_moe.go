@@ -48,8 +48,8 @@ func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement flo
 //
 // Weights per GPU: the dense part / tp + the routed experts / ep. Not
 // modelled (refused with ReasonServingLayout): ep on a dense model, ep not
-// a multiple of tp or not dividing the experts, and EP with a draft model
-// or disaggregated decode hardware.
+// a multiple of tp or not dividing the experts, and EP with pipeline
+// stages (pp > 1), a draft model or disaggregated decode hardware.
 
 // servingEPGap returns why c's expert parallelism is not modelled in
 // calibrated serving, ReasonNone when it is or ep is 1.
@@ -59,7 +59,7 @@ func servingEPGap(c *Config) Reason {
 		return ReasonNone
 	}
 	m := c.Model
-	if m.MoELayers() == 0 || ep%tp != 0 || m.Experts%ep != 0 || c.Serve.Draft != nil || c.Serve.DecodeHW != nil {
+	if m.MoELayers() == 0 || ep%tp != 0 || m.Experts%ep != 0 || one(c.Dist.PP) > 1 || c.Serve.Draft != nil || c.Serve.DecodeHW != nil {
 		return ReasonServingLayout
 	}
 	if !hasLink(c, c.Hardware) {
@@ -96,8 +96,10 @@ func servingEPShape(c *Config, sh, full *calibration.Transformer) {
 
 // servingEPAllToAllS returns the all-to-alls of one pass of tokens tokens
 // per attention group: 2 per MoE layer (dispatch and combine) of
-// tokens/tp · k · h · b bytes per GPU (moeAllToAllS over the node's link
-// and the fabric at the profile's efficiencies). 0 without EP.
+// tokens/tp · k · h · b bytes per GPU, b the activations' bytes
+// (activation_precision: W4A16 sends 16-bit tokens), over the node's link
+// and the fabric at the profile's efficiencies (moeAllToAllS). 0 without
+// EP.
 func servingEPAllToAllS(c *Config, prof *calibration.Profile, hw *registry.Hardware, tokens float64) float64 {
 	ep := one(c.Dist.EP)
 	m := c.Model
@@ -125,7 +127,7 @@ func servingEPAllToAllS(c *Config, prof *calibration.Profile, hw *registry.Hardw
 	if ep > per {
 		t.interBps, _ = servingTPLink(c, hw, prof, ep)
 	}
-	vol := tokens / float64(one(c.Dist.TP)) * float64(max(m.ActiveExperts, 1)) * float64(m.EffectiveHidden()) * c.Precision.Bytes()
+	vol := tokens / float64(one(c.Dist.TP)) * float64(max(m.ActiveExperts, 1)) * float64(m.EffectiveHidden()) * activationPrecision(c).Bytes()
 	return 2 * float64(n) * moeAllToAllS(vol, ep, 1, &t)
 }
 

@@ -92,34 +92,34 @@ type ServeResult struct {
 var kvPrecisionEnum = append([]string{"auto"}, precisionEnum()...)
 
 var servingScaleParams = []*Param{
-	{Name: "max_seq_len", Label: "Max sequence length", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "max_seq_len", Modes: InServing, Label: "Max sequence length", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "serving: context cap M of continuous batching; 0 = seq_len",
 		apply: func(c *Config, v Value) { c.Serve.MaxSeqLen = int(v.F) }},
-	{Name: "mean_request_tokens", Label: "Mean request tokens", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "mean_request_tokens", Modes: InServing, Label: "Mean request tokens", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "serving: mean request length μ ≤ M (capped exponential lengths); 0 = every request M tokens",
 		apply: func(c *Config, v Value) { c.Serve.MeanTokens = int(v.F) }},
-	{Name: "page_size", Label: "Page size", Type: TypeInt, Min: 1, Default: "16",
+	{Name: "page_size", Modes: InServing, Label: "Page size", Type: TypeInt, Min: 1, Default: "16",
 		Doc:   "serving: paged KV cache block, tokens",
 		apply: func(c *Config, v Value) { c.Serve.PageSize = int(v.F) }},
-	{Name: "chunk_size", Label: "Chunk size", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "chunk_size", Modes: InServing, Label: "Chunk size", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "serving: chunked prefill, tokens per chunk; 0 = one prefill",
 		apply: func(c *Config, v Value) { c.Serve.ChunkSize = int(v.F) }},
-	{Name: "cached_prefix_len", Label: "Cached prefix length", Type: TypeInt, Min: 0, Default: "0",
+	{Name: "cached_prefix_len", Modes: InServing, Label: "Cached prefix length", Type: TypeInt, Min: 0, Default: "0",
 		Doc:   "serving: prompt tokens found in a prefix cache (< seq_len)",
 		apply: func(c *Config, v Value) { c.Serve.CachedLen = int(v.F) }},
-	{Name: "draft_model", Label: "Draft model", Type: TypeRef, RefKind: registry.KindModel,
+	{Name: "draft_model", Modes: InServing, Label: "Draft model", Type: TypeRef, RefKind: registry.KindModel,
 		Doc:   "serving: speculative decoding draft model (K = 4 draft tokens)",
 		apply: func(c *Config, v Value) { c.Serve.Draft = v.Ref.(*registry.Model) }},
-	{Name: "draft_acceptance", Label: "Draft acceptance", Type: TypeFloat, Min: 0, Max: 1, Default: "0.7",
+	{Name: "draft_acceptance", Modes: InServing, Label: "Draft acceptance", Type: TypeFloat, Min: 0, Max: 1, Default: "0.7",
 		Doc:   "serving: draft token acceptance rate α",
 		apply: func(c *Config, v Value) { c.Serve.Acceptance = v.F }},
-	{Name: "decode_hardware", Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
+	{Name: "decode_hardware", Modes: InServing, Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
 		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware)",
 		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
-	{Name: "network_bandwidth", Label: "Network bandwidth", Type: TypeFloat, Unit: "B/s", Min: 1, Default: "100e9",
+	{Name: "network_bandwidth", Modes: InServing, Label: "Network bandwidth", Type: TypeFloat, Unit: "B/s", Min: 1, Default: "100e9",
 		Doc:   "serving: prefill→decode KV cache transfer bandwidth (disaggregated)",
 		apply: func(c *Config, v Value) { c.Serve.NetworkBps = v.F }},
-	{Name: "kv_precision", Label: "KV precision", Type: TypeEnum, Enum: kvPrecisionEnum, Default: "auto",
+	{Name: "kv_precision", Modes: InServing, Label: "KV precision", Type: TypeEnum, Enum: kvPrecisionEnum, Default: "auto",
 		Doc: "serving: KV cache format (auto = the weights' precision)",
 		apply: func(c *Config, v Value) {
 			c.Serve.KVPrecSet = v.F > 0
@@ -127,21 +127,23 @@ var servingScaleParams = []*Param{
 				c.Serve.KVPrecision = registry.Precision(v.F - 1)
 			}
 		}},
-	{Name: "qps", Label: "Request rate", Type: TypeFloat, Unit: "1/s", Min: 0, Default: "0",
+	{Name: "qps", Modes: InServing, Label: "Request rate", Type: TypeFloat, Unit: "1/s", Min: 0, Default: "0",
 		Doc:   "serving: offered load, requests per second; > 0 plans replicas for p99_target_s",
 		apply: func(c *Config, v Value) { c.Serve.QPS = v.F }},
-	{Name: "p99_target_s", Label: "P99 target", Type: TypeFloat, Unit: "s", Min: 0, Default: "0",
+	{Name: "p99_target_s", Modes: InServing, Label: "P99 target", Type: TypeFloat, Unit: "s", Min: 0, Default: "0",
 		Doc:   "serving: P99 request latency target",
 		apply: func(c *Config, v Value) { c.Serve.P99TargetS = v.F }},
-	{Name: "service_cv", Label: "Service time CV", Type: TypeFloat, Min: 0, Default: "1",
+	{Name: "service_cv", Modes: InServing, Label: "Service time CV", Type: TypeFloat, Min: 0, Default: "1",
 		Doc:   "serving: service-time coefficient of variation (Kingman factor (cv²+1)/2 on queue waits)",
 		apply: func(c *Config, v Value) { c.Serve.ServiceCV = v.F }},
-	{Name: "max_replicas", Label: "Max replicas", Type: TypeInt, Min: 1, Default: "1024",
+	{Name: "max_replicas", Modes: InServing, Label: "Max replicas", Type: TypeInt, Min: 1, Default: "1024",
 		Doc:   "serving: most replicas the capacity planner may use",
 		apply: func(c *Config, v Value) { c.Serve.MaxReplicas = int(v.F) }},
 }
 
 var servingScaleOutputs = []*Output{
+	{Name: "prefill_s", Label: "Batch prefill", Better: LowerIsBetter, Unit: "s", Modes: InServing, Doc: "the prefill of the whole batch's prompts (all chunks, all-reduces, KV transfer, a draft's prefill): the prefill part of a request cycle; ttft_s is one request's. mlsysim: ttft_s",
+		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
 	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",
@@ -162,21 +164,21 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.Fragmentation }},
 	{Name: "static_fragmentation", Label: "Static fragmentation", Better: LowerIsBetter, Modes: InServing, Doc: "static internal fragmentation 1 − μ/M",
 		Float: func(r *Result) float64 { return r.Serve.StaticFragmentation }},
-	{Name: "paged_tokens_per_s", Label: "Paged throughput", Better: HigherIsBetter, Unit: "1/s", Modes: InServing, Doc: "memory-bound decode tokens/s at the paged capacity",
+	{Name: "paged_tokens_per_s", Label: "Paged throughput", Better: HigherIsBetter, Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InServing, Doc: "memory-bound decode tokens/s at the paged capacity",
 		Float: func(r *Result) float64 { return r.Serve.PagedTokensPerS }},
-	{Name: "static_tokens_per_s", Label: "Static throughput", Better: HigherIsBetter, Unit: "1/s", Modes: InServing, Doc: "memory-bound decode tokens/s at the static capacity",
+	{Name: "static_tokens_per_s", Label: "Static throughput", Better: HigherIsBetter, Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InServing, Doc: "memory-bound decode tokens/s at the static capacity",
 		Float: func(r *Result) float64 { return r.Serve.StaticTokensPerS }},
-	{Name: "batching_speedup", Label: "Batching speed-up", Better: HigherIsBetter, Modes: InServing, Doc: "paged / static decode throughput",
+	{Name: "batching_speedup", Label: "Batching speed-up", Better: HigherIsBetter, NullWhen: NullIfInfeasible, Modes: InServing, Doc: "paged / static decode throughput",
 		Float: func(r *Result) float64 { return r.Serve.BatchingSpeedup }},
-	{Name: "replicas", Label: "Replicas", Better: LowerIsBetter, Modes: InServing, Doc: "replicas for qps within p99_target_s (max_replicas when unreachable; 1 without qps)",
+	{Name: "replicas", Label: "Replicas", Better: LowerIsBetter, NullWhen: NullIfInfeasible | NullIfUnreachable, Modes: InServing, Doc: "replicas for qps within p99_target_s (1 without qps); null when no count up to max_replicas meets the target, or the row is infeasible",
 		Float: func(r *Result) float64 { return float64(r.Serve.Replicas) }},
-	{Name: "per_replica_qps", Label: "Request rate per replica", Better: HigherIsBetter, Unit: "1/s", Modes: InServing, Doc: "requests/s one replica sustains: calibrated n / (prefill of n prompts + output_tokens·n / paged_tokens_per_s) at the paged batch n; mlsysim paged_tokens_per_s / output_tokens",
+	{Name: "per_replica_qps", Label: "Request rate per replica", Better: HigherIsBetter, Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InServing, Doc: "requests/s one replica sustains: calibrated n / (prefill of n prompts + output_tokens·n / paged_tokens_per_s) at the paged batch n; mlsysim paged_tokens_per_s / output_tokens",
 		Float: func(r *Result) float64 { return r.Serve.PerReplicaQPS }},
-	{Name: "p50_s", Label: "P50 latency", Better: LowerIsBetter, Unit: "s", Modes: InServing, Doc: "median request latency: base + M/M/c median wait (× Kingman)",
+	{Name: "p50_s", Label: "P50 latency", Better: LowerIsBetter, Unit: "s", NullWhen: NullIfInfeasible, Modes: InServing, Doc: "median request latency: base + M/M/c median wait (× Kingman); null on infeasible rows (no stable queue)",
 		Float: func(r *Result) float64 { return r.Serve.P50S }},
-	{Name: "p99_s", Label: "P99 latency", Better: LowerIsBetter, Unit: "s", Modes: InServing, Doc: "P99 request latency: base + M/M/c P99 wait (× Kingman)",
+	{Name: "p99_s", Label: "P99 latency", Better: LowerIsBetter, Unit: "s", NullWhen: NullIfInfeasible, Modes: InServing, Doc: "P99 request latency: base + M/M/c P99 wait (× Kingman); null on infeasible rows (no stable queue)",
 		Float: func(r *Result) float64 { return r.Serve.P99S }},
-	{Name: "queue_utilization", Label: "Queue utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "ρ = qps / (replicas × per_replica_qps)",
+	{Name: "queue_utilization", Label: "Queue utilization", Better: NeitherIsBetter, NullWhen: NullIfInfeasible, Modes: InServing, Doc: "ρ = qps / (replicas × per_replica_qps)",
 		Float: func(r *Result) float64 { return r.Serve.QueueRho }},
 	{Name: "sla_met", Label: "SLA met", Better: HigherIsBetter, Type: OutBool, Modes: InServing, Doc: "p99_s ≤ p99_target_s with at most max_replicas",
 		Bool: func(r *Result) bool { return r.Serve.SLAMet }},
@@ -237,7 +239,9 @@ func solveServingScale(c *Config, r *Result) {
 	}
 	tp := one(c.Dist.TP)
 	if cal {
-		tp = servingGPUs(c) // an EP replica's GPUs (serving_moe.go)
+		// An EP replica's GPUs (serving_moe.go), times a calibrated
+		// pipeline's stages (serving_pp.go; ep with pp is refused).
+		tp = servingGPUs(c) * one(c.Dist.PP)
 	}
 	dec := c.Hardware
 	if s.DecodeHW != nil {
@@ -252,7 +256,9 @@ func solveServingScale(c *Config, r *Result) {
 	if cal {
 		r.Serve.MemoryUtilization = r.MemoryBytes / dec.MemCapacityBytes // per GPU
 	} else {
-		r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity)
+		if _, ssm := mambaOf(c.Model); !ssm || c.Fidelity != FidelityCalibrated {
+			r.Serve.MaxBatchSize = mlsysimMaxBatch(c, capacity) // calibrated SSMs size their state
+		}
 		r.Serve.MemoryUtilization = r.MemoryBytes / capacity
 	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
@@ -278,7 +284,7 @@ func forwardStepS(c *Config, n, ctx int) float64 {
 // cache at seq_len fit capacity, the mlsysim fidelity's memory rule:
 // ⌊(capacity − W)/KV(seq_len, 1)⌋.
 func mlsysimMaxBatch(c *Config, capacity float64) int {
-	bpe := c.Precision.Bytes()
+	bpe := weightPrecision(c).Bytes()
 	w := Lower(c.Model, bpe).WeightBytes
 	if c.Serve.Draft != nil {
 		w += Lower(c.Serve.Draft, bpe).WeightBytes
@@ -311,8 +317,8 @@ func servingOptions(c *Config, r *Result) {
 	}
 	tp := one(c.Dist.TP)
 	ftp := float64(tp)
-	bpe := c.Precision.Bytes()
-	kvb := bpe
+	bpe, abpe := weightPrecision(c).Bytes(), activationPrecision(c).Bytes()
+	kvb := abpe
 	if s.KVPrecSet {
 		kvb = s.KVPrecision.Bytes()
 	}
@@ -323,7 +329,7 @@ func servingOptions(c *Config, r *Result) {
 	d := float64(m.EffectiveHidden() / m.EffectiveHeads())
 	h := float64(m.EffectiveHidden())
 	P := activeParameters(m)
-	peak := hw.PeakFor(c.Precision)
+	peak := hw.PeakFor(activationPrecision(c))
 	eff := peak * c.Efficiency * ftp
 
 	newTok := max(1, c.SeqLen-min(s.CachedLen, c.SeqLen-1))
@@ -345,7 +351,7 @@ func servingOptions(c *Config, r *Result) {
 		if α == 0 {
 			α = DefaultNVLinkLatencyS
 		}
-		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*bpe, tp, β, α)
+		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*abpe, tp, β, α)
 		βd, αd := dec.NVLink.PerDirectionBps(), dec.NVLink.LatencyS
 		if βd == 0 {
 			βd = FallbackHostLinkBps
@@ -353,7 +359,7 @@ func servingOptions(c *Config, r *Result) {
 		if αd == 0 {
 			αd = DefaultNVLinkLatencyS
 		}
-		commDecode = 2 * L * RingAllReduceS(B*h*bpe, tp, βd, αd)
+		commDecode = 2 * L * RingAllReduceS(B*h*abpe, tp, βd, αd)
 	}
 	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, kvb)
 	ttft := tPrefill + hw.DispatchTaxS*float64(chunks) + commPrefill
@@ -463,8 +469,8 @@ func ExpectedPagedTokens(p, M, θ float64) float64 {
 func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity float64, cal bool) {
 	s := &c.Serve
 	m := c.Model
-	bpe := c.Precision.Bytes()
-	kvb := bpe
+	bpe := weightPrecision(c).Bytes()
+	kvb := kvElementBytes(c)
 	if s.KVPrecSet {
 		kvb = s.KVPrecision.Bytes()
 	}

@@ -54,7 +54,15 @@ type Param struct {
 	Max     float64  // numeric upper bound (inclusive); 0 = none
 	Doc     string
 	Label   string // what a figure's axis or legend calls it: "Batch size", "Tensor parallel (TP)"
-	apply   func(c *Config, v Value)
+	// Modes are the modes whose rows the parameter changes (priced, or
+	// refused with a reason); 0 = every mode. A sweep or an eval that sets
+	// it where no mode it runs uses it is refused (UnusedInModes).
+	Modes ModeMask
+	// Fidelities are the fidelities whose numbers the parameter changes;
+	// 0 = both. Set under no fidelity that uses it, it draws a note
+	// (UnusedUnderFidelities), not an error.
+	Fidelities FidelityMask
+	apply      func(c *Config, v Value)
 }
 
 // Apply sets the parameter on c.
@@ -274,20 +282,60 @@ func (b Better) String() string {
 	return "Better(" + strconv.Itoa(int(b)) + ")"
 }
 
+// NullWhen says on which rows an output would mislead and is therefore
+// null: absent in a sweep's Parquet, Arrow and CSV files (an empty CSV
+// field) and null in `sweep eval --json`. The rule: an output that claims
+// something the configuration achieves (a rate it delivers, a price or an
+// energy per unit of work, the replicas it needs, the request latencies of
+// its queue, a fleet sized by those replicas) is null when the claim is
+// false; an output that describes what the configuration demands (memory,
+// bytes, the time its work takes, the bandwidth it needs, a reason) stays,
+// because it explains why the row fails. The zero value: never null.
+type NullWhen uint8
+
+// The conditions, combined with |.
+const (
+	// NullIfInfeasible: null when the row is infeasible (feasible = false):
+	// a configuration that does not run delivers no throughput, no
+	// utilisation, no token at any price, and has no stable queue.
+	NullIfInfeasible NullWhen = 1 << iota
+	// NullIfUnreachable: null when serving capacity planning (qps > 0) finds
+	// no replica count up to max_replicas that meets p99_target_s
+	// (Result.Unreachable): the engine then reports max_replicas replicas, a
+	// sentinel, and everything sized by it (the fleet's energy, cost and
+	// failures) prices a deployment that does not serve the load.
+	NullIfUnreachable
+)
+
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
 // and String is set, by Type.
 type Output struct {
-	Name   string
-	Type   OutputType
-	Unit   string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
-	Modes  ModeMask
-	Doc    string
-	Label  string // what a figure's axis or legend calls it, without the unit: "Latency", "MFU"
-	Better Better // which way the output improves
-	Float  func(*Result) float64
-	Bool   func(*Result) bool
-	String func(*Result) string
+	Name     string
+	Type     OutputType
+	Unit     string // SI unit ("s", "B", "J", "1/s", "FLOP/B"); "" if dimensionless
+	Modes    ModeMask
+	Doc      string
+	Label    string   // what a figure's axis or legend calls it, without the unit: "Latency", "MFU"
+	Better   Better   // which way the output improves
+	NullWhen NullWhen // the rows on which the value would mislead and is null
+	Float    func(*Result) float64
+	Bool     func(*Result) bool
+	String   func(*Result) string
 }
+
+// Null reports whether the output is null for r: r is infeasible and the
+// output is NullIfInfeasible, or r's serving target is unreachable and the
+// output is NullIfUnreachable. It allocates nothing. (An output a row's
+// mode does not compute, Modes, is null as well; that is the caller's to
+// check.)
+func (o *Output) Null(r *Result) bool {
+	return o.NullWhen&NullIfInfeasible != 0 && !r.Feasible ||
+		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable()
+}
+
+// Nullable reports whether the output can be null on a row of a mode it
+// computes (NullWhen is set).
+func (o *Output) Nullable() bool { return o.NullWhen != 0 }
 
 // Params returns the parameter vocabulary, in the order columns are written.
 func Params() []*Param { return params }
@@ -298,8 +346,8 @@ func Outputs() []*Output { return outputs }
 // The vocabulary is assembled from the core lists below and those of the
 // other models (each in its own file), in this order.
 var (
-	params  = concat(scenarioParams, coreParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
-	outputs = concat(coreOutputs, distributedOutputs, servingScaleOutputs, fleetOutputs, calibratedOutputs)
+	params  = concat(scenarioParams, coreParams, precisionParams, workloadParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
+	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs)
 )
 
 // Groups of the vocabulary: the core, and one per model beyond it. A sweep
@@ -315,14 +363,17 @@ const (
 
 var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 	pg, og := map[string]string{}, map[string]string{}
-	for g, ps := range map[string][]*Param{GroupCore: append(scenarioParams[:len(scenarioParams):len(scenarioParams)], coreParams...), GroupDistributed: distributedParams,
+	for g, ps := range map[string][]*Param{GroupCore: concat(scenarioParams, coreParams, precisionParams, workloadParams), GroupDistributed: distributedParams,
 		GroupServingScale: servingScaleParams, GroupFleet: fleetParams, GroupCalibrated: calibratedParams} {
 		for _, p := range ps {
 			pg[p.Name] = g
 		}
 	}
-	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: distributedOutputs,
-		GroupServingScale: servingScaleOutputs, GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
+	// The operation-class parts go with the model whose breakdown they
+	// complete: the step's with the distributed outputs (comm_*_s,
+	// bubble_s), the serving steps' with the serving ones (prefill_s).
+	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: concat(distributedOutputs, stepPartsOutputs),
+		GroupServingScale: concat(servingScaleOutputs, servingPartsOutputs), GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
 		for _, o := range os {
 			og[o.Name] = g
 		}
@@ -430,7 +481,7 @@ var coreParams = []*Param{
 		Doc:   "tokens per sequence (serving: prompt length for TTFT and KV-cache context for ITL)",
 		Label: "Sequence length",
 		apply: func(c *Config, v Value) { c.SeqLen = int(v.F) }},
-	{Name: "efficiency", Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
+	{Name: "efficiency", Fidelities: UnderMLSysim, Type: TypeFloat, Min: 1e-9, Max: 1, Default: "0.5",
 		Doc:   "mlsysim's η: the fraction of peak FLOP/s achieved",
 		Label: "Efficiency",
 		apply: func(c *Config, v Value) { c.Efficiency = v.F }},
@@ -438,23 +489,23 @@ var coreParams = []*Param{
 		Doc:   "calibrated: operator-level model with per-hardware profiles fitted to measurements (median error ~2-4% on H100); mlsysim: mlsysim's first-order roofline with η, reproducing its published numbers",
 		Label: "Fidelity",
 		apply: func(c *Config, v Value) { c.Fidelity = Fidelity(v.F) }},
-	{Name: "recompute", Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
+	{Name: "recompute", Modes: InTraining, Type: TypeEnum, Enum: recomputeNames[:], Default: "none",
 		Doc:   "training: activation recomputation (none, selective, full)",
 		Label: "Recomputation",
 		apply: func(c *Config, v Value) { c.Recompute = Recompute(v.F) }},
-	{Name: "zero_stage", Type: TypeInt, Min: 0, Max: 3, Default: "0",
+	{Name: "zero_stage", Modes: InTraining, Type: TypeInt, Min: 0, Max: 3, Default: "0",
 		Doc:   "training: ZeRO stage (1 shards optimizer state, 2 also gradients, 3 also weights over dp ranks)",
 		Label: "ZeRO stage",
 		apply: func(c *Config, v Value) { c.ZeroStage = int(v.F) }},
-	{Name: "dp", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "dp", Modes: InTraining, Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: data-parallel ranks",
 		Label: "Data parallel (DP)",
 		apply: func(c *Config, v Value) { c.DPSize = int(v.F) }},
-	{Name: "lora", Type: TypeBool, Default: "false",
+	{Name: "lora", Modes: InTraining, Type: TypeBool, Default: "false",
 		Doc:   "training: LoRA adapters of rank 16 instead of full fine-tuning",
 		Label: "LoRA",
 		apply: func(c *Config, v Value) { c.LoRA = v.F == 1 }},
-	{Name: "output_tokens", Type: TypeInt, Min: 1, Default: "1",
+	{Name: "output_tokens", Modes: InServing, Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "serving: tokens generated per request (the first comes from the prefill)",
 		Label: "Output tokens",
 		apply: func(c *Config, v Value) { c.OutputTokens = int(v.F) }},
@@ -472,16 +523,16 @@ var coreOutputs = []*Output{
 	{Name: "latency_s", Unit: "s", Modes: InAll, Doc: "one step (inference, training) or one request: TTFT + (output_tokens−1)·ITL (serving)",
 		Label: "Latency", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.LatencyS }},
-	{Name: "throughput_per_s", Unit: "1/s", Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
+	{Name: "throughput_per_s", Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "samples per second (inference, training; tokens for decoder LMs in inference) or requests per second (serving)",
 		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.ThroughputPerS }},
 	{Name: "bottleneck", Type: OutString, Modes: InAll, Doc: "the binding resource: Compute or Memory",
 		Label: "Bottleneck", Better: NeitherIsBetter,
 		String: func(r *Result) string { return r.Bottleneck.String() }},
-	{Name: "mfu", Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
+	{Name: "mfu", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "model FLOPs utilisation: model FLOPs / (latency × peak FLOP/s), in [0, 1]",
 		Label: "MFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.MFU }},
-	{Name: "hfu", Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
+	{Name: "hfu", NullWhen: NullIfInfeasible, Modes: InAll, Doc: "hardware FLOPs utilisation, counting recomputed FLOPs, in [0, 1]",
 		Label: "HFU", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.HFU }},
 	{Name: "feasible", Type: OutBool, Modes: InAll, Doc: "whether the configuration fits and runs",
@@ -517,7 +568,7 @@ var coreOutputs = []*Output{
 	{Name: "kv_cache_bytes", Unit: "B", Modes: InServing, Doc: "KV cache of the whole batch, all tp ranks together: calibrated at the peak context seq_len + output_tokens, mlsysim at seq_len",
 		Label: "KV cache", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.KVCacheBytes }},
-	{Name: "tokens_per_s", Unit: "1/s", Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
+	{Name: "tokens_per_s", Unit: "1/s", NullWhen: NullIfInfeasible, Modes: InServing | InTraining, Doc: "serving: decode tokens per second, batch_size / ITL; training: tokens trained per second",
 		Label: "Throughput", Better: HigherIsBetter,
 		Float: func(r *Result) float64 { return r.TokensPerS }},
 }

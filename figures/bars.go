@@ -110,7 +110,7 @@ func (Bars) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if group != "" {
 		base += "-and-" + group
 	}
-	return bars.Figure(plots.ColumnStyle), base, nil
+	return bars.Figure(req.Style.plotStyle()), base, nil
 }
 
 // rankOrder returns the values of seen in the order of column's Identity

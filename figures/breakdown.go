@@ -1,57 +1,131 @@
 package figures
 
 import (
-	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/plots"
 )
 
-// Breakdown draws where the time of a training step goes, as stacked
-// bars: the replica's compute, the exposed communication of each
-// parallelism (DP, TP, PP, EP, CP) and the pipeline bubble, with the step
-// time (step_time_s, which also holds the straggler factor) marked on
-// each bar. Without Request.X, the bars are the ten fastest
-// configurations, labelled by the parameters that differ between them;
-// with it, one bar per value of X, its fastest configuration.
+// Breakdown draws where the time of a step goes, as stacked bars: for a
+// training step (step_time_s, the default) the replica's time by
+// operation class (matrix products, attention, element-wise, optimizer,
+// launch and dispatch overhead: the calibrated fidelity's time_*_s),
+// the exposed communication of each parallelism (DP, TP, PP, EP, CP), the
+// pipeline bubble and the straggler's share; for inference (latency_s)
+// the operation classes; for serving the batch's prefill (prefill_s) or
+// one decode step (itl_s) by operation class with their tensor-parallel
+// all-reduces, pipeline stage-to-stage sends and KV transfer. The total is marked on each bar. A row
+// without operation classes (fidelity mlsysim, or results written before
+// them) shows its replica_s as one "compute" part. Without Request.X, the
+// bars are the ten fastest configurations, labelled by the parameters that
+// differ between them; with it, one bar per value of X, its fastest
+// configuration. Null parts count as 0; rows with a null total are
+// skipped.
 type Breakdown struct{}
 
 // Name returns "breakdown".
 func (Breakdown) Name() string { return "breakdown" }
 
-// breakdownParts are the segments of a step, bottom up: column and name.
-var breakdownParts = [][2]string{
-	{"replica_s", "compute"},
-	{"comm_dp_s", "DP comm."},
-	{"comm_tp_s", "TP comm."},
-	{"comm_pp_s", "PP comm."},
-	{"comm_ep_s", "EP comm."},
-	{"comm_cp_s", "CP comm."},
-	{"bubble_s", "bubble"},
+// A breakdownPart is a segment of a bar: a column and its name.
+// op marks an operation class, which a replica_s part does not repeat.
+type breakdownPart struct {
+	col, name string
+	op        bool
+}
+
+// partColors colour the parts by family, so that a dozen stay apart:
+// computation in blues and greens (Okabe-Ito's, with a light and a dark
+// variant), communication in oranges and browns, waiting in greys.
+var partColors = map[string]color.Color{
+	"matmul":          color.RGBA{0x00, 0x72, 0xB2, 0xff},
+	"attention":       color.RGBA{0x56, 0xB4, 0xE9, 0xff},
+	"element-wise":    color.RGBA{0x00, 0x9E, 0x73, 0xff},
+	"optimizer":       color.RGBA{0x8F, 0xD1, 0xB9, 0xff},
+	"launch/dispatch": color.RGBA{0xCC, 0x79, 0xA7, 0xff},
+	"compute":         color.RGBA{0x1F, 0x3A, 0x5F, 0xff},
+	"DP comm.":        color.RGBA{0xD5, 0x5E, 0x00, 0xff},
+	"TP comm.":        color.RGBA{0xE6, 0x9F, 0x00, 0xff},
+	"PP comm.":        color.RGBA{0xF0, 0xE4, 0x42, 0xff},
+	"EP comm.":        color.RGBA{0xF2, 0xB2, 0x88, 0xff},
+	"CP comm.":        color.RGBA{0x8C, 0x51, 0x0A, 0xff},
+	"KV transfer":     color.RGBA{0x8C, 0x51, 0x0A, 0xff},
+	"bubble":          color.RGBA{0xA6, 0xA6, 0xA6, 0xff},
+	"straggler":       color.RGBA{0x59, 0x59, 0x59, 0xff},
+}
+
+// opClasses are the operation-class parts of a total, by prefix.
+func opClasses(prefix string) []breakdownPart {
+	return []breakdownPart{
+		{prefix + "matmul_s", "matmul", true},
+		{prefix + "attention_s", "attention", true},
+		{prefix + "elementwise_s", "element-wise", true},
+		{prefix + "optimizer_s", "optimizer", true},
+		{prefix + "overhead_s", "launch/dispatch", true},
+	}
+}
+
+// replicaRest names the part of replica_s the operation classes do not
+// hold: all of it for a row priced without them.
+const replicaRest = "replica_s"
+
+// breakdownParts returns the segments of total, bottom up: the operation
+// classes, then (training) the rest of the replica, communication, bubble
+// and straggler; (serving) all-reduces, stage-to-stage sends and KV
+// transfer.
+func breakdownParts(total string) []breakdownPart {
+	switch total {
+	case "itl_s":
+		return append(opClasses("decode_"), breakdownPart{"decode_comm_tp_s", "TP comm.", false},
+			breakdownPart{"decode_comm_pp_s", "PP comm.", false})
+	case "prefill_s":
+		return append(opClasses("prefill_"), breakdownPart{"prefill_comm_tp_s", "TP comm.", false},
+			breakdownPart{"prefill_comm_pp_s", "PP comm.", false},
+			breakdownPart{"prefill_kv_transfer_s", "KV transfer", false})
+	}
+	return append(opClasses("time_"),
+		breakdownPart{replicaRest, "compute", false},
+		breakdownPart{"comm_dp_s", "DP comm.", false},
+		breakdownPart{"comm_tp_s", "TP comm.", false},
+		breakdownPart{"comm_pp_s", "PP comm.", false},
+		breakdownPart{"comm_ep_s", "EP comm.", false},
+		breakdownPart{"comm_cp_s", "CP comm.", false},
+		breakdownPart{"bubble_s", "bubble", false},
+		breakdownPart{"straggler_s", "straggler", false})
 }
 
 // breakdownBars is how many configurations a breakdown without X shows.
 const breakdownBars = 10
 
 // Build reads the rows twice: the totals, then the chosen rows' parts.
-func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error) {
+func (k Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error) {
+	bars, base, err := k.bars(src, req)
+	if bars == nil || err != nil {
+		return nil, "", err
+	}
+	return bars.Figure(req.Style.plotStyle()), base, nil
+}
+
+// bars returns the bars Build draws.
+func (Breakdown) bars(src *Source, req *Request) (*plots.Bars, string, error) {
 	total := orDefault(req.Y, "step_time_s")
 	if err := src.column("--y", total); err != nil {
 		return nil, "", err
 	}
-	var parts [][2]string
-	for _, p := range breakdownParts {
-		if src.has(p[0]) {
+	var parts []breakdownPart
+	for _, p := range breakdownParts(total) {
+		if src.has(p.col) {
 			parts = append(parts, p)
 		}
 	}
 	if len(parts) == 0 {
-		return nil, "", &RequestError{errors.New("breakdown: the results have no step-time parts (replica_s, comm_*_s, bubble_s): a training run's columns")}
+		return nil, "", &RequestError{fmt.Errorf("breakdown: the results have no parts of %s (time_*_s, replica_s, comm_*_s, bubble_s; prefill_*_s for prefill_s, decode_*_s for itl_s)", total)}
 	}
 	x := req.X
 	cols := []string{total}
@@ -131,7 +205,7 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 	params := paramColumns(src)
 	cols2 := []string{total}
 	for _, p := range parts {
-		cols2 = append(cols2, p[0])
+		cols2 = append(cols2, p.col)
 	}
 	cols2 = append(cols2, params...)
 	vals := map[int64][]float64{}
@@ -144,8 +218,11 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 			}
 			v := make([]float64, 1+len(parts))
 			for j := range v {
-				v[j] = b.Cols[j].Float[i]
+				if x := b.Cols[j].Float[i]; !math.IsNaN(x) && !math.IsInf(x, 0) { // null: 0
+					v[j] = x
+				}
 			}
+			restOfReplica(parts, v[1:])
 			vals[row] = v
 			ls := make([]string, len(params))
 			for j := range params {
@@ -171,7 +248,8 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 			any = any || col[k] > 0
 		}
 		if any {
-			bars.Series = append(bars.Series, p[1])
+			bars.Series = append(bars.Series, p.name)
+			bars.Colors = append(bars.Colors, partColors[p.name])
 			bars.Values = append(bars.Values, col)
 		}
 	}
@@ -188,6 +266,8 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 			}
 			if x != "" {
 				l = append(l, labels[row][j])
+			} else if _, ref := registryKind(name); differs && ref {
+				l = append(l, labels[row][j]) // a registry name says what it is: B200
 			} else if differs {
 				l = append(l, short(name)+"="+labels[row][j])
 			}
@@ -199,12 +279,45 @@ func (Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, error)
 	} else {
 		bars.Note = fmt.Sprintf("the %d fastest configurations", len(rows))
 	}
-	bars.Note += "; line: " + strings.ToLower(plots.Quantity(total))
+	bars.Note += "; line: " + lowerFirst(plots.Quantity(total))
 	base := "breakdown-" + total
 	if x != "" {
 		base += "-by-" + x
 	}
-	return bars.Figure(plots.ColumnStyle), base, nil
+	return bars, base, nil
+}
+
+// restOfReplica replaces the replica_s value among v (the values of
+// parts) by what the operation classes do not hold of it: 0 for a row
+// they split (up to rounding), all of it for a row without them.
+func restOfReplica(parts []breakdownPart, v []float64) {
+	at, ops := -1, 0.0
+	for j, p := range parts {
+		if p.col == replicaRest {
+			at = j
+		} else if p.op {
+			ops += v[j]
+		}
+	}
+	if at < 0 {
+		return
+	}
+	rest := v[at] - ops
+	if rest <= 1e-9*v[at] {
+		rest = 0
+	}
+	v[at] = rest
+}
+
+// lowerFirst lowers the first letter of a quantity's name for the middle
+// of a sentence ("Step time" → "step time"), unless it begins an acronym
+// ("ITL").
+func lowerFirst(q string) string {
+	r := []rune(q)
+	if len(r) > 1 && unicode.IsUpper(r[1]) {
+		return q
+	}
+	return strings.ToLower(q[:1]) + q[1:]
 }
 
 // paramColumns returns the results' columns that are parameters, in file

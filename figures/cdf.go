@@ -77,5 +77,5 @@ func (CDF) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if group != "" {
 		base += "-by-" + group
 	}
-	return c.Figure(plots.ColumnStyle), base, nil
+	return c.Figure(req.Style.plotStyle()), base, nil
 }

@@ -394,6 +394,7 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
 				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
 				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend,
+				LegendColumns: p.Style.LegendColumns, Font: p.Style.Font,
 				XLimits: p.Style.XLimits, YLimits: p.Style.YLimits},
 		}
 		if p.Kind == "heatmap" && req.Z == "" { // color is the older name of a heatmap's value
@@ -462,7 +463,19 @@ type Style struct {
 	// XLimits and YLimits are an axis's range [lo, hi] in its column's SI
 	// unit (seconds, bytes); the zero value keeps the range of the data.
 	XLimits, YLimits [2]float64
-	Legend           string // "right" (default) or "none"
+	Legend           string // plots.LegendPositions: "right" (default), "top", "bottom", "top-left" ... or "none"
+	LegendColumns    int    // columns of the legend; 0 for the position's default
+	Font             string // plots.FontFamilies: "sans" (default), "serif", "dejavu-sans", "dejavu-serif"
+}
+
+// plotStyle returns the style figures are built in: one paper column in
+// the requested font family.
+func (s *Style) plotStyle() plots.Style {
+	st := plots.ColumnStyle
+	if f, ok := plots.FontFamily(s.Font); ok {
+		st.Font = f
+	}
+	return st
 }
 
 // Check reports a style that cannot be drawn.
@@ -491,8 +504,14 @@ func (s *Style) Check() error {
 			return &RequestError{fmt.Errorf("%s: [%v, %v]: the first must be below the second", flag, l[0], l[1])}
 		}
 	}
-	if s.Legend != "" && s.Legend != "right" && s.Legend != "none" {
-		return &RequestError{fmt.Errorf("--legend: %q is not right or none", s.Legend)}
+	if s.Legend != "" && !slices.Contains(plots.LegendPositions, s.Legend) {
+		return &RequestError{fmt.Errorf("--legend: %q is not one of %s", s.Legend, strings.Join(plots.LegendPositions, ", "))}
+	}
+	if s.LegendColumns < 0 || s.LegendColumns > 50 {
+		return &RequestError{fmt.Errorf("--legend-columns: %d is not 1 to 50", s.LegendColumns)}
+	}
+	if _, ok := plots.FontFamily(s.Font); s.Font != "" && !ok {
+		return &RequestError{fmt.Errorf("--font: %q is not one of %s", s.Font, strings.Join(plots.FontFamilies, ", "))}
 	}
 	return nil
 }
@@ -555,8 +574,8 @@ func (s *Style) apply(fig *plots.Figure) error {
 			return &RequestError{fmt.Errorf("%s: %w", ax.flag, err)}
 		}
 	}
-	if s.Legend == "none" {
-		fig.HideLegend()
+	if err := fig.SetLegend(s.Legend, s.LegendColumns); err != nil {
+		return &RequestError{fmt.Errorf("--legend: %w", err)}
 	}
 	return nil
 }

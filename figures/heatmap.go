@@ -73,5 +73,5 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return h.Figure(plots.ColumnStyle), "heatmap-" + z + "-" + x + "-" + y, nil
+	return h.Figure(req.Style.plotStyle()), "heatmap-" + z + "-" + x + "-" + y, nil
 }

@@ -68,5 +68,5 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if group != "" {
 		base += "-by-" + group
 	}
-	return l.Figure(plots.ColumnStyle), base, nil
+	return l.Figure(req.Style.plotStyle()), base, nil
 }

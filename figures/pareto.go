@@ -235,7 +235,7 @@ func (k Pareto) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	if grouped {
 		base += "-per-" + strings.Join(req.GroupBy, "-")
 	}
-	return pf.Figure(plots.ColumnStyle), base, nil
+	return pf.Figure(req.Style.plotStyle()), base, nil
 }
 
 // storedFront returns the path of the run's Pareto set, RUN/pareto.parquet,

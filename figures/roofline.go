@@ -173,5 +173,5 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	return rl.Figure(plots.ColumnStyle), "roofline", nil
+	return rl.Figure(req.Style.plotStyle()), "roofline", nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlsysim/mlsysim-go/dse"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -88,5 +89,91 @@ func TestRooflineAchieved(t *testing.T) {
 		if !strings.Contains(fig.Footnote, want) {
 			t.Errorf("%s: footnote %q lacks %q", mode, fig.Footnote, want)
 		}
+	}
+}
+
+// writeNullCapacityRun writes the capacity run as the engine writes it now: where
+// the SLA is not met, replicas is null (no stand-in), and no sla_met column
+// guards it.
+func writeNullCapacityRun(t *testing.T) *Source {
+	t.Helper()
+	out := t.TempDir()
+	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
+		{Name: "hardware", Type: outputs.String},
+		{Name: "qps", Type: outputs.Float64},
+		{Name: "replicas", Type: outputs.Float64, Nullable: true},
+		{Name: "cost_per_mtok_usd", Type: outputs.Float64, Unit: "USD", Nullable: true},
+		{Name: "feasible", Type: outputs.Bool},
+	}}
+	path := filepath.Join(out, "results", "part-00000.parquet")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := outputs.NewBatch(schema, 16)
+	for _, hw := range []string{"H100", "B200"} {
+		for _, q := range []float64{1, 10, 50} {
+			met := !(hw == "B200" && q == 50)
+			c := b.Cols
+			c[0].S = append(c[0].S, hw)
+			c[1].F = append(c[1].F, q)
+			c[2].F = append(c[2].F, q/5)
+			c[2].Valid = append(c[2].Valid, met)
+			c[3].F = append(c[3].F, 2)
+			c[3].Valid = append(c[3].Valid, met)
+			c[4].B = append(c[4].B, true)
+			b.Len++
+		}
+	}
+	return writeAndOpen(t, w, b, out)
+}
+
+// A null output is never drawn: no point at 0, no point at all, in every
+// kind that reads it.
+func TestNullReplicasNotPlotted(t *testing.T) {
+	src := writeNullCapacityRun(t)
+	for _, all := range []bool{false, true} {
+		fig, _, err := Lines{}.Build(src, &Request{X: "qps", Y: "replicas", Group: "hardware", AllRows: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fig.Plot.Y.Min < -1 || fig.Plot.Y.Max > 11 {
+			t.Errorf("all rows %v: y axis [%v, %v]; a null is drawn", all, fig.Plot.Y.Min, fig.Plot.Y.Max)
+		}
+		if !strings.Contains(fig.Footnote, "of 5 rows") {
+			t.Errorf("all rows %v: footnote %q, want 5 rows (6 less the null)", all, fig.Footnote)
+		}
+	}
+	// A where that reads a null does not match the row, whatever its form.
+	for _, where := range []string{"not (replicas > 100)", "cost_per_mtok_usd != 0"} {
+		req := &Request{X: "qps", Y: "qps", Where: where}
+		var err error
+		if req.filter, err = src.compileFilter(where); err != nil {
+			t.Fatal(err)
+		}
+		fig, _, err := Lines{}.Build(src, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(fig.Footnote, "of 5 rows") {
+			t.Errorf("where %q: footnote %q, want 5 rows (6 less the null)", where, fig.Footnote)
+		}
+	}
+	fig, _, err := Pareto{}.Build(src, &Request{Objectives: []dse.Objective{{Name: "replicas"}, {Name: "cost_per_mtok_usd"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(fig.Footnote, "5 configs") {
+		t.Errorf("pareto: footnote %q, want the 5 rows whose objectives are not null", fig.Footnote)
+	}
+	fig, _, err = CDF{}.Build(src, &Request{X: "cost_per_mtok_usd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fig.Footnote, "5") {
+		t.Errorf("cdf: footnote %q, want the 5 values that are not null", fig.Footnote)
 	}
 }

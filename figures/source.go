@@ -103,15 +103,19 @@ func (s *Source) unit(name string) string {
 }
 
 // sentinels are outputs that hold a stand-in rather than a value when a
-// boolean column is false: replicas is max_replicas when sla_met is false
-// (no replica count up to max_replicas meets the P99 target). A figure
-// showing such an output never draws those rows, even with AllRows.
+// boolean column is false: in runs written before such outputs became
+// null (engine.Output.NullWhen), replicas is max_replicas when sla_met is
+// false (no replica count up to max_replicas meets the P99 target). A
+// figure showing such an output never draws those rows, even with
+// AllRows. Nulls themselves read as NaN, which no figure draws.
 var sentinels = map[string]string{"replicas": "sla_met"}
 
 // scan reads cols (plus feasible, unless all rows are wanted, the guards
 // of sentinel outputs, and the columns of the request's filter) and calls
 // fn for each batch with a row filter: feasible rows whose outputs are
-// values, not sentinels, and that satisfy the filter.
+// values, not sentinels, that have a value in every column of cols (null
+// stands for "not computed" or "unreachable": never drawn), and that
+// satisfy the filter.
 func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatch, keep func(i int) bool) error) error {
 	all, f := req.AllRows, req.filter
 	need := slices.Clone(cols)
@@ -144,6 +148,11 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 	var ferr error
 	err := outputs.ReadColumns(s.files, need, func(b *outputs.ColumnBatch) error {
 		keep := func(i int) bool {
+			for j := range cols {
+				if b.Cols[j].IsNull(i) {
+					return false
+				}
+			}
 			if feas >= 0 {
 				if c := &b.Cols[feas]; !c.Bool[i] || c.IsNull(i) {
 					return false
@@ -159,6 +168,9 @@ func (s *Source) scan(req *Request, cols []string, fn func(b *outputs.ColumnBatc
 			}
 			for k, u := range f.Uses {
 				c := &b.Cols[fcols[k]]
+				if c.IsNull(i) {
+					return false // a condition on a value the row lacks is not met, as in constraints
+				}
 				switch {
 				case u.Text:
 					f.Str[u.Slot] = c.String[i]

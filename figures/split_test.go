@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/plots"
 )
 
 // where keeps the rows of its expression, one_per draws a figure per value
@@ -88,6 +91,37 @@ func TestStyle(t *testing.T) {
 	}
 	if w, err := ParseWidth("double"); err != nil || w != 7 {
 		t.Errorf("ParseWidth(double) = %v, %v", w, err)
+	}
+}
+
+// A font family and a legend position and column count reach the figure
+// (a serif font in the SVG, the legend above the axes); the sweep file
+// accepts the same names as the figures; bad ones are request errors.
+func TestStyleLegendFont(t *testing.T) {
+	if !slices.Equal(dse.PlotLegends, plots.LegendPositions) || !slices.Equal(dse.PlotFonts, plots.FontFamilies) {
+		t.Errorf("the sweep file's legends %q and fonts %q differ from the figures' %q and %q",
+			dse.PlotLegends, dse.PlotFonts, plots.LegendPositions, plots.FontFamilies)
+	}
+	src := openRun(t, 2000)
+	dir := t.TempDir()
+	st := Style{Font: "serif", Legend: "top", LegendColumns: 2}
+	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "Liberation") || !strings.Contains(string(svg), "Serif") {
+		t.Errorf("%s: no serif font", paths[0])
+	}
+	for _, bad := range []Style{{Font: "comic"}, {Legend: "middle"}, {LegendColumns: -1}} {
+		_, err = Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: bad})
+		var re *RequestError
+		if !errors.As(err, &re) {
+			t.Errorf("%+v: %v, want a *RequestError", bad, err)
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ type ColumnSpec struct {
 	Type     ColumnType
 	Unit     string // SI unit of the values; "" if dimensionless or not a quantity
 	Doc      string // meaning, for the schema metadata
-	Nullable bool   // rows may lack a value (an output a row's mode does not compute)
+	Nullable bool   // rows may lack a value (an output a row's mode does not compute, or one that would mislead: engine.Output.NullWhen)
 	// Dict, for a String column, lists every value the column can hold. The
 	// column then holds codes (Column.Codes: Dict[code] is the value) and is
 	// written as an Arrow dictionary array (pandas: a categorical; DuckDB: a

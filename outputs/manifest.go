@@ -26,13 +26,18 @@ type Part struct {
 	// Bytes and SHA256 are the Parquet file's size and checksum when it
 	// was committed; a resume or a status check compares the file with
 	// them. ArrowBytes and ArrowSHA256 are those of the part's Arrow file,
-	// when the run writes Arrow too. Manifests of earlier versions lack
-	// them (zero, ""): the file's footer and rows are then all there is to
-	// check.
+	// CSVBytes and CSVSHA256 those of its CSV file, when the run writes
+	// them. A run that writes no Parquet (formats without parquet) records
+	// no Bytes and SHA256; File still names the part (its Arrow and CSV
+	// files are named after it). Manifests of earlier versions lack the
+	// sums (zero, ""): the Parquet file's footer and rows are then all
+	// there is to check.
 	Bytes       int64  `json:"bytes,omitempty"`
 	SHA256      string `json:"sha256,omitempty"`
 	ArrowBytes  int64  `json:"arrow_bytes,omitempty"`
 	ArrowSHA256 string `json:"arrow_sha256,omitempty"`
+	CSVBytes    int64  `json:"csv_bytes,omitempty"`
+	CSVSHA256   string `json:"csv_sha256,omitempty"`
 }
 
 // SumFile returns the size and the SHA-256 (hex) of the file at path.
@@ -65,6 +70,12 @@ type Manifest struct {
 	// InputsSHA256 hashes the version, registry and calibration hashes:
 	// what, with the sweep file, determines the numbers.
 	InputsSHA256 string `json:"inputs_sha256"`
+	// Overrides lists the registry entries that data files replaced with
+	// `override: true` (registry.Registry.Overrides), in the order the
+	// files were read: the numbers of the run depend on them, and the
+	// registry's hash alone does not say which built-in entry a file
+	// changed. Absent when nothing was overridden.
+	Overrides []ManifestOverride `json:"overrides,omitempty"`
 	// Shard is set for one shard of a sharded run.
 	Shard *ManifestShard `json:"shard,omitempty"`
 	// Shards is set on the manifest that merges the N shards of a sharded
@@ -86,6 +97,13 @@ type Manifest struct {
 	Started      time.Time     `json:"started"`
 	ElapsedS     float64       `json:"elapsed_s"`
 	ConfigsPerS  float64       `json:"configs_per_s"`
+}
+
+// ManifestOverride is one registry entry a data file replaced on purpose.
+type ManifestOverride struct {
+	Kind string `json:"kind"` // "hardware", "model" ...
+	Key  string `json:"key"`  // the entry's key
+	File string `json:"file"` // the data file whose entry replaced it, as it was named
 }
 
 // ManifestShard says which slice of the grid a shard covers: shard K of N.

@@ -29,7 +29,11 @@ type Bars struct {
 	// the gap shows.
 	Totals   []float64
 	Identity *Identity
-	Note     string // added to the footnote
+	// Colors, if set, is the colour of each series (a nil entry: by
+	// Identity or order): the parts of a breakdown, coloured by what they
+	// are rather than by rank, so that more than seven stay distinct.
+	Colors []color.Color
+	Note   string // added to the footnote
 }
 
 // Figure draws the bars in style st.
@@ -91,6 +95,9 @@ func (b *Bars) Figure(st Style) *Figure {
 			r = ir
 		}
 		colors[s], _ = RankStyle(r)
+		if s < len(b.Colors) && b.Colors[s] != nil {
+			colors[s] = b.Colors[s]
+		}
 	}
 	pl.Add(barLayer{b: b, colors: colors, scale: sy.Factor})
 	if len(b.Series) > 1 || !b.Stacked {

@@ -49,8 +49,12 @@ func (c *CDF) pos(v float64) float64 {
 	return (v - lo) / (hi - lo)
 }
 
-// Add counts value v of group; values outside the extent are ignored.
+// Add counts value v of group; values outside the extent, NaN (a null)
+// and ±Inf are ignored.
 func (c *CDF) Add(v float64, group string) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
 	t := c.pos(v)
 	if math.IsNaN(t) || t < 0 || t > 1 {
 		return

@@ -61,30 +61,19 @@ func Facets(panels []*Figure, titles []string, note string) *Figure {
 func (f *Figure) Panels() []*Figure { return f.panels }
 
 // drawFacets draws small multiples on c: the panels in a grid, the shared
-// legend and footnote on the right.
+// legend and footnote on the right (or above or below them: SetLegend).
 func (f *Figure) drawFacets(c draw.Canvas) {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
-	legs := f.legendColumns(c)
-	var w vg.Length
-	for _, l := range legs {
-		w += l.Rectangle(c).Size().X + 3
-	}
-	noteStyle := draw.TextStyle{Font: font.From(f.Style.Font, f.Style.TickSize-1), Color: color.Gray{0x55}, Handler: newSupText()}
-	notes := wrap(f.Footnote, noteStyle, max(w, 0.8*vg.Inch))
-	for _, n := range notes {
-		w = max(w, noteStyle.Width(n))
-	}
-	if w > 0 {
-		w += 6
-	}
-	area := draw.Crop(c, 0, -w, 0, 0)
+	body := c // below the title
 	if f.title != "" {
 		ts := draw.TextStyle{Font: font.From(f.Style.Font, f.Style.TextSize+1), Color: color.Black,
 			XAlign: draw.XCenter, YAlign: draw.YTop, Handler: newSupText()}
 		c.FillText(ts, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y}, f.title)
-		area.Max.Y -= ts.Height(f.title) + 3
+		body.Max.Y -= ts.Height(f.title) + 3
 	}
+	lay := f.layoutLegend(body, true)
+	area := draw.Crop(body, 0, -lay.right, lay.bottom, -lay.top)
 	rows := (len(f.panels) + f.cols - 1) / f.cols
 	cw := (area.Max.X - area.Min.X) / vg.Length(f.cols)
 	ch := (area.Max.Y - area.Min.Y) / vg.Length(rows)
@@ -110,22 +99,7 @@ func (f *Figure) drawFacets(c draw.Canvas) {
 		p.Draw(cell)
 		p.legend, p.Footnote = leg, note
 	}
-	if w == 0 {
-		return
-	}
-	legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, 0, 0, 0)
-	legC.Max.Y = area.Max.Y - th
-	y := legC.Max.Y - noteStyle.Height("A")
-	var tallest vg.Length
-	colC := legC
-	for _, l := range legs {
-		l.Draw(colC)
-		tallest = max(tallest, l.Rectangle(colC).Size().Y)
-		colC.Min.X += l.Rectangle(colC).Size().X + 3
-	}
-	y -= tallest
-	for _, n := range notes {
-		legC.FillText(noteStyle, vg.Point{X: legC.Min.X, Y: y}, n)
-		y -= noteStyle.Height(n) * 1.15
-	}
+	data := area
+	data.Max.Y = area.Max.Y - th
+	lay.draw(body, data)
 }

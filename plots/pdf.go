@@ -10,7 +10,6 @@ package plots
 // identical bytes.
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"image"
@@ -18,6 +17,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	pdf "codeberg.org/go-pdf/fpdf"
@@ -38,6 +38,11 @@ type pdfCanvas struct {
 	stack     []pdfContext
 	fonts     map[font.Font]string // the PDF names of the fonts registered, by typeface (size 0)
 	err       error                // the first font that could not be read
+	// The runes drawn with each registered font and its PostScript
+	// name, by PDF name: its subset tag (pdftag.go).
+	runes   map[string]map[rune]bool
+	psNames map[string]string
+	font0   string // the font selected last
 }
 
 type pdfContext struct {
@@ -52,7 +57,8 @@ func newPDF(w, h vg.Length) *pdfCanvas {
 	doc.SetModificationDate(pdfDate)
 	doc.SetCatalogSort(true)
 	doc.SetCompression(true)
-	c := &pdfCanvas{doc: doc, w: w, h: h, stack: make([]pdfContext, 1), fonts: map[font.Font]string{}}
+	c := &pdfCanvas{doc: doc, w: w, h: h, stack: make([]pdfContext, 1), fonts: map[font.Font]string{},
+		runes: map[string]map[rune]bool{}, psNames: map[string]string{}}
 	doc.SetMargins(0, 0, 0)
 	doc.AddPage()
 	c.Push()
@@ -192,7 +198,10 @@ func (c *pdfCanvas) font(fnt font.Face) bool {
 			return false
 		}
 		c.fonts[key] = name
+		c.runes[name] = map[rune]bool{}
+		c.psNames[name] = pdfName(fnt.Name())
 	}
+	c.font0 = name
 	c.doc.SetFont(name, "", fnt.Font.Size.Points())
 	return true
 }
@@ -200,6 +209,9 @@ func (c *pdfCanvas) font(fnt font.Face) bool {
 func (c *pdfCanvas) FillString(fnt font.Face, p vg.Point, str string) {
 	if fnt.Font.Size == 0 || !c.font(fnt) {
 		return
+	}
+	for _, r := range str {
+		c.runes[c.font0][r] = true
 	}
 	c.Push()
 	defer c.Pop()
@@ -244,21 +256,20 @@ func (c *pdfCanvas) WriteTo(w io.Writer) (int64, error) {
 	}
 	c.Pop()
 	c.doc.Close()
-	cw := &countWriter{w: w}
-	b := bufio.NewWriter(cw)
-	if err := c.doc.Output(b); err != nil {
-		return cw.n, err
+	var raw bytes.Buffer
+	if err := c.doc.Output(&raw); err != nil {
+		return 0, err
 	}
-	return cw.n, b.Flush()
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	// fpdf names a UTF-8 font "utf8" + its family key (lower case).
+	names := map[string]string{}
+	for name, runes := range c.runes {
+		ps := c.psNames[name]
+		names["utf8"+strings.ToLower(name)] = subsetTag(ps, runes) + "+" + ps
+	}
+	doc, err := renameFonts(raw.Bytes(), names)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(doc)
+	return int64(n), err
 }

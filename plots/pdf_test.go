@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"compress/zlib"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -186,5 +187,57 @@ func TestPNGAndSVGBytesReproducible(t *testing.T) {
 		if !bytes.Equal(got[0], got[1]) {
 			t.Errorf("two %s files of one figure differ", ext)
 		}
+	}
+}
+
+// Every font of a PDF is named as a subset: /BaseFont and /FontName
+// TAG+Name, the same six upper-case letters in each of a font's three
+// dictionaries; the tag follows the glyphs drawn, and the cross-reference
+// table still points at each object after the renaming.
+func TestPDFSubsetTag(t *testing.T) {
+	a := figurePDF(t, pdfFigure())
+	names := regexp.MustCompile(`/(?:BaseFont|FontName) /([^\s/<>\[\]()]+)`).FindAllSubmatch(a, -1)
+	if len(names) == 0 {
+		t.Fatal("no font names")
+	}
+	tagged := regexp.MustCompile(`^[A-Z]{6}\+[A-Za-z0-9-]+$`)
+	perFont := map[string]int{}
+	for _, n := range names {
+		if !tagged.Match(n[1]) {
+			t.Errorf("font name %q lacks a subset tag", n[1])
+		}
+		perFont[string(n[1])]++
+	}
+	for n, k := range perFont {
+		if k != 3 {
+			t.Errorf("%s named %d times, want 3 (Type0, CIDFontType2, FontDescriptor)", n, k)
+		}
+	}
+	// The cross-reference table: each entry at "N 0 obj", startxref at it.
+	sx := regexp.MustCompile(`startxref\n(\d+)\n%%EOF\n$`).FindSubmatch(a)
+	if sx == nil {
+		t.Fatal("no startxref at the end")
+	}
+	at, _ := strconv.Atoi(string(sx[1]))
+	if !bytes.HasPrefix(a[at:], []byte("xref\n")) {
+		t.Fatalf("startxref %d does not point at the table", at)
+	}
+	entries := regexp.MustCompile(`(\d{10}) 00000 n `).FindAllSubmatch(a[at:], -1)
+	for i, e := range entries {
+		off, _ := strconv.Atoi(string(e[1]))
+		if want := fmt.Sprintf("%d 0 obj", i+1); !bytes.HasPrefix(a[off:], []byte(want)) {
+			t.Errorf("entry %d at %d reads %q, want %q", i+1, off, a[off:off+len(want)], want)
+		}
+	}
+	// Another glyph set, another tag.
+	other := pdfFigure()
+	other.Footnote = "other text: Ωμ"
+	b := figurePDF(t, other)
+	nb := regexp.MustCompile(`/BaseFont /([A-Z]{6})\+`).FindSubmatch(b)
+	if nb == nil || bytes.Equal(nb[1], names[0][1][:6]) {
+		t.Errorf("tags %q and %q of different glyph sets", names[0][1], nb)
+	}
+	if subsetTag("LiberationSans", map[rune]bool{'a': true}) != subsetTag("LiberationSans", map[rune]bool{'a': true}) {
+		t.Error("the tag of one glyph set differs between calls")
 	}
 }

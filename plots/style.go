@@ -395,6 +395,9 @@ type Figure struct {
 	scale [2]float64
 	heat  *heatLayer // a heatmap's cells, for a colour scale shared by panels
 	heatZ Axis       // the heatmap's output
+
+	legendPos  string // LegendPositions; "" is right
+	legendCols int    // columns of the legend; 0 for the position's default
 }
 
 type legendItem struct {
@@ -435,49 +438,22 @@ func (f *Figure) Draw(c draw.Canvas) {
 	p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = nil, "", ""
 	defer func() { p.BackgroundColor, p.X.Label.Text, p.Y.Label.Text = bg, xl, yl }()
 
-	legs := f.legendColumns(c)
-	var w vg.Length
-	var legW []vg.Length
-	for _, leg := range legs {
-		lw := leg.Rectangle(c).Size().X
-		if len(legs) > 1 {
-			lw += 3
-		}
-		legW = append(legW, lw)
-		w += lw
-	}
-	leg := plot.NewLegend()
-	if len(legs) > 0 {
-		leg = *legs[0]
-	} else {
-		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
-	}
-	noteStyle := leg.TextStyle
-	noteStyle.Font = font.From(f.Style.Font, f.Style.TickSize-1)
-	noteStyle.Color = color.Gray{0x55}
-	var notes []string
-	if f.Footnote != "" {
-		notes = wrap(f.Footnote, noteStyle, max(w, 0.8*vg.Inch))
-		for _, n := range notes {
-			w = max(w, noteStyle.Width(n))
-		}
-	}
-	if w > 0 {
-		w += 4
-	}
+	lay := f.layoutLegend(c, false)
 	xs, ys := p.X.Label.TextStyle, p.Y.Label.TextStyle
-	var left, bottom vg.Length
+	left, bottom := vg.Length(labelMargin), vg.Length(0) // tick labels off the left edge
 	if yl != "" {
 		left = ys.Height(yl) + p.Y.Label.Padding
 	}
 	if xl != "" {
-		bottom = xs.Height(xl) + p.X.Label.Padding
+		bottom = xs.Height(xl) + p.X.Label.Padding + labelMargin
 	}
 	// Room at the top for half of the top tick label.
 	top := p.Y.Tick.Label.Height("0")/2 + 2
-	plotC := draw.Crop(c, left, -w, bottom, -top)
+	plotC := draw.Crop(c, left, -lay.right, bottom+lay.bottom, -top-lay.top)
+	restore := spaceTicks(p, func() vg.Length { d := p.DataCanvas(plotC); return d.Max.X - d.Min.X }())
 	p.Draw(plotC)
 	dc := p.DataCanvas(plotC)
+	restore()
 	if yl != "" {
 		ys.Rotation = math.Pi / 2
 		ys.XAlign, ys.YAlign = draw.XCenter, draw.YTop
@@ -485,27 +461,14 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 	if xl != "" {
 		xs.XAlign, xs.YAlign = draw.XCenter, draw.YBottom
-		c.FillText(xs, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: c.Min.Y}, xl)
+		c.FillText(xs, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: c.Min.Y + lay.bottom + labelMargin}, xl)
 	}
-	if w == 0 {
-		return
-	}
-	legC := draw.Crop(c, c.Max.X-c.Min.X-w+4, 0, 0, 0)
-	legC.Max.Y = dc.Max.Y // align the legend with the top of the data area
-	y := dc.Max.Y - noteStyle.Height("A")
-	var tallest vg.Length
-	colC := legC
-	for i, l := range legs {
-		l.Draw(colC)
-		tallest = max(tallest, l.Rectangle(colC).Size().Y)
-		colC.Min.X += legW[i]
-	}
-	y -= tallest
-	for _, n := range notes {
-		legC.FillText(noteStyle, vg.Point{X: legC.Min.X, Y: y}, n)
-		y -= noteStyle.Height(n) * 1.15
-	}
+	lay.draw(c, dc)
 }
+
+// labelMargin keeps the x axis label's descenders off the figure's bottom
+// edge.
+const labelMargin = 1.5
 
 // legendColumns returns the legend as one column, or as several side by
 // side when one would run past the bottom of c (47 GPUs at column width).
@@ -513,26 +476,20 @@ func (f *Figure) legendColumns(c draw.Canvas) []*plot.Legend {
 	if len(f.legend) == 0 {
 		return nil
 	}
-	newLeg := func(items []legendItem) *plot.Legend {
-		leg := plot.NewLegend()
-		leg.TextStyle.Font = font.From(f.Style.Font, f.Style.TickSize)
-		leg.TextStyle.Handler = newSupText()
-		leg.Top, leg.Left = true, true
-		leg.ThumbnailWidth = 10
-		leg.Padding = 1.5
-		for _, l := range items {
-			leg.Add(l.name, l.thumbs...)
-		}
-		return &leg
-	}
+	newLeg := f.newLegend
 	one := newLeg(f.legend)
 	h := one.Rectangle(c).Size().Y
 	// Room for the legend: the canvas less a footnote line or two.
 	avail := (c.Max.Y - c.Min.Y) - 3*one.TextStyle.Height("A")
-	if h <= avail || avail <= 0 {
+	per := 0
+	switch {
+	case f.legendCols > 0: // as asked
+		per = (len(f.legend) + f.legendCols - 1) / f.legendCols
+	case h <= avail || avail <= 0:
 		return []*plot.Legend{one}
+	default:
+		per = max(int(float64(avail)/float64(h/vg.Length(len(f.legend)))), 1)
 	}
-	per := max(int(float64(avail)/float64(h/vg.Length(len(f.legend)))), 1)
 	var legs []*plot.Legend
 	for i := 0; i < len(f.legend); i += per {
 		legs = append(legs, newLeg(f.legend[i:min(i+per, len(f.legend))]))

@@ -154,6 +154,9 @@ func writeCheckText(w io.Writer, spec *dse.Spec, e *estimate) {
 	if len(spec.Objectives) > 0 {
 		fmt.Fprintf(w, "  objectives: %s\n", strings.Join(dse.FormatObjectives(spec.Objectives), ", "))
 	}
+	for _, n := range spec.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	if e != nil {
 		fmt.Fprintf(w, "  estimated time: %s on %d workers (%.3g µs per configuration per worker, from %d sampled)\n",
 			units.Seconds(e.Seconds), e.Workers, e.SecondsPerCfg*1e6, e.Sample)
@@ -177,8 +180,9 @@ func writeCheckJSON(w io.Writer, spec *dse.Spec, e *estimate) error {
 		Name           string    `json:"name"`
 		Configurations uint64    `json:"configurations"`
 		Axes           []axis    `json:"axes"`
+		Notes          []string  `json:"notes,omitempty"`
 		Estimate       *estimate `json:"estimate,omitempty"`
-	}{File: spec.File, Name: spec.Name, Configurations: spec.Size(), Estimate: e}
+	}{File: spec.File, Name: spec.Name, Configurations: spec.Size(), Notes: spec.Notes, Estimate: e}
 	for _, ax := range spec.Axes {
 		a := axis{Len: ax.Len()}
 		for _, p := range ax.Params {

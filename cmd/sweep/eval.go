@@ -31,11 +31,14 @@ func newEvalCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, vals, err := parseAssignments(reg, args)
+			c, vals, notes, err := parseAssignments(reg, args)
 			c.Calib.Profiles = profilesOf(cmd)
 			c.ResolveProfile()
 			if err != nil {
 				return badInput(err)
+			}
+			for _, n := range notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
 			}
 			r := engine.Evaluate(&c)
 			out := cmd.OutOrStdout()
@@ -52,15 +55,19 @@ func newEvalCmd() *cobra.Command {
 
 // parseAssignments builds a Config from key=value arguments over the
 // defaults, and returns the canonical text of every parameter. A parameter
-// given twice is an error: which of the two was meant is not knowable.
-func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map[string]string, error) {
+// given twice is an error: which of the two was meant is not knowable. So
+// is one the configuration's mode does not use (engine.UnusedInModes); one
+// its fidelity does not use draws a note (engine.UnusedUnderFidelities),
+// each naming its argument.
+func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map[string]string, []string, error) {
 	c := engine.DefaultConfig()
 	vals := map[string]string{}
 	for _, p := range engine.Params() {
 		vals[p.Name] = p.Default
 	}
-	var errs []string
+	var errs, notes []string
 	given := map[string]bool{}
+	arg := map[string]string{}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
@@ -77,6 +84,7 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 			continue
 		}
 		given[p.Name] = true
+		arg[p.Name] = a
 		val, err := p.Parse(reg, v)
 		if err != nil {
 			errs = append(errs, err.Error())
@@ -101,10 +109,23 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 			errs = append(errs, err.Error())
 		}
 	}
-	if len(errs) > 0 {
-		return c, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	if len(errs) == 0 {
+		for _, p := range engine.Params() {
+			a, ok := arg[p.Name]
+			if !ok {
+				continue
+			}
+			if err := engine.UnusedInModes(p, engine.ModeMask(1)<<c.Mode); err != nil {
+				errs = append(errs, fmt.Sprintf("argument %q: %v", a, err))
+			} else if n := engine.UnusedUnderFidelities(p, engine.FidelityMask(1)<<c.Fidelity); n != "" {
+				notes = append(notes, fmt.Sprintf("argument %q: %s", a, n))
+			}
+		}
 	}
-	return c, vals, nil
+	if len(errs) > 0 {
+		return c, nil, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return c, vals, notes, nil
 }
 
 // jsonNumber renders a float for JSON: shortest round-trip form, and null
@@ -117,7 +138,9 @@ func jsonNumber(f float64) json.RawMessage {
 }
 
 // writeEvalJSON prints one object: the parameters, then the outputs that
-// the configuration's mode computes, in vocabulary order.
+// the configuration's mode computes, in vocabulary order; an output the
+// vocabulary makes null on this result (engine.Output.Null: a price per
+// token of an infeasible configuration ...) is null, as in a sweep's files.
 func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
 	var b bytes.Buffer
 	b.WriteString("{")
@@ -148,6 +171,10 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		if !o.Modes.Has(c.Mode) {
 			continue
 		}
+		if o.Null(r) {
+			field(o.Name, []byte("null"))
+			continue
+		}
 		switch o.Type {
 		case engine.OutFloat:
 			field(o.Name, jsonNumber(o.Float(r)))
@@ -163,15 +190,9 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 	return err
 }
 
-// perUsefulWork are the outputs that price the useful work a configuration
-// delivers (USD per million tokens, joules per token). A configuration that
-// cannot run delivers none, so eval's text prints them as "n/a"; the
-// engine's number (0, or the price of work that does not fit) stays in
-// --json and in a sweep's results, beside feasible.
-var perUsefulWork = map[string]bool{"cost_per_mtok_usd": true, "energy_per_token_j": true}
-
 // writeEvalText prints an aligned table for people: name, value (with a
-// readable unit), meaning.
+// readable unit), meaning. An output that is null on this result
+// (engine.Output.Null) reads "n/a (infeasible)" or "n/a (unreachable)".
 func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s on %s, %s\n", c.Model.Name, c.Hardware.Name, c.Mode)
@@ -181,8 +202,10 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		}
 		var v string
 		switch {
-		case !r.Feasible && perUsefulWork[o.Name]:
+		case o.Null(r) && !r.Feasible:
 			v = "n/a (infeasible)"
+		case o.Null(r):
+			v = "n/a (unreachable)"
 		case o.Type == engine.OutFloat:
 			v = human(o.Float(r), o.Unit)
 		case o.Type == engine.OutBool:

@@ -7,7 +7,8 @@ import (
 )
 
 // An infeasible configuration delivers no tokens: eval's text prints its
-// per-token cost and energy as n/a, while --json keeps the engine's number.
+// per-token cost and energy as n/a, and --json gives null for them, while
+// the physics that explains why (memory, latency) keeps its number.
 func TestEvalInfeasiblePerToken(t *testing.T) {
 	args := []string{"eval", "model=Llama3_70B", "hardware=T4", "mode=serving", "batch_size=64", "duration_days=30"}
 	so := cliRun(t, args...)
@@ -31,14 +32,59 @@ func TestEvalInfeasiblePerToken(t *testing.T) {
 	if err := json.Unmarshal([]byte(cliRun(t, append(args, "--json")...)), &out); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := out["cost_per_mtok_usd"].(float64); !ok || out["feasible"] != false {
-		t.Errorf("--json: cost_per_mtok_usd %v, feasible %v", out["cost_per_mtok_usd"], out["feasible"])
+	if out["feasible"] != false {
+		t.Errorf("--json: feasible %v", out["feasible"])
+	}
+	for _, k := range []string{"cost_per_mtok_usd", "cost_per_mtok_input_usd", "cost_per_mtok_output_usd", "energy_per_token_j", "tokens_per_s", "throughput_per_s", "replicas"} {
+		if v, ok := out[k]; !ok || v != nil {
+			t.Errorf("--json: %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	for _, k := range []string{"memory_bytes", "latency_s", "itl_s"} {
+		if v, ok := out[k].(float64); !ok || !(v > 0) {
+			t.Errorf("--json: %s = %v, want a positive number", k, out[k])
+		}
 	}
 	// A feasible one prints its price.
 	so = cliRun(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "duration_days=30")
 	if strings.Contains(so, "n/a") || evalField(so, "feasible") != "true" {
 		t.Errorf("feasible configuration:\n%s", so)
 	}
+}
+
+// A P99 target no replica count meets: the row runs, but replicas and the
+// prices of the fleet sized by them are n/a (unreachable), null in --json.
+func TestEvalUnreachable(t *testing.T) {
+	args := []string{"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "qps=10", "p99_target_s=1e-4", "duration_days=1"}
+	so := cliRun(t, args...)
+	if evalField(so, "feasible") != "true" || evalField(so, "sla_met") != "false" {
+		t.Fatalf("want a feasible row that misses its target:\n%s", so)
+	}
+	for _, k := range []string{"replicas", "cost_per_mtok_usd", "tco_usd"} {
+		if line := evalLine(so, k); !strings.Contains(line, "n/a (unreachable)") {
+			t.Errorf("%s: %q, want n/a (unreachable)", k, line)
+		}
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(cliRun(t, append(args, "--json")...)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := out["replicas"]; !ok || v != nil {
+		t.Errorf("--json: replicas = %v (present %v), want null", v, ok)
+	}
+	if _, ok := out["p99_s"].(float64); !ok {
+		t.Errorf("--json: p99_s = %v, want the stable queue's latency", out["p99_s"])
+	}
+}
+
+// evalLine returns the line eval's text output prints for name.
+func evalLine(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == name {
+			return line
+		}
+	}
+	return ""
 }
 
 // evalField returns the value eval's text output prints for name.
@@ -49,4 +95,32 @@ func evalField(out, name string) string {
 		}
 	}
 	return ""
+}
+
+// eval refuses an option its mode does not use, naming the argument (exit
+// 2), and notes one its fidelity does not use.
+func TestEvalUnusedOptions(t *testing.T) {
+	cliFails(t, 2, `argument "output_tokens=64": output_tokens is not used in mode=training`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=training", "output_tokens=64")
+	cliFails(t, 2, `argument "microbatches=4": microbatches is not used in mode=serving`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "microbatches=4")
+	code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3")
+	if code != 0 || !strings.Contains(stderr, `note: argument "efficiency=0.3": efficiency has no effect under fidelity=calibrated`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3", "fidelity=mlsysim"); code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// check refuses an option no mode of the sweep uses at its file:line:col
+// (exit 2) and prints a note for one no fidelity of it uses.
+func TestCheckUnusedOptions(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeSweep(t, dir, "bad.yaml", "fixed:\n  mode: training\n  output_tokens: 64\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	cliFails(t, 2, "bad.yaml:3:3: fixed.output_tokens: unused parameter: output_tokens is not used in mode=training", "check", "--no-estimate", bad)
+	note := writeSweep(t, dir, "note.yaml", "fixed:\n  efficiency: 0.4\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	if so := cliRun(t, "check", "--no-estimate", note); !strings.Contains(so, "note: "+note+":2:3: fixed.efficiency: efficiency has no effect under fidelity=calibrated") {
+		t.Errorf("check output lacks the note:\n%s", so)
+	}
 }

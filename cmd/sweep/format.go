@@ -61,7 +61,22 @@ func vocabularyHelp() string {
 		if p.Unit != "" {
 			kind += ", " + p.Unit
 		}
-		fmt.Fprintf(&b, "  %-16s %s [%s; default %s]\n", p.Name, p.Doc, kind, def)
+		use := ""
+		if p.Modes != 0 {
+			var ms []string
+			for _, m := range []engine.Mode{engine.Inference, engine.Training, engine.Serving} {
+				if p.Modes.Has(m) {
+					ms = append(ms, m.String())
+				}
+			}
+			use = "; mode " + strings.Join(ms, ", ")
+		}
+		for _, f := range []engine.Fidelity{engine.FidelityMLSysim, engine.FidelityCalibrated} {
+			if p.FidelitiesOf() == engine.FidelityMask(1)<<f {
+				use += "; fidelity " + f.String() + " only"
+			}
+		}
+		fmt.Fprintf(&b, "  %-16s %s [%s; default %s%s]\n", p.Name, p.Doc, kind, def, use)
 	}
 	b.WriteString("\nOutputs (column names, SI units):\n")
 	for _, o := range engine.Outputs() {

@@ -233,6 +233,9 @@ func runSweep(ctx context.Context, spec *dse.Spec, o runOptions, stdout, stderr 
 		}
 		budget = int64(b)
 	}
+	for _, n := range spec.Notes {
+		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
 	workers := o.workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)

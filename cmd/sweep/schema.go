@@ -60,6 +60,13 @@ func sweepSchema(reg *registry.Registry) obj {
 	for _, k := range dse.PlotKinds {
 		plotKinds = append(plotKinds, k)
 	}
+	anyList := func(names []string) []any {
+		out := make([]any, len(names))
+		for i, n := range names {
+			out[i] = n
+		}
+		return out
+	}
 	strList := func(enum []any) obj {
 		return obj{"anyOf": []any{obj{"type": "array", "items": obj{"enum": enum}}, obj{"enum": enum}}}
 	}
@@ -92,27 +99,29 @@ func sweepSchema(reg *registry.Registry) obj {
 				"arrow_compression": obj{"enum": []any{"none", "lz4", "zstd"}},
 			}},
 			"plots": obj{"type": "array", "items": obj{"type": "object", "additionalProperties": false, "required": []any{"kind"}, "properties": obj{
-				"kind":      obj{"enum": plotKinds},
-				"x":         obj{"type": "string", "description": "the x column"},
-				"y":         obj{"type": "string", "description": "the y column"},
-				"z":         obj{"type": "string", "description": "heatmap: the output in the cells"},
-				"color":     obj{"type": "string", "description": "the column that colours points (heatmap: the output in the cells, as z)"},
-				"group":     obj{"type": "string", "description": "lines: one line per value of this column"},
-				"where":     obj{"type": "string", "description": "keep the rows where this expression is true (the language of constraints)"},
-				"facet":     obj{"type": "string", "description": "small multiples: one panel per value of this column, shared axes"},
-				"one_per":   obj{"type": []any{"string", "array"}, "items": obj{"type": "string"}, "description": "one figure per value of this column (or of each of these columns)"},
-				"title":     obj{"type": "string", "description": "title above the axes (default none)"},
-				"x_label":   obj{"type": "string", "description": "x axis label (default the column's quantity and unit)"},
-				"y_label":   obj{"type": "string", "description": "y axis label (default the column's quantity and unit)"},
-				"width":     obj{"anyOf": []any{obj{"enum": []any{"single", "double"}}, obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100}}, "description": "inches: single (3.5) or double (7) column, or a number"},
-				"height":    obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "inches (default 2.6)"},
-				"font_size": obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "points of the labels; ticks and legend 1 pt smaller (default 8)"},
-				"x_scale":   obj{"enum": []any{"log", "linear"}},
-				"y_scale":   obj{"enum": []any{"log", "linear"}},
-				"x_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "x axis range [lo, hi] in the column's SI unit"},
-				"y_limits":  obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "y axis range [lo, hi] in the column's SI unit"},
-				"legend":    obj{"enum": []any{"right", "none"}},
-				"formats":   strList([]any{"png", "svg", "pdf"}),
+				"kind":           obj{"enum": plotKinds},
+				"x":              obj{"type": "string", "description": "the x column"},
+				"y":              obj{"type": "string", "description": "the y column"},
+				"z":              obj{"type": "string", "description": "heatmap: the output in the cells"},
+				"color":          obj{"type": "string", "description": "the column that colours points (heatmap: the output in the cells, as z)"},
+				"group":          obj{"type": "string", "description": "lines: one line per value of this column"},
+				"where":          obj{"type": "string", "description": "keep the rows where this expression is true (the language of constraints)"},
+				"facet":          obj{"type": "string", "description": "small multiples: one panel per value of this column, shared axes"},
+				"one_per":        obj{"type": []any{"string", "array"}, "items": obj{"type": "string"}, "description": "one figure per value of this column (or of each of these columns)"},
+				"title":          obj{"type": "string", "description": "title above the axes (default none)"},
+				"x_label":        obj{"type": "string", "description": "x axis label (default the column's quantity and unit)"},
+				"y_label":        obj{"type": "string", "description": "y axis label (default the column's quantity and unit)"},
+				"width":          obj{"anyOf": []any{obj{"enum": []any{"single", "double"}}, obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100}}, "description": "inches: single (3.5) or double (7) column, or a number"},
+				"height":         obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "inches (default 2.6)"},
+				"font_size":      obj{"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "points of the labels; ticks and legend 1 pt smaller (default 8)"},
+				"x_scale":        obj{"enum": []any{"log", "linear"}},
+				"y_scale":        obj{"enum": []any{"log", "linear"}},
+				"x_limits":       obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "x axis range [lo, hi] in the column's SI unit"},
+				"y_limits":       obj{"type": "array", "items": obj{"type": "number"}, "minItems": 2, "maxItems": 2, "description": "y axis range [lo, hi] in the column's SI unit"},
+				"legend":         obj{"enum": anyList(dse.PlotLegends), "description": "right of the axes (default), a band above or below them, inside a corner of the data area, or none"},
+				"legend_columns": obj{"type": "integer", "minimum": 1, "maximum": 50, "description": "columns of the legend (default: as the position needs)"},
+				"font":           obj{"enum": anyList(dse.PlotFonts), "description": "font family: sans (Liberation Sans, default), serif (Liberation Serif, Times metrics), dejavu-sans, dejavu-serif"},
+				"formats":        strList([]any{"png", "svg", "pdf"}),
 			}}},
 		},
 		"$defs": obj{

@@ -69,6 +69,7 @@ func writeStatus(w io.Writer, st *dse.Status) {
 	if !st.Sharded {
 		fmt.Fprintf(w, "%s: run of %s, %s: %d of %d configurations (%.1f%%), %d rows in %d parts\n",
 			st.Dir, st.Sweep, state, st.Enumerated, st.Configurations, pct, st.Rows, st.Parts)
+		writeOverrides(w, st)
 		writeDamaged(w, st)
 		return
 	}
@@ -93,7 +94,15 @@ func writeStatus(w io.Writer, st *dse.Status) {
 		}
 		fmt.Fprintf(w, "  shard %d: %s, configurations [%d, %d): %d done, %d rows\n", s.K, s.State, s.Lo, s.Hi, s.Enumerated, s.Rows)
 	}
+	writeOverrides(w, st)
 	writeDamaged(w, st)
+}
+
+// writeOverrides lists the registry entries the run's data files replaced.
+func writeOverrides(w io.Writer, st *dse.Status) {
+	for _, o := range st.Overrides {
+		fmt.Fprintf(w, "  override: %s %s from %s\n", o.Kind, o.Key, o.File)
+	}
 }
 
 // writeDamaged lists the parts that failed verification.

@@ -10,14 +10,14 @@ import (
 	"testing"
 )
 
-// SameFiles fails t unless the folders a and b hold the same Parquet and
-// Arrow files (by path below each folder), byte for byte.
+// SameFiles fails t unless the folders a and b hold the same Parquet,
+// Arrow and CSV files (by path below each folder), byte for byte.
 func SameFiles(t testing.TB, a, b string) {
 	t.Helper()
 	list := func(dir string) []string {
 		var out []string
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow")) {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow") || strings.HasSuffix(p, ".csv")) {
 				r, _ := filepath.Rel(dir, p)
 				out = append(out, r)
 			}

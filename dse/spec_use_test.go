@@ -1,0 +1,45 @@
+package dse
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A parameter that no mode of the sweep uses is refused at its position;
+// with a mode axis, only when no mode of the axis uses it. A parameter no
+// fidelity of the sweep uses draws a note, not an error.
+func TestUnusedParameters(t *testing.T) {
+	bad := []struct{ name, src, pos, want string }{
+		{"output_tokens in training", "fixed: {mode: training}\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  output_tokens: [1, 64]\n", "5:3", "output_tokens is not used in mode=training"},
+		{"microbatches in serving", "fixed:\n  mode: serving\n  microbatches: 4\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n", "3:3", "microbatches is not used in mode=serving"},
+		{"tp in inference", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nzip:\n  - {tp: [1, 2], batch_size: [1, 2]}\n", "5:6", "tp is not used in mode=inference"},
+		{"mode axis that uses none", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  mode: [inference, serving]\n  zero_stage: [0, 1]\n", "5:3", "zero_stage is not used in mode=inference or mode=serving"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSpec("bad.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrUnusedParam) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "bad.yaml:"+tc.pos+":") {
+				t.Errorf("error %q, want %q at bad.yaml:%s", err, tc.want, tc.pos)
+			}
+		})
+	}
+	// A mode axis with one mode that uses each parameter is valid.
+	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  mode: [training, serving]\n  output_tokens: [1, 64]\n  microbatches: [1, 2]\n")
+	if len(s.Notes) != 0 {
+		t.Errorf("notes %q", s.Notes)
+	}
+	// efficiency under calibrated: a note at its position.
+	s = mustParse(t, "fixed: {efficiency: 0.4}\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n")
+	if len(s.Notes) != 1 || !strings.HasPrefix(s.Notes[0], "test.yaml:1:9: fixed.efficiency: efficiency has no effect under fidelity=calibrated") {
+		t.Errorf("notes %q", s.Notes)
+	}
+	// ... none when a fidelity of the sweep uses it.
+	s = mustParse(t, "fixed: {efficiency: 0.4}\ngrid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  fidelity: [mlsysim, calibrated]\n")
+	if len(s.Notes) != 0 {
+		t.Errorf("notes %q", s.Notes)
+	}
+}

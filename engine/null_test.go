@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// evalSet evaluates the default configuration with the parameters kv
+// (name, value, name, value ...) set.
+func evalSet(t *testing.T, kv ...string) Result {
+	t.Helper()
+	reg := registry.Default()
+	c := DefaultConfig()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := c.Set(reg, kv[i], kv[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return Evaluate(&c)
+}
+
+// The outputs that claim what a configuration achieves are null where the
+// claim is false; the physics that explains why stays.
+func TestOutputNull(t *testing.T) {
+	null := func(r *Result, name string) bool {
+		t.Helper()
+		o := LookupOutput(name)
+		if o == nil {
+			t.Fatalf("no output %s", name)
+		}
+		return o.Null(r)
+	}
+	// Llama3_70B in fp16 does not fit a T4: infeasible by memory.
+	r := evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving", "batch_size", "64")
+	if r.Feasible || r.Reason != ReasonMemory {
+		t.Fatalf("feasible %v, reason %v; want infeasible by memory", r.Feasible, r.Reason)
+	}
+	for _, n := range []string{"cost_per_mtok_usd", "cost_per_mtok_input_usd", "cost_per_mtok_output_usd",
+		"energy_per_token_j", "tokens_per_s", "throughput_per_s", "mfu", "replicas", "p99_s"} {
+		if !null(&r, n) {
+			t.Errorf("infeasible row: %s is not null", n)
+		}
+	}
+	for _, n := range []string{"memory_bytes", "latency_s", "itl_s", "ttft_s", "kv_cache_bytes", "feasible", "infeasible_reason", "tco_usd"} {
+		if null(&r, n) {
+			t.Errorf("infeasible row: %s is null; it explains why", n)
+		}
+	}
+	// A P99 target below one request's latency: no replica count meets it,
+	// the queue is stable, the row runs (feasible) but the target is unreachable.
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "10", "p99_target_s", "1e-4")
+	if !r.Feasible || !r.Unreachable() || r.Serve.SLAMet {
+		t.Fatalf("feasible %v, unreachable %v, sla_met %v; want feasible and unreachable", r.Feasible, r.Unreachable(), r.Serve.SLAMet)
+	}
+	for _, n := range []string{"replicas", "cost_per_mtok_usd", "energy_per_token_j", "tco_usd", "energy_kwh"} {
+		if !null(&r, n) {
+			t.Errorf("unreachable target: %s is not null (value %v)", n, LookupOutput(n).Float(&r))
+		}
+	}
+	for _, n := range []string{"p99_s", "p50_s", "tokens_per_s", "per_replica_qps", "latency_s"} {
+		if null(&r, n) {
+			t.Errorf("unreachable target: %s is null; a stable queue's latency explains why", n)
+		}
+	}
+	// A reachable target: nothing is null.
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "1", "p99_target_s", "100")
+	if !r.Feasible || r.Unreachable() {
+		t.Fatalf("feasible %v, unreachable %v; want feasible and reachable", r.Feasible, r.Unreachable())
+	}
+	for _, o := range Outputs() {
+		if o.Modes.Has(Serving) && o.Null(&r) {
+			t.Errorf("feasible row: %s is null", o.Name)
+		}
+	}
+	// Without capacity planning there is no target to miss.
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training")
+	if r.Unreachable() {
+		t.Error("training row: unreachable")
+	}
+}
+
+// Null allocates nothing: the evaluator asks it on every row.
+func TestOutputNullAllocs(t *testing.T) {
+	r := evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving")
+	o := LookupOutput("cost_per_mtok_usd")
+	if n := testing.AllocsPerRun(100, func() { o.Null(&r) }); n != 0 {
+		t.Errorf("Null allocates %v times", n)
+	}
+}

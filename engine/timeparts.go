@@ -1,0 +1,104 @@
+package engine
+
+import "github.com/mlsysim/mlsysim-go/calibration"
+
+// The time of a step by operation class, from the calibrated operator
+// model (calibration.Breakdown, accumulated while the model computes): what
+// a stacked breakdown plots. Each set of parts sums to the time it splits:
+//
+//	latency_s = time_matmul_s + time_attention_s + time_elementwise_s + time_optimizer_s + time_overhead_s
+//	            + comm_dp_s + comm_tp_s + comm_pp_s + comm_ep_s + comm_cp_s + bubble_s + straggler_s
+//	            (inference and training; the communication, bubble and straggler parts are 0 on one GPU)
+//	prefill_s = prefill_matmul_s + prefill_attention_s + prefill_elementwise_s + prefill_overhead_s
+//	            + prefill_comm_tp_s + prefill_comm_ep_s + prefill_kv_transfer_s
+//	itl_s     = decode_matmul_s + decode_attention_s + decode_elementwise_s + decode_overhead_s
+//	            + decode_comm_tp_s + decode_comm_ep_s
+//
+// Fidelity mlsysim prices a step as a roofline (max(compute, memory) +
+// overhead) without operation classes: its operation-class parts are 0, as
+// matmul_s is, and the step is replica_s + communication + bubble +
+// straggler (compute_s, memory_s and overhead_s are its roofline's terms).
+
+// TimeParts is a time split by operation class, seconds; the parts sum to
+// the time they split.
+type TimeParts struct {
+	MatmulS      float64 // matrix products: projections, MLP, MoE experts and router, LM head
+	AttentionS   float64 // attention kernels (with an unfused stack's softmax and dropout)
+	ElementwiseS float64 // norms, rotary, activations, residuals, embedding, loss
+	OptimizerS   float64 // the Adam update (training)
+	OverheadS    float64 // kernels' fixed times and host dispatch not hidden by GPU work
+	CommS        float64 // serving: tensor-parallel all-reduces
+	TransferS    float64 // serving prefill: the KV cache sent to the decode hardware
+	CommEPS      float64 // serving: expert-parallel all-to-alls, dispatch and combine (serving_moe.go)
+}
+
+// add adds k × b's operation classes to t.
+func (t *TimeParts) add(b *calibration.Breakdown, k float64) {
+	t.MatmulS += k * b.Matmul
+	t.AttentionS += k * b.Attention
+	t.ElementwiseS += k * b.Elementwise
+	t.OptimizerS += k * b.Optimizer
+	t.OverheadS += k * b.OverheadS()
+}
+
+// partsOf returns k × b's operation classes.
+func partsOf(b *calibration.Breakdown, k float64) TimeParts {
+	var t TimeParts
+	t.add(b, k)
+	return t
+}
+
+// Sum returns the sum of the parts: the time they split. (Added as a
+// tree, three deep rather than six: zeroNonFinite sums every Result.)
+func (t *TimeParts) Sum() float64 {
+	return ((t.MatmulS + t.AttentionS) + (t.ElementwiseS + t.OptimizerS)) + ((t.OverheadS + t.CommS) + (t.TransferS + t.CommEPS))
+}
+
+func partsOutputs(prefix, what string, modes ModeMask, get func(r *Result) *TimeParts, optimizer, comm, transfer bool) []*Output {
+	o := []*Output{
+		{Name: prefix + "matmul_s", Label: "Matrix products", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in matrix products (projections, MLP, MoE experts, LM head); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).MatmulS }},
+		{Name: prefix + "attention_s", Label: "Attention", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in attention kernels; 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).AttentionS }},
+		{Name: prefix + "elementwise_s", Label: "Element-wise", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in element-wise kernels (norms, activations, residuals, rotary, embedding, loss); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).ElementwiseS }},
+	}
+	if optimizer {
+		o = append(o, &Output{Name: prefix + "optimizer_s", Label: "Optimizer", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in the Adam update (training); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).OptimizerS }})
+	}
+	o = append(o, &Output{Name: prefix + "overhead_s", Label: "Launch and dispatch", Better: LowerIsBetter, Unit: "s", Modes: modes,
+		Doc:   "calibrated: " + what + " in kernels' fixed times and host dispatch not hidden behind GPU work; 0 under mlsysim",
+		Float: func(r *Result) float64 { return get(r).OverheadS }})
+	if comm {
+		o = append(o, &Output{Name: prefix + "comm_tp_s", Label: "TP communication", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in tensor-parallel all-reduces; 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).CommS }})
+		o = append(o, &Output{Name: prefix + "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in expert-parallel all-to-alls (dispatch and combine, ep > 1); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).CommEPS }})
+	}
+	if transfer {
+		o = append(o, &Output{Name: prefix + "kv_transfer_s", Label: "KV transfer", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " sending the KV cache to decode_hardware (disaggregated serving); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).TransferS }})
+	}
+	return o
+}
+
+// stepPartsOutputs split latency_s of inference and training (with the
+// distributed parts: comm_*_s, bubble_s, straggler_s); servingPartsOutputs
+// split prefill_s and itl_s.
+var (
+	stepPartsOutputs = partsOutputs("time_", "the step's time", InInference|InTraining,
+		func(r *Result) *TimeParts { return &r.Calib.Step }, true, false, false)
+	servingPartsOutputs = concat(
+		partsOutputs("prefill_", "the batch's prefill (prefill_s)", InServing,
+			func(r *Result) *TimeParts { return &r.Calib.Prefill }, false, true, true),
+		partsOutputs("decode_", "one decode step (itl_s)", InServing,
+			func(r *Result) *TimeParts { return &r.Calib.Decode }, false, true, false))
+)
