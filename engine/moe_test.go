@@ -346,3 +346,40 @@ func TestMoEActivations(t *testing.T) {
 		t.Errorf("full: activations %.6g B, want %.6g", full.Dist.ActivationsBytes, want)
 	}
 }
+
+// Expert-parallel serving splits its all-to-alls into prefill_comm_ep_s
+// and decode_comm_ep_s: positive at ep > 1, 0 at ep = 1, the parts
+// summing to prefill_s and itl_s; a chunked prefill pays one exchange a
+// chunk, so its all-to-alls are no fewer than the whole prompt's.
+func TestServingEPTimeParts(t *testing.T) {
+	eval := func(ep, chunk int) Result {
+		c := cfg(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 64, 2048, 256
+			c.Dist.EP, c.Serve.ChunkSize = ep, chunk
+		})
+		return Evaluate(&c)
+	}
+	one := eval(1, 0)
+	if one.Calib.Prefill.CommEPS != 0 || one.Calib.Decode.CommEPS != 0 {
+		t.Errorf("ep=1: EP parts %v, %v, want 0", one.Calib.Prefill.CommEPS, one.Calib.Decode.CommEPS)
+	}
+	whole, chunked := eval(32, 0), eval(32, 512)
+	for _, r := range []Result{whole, chunked} {
+		if r.LatencyS <= 0 {
+			t.Fatalf("ep=32 not priced: %q", r.Reason)
+		}
+		if r.Calib.Prefill.CommEPS <= 0 || r.Calib.Decode.CommEPS <= 0 {
+			t.Errorf("ep=32: EP parts %v, %v, want > 0", r.Calib.Prefill.CommEPS, r.Calib.Decode.CommEPS)
+		}
+		if s := r.Calib.Prefill.Sum(); math.Abs(s-r.Serve.PrefillS) > 1e-9*r.Serve.PrefillS {
+			t.Errorf("prefill parts sum to %v, prefill_s %v", s, r.Serve.PrefillS)
+		}
+		if s := r.Calib.Decode.Sum(); math.Abs(s-r.ITLS) > 1e-9*r.ITLS {
+			t.Errorf("decode parts sum to %v, itl_s %v", s, r.ITLS)
+		}
+	}
+	if chunked.Calib.Prefill.CommEPS < whole.Calib.Prefill.CommEPS*(1-1e-9) {
+		t.Errorf("chunked prefill's all-to-alls %v below the whole prompt's %v", chunked.Calib.Prefill.CommEPS, whole.Calib.Prefill.CommEPS)
+	}
+}
