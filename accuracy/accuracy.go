@@ -19,23 +19,38 @@ type Point struct {
 	Measured   float64 // seconds
 	MLSysim    float64 // seconds, fidelity mlsysim at η = 0.5
 	Calibrated float64 // seconds, fidelity calibrated
-	Label      string  // the point's shape, for reports
-	Spread     float64 // the measurement's own repeat spread, median/fastest − 1 (0 = not recorded)
+	// HeldOut is the calibrated prediction with a profile fitted without
+	// the point's source (leave-one-source-out, SourceOf): equal to
+	// Calibrated where no profile of the set was fitted to the source.
+	HeldOut float64
+	Label   string  // the point's shape, for reports
+	Spread  float64 // the measurement's own repeat spread, median/fastest − 1 (0 = not recorded)
 }
 
 // Row is one class of points on one hardware, precision.
 type Row struct {
 	Class calibration.Class
 	// Mode is the row's subclass: the GEMM timing mode
-	// (calibration.Point.Mode), or RunDense / RunMoE for the published
-	// large-scale training runs; "" for other classes.
+	// (calibration.Point.Mode), ModeTP for serving points on several GPUs,
+	// or RunDense / RunMoE for the published large-scale training runs; ""
+	// for other classes.
 	Mode       string
 	Hardware   string
 	Precision  string
 	Profile    calibration.Kind
 	MLSysim    ErrorStats
 	Calibrated ErrorStats
+	// HeldOut is the calibrated fidelity's errors with each point
+	// predicted by a profile fitted without the point's source
+	// (Point.HeldOut): the class predicted, not fitted.
+	HeldOut ErrorStats
 }
+
+// ModeTP is the subclass of serving points run tensor-parallel on
+// several GPUs of a node (calibration.Point.TP > 1): "serve/tp". A point
+// with a subclass of its own keeps it (a mixture of experts on several
+// GPUs reports in "serve/moe").
+const ModeTP = "tp"
 
 // Name returns the row's class as the report prints it: the class, and for
 // GEMMs timed in a named mode, "/mode" ("gemm/sustained").
@@ -79,6 +94,9 @@ type Report struct {
 	Runs    []RunPoint
 	RunRows []Row
 	Skipped []SkippedRun
+	// Stacks are the software stacks' step overheads fitted to the
+	// published points that name them (StackFit).
+	Stacks []StackFit
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point
@@ -101,9 +119,11 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 	}
 	rows := map[key]*Row{}
 	var order []key
+	idx := make([]int, len(ts)) // index in rep.Points of ts[i], -1: left out
 	for i := range ts {
 		tg := &ts[i]
 		pt := &tg.Point
+		idx[i] = -1
 		if pt.Precision == "int8" {
 			continue // the measured int8 path is a library path, not the chip
 		}
@@ -113,16 +133,33 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		ap := Point{Source: pt.Source, Class: pt.Class, Hardware: hw.Key, Profile: prof.Kind, Measured: pt.S,
 			MLSysim: ev.predictPoint(tg, hw, engine.FidelityMLSysim), Calibrated: ev.predictPoint(tg, hw, engine.FidelityCalibrated), Label: label(pt),
 			Spread: spread(pt)}
+		idx[i] = len(rep.Points)
 		rep.Points = append(rep.Points, ap)
-		k := key{pt.Class, hw.Key, pt.Precision, pt.Mode}
+	}
+	if err := heldOut(reg, profiles, ds, ts, idx, rep); err != nil {
+		return nil, err
+	}
+	fitStacks(ts, idx, rep)
+	for i := range ts {
+		if idx[i] < 0 {
+			continue
+		}
+		pt := &ts[i].Point
+		ap := &rep.Points[idx[i]]
+		mode := pt.Mode
+		if pt.TP > 1 && mode == "" {
+			mode = ModeTP
+		}
+		k := key{pt.Class, ap.Hardware, pt.Precision, mode}
 		r := rows[k]
 		if r == nil {
-			r = &Row{Class: pt.Class, Mode: pt.Mode, Hardware: hw.Key, Precision: pt.Precision, Profile: prof.Kind}
+			r = &Row{Class: pt.Class, Mode: mode, Hardware: ap.Hardware, Precision: pt.Precision, Profile: ap.Profile}
 			rows[k] = r
 			order = append(order, k)
 		}
 		r.MLSysim.addSpread(ap.MLSysim, ap.Measured, ap.Source, ap.Spread)
 		r.Calibrated.addSpread(ap.Calibrated, ap.Measured, ap.Source, ap.Spread)
+		r.HeldOut.addSpread(ap.HeldOut, ap.Measured, ap.Source, ap.Spread)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -141,6 +178,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		r := rows[k]
 		r.MLSysim.finish()
 		r.Calibrated.finish()
+		r.HeldOut.finish()
 		rep.Rows = append(rep.Rows, *r)
 	}
 	var dist Row
@@ -156,7 +194,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 			continue
 		}
 		ap := Point{Source: "published.csv:" + p.ID, Class: calibration.ClassTrainDist, Hardware: calibration.HardwareKey(reg, p.Hardware),
-			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
+			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d dp=%d", p.Model, p.GPUs, p.TP, p.PP, rc.Dist.DP)}
 		rep.Points = append(rep.Points, ap)
 		rep.Dist = append(rep.Dist, DistPoint{Point: ap, GPUs: p.GPUs, TP: p.TP, PP: p.PP, DP: rc.Dist.DP,
@@ -164,10 +202,12 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		dist.Class, dist.Hardware, dist.Precision, dist.Profile = ap.Class, ap.Hardware, p.Precision, ap.Profile
 		dist.MLSysim.add(ml, meas, ap.Source)
 		dist.Calibrated.add(ca, meas, ap.Source)
+		dist.HeldOut.add(ca, meas, ap.Source)
 	}
 	if len(rep.Dist) > 0 {
 		dist.MLSysim.finish()
 		dist.Calibrated.finish()
+		dist.HeldOut.finish()
 		rep.Rows = append(rep.Rows, dist)
 	}
 	evaluateRuns(reg, profiles, ds.Runs, rep)
@@ -201,17 +241,17 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 
 // repeatSpreads returns a point's own repeat spread: median over fastest
 // repeat when the file records it, and for a point measured in more than
-// one file (same device, class, precision, shape, timing mode) the slowest
-// over the fastest of those medians, whichever is larger.
+// one file (same device, class, precision, shape, output tokens, timing
+// mode) the slowest over the fastest of those medians, whichever is larger.
 func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
 	type same struct {
 		gpu, prec, mode, model, net string
 		class                       calibration.Class
-		m, n, k, b, s, ctx          int
+		m, n, k, b, s, ctx, out     int
 	}
 	lo, hi := map[same]float64{}, map[same]float64{}
 	key := func(pt *calibration.Point) same {
-		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Net, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx}
+		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Net, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx, pt.Out}
 	}
 	for i := range ts {
 		pt := &ts[i].Point

@@ -234,7 +234,7 @@ func TestReportMatchesProfile(t *testing.T) {
 	for i := range ts {
 		tg := &ts[i]
 		if tg.Point.TP > 1 {
-			continue // a tensor-parallel replica: the engine adds its all-reduces, which a profile alone has no link for
+			continue // tensor-parallel serving: the engine adds the all-reduces
 		}
 		hw, _ := reg.Hardware(calibration.HardwareKey(reg, tg.Point.GPU))
 		want := calibration.Embedded().Profile(hw).Predict(&tg.Device, &tg.Point)
@@ -273,6 +273,90 @@ func TestReportUsesGivenProfiles(t *testing.T) {
 		p, q := a.Points[i], b.Points[i]
 		if p.Class == calibration.ClassDecode && !(q.Calibrated > 1.3*p.Calibrated) || p.MLSysim != q.MLSysim {
 			t.Errorf("%s: calibrated %g → %g, mlsysim %g → %g", p.Source, p.Calibrated, q.Calibrated, p.MLSysim, q.MLSysim)
+		}
+	}
+}
+
+// Leave-one-source-out (docs/accuracy.md, "Leave-one-source-out"): every
+// point is predicted by a profile whose fit did not see the point's file.
+// A point from a source no profile or stack was fitted to (published.csv's
+// training rows) keeps its calibrated figure; a point of a fitted file is predicted by the profile
+// fitted to the other files, which this test refits for the CNN file; and
+// the classes the README quotes stay within their held-out bounds.
+func TestLeaveOneSourceOut(t *testing.T) {
+	rep := reference(t)
+	fitted := map[string]bool{}
+	for _, f := range calibration.Embedded().Measured()[0].Provenance.Measurements {
+		fitted[f] = true
+	}
+	for _, st := range rep.Stacks { // publications a stack's step overhead is fitted to
+		for src := range st.WithoutS {
+			fitted[src] = true
+		}
+	}
+	moved := 0
+	for _, p := range rep.Points {
+		if !(p.HeldOut > 0) || math.IsInf(p.HeldOut, 0) {
+			t.Fatalf("%s: held-out prediction %g", p.Source, p.HeldOut)
+		}
+		if !fitted[SourceOf(p.Source)] && p.HeldOut != p.Calibrated {
+			t.Errorf("%s: no fit used the source, yet held out %g ≠ calibrated %g", p.Source, p.HeldOut, p.Calibrated)
+		}
+		if p.HeldOut != p.Calibrated {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Error("no held-out prediction differs from the in-sample one")
+	}
+	// The CNN file held out: the profile fitted to the four other files.
+	ds, err := calibration.LoadReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.Default()
+	sub := &calibration.Dataset{}
+	for _, f := range ds.Files {
+		if f.Name != "h100-cnn-2026-11-26.json" {
+			sub.Files = append(sub.Files, f)
+			sub.Points = append(sub.Points, f.Points...)
+		}
+	}
+	p, err := calibration.FitDataset(reg, sub, "H100", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn := 0
+	for _, f := range ds.Files {
+		if f.Name != "h100-cnn-2026-11-26.json" {
+			continue
+		}
+		ts, err := calibration.Targets(reg, f.Points)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ts {
+			want := p.Predict(&ts[i].Device, &ts[i].Point)
+			for _, q := range rep.Points {
+				if q.Source == ts[i].Point.Source {
+					cnn++
+					if math.Abs(q.HeldOut/want-1) > 1e-9 {
+						t.Errorf("%s: held out %g, refitted profile %g", q.Source, q.HeldOut, want)
+					}
+				}
+			}
+		}
+	}
+	if cnn != 12 {
+		t.Errorf("%d CNN points checked, want 12", cnn)
+	}
+	for _, b := range []struct {
+		row    string
+		median float64
+	}{{"decode", 5}, {"prefill", 5}, {"train", 5}, {"gemm/sustained", 5}, {"gemm", 5}} {
+		r := findRow(rep, b.row, "H100", "bf16")
+		if r == nil || !(r.HeldOut.Median <= b.median) || !(r.HeldOut.Median < r.MLSysim.Median) {
+			t.Errorf("%s H100 bf16: held-out median %v, want within %.0f %% and below mlsysim's", b.row, r, b.median)
 		}
 	}
 }

@@ -101,7 +101,9 @@ func (ev *evaluator) predictPoint(tg *calibration.Target, hw *registry.Hardware,
 	c := ev.config(f, hw, modelOf(&pt.Model), prec)
 	c.Calib.Software = pt.Software()
 	c.BatchSize = pt.Batch
-	c.Dist.TP = max(pt.TP, 1)
+	if pt.TP > 1 {
+		c.Dist.TP = pt.TP // serving tensor-parallel over the node's GPUs
+	}
 	switch pt.Class {
 	case calibration.ClassDecode:
 		c.Mode, c.SeqLen = engine.Serving, pt.Ctx

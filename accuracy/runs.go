@@ -56,9 +56,13 @@ type SkippedRun struct {
 // published tp, pp, cp, ep and virtual pipeline stages, global batch and
 // sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
 // as Megatron-Core counts it), ZeRO-3 where the run used FSDP, no
-// recomputation (the pages state none), the Adam step included, and the
-// megatron software stack, the closest the engine has to Megatron-Core with
-// Transformer Engine. The step is the optimizer step's seconds. reason is
+// recomputation (the pages state none), the Adam step included; dense
+// Megatron-Core runs (RunDense) on the megatron-core stack (Transformer
+// Engine: fused attention, fp8 only in the linear layers) with the
+// distributed optimizer (ZeRO-1 over the data-parallel ranks: Megatron-Core's
+// --use-distributed-optimizer shards the optimizer state, Megatron-LM
+// docs/source/distrib_optimizer.md), the others (MoE, AutoModel) on the
+// megatron stack. The step is the optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
 // precision, or a layout the engine rejects.
 func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibration.Run, f engine.Fidelity) (step float64, r engine.Result, modelKey, reason string) {
@@ -104,10 +108,15 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	c.Dist.TP, c.Dist.PP, c.Dist.CP, c.Dist.EP, c.Dist.Interleave = run.TP, run.PP, run.CP, run.EP, run.VP
 	c.Dist.Microbatches = max(run.GBS/(max(run.DataParallel(), 1)*max(run.MBS, 1)), 1)
 	c.BatchSize, c.SeqLen = run.GBS, run.SeqLen
+	c.Calib.Software = calibration.Megatron
+	if RunClass(run) == RunDense {
+		// Megatron-Core with Transformer Engine, and its distributed
+		// optimizer: ZeRO-1 over the data-parallel ranks.
+		c.Calib.Software, c.ZeroStage = calibration.MegatronCore, 1
+	}
 	if run.FSDP > 0 {
 		c.ZeroStage = 3
 	}
-	c.Calib.Software = calibration.Megatron
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
@@ -142,7 +151,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		node, _ := reg.Node(nk)
 		prec, _ := calibration.RunPrecision(run.Precision)
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
-			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca,
+			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible})
 		k := key{sub, ap.Hardware, prec}
@@ -154,6 +163,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		}
 		r.MLSysim.add(ml, meas, ap.Source)
 		r.Calibrated.add(ca, meas, ap.Source)
+		r.HeldOut.add(ca, meas, ap.Source)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -169,6 +179,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		r := rows[k]
 		r.MLSysim.finish()
 		r.Calibrated.finish()
+		r.HeldOut.finish()
 		rep.RunRows = append(rep.RunRows, *r)
 	}
 }

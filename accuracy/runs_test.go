@@ -81,9 +81,10 @@ func TestPublishedRunsHeldOut(t *testing.T) {
 	}
 }
 
-// The README claims GPT-3 175B and Llama 3.1 405B within −6.7 to +12 % on
-// the framework pages' runs; a change that takes any of them past 15 %
-// breaks the claim.
+// The README claims GPT-3 175B and Llama 3.1 405B (megatron-core stack,
+// distributed optimizer) within −6.6 to +8.3 % on the framework pages' H100
+// runs and −5.3 to −17.4 % on the B200 (derived profile); a change that
+// takes an H100 run past 10 % or a B200 run past 20 % breaks the claim.
 func TestPublishedRunsLargeDense(t *testing.T) {
 	rep := report(t, true)
 	n := 0
@@ -92,8 +93,12 @@ func TestPublishedRunsLargeDense(t *testing.T) {
 			continue
 		}
 		n++
-		if e := math.Abs(p.Calibrated/p.Measured - 1); e > 0.15 {
-			t.Errorf("%s: calibrated %.2f s, published %.2f s (%.1f %%)", p.Run.ID, p.Calibrated, p.Measured, e*100)
+		lim := 0.10
+		if p.Hardware != "H100" {
+			lim = 0.20
+		}
+		if e := math.Abs(p.Calibrated/p.Measured - 1); e > lim {
+			t.Errorf("%s: calibrated %.2f s, published %.2f s (%.1f %%, limit %.0f %%)", p.Run.ID, p.Calibrated, p.Measured, e*100, lim*100)
 		}
 	}
 	if n < 9 {

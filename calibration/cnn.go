@@ -203,7 +203,7 @@ func (p *Profile) CNNTrainStep(d *Device, n *CNN, batch int, sw Software) Breakd
 func (p *Profile) cnnTime(d *Device, n *CNN, batch int, train bool, sw Software) Breakdown {
 	var b Breakdown
 	ops := p.cnnPass(&b, d, n, float64(batch), train, sw)
-	if sw == PyTorch {
+	if stack(sw).EagerDispatch {
 		b.Host = ops * p.cnnHostOp()
 	}
 	b.finish()
@@ -223,7 +223,7 @@ func (p *Profile) cnnPass(b *Breakdown, d *Device, n *CNN, B float64, train bool
 // and returns the operators it dispatches.
 func (p *Profile) convPass(b *Breakdown, d *Device, convs []Conv, B float64, train bool, sw Software) float64 {
 	var ops float64
-	eager := sw == PyTorch
+	eager := stack(sw).EagerDispatch
 	bwdRate := p.BwdMatmulFrac
 	if bwdRate <= 0 {
 		bwdRate = 1

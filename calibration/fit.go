@@ -39,8 +39,12 @@ func HardwareKey(reg *registry.Registry, gpu string) string {
 }
 
 // Predict returns the modelled seconds of pt on d with profile p, on the
-// point's software stack (Point.Software).
+// point's software stack (Point.Software); NaN for a point on more than
+// one GPU (Point.TP > 1), whose collectives the engine prices.
 func (p *Profile) Predict(d *Device, pt *Point) float64 {
+	if pt.TP > 1 {
+		return math.NaN()
+	}
 	sw := pt.Software()
 	switch pt.Class {
 	case ClassGEMM:
@@ -227,6 +231,9 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		}
 		if t.Point.Precision == "int8" {
 			continue // the int8 path measured is a library path, not the chip (README)
+		}
+		if t.Point.TP > 1 {
+			continue // tensor parallelism is the engine's (Predict does not price it)
 		}
 		if t.Point.Precision != "bf16" {
 			if t.Point.Class == ClassGEMM {

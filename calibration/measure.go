@@ -91,17 +91,20 @@ type Point struct {
 	Precision string // "bf16", "fp16", "fp8", "tf32", "fp32", "int8"
 
 	Model Transformer // decode, prefill, train, serve
-	TP    int         // serve: tensor-parallel GPUs of the one replica (published.csv); 0 = 1
 	Batch int
 	Seq   int // prefill, train: tokens per sequence; serve: input tokens
 	Ctx   int // decode: KV-cache tokens
 	Out   int // serve: output tokens
+	TP    int // prefill, serve: tensor-parallel GPUs of one node (0 or 1: one GPU)
 
 	M, N, K int // gemm
 
 	Net string // cnn-forward, cnn-train: the network (CNNFor), on 224×224 images
 
 	Eager bool // dispatched op by op from the host (PyTorch eager) rather than from a graph or compiled engine
+	// Stack is the software stack the source names (published.csv's
+	// software column); "" for the default of Software.
+	Stack string
 	// Mode is how a GEMM point was timed: "" is gpu_groundtruth.py's
 	// protocol (at most 200 repeats, about 150 ms, right after the previous
 	// shape); "burst" the same from an idle GPU and "sustained" after a
@@ -118,9 +121,13 @@ type Point struct {
 // fit and the accuracy report both predict it with: PyTorch for points
 // dispatched op by op from the host (Eager: the prefill, training, GEMM and
 // CNN points of the measurement scripts) and for decode steps, which those
-// scripts capture in a CUDA graph; Compiled for the rest, which came from a
-// compiled serving engine (published.csv's serving rows).
+// scripts capture in a CUDA graph; the stack the source names (Stack,
+// e.g. tensorrt-llm) where it names one; Compiled for the rest, which came
+// from a compiled serving engine (published.csv's serving rows).
 func (pt *Point) Software() Software {
+	if sw, ok := ParseSoftware(pt.Stack); ok {
+		return sw
+	}
 	if pt.Eager || pt.Class == ClassDecode || pt.Class == ClassGEMM {
 		return PyTorch
 	}
@@ -350,6 +357,7 @@ type Published struct {
 	Value                   float64
 	Unit                    string
 	Source                  string
+	Software                string // the software stack the row ran on (a name ParseSoftware knows); "" = not stated
 }
 
 // ParseCSV reads published.csv (header row, columns by name).
@@ -393,7 +401,10 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 			GlobalBatch: num(row, "global_batch"), MicroBatch: num(row, "micro_batch"), SeqLen: num(row, "seq_len"),
 			Batch: num(row, "batch_size"), In: num(row, "input_tokens"), Out: num(row, "output_tokens"),
 			Precision: normDtype(get(row, "precision")), Recompute: get(row, "recompute"),
-			Metric: get(row, "metric"), Value: v, Unit: get(row, "unit"), Source: get(row, "source")}
+			Metric: get(row, "metric"), Value: v, Unit: get(row, "unit"), Source: get(row, "source"), Software: get(row, "software")}
+		if _, ok := ParseSoftware(p.Software); p.Software != "" && !ok {
+			return nil, fmt.Errorf("%s:%d: software %q: want one of %v", name, li+2, p.Software, SoftwareNames())
+		}
 		p.Shape = Transformer{Name: p.Model, Layers: num(row, "layers"), Hidden: num(row, "hidden"), Heads: num(row, "heads"),
 			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab"),
 			Experts: num(row, "experts"), ActiveExperts: num(row, "active_experts")}
@@ -409,19 +420,20 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 	return out, nil
 }
 
-// Point turns a row that is a serving measurement of one replica (one GPU,
-// or tp = gpus tensor-parallel GPUs) into a point: serving_ttft (a prefill
-// of batch × input tokens, TTFT) and serving_static_batch (output tokens
-// per second of a static batch, turned into the seconds the batch takes,
-// or the batch's end-to-end latency). A mixture of experts (experts > 1)
-// is a gated MLP with Mode "moe". Other rows (multi-GPU training) give
-// false.
+// Point turns a row that is a serving measurement of one replica, on one
+// GPU or on tp GPUs of one node holding the model tensor-parallel (gpus =
+// tp ≤ 8), into a point: serving_ttft (a prefill of batch × input tokens,
+// TTFT) and serving_static_batch (output tokens per second of a static
+// batch, turned into the seconds the batch takes, a rate per GPU times the
+// GPUs; or the batch's end-to-end latency). A mixture of experts (experts
+// > 1) is a gated MLP with Mode "moe". Other rows (multi-GPU training)
+// give false.
 func (p Published) Point() (Point, bool) {
-	if (p.GPUs > 1 && p.TP != p.GPUs) || p.Batch < 1 || p.In < 1 {
+	if p.Batch < 1 || p.In < 1 || (p.GPUs > 1 && (p.TP != p.GPUs || p.GPUs > 8)) {
 		return Point{}, false
 	}
 	pt := Point{Source: "published.csv:" + p.ID, GPU: p.Hardware, Precision: p.Precision, Model: p.Shape,
-		Batch: p.Batch, Seq: p.In, Out: p.Out, TP: max(p.TP, 1)}
+		Batch: p.Batch, Seq: p.In, Out: p.Out, Stack: p.Software, TP: max(p.TP, 1)}
 	pt.Model.GatedMLP = p.Shape.FFN != 4*p.Shape.Hidden
 	if p.Shape.Experts > 1 && p.Shape.ActiveExperts > 0 {
 		pt.Model.GatedMLP, pt.Mode = true, "moe"
@@ -436,6 +448,9 @@ func (p Published) Point() (Point, bool) {
 	case p.Phase == "serving_static_batch" && p.Metric == "latency" && p.Out > 0:
 		pt.Class = ClassServe
 		pt.S = p.Value * unitSeconds(p.Unit)
+	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s_per_gpu" && p.Out > 0:
+		pt.Class = ClassServe
+		pt.S = float64(p.Batch*p.Out) / (p.Value * float64(max(p.GPUs, 1)))
 	default:
 		return Point{}, false
 	}

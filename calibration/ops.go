@@ -10,6 +10,7 @@ import (
 // fractions apply to.
 type Device struct {
 	PeakFLOPS float64 // dense matrix rate at the precision, flop/s
+	BF16FLOPS float64 // dense bf16 matrix rate (the rate of what a mixed-precision recipe keeps in bf16); 0 = PeakFLOPS
 	MemBps    float64 // memory bandwidth, B/s
 	SMs       int     // streaming multiprocessors (or cores); 0 = unknown
 	Precision registry.Precision
@@ -31,33 +32,27 @@ func (d *Device) weightBytes() float64 {
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
 func DeviceFor(hw *registry.Hardware, p registry.Precision) Device {
-	return Device{PeakFLOPS: hw.PeakFor(p), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
+	return Device{PeakFLOPS: hw.PeakFor(p), BF16FLOPS: hw.PeakFor(registry.BF16), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
 }
 
-// Software is the software stack a prediction assumes.
+// restDevice returns the device the operators other than the linear
+// layers' products of a training step run on, and whether it differs
+// from d: under a stack with Transformer Engine's fp8 recipe
+// (Stack.FP8Recipe "te") at fp8, attention, element-wise kernels, the
+// output layer, the loss and the optimizer run in bf16 (2-byte elements,
+// the bf16 matrix rate); otherwise everything runs on d.
+func restDevice(d *Device, sw Software) (Device, bool) {
+	r := *d
+	if !stack(sw).teFP8() || d.Precision != registry.FP8 || !(d.BF16FLOPS > 0) {
+		return r, false
+	}
+	r.PeakFLOPS, r.Precision, r.Bytes = d.BF16FLOPS, registry.BF16, registry.BF16.Bytes()
+	return r, true
+}
+
+// Software is the software stack a prediction assumes: an index into the
+// stacks of data/stacks.json (Stack, stacks.go).
 type Software uint8
-
-// The stacks.
-const (
-	// PyTorch: plain PyTorch ops, as the reference measurements ran them:
-	// prefill and training dispatched op by op from Python (an eager pass
-	// takes max(host dispatch, GPU time)), unfused element-wise ops, decode
-	// steps captured in a CUDA graph.
-	PyTorch Software = iota
-	// Compiled: a compiled serving engine (TensorRT-LLM-like): fused
-	// element-wise kernels, no host dispatch bound.
-	Compiled
-	// Megatron: Megatron-LM as of 2021 (the published training rows):
-	// fused element-wise kernels (bias-GeLU, layer norm) as Compiled, but
-	// attention unfused: the score matrix is materialised by a batched
-	// product over all query-key pairs (the causal mask is applied, not
-	// skipped), passes through the fused scale-mask-softmax kernel and
-	// dropout, and is read back by the second batched product.
-	Megatron
-	NumSoftware
-)
-
-var softwareNames = [NumSoftware]string{"pytorch", "compiled", "megatron"}
 
 // SoftwareNames returns the stacks' names, in order.
 func SoftwareNames() []string { return softwareNames[:] }
@@ -82,11 +77,10 @@ func (s Software) String() string {
 // activation 3F.
 type eltCoef struct{ h, q, kv, f, fPlain, kernels float64 }
 
-var eltTable = [NumSoftware]eltCoef{
-	PyTorch:  {h: 10, q: 10 + 2 + 2, kv: 10 + 2, f: 5, fPlain: 2, kernels: 19},
-	Compiled: {h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5},
-	Megatron: {h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5},
-}
+var (
+	eltUnfused = eltCoef{h: 10, q: 10 + 2 + 2, kv: 10 + 2, f: 5, fPlain: 2, kernels: 19}
+	eltFused   = eltCoef{h: 6, q: 0, kv: 0, f: 3, fPlain: 2, kernels: 5}
+)
 
 // Breakdown is the time of one pass by operator kind, seconds. Total is
 // what the pass takes: the GPU sum, or the host dispatch when that is
@@ -366,14 +360,18 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	b.attnFLOPs = flops
 	b.Bytes += bytes
 	// Element-wise.
-	c := eltTable[ps.Software]
+	stk := stack(ps.Software)
+	c := &eltFused
+	if stk.unfused() {
+		c = &eltUnfused
+	}
 	fc := c.f
 	if !m.GatedMLP {
 		fc = c.fPlain
 	}
 	p.elementwise(b, d, T*d.Bytes*(c.h*h+c.q*q+c.kv*kv+fc*F))
 	b.Fixed += c.kernels * p.KernelS
-	if ps.Software == PyTorch && !ps.decode() && !ps.Graphed {
+	if stk.EagerDispatch && !ps.decode() && !ps.Graphed {
 		b.Host += p.HostLayerS
 	}
 }
@@ -474,7 +472,7 @@ func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pas
 		}
 		bps = p.streamBps(d)
 	}
-	if ps.Software == Megatron && !ps.decode() {
+	if stack(ps.Software).materialised() && !ps.decode() {
 		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
 	} else {
 		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
@@ -485,9 +483,9 @@ func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pas
 }
 
 // SplitKV reports whether stack sw splits decode attention along the
-// context (flash-decoding): the compiled serving engines do; eager PyTorch
-// attention (as measured) and Megatron-LM do not.
-func SplitKV(sw Software) bool { return sw == Compiled }
+// context (flash-decoding; Stack.SplitKVDecode): the serving engines do;
+// eager PyTorch attention (as measured) and Megatron-LM do not.
+func SplitKV(sw Software) bool { return stack(sw).SplitKVDecode }
 
 // unfusedAttention adds the time of attention with materialised scores
 // (Megatron stack) to b and returns its bytes: two batched products over
@@ -551,6 +549,7 @@ func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer,
 	p.layerRest(b, d, m, ps, 1)
 	b.Scale(float64(m.Layers))
 	b.Add(head)
+	b.Fixed += stack(ps.Software).StepOverheadS // the runtime's time per engine step
 	b.finish()
 }
 
@@ -602,16 +601,18 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	if st.CP > 1 {
 		ps.Full, ps.Ctx = true, max(st.Seq*st.CP/2, 1)
 	}
+	// dr runs what is not a linear layer's product (restDevice).
+	dr, te := restDevice(d, st.Software)
 	var fwd Breakdown
 	p.layerMatmuls(&fwd, d, m, &ps, 1)
-	p.layerRest(&fwd, d, m, &ps, 1)
+	p.layerRest(&fwd, &dr, m, &ps, 1)
 	// The backward's products and attention run at BwdMatmulFrac of the
 	// forward rate; everything else in it is the forward's.
 	bwd := fwd
 	if p.BwdMatmulFrac != 1 {
 		var mm, at Breakdown
 		p.layerMatmuls(&mm, d, m, &ps, p.BwdMatmulFrac)
-		p.attention(&at, d, m, &ps, p.BwdMatmulFrac)
+		p.attention(&at, &dr, m, &ps, p.BwdMatmulFrac)
 		bwd.Matmul, bwd.Attention = mm.Matmul, at.Attention
 	}
 	bwd.Matmul *= 2
@@ -622,11 +623,21 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	var layer Breakdown
 	layer.Add(&fwd)
 	layer.Add(&bwd)
+	castF, castB := 0.0, 0.0
+	if te {
+		castF, castB = fp8Casts(m, &ps)
+		p.elementwise(&layer, &dr, castF+castB)
+		layer.Fixed += 8 * p.KernelS
+	}
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:
 		mf := layer.ModelFLOPs
 		layer.Add(&fwd)
+		if te {
+			p.elementwise(&layer, &dr, castF)
+			layer.Fixed += 4 * p.KernelS
+		}
 		layer.ModelFLOPs = mf
 	case RecomputeSelective:
 		layer.Attention += fwd.Attention
@@ -635,12 +646,12 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	}
 	layer.Scale(float64(layers))
 	if head {
-		hf := p.headForward(d, m, &ps, 1)
+		hf := p.headForward(&dr, m, &ps, 1)
 		hf.ModelFLOPs = hf.FLOPs
 		layer.Add(&hf)
 		hb := hf
 		if p.BwdMatmulFrac != 1 {
-			hb.Matmul = p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
+			hb.Matmul = p.gemmTimed(&dr, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
 		}
 		hb.Matmul *= 2
 		hb.FLOPs *= 2
@@ -649,16 +660,42 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)
-		p.elementwise(&layer, d, T*float64(m.Vocab)*(3*d.Bytes+8))
+		p.elementwise(&layer, &dr, T*float64(m.Vocab)*(3*dr.Bytes+8))
 		layer.Fixed += 6 * p.KernelS
 	}
 	if st.Optimizer && st.Params > 0 {
 		var by float64
-		layer.Optimizer, by = p.adam(d, st.Params)
+		layer.Optimizer, by = p.adam(&dr, st.Params)
 		layer.Bytes += by
 	}
 	layer.finish()
 	return layer
+}
+
+// fp8Casts returns the bytes Transformer Engine's fp8 recipe casts in one
+// layer of a training pass, forward and backward: the input of each of
+// the four linear products forward (h, H·d, h and F per token; the MLP's
+// over the k routed copies of a token in a mixture of experts) and each
+// one's output gradient backward (H·d + 2·Hkv·d, h, the MLP's up width
+// and h), each element read in bf16 and written in fp8 twice, as it is
+// and transposed for the weight-gradient product (2 + 1 + 1 = 4 bytes;
+// Transformer Engine's fused cast-transpose). The weights are cast once
+// per step (cached over the microbatches) and not counted.
+func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
+	T := float64(ps.Batch) * float64(ps.Tokens)
+	h, q, kv, F := float64(m.Hidden), float64(m.Heads)*float64(m.HeadDim), float64(m.KVHeads)*float64(m.HeadDim), float64(m.FFN)
+	up := F
+	if m.GatedMLP {
+		up = 2 * F
+	}
+	mt := T // tokens through the MLP
+	if m.Experts > 1 && m.ActiveExperts > 0 {
+		mt = T * float64(m.ActiveExperts)
+	}
+	const b = 4 // bytes per element cast
+	fwd = b * (T*(h+q) + mt*(h+F))
+	bwd = b * (T*(q+2*kv+h) + mt*(up+h))
+	return fwd, bwd
 }
 
 // Shard returns the shapes one of tp tensor-parallel ranks computes

@@ -190,7 +190,7 @@ var dataFS embed.FS
 // profiles scale from.
 const Reference = "H100"
 
-// embedded is the profiles of data/, by hardware key, read once. The map
+// embedded is the profiles of data/ (every file but BandsFile and StacksFile), by hardware key, read once. The map
 // and its profiles are never modified after it returns.
 var embedded = sync.OnceValue(func() map[string]*Profile {
 	ents, err := dataFS.ReadDir("data")
@@ -199,6 +199,9 @@ var embedded = sync.OnceValue(func() map[string]*Profile {
 	}
 	out := map[string]*Profile{}
 	for _, e := range ents {
+		if e.Name() == BandsFile || e.Name() == StacksFile {
+			continue // the error bands and the software stacks, not profiles
+		}
 		b, err := dataFS.ReadFile("data/" + e.Name())
 		if err != nil {
 			panic(err)

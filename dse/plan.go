@@ -19,8 +19,10 @@ import (
 var coreColumns = []string{"model", "hardware", "mode", "precision", "batch_size", "seq_len", "efficiency", "fidelity"}
 
 // alwaysWritten are outputs of other groups that every run writes: which
-// calibration profile a row used says how far to trust it.
-var alwaysWritten = map[string]bool{"calibration": true}
+// calibration profile a row used and the error band of its prediction say
+// how far to trust it.
+var alwaysWritten = map[string]bool{"calibration": true, "latency_s_lo": true, "latency_s_hi": true, "ttft_s_lo": true, "ttft_s_hi": true,
+	"itl_s_lo": true, "itl_s_hi": true}
 
 type colKind uint8
 

@@ -119,6 +119,7 @@ type PlotSpec struct {
 	Where   string   // keep the rows where this expression is true
 	OnePer  []string // one figure per value of each of these columns
 	Facet   string   // small multiples: one panel per value of this column
+	Bands   bool     // lines: draw y's error band (y_lo, y_hi) as error bars
 	Style   PlotStyle
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 var plotKeys = []string{"kind", "x", "y", "z", "color", "group", "formats", "where", "one_per", "facet",
-	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "x_limits", "y_limits", "legend", "legend_columns", "font"}
+	"title", "x_label", "y_label", "width", "height", "font_size", "x_scale", "y_scale", "x_limits", "y_limits", "legend", "legend_columns", "font", "bands"}
 
 // PlotLegends are the legend positions a plot entry accepts (plots'
 // LegendPositions), and PlotFonts its font families (plots'
@@ -87,6 +87,15 @@ func (p *specParser) plots(kv *ast.MappingValueNode) {
 				} else {
 					ps.Style.YLimits = lims
 				}
+				continue
+			}
+			if k == "bands" {
+				sc, _ := p.r.scalarOf(e.Value)
+				if !sc.isBool {
+					p.errorf(e.Value, key+".bands", ErrBadType, "want true or false")
+					continue
+				}
+				ps.Bands = sc.b
 				continue
 			}
 			if k == "one_per" {

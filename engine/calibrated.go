@@ -16,7 +16,7 @@ import (
 var (
 	calibratedParams = []*Param{
 		{Name: "software", Fidelities: UnderCalibrated, Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
-			Doc:   "calibrated: software stack: pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, e.g. TensorRT-LLM; training stores no attention scores, as under flash attention) or megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores)",
+			Doc:   "calibrated: software stack (calibration/data/stacks.json): pytorch (eager ops, unfused element-wise, decode in a CUDA graph, as measured), compiled (fused kernels, no host dispatch bound, flash attention, split-KV decode), megatron (Megatron-LM 2021: fused element-wise kernels, attention unfused with materialised scores), torch-compile (fused kernels, flash attention, no split-KV decode), megatron-core (Megatron-Core + Transformer Engine: fused kernels and attention; fp8 only in the linear layers), vllm, sglang, tensorrt-llm (the serving engines: compiled's kernel choices)",
 			apply: func(c *Config, v Value) { c.Calib.Software = calibration.Software(v.F) }},
 		{Name: "optimizer_step", Modes: InTraining, Fidelities: UnderCalibrated, Label: "Optimizer step", Type: TypeBool, Default: "true",
 			Doc:   "calibrated training: include the Adam update in the step (false: forward + backward only)",
@@ -228,12 +228,14 @@ func solveCalibrated(c *Config, r *Result) {
 // attention keeps no attention score matrix, only the 34·s·B·h per layer
 // that selective recomputation keeps (Korthikanti et al. 2022: the
 // 5·a·s²·B score, softmax and dropout term is what flash attention never
-// writes). Fused attention: software=compiled. Megatron (the 2021
-// Megatron-LM the profile models) materialises the scores, and pytorch
-// keeps them as the eager reference runs did. Fidelity mlsysim has no
+// writes). Fused attention: the stacks whose keeps_scores is false in
+// calibration/data/stacks.json (compiled, torch-compile, megatron-core and
+// the serving engines). Megatron (the 2021 Megatron-LM the profile models)
+// materialises the scores, and pytorch keeps them as the eager reference
+// runs did. Fidelity mlsysim has no
 // software stack and keeps mlsysim's formula.
 func activationStrategy(c *Config) Recompute {
-	if c.Recompute == RecomputeNone && c.Fidelity == FidelityCalibrated && c.Calib.Software == calibration.Compiled {
+	if c.Recompute == RecomputeNone && c.Fidelity == FidelityCalibrated && !calibration.KeepsScores(c.Calib.Software) {
 		return RecomputeSelective
 	}
 	return c.Recompute

@@ -40,6 +40,7 @@ func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not 
 	if r.Reason == ReasonNone && c.Model.Parameters <= 0 && c.Model.ModelSizeBytes <= 0 {
 		r.Feasible, r.Reason = false, ReasonNoWorkload
 	}
+	solveBand(c, &r)
 	if zeroNonFinite(&r) && r.Reason == ReasonNone {
 		r.Feasible, r.Reason = false, ReasonNumerical
 	}
@@ -80,7 +81,8 @@ func zeroNonFinite(r *Result) bool {
 		r.Fleet.Goodput*0 + r.Fleet.CheckpointBytes*0 + r.Fleet.CheckpointWriteS*0
 	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0 + r.Dist.StragglerS*0
 	parts := r.Calib.Step.Sum()*0 + r.Calib.Prefill.Sum()*0 + r.Calib.Decode.Sum()*0
-	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib + parts
+	band := r.Band.LatencyLoS*0 + r.Band.LatencyHiS*0 + r.Band.TTFTLoS*0 + r.Band.TTFTHiS*0 + r.Band.ITLLoS*0 + r.Band.ITLHiS*0
+	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib + parts + band
 	if s == 0 {
 		return false
 	}
@@ -103,7 +105,8 @@ func zeroNonFinite(r *Result) bool {
 		&r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
 		&r.Fleet.CheckpointIntervalS, &r.Fleet.ExpectedFailures, &r.Fleet.Goodput,
 		&r.Fleet.CheckpointBytes, &r.Fleet.CheckpointWriteS, &r.Calib.MatmulS, &r.Calib.AttentionS,
-		&r.Calib.ElementwiseS, &r.Dist.StragglerS,
+		&r.Calib.ElementwiseS, &r.Dist.StragglerS, &r.Band.LatencyLoS, &r.Band.LatencyHiS, &r.Band.TTFTLoS, &r.Band.TTFTHiS,
+		&r.Band.ITLLoS, &r.Band.ITLHiS,
 	}
 	bad := false
 	for _, p := range fs {
@@ -112,7 +115,7 @@ func zeroNonFinite(r *Result) bool {
 		}
 	}
 	for _, t := range [...]*TimeParts{&r.Calib.Step, &r.Calib.Prefill, &r.Calib.Decode} {
-		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.TransferS, &t.CommEPS} {
+		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.CommPPS, &t.TransferS, &t.CommEPS} {
 			if x := *p; x-x != 0 {
 				*p, bad = 0, true
 			}

@@ -297,6 +297,19 @@ func checkInvariants(c Config) error {
 	if err := checkTimeParts(&c, &r); err != nil {
 		return fail("%v", err)
 	}
+	// The error band: none under mlsysim; under calibrated, on every row
+	// with a latency, containing each headline output.
+	b := &r.Band
+	switch {
+	case c.Fidelity != FidelityCalibrated && b.OK:
+		return fail("an error band under fidelity %v", c.Fidelity)
+	case c.Fidelity == FidelityCalibrated && r.LatencyS > 0 && !b.OK:
+		return fail("calibrated latency %v without an error band", r.LatencyS)
+	case b.OK && !(b.LatencyLoS > 0 && b.LatencyLoS <= r.LatencyS && r.LatencyS <= b.LatencyHiS):
+		return fail("latency %v outside its band [%v, %v]", r.LatencyS, b.LatencyLoS, b.LatencyHiS)
+	case b.OK && c.Mode == Serving && !(b.TTFTLoS <= r.TTFTS && r.TTFTS <= b.TTFTHiS && b.ITLLoS <= r.ITLS && r.ITLS <= b.ITLHiS):
+		return fail("TTFT %v or ITL %v outside its band [%v, %v], [%v, %v]", r.TTFTS, r.ITLS, b.TTFTLoS, b.TTFTHiS, b.ITLLoS, b.ITLHiS)
+	}
 	// Arithmetic without a listed rate, and serving a model without
 	// tokens, are refused, unpriced; nothing else is refused so.
 	if gap := refusal(&c); gap != ReasonNone || r.Reason == ReasonPrecision || r.Reason == ReasonNoTokens {
@@ -495,7 +508,7 @@ func checkTimeParts(c *Config, r *Result) error {
 		return nil
 	}
 	list := func(t *TimeParts) []float64 {
-		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.TransferS}
+		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.CommPPS, t.TransferS, t.CommEPS}
 	}
 	if c.Mode != Serving {
 		st := &r.Calib.Step

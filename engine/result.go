@@ -106,6 +106,7 @@ type Result struct {
 	Serve ServeResult
 	Fleet FleetResult
 	Calib CalibResult
+	Band  BandResult
 }
 
 // Unreachable reports whether serving capacity planning (qps > 0) found no

@@ -23,6 +23,8 @@ import (
 //	prefill  = the whole model's prefill of b prompts + p2p(b·seq_len) + (m − 1) · the last
 //	           stage's prefill of b prompts (the batch's micro-batches follow each other through
 //	           the stages): the batch's prefill, ServeResult.PrefillS
+//	           (the time parts: the same terms by operation class, the transfers in comm_pp; ITL's
+//	           parts are those of the bound that holds, timeparts.go)
 //	TTFT     = one request's under continuous batching, as without pp (requestTTFT, bounded by
 //	           the batch's prefill above without its transfers) + p2p(seq_len) of its own prompt
 //
@@ -54,6 +56,8 @@ type ppSteps struct {
 	p2pTok            float64  // p2p of one token of each of the b sequences
 	p2pPre            float64  // p2p of the b prompts
 	p2pOne            float64  // p2p of one prompt
+
+	stPreParts, stDecParts TimeParts // stPre and stDec by operation class (timeparts.go)
 }
 
 // ppStepsAt prices the pipeline of c for batch sequences at a prompt of
@@ -90,8 +94,13 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	B := float64(out.b)
 	ar := pool.allReduceS(B) * share
 	out.stDec, out.stM = dec.Total+ar, mean.Total+ar
+	out.stDecParts = partsOf(&dec, 1)
+	out.stDecParts.CommS = ar
 	if !noPrefill {
-		out.stPre = pre.Total + pool.allReduceS(B*float64(seq))*share
+		arPre := pool.allReduceS(B*float64(seq)) * share
+		out.stPre = pre.Total + arPre
+		out.stPreParts = partsOf(&pre, 1)
+		out.stPreParts.CommS = arPre
 	}
 	h := float64(c.Model.EffectiveHidden()) * d.Bytes
 	out.p2pTok = ppTransferS(c, B*h)
@@ -133,6 +142,23 @@ func (p *ppSteps) itl(atMean bool) float64 {
 		pass, stage = p.full.meanS, p.stM
 	}
 	return math.Max(pass+p.p2pTok, float64(p.m)*stage)
+}
+
+// parts returns the batch's prefill and the decode step at seq_len (itl
+// at the step a) by operation class: the prefill as compute + p2pPre sums
+// it, the step as the bound itl takes (timeparts.go).
+func (p *ppSteps) parts() (pre, dec TimeParts) {
+	fm := float64(p.m)
+	pre = p.full.preParts
+	pre.scaleAdd(&p.stPreParts, fm-1)
+	pre.CommPPS += p.p2pPre
+	if pass := p.full.itl + p.p2pTok; pass >= fm*p.stDec {
+		dec = p.full.decParts
+		dec.CommPPS += p.p2pTok
+	} else {
+		dec.scaleAdd(&p.stDecParts, fm)
+	}
+	return pre, dec
 }
 
 // ppDecodeS is calibratedDecodeS of a pipeline: the decode step of n
@@ -199,6 +225,7 @@ func solveServingPP(c *Config, r *Result) {
 		r.ArithmeticIntensity = f.dec.FLOPs / f.dec.Bytes
 	}
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = f.pre.Matmul, f.pre.Attention, f.pre.Elementwise+f.pre.Optimizer
+	r.Calib.Prefill, r.Calib.Decode = p.parts()
 	// f's FLOPs are one tp rank's of the whole model at b sequences; a GPU
 	// of the pipeline does 1/pp of them, for each of the m micro-batches.
 	if cycle > 0 && f.prePeak > 0 {

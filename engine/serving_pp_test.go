@@ -72,3 +72,48 @@ func TestPipelineServingAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per evaluation", a)
 	}
 }
+
+// A pipeline's prefill_s and itl_s split into the whole model's parts and
+// the stage-to-stage sends (comm_pp); when the micro-batches' turns on the
+// last stage bound the step, its parts are m × the stage's, without sends.
+func TestPipelineTimeParts(t *testing.T) {
+	at := func(f func(*Config)) (Config, Result) {
+		c := cfg(t, "Llama3_8B", "H100", func(c *Config) {
+			c.Mode, c.Fidelity = Serving, FidelityCalibrated
+			c.BatchSize, c.SeqLen, c.OutputTokens, c.Precision = 1, 1024, 128, registry.FP16
+			f(c)
+		})
+		return c, Evaluate(&c)
+	}
+	_, one := at(func(c *Config) {})
+	c, two := at(func(c *Config) { c.Dist.PP = 2 })
+	// One sequence, one micro-batch: the whole model's step (the same
+	// shards as on one GPU) and one activation of h fp16 values per token
+	// sent across the boundary.
+	h := 2 * float64(c.Model.EffectiveHidden())
+	if want := ppTransferS(&c, float64(c.SeqLen)*h); two.Calib.Prefill.CommPPS != want || want <= 0 {
+		t.Errorf("prefill_comm_pp_s %v, want the prompt's activations %v", two.Calib.Prefill.CommPPS, want)
+	}
+	if want := ppTransferS(&c, h); two.Calib.Decode.CommPPS != want || want <= 0 {
+		t.Errorf("decode_comm_pp_s %v, want one token's activation %v", two.Calib.Decode.CommPPS, want)
+	}
+	for _, p := range [][2]TimeParts{{one.Calib.Prefill, two.Calib.Prefill}, {one.Calib.Decode, two.Calib.Decode}} {
+		p[1].CommPPS = 0
+		if p[0] != p[1] {
+			t.Errorf("pp=2 at batch 1 without its sends %+v, want pp=1's %+v", p[1], p[0])
+		}
+	}
+	// Four micro-batches of a memory-bound decode: each reads the last
+	// stage's weights in turn, the bound that holds.
+	c, four := at(func(c *Config) { c.BatchSize, c.Dist.PP = 16, 4 })
+	var p ppSteps
+	ppStepsAt(&c, c.BatchSize, c.SeqLen, false, &p)
+	if four.ITLS != 4*p.stDec || four.ITLS <= p.full.itl+p.p2pTok {
+		t.Fatalf("ITL %v: want the micro-batch bound 4 × %v above one pass %v", four.ITLS, p.stDec, p.full.itl+p.p2pTok)
+	}
+	var want TimeParts
+	want.scaleAdd(&p.stDecParts, 4)
+	if four.Calib.Decode != want || want.CommPPS != 0 || want.MatmulS <= 0 {
+		t.Errorf("decode parts %+v, want 4 × the last stage's %+v", four.Calib.Decode, want)
+	}
+}

@@ -305,6 +305,10 @@ const (
 	// sentinel, and everything sized by it (the fleet's energy, cost and
 	// failures) prices a deployment that does not serve the load.
 	NullIfUnreachable
+	// NullIfNoBand: null when the row has no error band (Result.Band.OK
+	// false): fidelity mlsysim, and calibrated rows of a class without
+	// enough held-out points (engine/band.go).
+	NullIfNoBand
 )
 
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
@@ -330,7 +334,8 @@ type Output struct {
 // check.)
 func (o *Output) Null(r *Result) bool {
 	return o.NullWhen&NullIfInfeasible != 0 && !r.Feasible ||
-		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable()
+		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable() ||
+		o.NullWhen&NullIfNoBand != 0 && !r.Band.OK
 }
 
 // Nullable reports whether the output can be null on a row of a mode it
@@ -347,7 +352,7 @@ func Outputs() []*Output { return outputs }
 // other models (each in its own file), in this order.
 var (
 	params  = concat(scenarioParams, coreParams, precisionParams, workloadParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
-	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs)
+	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs, bandOutputs)
 )
 
 // Groups of the vocabulary: the core, and one per model beyond it. A sweep
@@ -359,6 +364,7 @@ const (
 	GroupServingScale = "serving_scale"
 	GroupFleet        = "fleet"
 	GroupCalibrated   = "calibrated"
+	GroupBand         = "band" // the error bands: written by every run
 )
 
 var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
@@ -373,7 +379,7 @@ var paramGroup, outputGroup = func() (map[string]string, map[string]string) {
 	// complete: the step's with the distributed outputs (comm_*_s,
 	// bubble_s), the serving steps' with the serving ones (prefill_s).
 	for g, os := range map[string][]*Output{GroupCore: coreOutputs, GroupDistributed: concat(distributedOutputs, stepPartsOutputs),
-		GroupServingScale: concat(servingScaleOutputs, servingPartsOutputs), GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs} {
+		GroupServingScale: concat(servingScaleOutputs, servingPartsOutputs), GroupFleet: fleetOutputs, GroupCalibrated: calibratedOutputs, GroupBand: bandOutputs} {
 		for _, o := range os {
 			og[o.Name] = g
 		}

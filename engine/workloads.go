@@ -122,6 +122,7 @@ func solveSSMCalibrated(c *Config, r *Result, sh *calibration.Mamba) {
 		r.ThroughputPerS = B / r.LatencyS
 		calibratedRoofline(r, &b, prof, &d)
 		finishSSM(c, r, &b, &d, b.Total)
+		r.Calib.Step = partsOf(&b, 1)
 		return
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
@@ -134,6 +135,7 @@ func solveSSMCalibrated(c *Config, r *Result, sh *calibration.Mamba) {
 	r.LatencyS = cycle
 	r.ThroughputPerS = B / cycle
 	r.Serve.PrefillS, r.Serve.DecodeS = pre.Total, steps*dec.Total
+	r.Calib.Prefill, r.Calib.Decode = partsOf(&pre, 1), partsOf(&dec, 1)
 	r.KVCacheBytes = B * perSeq
 	r.MemoryBytes = r.WeightBytes + r.KVCacheBytes
 	if free := hw.MemCapacityBytes - r.WeightBytes; free > 0 && perSeq > 0 {

@@ -63,6 +63,43 @@ func TestStableDiffusionImage(t *testing.T) {
 	if h25 := img("H100", func(c *Config) { c.Work.DiffusionSteps = 25 }); h25.LatencyS != h100.LatencyS/2 {
 		t.Errorf("25 steps %v, 50 steps %v", h25.LatencyS, h100.LatencyS)
 	}
+	// By operation class: convolutions and projections are matrix
+	// products, the self- and cross-attention attention, the norms, gates
+	// and copies element-wise; they sum to the image's time.
+	s := &h100.Calib.Step
+	if !(s.MatmulS > 0 && s.AttentionS > 0 && s.ElementwiseS > 0 && s.OverheadS >= 0) || s.OptimizerS != 0 {
+		t.Errorf("image parts %+v", *s)
+	}
+	if d := s.Sum() - h100.LatencyS; d*d > 1e-18*h100.LatencyS*h100.LatencyS {
+		t.Errorf("image parts sum to %v, latency %v", s.Sum(), h100.LatencyS)
+	}
+}
+
+// A state-space model's time parts: products and the selective scan
+// (element-wise: a memory-bound kernel on the vector units), no
+// attention; the prefill's and a decode step's parts sum to prefill_s and
+// itl_s, an inference step's to latency_s.
+func TestMambaTimeParts(t *testing.T) {
+	sv := calServeEval(t, "Mamba_2_8B", "H100", func(c *Config) { c.BatchSize, c.SeqLen, c.OutputTokens = 8, 2048, 64 })
+	c := cfg(t, "Mamba_2_8B", "H100", func(c *Config) { c.Mode, c.Fidelity, c.BatchSize = Inference, FidelityCalibrated, 8 })
+	inf := Evaluate(&c)
+	for _, x := range []struct {
+		what  string
+		parts TimeParts
+		total float64
+	}{{"prefill", sv.Calib.Prefill, sv.Serve.PrefillS}, {"decode", sv.Calib.Decode, sv.ITLS}, {"inference", inf.Calib.Step, inf.LatencyS}} {
+		p := x.parts
+		if !(p.MatmulS > 0 && p.ElementwiseS > 0) || p.AttentionS != 0 || p.CommS != 0 || p.CommPPS != 0 {
+			t.Errorf("%s parts %+v", x.what, p)
+		}
+		if d := p.Sum() - x.total; !(x.total > 0) || d*d > 1e-18*x.total*x.total {
+			t.Errorf("%s parts sum to %v, not %v", x.what, p.Sum(), x.total)
+		}
+	}
+	// A decode step (one token) is the inference step of the same batch.
+	if sv.Calib.Decode != inf.Calib.Step {
+		t.Errorf("decode step parts %+v, inference step %+v", sv.Calib.Decode, inf.Calib.Step)
+	}
 }
 
 // BenchmarkEvaluateWorkloads times the models this file and its siblings

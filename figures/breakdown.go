@@ -21,7 +21,7 @@ import (
 // pipeline bubble and the straggler's share; for inference (latency_s)
 // the operation classes; for serving the batch's prefill (prefill_s) or
 // one decode step (itl_s) by operation class with their tensor-parallel
-// all-reduces and KV transfer. The total is marked on each bar. A row
+// all-reduces, pipeline stage-to-stage sends and KV transfer. The total is marked on each bar. A row
 // without operation classes (fidelity mlsysim, or results written before
 // them) shows its replica_s as one "compute" part. Without Request.X, the
 // bars are the ten fastest configurations, labelled by the parameters that
@@ -77,14 +77,17 @@ const replicaRest = "replica_s"
 
 // breakdownParts returns the segments of total, bottom up: the operation
 // classes, then (training) the rest of the replica, communication, bubble
-// and straggler; (serving) all-reduces, EP all-to-alls and KV transfer.
+// and straggler; (serving) all-reduces, stage-to-stage sends, EP
+// all-to-alls and KV transfer.
 func breakdownParts(total string) []breakdownPart {
 	switch total {
 	case "itl_s":
 		return append(opClasses("decode_"), breakdownPart{"decode_comm_tp_s", "TP comm.", false},
+			breakdownPart{"decode_comm_pp_s", "PP comm.", false},
 			breakdownPart{"decode_comm_ep_s", "EP comm.", false})
 	case "prefill_s":
 		return append(opClasses("prefill_"), breakdownPart{"prefill_comm_tp_s", "TP comm.", false},
+			breakdownPart{"prefill_comm_pp_s", "PP comm.", false},
 			breakdownPart{"prefill_comm_ep_s", "EP comm.", false},
 			breakdownPart{"prefill_kv_transfer_s", "KV transfer", false})
 	}

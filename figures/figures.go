@@ -104,6 +104,9 @@ type Request struct {
 	Agg string
 	// AllRows draws infeasible rows too; by default only feasible rows.
 	AllRows bool
+	// Bands draws, in a lines figure, the error band of y (columns y_lo
+	// and y_hi) at each point as an error bar.
+	Bands bool
 	// Where keeps the rows for which this expression is true, in the
 	// language of a sweep's constraints (`hardware == "H100" && tp <= 8`);
 	// "" keeps every row.
@@ -391,6 +394,7 @@ func DrawSpec(spec *dse.Spec, dir string, skipped func(kind string, why error)) 
 			OnePer:     p.OnePer,
 			Facet:      p.Facet,
 			Z:          p.Z,
+			Bands:      p.Bands,
 			Style: Style{Title: p.Style.Title, XLabel: p.Style.XLabel, YLabel: p.Style.YLabel,
 				Width: p.Style.Width, Height: p.Style.Height, FontSize: p.Style.FontSize,
 				XScale: p.Style.XScale, YScale: p.Style.YScale, Legend: p.Style.Legend,

@@ -337,6 +337,7 @@ func TestBadRequest(t *testing.T) {
 		{"format", Request{Formats: []string{"gif"}}, `"gif" is not png, svg or pdf`},
 		{"text z", Request{Kinds: []string{"heatmap"}, Z: "hardware"}, `"hardware" is not numeric`},
 		{"agg", Request{Kinds: []string{"lines"}, Agg: "median"}, `median`},
+		{"bands without band columns", Request{Kinds: []string{"lines"}, Y: "mfu", Bands: true}, `--bands: column "mfu_lo" is not in the results`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Draw(src, c.req)

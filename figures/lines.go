@@ -1,6 +1,9 @@
 package figures
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/mlsysim/mlsysim-go/outputs"
 	"github.com/mlsysim/mlsysim-go/plots"
 )
@@ -9,7 +12,9 @@ import (
 // (Request.X, default batch_size), one line per value of Request.Group
 // (default hardware, when the results have it and it is not x). The values
 // that share a point are reduced by Request.Agg, by default to the best by
-// the output's direction.
+// the output's direction. With Request.Bands, each point draws the error
+// band of y (the columns y_lo and y_hi: latency_s, ttft_s, itl_s under the
+// calibrated fidelity) as an error bar.
 type Lines struct{}
 
 // Name returns "lines".
@@ -42,6 +47,16 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if group != "" {
 		cols = append(cols, group)
 	}
+	band := -1 // the position of y_lo in cols; y_hi follows
+	if req.Bands {
+		for _, c := range []string{y + "_lo", y + "_hi"} {
+			if !src.has(c) {
+				return nil, "", &RequestError{fmt.Errorf("--bands: column %q is not in the results (error bands come with latency_s, ttft_s and itl_s under fidelity calibrated)", c)}
+			}
+		}
+		band = len(cols)
+		cols = append(cols, y+"_lo", y+"_hi")
+	}
 	l := plots.NewLines(plots.Axis{Name: x, Unit: src.unit(x)}, plots.Axis{Name: y, Unit: src.unit(y)}, group, aggFor(req, y))
 	id, err := src.Identity(group)
 	if err != nil {
@@ -57,7 +72,11 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 			if group != "" {
 				g = label(&b.Cols[2], i)
 			}
-			l.Add(b.Cols[0].Float[i], b.Cols[1].Float[i], g)
+			lo, hi := math.NaN(), math.NaN()
+			if band >= 0 {
+				lo, hi = b.Cols[band].Float[i], b.Cols[band+1].Float[i]
+			}
+			l.AddBand(b.Cols[0].Float[i], b.Cols[1].Float[i], lo, hi, g)
 		}
 		return nil
 	})
@@ -67,6 +86,9 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	base := "lines-" + y + "-vs-" + x
 	if group != "" {
 		base += "-by-" + group
+	}
+	if band >= 0 {
+		base += "-bands"
 	}
 	return l.Figure(req.Style.plotStyle()), base, nil
 }

@@ -92,10 +92,10 @@ func TestRooflineAchieved(t *testing.T) {
 	}
 }
 
-// writeNullCapacityRun writes the capacity run as the engine writes it now: where
+// writeNullReplicasRun writes the capacity run as the engine writes it now: where
 // the SLA is not met, replicas is null (no stand-in), and no sla_met column
 // guards it.
-func writeNullCapacityRun(t *testing.T) *Source {
+func writeNullReplicasRun(t *testing.T) *Source {
 	t.Helper()
 	out := t.TempDir()
 	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
@@ -131,10 +131,10 @@ func writeNullCapacityRun(t *testing.T) *Source {
 	return writeAndOpen(t, w, b, out)
 }
 
-// A null output is never drawn: no point at 0, no point at all, in every
-// kind that reads it.
+// A null replicas or price is never drawn: no point at 0, no point at all,
+// in every kind that reads it; a where that reads it does not keep the row.
 func TestNullReplicasNotPlotted(t *testing.T) {
-	src := writeNullCapacityRun(t)
+	src := writeNullReplicasRun(t)
 	for _, all := range []bool{false, true} {
 		fig, _, err := Lines{}.Build(src, &Request{X: "qps", Y: "replicas", Group: "hardware", AllRows: all})
 		if err != nil {

@@ -38,25 +38,54 @@ func ParseAgg(s string) (Agg, error) {
 
 func (a Agg) String() string { return [...]string{"min", "max", "mean"}[a] }
 
-// acc accumulates one aggregate.
+// acc accumulates one aggregate, and the error band of the value it
+// keeps: the band of the row that gave the min or max, the mean of the
+// bands for a mean (bands of rows that have one).
 type acc struct {
-	v   float64
-	sum float64
-	n   int64
+	v      float64
+	sum    float64
+	n      int64
+	lo, hi float64 // the kept row's band (min, max); sums (mean)
+	nb     int64   // rows with a band (mean)
 }
 
-func (a *acc) add(agg Agg, v float64) {
+func (a *acc) add(agg Agg, v float64) { a.addBand(agg, v, math.NaN(), math.NaN()) }
+
+func (a *acc) addBand(agg Agg, v, lo, hi float64) {
+	band := !math.IsNaN(lo) && !math.IsNaN(hi)
 	if a.n == 0 {
-		a.v = v
+		a.v, a.lo, a.hi = v, math.NaN(), math.NaN()
+		if agg != AggMean {
+			a.lo, a.hi = lo, hi
+		}
 	}
 	switch agg {
-	case AggMin:
-		a.v = math.Min(a.v, v)
-	case AggMax:
-		a.v = math.Max(a.v, v)
+	case AggMin, AggMax:
+		if (agg == AggMin && v < a.v) || (agg == AggMax && v > a.v) {
+			a.v, a.lo, a.hi = v, lo, hi
+		}
+	case AggMean:
+		if band {
+			if a.nb == 0 {
+				a.lo, a.hi = 0, 0
+			}
+			a.lo, a.hi = a.lo+lo, a.hi+hi
+			a.nb++
+		}
 	}
 	a.sum += v
 	a.n++
+}
+
+// band returns the kept value's band, NaN where it has none.
+func (a *acc) band(agg Agg) (lo, hi float64) {
+	if agg == AggMean {
+		if a.nb == 0 {
+			return math.NaN(), math.NaN()
+		}
+		return a.lo / float64(a.nb), a.hi / float64(a.nb)
+	}
+	return a.lo, a.hi
 }
 
 func (a *acc) value(agg Agg) float64 {
@@ -86,7 +115,10 @@ type Lines struct {
 	// Ideal draws, for each line, the ideal scaling from its first point
 	// (x₀, y₀) as a thin dashed line: y₀·x/x₀ when Ideal > 0 (throughput
 	// against GPUs), y₀·x₀/x when Ideal < 0 (time against GPUs).
-	Ideal  int
+	Ideal int
+	// bands is set once a row came with an error band (AddBand): each
+	// point then draws its band as an error bar.
+	bands  bool
 	groups []string
 	byKey  map[string]int
 	points []map[float64]*acc
@@ -101,9 +133,19 @@ func NewLines(x, y Axis, group string, agg Agg) *Lines {
 
 // Add adds a row: parameter value x, output value y, group value group.
 // Rows with a non-finite x or y are skipped.
-func (l *Lines) Add(x, y float64, group string) {
+func (l *Lines) Add(x, y float64, group string) { l.AddBand(x, y, math.NaN(), math.NaN(), group) }
+
+// AddBand adds a row whose output has an error band [lo, hi] (the
+// calibrated fidelity's latency_s_lo, latency_s_hi): each point of the
+// figure draws the band of the row its aggregate kept (min, max) or the
+// mean band (mean) as a vertical error bar. A NaN, infinite or inverted
+// band is none.
+func (l *Lines) AddBand(x, y, lo, hi float64, group string) {
 	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
 		return
+	}
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo <= hi) {
+		lo, hi = math.NaN(), math.NaN()
 	}
 	k, ok := l.byKey[group]
 	if !ok {
@@ -124,24 +166,28 @@ func (l *Lines) Add(x, y float64, group string) {
 		a = &acc{}
 		l.points[k][x] = a
 	}
-	a.add(l.Agg, y)
+	a.addBand(l.Agg, y, lo, hi)
+	l.bands = l.bands || !math.IsNaN(lo)
 	l.n++
 }
 
 // Rows returns the number of rows added (and drawn).
 func (l *Lines) Rows() int64 { return l.n }
 
-// Series returns the sorted x values and aggregated y values of group k.
-func (l *Lines) series(k int) (xs, ys []float64) {
+// Series returns the sorted x values, aggregated y values and their
+// bands (NaN: none) of group k.
+func (l *Lines) series(k int) (xs, ys, los, his []float64) {
 	for x := range l.points[k] {
 		xs = append(xs, x)
 	}
 	slices.Sort(xs)
-	ys = make([]float64, len(xs))
+	ys, los, his = make([]float64, len(xs)), make([]float64, len(xs)), make([]float64, len(xs))
 	for i, x := range xs {
-		ys[i] = l.points[k][x].value(l.Agg)
+		a := l.points[k][x]
+		ys[i] = a.value(l.Agg)
+		los[i], his[i] = a.band(l.Agg)
 	}
-	return xs, ys
+	return xs, ys, los, his
 }
 
 var lineShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}}
@@ -151,14 +197,18 @@ func (l *Lines) Figure(st Style) *Figure {
 	var xe, ye Extent
 	xset := map[float64]bool{}
 	order := groupOrder(l.groups, l.Identity)
-	type ser struct{ x, y []float64 }
+	type ser struct{ x, y, lo, hi []float64 }
 	all := make([]ser, len(l.groups))
 	for k := range l.groups {
-		xs, ys := l.series(k)
-		all[k] = ser{xs, ys}
+		xs, ys, los, his := l.series(k)
+		all[k] = ser{xs, ys, los, his}
 		for i := range xs {
 			xe.Observe(xs[i])
 			ye.Observe(ys[i])
+			if !math.IsNaN(los[i]) {
+				ye.Observe(los[i])
+				ye.Observe(his[i])
+			}
 			xset[xs[i]] = true
 		}
 	}
@@ -215,6 +265,14 @@ func (l *Lines) Figure(st Style) *Figure {
 			ils.Dashes = []vg.Length{1.5, 1.5}
 			pl.Add(polyline{x: ix, y: iy, style: ils, noRng: true})
 		}
+		if l.bands {
+			bs := lineStyle(c, 0.8)
+			for j := range xs {
+				if lo, hi := s.lo[j], s.hi[j]; !math.IsNaN(lo) {
+					pl.Add(polyline{x: []float64{xs[j], xs[j]}, y: []float64{lo * sy.Factor, hi * sy.Factor}, style: bs})
+				}
+			}
+		}
 		cats := make([]int, len(xs))
 		pl.Add(scatterLayer{x: xs, y: ys, cat: cats, shape: shape, radius: 1.8, colors: func(int) color.Color { return c }})
 		if l.Group != "" {
@@ -230,6 +288,9 @@ func (l *Lines) Figure(st Style) *Figure {
 	}
 	if l.Ideal != 0 {
 		note += "; thin: ideal scaling"
+	}
+	if l.bands {
+		note += "; bars: error band"
 	}
 	fig.Footnote = note
 	return fig

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlsysim/mlsysim-go/accuracy"
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/plots"
 )
 
@@ -67,20 +71,23 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out, bands and every point")
 	return cmd
 }
 
 func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\tworst point\t")
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim mean\tmedian\tmax\tcalibrated mean\tmedian\tmax\tsteady max\theld-out median\tmax\tworst point\t")
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		c := &r.Calibrated
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), worst(c))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Mean, r.MLSysim.Median, r.MLSysim.Max, c.Mean, c.Median, c.Max, steady(c), r.HeldOut.Median, r.HeldOut.Max, worst(c))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "held-out: each point predicted by a profile fitted without its source (leave-one-source-out; the calibrated figure where no fit used the source)")
+	writeStacks(w, rep)
+	writeBands(w, rep)
 	if len(rep.Dist) > 0 {
 		fmt.Fprintln(w, "\ntrain-dist: published multi-GPU training iterations (held out: nothing is fitted to them)")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -108,6 +115,73 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	writeRuns(w, rep)
 }
 
+// writeStacks prints the software stacks' step overheads fitted to the
+// published points that name them, and the value fitted without each
+// source (the held-out figures of those points).
+func writeStacks(w io.Writer, rep *accuracy.Report) {
+	if len(rep.Stacks) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nsoftware stacks fitted to their published points (calibration/data/stacks.json: step_overhead_s)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stack\tpoints\tstep overhead\tcommitted\tfitted without each source\t")
+	for _, f := range rep.Stacks {
+		srcs := make([]string, 0, len(f.WithoutS))
+		for s := range f.WithoutS {
+			srcs = append(srcs, s)
+		}
+		sort.Strings(srcs)
+		for i, s := range srcs {
+			srcs[i] = fmt.Sprintf("%s: %.2f ms", s, f.WithoutS[s]*1e3)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f ms\t%.2f ms\t%s\t\n", f.Software, f.N, f.StepOverheadS*1e3, f.Committed*1e3, strings.Join(srcs, ", "))
+	}
+	tw.Flush()
+}
+
+// bandTolerance is how far a class's coverage on held-out sources may
+// fall from the stated one and still count as holding.
+const bandTolerance = 0.05
+
+// bandMinPoints is the fewest points whose coverage says anything: with
+// fewer, one point moves it by more than the tolerance twice over.
+const bandMinPoints = 10
+
+// writeBands prints the error bands recomputed from the report's held-out
+// residuals (accuracy.Report.Bands) at the stated coverage, with the
+// coverage of each class's points and of each source's points by the band
+// of the other sources, and whether the committed bands the engine uses
+// are these.
+func writeBands(w io.Writer, rep *accuracy.Report) {
+	b, checks := rep.Bands(calibration.BandCoverage)
+	if len(checks) == 0 {
+		return
+	}
+	same := bytes.Equal(b.Marshal(), calibration.EmbeddedBands().Marshal())
+	fmt.Fprintf(w, "\nerror bands at %.0f%% coverage from the held-out residuals (latency_s_lo/_hi ...; the committed calibration/data/bands.json: %s)\n",
+		calibration.BandCoverage*100, map[bool]string{true: "the same", false: "differs: these data or profiles are not the reference"}[same])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "band class\tn\tsources\tlow\thigh\tcoverage\theld-out coverage\tcheck\t")
+	for _, ck := range checks {
+		cross, verdict := "-", "one source: not checkable"
+		if !math.IsNaN(ck.CrossCoverage) {
+			cross = fmt.Sprintf("%.0f%%", ck.CrossCoverage*100)
+			switch d := ck.CrossCoverage - calibration.BandCoverage; {
+			case ck.Band.N < bandMinPoints:
+				verdict = fmt.Sprintf("n < %d: not checkable", bandMinPoints)
+			case math.Abs(d) <= bandTolerance:
+				verdict = "holds"
+			case d > 0:
+				verdict = "holds (conservative)"
+			default:
+				verdict = "misses"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t×%.3f\t×%.3f\t%.0f%%\t%s\t%s\t\n", ck.Class, ck.Band.N, ck.Band.Sources, ck.Band.Lo, ck.Band.Hi, ck.Coverage*100, cross, verdict)
+	}
+	tw.Flush()
+}
+
 // writeRuns prints the published large-scale training runs: per subclass,
 // hardware and precision the signed median and the median and max absolute
 // error of both fidelities, then every run, then the runs left out and why.
@@ -117,11 +191,11 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	}
 	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; held out: nothing is fitted to them)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\tworst point\t")
+	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
 		r := &rep.RunRows[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.Calibrated.WorstSource)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.WorstSource)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -201,6 +275,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		Profile    string            `json:"profile"`
 		MLSysim    accuracyStatsJSON `json:"mlsysim"`
 		Calibrated accuracyStatsJSON `json:"calibrated"`
+		HeldOut    accuracyStatsJSON `json:"held_out"`
 	}
 	type point struct {
 		Source      string          `json:"source"`
@@ -211,6 +286,7 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		MeasuredS   json.RawMessage `json:"measured_s"`
 		MLSysimS    json.RawMessage `json:"mlsysim_s"`
 		CalibratedS json.RawMessage `json:"calibrated_s"`
+		HeldOutS    json.RawMessage `json:"held_out_s"`
 		Spread      json.RawMessage `json:"spread"`
 	}
 	type dist struct {
@@ -229,19 +305,39 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	}
 	pointOf := func(p *accuracy.Point) point {
 		return point{Source: p.Source, Class: p.Class.String(), Hardware: p.Hardware, Profile: p.Profile.String(), Label: p.Label,
-			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), Spread: jsonNumber(p.Spread)}
+			MeasuredS: jsonNumber(p.Measured), MLSysimS: jsonNumber(p.MLSysim), CalibratedS: jsonNumber(p.Calibrated), HeldOutS: jsonNumber(p.HeldOut), Spread: jsonNumber(p.Spread)}
+	}
+	type band struct {
+		Class           string          `json:"class"`
+		N               int             `json:"n"`
+		Sources         int             `json:"sources"`
+		Lo              json.RawMessage `json:"lo"`
+		Hi              json.RawMessage `json:"hi"`
+		Coverage        json.RawMessage `json:"coverage"`
+		HeldOutCoverage json.RawMessage `json:"held_out_coverage"` // null with one source
+		StatedCoverage  float64         `json:"stated_coverage"`
 	}
 	out := struct {
 		Version string  `json:"mlsysim_version"`
 		Rows    []row   `json:"rows"`
 		Dist    []dist  `json:"train_dist"`
 		LOO     []loo   `json:"leave_one_class_out"`
+		Bands   []band  `json:"bands"`
 		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Points: []point{}}
+	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	_, checks := rep.Bands(calibration.BandCoverage)
+	for _, ck := range checks {
+		cross := json.RawMessage("null")
+		if !math.IsNaN(ck.CrossCoverage) {
+			cross = jsonNumber(ck.CrossCoverage)
+		}
+		out.Bands = append(out.Bands, band{Class: ck.Class.String(), N: ck.Band.N, Sources: ck.Band.Sources, Lo: jsonNumber(ck.Band.Lo), Hi: jsonNumber(ck.Band.Hi),
+			Coverage: jsonNumber(ck.Coverage), HeldOutCoverage: cross, StatedCoverage: calibration.BandCoverage})
+	}
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
-			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated)})
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
 	}
 	for i := range rep.Dist {
 		d := &rep.Dist[i]

@@ -20,7 +20,7 @@ func TestAccuracyCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, se.String())
 	}
 	out := so.String()
-	for _, want := range []string{"decode", "prefill", "train", "gemm", "serve", "measured", "derived", "leave-one-class-out",
+	for _, want := range []string{"decode", "prefill", "train", "gemm", "serve", "measured", "derived", "leave-one-class-out", "held-out",
 		"published large-scale training", "train-dist/nemo", "train-dist/moe", "train-dist/automodel", "not priced:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

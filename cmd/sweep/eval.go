@@ -202,6 +202,8 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		}
 		var v string
 		switch {
+		case o.Null(r) && o.NullWhen&engine.NullIfNoBand != 0 && !r.Band.OK:
+			v = "-" // no error band: fidelity mlsysim
 		case o.Null(r) && !r.Feasible:
 			v = "n/a (infeasible)"
 		case o.Null(r):

@@ -124,3 +124,28 @@ func TestCheckUnusedOptions(t *testing.T) {
 		t.Errorf("check output lacks the note:\n%s", so)
 	}
 }
+
+// Every calibrated row carries its error band around latency_s (and, in
+// serving, TTFT and ITL); fidelity mlsysim has none: null in --json.
+func TestEvalBands(t *testing.T) {
+	var cal, ml map[string]any
+	if err := json.Unmarshal([]byte(cliRun(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "--json")), &cal); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"latency_s", "ttft_s", "itl_s"} {
+		lo, ok1 := cal[k+"_lo"].(float64)
+		hi, ok2 := cal[k+"_hi"].(float64)
+		v, _ := cal[k].(float64)
+		if !ok1 || !ok2 || !(lo > 0 && lo <= v && v <= hi) {
+			t.Errorf("calibrated %s %v: band [%v, %v]", k, cal[k], cal[k+"_lo"], cal[k+"_hi"])
+		}
+	}
+	if err := json.Unmarshal([]byte(cliRun(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "fidelity=mlsysim", "--json")), &ml); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"latency_s_lo", "latency_s_hi", "ttft_s_lo", "itl_s_hi"} {
+		if v, ok := ml[k]; !ok || v != nil {
+			t.Errorf("mlsysim %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+}

@@ -133,6 +133,7 @@ func newPlotCmd() *cobra.Command {
 	f.StringVar(&formats, "format", "png,svg,pdf", "output formats: png, svg, pdf (comma-separated)")
 	f.StringVar(&req.Dir, "dir", "", "directory for the figures (default OUT/plots)")
 	f.BoolVar(&req.AllRows, "all-rows", false, "include infeasible rows (default: feasible rows only)")
+	f.BoolVar(&req.Bands, "bands", false, "lines: draw the error band of y (y_lo..y_hi: latency_s, ttft_s, itl_s under fidelity calibrated) as error bars")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end: dir, files (the paths written), count, skipped (kind and why); warnings stay on stderr")
 	return cmd
 }

@@ -107,6 +107,7 @@ func sweepSchema(reg *registry.Registry) obj {
 				"group":          obj{"type": "string", "description": "lines: one line per value of this column"},
 				"where":          obj{"type": "string", "description": "keep the rows where this expression is true (the language of constraints)"},
 				"facet":          obj{"type": "string", "description": "small multiples: one panel per value of this column, shared axes"},
+				"bands":          obj{"type": "boolean", "description": "lines: draw the error band of y (y_lo..y_hi: latency_s, ttft_s, itl_s under fidelity calibrated) as error bars"},
 				"one_per":        obj{"type": []any{"string", "array"}, "items": obj{"type": "string"}, "description": "one figure per value of this column (or of each of these columns)"},
 				"title":          obj{"type": "string", "description": "title above the axes (default none)"},
 				"x_label":        obj{"type": "string", "description": "x axis label (default the column's quantity and unit)"},

@@ -1,0 +1,183 @@
+package calibration
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// StacksFile is the name of the software stacks' data in calibration/data.
+const StacksFile = "stacks.json"
+
+//go:embed data/stacks.json
+var stacksJSON []byte
+
+// Stack is a software stack as data (calibration/data/stacks.json): the
+// kernel choices a prediction on it assumes, with the sources they come
+// from. Software indexes the stacks in the file's order.
+type Stack struct {
+	Name string `json:"name"`
+	Doc  string `json:"doc"`
+	// Elementwise is "unfused" (every norm, rotary, residual and activation
+	// its own kernel, as plain PyTorch runs them; eltTable) or "fused".
+	Elementwise string `json:"elementwise"`
+	// EagerDispatch: prefill and training passes are dispatched op by op
+	// from the host, a pass taking max(host, GPU) (Profile.HostLayerS).
+	EagerDispatch bool `json:"eager_dispatch"`
+	// Attention is "fused" (one kernel at attn_frac of peak, FlashAttention
+	// style) or "materialised" (scores written and read: unfusedAttention).
+	Attention string `json:"attention"`
+	// KeepsScores: a training step without recomputation stores the
+	// attention score, softmax and dropout activations (engine's
+	// activation memory); false for fused attention.
+	KeepsScores bool `json:"keeps_scores"`
+	// SplitKVDecode: decode attention split along the context
+	// (flash-decoding), filling the GPU at any batch.
+	SplitKVDecode bool `json:"split_kv_decode"`
+	// FP8Recipe is "all" (an 8-bit precision runs every operator at 8
+	// bits) or "te" (Transformer Engine: only the linear layers' products
+	// at 8 bits; attention, element-wise ops, output layer and loss in
+	// bf16, plus the casts of the products' inputs and output gradients).
+	FP8Recipe string `json:"fp8_recipe"`
+	// StepOverheadS is the runtime's fixed time per engine step (each
+	// forward pass of a prefill, a prefill chunk or a decode step: host
+	// scheduling, launch and synchronisation), seconds. Fitted to the
+	// stack's published points where there are any (FitStepOverhead,
+	// `sweep accuracy` checks it leave-one-source-out); 0 otherwise.
+	StepOverheadS float64  `json:"step_overhead_s"`
+	Sources       []string `json:"sources"`
+}
+
+// Kernel choices as the hot paths test them.
+func (s *Stack) unfused() bool      { return s.Elementwise == "unfused" }
+func (s *Stack) materialised() bool { return s.Attention == "materialised" }
+func (s *Stack) teFP8() bool        { return s.FP8Recipe == "te" }
+
+// The stacks, in the order of data/stacks.json: a Software value is an
+// index into it. The names of the first three are the stacks the engine
+// has priced since its first calibrated release.
+const (
+	PyTorch      Software = iota // plain PyTorch, as the reference measurements ran
+	Compiled                     // a compiled engine (TensorRT-LLM-like)
+	Megatron                     // Megatron-LM as of 2021
+	TorchCompile                 // PyTorch with torch.compile
+	MegatronCore                 // Megatron-Core with Transformer Engine (NeMo, Megatron-Bridge)
+	VLLM                         // vLLM
+	SGLang                       // SGLang
+	TensorRTLLM                  // TensorRT-LLM
+	NumSoftware
+)
+
+// stackNames are the names the constants above must have in the file.
+var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm"}
+
+// stackTable is data/stacks.json, read when the package is initialised.
+var stackTable, softwareNames = mustStacks(stacksJSON)
+
+func mustStacks(b []byte) ([NumSoftware]Stack, [NumSoftware]string) {
+	st, err := readStacks(b)
+	if err != nil {
+		panic("calibration: data/" + StacksFile + ": " + err.Error())
+	}
+	var names [NumSoftware]string
+	for i := range st {
+		names[i] = st[i].Name
+	}
+	return st, names
+}
+
+// readStacks parses the stacks file: exactly the stacks of stackNames, in
+// that order, each with known kernel choices and at least one source.
+func readStacks(b []byte) ([NumSoftware]Stack, error) {
+	var out [NumSoftware]Stack
+	var f struct {
+		Stacks []Stack `json:"stacks"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return out, err
+	}
+	if len(f.Stacks) != int(NumSoftware) {
+		return out, fmt.Errorf("%d stacks, want %d (%v)", len(f.Stacks), NumSoftware, stackNames)
+	}
+	for i, s := range f.Stacks {
+		switch {
+		case s.Name != stackNames[i]:
+			return out, fmt.Errorf("stacks[%d]: name %q, want %q", i, s.Name, stackNames[i])
+		case s.Elementwise != "unfused" && s.Elementwise != "fused":
+			return out, fmt.Errorf("stacks[%d] (%s): elementwise %q: want unfused or fused", i, s.Name, s.Elementwise)
+		case s.Attention != "fused" && s.Attention != "materialised":
+			return out, fmt.Errorf("stacks[%d] (%s): attention %q: want fused or materialised", i, s.Name, s.Attention)
+		case s.FP8Recipe != "all" && s.FP8Recipe != "te":
+			return out, fmt.Errorf("stacks[%d] (%s): fp8_recipe %q: want all or te", i, s.Name, s.FP8Recipe)
+		case !(s.StepOverheadS >= 0 && s.StepOverheadS < 1):
+			return out, fmt.Errorf("stacks[%d] (%s): step_overhead_s %v: want in [0, 1)", i, s.Name, s.StepOverheadS)
+		case len(s.Sources) == 0:
+			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Stacks returns the software stacks, in Software order.
+func Stacks() []Stack { return append([]Stack(nil), stackTable[:]...) }
+
+// stack returns the stack of sw (the first for a value out of range).
+func stack(sw Software) *Stack {
+	if sw >= NumSoftware {
+		sw = 0
+	}
+	return &stackTable[sw]
+}
+
+// ParseSoftware returns the stack named name (as `software=` spells it).
+func ParseSoftware(name string) (Software, bool) {
+	for i, n := range softwareNames {
+		if n == name {
+			return Software(i), true
+		}
+	}
+	return 0, false
+}
+
+// StepOverhead returns the runtime's fixed time per engine step of stack
+// sw (Stack.StepOverheadS).
+func StepOverhead(sw Software) float64 { return stack(sw).StepOverheadS }
+
+// FitStepOverhead returns the step overhead s ≥ 0 (seconds, at most
+// 50 ms) that minimises the mean squared log error of predictions
+// base[i] + s·steps[i] against measured[i]: golden-section search, 200
+// iterations, deterministic. base are the predictions without the
+// overhead, steps the engine steps each point takes (a prefill 1, a
+// static batch of n output tokens n).
+func FitStepOverhead(base, steps, measured []float64) float64 {
+	loss := func(s float64) float64 {
+		var l float64
+		for i := range base {
+			e := math.Log((base[i] + s*steps[i]) / measured[i])
+			l += e * e
+		}
+		return l
+	}
+	a, b := 0.0, 50e-3
+	g := (math.Sqrt(5) - 1) / 2
+	c, d := b-g*(b-a), a+g*(b-a)
+	for it := 0; it < 200; it++ {
+		if loss(c) <= loss(d) {
+			b, d = d, c
+			c = b - g*(b-a)
+		} else {
+			a, c = c, d
+			d = a + g*(b-a)
+		}
+	}
+	return (a + b) / 2
+}
+
+// KeepsScores reports whether a training step on stack sw without
+// recomputation stores the attention score matrix (Stack.KeepsScores).
+func KeepsScores(sw Software) bool { return stack(sw).KeepsScores }
