@@ -225,8 +225,8 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 			row := LOORow{Hardware: hk, HeldOut: held, FitOn: use}
 			for i := range ts {
 				tg := &ts[i]
-				if tg.Point.Class != held || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
-					continue
+				if tg.Point.Class != held || tg.Point.TP > 1 || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
+					continue // a point on tp GPUs: the engine's all-reduces, not a profile's (Profile.Predict)
 				}
 				row.Stats.addSpread(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source, spread(&tg.Point))
 			}
