@@ -47,7 +47,9 @@ type Row struct {
 }
 
 // ModeTP is the subclass of serving points run tensor-parallel on
-// several GPUs of a node (calibration.Point.TP > 1): "serve/tp".
+// several GPUs of a node (calibration.Point.TP > 1): "serve/tp". A point
+// with a subclass of its own keeps it (a mixture of experts on several
+// GPUs reports in "serve/moe").
 const ModeTP = "tp"
 
 // Name returns the row's class as the report prints it: the class, and for
@@ -145,7 +147,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		pt := &ts[i].Point
 		ap := &rep.Points[idx[i]]
 		mode := pt.Mode
-		if pt.TP > 1 {
+		if pt.TP > 1 && mode == "" {
 			mode = ModeTP
 		}
 		k := key{pt.Class, ap.Hardware, pt.Precision, mode}
@@ -223,8 +225,8 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 			row := LOORow{Hardware: hk, HeldOut: held, FitOn: use}
 			for i := range ts {
 				tg := &ts[i]
-				if tg.Point.Class != held || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
-					continue
+				if tg.Point.Class != held || tg.Point.TP > 1 || calibration.HardwareKey(reg, tg.Point.GPU) != hk {
+					continue // a point on tp GPUs: the engine's all-reduces, not a profile's (Profile.Predict)
 				}
 				row.Stats.addSpread(p.Predict(&tg.Device, &tg.Point), tg.Point.S, tg.Point.Source, spread(&tg.Point))
 			}

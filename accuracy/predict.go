@@ -65,9 +65,19 @@ func modelOf(t *calibration.Transformer) *registry.Model {
 	}
 	layer := (q+2*kv)*h + h*q + mlp
 	P := float64(t.Layers)*layer + 2*float64(t.Vocab)*h
-	return &registry.Model{Key: t.Name, Name: t.Name, Class: registry.ClassTransformer, Parameters: P,
+	m := &registry.Model{Key: t.Name, Name: t.Name, Class: registry.ClassTransformer, Parameters: P,
 		Layers: t.Layers, HiddenDim: t.Hidden, Heads: t.Heads, KVHeads: t.KVHeads, HeadDim: t.HeadDim,
 		FFNDim: t.FFN, VocabSize: t.Vocab}
+	if E, k := t.Experts, t.ActiveExperts; E > 1 && k > 0 {
+		// A mixture of experts: E expert MLPs and a router per layer, k
+		// of them active per token.
+		attn := (q+2*kv)*h + h*q
+		L, V := float64(t.Layers), 2*float64(t.Vocab)*h
+		m.Class, m.Experts, m.ActiveExperts = registry.ClassMoE, E, k
+		m.Parameters = L*(attn+float64(E)*(mlp+h)) + V
+		m.ActiveParameters = L*(attn+float64(k)*mlp+float64(E)*h) + V
+	}
+	return m
 }
 
 // predictPoint evaluates a measured point under fidelity f. GEMM points

@@ -59,6 +59,28 @@ type Transformer struct {
 	Experts       int // 0 or 1: dense
 	ActiveExperts int // experts per token (top-k)
 	GatedMLP      bool
+
+	// Mixture-of-experts structure (moe.go). FFN is one routed expert's
+	// MLP width.
+	SharedExperts int     // experts every token passes through besides the routed ones
+	MoELayers     int     // layers with routed experts; 0 = all Layers (when Experts > 1)
+	DenseFFN      int     // MLP width of the other layers; 0 = FFN
+	EP            int     // expert-parallel degree: the rank holds ⌈Experts/EP⌉ experts and serves the routed tokens of EP ranks; 0 = 1
+	Imbalance     float64 // routed tokens of the busiest rank over the mean, ≥ 1; 0 = 1
+	TokenShare    float64 // share of the pass's tokens the rank dispatches to the experts (serving EP with tp: 1/tp); 0 = 1
+
+	// Sliding-window attention (gpt-oss, Llama 4's chunked layers):
+	// WindowLayers of the Layers attend at most Window keys.
+	Window       int
+	WindowLayers int
+
+	// Multi-head latent attention (MLA, DeepSeek): KVLatent > 0 selects it.
+	// Heads and KVHeads are then the query heads, HeadDim (QKDim+VDim)/2.
+	KVLatent int // kv_lora_rank
+	QLatent  int // q_lora_rank; 0 = queries projected from the hidden state
+	RopeDim  int // qk_rope_head_dim: rotary key width, shared by the heads
+	QKDim    int // query/key width per head (qk_nope_head_dim + qk_rope_head_dim)
+	VDim     int // value width per head
 }
 
 // Point is one measured time.
@@ -88,6 +110,8 @@ type Point struct {
 	// shape); "burst" the same from an idle GPU and "sustained" after a
 	// second of the same product back to back (gpu_clocks.py). A GPU at its
 	// power limit clocks down under sustained load, so the modes differ.
+	// A serve point of a mixture of experts has Mode "moe", so that it
+	// reports in its own row.
 	Mode string
 	S    float64 // measured seconds (median); serve: seconds for the whole batch
 	MinS float64 // fastest repeat, seconds (ms_min); 0 = not recorded
@@ -382,7 +406,8 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 			return nil, fmt.Errorf("%s:%d: software %q: want one of %v", name, li+2, p.Software, SoftwareNames())
 		}
 		p.Shape = Transformer{Name: p.Model, Layers: num(row, "layers"), Hidden: num(row, "hidden"), Heads: num(row, "heads"),
-			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab")}
+			KVHeads: num(row, "kv_heads"), FFN: num(row, "ffn"), Vocab: num(row, "vocab"),
+			Experts: num(row, "experts"), ActiveExperts: num(row, "active_experts")}
 		if p.Shape.Layers < 1 || p.Shape.Hidden < 1 || p.Shape.Heads < 1 {
 			return nil, fmt.Errorf("%s:%d: bad model shape", name, li+2)
 		}
@@ -395,12 +420,14 @@ func ParseCSV(name string, r io.Reader) ([]Published, error) {
 	return out, nil
 }
 
-// Point turns a row that is a serving measurement on one GPU, or on tp
-// GPUs of one node holding the model tensor-parallel (gpus = tp ≤ 8), into
-// a point: serving_ttft (a prefill of batch × input tokens, TTFT) and
-// serving_static_batch (output tokens per second of a static batch, turned
-// into the seconds the batch takes; a rate per GPU times the GPUs). Other
-// rows (multi-GPU training) give false.
+// Point turns a row that is a serving measurement of one replica, on one
+// GPU or on tp GPUs of one node holding the model tensor-parallel (gpus =
+// tp ≤ 8), into a point: serving_ttft (a prefill of batch × input tokens,
+// TTFT) and serving_static_batch (output tokens per second of a static
+// batch, turned into the seconds the batch takes, a rate per GPU times the
+// GPUs; or the batch's end-to-end latency). A mixture of experts (experts
+// > 1) is a gated MLP with Mode "moe". Other rows (multi-GPU training)
+// give false.
 func (p Published) Point() (Point, bool) {
 	if p.Batch < 1 || p.In < 1 || (p.GPUs > 1 && (p.TP != p.GPUs || p.GPUs > 8)) {
 		return Point{}, false
@@ -408,6 +435,9 @@ func (p Published) Point() (Point, bool) {
 	pt := Point{Source: "published.csv:" + p.ID, GPU: p.Hardware, Precision: p.Precision, Model: p.Shape,
 		Batch: p.Batch, Seq: p.In, Out: p.Out, Stack: p.Software, TP: max(p.TP, 1)}
 	pt.Model.GatedMLP = p.Shape.FFN != 4*p.Shape.Hidden
+	if p.Shape.Experts > 1 && p.Shape.ActiveExperts > 0 {
+		pt.Model.GatedMLP, pt.Mode = true, "moe"
+	}
 	switch {
 	case p.Phase == "serving_ttft" && p.Metric == "ttft":
 		pt.Class = ClassPrefill
@@ -415,6 +445,9 @@ func (p Published) Point() (Point, bool) {
 	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s" && p.Out > 0:
 		pt.Class = ClassServe
 		pt.S = float64(p.Batch*p.Out) / p.Value
+	case p.Phase == "serving_static_batch" && p.Metric == "latency" && p.Out > 0:
+		pt.Class = ClassServe
+		pt.S = p.Value * unitSeconds(p.Unit)
 	case p.Phase == "serving_static_batch" && p.Metric == "output_tokens_per_s_per_gpu" && p.Out > 0:
 		pt.Class = ClassServe
 		pt.S = float64(p.Batch*p.Out) / (p.Value * float64(max(p.GPUs, 1)))

@@ -329,24 +329,22 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
-	p.gemm(b, d, 1, T, q+2*kv, h, rate)
-	p.gemm(b, d, 1, T, h, q, rate)
+	if m.KVLatent > 0 {
+		p.mlaProjections(b, d, m, T, rate)
+	} else {
+		p.gemm(b, d, 1, T, q+2*kv, h, rate)
+		p.gemm(b, d, 1, T, h, q, rate)
+	}
+	if m.Experts > 1 && m.ActiveExperts > 0 {
+		p.moeMLPs(b, d, m, T, rate)
+		return
+	}
 	up := F
 	if m.GatedMLP {
 		up = 2 * F
 	}
-	if m.Experts > 1 && m.ActiveExperts > 0 {
-		E, k := float64(m.Experts), float64(m.ActiveExperts)
-		active := math.Min(E, T*k)
-		p.gemm(b, d, 1, T, E, h, rate) // router
-		p.groupedGEMM(b, d, active, T*k/active, up, h, rate)
-		p.groupedGEMM(b, d, active, T*k/active, h, F, rate)
-		b.Fixed += p.KernelS * 2 // permute and combine
-		p.elementwise(b, d, 4*T*k*h*d.Bytes)
-	} else {
-		p.gemm(b, d, 1, T, up, h, rate)
-		p.gemm(b, d, 1, T, h, F, rate)
-	}
+	p.gemm(b, d, 1, T, up, h, rate)
+	p.gemm(b, d, 1, T, h, F, rate)
 }
 
 // layerRest adds one layer's attention and element-wise kernels to b.
@@ -389,6 +387,24 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 // blocks of a full GPU held them, so that neither a longer context nor a
 // larger batch makes the step faster.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
+	fw := m.windowShare(ps)
+	if fw == 0 {
+		return p.attentionSpan(b, d, m, ps, rate, 0)
+	}
+	// The layer mean of full-context and sliding-window layers (window.go).
+	var full, win Breakdown
+	f1, b1 := p.attentionSpan(&full, d, m, ps, rate, 0)
+	f2, b2 := p.attentionSpan(&win, d, m, ps, rate, float64(m.Window))
+	full.Scale(1 - fw)
+	win.Scale(fw)
+	b.Add(&full)
+	b.Add(&win)
+	return (1-fw)*f1 + fw*f2, (1-fw)*b1 + fw*b2
+}
+
+// attentionSpan is attention with each token attending at most w keys
+// (its own and the w−1 before it; w = 0: the whole context).
+func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate, w float64) (flops, bytes float64) {
 	B := float64(ps.Batch)
 	H, Hkv, hd := float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	q, kv := H*hd, Hkv*hd
@@ -397,8 +413,20 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 	var bps, merge float64
 	if ps.decode() {
 		ctx := float64(ps.Ctx)
+		if w > 0 {
+			ctx = math.Min(ctx, w)
+		}
 		flops = 4 * B * H * hd * ctx
 		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
+		if m.KVLatent > 0 {
+			// MLA decode with the up-projections absorbed (FlashMLA):
+			// every head attends the shared latent, keys r+d_rope wide,
+			// values r wide, read once per sequence.
+			r := float64(m.KVLatent)
+			lat := r + float64(m.RopeDim)
+			flops = 2 * B * H * (lat + r) * ctx
+			bytes = B*lat*ctx*kvb + 2*B*H*lat*d.Bytes
+		}
 		bps = p.streamBps(d)
 		if d.SMs > 0 {
 			sat := p.DecodeAttnSatFrac * float64(d.SMs)
@@ -417,14 +445,30 @@ func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 		if ctx > S {
 			pairs = S*(ctx-S) + pairs
 		}
-		if ps.Full {
+		switch {
+		case ps.Full && w > 0:
+			// No causal mask, each query within its window.
+			pairs = S * math.Min(ctx, w)
+		case ps.Full:
 			pairs = S * ctx
+		case w > 0:
+			c := math.Max(S, ctx)
+			pairs = windowPairs(c, w) - windowPairs(c-S, w)
+			ctx = math.Min(c, S+w) // the keys the window touches
 		}
 		flops = 4 * B * H * hd * pairs
 		if kvb == d.Bytes {
 			bytes = B * (2*q + 2*kv) * math.Max(S, ctx) * d.Bytes
 		} else {
 			bytes = B * (2*q*d.Bytes + 2*kv*kvb) * math.Max(S, ctx)
+		}
+		if m.KVLatent > 0 && !ps.Prefill {
+			// MLA over a KV cache (speculative verification): the
+			// absorbed form of a decode step, S query tokens.
+			r := float64(m.KVLatent)
+			lat := r + float64(m.RopeDim)
+			flops = 2 * B * H * (lat + r) * pairs
+			bytes = B*lat*math.Max(S, ctx)*kvb + 2*B*S*H*lat*d.Bytes
 		}
 		bps = p.streamBps(d)
 	}
@@ -666,6 +710,9 @@ func (m *Transformer) Shard(tp int) Transformer {
 	}
 	div := func(n int) int { return max((n+tp-1)/tp, 1) }
 	s.Heads, s.KVHeads, s.FFN, s.Vocab = div(m.Heads), div(m.KVHeads), div(m.FFN), div(m.Vocab)
+	if m.DenseFFN > 0 {
+		s.DenseFFN = div(m.DenseFFN)
+	}
 	return s
 }
 
@@ -673,15 +720,19 @@ func (m *Transformer) Shard(tp int) Transformer {
 type Stage struct {
 	Layers int  // transformer layers on the stage
 	TP     int  // tensor-parallel degree
+	ETP    int  // tensor-parallel degree of the routed experts; 0 = TP
 	Head   bool // the stage holds the LM head and the loss (the last stage)
 }
 
 // StageMicrobatch returns the time of one microbatch's forward and
 // backward (with st's recomputation) on one rank of stage sg: TrainStep
-// over sg.Layers layers of m.Shard(sg.TP), with the LM head and loss when
-// sg.Head. st.Batch is the microbatch; the optimizer is not included.
+// over sg.Layers layers of m.Shard(sg.TP) (the routed experts' width split
+// sg.ETP ways when it differs), with the LM head and loss when sg.Head. st.Batch is the microbatch; the optimizer is not included.
 func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage) Breakdown {
 	sh := m.Shard(sg.TP)
+	if sg.ETP > 0 && sg.ETP != sg.TP && m.Experts > 1 {
+		sh.FFN = max((m.FFN+sg.ETP-1)/sg.ETP, 1) // the routed experts split ETP ways
+	}
 	s := *st
 	s.Optimizer, s.Params = false, 0
 	return p.trainStep(d, &sh, &s, sg.Layers, sg.Head)

@@ -68,6 +68,8 @@ var runModels = map[string]string{
 	"qwen3_30b_a3b": "Qwen3_30B_A3B", "qwen3_30b_a3b (tokendrop)": "Qwen3_30B_A3B",
 	"qwen3_235b_a22b": "Qwen3_235B_A22B", "qwen3_235b_a22b (tokendrop)": "Qwen3_235B_A22B",
 	"llama4-scout-llm": "Llama4_Scout",
+	"mixtral-8x22b":    "Mixtral_8x22B",
+	"gpt oss 120b":     "GPT_OSS_120B", "gpt-oss 120b": "GPT_OSS_120B", "gpt-oss 20b": "GPT_OSS_20B",
 	// NeMo AutoModel's names
 	"deepseek v3 671b": "DeepSeek_V3", "qwen3 moe 30b": "Qwen3_30B_A3B", "llama3 70b": "Llama3_70B",
 }

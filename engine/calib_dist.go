@@ -30,9 +30,9 @@ import (
 // calibratedMicrobatchS returns the calibrated time of one microbatch of
 // micro sequences, forward and backward, on one GPU of the last pipeline
 // stage (stageLayers layers, shapes divided by tp), with its breakdown.
-func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp int) (float64, calibration.Breakdown) {
+func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown) {
 	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP)}
-	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, Head: true})
+	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, ETP: etp, Head: true})
 	return b.Total, b
 }
 
@@ -58,7 +58,13 @@ type calibDist struct {
 // replica is the calibrated single-GPU step of the local batch
 // (solveCalibrated); with tp, pp, ep or cp above 1 refuse is set, as the
 // operator model does not split such a model.
-func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers int) calibDist {
+//
+// With fold (moe_dist.go) the stage's MoE layers run the routed experts of
+// an expert-parallel rank (⌈E/ep⌉ experts, split etp ways, the tokens of
+// ep ranks, the busiest rank at moe_imbalance × the mean) and the Adam
+// update covers the rank's dense shard (÷ dp under ZeRO ≥ 1) and expert
+// shard (÷ edp).
+func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers, etp, edp int, fold bool) calibDist {
 	hw, m := c.Hardware, c.Model
 	prof := c.profile()
 	t.intraBps *= prof.IntraNodeFrac(hw)
@@ -84,13 +90,26 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 
 	tp, pp, ep := one(c.Dist.TP), one(c.Dist.PP), one(c.Dist.EP)
 	micro := local / mb
-	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp)
+	if fold {
+		shape.EP, shape.Imbalance = ep, oneF(c.Dist.MoEImbalance)
+	} else {
+		etp = tp
+	}
+	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)
 	n := float64(mb)
 	var opt float64
 	if !c.Calib.NoOptimizer {
 		P := m.Parameters / float64(tp*pp*ep)
 		if c.ZeroStage >= 1 {
 			P /= float64(max(c.DPSize, t.gpus/(tp*pp*ep*one(c.Dist.CP))))
+		}
+		if fold {
+			pe := routedExpertParams(m)
+			dense, experts := (m.Parameters-pe)/float64(tp*pp), pe/float64(etp*ep*pp)
+			if c.ZeroStage >= 1 {
+				dense, experts = dense/float64(dp), experts/float64(edp)
+			}
+			P = dense + experts
 		}
 		opt = prof.OptimizerS(&d, P)
 	}

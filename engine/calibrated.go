@@ -89,9 +89,22 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 		return calibration.Transformer{}, false
 	}
 	h := m.EffectiveHidden()
-	t := calibration.Transformer{Name: m.Key, Layers: m.Layers, Hidden: h, Heads: m.EffectiveHeads(),
-		KVHeads: m.EffectiveKVHeads(), HeadDim: m.EffectiveHeadDim(), FFN: m.FFNDim, Vocab: m.VocabSize,
+	t := calibration.Transformer{Name: m.Key, Layers: m.Layers, Hidden: h, Heads: m.TrueHeads(),
+		KVHeads: m.TrueKVHeads(), HeadDim: m.EffectiveHeadDim(), FFN: m.FFNDim, Vocab: m.VocabSize,
 		Experts: m.Experts, ActiveExperts: m.ActiveExperts}
+	if m.Class == registry.ClassMoE {
+		t.FFN = m.ExpertFFN()
+		t.SharedExperts, t.DenseFFN = m.SharedExperts, m.DenseFFNDim
+		if n := m.MoELayers(); n < m.Layers {
+			t.MoELayers = n
+		}
+	}
+	t.Window, t.WindowLayers = m.SlidingWindow, m.WindowLayers
+	if m.IsMLA() && m.QKNopeHeadDim > 0 && m.VHeadDim > 0 {
+		t.KVLatent, t.QLatent, t.RopeDim = m.KVLoRARank, m.QLoRARank, m.QKRopeHeadDim
+		t.QKDim, t.VDim = m.QKNopeHeadDim+m.QKRopeHeadDim, m.VHeadDim
+		t.KVHeads, t.HeadDim = t.Heads, (t.QKDim+t.VDim)/2
+	}
 	if t.FFN <= 0 {
 		t.FFN = 4 * h
 	}

@@ -72,20 +72,22 @@ const (
 	DistLayersPerStage             // pp exceeds the layer count
 	DistMicrobatches               // microbatches do not split the local batch evenly
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
+	DistEPFold                     // calibrated: ep on a dense model, not dividing the experts, or dividing neither dp·cp nor tp·dp·cp (moe_dist.go)
 	DistGoldenRefused              // calibrated: dist_semantics=golden, mlsysim's η arithmetic
 	numDistReasons
 )
 
 var distReasonText = [numDistReasons]string{
 	"",
-	"parallelism: tp·pp·ep·cp exceeds the GPUs",
-	"parallelism: tp·pp·ep·cp does not divide the GPUs",
-	"parallelism: dp·tp·pp·ep·cp differs from the GPUs",
+	"parallelism: tp·pp·ep·cp exceeds the GPUs (tp·pp·cp under calibrated, where ep folds into dp)",
+	"parallelism: tp·pp·ep·cp does not divide the GPUs (tp·pp·cp under calibrated, where ep folds into dp)",
+	"parallelism: dp·tp·pp·ep·cp differs from the GPUs (dp·tp·pp·cp under calibrated, where ep folds into dp)",
 	"parallelism: gpus_per_node does not divide the GPUs",
 	"parallelism: gpus exceeds the system's accelerators",
 	"parallelism: pp exceeds the model's layers",
 	"parallelism: microbatches do not split the local batch (batch_size/dp) evenly",
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
+	"parallelism: ep needs a MoE model whose experts it divides, and must divide dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
 	"semantics: dist_semantics=golden is mlsysim's published G5 arithmetic (an η roofline replica), which the calibrated fidelity does not price; use fidelity=mlsysim, or dist_semantics=newest or auto",
 }
 
@@ -220,7 +222,7 @@ var distributedParams = []*Param{
 		Doc:   "training: pipeline-parallel stages (serving: infeasible under calibrated, not modelled)",
 		apply: func(c *Config, v Value) { c.Dist.PP = int(v.F) }},
 	{Name: "ep", Modes: InTraining | InServing, Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training: expert-parallel degree (MoE)",
+		Doc:   "training and serving: expert-parallel degree (MoE). Training under calibrated: folded into data parallelism (dp = gpus/(tp·pp·cp); ep divides the experts and dp·cp, or tp·dp·cp with whole experts); under mlsysim a factor of its own (dp = gpus/(tp·pp·ep·cp)). Serving under calibrated: a replica of ep GPUs (a multiple of tp) with attention data parallelism",
 		apply: func(c *Config, v Value) { c.Dist.EP = int(v.F) }},
 	{Name: "cp", Modes: InTraining, Label: "Context parallel (CP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training: context-parallel degree (the sequence split over ranks, ring attention)",
@@ -261,7 +263,7 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.ReplicaS }},
 	{Name: "comm_s", Label: "Communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "exposed communication: comm_dp_s + comm_tp_s + comm_pp_s + comm_ep_s + comm_cp_s",
 		Float: func(r *Result) float64 { return r.Dist.CommS }},
-	{Name: "comm_dp_s", Label: "DP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap)",
+	{Name: "comm_dp_s", Label: "DP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap); calibrated: the dense W/(tp·pp) over dp and the routed experts' shard over the expert data-parallel ranks",
 		Float: func(r *Result) float64 { return r.Dist.CommDPS }},
 	{Name: "comm_tp_s", Label: "TP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "TP: 4 ring all-reduces of the activations per layer of a stage",
 		Float: func(r *Result) float64 { return r.Dist.CommTPS }},
@@ -279,11 +281,11 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.BubbleFraction }},
 	{Name: "scaling_efficiency", Label: "Scaling efficiency", Better: HigherIsBetter, Modes: InTraining, Doc: "replica_s / step_time_s, in (0, 1]",
 		Float: func(r *Result) float64 { return r.Dist.ScalingEfficiency }},
-	{Name: "dp_ranks", Label: "DP ranks", Better: NeitherIsBetter, Modes: InTraining, Doc: "data-parallel ranks: dp, or gpus/(tp·pp·ep·cp) when dp is 1",
+	{Name: "dp_ranks", Label: "DP ranks", Better: NeitherIsBetter, Modes: InTraining, Doc: "data-parallel ranks: dp, or when dp is 1 gpus/(tp·pp·cp) under calibrated (ep folded in), gpus/(tp·pp·ep·cp) under mlsysim",
 		Float: func(r *Result) float64 { return float64(r.Dist.DP) }},
 	{Name: "gpus_used", Label: "GPUs used", Better: NeitherIsBetter, Modes: InTraining, Doc: "GPUs of the job",
 		Float: func(r *Result) float64 { return float64(r.Dist.GPUs) }},
-	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3",
+	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3 (calibrated: dense P/(tp·pp) ÷ dp, routed experts P_e/(etp·ep·pp) ÷ edp)",
 		Float: func(r *Result) float64 { return r.Dist.WeightsBytes }},
 	{Name: "memory_gradients_bytes", Label: "Gradient memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-2",
 		Float: func(r *Result) float64 { return r.Dist.GradientsBytes }},
@@ -414,6 +416,14 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 // (2·P_active·mult for MoE), W_shard the weight shard. Samples per second
 // are dp·local/step.
 //
+// Under fidelity calibrated ep folds into data parallelism (moe_dist.go):
+// dp = GPUs/(tp·pp·cp), ep divides dp·cp (or tp·dp·cp), the routed experts'
+// state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
+// (÷ dp), the MoE layers' activations add their routed copies'
+// (moeActivationDeltaBytes), and EP = 4·⌈L/pp⌉·(MoE share) ·
+// a2a(local·S/cp·h·b·k·f) over the node's link and the fabric
+// (moeAllToAllS).
+//
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
@@ -425,11 +435,26 @@ func solveDistributed(c *Config, r *Result) {
 	t, ok := resolveTopology(c, r)
 	tp, pp, ep, cp := one(d.TP), one(d.PP), one(d.EP), one(d.CP)
 	mb, v := one(d.Microbatches), one(d.Interleave)
-	mp := tp * pp * ep * cp
+	sem := d.Semantics
+	if sem == DistAuto {
+		sem = DistNewest
+		if c.Fidelity == FidelityMLSysim {
+			sem = DistGolden
+		}
+	}
+	fold := foldEP(c, sem)
+	epF := float64(ep) // the factor ep adds to the layout's product
+	if fold {
+		epF = 1
+	}
+	mp := tp * pp * cp
+	if !fold {
+		mp *= ep
+	}
 	r.Dist.GPUs = t.gpus
 	if ok {
 		switch {
-		case float64(tp)*float64(pp)*float64(ep)*float64(cp) > float64(t.gpus): // mp may overflow
+		case float64(tp)*float64(pp)*epF*float64(cp) > float64(t.gpus): // mp may overflow
 			r.Dist.Reason = DistTooManyRanks
 		case t.gpus%mp != 0:
 			r.Dist.Reason = DistIndivisible
@@ -440,8 +465,18 @@ func solveDistributed(c *Config, r *Result) {
 		}
 	}
 	dp, local := 1, 1
+	etp, edp := tp, 1
 	if r.Dist.Reason == DistOK {
 		dp = t.gpus / mp
+		if fold {
+			var eok bool
+			etp, edp, eok = expertLayout(tp, cp, dp, ep)
+			if !eok || (ep > 1 && (m.MoELayers() == 0 || m.Experts%ep != 0)) {
+				r.Dist.Reason = DistEPFold
+			}
+		}
+	}
+	if r.Dist.Reason == DistOK {
 		local, r.Dist.Reason = localBatch(c.BatchSize, dp, mb)
 	}
 	if r.Dist.Reason != DistOK {
@@ -467,20 +502,40 @@ func solveDistributed(c *Config, r *Result) {
 		P = g.WeightBytes / bpe
 	}
 	shard := P / float64(tp*pp*ep)
+	// zshard is the shard ZeRO divides by dp; under folding the routed
+	// experts' shard (xshard) is divided by edp instead.
+	zshard, xshard := shard, 0.0
+	pe := 0.0
+	if fold {
+		pe = routedExpertParams(m)
+		zshard, xshard = (P-pe)/float64(tp*pp), pe/float64(etp*ep*pp)
+	}
+	split := pe > 0 // a mixture of experts under folding: two shards
+	zdiv := func(stage int) float64 {
+		if c.ZeroStage >= stage {
+			return zshard/float64(dp) + xshard/float64(edp)
+		}
+		return zshard + xshard
+	}
 	w, gr, opt := shard*bpe, shard*bpe, AdamBytesPerParam*shard
+	if split {
+		w, gr, opt = zdiv(3)*bpe, zdiv(2)*bpe, AdamBytesPerParam*zdiv(1)
+	}
 	if c.LoRA && m.Layers > 0 && P > 0 {
 		frac := math.Min(2*LoRARank*h*4*float64(m.Layers)/P, 1)
 		gr *= frac
 		opt *= frac
 	}
-	if c.ZeroStage >= 1 {
-		opt /= float64(dp)
-	}
-	if c.ZeroStage >= 2 {
-		gr /= float64(dp)
-	}
-	if c.ZeroStage >= 3 {
-		w /= float64(dp)
+	if !split { // one shard: the order of operations of before, bit for bit
+		if c.ZeroStage >= 1 {
+			opt /= float64(dp)
+		}
+		if c.ZeroStage >= 2 {
+			gr /= float64(dp)
+		}
+		if c.ZeroStage >= 3 {
+			w /= float64(dp)
+		}
 	}
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
@@ -489,6 +544,9 @@ func solveDistributed(c *Config, r *Result) {
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
+		}
+		if split { // a mixture of experts keeps its routed tokens' activations (moe_dist.go)
+			a += moeActivationDeltaBytes(m, stageLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe)
 		}
 		act = a * float64(min(mb, pp)) / float64(tp)
 	}
@@ -500,13 +558,6 @@ func solveDistributed(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 
-	sem := d.Semantics
-	if sem == DistAuto {
-		sem = DistNewest
-		if c.Fidelity == FidelityMLSysim {
-			sem = DistGolden
-		}
-	}
 	if sem == DistGolden && c.Fidelity == FidelityCalibrated {
 		// The golden replica is the η roofline: a calibrated row would
 		// carry another model's number. Refused, unpriced.
@@ -523,7 +574,7 @@ func solveDistributed(c *Config, r *Result) {
 	// the profile's collective efficiency (calib_dist.go).
 	var cal calibDist
 	if c.Fidelity == FidelityCalibrated {
-		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers)
+		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers, etp, edp, fold)
 		if cal.refuse {
 			r.Dist.Reason, r.Feasible, r.Reason = DistCalibratedSplit, false, ReasonParallelism
 			return
@@ -562,14 +613,35 @@ func solveDistributed(c *Config, r *Result) {
 			tTP *= cal.tpFactor
 		}
 	}
-	if dp > 1 {
+	if split {
+		// Dense gradients over the dp ranks, the experts' over edp.
+		lora := 1.0
+		if c.LoRA {
+			lora = LoRAGradientFraction
+		}
+		if dp > 1 {
+			tDP = dpAllReduceS(d.Collective, zshard*bpe*lora, dp, mp, &t)
+		}
+		if edp > 1 && xshard > 0 {
+			tDP += dpAllReduceS(d.Collective, xshard*bpe*lora, edp, max(t.gpus/pp/edp, 1)*pp, &t)
+		}
+		tDP *= 1 - clamp01(d.Overlap)
+	} else if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)
 		if c.LoRA {
 			grad *= LoRAGradientFraction
 		}
 		tDP = dpAllReduceS(d.Collective, grad, dp, mp, &t) * (1 - clamp01(d.Overlap))
 	}
-	if ep > 1 {
+	if ep > 1 && fold {
+		if n := m.MoELayers(); n > 0 {
+			// Dispatch and combine, forward and backward, in the stage's
+			// MoE layers; each token's k copies (× imbalance f).
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
+			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
+		}
+	} else if ep > 1 {
 		β, α := t.link(tp * ep)
 		vol := actBytes * float64(max(m.ActiveExperts, 1)) * mult
 		tEP = 4 * float64(stageLayers) * AllToAllS(vol, ep, β, α)
@@ -580,7 +652,7 @@ func solveDistributed(c *Config, r *Result) {
 		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
-		β, α := t.link(tp * cp * ep * pp)
+		β, α := t.link(tp * cp * int(epF) * pp)
 		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*bpe/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong

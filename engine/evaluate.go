@@ -115,7 +115,7 @@ func zeroNonFinite(r *Result) bool {
 		}
 	}
 	for _, t := range [...]*TimeParts{&r.Calib.Step, &r.Calib.Prefill, &r.Calib.Decode} {
-		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.CommPPS, &t.TransferS} {
+		for _, p := range [...]*float64{&t.MatmulS, &t.AttentionS, &t.ElementwiseS, &t.OptimizerS, &t.OverheadS, &t.CommS, &t.CommPPS, &t.TransferS, &t.CommEPS} {
 			if x := *p; x-x != 0 {
 				*p, bad = 0, true
 			}

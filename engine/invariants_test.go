@@ -110,6 +110,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	if rng.Intn(2) == 0 {
 		c.Dist.TP = 1 << rng.Intn(5) // 1-16
 	}
+	if c.Model.Class == registry.ClassMoE && rng.Intn(3) == 0 {
+		c.Dist.EP = 1 << rng.Intn(7) // 1-64: wide EP with attention DP
+	}
 	if rng.Intn(4) == 0 {
 		c.Dist.PP = 1 << rng.Intn(5) // 1-16
 	}
@@ -243,14 +246,36 @@ func describe(c *Config) string {
 // bound on any model's count.
 func layerFLOPsPerToken(t *calibration.Transformer) float64 {
 	h, q, kv, F := float64(t.Hidden), float64(t.Heads*t.HeadDim), float64(t.KVHeads*t.HeadDim), float64(t.FFN)
-	mlp := 2 * h * F
+	gate := 2.0
 	if t.GatedMLP {
-		mlp = 3 * h * F
+		gate = 3
 	}
+	mlp := gate * h * F
 	if t.Experts > 1 && t.ActiveExperts > 0 {
-		mlp *= float64(t.ActiveExperts)
+		// k routed and the shared experts in the MoE layers, the dense
+		// MLP in the others (the layer mean).
+		moe := (float64(t.ActiveExperts) + float64(t.SharedExperts)) * gate * h * F
+		mlp = moe
+		if t.MoELayers > 0 {
+			Fd := float64(t.DenseFFN)
+			if Fd == 0 {
+				Fd = F
+			}
+			fm := float64(t.MoELayers) / float64(t.Layers)
+			mlp = fm*moe + (1-fm)*gate*h*Fd
+		}
 	}
-	return 2 * (h*(q+2*kv) + q*h + mlp)
+	attn := h*(q+2*kv) + q*h
+	if t.KVLatent > 0 {
+		H, r, rope := float64(t.Heads), float64(t.KVLatent), float64(t.RopeDim)
+		qk, v, ql := float64(t.QKDim), float64(t.VDim), float64(t.QLatent)
+		qproj := H * qk * h
+		if ql > 0 {
+			qproj = ql*h + H*qk*ql
+		}
+		attn = qproj + (r+rope)*h + H*(qk-rope+v)*r + H*v*h
+	}
+	return 2 * (attn + mlp)
 }
 
 // checkInvariants evaluates c and the variations the invariants compare it
@@ -335,17 +360,37 @@ func checkInvariants(c Config) error {
 	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
 	if shape.Experts > 1 && shape.ActiveExperts > 0 {
 		// A mixture of experts reads the experts its tokens route to:
-		// attention, router and LM head, and min(E, T·k) experts.
+		// attention, router and LM head, the shared experts, and the
+		// expected distinct routed experts of T tokens choosing k of E,
+		// E·(1 − (1 − k/E)^T), in its MoE layers; the dense MLP in the
+		// others. Multi-head latent attention reads its latent projections.
 		weightsRead = func(tokens int) float64 {
 			h, q, kv, F := float64(shape.Hidden), float64(shape.Heads*shape.HeadDim), float64(shape.KVHeads*shape.HeadDim), float64(shape.FFN)
-			E := float64(shape.Experts)
-			experts := math.Min(E, float64(tokens)*float64(shape.ActiveExperts))
-			mlp := 2 * h * F
+			E, k := float64(shape.Experts), float64(shape.ActiveExperts)
+			experts := E * (1 - math.Pow(1-k/E, float64(tokens)))
+			gate := 2.0
 			if shape.GatedMLP {
-				mlp = 3 * h * F
+				gate = 3
 			}
-			perLayer := h*(q+2*kv) + q*h + h*E + experts*mlp
-			return (float64(shape.Layers)*perLayer + float64(shape.Vocab)*h) * bpe
+			attn := h*(q+2*kv) + q*h
+			if shape.KVLatent > 0 {
+				H, r, rope := float64(shape.Heads), float64(shape.KVLatent), float64(shape.RopeDim)
+				qk, v, ql := float64(shape.QKDim), float64(shape.VDim), float64(shape.QLatent)
+				attn = ql*h + H*qk*ql + (r+rope)*h + H*(qk-rope+v)*r + H*v*h
+				if ql == 0 {
+					attn = H*qk*h + (r+rope)*h + H*(qk-rope+v)*r + H*v*h
+				}
+			}
+			moe := float64(shape.Layers)
+			if shape.MoELayers > 0 {
+				moe = float64(shape.MoELayers)
+			}
+			Fd := float64(shape.DenseFFN)
+			if Fd == 0 {
+				Fd = F
+			}
+			moeLayer := h*E + (experts+float64(shape.SharedExperts))*gate*h*F
+			return (float64(shape.Layers)*attn + moe*moeLayer + (float64(shape.Layers)-moe)*gate*h*Fd + float64(shape.Vocab)*h) * bpe
 		}
 	}
 	if c.Mode == Inference {
@@ -376,18 +421,21 @@ func checkInvariants(c Config) error {
 	}
 	kvb := kvElementBytes(&c)
 	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
-	if floor := (weightsRead(c.BatchSize) + KVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (tp * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
+	// The replica's GPUs (tp, or ep with expert parallelism, times the
+	// pipeline's stages) share the weights, the KV cache and the FLOPs.
+	g := float64(servingGPUs(&c) * one(c.Dist.PP))
+	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (g * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
 		return fail("decode step %v below weights + KV at HBM speed %v", plainITL, floor)
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
-	if floor := flops / (tp * peak); r.Serve.PrefillS < floor*(1-1e-9) {
+	if floor := flops / (g * peak); r.Serve.PrefillS < floor*(1-1e-9) {
 		return fail("prefill %v below its FLOPs at peak %v", r.Serve.PrefillS, floor)
 	}
 	// A request's time to first token holds at least its own prefill: the
 	// FLOPs of one prompt at peak, and the time to first token of the same
 	// request alone.
-	if floor := flops / float64(c.BatchSize) / (tp * peak); r.TTFTS < floor*(1-1e-9) {
+	if floor := flops / float64(c.BatchSize) / (g * peak); r.TTFTS < floor*(1-1e-9) {
 		return fail("TTFT %v below one prompt's FLOPs at peak %v", r.TTFTS, floor)
 	}
 	if c.BatchSize > 1 {
@@ -460,7 +508,7 @@ func checkTimeParts(c *Config, r *Result) error {
 		return nil
 	}
 	list := func(t *TimeParts) []float64 {
-		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.CommPPS, t.TransferS}
+		return []float64{t.MatmulS, t.AttentionS, t.ElementwiseS, t.OptimizerS, t.OverheadS, t.CommS, t.CommPPS, t.TransferS, t.CommEPS}
 	}
 	if c.Mode != Serving {
 		st := &r.Calib.Step

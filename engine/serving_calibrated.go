@@ -49,8 +49,13 @@ func calibratedServingGap(c *Config) Reason {
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {
-	case one(c.Dist.EP) > 1 || one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
+	case one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
 		return ReasonServingLayout
+	case one(c.Dist.EP) > 1 && (!isTF || servingEPGap(c) != ReasonNone):
+		if !isTF {
+			return ReasonServingLayout
+		}
+		return servingEPGap(c)
 	case ppGap(c) != ReasonNone: // serving_pp.go
 		return ReasonServingPP
 	case !isTF && (servingExtended(c)):
@@ -94,11 +99,11 @@ func kvPrecisionDiffers(c *Config) bool {
 // (heads are replicated when tp exceeds them); an MLA latent cache is
 // replicated on every rank.
 func kvPerGPU(m *registry.Model, ctx, batch int, kvb float64, tp int) float64 {
-	total := KVCacheBytes(m, ctx, batch, kvb)
-	if tp <= 1 || (m.KVLoRARank > 0 && m.QKRopeHeadDim > 0) {
+	total := calibKVCacheBytes(m, ctx, batch, kvb)
+	if tp <= 1 || m.IsMLA() {
 		return total
 	}
-	hkv := m.EffectiveKVHeads()
+	hkv := m.TrueKVHeads()
 	return total * float64((hkv+tp-1)/tp) / float64(hkv)
 }
 
@@ -210,6 +215,8 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	shape, _ := shapeOf(c.Model)
 	tp := one(c.Dist.TP)
 	sh := shape.Shard(tp)
+	servingEPShape(c, &sh, &shape) // serving_moe.go
+	batch = servingAttnBatch(c, batch)
 	sw := c.Calib.Software
 	kvb := kvElementBytes(c)
 	if kvb == activationPrecision(c).Bytes() {
@@ -248,9 +255,10 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		} else if q.Prefill > 0 {
 			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
 		}
-		out.ttft = out.pre.Total + pre.allReduceS(B*float64(newTok))
 		out.preParts = partsOf(&out.pre, 1)
-		out.preParts.CommS = out.ttft - out.pre.Total
+		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
+		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
+		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
 			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
 		} else if chunk > 0 {
@@ -261,16 +269,17 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			if !(net > 0) {
 				net = DefaultNetworkBps
 			}
-			out.preParts.TransferS = KVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			out.preParts.TransferS = calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
 			out.ttft += out.preParts.TransferS
 		}
 	}
 	ar := dec.allReduceS(B)
-	out.itl = out.dec.Total + ar
-	out.meanS = out.mean.Total + ar
+	a2a := servingEPAllToAllS(c, dec.prof, dec.hw, B)
+	out.itl = out.dec.Total + (ar + a2a)
+	out.meanS = out.mean.Total + (ar + a2a)
 	out.plainITL = out.itl
 	out.decParts = partsOf(&out.dec, 1)
-	out.decParts.CommS = ar
+	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
 		speculate(c, &dec, &sh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
@@ -294,28 +303,37 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	last := p.prof.Forward(&p.d, sh, &ps)
 	B := float64(batch)
 	n := float64(full)
-	t := n * ((first.Total+last.Total)/2 + p.allReduceS(B*float64(chunk)))
+	// comm is the all-reduces and, with expert parallelism, the
+	// all-to-alls of a pass of tokens tokens (serving_moe.go).
+	comm := func(tokens float64) (ar, a2a float64) {
+		return p.allReduceS(tokens), servingEPAllToAllS(c, p.prof, p.hw, tokens)
+	}
+	arC, a2aC := comm(B * float64(chunk))
+	t := n * ((first.Total+last.Total)/2 + arC + a2aC)
 	out.pre = first
 	out.pre.Add(&last)
 	out.pre.Scale(n / 2)
+	out.preParts.CommS, out.preParts.CommEPS = n*arC, n*a2aC
 	if rem > 0 {
 		ps.Tokens, ps.Ctx = rem, seq
 		r := p.prof.Forward(&p.d, sh, &ps)
-		t += r.Total + p.allReduceS(B*float64(rem))
+		arR, a2aR := comm(B * float64(rem))
+		t += r.Total + arR + a2aR
 		out.pre.Add(&r)
+		out.preParts.CommS += arR
+		out.preParts.CommEPS += a2aR
 	}
 	out.pre.Total = t
+	cs, eps := out.preParts.CommS, out.preParts.CommEPS
 	out.preParts = partsOf(&out.pre, 1)
-	out.preParts.CommS = n * p.allReduceS(B*float64(chunk))
-	if rem > 0 {
-		out.preParts.CommS += p.allReduceS(B * float64(rem))
-	}
-	out.preParts.OverheadS -= out.preParts.CommS // Total holds the all-reduces
+	out.preParts.CommS, out.preParts.CommEPS = cs, eps
+	out.preParts.OverheadS -= cs + eps // Total holds the all-reduces and all-to-alls
 	// The mixed step: the last chunk and one decode token of each sequence
 	// in one pass.
 	ps.Tokens, ps.Ctx = chunk+1, seq+1
 	m := p.prof.Forward(&p.d, sh, &ps)
-	out.stall = m.Total + p.allReduceS(B*float64(chunk+1))
+	arM, a2aM := comm(B * float64(chunk+1))
+	out.stall = m.Total + arM + a2aM
 	out.chunks = full
 	if rem > 0 {
 		out.chunks++
@@ -388,20 +406,21 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 	m, tp := c.Model, one(c.Dist.TP)
 	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
-	w := Lower(m, bpe).WeightBytes / float64(tp)
+	w := servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
 	if d := c.Serve.Draft; d != nil {
 		w += Lower(d, bpe).WeightBytes / float64(tp)
 		perSeq += kvPerGPU(d, peak, 1, kvb, tp)
 	}
-	perGPU = w + perSeq*float64(batch)
-	kvTotal = KVCacheBytes(m, peak, batch, kvb)
+	perGPU = w + perSeq*float64(servingAttnBatch(c, batch))
+	kvTotal = calibKVCacheBytes(m, peak, batch, kvb)
 	capacity := c.Hardware.MemCapacityBytes
 	if c.Serve.DecodeHW != nil {
 		capacity = c.Serve.DecodeHW.MemCapacityBytes
 	}
 	if free := capacity - w; free > 0 && perSeq > 0 {
-		maxBatch = int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
+		groups := float64(servingGPUs(c) / tp) // attention groups of an EP replica
+		maxBatch = int(math.Min(math.Floor(free/perSeq)*groups, math.MaxInt32))
 	}
 	return perGPU, kvTotal, maxBatch
 }
@@ -475,7 +494,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
-	r.EnergyJ = float64(tp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+	r.EnergyJ = float64(servingGPUs(c)) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }
 
 // requestTTFT returns one request's time to first token under continuous

@@ -193,7 +193,7 @@ func solveServingPP(c *Config, r *Result) {
 	peak := c.SeqLen + c.OutputTokens
 	perSeq := kvPerGPU(c.Model, peak, 1, kvb, tp) * share
 	r.MemoryBytes = w + perSeq*B
-	r.KVCacheBytes = KVCacheBytes(c.Model, peak, c.BatchSize, kvb)
+	r.KVCacheBytes = calibKVCacheBytes(c.Model, peak, c.BatchSize, kvb) // the model's own layout (serving_moe.go)
 	if free := hw.MemCapacityBytes - w; free > 0 && perSeq > 0 {
 		r.Serve.MaxBatchSize = int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
 	}

@@ -239,7 +239,9 @@ func solveServingScale(c *Config, r *Result) {
 	}
 	tp := one(c.Dist.TP)
 	if cal {
-		tp *= one(c.Dist.PP) // a calibrated pipeline's GPUs (serving_pp.go)
+		// An EP replica's GPUs (serving_moe.go), times a calibrated
+		// pipeline's stages (serving_pp.go; ep with pp is refused).
+		tp = servingGPUs(c) * one(c.Dist.PP)
 	}
 	dec := c.Hardware
 	if s.DecodeHW != nil {
@@ -490,6 +492,9 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	}
 	free := capacity - w
 	kvTok := KVCacheBytes(m, 1, 1, kvb)
+	if cal {
+		kvTok = calibKVCacheBytes(m, 1, 1, kvb)
+	}
 	fM := float64(M)
 	θ := math.Inf(1)
 	if mean < fM {

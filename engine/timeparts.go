@@ -10,9 +10,9 @@ import "github.com/mlsysim/mlsysim-go/calibration"
 //	            + comm_dp_s + comm_tp_s + comm_pp_s + comm_ep_s + comm_cp_s + bubble_s + straggler_s
 //	            (inference and training; the communication, bubble and straggler parts are 0 on one GPU)
 //	prefill_s = prefill_matmul_s + prefill_attention_s + prefill_elementwise_s + prefill_overhead_s
-//	            + prefill_comm_tp_s + prefill_comm_pp_s + prefill_kv_transfer_s
+//	            + prefill_comm_tp_s + prefill_comm_pp_s + prefill_comm_ep_s + prefill_kv_transfer_s
 //	itl_s     = decode_matmul_s + decode_attention_s + decode_elementwise_s + decode_overhead_s
-//	            + decode_comm_tp_s + decode_comm_pp_s
+//	            + decode_comm_tp_s + decode_comm_pp_s + decode_comm_ep_s
 //
 // Pipeline-parallel serving (serving_pp.go) splits its prefill as it sums
 // it: the whole model's prefill of a micro-batch by class (its tp
@@ -47,6 +47,7 @@ type TimeParts struct {
 	CommS        float64 // serving: tensor-parallel all-reduces
 	CommPPS      float64 // serving: activations sent between pipeline stages
 	TransferS    float64 // serving prefill: the KV cache sent to the decode hardware
+	CommEPS      float64 // serving: expert-parallel all-to-alls, dispatch and combine (serving_moe.go)
 }
 
 // add adds k × b's operation classes to t.
@@ -68,6 +69,7 @@ func (t *TimeParts) scaleAdd(o *TimeParts, k float64) {
 	t.CommS += k * o.CommS
 	t.CommPPS += k * o.CommPPS
 	t.TransferS += k * o.TransferS
+	t.CommEPS += k * o.CommEPS
 }
 
 // partsOf returns k × b's operation classes.
@@ -78,9 +80,9 @@ func partsOf(b *calibration.Breakdown, k float64) TimeParts {
 }
 
 // Sum returns the sum of the parts: the time they split. (Added as a
-// tree, three deep rather than seven: zeroNonFinite sums every Result.)
+// tree, four deep rather than eight: zeroNonFinite sums every Result.)
 func (t *TimeParts) Sum() float64 {
-	return ((t.MatmulS + t.AttentionS) + (t.ElementwiseS + t.OptimizerS)) + ((t.OverheadS + t.CommS) + (t.CommPPS + t.TransferS))
+	return ((t.MatmulS + t.AttentionS) + (t.ElementwiseS + t.OptimizerS)) + (((t.OverheadS + t.CommS) + (t.CommPPS + t.TransferS)) + t.CommEPS)
 }
 
 func partsOutputs(prefix, what string, modes ModeMask, get func(r *Result) *TimeParts, optimizer, comm, transfer bool) []*Output {
@@ -110,6 +112,9 @@ func partsOutputs(prefix, what string, modes ModeMask, get func(r *Result) *Time
 		o = append(o, &Output{Name: prefix + "comm_pp_s", Label: "PP communication", Better: LowerIsBetter, Unit: "s", Modes: modes,
 			Doc:   "calibrated: " + what + " sending activations between pipeline stages (pp > 1); 0 under mlsysim",
 			Float: func(r *Result) float64 { return get(r).CommPPS }})
+		o = append(o, &Output{Name: prefix + "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: modes,
+			Doc:   "calibrated: " + what + " in expert-parallel all-to-alls (dispatch and combine, ep > 1); 0 under mlsysim",
+			Float: func(r *Result) float64 { return get(r).CommEPS }})
 	}
 	if transfer {
 		o = append(o, &Output{Name: prefix + "kv_transfer_s", Label: "KV transfer", Better: LowerIsBetter, Unit: "s", Modes: modes,

@@ -77,16 +77,18 @@ const replicaRest = "replica_s"
 
 // breakdownParts returns the segments of total, bottom up: the operation
 // classes, then (training) the rest of the replica, communication, bubble
-// and straggler; (serving) all-reduces, stage-to-stage sends and KV
-// transfer.
+// and straggler; (serving) all-reduces, stage-to-stage sends, EP
+// all-to-alls and KV transfer.
 func breakdownParts(total string) []breakdownPart {
 	switch total {
 	case "itl_s":
 		return append(opClasses("decode_"), breakdownPart{"decode_comm_tp_s", "TP comm.", false},
-			breakdownPart{"decode_comm_pp_s", "PP comm.", false})
+			breakdownPart{"decode_comm_pp_s", "PP comm.", false},
+			breakdownPart{"decode_comm_ep_s", "EP comm.", false})
 	case "prefill_s":
 		return append(opClasses("prefill_"), breakdownPart{"prefill_comm_tp_s", "TP comm.", false},
 			breakdownPart{"prefill_comm_pp_s", "PP comm.", false},
+			breakdownPart{"prefill_comm_ep_s", "EP comm.", false},
 			breakdownPart{"prefill_kv_transfer_s", "KV transfer", false})
 	}
 	return append(opClasses("time_"),

@@ -161,6 +161,19 @@ type rawModel struct {
 	ActiveExperts        int               `yaml:"active_experts"`
 	KVLoRARank           int               `yaml:"kv_lora_rank"`
 	QKRopeHeadDim        int               `yaml:"qk_rope_head_dim"`
+	Attention            string            `yaml:"attention"`
+	AttnHeads            int               `yaml:"attention_heads"`
+	AttnKVHeads          int               `yaml:"attention_kv_heads"`
+	QLoRARank            int               `yaml:"q_lora_rank"`
+	QKNopeHeadDim        int               `yaml:"qk_nope_head_dim"`
+	VHeadDim             int               `yaml:"v_head_dim"`
+	SharedExperts        int               `yaml:"shared_experts"`
+	ExpertFFNDim         int               `yaml:"expert_ffn_dim"`
+	DenseLayers          int               `yaml:"dense_layers"`
+	DenseFFNDim          int               `yaml:"dense_ffn_dim"`
+	MoELayerStep         int               `yaml:"moe_layer_step"`
+	SlidingWindow        int               `yaml:"sliding_window"`
+	WindowLayers         int               `yaml:"window_layers"`
 	StateSize            int               `yaml:"state_size"`
 	DenoisingSteps       int               `yaml:"denoising_steps"`
 	Resolution           int               `yaml:"resolution"`
@@ -567,6 +580,18 @@ func (c *checker) model(r rawModel) *Model {
 		ActiveExperts:        c.count(e, "active_experts", r.ActiveExperts),
 		KVLoRARank:           c.count(e, "kv_lora_rank", r.KVLoRARank),
 		QKRopeHeadDim:        c.count(e, "qk_rope_head_dim", r.QKRopeHeadDim),
+		AttnHeads:            c.count(e, "attention_heads", r.AttnHeads),
+		AttnKVHeads:          c.count(e, "attention_kv_heads", r.AttnKVHeads),
+		QLoRARank:            c.count(e, "q_lora_rank", r.QLoRARank),
+		QKNopeHeadDim:        c.count(e, "qk_nope_head_dim", r.QKNopeHeadDim),
+		VHeadDim:             c.count(e, "v_head_dim", r.VHeadDim),
+		SharedExperts:        c.count(e, "shared_experts", r.SharedExperts),
+		ExpertFFNDim:         c.count(e, "expert_ffn_dim", r.ExpertFFNDim),
+		DenseLayers:          c.count(e, "dense_layers", r.DenseLayers),
+		DenseFFNDim:          c.count(e, "dense_ffn_dim", r.DenseFFNDim),
+		MoELayerStep:         c.count(e, "moe_layer_step", r.MoELayerStep),
+		SlidingWindow:        c.count(e, "sliding_window", r.SlidingWindow),
+		WindowLayers:         c.count(e, "window_layers", r.WindowLayers),
 		StateSize:            c.count(e, "state_size", r.StateSize),
 		DenoiseSteps:         c.count(e, "denoising_steps", r.DenoisingSteps),
 		Resolution:           c.count(e, "resolution", r.Resolution),
@@ -619,6 +644,29 @@ func (c *checker) model(r rawModel) *Model {
 	}
 	if m.Class == ClassMoE && m.ActiveExperts == 0 {
 		m.ActiveExperts = 1 // mlsysim SparseTransformerWorkload default
+	}
+	if r.Attention != "" {
+		found := false
+		for i, n := range attentionNames {
+			if i > 0 && n == r.Attention {
+				m.Attention, found = AttentionKind(i), true
+			}
+		}
+		if !found {
+			c.errorf(e, "attention %q, want one of mha, gqa, mla", r.Attention)
+		}
+	}
+	if m.Attention == AttnMLA && (m.KVLoRARank <= 0 || m.QKRopeHeadDim <= 0) {
+		c.errorf(e, "mla attention needs kv_lora_rank and qk_rope_head_dim")
+	}
+	if m.WindowLayers > m.Layers || (m.WindowLayers > 0) != (m.SlidingWindow > 0) {
+		c.errorf(e, "sliding_window and window_layers go together, window_layers at most layers %d", m.Layers)
+	}
+	if m.DenseLayers > 0 && m.DenseLayers >= m.Layers {
+		c.errorf(e, "dense_layers %d must be fewer than layers %d", m.DenseLayers, m.Layers)
+	}
+	if m.SharedExperts+m.DenseLayers+m.ExpertFFNDim+m.DenseFFNDim+m.MoELayerStep > 0 && m.Class != ClassMoE {
+		c.errorf(e, "shared_experts, expert_ffn_dim, dense_layers, dense_ffn_dim and moe_layer_step are for type moe")
 	}
 	if m.Class == ClassDiffusion && m.DenoiseSteps <= 0 {
 		c.errorf(e, "a diffusion model needs denoising_steps")

@@ -168,7 +168,25 @@ type Model struct {
 	ActiveExperts int // experts per token (top-k)
 	KVLoRARank    int // MLA latent rank (DeepSeek)
 	QKRopeHeadDim int
-	StateSize     int // SSM state
+	// Attention layout and MoE structure as the model's config.json states
+	// them. The calibrated fidelity prices these; the fields above keep
+	// mlsysim's values where mlsysim differs (DeepSeek's 56 heads,
+	// Mixtral's missing kv_heads), so that fidelity mlsysim reproduces its
+	// published numbers.
+	Attention     AttentionKind // MHA, GQA or MLA; 0 = not given (GQA when KVHeads < Heads)
+	AttnHeads     int           // query heads where they differ from Heads (DeepSeek-V3: 128); 0 = Heads
+	AttnKVHeads   int           // KV heads where mlsysim leaves kv_heads unset (Mixtral: 8); 0 = KVHeads
+	QLoRARank     int           // MLA: query latent rank (q_lora_rank); 0 = queries projected directly
+	QKNopeHeadDim int           // MLA: query/key width without rotary embedding per head
+	VHeadDim      int           // MLA: value width per head
+	SharedExperts int           // MoE: experts every token passes through besides the routed ones
+	ExpertFFNDim  int           // MoE: MLP width of one expert (moe_intermediate_size); 0 = FFNDim
+	DenseLayers   int           // MoE: leading layers with a dense MLP (first_k_dense_replace)
+	DenseFFNDim   int           // MoE: MLP width of the dense layers; 0 = FFNDim
+	MoELayerStep  int           // MoE: every n-th layer after DenseLayers is MoE, the rest dense (Llama 4 Maverick: 2); 0 = 1
+	SlidingWindow int           // keys a windowed layer's tokens attend (gpt-oss 128; Llama 4's attention chunk 8192); 0 = none
+	WindowLayers  int           // layers with the window; the others attend the whole context
+	StateSize     int           // SSM state
 	DenoiseSteps  int
 	Resolution    int
 	ActionHorizon int
@@ -222,6 +240,77 @@ func (m *Model) EffectiveHeadDim() int {
 		return m.HeadDim
 	}
 	return m.EffectiveHidden() / m.EffectiveHeads()
+}
+
+// AttentionKind is the attention layout of a transformer.
+type AttentionKind uint8
+
+// The attention layouts.
+const (
+	AttnUnset AttentionKind = iota // not given: GQA when KVHeads < Heads, else MHA
+	AttnMHA                        // multi-head: one KV head per query head
+	AttnGQA                        // grouped-query: KV heads shared by groups of query heads
+	AttnMLA                        // multi-head latent (DeepSeek): the KV cache is a KVLoRARank latent plus QKRopeHeadDim rotary keys
+	numAttentionKinds
+)
+
+var attentionNames = [numAttentionKinds]string{"", "mha", "gqa", "mla"}
+
+// String returns the name used in data files ("mha", "gqa", "mla"; "" unset).
+func (a AttentionKind) String() string {
+	if a < numAttentionKinds {
+		return attentionNames[a]
+	}
+	return "unknown"
+}
+
+// IsMLA reports whether m's KV cache is a multi-head latent (MLA): the
+// attention kind says so, or kv_lora_rank and qk_rope_head_dim are set
+// (mlsysim's rule).
+func (m *Model) IsMLA() bool {
+	return m.Attention == AttnMLA || (m.KVLoRARank > 0 && m.QKRopeHeadDim > 0)
+}
+
+// TrueHeads returns the query heads of the model's own configuration:
+// AttnHeads when given, else EffectiveHeads.
+func (m *Model) TrueHeads() int {
+	if m.AttnHeads > 0 {
+		return m.AttnHeads
+	}
+	return m.EffectiveHeads()
+}
+
+// TrueKVHeads returns the KV heads of the model's own configuration:
+// AttnKVHeads when given, else EffectiveKVHeads (TrueHeads when that is
+// the head count mlsysim's fields fall back to).
+func (m *Model) TrueKVHeads() int {
+	if m.AttnKVHeads > 0 {
+		return m.AttnKVHeads
+	}
+	if m.KVHeads > 0 {
+		return m.KVHeads
+	}
+	return m.TrueHeads()
+}
+
+// ExpertFFN returns one routed expert's MLP width: ExpertFFNDim, else FFNDim.
+func (m *Model) ExpertFFN() int {
+	if m.ExpertFFNDim > 0 {
+		return m.ExpertFFNDim
+	}
+	return m.FFNDim
+}
+
+// MoELayers returns the layers with a routed-expert MLP: 0 for a dense
+// model, else ⌈(Layers − DenseLayers) / MoELayerStep⌉ (at least 1 of a
+// model with experts and layers).
+func (m *Model) MoELayers() int {
+	if m.Class != ClassMoE || m.Experts < 2 || m.Layers < 1 {
+		return 0
+	}
+	rest := max(m.Layers-m.DenseLayers, 1)
+	step := max(m.MoELayerStep, 1)
+	return (rest + step - 1) / step
 }
 
 // Fabric is a cluster network (mlsysim NetworkFabric).

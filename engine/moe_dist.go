@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Expert parallelism folded into data parallelism (calibrated fidelity).
+//
+// Megatron-Core's MoE parallel folding (Liu et al., "MoE Parallel Folding",
+// arXiv:2504.14960; Megatron-Core docs, moe README "MoE Parallel Folding")
+// and DeepSeek-V3's training (arXiv:2412.19437 §3.2: PP 16, EP 64 across 8
+// nodes, ZeRO-1 DP) lay the attention and the experts out separately over
+// the same GPUs of a pipeline stage:
+//
+//	attention:  tp × cp × dp         = GPUs / pp
+//	experts:    etp × ep × edp       = GPUs / pp
+//
+// so the expert-parallel ranks are data-parallel (and context-parallel)
+// ranks of the attention: dp = GPUs/(tp·pp·cp) whatever ep, and ep must
+// divide dp·cp with the experts split tp ways (etp = tp, Megatron-Core's
+// default expert tensor-parallel size), or divide tp·dp·cp with whole
+// experts (etp = 1). A layout where neither holds is infeasible
+// (DistEPFold). Each rank holds ⌈E/ep⌉ experts (their weights, gradients
+// and optimizer state sharded by etp·ep·pp, and by edp under ZeRO), the
+// other parameters sharded by tp·pp (and by dp under ZeRO) as in a dense
+// model; each runs the attention of its own local = B/dp sequences, and
+// the MoE layers the tokens the all-to-alls dispatch to its experts. The
+// fidelity mlsysim keeps mlsysim's layout, where ep is a factor of its own
+// (dp·tp·pp·ep·cp = GPUs) and shards the whole model.
+
+// foldEP reports whether the layout folds ep into data parallelism: the
+// calibrated fidelity under the newest semantics.
+func foldEP(c *Config, sem DistSemantics) bool {
+	return c.Fidelity == FidelityCalibrated && sem == DistNewest
+}
+
+// expertLayout returns the expert tensor-parallel degree and the expert
+// data-parallel degree of a folded layout with attention degrees tp, cp
+// and dp: etp = tp when ep divides dp·cp, else 1 when ep divides tp·dp·cp;
+// edp = tp·cp·dp/(etp·ep). ok is false when ep divides neither.
+func expertLayout(tp, cp, dp, ep int) (etp, edp int, ok bool) {
+	switch {
+	case ep <= 1:
+		return tp, dp * cp, true
+	case (dp*cp)%ep == 0:
+		return tp, dp * cp / ep, true
+	case (tp*dp*cp)%ep == 0:
+		return 1, tp * dp * cp / ep, true
+	}
+	return 0, 0, false
+}
+
+// routedExpertParams returns the parameters of m's routed experts: MoE
+// layers × E × 3·h·F_expert (gated MLPs: gate, up and down projections),
+// at most 99 % of the parameters; 0 for a dense model. The rest (attention,
+// embeddings, router, shared experts, dense layers) is replicated across
+// the expert-parallel ranks.
+func routedExpertParams(m *registry.Model) float64 {
+	n := m.MoELayers()
+	if n == 0 || m.ExpertFFN() <= 0 || m.Parameters <= 0 {
+		return 0
+	}
+	p := float64(n) * float64(m.Experts) * 3 * float64(m.EffectiveHidden()) * float64(m.ExpertFFN())
+	return math.Min(p, 0.99*m.Parameters)
+}
+
+// moeAllToAllS returns one all-to-all of an expert-parallel group of ep
+// ranks, each sending M bytes spread evenly over the group, g of the ranks
+// in each node (the group laid out after etp consecutive GPUs):
+//
+//	t = max((g−1)/ep · M/β_node, (ep−g)/ep · M/β_fabric) + (g−1)·α_node + (ep/g − 1)·α_fabric
+//
+// the node's share over NVLink and the rest over the NICs at once; with
+// the whole group in a node it is AllToAllS over the node's link.
+func moeAllToAllS(M float64, ep, etp int, t *distTopology) float64 {
+	if ep <= 1 {
+		return 0
+	}
+	g := min(max(t.perNode/max(etp, 1), 1), ep)
+	if g >= ep {
+		return AllToAllS(M, ep, t.intraBps, t.intraLatS)
+	}
+	n, gf := float64(ep), float64(g)
+	intra := (gf - 1) / n * M / t.intraBps
+	inter := (n - gf) / n * M / t.interBps
+	return math.Max(intra, inter) + (gf-1)*t.intraLatS + (n/gf-1)*t.fabric.LatencyS
+}
+
+// moeActivationDeltaBytes returns what a stage of layers layers of the
+// mixture of experts m keeps for the backward beyond what
+// ActivationMemoryBytes counts for them (its 34·s·B·h per layer holds
+// 19·s·B·h for a 4h GeLU MLP: the first product's input 2, its output 8,
+// the GeLU's output 8, the dropout mask 1, in bytes at 16 bits), on
+// microbatches of batch sequences of seq tokens. A MoE layer keeps, per
+// token, in bytes at 16 bits:
+//
+//	2·k·f·h         the k routed copies' inputs (× imbalance f on the busiest rank)
+//	6·k·f·F_e       their gate and up outputs and the SwiGLU output
+//	2·h + 6·S·F_e   the shared experts' input and outputs
+//	8·E             the router's logits and probabilities (fp32)
+//
+// the MoE layers' share of the stage priced, × b/2; 0 under full
+// recomputation (each layer keeps its input only). The caller divides by
+// tp as for the rest: a rank holds its tokens' share of the routed copies
+// (with experts split tp ways, or the dispatch split over the tp ranks).
+func moeActivationDeltaBytes(m *registry.Model, layers, seq, batch int, strategy Recompute, imbalance, bytesPerElement float64) float64 {
+	n := m.MoELayers()
+	if strategy == RecomputeFull || n == 0 || m.Layers < 1 {
+		return 0
+	}
+	h, F := float64(m.EffectiveHidden()), float64(m.ExpertFFN())
+	k, f := float64(max(m.ActiveExperts, 1)), oneF(imbalance)
+	perTok := 2*k*f*h + 6*k*f*F + 8*float64(m.Experts)
+	if s := float64(m.SharedExperts); s > 0 {
+		perTok += 2*h + 6*s*F
+	}
+	moeLayers := float64(layers) * float64(n) / float64(m.Layers)
+	return moeLayers * (perTok - 19*h) * float64(seq) * float64(batch) * bytesPerElement / 2
+}

@@ -1,0 +1,385 @@
+package engine
+
+import (
+	"math"
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// mixtralLab is the reproduction of Mixtral 8x7B training on Lab_64_H100
+// (batch 256, seq 4096, full recomputation, ZeRO-3, bf16) at expert
+// parallelism ep under fidelity fid.
+func mixtralLab(t testing.TB, fid Fidelity, ep int) Result {
+	c := distCfg(t, "Mixtral_8x7B", "Lab_64_H100", func(c *Config) {
+		c.Fidelity = fid
+		c.BatchSize, c.SeqLen, c.Recompute, c.ZeroStage = 256, 4096, RecomputeFull, 3
+		c.Dist.EP = ep
+	})
+	return Evaluate(&c)
+}
+
+// With ep folded into data parallelism, ep=8 keeps the 64 attention DP
+// ranks (4 sequences each), so neither the replica nor the activations
+// grow with ep; the expert gradients' all-reduce shrinks to edp = 8 ranks
+// and the all-to-alls run over NVLink inside a node. The step is no
+// slower than ep=1 (it was 28.2 s against 4.8 s, with 34 GB of
+// activations against 4.3). Fidelity mlsysim keeps mlsysim's layout, ep a
+// factor of its own (8 DP ranks).
+func TestMixtralEPNotSlower(t *testing.T) {
+	r1 := mixtralLab(t, FidelityCalibrated, 1)
+	r8 := mixtralLab(t, FidelityCalibrated, 8)
+	for _, r := range []Result{r1, r8} {
+		if r.Dist.Reason != DistOK || !(r.LatencyS > 0) || r.Dist.DP != 64 {
+			t.Fatalf("reason %q step %v dp %d", r.Dist.Reason, r.LatencyS, r.Dist.DP)
+		}
+	}
+	if r8.LatencyS > r1.LatencyS {
+		t.Errorf("ep=8 step %.3f s slower than ep=1 %.3f s", r8.LatencyS, r1.LatencyS)
+	}
+	if math.Abs(r8.Dist.ReplicaS/r1.Dist.ReplicaS-1) > 0.05 {
+		t.Errorf("replica ep=8 %.3f s vs ep=1 %.3f s: the rank's expert work is the same", r8.Dist.ReplicaS, r1.Dist.ReplicaS)
+	}
+	if r8.Dist.ActivationsBytes != r1.Dist.ActivationsBytes {
+		t.Errorf("activations ep=8 %.3g B vs ep=1 %.3g B", r8.Dist.ActivationsBytes, r1.Dist.ActivationsBytes)
+	}
+	if !(r8.Dist.CommEPS > 0) || !(r8.Dist.CommDPS < r1.Dist.CommDPS) {
+		t.Errorf("ep=8: EP %v s, DP %v s (ep=1 DP %v s)", r8.Dist.CommEPS, r8.Dist.CommDPS, r1.Dist.CommDPS)
+	}
+	m8 := mixtralLab(t, FidelityMLSysim, 8)
+	if m8.Dist.DP != 8 || m8.Dist.Reason != DistOK {
+		t.Errorf("fidelity mlsysim ep=8: dp %d reason %q, want mlsysim's 8", m8.Dist.DP, m8.Dist.Reason)
+	}
+}
+
+// qwenEP is Qwen3-30B-A3B (128 fine-grained experts, top-8) on 64 H100s of
+// Lab_64_H100, batch 256 of 1024 tokens in microbatches of one sequence
+// (1,024 tokens: 64 rows per expert at ep=1), no ZeRO, at ep.
+func qwenEP(t testing.TB, ep int) Result {
+	c := distCfg(t, "Qwen3_30B_A3B", "Lab_64_H100", func(c *Config) {
+		c.Fidelity = FidelityCalibrated
+		c.BatchSize, c.SeqLen = 256, 1024
+		c.Dist.EP, c.Dist.Microbatches = ep, 4
+	})
+	return Evaluate(&c)
+}
+
+// The shape of the curve: as ep grows each rank holds fewer experts, each
+// with more of the routed tokens, so the grouped expert GEMMs (small M
+// when 128 experts share a rank's tokens) take less time; the expert
+// weights per rank shrink; the all-to-all is cheap while the group fits a
+// node (ep ≤ 8, NVLink) and jumps when it spans nodes (the fabric), so
+// the step is shortest at the largest ep inside a node.
+func TestEPCurveShape(t *testing.T) {
+	eps := []int{1, 2, 4, 8, 16, 32, 64}
+	rs := make([]Result, len(eps))
+	for i, ep := range eps {
+		rs[i] = qwenEP(t, ep)
+		if rs[i].Dist.Reason != DistOK || !(rs[i].LatencyS > 0) {
+			t.Fatalf("ep=%d: reason %q step %v", ep, rs[i].Dist.Reason, rs[i].LatencyS)
+		}
+	}
+	for i := 1; i < len(eps); i++ {
+		a, b := rs[i-1], rs[i]
+		if b.Calib.MatmulS > a.Calib.MatmulS*(1+1e-9) {
+			t.Errorf("matmul time rises from ep=%d (%.4g s) to ep=%d (%.4g s)", eps[i-1], a.Calib.MatmulS, eps[i], b.Calib.MatmulS)
+		}
+		if b.Dist.WeightsBytes >= a.Dist.WeightsBytes {
+			t.Errorf("weights per GPU do not shrink from ep=%d to ep=%d", eps[i-1], eps[i])
+		}
+		if b.Dist.CommEPS <= a.Dist.CommEPS {
+			t.Errorf("all-to-all does not grow from ep=%d (%.4g s) to ep=%d (%.4g s)", eps[i-1], a.Dist.CommEPS, eps[i], b.Dist.CommEPS)
+		}
+	}
+	if rs[0].Calib.MatmulS <= rs[3].Calib.MatmulS*1.5 {
+		t.Errorf("ep=8 matmul %.4g s not clearly below ep=1 %.4g s", rs[3].Calib.MatmulS, rs[0].Calib.MatmulS)
+	}
+	for i, r := range rs {
+		if i != 3 && r.LatencyS <= rs[3].LatencyS {
+			t.Errorf("ep=%d step %.4g s not above ep=8's %.4g s", eps[i], r.LatencyS, rs[3].LatencyS)
+		}
+	}
+	// Crossing the node: ep 8 → 16 costs more than 4 → 8 (NVLink → fabric).
+	if d1, d2 := rs[3].Dist.CommEPS-rs[2].Dist.CommEPS, rs[4].Dist.CommEPS-rs[3].Dist.CommEPS; d2 <= 2*d1 {
+		t.Errorf("all-to-all step at the node boundary %.4g s not above twice the step inside it %.4g s", d2, d1)
+	}
+}
+
+// DeepSeek-V3's own layout: 2,048 GPUs, PP 16, attention DP 128, experts
+// spread 64-way over the DP ranks, is a valid configuration under
+// fidelity calibrated; layouts whose ep divides neither the experts nor
+// dp·cp / tp·dp·cp are infeasible with their reason.
+func TestEPFoldedLayouts(t *testing.T) {
+	c := distCfg(t, "DeepSeek_V3", "Production_2K", func(c *Config) {
+		c.Fidelity = FidelityCalibrated
+		c.BatchSize, c.SeqLen, c.ZeroStage = 4096, 4096, 1
+		c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 16, 64, 32
+	})
+	r := Evaluate(&c)
+	if r.Dist.Reason != DistOK || r.Dist.DP != 128 || !(r.LatencyS > 0) || !(r.Dist.CommEPS > 0) {
+		t.Fatalf("DeepSeek-V3 pp=16 ep=64 on 2048 GPUs: reason %q dp %d step %v EP %v", r.Dist.Reason, r.Dist.DP, r.LatencyS, r.Dist.CommEPS)
+	}
+	for _, tc := range []struct {
+		model, system string
+		tp, pp, ep    int
+		want          DistReason
+	}{
+		{"Mixtral_8x7B", "Lab_64_H100", 1, 1, 16, DistEPFold},  // 16 does not divide 8 experts
+		{"Mixtral_8x7B", "Lab_64_H100", 8, 1, 8, DistOK},       // dp 8: ep over the DP ranks, experts split 8 ways
+		{"Mixtral_8x7B", "Lab_64_H100", 8, 8, 8, DistOK},       // dp 1: ep over the tp ranks, whole experts
+		{"Qwen3_30B_A3B", "Lab_64_H100", 8, 4, 64, DistEPFold}, // dp 2: 64 divides neither 2 nor 16
+		{"Llama3_8B", "Lab_64_H100", 1, 1, 8, DistEPFold},      // no experts
+	} {
+		c := distCfg(t, tc.model, tc.system, func(c *Config) {
+			c.Fidelity = FidelityCalibrated
+			c.BatchSize, c.SeqLen = 256, 2048
+			c.Dist.TP, c.Dist.PP, c.Dist.EP = tc.tp, tc.pp, tc.ep
+		})
+		r := Evaluate(&c)
+		if r.Dist.Reason != tc.want {
+			t.Errorf("%s tp=%d pp=%d ep=%d: %q, want %q", tc.model, tc.tp, tc.pp, tc.ep, r.Dist.Reason, tc.want)
+		}
+		if tc.want != DistOK && (r.Feasible || r.LatencyS != 0) {
+			t.Errorf("%s ep=%d priced: %+v", tc.model, tc.ep, r)
+		}
+	}
+}
+
+// Without ZeRO each rank holds the dense parameters and E/ep experts: the
+// weights per GPU fall with ep towards the dense share.
+func TestEPShardsExpertWeights(t *testing.T) {
+	w := func(ep int) float64 {
+		c := distCfg(t, "Mixtral_8x7B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity = FidelityCalibrated
+			c.BatchSize, c.SeqLen = 256, 2048
+			c.Dist.EP = ep
+		})
+		return Evaluate(&c).Dist.WeightsBytes
+	}
+	pe := routedExpertParams(mixtralModel(t))
+	w1, w8 := w(1), w(8)
+	if got, want := w1-w8, pe*7/8*2; math.Abs(got/want-1) > 1e-9 {
+		t.Errorf("ep=8 saves %.4g B of weights, want 7/8 of the experts' %.4g", got, want)
+	}
+}
+
+func mixtralModel(t testing.TB) *registry.Model {
+	c := cfg(t, "Mixtral_8x7B", "H100", nil)
+	return c.Model
+}
+
+// Mixtral's KV cache under fidelity calibrated uses its 8 KV heads
+// (268 MB at 2,048 tokens in bf16), under fidelity mlsysim mlsysim's
+// missing kv_heads (32, 1.07 GB).
+func TestMixtralKVCacheByFidelity(t *testing.T) {
+	m := mixtralModel(t)
+	if got := calibKVCacheBytes(m, 2048, 1, 2); math.Abs(got-268.435456e6) > 1 {
+		t.Errorf("calibrated KV %.6g B, want 2·32·8·128·2048·2 = 268,435,456", got)
+	}
+	if got := KVCacheBytes(m, 2048, 1, 2); math.Abs(got-1073.741824e6) > 1 {
+		t.Errorf("mlsysim KV %.6g B, want 1,073,741,824", got)
+	}
+	for _, fid := range []Fidelity{FidelityCalibrated, FidelityMLSysim} {
+		c := cfg(t, "Mixtral_8x7B", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.SeqLen, c.BatchSize, c.OutputTokens = fid, Serving, 2048, 1, 1
+		})
+		r := Evaluate(&c)
+		want := calibKVCacheBytes(m, 2049, 1, 2) // the peak context, prompt + output
+		if fid == FidelityMLSysim {
+			want = KVCacheBytes(m, 2048, 1, 2)
+		}
+		if math.Abs(r.KVCacheBytes/want-1) > 1e-9 {
+			t.Errorf("%v: kv_cache_bytes %.6g, want %.6g", fid, r.KVCacheBytes, want)
+		}
+	}
+}
+
+// The expected distinct experts of T tokens routed top-k over E rise from
+// k at one token to E.
+func TestExpectedActiveExperts(t *testing.T) {
+	if got := calibration.ExpectedActiveExperts(256, 8, 1); math.Abs(got-8) > 1e-9 {
+		t.Errorf("one token: %v experts, want 8", got)
+	}
+	prev := 0.0
+	for _, T := range []float64{1, 2, 8, 32, 128, 1024} {
+		got := calibration.ExpectedActiveExperts(256, 8, T)
+		if got <= prev || got > 256 {
+			t.Errorf("T=%v: %v experts (previous %v)", T, got, prev)
+		}
+		prev = got
+	}
+	if got := calibration.ExpectedActiveExperts(256, 8, 4096); got < 255.99 {
+		t.Errorf("4096 tokens reach %v of 256 experts", got)
+	}
+}
+
+// Serving DeepSeek-V3 with wide expert parallelism and attention data
+// parallelism: more EP GPUs hold fewer experts each (memory per GPU falls)
+// and serve the batch's attention in more groups (the decode step falls),
+// while the all-to-alls cross the fabric past a node.
+func TestServingWideEP(t *testing.T) {
+	eval := func(ep int) Result {
+		c := cfg(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 256, 2048, 256
+			c.Dist.EP = ep
+		})
+		return Evaluate(&c)
+	}
+	prev := eval(8)
+	if prev.Reason != ReasonNone && prev.Reason != ReasonMemory {
+		t.Fatalf("ep=8: %q", prev.Reason)
+	}
+	for _, ep := range []int{16, 32, 64} {
+		r := eval(ep)
+		if !r.Feasible {
+			t.Fatalf("ep=%d infeasible: %q", ep, r.Reason)
+		}
+		if r.MemoryBytes >= prev.MemoryBytes || r.ITLS >= prev.ITLS || r.Serve.GPUs != ep {
+			t.Errorf("ep=%d: memory %.4g B, ITL %.4g s, GPUs %d (previous %.4g B, %.4g s)", ep, r.MemoryBytes, r.ITLS, r.Serve.GPUs, prev.MemoryBytes, prev.ITLS)
+		}
+		prev = r
+	}
+}
+
+// Decode reads the experts a batch activates: a Mixtral step at batch 1
+// reads 2 of 8 experts per layer, at batch 64 nearly all, so the step
+// rises with the batch well past one expert's worth of weights, then
+// flattens once every expert is read.
+func TestDecodeReadsActiveExperts(t *testing.T) {
+	for _, tp := range []int{1, 2} { // the tensor-parallel path reads the same experts' shards
+		itl := func(b int) float64 {
+			c := cfg(t, "Mixtral_8x7B", "H100", func(c *Config) {
+				c.Fidelity, c.Mode, c.BatchSize, c.SeqLen, c.OutputTokens = FidelityCalibrated, Serving, b, 128, 2
+				c.Dist.TP = tp
+			})
+			return Evaluate(&c).ITLS
+		}
+		i1, i4, i64, i128 := itl(1), itl(4), itl(64), itl(128)
+		if !(i4 > 1.5*i1) {
+			t.Errorf("tp=%d: batch 4 step %.4g s not well above batch 1's %.4g s (2 → ~5.3 of 8 experts)", tp, i4, i1)
+		}
+		if !(i128 < 1.3*i64) {
+			t.Errorf("tp=%d: batch 128 step %.4g s not near batch 64's %.4g s (all experts read)", tp, i128, i64)
+		}
+	}
+}
+
+// BenchmarkEvaluateMoE: DeepSeek-V3 training on 2,048 H100s with EP
+// folded into data parallelism (pp 16, ep 64), and serving with wide EP
+// (ep 32) and attention data parallelism.
+func BenchmarkEvaluateMoE(b *testing.B) {
+	train := distCfg(b, "DeepSeek_V3", "Production_2K", func(c *Config) {
+		c.Fidelity = FidelityCalibrated
+		c.BatchSize, c.SeqLen, c.ZeroStage = 4096, 4096, 1
+		c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 16, 64, 32
+	})
+	serve := cfg(b, "DeepSeek_V3", "H100", func(c *Config) {
+		c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+		c.BatchSize, c.SeqLen, c.OutputTokens = 256, 2048, 256
+		c.Dist.EP = 32
+	})
+	for _, bc := range []struct {
+		name string
+		c    *Config
+	}{{"training", &train}, {"serving", &serve}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Evaluate(bc.c)
+			}
+		})
+	}
+}
+
+// gpt-oss's banded layers hold and read a 128-token window: at 8,192
+// tokens half its layers keep 128 of them, and the decode step at a long
+// context is faster than the same model without the window.
+func TestSlidingWindowLayers(t *testing.T) {
+	c := cfg(t, "GPT_OSS_120B", "H100", nil)
+	m := c.Model
+	want := 2.0 * 8 * 64 * (18*8192 + 18*128) * 2
+	if got := calibKVCacheBytes(m, 8192, 1, 2); math.Abs(got/want-1) > 1e-12 {
+		t.Errorf("KV %.6g B, want %.6g", got, want)
+	}
+	if got, full := calibKVCacheBytes(m, 100, 1, 2), 2.0*8*64*36*100*2; got != full {
+		t.Errorf("inside the window: KV %.6g B, want %.6g", got, full)
+	}
+	noWin := *m
+	noWin.SlidingWindow, noWin.WindowLayers = 0, 0
+	itl := func(mm *registry.Model) float64 {
+		c := cfg(t, "GPT_OSS_120B", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 32, 32768, 2
+		})
+		c.Model = mm
+		return Evaluate(&c).ITLS
+	}
+	if w, f := itl(m), itl(&noWin); !(w < f) {
+		t.Errorf("windowed decode %.4g s not below full-context %.4g s", w, f)
+	}
+}
+
+// A MoE layer keeps its routed copies' activations: under selective
+// recomputation Mixtral's layer keeps 34·h − 19·h + (2·k·h + 6·k·F_e +
+// 8·E) = 15·4096 + 188,480 bytes-at-16-bits per token where the dense
+// formula counts 34·h; under full recomputation only the layer's input.
+func TestMoEActivations(t *testing.T) {
+	eval := func(rc Recompute) Result {
+		c := distCfg(t, "Mixtral_8x7B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity = FidelityCalibrated
+			c.BatchSize, c.SeqLen, c.Recompute, c.ZeroStage = 64, 4096, rc, 1
+			c.Dist.EP = 8
+		})
+		return Evaluate(&c)
+	}
+	sel := eval(RecomputeSelective)
+	// One sequence per replica (64 ranks), 32 layers, bf16 (2 bytes: the
+	// 16-bit coefficients as they are).
+	perTok := 15*4096.0 + 2*2*4096 + 6*2*14336 + 8*8
+	if want := 32 * perTok * 4096; math.Abs(sel.Dist.ActivationsBytes/want-1) > 1e-12 {
+		t.Errorf("selective: activations %.6g B, want %.6g", sel.Dist.ActivationsBytes, want)
+	}
+	full := eval(RecomputeFull)
+	if want := 32 * 2 * 4096.0 * 4096; math.Abs(full.Dist.ActivationsBytes/want-1) > 1e-12 {
+		t.Errorf("full: activations %.6g B, want %.6g", full.Dist.ActivationsBytes, want)
+	}
+}
+
+// Expert-parallel serving splits its all-to-alls into prefill_comm_ep_s
+// and decode_comm_ep_s: positive at ep > 1, 0 at ep = 1, the parts
+// summing to prefill_s and itl_s; a chunked prefill pays one exchange a
+// chunk, so its all-to-alls are no fewer than the whole prompt's.
+func TestServingEPTimeParts(t *testing.T) {
+	eval := func(ep, chunk int) Result {
+		c := cfg(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Fidelity, c.Mode, c.Precision = FidelityCalibrated, Serving, registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 64, 2048, 256
+			c.Dist.EP, c.Serve.ChunkSize = ep, chunk
+		})
+		return Evaluate(&c)
+	}
+	one := eval(1, 0)
+	if one.Calib.Prefill.CommEPS != 0 || one.Calib.Decode.CommEPS != 0 {
+		t.Errorf("ep=1: EP parts %v, %v, want 0", one.Calib.Prefill.CommEPS, one.Calib.Decode.CommEPS)
+	}
+	whole, chunked := eval(32, 0), eval(32, 512)
+	for _, r := range []Result{whole, chunked} {
+		if r.LatencyS <= 0 {
+			t.Fatalf("ep=32 not priced: %q", r.Reason)
+		}
+		if r.Calib.Prefill.CommEPS <= 0 || r.Calib.Decode.CommEPS <= 0 {
+			t.Errorf("ep=32: EP parts %v, %v, want > 0", r.Calib.Prefill.CommEPS, r.Calib.Decode.CommEPS)
+		}
+		if s := r.Calib.Prefill.Sum(); math.Abs(s-r.Serve.PrefillS) > 1e-9*r.Serve.PrefillS {
+			t.Errorf("prefill parts sum to %v, prefill_s %v", s, r.Serve.PrefillS)
+		}
+		if s := r.Calib.Decode.Sum(); math.Abs(s-r.ITLS) > 1e-9*r.ITLS {
+			t.Errorf("decode parts sum to %v, itl_s %v", s, r.ITLS)
+		}
+	}
+	if chunked.Calib.Prefill.CommEPS < whole.Calib.Prefill.CommEPS*(1-1e-9) {
+		t.Errorf("chunked prefill's all-to-alls %v below the whole prompt's %v", chunked.Calib.Prefill.CommEPS, whole.Calib.Prefill.CommEPS)
+	}
+}
