@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "5a6038953454b4dca57c15e1e0dc54caa2716fbf1a214e68b88d92846aeec6cd"
+	servingDigest        = "e567fdc07ab17442fa09e1418b6a6a8cb73f499c948c474fc05dbe3a766e9142"
 )
 
 var (
