@@ -62,7 +62,12 @@ type Param struct {
 	// 0 = both. Set under no fidelity that uses it, it draws a note
 	// (UnusedUnderFidelities), not an error.
 	Fidelities FidelityMask
-	apply      func(c *Config, v Value)
+	// Needs names the parameter without which this one changes no row
+	// ("decode_hardware" for decode_tp); "" = none. A sweep or an eval
+	// that sets it without setting Needs is refused at its position
+	// (UnsetNeeds).
+	Needs string
+	apply func(c *Config, v Value)
 }
 
 // Apply sets the parameter on c.
