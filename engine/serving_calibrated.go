@@ -448,7 +448,8 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // solveServingCalibrated is serving mode of a transformer under the
 // calibrated fidelity: prefill, decode and memory with every serving
 // option (see the top of this file). Energy is the tp GPUs' TDP·(0.3 +
-// 0.7·HFU)·T, with T the batch's request cycle: all its prefills and its
+// 0.7·HFU)·T (hardware's tp GPUs with decode_hardware too: the decode
+// pool's decode_tp GPUs are not added), with T the batch's request cycle: all its prefills and its
 // output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).

@@ -60,7 +60,7 @@ type ServeConfig struct {
 // ServeResult holds the outcomes of serving at scale.
 type ServeResult struct {
 	Replicas int // replicas serving the load (1 without a qps)
-	GPUs     int // replicas × tp
+	GPUs     int // replicas × tp (the prefill pool's with decode_hardware; the decode pool is not added)
 
 	PromptCacheHitRatio float64 // cached / S
 	PrefillChunks       int
@@ -150,7 +150,7 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
-	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",
+	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware); mlsysim at seq_len",
 		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Label: "Prompt cache hit ratio", Better: HigherIsBetter, Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
