@@ -216,7 +216,8 @@ func (p *specParser) declaredAny(names ...string) bool {
 
 // checkUse refuses a parameter that no mode of the sweep uses, at the
 // position it is given (engine.UnusedInModes), and notes one that no
-// fidelity of the sweep uses (engine.UnusedUnderFidelities). With a mode
+// fidelity of the sweep uses (engine.UnusedUnderFidelities), and refuses
+// one set without the parameter it needs (engine.UnsetNeeds). With a mode
 // or fidelity axis, a parameter is used when one value of the axis uses
 // it.
 func (p *specParser) checkUse() {
@@ -239,6 +240,10 @@ func (p *specParser) checkUse() {
 			continue
 		}
 		if err := engine.UnusedInModes(pr, s.Modes); err != nil {
+			p.errorf(n, p.keys[pr.Name], ErrUnusedParam, "%v", err)
+			continue
+		}
+		if err := engine.UnsetNeeds(pr, func(name string) bool { _, ok := p.declared[name]; return ok }); err != nil {
 			p.errorf(n, p.keys[pr.Name], ErrUnusedParam, "%v", err)
 			continue
 		}

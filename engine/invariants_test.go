@@ -24,12 +24,16 @@ type invariantSpace struct {
 	hws     []*registry.Hardware
 	drafts  []*registry.Model // transformers of at most 3B parameters
 	systems []*registry.Cluster
+	// decodeTP draws decode_tp beside decode_hardware. The serving digest
+	// (serving_digest_test.go) leaves it off: its draw, and so its
+	// recorded digest, predate the parameter.
+	decodeTP bool
 }
 
 func newInvariantSpace(t testing.TB) *invariantSpace {
 	t.Helper()
 	reg := registry.Default()
-	sp := &invariantSpace{}
+	sp := &invariantSpace{decodeTP: true}
 	for _, k := range reg.Keys(registry.KindModel) {
 		m, err := reg.Model(k)
 		if err != nil {
@@ -131,6 +135,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 	}
 	if rng.Intn(6) == 0 {
 		s.DecodeHW = sp.hws[rng.Intn(len(sp.hws))]
+		if sp.decodeTP && rng.Intn(2) == 0 {
+			s.DecodeTP = 1 << rng.Intn(5) // 1-16, the decode pool's own degree
+		}
 	}
 	return c
 }
@@ -237,6 +244,9 @@ func describe(c *Config) string {
 	}
 	if sv.DecodeHW != nil {
 		s += fmt.Sprintf(" decode_hardware=%s", sv.DecodeHW.Key)
+	}
+	if sv.DecodeTP > 0 {
+		s += fmt.Sprintf(" decode_tp=%d", sv.DecodeTP)
 	}
 	return s
 }
@@ -422,10 +432,23 @@ func checkInvariants(c Config) error {
 	kvb := kvElementBytes(&c)
 	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
 	// The replica's GPUs (tp, or ep with expert parallelism, times the
-	// pipeline's stages) share the weights, the KV cache and the FLOPs.
+	// pipeline's stages) share the weights, the KV cache and the FLOPs; a
+	// disaggregated decode pool's decode_tp GPUs share the decode.
 	g := float64(servingGPUs(&c) * one(c.Dist.PP))
-	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (g * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
-		return fail("decode step %v below weights + KV at HBM speed %v", plainITL, floor)
+	gd := g
+	if c.Serve.DecodeHW != nil {
+		gd = float64(decodeTP(&c) * one(c.Dist.PP))
+	}
+	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (gd * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
+		return fail("decode step %v below weights + KV at HBM speed %v on %v GPUs", plainITL, floor, gd)
+	}
+	// The decode pool's GPUs hold the weights and the batch's KV cache at
+	// its peak context between them (KV heads replicated, never dropped).
+	if one(c.Dist.PP) == 1 && r.MemoryBytes > 0 {
+		whole := Lower(c.Model, bpe).WeightBytes + calibKVCacheBytes(c.Model, c.SeqLen+c.OutputTokens, c.BatchSize, kvb)
+		if r.MemoryBytes*gd < whole*(1-1e-9) {
+			return fail("memory %v per GPU on %v GPUs below the weights + KV cache %v", r.MemoryBytes, gd, whole)
+		}
 	}
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	flops := float64(c.Model.Layers) * float64(c.BatchSize*newTok) * layerFLOPsPerToken(&shape)
@@ -463,13 +486,26 @@ func checkInvariants(c Config) error {
 		}
 	}
 	// Tensor and pipeline parallelism speed a step up by at most their
-	// degrees.
+	// degrees (a disaggregated decode pool keeps its degree).
 	if tp > 1 {
 		x := c
 		x.Dist.TP, x.Dist.PP = 1, 1
+		if c.Serve.DecodeHW != nil {
+			x.Serve.DecodeTP = decodeTP(&c)
+		}
 		r1 := Evaluate(&x)
 		if r1.ITLS > tp*r.ITLS*(1+1e-9) || r1.TTFTS > tp*r.TTFTS*(1+1e-9) {
 			return fail("tp·pp=%v speeds decode %v× and prefill %v×", tp, r1.ITLS/r.ITLS, r1.TTFTS/r.TTFTS)
+		}
+	}
+	// decode_tp speeds the decode step up by at most its degree and leaves
+	// the prefill as it is.
+	if dtp := decodeTP(&c); c.Serve.DecodeHW != nil && dtp > 1 {
+		x := c
+		x.Serve.DecodeTP = 1
+		r1 := Evaluate(&x)
+		if r1.Reason == ReasonNone && (r1.ITLS > float64(dtp)*r.ITLS*(1+1e-9) || r1.Serve.PrefillS != r.Serve.PrefillS || r1.TTFTS != r.TTFTS) {
+			return fail("decode_tp=%d speeds decode %v× and changes prefill %v → %v, TTFT %v → %v", dtp, r1.ITLS/r.ITLS, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
 		}
 	}
 	return nil

@@ -37,7 +37,7 @@ const (
 	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
 	ReasonServingLayout                // calibrated serving: cp, pp without transformer layers, or an ep it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
-	ReasonNoInterconnect               // calibrated serving: tp > 1 on hardware without a link between devices
+	ReasonNoInterconnect               // calibrated serving: tp > 1 (decode_tp > 1 on decode_hardware) on hardware without a link between devices
 	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
 	ReasonNoTokens                     // serving a model that generates no tokens (CNN, diffusion; workloads.go)
 	ReasonServingPP                    // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)

@@ -32,10 +32,16 @@ import (
 //	decode_hardware  the prefill on hardware with its profile, the decode on
 //	                 decode_hardware with its own, the prompt's KV cache sent
 //	                 at network_bandwidth in between
+//	decode_tp        the decode pool sharded decode_tp ways (default tp):
+//	                 its steps on the decode_tp-way shard, its all-reduces
+//	                 a decode_tp-way ring over decode_hardware's link
+//	                 (servingTPLink), its memory weights/decode_tp + the KV
+//	                 shard at decode_tp; the KV transfer is the whole
+//	                 prompt's cache whatever the degrees
 //
 // Memory is per GPU at the request's peak context, prompt + output_tokens
-// tokens: weights/tp + the KV shard (+ the draft's); max_batch_size is the
-// largest batch that fits.
+// tokens: weights/tp + the KV shard (+ the draft's), at the decode pool's
+// degree; max_batch_size is the largest batch that fits.
 
 // calibratedServingGap returns why the calibrated fidelity cannot price a
 // serving configuration, ReasonNone when it can.
@@ -60,7 +66,7 @@ func servingGap(c *Config, isTF bool) Reason {
 		return ReasonServingPP
 	case !isTF && (servingExtended(c)):
 		return ReasonServingOptions
-	case one(c.Dist.TP) > 1 && (!hasLink(c, c.Hardware) || (s.DecodeHW != nil && !hasLink(c, s.DecodeHW))):
+	case (one(c.Dist.TP) > 1 && !hasLink(c, c.Hardware)) || (s.DecodeHW != nil && decodeTP(c) > 1 && !hasLink(c, s.DecodeHW)):
 		return ReasonNoInterconnect
 	case s.Draft != nil:
 		if !hasShape(s.Draft) {
@@ -223,9 +229,13 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		kvb = 0 // the precision's own: the identical arithmetic
 	}
 	pre := newServePool(c, c.Hardware, c.profile(), tp)
-	dec := pre
+	dec, dsh := pre, sh
 	if s.DecodeHW != nil {
-		dec = newServePool(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), tp)
+		dtp := decodeTP(c)
+		dec = newServePool(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
+		if dtp != tp {
+			dsh = shape.Shard(dtp) // ep is refused beside decode_hardware
+		}
 	}
 	out.prePeak, out.decPeak = pre.d.PeakFLOPS, dec.d.PeakFLOPS
 	B := float64(batch)
@@ -240,7 +250,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
 	var scratch calibration.Breakdown
 	if s.DecodeHW != nil || noPrefill {
-		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &sh, &q)
+		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &dsh, &q)
 	}
 	// The prefill on its pool: one pass, or chunks.
 	out.chunks = 1
@@ -282,7 +292,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, &dec, &sh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
+		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
 	}
 }
 
@@ -344,7 +354,8 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 // speculate replaces out's decode steps by speculative ones: K draft
 // decode steps of the draft model (sharded as the target) and one verify
 // pass of K + 1 tokens of the target, launched from a graph, per E accepted
-// tokens. The draft's prefill joins the time to first token.
+// tokens, on the decode pool (sh is the target's shard there). The draft's
+// prefill, sharded as the prefill pool's, joins the time to first token.
 func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, noPrefill bool, pre *servePool, out *calServe) {
 	s := &c.Serve
 	dshape, _ := shapeOf(s.Draft)
@@ -375,7 +386,11 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		cached := min(s.CachedLen, seq-1)
 		q.Prefill, q.PromptCtx = seq-cached, seq
 		var x calibration.Breakdown
-		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &dsh, &q)
+		psh := dsh
+		if pre.tp != dec.tp {
+			psh = dshape.Shard(pre.tp)
+		}
+		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &psh, &q)
 		a := dar(pre, B*float64(seq-cached))
 		out.ttft += dpre.Total + a
 		out.preParts.add(&dpre, 1)
@@ -401,12 +416,17 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 // servingMemory returns one GPU's memory at the peak context of batch
 // requests (prompt + output_tokens): the weights' shard, the KV cache's
 // shard and the draft's, with the whole batch's KV cache besides, and the
-// largest batch whose peak fits the decode hardware.
+// largest batch whose peak fits the decode hardware. The GPU is the decode
+// pool's: the shards are decode_tp ways with decode_hardware (decodeTP), tp
+// ways otherwise.
 func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
-	m, tp := c.Model, one(c.Dist.TP)
+	m, tp := c.Model, decodeTP(c)
 	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
-	w := servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
+	w := Lower(m, bpe).WeightBytes / float64(tp) // decode_hardware: no ep
+	if c.Serve.DecodeHW == nil {
+		w = servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
+	}
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
 	if d := c.Serve.Draft; d != nil {
 		w += Lower(d, bpe).WeightBytes / float64(tp)
@@ -419,7 +439,7 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 		capacity = c.Serve.DecodeHW.MemCapacityBytes
 	}
 	if free := capacity - w; free > 0 && perSeq > 0 {
-		groups := float64(servingGPUs(c) / tp) // attention groups of an EP replica
+		groups := float64(servingGPUs(c) / one(c.Dist.TP)) // attention groups of an EP replica
 		maxBatch = int(math.Min(math.Floor(free/perSeq)*groups, math.MaxInt32))
 	}
 	return perGPU, kvTotal, maxBatch
@@ -428,7 +448,8 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // solveServingCalibrated is serving mode of a transformer under the
 // calibrated fidelity: prefill, decode and memory with every serving
 // option (see the top of this file). Energy is the tp GPUs' TDP·(0.3 +
-// 0.7·HFU)·T, with T the batch's request cycle: all its prefills and its
+// 0.7·HFU)·T (hardware's tp GPUs with decode_hardware too: the decode
+// pool's decode_tp GPUs are not added), with T the batch's request cycle: all its prefills and its
 // output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).

@@ -41,6 +41,7 @@ type ServeConfig struct {
 	Draft       *registry.Model    // speculative decoding draft model; nil = none
 	Acceptance  float64            // draft acceptance α; 0 = 0.7 (only with a draft)
 	DecodeHW    *registry.Hardware // disaggregated decode hardware; nil = colocated
+	DecodeTP    int                // the decode pool's tensor parallelism (with DecodeHW); 0 = tp
 	NetworkBps  float64            // prefill→decode KV transfer bandwidth; 0 = 100 GB/s
 	KVPrecision registry.Precision // KV cache format when KVPrecSet
 	KVPrecSet   bool               // false = the weights' precision
@@ -59,7 +60,7 @@ type ServeConfig struct {
 // ServeResult holds the outcomes of serving at scale.
 type ServeResult struct {
 	Replicas int // replicas serving the load (1 without a qps)
-	GPUs     int // replicas × tp
+	GPUs     int // replicas × tp (the prefill pool's with decode_hardware; the decode pool is not added)
 
 	PromptCacheHitRatio float64 // cached / S
 	PrefillChunks       int
@@ -116,6 +117,9 @@ var servingScaleParams = []*Param{
 	{Name: "decode_hardware", Modes: InServing, Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
 		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware)",
 		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
+	{Name: "decode_tp", Modes: InServing, Label: "Decode tensor parallel", Type: TypeInt, Min: 0, Default: "0", Needs: "decode_hardware",
+		Doc:   "serving: tensor parallelism of the disaggregated decode pool (with decode_hardware); 0 = tp",
+		apply: func(c *Config, v Value) { c.Serve.DecodeTP = int(v.F) }},
 	{Name: "network_bandwidth", Modes: InServing, Label: "Network bandwidth", Type: TypeFloat, Unit: "B/s", Min: 1, Default: "100e9",
 		Doc:   "serving: prefill→decode KV cache transfer bandwidth (disaggregated)",
 		apply: func(c *Config, v Value) { c.Serve.NetworkBps = v.F }},
@@ -146,7 +150,7 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
-	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp; mlsysim at seq_len",
+	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware); mlsysim at seq_len",
 		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Label: "Prompt cache hit ratio", Better: HigherIsBetter, Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
@@ -197,12 +201,22 @@ func calibratedServing(c *Config) bool {
 	return isTF && servingGap(c, isTF) == ReasonNone
 }
 
+// decodeTP returns the tensor parallelism of the pool that decodes:
+// decode_tp with decode_hardware when set, else tp (colocated serving
+// decodes on the prefill's GPUs).
+func decodeTP(c *Config) int {
+	if c.Serve.DecodeHW != nil && c.Serve.DecodeTP > 0 {
+		return c.Serve.DecodeTP
+	}
+	return one(c.Dist.TP)
+}
+
 // servingExtended reports whether a parameter beyond the core ServingModel
 // changes the prefill or decode.
 func servingExtended(c *Config) bool {
 	s := &c.Serve
 	return s.ChunkSize > 0 || s.CachedLen > 0 || s.Draft != nil || s.DecodeHW != nil ||
-		kvPrecisionDiffers(c) || one(c.Dist.TP) > 1
+		kvPrecisionDiffers(c) || one(c.Dist.TP) > 1 || decodeTP(c) > 1
 }
 
 // solveServingScale is serving mode: the prefill and decode steps, then
@@ -243,11 +257,14 @@ func solveServingScale(c *Config, r *Result) {
 		// pipeline's stages (serving_pp.go; ep with pp is refused).
 		tp = servingGPUs(c) * one(c.Dist.PP)
 	}
-	dec := c.Hardware
+	dec, dtp := c.Hardware, tp
 	if s.DecodeHW != nil {
-		dec = s.DecodeHW
+		// The decode pool holds the KV cache of the running requests:
+		// decode_tp GPUs of decode_hardware (ep and pp are refused beside
+		// it, so tp is one(tp) here).
+		dec, dtp = s.DecodeHW, decodeTP(c)
 	}
-	capacity := dec.MemCapacityBytes * float64(tp)
+	capacity := dec.MemCapacityBytes * float64(dtp)
 	if r.Serve.PrefillS == 0 && r.Serve.DecodeS == 0 {
 		// Every path but the calibrated transformer's prices the batch's
 		// prefill as the time to first token.
@@ -301,13 +318,16 @@ func mlsysimMaxBatch(c *Config, capacity float64) int {
 //
 //	new    = max(1, S − cached)
 //	TTFT   = (2·P·new·B + 4·L·H·d·new·S·B)/(peak·η·tp) + t_dispatch·chunks + TP comm (+ KV/network if disaggregated)
-//	ITL    = (W + KV)/(BW·tp) + L·0.01 ms + 2·L·ring(B·h·b, tp)
+//	ITL    = (W + KV)/(BW·tp_d) + L·0.01 ms + 2·L·ring(B·h·b, tp_d)
 //	spec.  ITL' = (K·t_draft + ITL)/E,  E = 1 + α(1−α^K)/(1−α),  t_draft = (W_d + KV_d)/BW
 //
 // chunks = ⌈new/chunk⌉; each chunk's attention covers the full S, so the
 // chunks' FLOPs sum to the unchunked prefill's; the slowest chunk bounds a
 // decode stall. With tp > 1 the weights, KV and FLOPs spread over tp GPUs
-// and each layer all-reduces its activations twice (Megatron).
+// and each layer all-reduces its activations twice (Megatron). tp_d is the
+// decode pool's degree: decode_tp with decode_hardware (the decode's
+// bandwidth, all-reduces over the decode hardware's NVLink and memory check
+// on tp_d GPUs of it), else tp.
 func servingOptions(c *Config, r *Result) {
 	s := &c.Serve
 	hw, m := c.Hardware, c.Model
@@ -315,8 +335,8 @@ func servingOptions(c *Config, r *Result) {
 	if s.DecodeHW != nil {
 		dec = s.DecodeHW
 	}
-	tp := one(c.Dist.TP)
-	ftp := float64(tp)
+	tp, dtp := one(c.Dist.TP), decodeTP(c)
+	ftp, fdtp := float64(tp), float64(dtp)
 	bpe, abpe := weightPrecision(c).Bytes(), activationPrecision(c).Bytes()
 	kvb := abpe
 	if s.KVPrecSet {
@@ -352,6 +372,8 @@ func servingOptions(c *Config, r *Result) {
 			α = DefaultNVLinkLatencyS
 		}
 		commPrefill = 2 * L * RingAllReduceS(B*float64(newTok)*h*abpe, tp, β, α)
+	}
+	if dtp > 1 {
 		βd, αd := dec.NVLink.PerDirectionBps(), dec.NVLink.LatencyS
 		if βd == 0 {
 			βd = FallbackHostLinkBps
@@ -359,7 +381,7 @@ func servingOptions(c *Config, r *Result) {
 		if αd == 0 {
 			αd = DefaultNVLinkLatencyS
 		}
-		commDecode = 2 * L * RingAllReduceS(B*h*abpe, tp, βd, αd)
+		commDecode = 2 * L * RingAllReduceS(B*h*abpe, dtp, βd, αd)
 	}
 	kv := KVCacheBytes(m, c.SeqLen, c.BatchSize, kvb)
 	ttft := tPrefill + hw.DispatchTaxS*float64(chunks) + commPrefill
@@ -370,7 +392,7 @@ func servingOptions(c *Config, r *Result) {
 		}
 		ttft += kv / net
 	}
-	bw := dec.MemBandwidthBps * ftp
+	bw := dec.MemBandwidthBps * fdtp
 	itl := (g.WeightBytes+kv)/bw + L*LayerTaxS + commDecode
 	mem := g.WeightBytes + kv
 	if s.Draft != nil {
@@ -399,7 +421,7 @@ func servingOptions(c *Config, r *Result) {
 	steps := float64(c.OutputTokens - 1)
 	r.LatencyS = ttft + steps*itl
 	r.ThroughputPerS = B / r.LatencyS
-	r.Feasible = mem <= dec.MemCapacityBytes*ftp
+	r.Feasible = mem <= dec.MemCapacityBytes*fdtp
 	r.Reason = ReasonNone
 	if !r.Feasible {
 		r.Reason = ReasonMemory
@@ -513,7 +535,7 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	if s.SkipBatchingThroughput && s.QPS <= 0 && cal {
 		return
 	}
-	bw := dec.MemBandwidthBps * float64(one(c.Dist.TP))
+	bw := dec.MemBandwidthBps * float64(decodeTP(c))
 	tps := func(n float64) float64 {
 		if n <= 0 {
 			return 0

@@ -62,7 +62,12 @@ type Param struct {
 	// 0 = both. Set under no fidelity that uses it, it draws a note
 	// (UnusedUnderFidelities), not an error.
 	Fidelities FidelityMask
-	apply      func(c *Config, v Value)
+	// Needs names the parameter without which this one changes no row
+	// ("decode_hardware" for decode_tp); "" = none. A sweep or an eval
+	// that sets it without setting Needs is refused at its position
+	// (UnsetNeeds).
+	Needs string
+	apply func(c *Config, v Value)
 }
 
 // Apply sets the parameter on c.
@@ -550,7 +555,7 @@ var coreOutputs = []*Output{
 	{Name: "energy_j", Unit: "J", Modes: InAll, Doc: "accelerator energy of the step or request: TDP·(0.3 + 0.7·HFU)·latency",
 		Label: "Energy", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.EnergyJ }},
-	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving; calibrated: one GPU of tp at the peak context seq_len + output_tokens, with a draft model's)",
+	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving; calibrated: one GPU of tp, of decode_tp with decode_hardware, at the peak context seq_len + output_tokens, with a draft model's)",
 		Label: "Memory", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.MemoryBytes }},
 	{Name: "compute_s", Unit: "s", Modes: InAll, Doc: "time of the FLOPs at peak × η (serving: the prefill)",

@@ -18,6 +18,8 @@ import (
 //   - set where no fidelity of the sweep uses it (efficiency under
 //     calibrated), it draws a note (UnusedUnderFidelities): the value is
 //     harmless and a sweep may keep it for a later mlsysim run.
+//   - set without the parameter it needs (Param.Needs: decode_tp without
+//     decode_hardware), it is an error at its position (UnsetNeeds).
 
 // FidelityMask is a set of fidelities.
 type FidelityMask uint8
@@ -60,6 +62,15 @@ func UnusedInModes(p *Param, run ModeMask) error {
 	}
 	return fmt.Errorf("%s is not used in %s (only in %s): remove it, or set mode to one that uses it",
 		p.Name, modeList(run), modeList(use))
+}
+
+// UnsetNeeds returns an error when p needs another parameter (Param.Needs)
+// and set reports that one unset; nil otherwise.
+func UnsetNeeds(p *Param, set func(name string) bool) error {
+	if p.Needs == "" || set(p.Needs) {
+		return nil
+	}
+	return fmt.Errorf("%s is used only with %s, which is not set: set %s, or remove %s", p.Name, p.Needs, p.Needs, p.Name)
 }
 
 // UnusedUnderFidelities returns a note when p, set for rows of the

@@ -56,7 +56,8 @@ func newEvalCmd() *cobra.Command {
 // parseAssignments builds a Config from key=value arguments over the
 // defaults, and returns the canonical text of every parameter. A parameter
 // given twice is an error: which of the two was meant is not knowable. So
-// is one the configuration's mode does not use (engine.UnusedInModes); one
+// is one the configuration's mode does not use (engine.UnusedInModes) or
+// one set without the parameter it needs (engine.UnsetNeeds); one
 // its fidelity does not use draws a note (engine.UnusedUnderFidelities),
 // each naming its argument.
 func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map[string]string, []string, error) {
@@ -116,6 +117,8 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 				continue
 			}
 			if err := engine.UnusedInModes(p, engine.ModeMask(1)<<c.Mode); err != nil {
+				errs = append(errs, fmt.Sprintf("argument %q: %v", a, err))
+			} else if err := engine.UnsetNeeds(p, func(n string) bool { return given[n] }); err != nil {
 				errs = append(errs, fmt.Sprintf("argument %q: %v", a, err))
 			} else if n := engine.UnusedUnderFidelities(p, engine.FidelityMask(1)<<c.Fidelity); n != "" {
 				notes = append(notes, fmt.Sprintf("argument %q: %s", a, n))

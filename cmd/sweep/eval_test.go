@@ -104,6 +104,11 @@ func TestEvalUnusedOptions(t *testing.T) {
 		"eval", "model=Llama3_8B", "hardware=H100", "mode=training", "output_tokens=64")
 	cliFails(t, 2, `argument "microbatches=4": microbatches is not used in mode=serving`,
 		"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "microbatches=4")
+	cliFails(t, 2, `argument "decode_tp=2": decode_tp is used only with decode_hardware, which is not set`,
+		"eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "decode_tp=2")
+	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "decode_hardware=H200", "decode_tp=2"); code != 0 || stderr != "" {
+		t.Errorf("decode_tp with decode_hardware: exit %d, stderr %q", code, stderr)
+	}
 	code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3")
 	if code != 0 || !strings.Contains(stderr, `note: argument "efficiency=0.3": efficiency has no effect under fidelity=calibrated`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)

@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"math"
+	"testing"
+
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// decode_tp sizes the disaggregated decode pool on its own: Llama-3 70B
+// prefilled on 4 H100s, decoded on H200s at decode_tp 1 and 2. Two decode
+// GPUs halve the weights and the KV cache each holds (8 KV heads split
+// evenly) and make the decode step faster, by at most 2×, with an
+// all-reduce it did not have; the prefill, the KV transfer and the GPU
+// count (the prefill pool's tp, as without decode_tp) stay as they are.
+// decode_tp = tp is the default bit for bit.
+func TestDecodeTP(t *testing.T) {
+	reg := registry.Default()
+	h200 := ref(t, reg.Hardware, "H200")
+	at := func(fid Fidelity, dtp int) Result {
+		return calServeEval(t, "Llama3_70B", "H100", func(c *Config) {
+			c.Fidelity = fid
+			c.Dist.TP, c.BatchSize, c.SeqLen, c.OutputTokens = 4, 32, 2048, 128
+			c.Serve.DecodeHW, c.Serve.DecodeTP = h200, dtp
+		})
+	}
+	for _, fid := range []Fidelity{FidelityCalibrated, FidelityMLSysim} {
+		one, two, four, def := at(fid, 1), at(fid, 2), at(fid, 4), at(fid, 0)
+		if four != def {
+			t.Errorf("%v: decode_tp = tp changed the result: ITL %v → %v, memory %v → %v", fid, def.ITLS, four.ITLS, def.MemoryBytes, four.MemoryBytes)
+		}
+		if !(two.ITLS < one.ITLS && one.ITLS <= 2*two.ITLS) {
+			t.Errorf("%v: ITL %v at decode_tp 1, %v at 2: want faster, by at most 2×", fid, one.ITLS, two.ITLS)
+		}
+		if one.TTFTS != two.TTFTS || one.Serve.PrefillS != two.Serve.PrefillS {
+			t.Errorf("%v: the prefill moved: TTFT %v → %v, batch prefill %v → %v", fid, one.TTFTS, two.TTFTS, one.Serve.PrefillS, two.Serve.PrefillS)
+		}
+		if one.Serve.GPUs != 4 || two.Serve.GPUs != 4 {
+			t.Errorf("%v: GPUs %d and %d, want the prefill pool's 4", fid, one.Serve.GPUs, two.Serve.GPUs)
+		}
+		// fp16 weights of 70B (141 GB) and the KV cache of 32 sequences
+		// do not fit one H200 (141 GiB); they fit two.
+		if one.Feasible || one.Reason != ReasonMemory || !two.Feasible {
+			t.Errorf("%v: feasible %v (%q) at decode_tp 1, %v (%q) at 2", fid, one.Feasible, one.Reason, two.Feasible, two.Reason)
+		}
+	}
+	one, two := at(FidelityCalibrated, 1), at(FidelityCalibrated, 2)
+	if math.Abs(two.MemoryBytes-one.MemoryBytes/2) > 1e-12*one.MemoryBytes {
+		t.Errorf("memory per decode GPU %v at decode_tp 2, want half of %v", two.MemoryBytes, one.MemoryBytes)
+	}
+	if one.Calib.Decode.CommS != 0 || !(two.Calib.Decode.CommS > 0) || one.Calib.Prefill != two.Calib.Prefill {
+		t.Errorf("decode all-reduce %v at decode_tp 1, %v at 2; prefill parts %+v vs %+v", one.Calib.Decode.CommS, two.Calib.Decode.CommS, one.Calib.Prefill, two.Calib.Prefill)
+	}
+	if one.Calib.Prefill.TransferS != two.Calib.Prefill.TransferS || !(one.Calib.Prefill.TransferS > 0) {
+		t.Errorf("KV transfer %v at decode_tp 1, %v at 2: want the whole prompt's at both", one.Calib.Prefill.TransferS, two.Calib.Prefill.TransferS)
+	}
+	// Without decode_hardware, decode_tp is unused: the colocated decode
+	// runs at tp (sweeps and eval refuse it there, engine.UnsetNeeds).
+	colo := func(dtp int) Result {
+		return calServeEval(t, "Llama3_70B", "H100", func(c *Config) { c.Dist.TP, c.OutputTokens, c.Serve.DecodeTP = 4, 128, dtp })
+	}
+	if colo(2) != colo(0) {
+		t.Error("decode_tp without decode_hardware changed the result")
+	}
+}
