@@ -2,6 +2,7 @@ package accuracy
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
@@ -43,6 +44,12 @@ type RunPoint struct {
 	ModelKey string // the registry model it was priced as
 	DP       int    // the data-parallel degree the engine used
 	Feasible bool   // the calibrated fidelity found the layout feasible (false: out of memory)
+	// MLSysimNA is why the fidelity mlsysim does not price the run (its
+	// Point.MLSysim is then NaN and left out of the row's mlsysim
+	// statistics): a layout valid under the calibrated fidelity's expert
+	// parallelism folded into data parallelism that mlsysim's own layout
+	// (dp·tp·pp·ep·cp = GPUs) rejects. "" when mlsysim prices it.
+	MLSysimNA string
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -56,15 +63,17 @@ type SkippedRun struct {
 // published tp, pp, cp, ep and virtual pipeline stages, global batch and
 // sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
 // as Megatron-Core counts it), ZeRO-3 where the run used FSDP, no
-// recomputation (the pages state none), the Adam step included; dense
-// Megatron-Core runs (RunDense) on the megatron-core stack (Transformer
-// Engine: fused attention, fp8 only in the linear layers) with the
-// distributed optimizer (ZeRO-1 over the data-parallel ranks: Megatron-Core's
-// --use-distributed-optimizer shards the optimizer state, Megatron-LM
-// docs/source/distrib_optimizer.md), the others (MoE, AutoModel) on the
-// megatron stack. The step is the optimizer step's seconds. reason is
+// recomputation (the pages state none), the Adam step included; the
+// Megatron-Core runs, dense (RunDense) and mixtures of experts (RunMoE), on
+// the megatron-core stack (Transformer Engine: fused attention, fp8 only in
+// the linear layers, the experts' products included, the router and the
+// token permutation in bf16) with the distributed optimizer (ZeRO-1 over
+// the data-parallel ranks: Megatron-Core's --use-distributed-optimizer
+// shards the optimizer state, Megatron-LM docs/source/distrib_optimizer.md),
+// NeMo AutoModel's PyTorch-native runs on the megatron stack. The step is the optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
-// precision, or a layout the engine rejects.
+// precision, a global batch that is no whole number of microbatches per
+// data-parallel rank, or a layout the engine rejects.
 func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibration.Run, f engine.Fidelity) (step float64, r engine.Result, modelKey, reason string) {
 	mk, ok := calibration.RunModelKey(run.Model)
 	if !ok {
@@ -97,6 +106,10 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	if err != nil {
 		return 0, r, mk, err.Error()
 	}
+	if dp, mbs := max(run.DataParallel(), 1), max(run.MBS, 1); run.GBS < dp*mbs || run.GBS%(dp*mbs) != 0 {
+		// A step runs whole microbatches on every data-parallel rank.
+		return 0, r, mk, fmt.Sprintf("the global batch %d is not a multiple of dp·mbs = %d·%d as transcribed", run.GBS, dp, mbs)
+	}
 	per := node.AcceleratorsPerNode
 	cl := &registry.Cluster{Key: fmt.Sprintf("%s_x%d", nk, (run.GPUs+per-1)/per), Name: run.System, Node: node,
 		Count: (run.GPUs + per - 1) / per, Fabric: fab}
@@ -109,9 +122,10 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	c.Dist.Microbatches = max(run.GBS/(max(run.DataParallel(), 1)*max(run.MBS, 1)), 1)
 	c.BatchSize, c.SeqLen = run.GBS, run.SeqLen
 	c.Calib.Software = calibration.Megatron
-	if RunClass(run) == RunDense {
+	if RunClass(run) != RunAutoModel {
 		// Megatron-Core with Transformer Engine, and its distributed
-		// optimizer: ZeRO-1 over the data-parallel ranks.
+		// optimizer: ZeRO-1 over the data-parallel ranks (the experts'
+		// state over the expert-data-parallel ranks).
 		c.Calib.Software, c.ZeroStage = calibration.MegatronCore, 1
 	}
 	if run.FSDP > 0 {
@@ -129,15 +143,23 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 
 // evaluateRuns prices the dataset's published training runs under both
 // fidelities, into rep.Runs, rep.RunRows (per subclass, hardware and
-// precision) and rep.Skipped.
+// precision) and rep.Skipped. A run only the calibrated fidelity's layout
+// accepts (RunPoint.MLSysimNA) is priced under calibrated and left out of
+// the row's mlsysim statistics, whose N then counts fewer runs.
 func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []calibration.Run, rep *Report) {
 	type key struct{ sub, hw, pr string }
 	rows := map[key]*Row{}
 	var order []key
 	for i := range runs {
 		run := &runs[i]
-		ml, _, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
+		ml, rm, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
 		ca, rc, mk, why2 := PredictRun(reg, profiles, run, engine.FidelityCalibrated)
+		na := ""
+		if why != "" && why2 == "" && rm.Dist.Reason != engine.DistOK {
+			// Each fidelity prices the rows it can: mlsysim's layout
+			// rejects what the calibrated folding accepts.
+			na, why, ml = "mlsysim: "+why, "", math.NaN()
+		}
 		if why == "" {
 			why = why2
 		}
@@ -153,7 +175,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
-		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible})
+		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
 		k := key{sub, ap.Hardware, prec}
 		r := rows[k]
 		if r == nil {
@@ -161,7 +183,9 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			rows[k] = r
 			order = append(order, k)
 		}
-		r.MLSysim.add(ml, meas, ap.Source)
+		if na == "" {
+			r.MLSysim.add(ml, meas, ap.Source)
+		}
 		r.Calibrated.add(ca, meas, ap.Source)
 		r.HeldOut.add(ca, meas, ap.Source)
 	}

@@ -21,7 +21,7 @@ func TestPublishedRunsAccounted(t *testing.T) {
 	seen := map[string]string{}
 	for _, p := range rep.Runs {
 		seen[p.Run.ID] = "priced"
-		if !(p.Measured > 0) || !(p.MLSysim > 0) || !(p.Calibrated > 0) || math.IsInf(p.Calibrated, 0) {
+		if !(p.Measured > 0) || !(p.MLSysim > 0 || p.MLSysimNA != "") || !(p.Calibrated > 0) || math.IsInf(p.Calibrated, 0) {
 			t.Errorf("%s: measured %v, mlsysim %v, calibrated %v", p.Run.ID, p.Measured, p.MLSysim, p.Calibrated)
 		}
 		if _, ok := calibration.RunModelKey(p.Run.Model); !ok {
@@ -103,5 +103,49 @@ func TestPublishedRunsLargeDense(t *testing.T) {
 	}
 	if n < 9 {
 		t.Errorf("%d GPT-3 175B / Llama 3.1 405B runs priced, want the 9 of docs/accuracy.md", n)
+	}
+}
+
+// The H100 Qwen3-235B runs (tp 2, pp 8, ep 32 on 256 GPUs) fold ep into
+// the dp = 16 data-parallel ranks with whole experts (ep divides tp·dp),
+// a layout the calibrated fidelity prices and mlsysim's (tp·pp·ep·cp =
+// 512 > 256 GPUs) rejects: they are priced under calibrated only, their
+// mlsysim prediction NaN with the reason, and the row's mlsysim
+// statistics count the other runs.
+func TestPublishedRunsMLSysimNotApplicable(t *testing.T) {
+	rep := report(t, true)
+	want := map[string]bool{"nemo2602_h100_qwen3_235b_a22b_256_fp8": true, "nemo2511_h100_qwen3_235b_a22b_256_fp8_cs": true}
+	na := map[string]int{}
+	for _, p := range rep.Runs {
+		if p.MLSysimNA == "" {
+			continue
+		}
+		if !want[p.Run.ID] {
+			t.Errorf("%s: mlsysim not applicable (%s), not one of the tp 2, ep 32 runs", p.Run.ID, p.MLSysimNA)
+			continue
+		}
+		delete(want, p.Run.ID)
+		if !math.IsNaN(p.MLSysim) || !(p.Calibrated > 0) || p.DP != 16 {
+			t.Errorf("%s: mlsysim %v, calibrated %v, dp %d; want NaN, a time, 16", p.Run.ID, p.MLSysim, p.Calibrated, p.DP)
+		}
+		if !strings.Contains(p.MLSysimNA, "exceeds the GPUs") {
+			t.Errorf("%s: reason %q does not name mlsysim's layout rule", p.Run.ID, p.MLSysimNA)
+		}
+		na[p.Hardware+" "+p.Run.Precision[:3]]++
+	}
+	for id := range want {
+		t.Errorf("%s: not priced under calibrated with mlsysim not applicable", id)
+	}
+	for _, s := range rep.Skipped {
+		if strings.Contains(s.ID, "h100_qwen3_235b_a22b_256") && !strings.Contains(s.ID, "_na") {
+			t.Errorf("%s: skipped (%s)", s.ID, s.Reason)
+		}
+	}
+	for _, r := range rep.RunRows {
+		if r.Mode == RunMoE && r.Hardware == "H100" && r.Precision == "fp8" {
+			if r.MLSysim.N != r.Calibrated.N-na["H100 FP8"] || math.IsNaN(r.MLSysim.Median) {
+				t.Errorf("H100 fp8 MoE row: mlsysim n %d median %v, calibrated n %d, %d not applicable", r.MLSysim.N, r.MLSysim.Median, r.Calibrated.N, na["H100 FP8"])
+			}
+		}
 	}
 }

@@ -49,7 +49,16 @@ func (m *Transformer) moeFraction() float64 {
 // as it sends, T·k per rank on average. With TokenShare s < 1 (serving EP
 // beside tensor-parallel attention) the rank routes s·T of the pass's T
 // tokens, with whole (unsplit) experts and shared experts.
-func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float64) {
+//
+// The experts' (routed and shared) and dense MLPs' products are linear
+// layers and run on d; the router and the permutation on dr, which is d
+// except under Transformer Engine's fp8 recipe, where they stay in bf16:
+// Megatron-Core's router is a plain GEMM outside te.Linear (computed in
+// its parameters' bf16, the probabilities in fp32 with
+// --moe-router-dtype), and the tokens are permuted and dispatched before
+// the experts' TEGroupedLinear casts them to fp8 (Megatron-Core
+// transformer/moe/router.py, token_dispatcher.py, experts.py).
+func (p *Profile) moeMLPs(b *Breakdown, d, dr *Device, m *Transformer, T, rate float64) {
 	h, F := float64(m.Hidden), float64(m.FFN)
 	up := F
 	if m.GatedMLP {
@@ -85,7 +94,7 @@ func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float
 	}
 	active := math.Min(local, ExpectedActiveExperts(E, k, Tr*float64(ep))*local/float64(E))
 	rows := f * Tr * float64(k) / math.Max(active, 1)
-	p.gemm(&mo, d, 1, Tr, float64(E), h, rate) // router
+	p.gemm(&mo, dr, 1, Tr, float64(E), h, rate) // router
 	p.groupedGEMM(&mo, d, active, rows, up, h, rate)
 	p.groupedGEMM(&mo, d, active, rows, h, F, rate)
 	if s := float64(m.SharedExperts); s > 0 {
@@ -93,7 +102,7 @@ func (p *Profile) moeMLPs(b *Breakdown, d *Device, m *Transformer, T, rate float
 		p.gemm(&mo, d, 1, Tr, h, s*F, rate)
 	}
 	mo.Fixed += p.KernelS * 2 // permute and combine
-	p.elementwise(&mo, d, 4*f*Tr*float64(k)*h*d.Bytes)
+	p.elementwise(&mo, dr, 4*f*Tr*float64(k)*h*dr.Bytes)
 	if fm < 1 {
 		mo.Scale(fm)
 	}

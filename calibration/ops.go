@@ -315,7 +315,7 @@ func (ps *Pass) kvBytes(d *Device) float64 {
 // layerForward returns one layer's forward time. T = Batch·Tokens.
 func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
 	var b Breakdown
-	p.layerMatmuls(&b, d, m, ps, rate)
+	p.layerMatmuls(&b, d, d, m, ps, rate)
 	p.layerRest(&b, d, m, ps, rate)
 	return b
 }
@@ -323,7 +323,10 @@ func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64
 // layerMatmuls adds one layer's matrix products (and, for MoE, the expert
 // dispatch) to b. They depend on the tokens of the pass, not on the
 // context they attend to: the decode steps of a static batch share them.
-func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
+// The linear layers run on d; a mixture's router and token permutation,
+// which are no linear layers of Transformer Engine's fp8 recipe, on dr
+// (restDevice; d itself outside that recipe).
+func (p *Profile) layerMatmuls(b *Breakdown, d, dr *Device, m *Transformer, ps *Pass, rate float64) {
 	B := float64(ps.Batch)
 	T := B * float64(ps.Tokens)
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
@@ -336,7 +339,7 @@ func (p *Profile) layerMatmuls(b *Breakdown, d *Device, m *Transformer, ps *Pass
 		p.gemm(b, d, 1, T, h, q, rate)
 	}
 	if m.Experts > 1 && m.ActiveExperts > 0 {
-		p.moeMLPs(b, d, m, T, rate)
+		p.moeMLPs(b, d, dr, m, T, rate)
 		return
 	}
 	up := F
@@ -536,7 +539,7 @@ func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Br
 // are identical: one is timed and multiplied.
 func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
 	var mm, b Breakdown
-	p.layerMatmuls(&mm, d, m, ps, 1)
+	p.layerMatmuls(&mm, d, d, m, ps, 1)
 	head := p.headForward(d, m, ps, 1)
 	p.forwardFrom(&b, &mm, &head, d, m, ps)
 	return b
@@ -604,14 +607,14 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	// dr runs what is not a linear layer's product (restDevice).
 	dr, te := restDevice(d, st.Software)
 	var fwd Breakdown
-	p.layerMatmuls(&fwd, d, m, &ps, 1)
+	p.layerMatmuls(&fwd, d, &dr, m, &ps, 1)
 	p.layerRest(&fwd, &dr, m, &ps, 1)
 	// The backward's products and attention run at BwdMatmulFrac of the
 	// forward rate; everything else in it is the forward's.
 	bwd := fwd
 	if p.BwdMatmulFrac != 1 {
 		var mm, at Breakdown
-		p.layerMatmuls(&mm, d, m, &ps, p.BwdMatmulFrac)
+		p.layerMatmuls(&mm, d, &dr, m, &ps, p.BwdMatmulFrac)
 		p.attention(&at, &dr, m, &ps, p.BwdMatmulFrac)
 		bwd.Matmul, bwd.Attention = mm.Matmul, at.Attention
 	}
@@ -674,13 +677,17 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 
 // fp8Casts returns the bytes Transformer Engine's fp8 recipe casts in one
 // layer of a training pass, forward and backward: the input of each of
-// the four linear products forward (h, H·d, h and F per token; the MLP's
-// over the k routed copies of a token in a mixture of experts) and each
+// the four linear products forward (h, H·d, h and F per token) and each
 // one's output gradient backward (H·d + 2·Hkv·d, h, the MLP's up width
 // and h), each element read in bf16 and written in fp8 twice, as it is
 // and transposed for the weight-gradient product (2 + 1 + 1 = 4 bytes;
-// Transformer Engine's fused cast-transpose). The weights are cast once
-// per step (cached over the microbatches) and not counted.
+// Transformer Engine's fused cast-transpose). In a mixture of experts the
+// MoE layers' MLP products run over each token's k routed copies (× the
+// imbalance f on the busiest rank) and the S shared experts' MLP (S·F
+// wide) over every token, the dense layers' over the token at their own width, weighted by the layers'
+// shares (moeFraction); the router is no te.Linear and casts nothing
+// (moeMLPs). The weights are cast once per step (cached over the
+// microbatches) and not counted.
 func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 	T := float64(ps.Batch) * float64(ps.Tokens)
 	h, q, kv, F := float64(m.Hidden), float64(m.Heads)*float64(m.HeadDim), float64(m.KVHeads)*float64(m.HeadDim), float64(m.FFN)
@@ -688,13 +695,36 @@ func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 	if m.GatedMLP {
 		up = 2 * F
 	}
-	mt := T // tokens through the MLP
+	mlpF, mlpB := T*(h+F), T*(up+h) // the MLP's inputs and output gradients
 	if m.Experts > 1 && m.ActiveExperts > 0 {
-		mt = T * float64(m.ActiveExperts)
+		f := m.Imbalance
+		if !(f >= 1) {
+			f = 1
+		}
+		k := f * float64(m.ActiveExperts)
+		fm := m.moeFraction()
+		mlpF, mlpB = fm*k*T*(h+F), fm*k*T*(up+h)
+		if S := float64(m.SharedExperts); S > 0 {
+			// One MLP of S experts' width over every token.
+			mlpF += fm * T * (h + S*F)
+			mlpB += fm * T * (S*up + h)
+		}
+		if fm < 1 {
+			Fd := float64(m.DenseFFN)
+			if Fd <= 0 {
+				Fd = F
+			}
+			upD := Fd
+			if m.GatedMLP {
+				upD = 2 * Fd
+			}
+			mlpF += (1 - fm) * T * (h + Fd)
+			mlpB += (1 - fm) * T * (upD + h)
+		}
 	}
 	const b = 4 // bytes per element cast
-	fwd = b * (T*(h+q) + mt*(h+F))
-	bwd = b * (T*(q+2*kv+h) + mt*(up+h))
+	fwd = b * (T*(h+q) + mlpF)
+	bwd = b * (T*(q+2*kv+h) + mlpB)
 	return fwd, bwd
 }
 
@@ -817,12 +847,12 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 	var mm Breakdown
 	if q.Prefill > 0 {
 		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes, Prefill: true}
-		p.layerMatmuls(&mm, d, m, &pp, 1)
+		p.layerMatmuls(&mm, d, d, m, &pp, 1)
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
 		mm = Breakdown{}
 	}
-	p.layerMatmuls(&mm, d, m, &ps, 1)
+	p.layerMatmuls(&mm, d, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)
 	p.forwardFrom(a, &mm, &head, d, m, &ps)
 	ps.Ctx = q.CtxB

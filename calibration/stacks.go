@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // StacksFile is the name of the software stacks' data in calibration/data.
@@ -181,3 +183,16 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 // KeepsScores reports whether a training step on stack sw without
 // recomputation stores the attention score matrix (Stack.KeepsScores).
 func KeepsScores(sw Software) bool { return stack(sw).KeepsScores }
+
+// ActivationBytes returns the bytes of one activation element that
+// operators of a training step on stack sw at precision p pass between
+// them (and collectives move): under Transformer Engine's fp8 recipe
+// (Stack.FP8Recipe "te") at fp8 only the linear layers' products read fp8
+// copies they cast themselves, so activations stay bf16 (2 bytes; the
+// recipe's sources in data/stacks.json); otherwise p's own bytes.
+func ActivationBytes(sw Software, p registry.Precision) float64 {
+	if stack(sw).teFP8() && p == registry.FP8 {
+		return registry.BF16.Bytes()
+	}
+	return p.Bytes()
+}

@@ -87,3 +87,50 @@ func TestStepOverheadPerStep(t *testing.T) {
 		t.Errorf("static batch of 128 tokens: +%g s, want 128 step overheads %g s", srv, 128*s)
 	}
 }
+
+// Under Transformer Engine's fp8 recipe a mixture of experts runs its
+// experts' products in fp8 and its router and token permutation in bf16:
+// one MoE layer's products and dispatch on the recipe's devices differ
+// from the all-fp8 layer by exactly the router GEMM and the permutation
+// priced at bf16 instead of fp8. The casts count each token's k routed
+// copies and the shared experts' MLP; the all-to-alls move bf16 tokens.
+func TestMegatronCoreFP8MoE(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	m := Transformer{Name: "moe", Layers: 48, Hidden: 2048, Heads: 32, KVHeads: 4, HeadDim: 128, FFN: 768, Vocab: 151936,
+		GatedMLP: true, Experts: 128, ActiveExperts: 8, EP: 8}
+	d := DeviceFor(hw, registry.FP8)
+	dr, te := restDevice(&d, MegatronCore)
+	if !te || dr.Precision != registry.BF16 {
+		t.Fatalf("megatron-core at fp8: rest device %v (%v)", dr.Precision, te)
+	}
+	ps := Pass{Batch: 1, Tokens: 4096, Ctx: 4096, AllLogit: true, Software: MegatronCore, Prefill: true}
+	var a, b Breakdown
+	p.layerMatmuls(&a, &d, &dr, &m, &ps, 1)
+	p.layerMatmuls(&b, &d, &d, &m, &ps, 1)
+	T, h, k := 4096.0, 2048.0, 8.0
+	var ra, rb Breakdown
+	p.gemm(&ra, &dr, 1, T, 128, h, 1)
+	p.gemm(&rb, &d, 1, T, 128, h, 1)
+	p.elementwise(&ra, &dr, 4*T*k*h*dr.Bytes)
+	p.elementwise(&rb, &d, 4*T*k*h*d.Bytes)
+	want := (ra.Matmul + ra.Elementwise) - (rb.Matmul + rb.Elementwise)
+	if got := (a.Matmul + a.Elementwise) - (b.Matmul + b.Elementwise); !(want > 0) || math.Abs(got-want) > 1e-12 {
+		t.Errorf("router and permutation in bf16: +%g s, want +%g s", got, want)
+	}
+	f0, b0 := fp8Casts(&m, &ps)
+	if want := 4 * (T*(h+32*128) + T*k*(h+768)); math.Abs(f0-want) > 1e-6*want {
+		t.Errorf("forward casts %g B, want %g B (k routed copies through the experts)", f0, want)
+	}
+	sh := m
+	sh.SharedExperts = 1
+	f1, b1 := fp8Casts(&sh, &ps)
+	if math.Abs(f1-f0-4*T*(h+768)) > 1e-6*f0 || math.Abs(b1-b0-4*T*(2*768+h)) > 1e-6*b0 {
+		t.Errorf("a shared expert adds %g / %g B of casts, want %g / %g", f1-f0, b1-b0, 4*T*(h+768), 4*T*(2*768+h))
+	}
+	if ActivationBytes(MegatronCore, registry.FP8) != 2 || ActivationBytes(Compiled, registry.FP8) != 1 || ActivationBytes(MegatronCore, registry.BF16) != 2 {
+		t.Errorf("activation bytes: megatron-core fp8 %g, compiled fp8 %g, megatron-core bf16 %g; want 2, 1, 2",
+			ActivationBytes(MegatronCore, registry.FP8), ActivationBytes(Compiled, registry.FP8), ActivationBytes(MegatronCore, registry.BF16))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
@@ -636,8 +637,12 @@ func solveDistributed(c *Config, r *Result) {
 	if ep > 1 && fold {
 		if n := m.MoELayers(); n > 0 {
 			// Dispatch and combine, forward and backward, in the stage's
-			// MoE layers; each token's k copies (× imbalance f).
-			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			// MoE layers; each token's k copies (× imbalance f), in the
+			// stack's activation format (bf16 under Transformer Engine's
+			// fp8 recipe: the tokens are dispatched before the experts
+			// cast them, calibration.ActivationBytes).
+			ab := calibration.ActivationBytes(c.Calib.Software, c.Precision)
+			vol := actBytes / bpe * ab * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
 			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
 			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
 		}

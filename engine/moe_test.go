@@ -383,3 +383,28 @@ func TestServingEPTimeParts(t *testing.T) {
 		t.Errorf("chunked prefill's all-to-alls %v below the whole prompt's %v", chunked.Calib.Prefill.CommEPS, whole.Calib.Prefill.CommEPS)
 	}
 }
+
+// Under Transformer Engine's fp8 recipe (software=megatron-core) the
+// expert-parallel all-to-alls move the bf16 tokens Megatron-Core
+// dispatches before the experts cast them: the same volume at fp8 as at
+// bf16; under a stack that runs every operator at fp8 they move half.
+func TestEPAllToAllMegatronCoreFP8(t *testing.T) {
+	ep := func(sw calibration.Software, p registry.Precision) float64 {
+		c := distCfg(t, "Qwen3_30B_A3B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity, c.Calib.Software, c.Precision = FidelityCalibrated, sw, p
+			c.BatchSize, c.SeqLen = 256, 1024
+			c.Dist.EP, c.Dist.Microbatches = 16, 4
+		})
+		r := Evaluate(&c)
+		if !(r.Dist.CommEPS > 0) {
+			t.Fatalf("%s %s: all-to-all %v s", sw, p, r.Dist.CommEPS)
+		}
+		return r.Dist.CommEPS
+	}
+	if a, b := ep(calibration.MegatronCore, registry.FP8), ep(calibration.MegatronCore, registry.BF16); a != b {
+		t.Errorf("megatron-core: all-to-all %g s at fp8, %g s at bf16: want the same bf16 tokens", a, b)
+	}
+	if a, b := ep(calibration.Compiled, registry.FP8), ep(calibration.Compiled, registry.BF16); !(a < b) {
+		t.Errorf("compiled: all-to-all %g s at fp8, %g s at bf16: want fewer bytes at fp8", a, b)
+	}
+}

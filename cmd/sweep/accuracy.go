@@ -194,23 +194,39 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
 		r := &rep.RunRows[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
-			r.MLSysim.N, r.MLSysim.Median, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.WorstSource)
+		mlN := ""
+		if r.MLSysim.N != r.Calibrated.N {
+			mlN = fmt.Sprintf(" (%d)", r.MLSysim.N) // the runs mlsysim's layout prices
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f%%%s\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Hardware, r.Precision, r.Profile,
+			r.Calibrated.N, r.MLSysim.Median, mlN, r.MLSysim.Max, r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.WorstSource)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tcontainer\tprecision\tlayout\tmicrobatches\tmeasured s\tmlsysim s\terror\tcalibrated s\terror\t")
+	var na []accuracy.RunPoint
 	for _, p := range rep.Runs {
 		fits := ""
 		if !p.Feasible {
 			fits = " (out of memory)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s dp=%d\t%d\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%%s\t\n", p.Run.ID, p.Run.Container, p.Run.Precision, p.Label, p.DP,
+		ml, mlErr := fmt.Sprintf("%.2f", p.MLSysim), fmt.Sprintf("%+.1f%%", (p.MLSysim/p.Measured-1)*100)
+		if p.MLSysimNA != "" {
+			ml, mlErr = "n/a", "-"
+			na = append(na, p)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s dp=%d\t%d\t%.2f\t%s\t%s\t%.2f\t%+.1f%%%s\t\n", p.Run.ID, p.Run.Container, p.Run.Precision, p.Label, p.DP,
 			max(p.Run.GBS/(max(p.Run.DataParallel(), 1)*max(p.Run.MBS, 1)), 1),
-			p.Measured, p.MLSysim, (p.MLSysim/p.Measured-1)*100, p.Calibrated, (p.Calibrated/p.Measured-1)*100, fits)
+			p.Measured, ml, mlErr, p.Calibrated, (p.Calibrated/p.Measured-1)*100, fits)
 	}
 	tw.Flush()
+	if len(na) > 0 {
+		fmt.Fprintf(w, "\nmlsysim not applicable: %d runs priced under calibrated only (mlsysim median and max over the others; n in brackets)\n", len(na))
+		for _, p := range na {
+			fmt.Fprintf(w, "  %s: %s\n", p.Run.ID, p.MLSysimNA)
+		}
+	}
 	if len(rep.Skipped) == 0 {
 		return
 	}
