@@ -126,7 +126,7 @@ var fleetParams = []*Param{
 }
 
 var fleetOutputs = []*Output{
-	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days",
+	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days, summed over a disaggregated replica's two pools (replicas·tp of hardware, replicas·decode_tp of decode_hardware)",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyITKWh }},
 	{Name: "energy_kwh", Label: "Facility energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "facility energy: IT × PUE",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyKWh }},
@@ -143,7 +143,7 @@ var fleetOutputs = []*Output{
 			}
 			return r.Fleet.Region.Name
 		}},
-	{Name: "capex_usd", Label: "CapEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "capital amortised over the duration: unit cost·GPUs·infra / years · days/365",
+	{Name: "capex_usd", Label: "CapEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "capital amortised over the duration: unit cost·GPUs·infra / years · days/365, summed over a disaggregated replica's two pools",
 		Float: func(r *Result) float64 { return r.Fleet.CapexUSD }},
 	{Name: "energy_cost_usd", Label: "Energy cost", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "facility kWh × price",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyCostUSD }},
@@ -219,13 +219,18 @@ func fleetRegion(c *Config) (g *registry.Grid, pue float64) {
 
 // solveFleet runs the fleet models over c.Fleet.DurationDays days on the
 // GPUs the configuration uses (the job's GPUs in distributed training,
-// replicas × tp in serving at scale, else 1):
+// ServeResult.GPUs in serving at scale, else 1). They are N of hardware,
+// except for disaggregated serving (decode_hardware), whose replicas are
+// two pools, each priced at its own registry entry: N_p = replicas·tp GPUs
+// of hardware (prefill) and N_d = replicas·decode_tp of decode_hardware
+// (decode, ServeResult.DecodeGPUs). Each sum below runs over the pools
+// (one without decode_hardware):
 //
 //	P_chip   = TDP·(0.3 + 0.7·u)                      u: utilization, else 1 (mlsysim) or HFU
-//	IT       = P_chip·N·24·days,   energy = IT·PUE
-//	carbon   = energy·CI/1000 (+ embodied·N·days/(365·years))
+//	IT       = Σ P_chip·N·24·days,   energy = IT·PUE  every pool at the one u over the wall time
+//	carbon   = energy·CI/1000 (+ Σ embodied·N·days/(365·years))
 //	water    = energy·WUE
-//	capex    = cost·N·infra/years·days/365,   maintenance = cost·N·infra·0.05·days/365
+//	capex    = Σ cost·N·infra/years·days/365,   maintenance = Σ cost·N·infra·0.05·days/365
 //	TCO      = capex + energy·price + maintenance
 //	MTBF     = node MTBF / nodes,   τ* = √(2·δ·MTBF),   goodput = max(0, 1 − δ/τ* − R/MTBF)
 //
@@ -246,7 +251,13 @@ func solveFleet(c *Config, r *Result) {
 		N = r.Serve.GPUs
 	}
 	fr.GPUs = N
-	n := float64(N)
+	// The pools: n GPUs of hw and nd of dhw, the decode pool of a
+	// disaggregated serving row (nd = 0 otherwise).
+	dhw, nd := hw, 0.0
+	if c.Mode == Serving && c.Serve.DecodeHW != nil && r.Serve.DecodeGPUs > 0 && r.Serve.DecodeGPUs < N {
+		dhw, nd = c.Serve.DecodeHW, float64(r.Serve.DecodeGPUs)
+	}
+	n := float64(N) - nd
 
 	u := f.Utilization
 	if !(u > 0) {
@@ -262,6 +273,13 @@ func solveFleet(c *Config, r *Result) {
 	g, pue := fleetRegion(c)
 	fr.Region, fr.PUE = g, pue
 	fr.EnergyITKWh = tdp * (IdlePowerFraction + DynamicPowerFraction*u) * n * hours / 1000
+	if nd > 0 {
+		dtdp := dhw.TDPW
+		if !(dtdp > 0) {
+			dtdp = DefaultTDPW
+		}
+		fr.EnergyITKWh += dtdp * (IdlePowerFraction + DynamicPowerFraction*u) * nd * hours / 1000
+	}
 	fr.EnergyKWh = fr.EnergyITKWh * pue
 	fr.CarbonKg = fr.EnergyKWh * g.CarbonGPerKWh / 1000
 	fr.WaterL = fr.EnergyKWh * g.WUELPerKWh
@@ -276,6 +294,9 @@ func solveFleet(c *Config, r *Result) {
 	}
 	if f.Embodied {
 		fr.CarbonKg += hw.EmbodiedCarbonKg * n * days / (365 * years)
+		if nd > 0 {
+			fr.CarbonKg += dhw.EmbodiedCarbonKg * nd * days / (365 * years)
+		}
 	}
 	price := f.PriceUSDKWh
 	if !(price > 0) {
@@ -285,6 +306,9 @@ func solveFleet(c *Config, r *Result) {
 		price = DefaultElectricityUSDPerKWh
 	}
 	capital := hw.UnitCostUSD * n * infra
+	if nd > 0 {
+		capital += dhw.UnitCostUSD * nd * infra
+	}
 	fr.CapexUSD = capital / years * days / 365
 	fr.MaintenanceUSD = capital * AnnualMaintenanceRatio * days / 365
 	fr.EnergyCostUSD = fr.EnergyKWh * price

@@ -336,6 +336,11 @@ func checkInvariants(c Config) error {
 			return fail("kv_precision=%v (the activations') changed the result: ITL %v → %v, TTFT %v → %v", k.Serve.KVPrecision, r.ITLS, rk.ITLS, r.TTFTS, rk.TTFTS)
 		}
 	}
+	if c.Mode == Serving && c.Serve.DecodeHW != nil {
+		if err := checkServingPools(c, fail); err != nil {
+			return err
+		}
+	}
 	if c.Mode == Training {
 		return checkTraining(&c, &r)
 	}
@@ -589,6 +594,58 @@ func checkServingScale(c Config, fail func(string, ...any) error) error {
 			return fail("qps %v needs %d replicas, fewer than %d at a lower qps", q, rx.Serve.Replicas, prev)
 		}
 		prev = rx.Serve.Replicas
+	}
+	return nil
+}
+
+// checkServingPools checks a disaggregated serving row, under either
+// fidelity, over one day with and without a qps: once its replica is laid
+// out (ServeResult.GPUs > 0; a layout refused before that is not), each of
+// its R replicas is both pools, tp GPUs of hardware and decode_tp of
+// decode_hardware, and the row costs at least the two pools alone at their
+// registry entries:
+//
+//	capex       ≥ (cost_p·tp + cost_d·decode_tp)·R / 3 years · 1/365
+//	IT energy   ≥ (TDP_p·tp + TDP_d·decode_tp)·R · 0.3 · 24 h    (idle power, 700 W for an unknown TDP)
+//	energy_j    ≥ (TDP_p·tp + TDP_d·decode_tp) · 0.3 · the request's time
+//
+// and a feasible row costs more than 0 per million tokens.
+func checkServingPools(c Config, fail func(string, ...any) error) error {
+	c.Fleet.DurationDays = 1
+	tp, dtp := one(c.Dist.TP), decodeTP(&c)
+	hw, dhw := c.Hardware, c.Serve.DecodeHW
+	tdp := func(h *registry.Hardware) float64 {
+		if h.TDPW > 0 {
+			return h.TDPW
+		}
+		return DefaultTDPW
+	}
+	for _, qps := range []float64{0, 5} {
+		x := c
+		x.Serve.QPS, x.Serve.P99TargetS = qps, 30
+		r := Evaluate(&x)
+		f, R := &r.Fleet, float64(r.Serve.Replicas)
+		if r.Serve.GPUs == 0 || r.Reason == ReasonNumerical {
+			continue
+		}
+		if r.Serve.GPUs != r.Serve.Replicas*(tp+dtp) || r.Serve.DecodeGPUs != r.Serve.Replicas*dtp || f.GPUs != r.Serve.GPUs {
+			return fail("qps %v: %d replicas of tp %d + decode_tp %d count %d GPUs (decode %d, fleet %d)", qps, r.Serve.Replicas, tp, dtp, r.Serve.GPUs, r.Serve.DecodeGPUs, f.GPUs)
+		}
+		pools := (hw.UnitCostUSD*float64(tp) + dhw.UnitCostUSD*float64(dtp)) * R / DefaultAmortizationYears / 365
+		if f.CapexUSD < pools*(1-1e-12) {
+			return fail("qps %v: capex $%v below the two pools' $%v", qps, f.CapexUSD, pools)
+		}
+		idle := (tdp(hw)*float64(tp) + tdp(dhw)*float64(dtp)) * R * IdlePowerFraction * 24 / 1000
+		if f.EnergyITKWh < idle*(1-1e-12) {
+			return fail("qps %v: IT energy %v kWh below the two pools' idle power over the day, %v", qps, f.EnergyITKWh, idle)
+		}
+		t := math.Min(r.LatencyS, r.Serve.PrefillS+r.Serve.DecodeS)
+		if floor := (hw.TDPW*float64(tp) + dhw.TDPW*float64(dtp)) * IdlePowerFraction * t; r.LatencyS > 0 && r.EnergyJ < floor*(1-1e-12) {
+			return fail("qps %v: request energy %v J below the two pools' idle power over %v s, %v J", qps, r.EnergyJ, t, floor)
+		}
+		if r.Feasible && !(f.CostPerMTokUSD > 0 && f.TCOUSD > 0) {
+			return fail("qps %v: feasible row costs %v per Mtok, TCO %v", qps, f.CostPerMTokUSD, f.TCOUSD)
+		}
 	}
 	return nil
 }

@@ -447,9 +447,10 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 
 // solveServingCalibrated is serving mode of a transformer under the
 // calibrated fidelity: prefill, decode and memory with every serving
-// option (see the top of this file). Energy is the tp GPUs' TDP·(0.3 +
-// 0.7·HFU)·T (hardware's tp GPUs with decode_hardware too: the decode
-// pool's decode_tp GPUs are not added), with T the batch's request cycle: all its prefills and its
+// option (see the top of this file). Energy is the replica's TDP·(0.3 +
+// 0.7·HFU)·T (replicaTDPW: tp GPUs of hardware, and with decode_hardware
+// the decode pool's decode_tp GPUs of it besides, both over the whole
+// cycle), with T the batch's request cycle: all its prefills and its
 // output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
 // over which throughput, MFU and HFU are counted too; ttft_s and latency_s
 // are one request's (requestTTFT).
@@ -515,7 +516,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	}
 	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
 	r.EffectiveBandwidth = dprof.StreamBps(&dd)
-	r.EnergyJ = float64(servingGPUs(c)) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+	r.EnergyJ = replicaTDPW(c, servingGPUs(c)) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }
 
 // requestTTFT returns one request's time to first token under continuous

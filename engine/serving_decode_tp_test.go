@@ -11,8 +11,8 @@ import (
 // prefilled on 4 H100s, decoded on H200s at decode_tp 1 and 2. Two decode
 // GPUs halve the weights and the KV cache each holds (8 KV heads split
 // evenly) and make the decode step faster, by at most 2×, with an
-// all-reduce it did not have; the prefill, the KV transfer and the GPU
-// count (the prefill pool's tp, as without decode_tp) stay as they are.
+// all-reduce it did not have; the prefill and the KV transfer stay as they
+// are, and the replica counts both pools' GPUs, 4 + decode_tp.
 // decode_tp = tp is the default bit for bit.
 func TestDecodeTP(t *testing.T) {
 	reg := registry.Default()
@@ -35,8 +35,8 @@ func TestDecodeTP(t *testing.T) {
 		if one.TTFTS != two.TTFTS || one.Serve.PrefillS != two.Serve.PrefillS {
 			t.Errorf("%v: the prefill moved: TTFT %v → %v, batch prefill %v → %v", fid, one.TTFTS, two.TTFTS, one.Serve.PrefillS, two.Serve.PrefillS)
 		}
-		if one.Serve.GPUs != 4 || two.Serve.GPUs != 4 {
-			t.Errorf("%v: GPUs %d and %d, want the prefill pool's 4", fid, one.Serve.GPUs, two.Serve.GPUs)
+		if one.Serve.GPUs != 5 || two.Serve.GPUs != 6 || one.Serve.DecodeGPUs != 1 || two.Serve.DecodeGPUs != 2 {
+			t.Errorf("%v: GPUs %d and %d (decode %d and %d), want 4 + decode_tp", fid, one.Serve.GPUs, two.Serve.GPUs, one.Serve.DecodeGPUs, two.Serve.DecodeGPUs)
 		}
 		// fp16 weights of 70B (141 GB) and the KV cache of 32 sequences
 		// do not fit one H200 (141 GiB); they fit two.

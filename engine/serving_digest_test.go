@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "e567fdc07ab17442fa09e1418b6a6a8cb73f499c948c474fc05dbe3a766e9142"
+	servingDigest        = "44ed64b704f6eab207427299a7f1233eda056252f12b8f72b22eff84c5b32854"
 )
 
 var (

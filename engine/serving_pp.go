@@ -236,5 +236,5 @@ func solveServingPP(c *Config, r *Result) {
 	d := deviceFor(c, hw)
 	r.EffectiveFLOPS = prof.MatmulFLOPS(&d)
 	r.EffectiveBandwidth = prof.StreamBps(&d)
-	r.EnergyJ = float64(tp*pp) * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+	r.EnergyJ = replicaTDPW(c, tp*pp) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }

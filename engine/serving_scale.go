@@ -60,7 +60,11 @@ type ServeConfig struct {
 // ServeResult holds the outcomes of serving at scale.
 type ServeResult struct {
 	Replicas int // replicas serving the load (1 without a qps)
-	GPUs     int // replicas × tp (the prefill pool's with decode_hardware; the decode pool is not added)
+	GPUs     int // replicas × (tp + decode_tp with decode_hardware): every GPU of both pools (replicaTDPW, solveFleet)
+	// DecodeGPUs is the decode pool's share of GPUs: replicas × decode_tp
+	// GPUs of decode_hardware; 0 without decode_hardware (colocated serving
+	// decodes on the prefill's GPUs).
+	DecodeGPUs int
 
 	PromptCacheHitRatio float64 // cached / S
 	PrefillChunks       int
@@ -115,7 +119,7 @@ var servingScaleParams = []*Param{
 		Doc:   "serving: draft token acceptance rate α",
 		apply: func(c *Config, v Value) { c.Serve.Acceptance = v.F }},
 	{Name: "decode_hardware", Modes: InServing, Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
-		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware)",
+		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware); a replica is tp GPUs of hardware plus decode_tp of it, both priced",
 		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
 	{Name: "decode_tp", Modes: InServing, Label: "Decode tensor parallel", Type: TypeInt, Min: 0, Default: "0", Needs: "decode_hardware",
 		Doc:   "serving: tensor parallelism of the disaggregated decode pool (with decode_hardware); 0 = tp",
@@ -280,11 +284,37 @@ func solveServingScale(c *Config, r *Result) {
 	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
 	continuousBatching(c, r, dec, capacity, cal)
-	r.Serve.Replicas, r.Serve.GPUs = 1, tp
+	// A replica is tp GPUs of hardware (the prefill pool with
+	// decode_hardware) and, disaggregated, decode_tp GPUs of
+	// decode_hardware besides (the decode pool): capacity planning and the
+	// fleet models count both.
+	pool := 0
+	if s.DecodeHW != nil {
+		pool = dtp
+	}
+	r.Serve.Replicas, r.Serve.GPUs, r.Serve.DecodeGPUs = 1, tp+pool, pool
 	if s.QPS > 0 {
 		planCapacity(c, r)
-		r.Serve.GPUs = r.Serve.Replicas * tp
+		r.Serve.GPUs, r.Serve.DecodeGPUs = r.Serve.Replicas*(tp+pool), r.Serve.Replicas*pool
 	}
+}
+
+// replicaTDPW returns the TDP of one serving replica's GPUs, watts: gpus
+// GPUs of hardware and, disaggregated, the decode pool's decode_tp GPUs of
+// decode_hardware besides,
+//
+//	W = gpus·TDP_hardware (+ decode_tp·TDP_decode_hardware)
+//
+// Serving energy charges it whole over the batch's request cycle,
+// W·(0.3 + 0.7·HFU)·T, as the fleet models charge every GPU's power over
+// the wall time (solveFleet): a pool idle while the other works still
+// draws its idle share. Registry TDPs, as each energy model uses them.
+func replicaTDPW(c *Config, gpus int) float64 {
+	w := float64(gpus) * c.Hardware.TDPW
+	if d := c.Serve.DecodeHW; d != nil {
+		w += float64(decodeTP(c)) * d.TDPW
+	}
+	return w
 }
 
 // forwardStepS returns one step of n sequences at context ctx of a model
@@ -431,7 +461,7 @@ func servingOptions(c *Config, r *Result) {
 		r.MFU = clamp01((prefill + steps*decodeFLOPs) / r.LatencyS / (peak * ftp))
 		r.HFU = r.MFU
 	}
-	r.EnergyJ = ftp * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
+	r.EnergyJ = replicaTDPW(c, tp) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * r.LatencyS
 }
 
 // CappedExponentialScale returns θ such that Y = min(X, M), X ~ Exp(θ), has
