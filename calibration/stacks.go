@@ -186,11 +186,55 @@ func KeepsScores(sw Software) bool { return stack(sw).KeepsScores }
 
 // ActivationBytes returns the bytes of one activation element that
 // operators of a training step on stack sw at precision p pass between
-// them (and collectives move): under Transformer Engine's fp8 recipe
-// (Stack.FP8Recipe "te") at fp8 only the linear layers' products read fp8
-// copies they cast themselves, so activations stay bf16 (2 bytes; the
-// recipe's sources in data/stacks.json); otherwise p's own bytes.
+// them (and collectives move): CommBytes(sw, p, TrafficActivations).
 func ActivationBytes(sw Software, p registry.Precision) float64 {
+	return CommBytes(sw, p, TrafficActivations)
+}
+
+// Traffic is what a collective of a distributed training step moves.
+type Traffic uint8
+
+// The kinds of traffic.
+const (
+	// TrafficActivations: the tensor-parallel all-reduces (reduce-scatters
+	// and all-gathers) of layer outputs and their gradients, the pipeline's
+	// point-to-point sends and the MoE all-to-alls of routed tokens.
+	TrafficActivations Traffic = iota
+	// TrafficKV: the keys and values context parallelism exchanges around
+	// its ring of attention ranks.
+	TrafficKV
+	// TrafficGradients: the data-parallel gradient all-reduce (or the
+	// distributed optimizer's reduce-scatter).
+	TrafficGradients
+	// TrafficWeights: the parameter all-gathers of ZeRO-3 / FSDP (and of
+	// the distributed optimizer after its update). The engine's step does
+	// not price these all-gathers (its DP time is the gradient reduction);
+	// the kind states what they would move.
+	TrafficWeights
+	NumTraffic
+)
+
+// CommBytes returns the bytes of one element of traffic t that a
+// collective of a training step on stack sw at precision p moves:
+//
+//	2 (bf16)      Stack.FP8Recipe "te" and p = fp8, every kind of traffic
+//	p.Bytes()     otherwise
+//
+// Under Transformer Engine's fp8 recipe only the linear layers' products
+// run in fp8, on copies of their inputs the layers cast themselves: the
+// layer outputs the tensor-parallel all-reduces sum, the activations a
+// pipeline stage sends, the tokens an all-to-all dispatches and the K/V of
+// the (bf16) attention context parallelism exchanges stay bf16 (Transformer
+// Engine documentation, Using FP8 with Transformer Engine; fp8 attention
+// is opt-in). The parameters stay in their params_dtype bf16 and are
+// all-gathered so (Megatron-Core DistributedDataParallelConfig:
+// fp8_param_gather defaults to false), and gradients are reduced in the
+// parameters' dtype (grad_reduce_in_fp32 defaults to false: reduce in
+// fp32 only when asked). Stacks of the "all" recipe (pytorch, compiled,
+// megatron, torch-compile and the serving engines) run every operator at
+// the row's precision, so every tensor between operators, and every
+// gradient, is p's: their collectives move p's bytes, as before.
+func CommBytes(sw Software, p registry.Precision, t Traffic) float64 {
 	if stack(sw).teFP8() && p == registry.FP8 {
 		return registry.BF16.Bytes()
 	}

@@ -134,3 +134,26 @@ func TestMegatronCoreFP8MoE(t *testing.T) {
 			ActivationBytes(MegatronCore, registry.FP8), ActivationBytes(Compiled, registry.FP8), ActivationBytes(MegatronCore, registry.BF16))
 	}
 }
+
+// CommBytes: under Transformer Engine's fp8 recipe every kind of traffic
+// moves bf16 at fp8; every stack moves the precision's bytes otherwise,
+// and stacks of the "all" recipe move fp8 at fp8.
+func TestCommBytes(t *testing.T) {
+	for sw := Software(0); sw < NumSoftware; sw++ {
+		for tr := Traffic(0); tr < NumTraffic; tr++ {
+			for _, p := range []registry.Precision{registry.FP32, registry.BF16, registry.FP16, registry.FP8} {
+				want := p.Bytes()
+				if stack(sw).FP8Recipe == "te" && p == registry.FP8 {
+					want = 2
+				}
+				if got := CommBytes(sw, p, tr); got != want {
+					t.Errorf("%s traffic %d at %s: %g bytes, want %g", stackNames[sw], tr, p, got, want)
+				}
+			}
+		}
+	}
+	if CommBytes(MegatronCore, registry.FP8, TrafficGradients) != 2 || CommBytes(Megatron, registry.FP8, TrafficGradients) != 1 {
+		t.Errorf("gradients at fp8: megatron-core %g, megatron %g bytes; want 2, 1",
+			CommBytes(MegatronCore, registry.FP8, TrafficGradients), CommBytes(Megatron, registry.FP8, TrafficGradients))
+	}
+}

@@ -415,7 +415,10 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 //
 // with k = 3 (4 with full recomputation), F the forward FLOPs per token
 // (2·P_active·mult for MoE), W_shard the weight shard. Samples per second
-// are dp·local/step.
+// are dp·local/step. In the communication terms b is the element the
+// collective moves (commBytes): the precision's bytes, except under
+// fidelity calibrated with a stack of Transformer Engine's fp8 recipe at
+// fp8, whose activations, K/V and gradients move as bf16 (2 bytes).
 //
 // Under fidelity calibrated ep folds into data parallelism (moe_dist.go):
 // dp = GPUs/(tp·pp·cp), ep divides dp·cp (or tp·dp·cp), the routed experts'
@@ -605,7 +608,11 @@ func solveDistributed(c *Config, r *Result) {
 
 	cong := oneF(d.Congestion)
 	sLocal := float64(max(S/cp, 1))
-	actBytes := B * sLocal * h * bpe
+	// Each collective moves its traffic in the format the stack keeps it
+	// in (commBytes): bf16 activations, K/V and gradients under
+	// Transformer Engine's fp8 recipe, the precision's bytes otherwise.
+	ab, gb := commBytes(c, calibration.TrafficActivations), commBytes(c, calibration.TrafficGradients)
+	actBytes := B * sLocal * h * ab
 	var tTP, tDP, tEP, tCP, tPP float64
 	if tp > 1 {
 		β, α := t.link(tp)
@@ -621,14 +628,17 @@ func solveDistributed(c *Config, r *Result) {
 			lora = LoRAGradientFraction
 		}
 		if dp > 1 {
-			tDP = dpAllReduceS(d.Collective, zshard*bpe*lora, dp, mp, &t)
+			tDP = dpAllReduceS(d.Collective, zshard*gb*lora, dp, mp, &t)
 		}
 		if edp > 1 && xshard > 0 {
-			tDP += dpAllReduceS(d.Collective, xshard*bpe*lora, edp, max(t.gpus/pp/edp, 1)*pp, &t)
+			tDP += dpAllReduceS(d.Collective, xshard*gb*lora, edp, max(t.gpus/pp/edp, 1)*pp, &t)
 		}
 		tDP *= 1 - clamp01(d.Overlap)
 	} else if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)
+		if gb != bpe { // gradients in another format than the weights' elements
+			grad = grad / bpe * gb
+		}
 		if c.LoRA {
 			grad *= LoRAGradientFraction
 		}
@@ -638,11 +648,10 @@ func solveDistributed(c *Config, r *Result) {
 		if n := m.MoELayers(); n > 0 {
 			// Dispatch and combine, forward and backward, in the stage's
 			// MoE layers; each token's k copies (× imbalance f), in the
-			// stack's activation format (bf16 under Transformer Engine's
-			// fp8 recipe: the tokens are dispatched before the experts
-			// cast them, calibration.ActivationBytes).
-			ab := calibration.ActivationBytes(c.Calib.Software, c.Precision)
-			vol := actBytes / bpe * ab * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			// stack's activation format (actBytes: bf16 under Transformer
+			// Engine's fp8 recipe, the tokens are dispatched before the
+			// experts cast them).
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
 			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
 			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
 		}
@@ -653,12 +662,12 @@ func solveDistributed(c *Config, r *Result) {
 	}
 	if cp > 1 {
 		β, α := t.link(tp * cp)
-		kvChunk := 2 * B * sLocal * float64(m.EffectiveKVHeads()*m.EffectiveHeadDim()) * bpe
+		kvChunk := 2 * B * sLocal * float64(m.EffectiveKVHeads()*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
 		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
 		β, α := t.link(tp * cp * int(epF) * pp)
-		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*bpe/β + α)
+		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*ab/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
 	b := PipelineBubbleFraction(pp, mb, v)
@@ -691,6 +700,18 @@ func solveDistributed(c *Config, r *Result) {
 	r.MFU = clamp01(float64(dp) * modelFLOPs / step / (peak * gpus))
 	r.HFU = clamp01(float64(dp) * hwFLOPs / step / (peak * gpus))
 	r.EnergyJ = gpus * hw.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * step
+}
+
+// commBytes returns the bytes of one element of traffic t that a
+// collective of training configuration c moves: under fidelity calibrated
+// the software stack's format at c's precision (calibration.CommBytes:
+// bf16 for every kind under Transformer Engine's fp8 recipe), otherwise
+// the precision's bytes (fidelity mlsysim has no software stacks).
+func commBytes(c *Config, t calibration.Traffic) float64 {
+	if c.Fidelity != FidelityCalibrated {
+		return c.Precision.Bytes()
+	}
+	return calibration.CommBytes(c.Calib.Software, c.Precision, t)
 }
 
 // localBatch returns the sequences of one replica when a global batch of
