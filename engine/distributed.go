@@ -414,7 +414,7 @@ var hideComm = true
 //	TP       = 4·⌈L/pp⌉ · ring(local·S/cp·h·b, tp)           over NVLink while tp fits a node
 //	DP       = allreduce(P·b/(tp·pp·ep), dp) · (1 − overlap)  (collective and link by placement)
 //	EP       = 4·⌈L/pp⌉ · a2a(local·S/cp·h·b·k·mult, ep)
-//	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α)
+//	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α), KV chunk = 2·local·S/cp·⌈kvh/tp⌉·d·b
 //	PP       = 2·(pp−1) · (local/m·S/cp·h·b/β + α)
 //	bubble   = replica · b/(1−b), b = (pp−1)/(v·m + pp − 1)
 //	step     = (replica + congestion·(DP + TP + PP + EP + CP) + bubble) · straggler
@@ -677,7 +677,12 @@ func solveDistributed(c *Config, r *Result) {
 	}
 	if cp > 1 {
 		β, α := t.link(tp * cp)
-		kvChunk := 2 * B * sLocal * float64(m.EffectiveKVHeads()*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
+		// A rank's K/V block: its tensor-parallel share of the KV heads
+		// (⌈kvh/tp⌉, as calibration.Transformer.Shard splits them; Megatron's
+		// tensor parallelism splits the attention heads), for its S/cp
+		// tokens; the ring runs between the ranks of one tp index.
+		kvh := max((m.EffectiveKVHeads()+tp-1)/tp, 1)
+		kvChunk := 2 * B * sLocal * float64(kvh*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
 		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
