@@ -165,7 +165,14 @@ func (cd *calibDist) apply(r *Result) {
 // the cp blocks); the backward sends the K/V block and receives its
 // gradients (2·x). A recomputed forward's attention is not counted as
 // cover (nor its repeated exchange as cost), and the first block's
-// attention, which has nothing to hide, is not subtracted.
+// attention, which has nothing to hide, is not subtracted. Sources: Liu,
+// Zaharia and Abbeel, Ring Attention with Blockwise Transformers (2023):
+// each host sends its key-value block to the next while computing the
+// blockwise attention on the one it holds; Megatron-Core documentation,
+// context parallelism: the K/V exchanged by point-to-point sends in a ring
+// inside Transformer Engine's attention, overlapped with the attention of
+// the block at hand. Every stack's context parallelism is priced with this
+// ring, so the overlap applies to every stack.
 func ringExposedS(x, aF, aB float64) float64 {
 	return math.Max(0, x-aF) + math.Max(0, 2*x-aB)
 }
