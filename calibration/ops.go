@@ -96,6 +96,15 @@ type Breakdown struct {
 	ModelFLOPs  float64 // FLOPs without recomputation (for MFU)
 	Bytes       float64 // bytes moved (model of DRAM traffic)
 	Total       float64
+	// AttnFwd and AttnBwd split Attention of a training pass: the
+	// layers' attention forward (once) and backward; a recomputed
+	// forward's attention is in Attention only. A context-parallel ring
+	// overlaps its forward and backward K/V exchanges with these.
+	AttnFwd, AttnBwd float64
+	// HeadMatmul is the part of Matmul the LM head's products take (the
+	// products that no tensor-parallel collective of Transformer Engine's
+	// linear layers overlaps).
+	HeadMatmul float64
 
 	attnFLOPs float64
 }
@@ -129,6 +138,9 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.FLOPs += o.FLOPs
 	b.ModelFLOPs += o.ModelFLOPs
 	b.Bytes += o.Bytes
+	b.AttnFwd += o.AttnFwd
+	b.AttnBwd += o.AttnBwd
+	b.HeadMatmul += o.HeadMatmul
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -143,6 +155,9 @@ func (b *Breakdown) Scale(k float64) {
 	b.FLOPs *= k
 	b.ModelFLOPs *= k
 	b.Bytes *= k
+	b.AttnFwd *= k
+	b.AttnBwd *= k
+	b.HeadMatmul *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -626,6 +641,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	var layer Breakdown
 	layer.Add(&fwd)
 	layer.Add(&bwd)
+	layer.AttnFwd, layer.AttnBwd = fwd.Attention, bwd.Attention
 	castF, castB := 0.0, 0.0
 	if te {
 		castF, castB = fp8Casts(m, &ps)
@@ -660,6 +676,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		hb.FLOPs *= 2
 		hb.ModelFLOPs = hb.FLOPs
 		layer.Add(&hb)
+		layer.HeadMatmul = hf.Matmul + hb.Matmul
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)

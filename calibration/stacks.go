@@ -48,7 +48,12 @@ type Stack struct {
 	// scheduling, launch and synchronisation), seconds. Fitted to the
 	// stack's published points where there are any (FitStepOverhead,
 	// `sweep accuracy` checks it leave-one-source-out); 0 otherwise.
-	StepOverheadS float64  `json:"step_overhead_s"`
+	StepOverheadS float64 `json:"step_overhead_s"`
+	// TPCommOverlap: the tensor-parallel collectives of the linear layers
+	// run pipelined with their products (Transformer Engine's userbuffers,
+	// tp_comm_overlap), so a training step exposes only the collective
+	// time in excess of the layers' GEMM time (engine's comm_tp_s).
+	TPCommOverlap bool     `json:"tp_comm_overlap"`
 	Sources       []string `json:"sources"`
 }
 
@@ -179,6 +184,11 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 	}
 	return (a + b) / 2
 }
+
+// TPCommOverlap reports whether a training step on stack sw overlaps its
+// tensor-parallel collectives with the linear layers' products
+// (Stack.TPCommOverlap).
+func TPCommOverlap(sw Software) bool { return stack(sw).TPCommOverlap }
 
 // KeepsScores reports whether a training step on stack sw without
 // recomputation stores the attention score matrix (Stack.KeepsScores).

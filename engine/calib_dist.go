@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"math"
+
 	"github.com/mlsysim/mlsysim-go/calibration"
 )
 
@@ -49,6 +51,17 @@ type calibDist struct {
 	matmul, attention, elementwiseOp float64
 	parts                            TimeParts // the replica by operation class
 	kind                             calibration.Kind
+	// attnFwd and attnBwd are the stage's attention forward and backward
+	// (Breakdown.AttnFwd, AttnBwd) summed over the microbatches; the
+	// context-parallel ring overlaps its K/V exchanges with them
+	// (ringExposedS).
+	attnFwd, attnBwd float64
+	// tpOverlap: the stack pipelines the tensor-parallel collectives with
+	// the layers' GEMMs (calibration.TPCommOverlap), layerGEMM seconds of
+	// them (the stage's products less the LM head's, summed over the
+	// microbatches).
+	tpOverlap bool
+	layerGEMM float64
 }
 
 // calibratedDistributed prices the replica of a training job with the
@@ -118,7 +131,9 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		compute: n * (b.Matmul + b.Attention), memory: n*(b.Elementwise) + opt, fixed: n * b.Fixed,
 		hwPerModel: 1,
 		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
-		parts: partsOf(&b, n)}
+		parts:   partsOf(&b, n),
+		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
+		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul - b.HeadMatmul)}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
@@ -134,4 +149,30 @@ func (cd *calibDist) apply(r *Result) {
 	r.Calib.Kind = cd.kind
 	r.Calib.MatmulS, r.Calib.AttentionS, r.Calib.ElementwiseS = cd.matmul, cd.attention, cd.elementwiseOp
 	r.Calib.Step = cd.parts
+}
+
+// ringExposedS returns the exposed time of one ring step of context
+// parallelism in every layer, forward and backward: the K/V block of the
+// next step is sent point to point while the attention of the current
+// block runs (ring attention; Megatron-Core's context parallelism through
+// Transformer Engine's attention), so a step costs max(attention on a
+// block, transfer of a block) and exposes only the excess:
+//
+//	max(0, x − aF) + max(0, 2·x − aB)
+//
+// with x the transfer of one K/V block, aF and aB the attention forward
+// and backward on one block (the stage's attention over its layers and
+// the cp blocks); the backward sends the K/V block and receives its
+// gradients (2·x). A recomputed forward's attention is not counted as
+// cover (nor its repeated exchange as cost), and the first block's
+// attention, which has nothing to hide, is not subtracted. Sources: Liu,
+// Zaharia and Abbeel, Ring Attention with Blockwise Transformers (2023):
+// each host sends its key-value block to the next while computing the
+// blockwise attention on the one it holds; Megatron-Core documentation,
+// context parallelism: the K/V exchanged by point-to-point sends in a ring
+// inside Transformer Engine's attention, overlapped with the attention of
+// the block at hand. Every stack's context parallelism is priced with this
+// ring, so the overlap applies to every stack.
+func ringExposedS(x, aF, aB float64) float64 {
+	return math.Max(0, x-aF) + math.Max(0, 2*x-aB)
 }

@@ -10,8 +10,12 @@ import (
 // commRow prices Llama3_70B on 64 H100 (tp 2 × pp 2 × cp 2 × dp 8) under
 // fidelity calibrated on stack sw at precision p, and returns its
 // tensor-, data-, context- and pipeline-parallel communication times.
+// The times are the traffic's, before the calibrated overlaps hide any of
+// it (hideComm off).
 func commRow(t *testing.T, sw calibration.Software, p registry.Precision) [4]float64 {
 	t.Helper()
+	hideComm = false
+	defer func() { hideComm = true }()
 	c := distCfg(t, "Llama3_70B", "Lab_64_H100", func(c *Config) {
 		c.Fidelity, c.Calib.Software, c.Precision = FidelityCalibrated, sw, p
 		c.BatchSize, c.SeqLen, c.ZeroStage = 64, 8192, 1

@@ -266,13 +266,13 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.CommS }},
 	{Name: "comm_dp_s", Label: "DP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "DP gradient all-reduce of the shard W/(tp·pp·ep), × (1 − overlap); calibrated: the dense W/(tp·pp) over dp and the routed experts' shard over the expert data-parallel ranks",
 		Float: func(r *Result) float64 { return r.Dist.CommDPS }},
-	{Name: "comm_tp_s", Label: "TP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "TP: 4 ring all-reduces of the activations per layer of a stage",
+	{Name: "comm_tp_s", Label: "TP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "TP: 4 ring all-reduces of the activations per layer of a stage; calibrated on a stack with tp_comm_overlap (megatron-core) only the excess over the layers' GEMM time (exposed part)",
 		Float: func(r *Result) float64 { return r.Dist.CommTPS }},
 	{Name: "comm_pp_s", Label: "PP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "PP: exposed point-to-point sends of pipeline fill and drain",
 		Float: func(r *Result) float64 { return r.Dist.CommPPS }},
 	{Name: "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "EP: MoE token dispatch and combine all-to-alls",
 		Float: func(r *Result) float64 { return r.Dist.CommEPS }},
-	{Name: "comm_cp_s", Label: "CP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "CP: ring-attention KV exchange",
+	{Name: "comm_cp_s", Label: "CP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "CP: ring-attention KV exchange; calibrated: per ring step only the excess of the K/V transfer over that step's attention (exposed part)",
 		Float: func(r *Result) float64 { return r.Dist.CommCPS }},
 	{Name: "bubble_s", Label: "Pipeline bubble", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "pipeline bubble: replica × b/(1−b) (newest) or replica × b (golden)",
 		Float: func(r *Result) float64 { return r.Dist.BubbleS }},
@@ -389,6 +389,12 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 	return math.Min(float64(m.Experts), k*oneF(f)) / k
 }
 
+// hideComm switches on the calibrated overlaps of the tensor-parallel
+// collectives with the GEMMs and of the ring's K/V exchange with the
+// attention (solveDistributed); tests switch it off to see the traffic
+// the collectives move.
+var hideComm = true
+
 // solveDistributed prices one training step on a cluster. The parallel
 // layout is dp × tp × pp × ep × cp = GPUs with dp = gpus/(tp·pp·ep·cp) when
 // the dp parameter is left at 1; the global batch B (sequences) gives
@@ -408,10 +414,19 @@ func moeMultiplier(m *registry.Model, f float64) float64 {
 //	TP       = 4·⌈L/pp⌉ · ring(local·S/cp·h·b, tp)           over NVLink while tp fits a node
 //	DP       = allreduce(P·b/(tp·pp·ep), dp) · (1 − overlap)  (collective and link by placement)
 //	EP       = 4·⌈L/pp⌉ · a2a(local·S/cp·h·b·k·mult, ep)
-//	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α)
+//	CP       = 3·⌈L/pp⌉ · (cp−1) · (KV chunk/β + α), KV chunk = 2·local·S/cp·⌈kvh/tp⌉·d·b
 //	PP       = 2·(pp−1) · (local/m·S/cp·h·b/β + α)
 //	bubble   = replica · b/(1−b), b = (pp−1)/(v·m + pp − 1)
 //	step     = (replica + congestion·(DP + TP + PP + EP + CP) + bubble) · straggler
+//
+// Under fidelity calibrated TP and CP are the exposed parts: with a stack
+// that pipelines the TP collectives with the GEMMs (Stack.TPCommOverlap)
+// TP = max(0, congestion·TP − the stage's layer GEMM time), and each of
+// the (cp−1) ring steps of a layer exposes only the excess of its K/V
+// transfer over the attention on one block (ringExposedS):
+// CP = ⌈L/pp⌉·(cp−1)·(max(0, x − aF) + max(0, 2x − aB)), x = congestion·
+// (KV chunk/β + α), aF and aB the attention forward and backward /
+// (⌈L/pp⌉·cp). The exposed parts sum to the step as before.
 //
 // with k = 3 (4 with full recomputation), F the forward FLOPs per token
 // (2·P_active·mult for MoE), W_shard the weight shard. Samples per second
@@ -662,7 +677,12 @@ func solveDistributed(c *Config, r *Result) {
 	}
 	if cp > 1 {
 		β, α := t.link(tp * cp)
-		kvChunk := 2 * B * sLocal * float64(m.EffectiveKVHeads()*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
+		// A rank's K/V block: its tensor-parallel share of the KV heads
+		// (⌈kvh/tp⌉, as calibration.Transformer.Shard splits them; Megatron's
+		// tensor parallelism splits the attention heads), for its S/cp
+		// tokens; the ring runs between the ranks of one tp index.
+		kvh := max((m.EffectiveKVHeads()+tp-1)/tp, 1)
+		kvChunk := 2 * B * sLocal * float64(kvh*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
 		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
@@ -670,6 +690,18 @@ func solveDistributed(c *Config, r *Result) {
 		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*ab/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
+	if cal.ok && cal.tpOverlap && hideComm {
+		// The collectives pipelined with the layers' GEMMs: only the
+		// excess over the GEMM time is exposed.
+		tTP = math.Max(0, tTP-cal.layerGEMM)
+	}
+	if cal.ok && cp > 1 && hideComm {
+		// Each of the cp−1 ring steps of every layer overlaps its K/V
+		// transfer with the attention on the block at hand.
+		steps := float64(stageLayers) * float64(cp-1)
+		perBlock := float64(stageLayers) * float64(cp)
+		tCP = steps * ringExposedS(tCP/(3*steps), cal.attnFwd/perBlock, cal.attnBwd/perBlock)
+	}
 	b := PipelineBubbleFraction(pp, mb, v)
 	bubble := replica * b / (1 - b)
 	comm := tDP + tTP + tPP + tEP + tCP
