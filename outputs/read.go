@@ -282,7 +282,11 @@ var ErrNoColumn = errors.New("no such column")
 // without one of the columns is an error wrapping ErrNoColumn that names the
 // column and the file; fn's error stops the read and is returned as is.
 func ReadColumns(files []string, cols []string, fn func(batch *ColumnBatch) error) error {
-	r := &columnReader{batch: ColumnBatch{Cols: make([]ColumnValues, len(cols))}}
+	r := &columnReader{
+		batch:  ColumnBatch{Cols: make([]ColumnValues, len(cols))},
+		phys:   make([]parquet.Type, len(cols)),
+		states: make([]chunkState, len(cols)),
+	}
 	for i, c := range cols {
 		r.batch.Cols[i].Name = c
 	}
@@ -309,6 +313,14 @@ type columnReader struct {
 	// values in few (searched in order), the others in dict.
 	few  []string
 	dict map[string]string
+	// Scratch of readChunkPages, reused: a page's definition levels,
+	// booleans and dictionary indices; and per column asked for, its
+	// physical type and the state kept between its chunks.
+	lev    []uint16
+	lev2   []uint16
+	idx    []uint32
+	phys   []parquet.Type
+	states []chunkState
 }
 
 // fewValues is how many distinct values intern searches in order before it
@@ -386,6 +398,7 @@ func (r *columnReader) lookup(pf *pqfile.Reader, file string, cols []string) (id
 		}
 		idx[i], maxDef[i] = j, c.MaxDefinitionLevel()
 		r.batch.Cols[i].Kind = k
+		r.phys[i] = c.PhysicalType()
 	}
 	return idx, maxDef, nil
 }
@@ -405,7 +418,15 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 		return 0, fmt.Errorf("%s: row group %d: %d rows, want 0 to %d (a damaged footer?)", file, g, n, maxReadRowGroupRows)
 	}
 	for i := range cols {
-		if err := r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i]); err != nil {
+		err := errOtherEncoding
+		if decodePages {
+			err = r.readChunkPages(&r.batch.Cols[i], &r.states[i], rg, idx[i], n, maxDef[i], r.phys[i])
+		}
+		if err == errOtherEncoding {
+			genericChunks++
+			err = r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i])
+		}
+		if err != nil {
 			return 0, fmt.Errorf("%s: row group %d: column %q: %w", file, g, cols[i], err)
 		}
 	}
@@ -413,7 +434,8 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 }
 
 // readChunk decodes column j of row group rg, n rows, into c, reusing c's
-// slices.
+// slices, through arrow-go's column chunk reader: the chunks readChunkPages
+// does not decode.
 func (r *columnReader) readChunk(c *ColumnValues, rg *pqfile.RowGroupReader, j, n int, maxDef int16) error {
 	cr, err := rg.Column(j)
 	if err != nil {
