@@ -253,9 +253,9 @@ func kindOf(t parquet.Type) (ColumnKind, bool) {
 
 // openParquetFile opens file's Parquet footer; a footer the decoder panics
 // on is an error.
-func openParquetFile(file string) (r *pqfile.Reader, err error) {
+func openParquetFile(file string, opts ...pqfile.ReadOption) (r *pqfile.Reader, err error) {
 	defer recoverRead(file, &err)
-	r, err = pqfile.OpenParquetFile(file, false)
+	r, err = pqfile.OpenParquetFile(file, false, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -321,6 +321,8 @@ type columnReader struct {
 	idx    []uint32
 	phys   []parquet.Type
 	states []chunkState
+	// mem recycles the page readers' buffers from chunk to chunk.
+	mem recycler
 }
 
 // fewValues is how many distinct values intern searches in order before it
@@ -351,7 +353,7 @@ func (r *columnReader) intern(b []byte) string {
 }
 
 func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch) error) error {
-	pf, err := openParquetFile(file)
+	pf, err := openParquetFile(file, pqfile.WithReadProps(parquet.NewReaderProperties(&r.mem)))
 	if err != nil {
 		return err
 	}

@@ -471,3 +471,69 @@ func decodeHybrid[T uint16 | uint32](src []byte, width int, out []T) error {
 	}
 	return nil
 }
+
+// recycler is the memory.Allocator of the Parquet reader of one
+// ReadColumns call: the buffers the page readers free (a page, its
+// compressed form, a dictionary page) are kept, up to recycled of them, and
+// handed out again, cleared, to the page readers of the next chunks,
+// instead of fresh ones for every column chunk. It is used by one goroutine.
+type recycler struct {
+	free [][]byte
+}
+
+// recycled is how many freed buffers a recycler keeps: a page reader holds
+// three, and one column chunk is read at a time.
+const recycled = 8
+
+// Allocate returns a zeroed buffer of size bytes: the smallest kept one that
+// is large enough, else a new one.
+func (a *recycler) Allocate(size int) []byte {
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= size && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]byte, size, roundUp64(size))
+	}
+	b := a.free[best][:size]
+	a.free[best] = a.free[len(a.free)-1]
+	a.free = a.free[:len(a.free)-1]
+	clear(b)
+	return b
+}
+
+// Reallocate returns b resized to size bytes, its contents kept.
+func (a *recycler) Reallocate(size int, b []byte) []byte {
+	if cap(b) >= size {
+		return b[:size]
+	}
+	nb := a.Allocate(size)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+// Free keeps b for a later Allocate, in place of the smallest kept buffer
+// when recycled are kept already.
+func (a *recycler) Free(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	if len(a.free) < recycled {
+		a.free = append(a.free, b[:cap(b)])
+		return
+	}
+	small := 0
+	for i := range a.free {
+		if cap(a.free[i]) < cap(a.free[small]) {
+			small = i
+		}
+	}
+	if cap(a.free[small]) < cap(b) {
+		a.free[small] = b[:cap(b)]
+	}
+}
+
+func roundUp64(n int) int { return (n + 63) &^ 63 }
