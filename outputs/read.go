@@ -353,7 +353,13 @@ func (r *columnReader) intern(b []byte) string {
 }
 
 func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch) error) error {
-	pf, err := openParquetFile(file, pqfile.WithReadProps(parquet.NewReaderProperties(&r.mem)))
+	// Column chunks are read through a buffer of parquet.DefaultBufSize
+	// bytes (a page header's room), the pages' bodies straight into the
+	// recycled page buffers, rather than each chunk into a fresh buffer of
+	// its size.
+	props := parquet.NewReaderProperties(&r.mem)
+	props.BufferedStreamEnabled = true
+	pf, err := openParquetFile(file, pqfile.WithReadProps(props))
 	if err != nil {
 		return err
 	}

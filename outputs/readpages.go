@@ -65,6 +65,7 @@ func (r *columnReader) readChunkPages(c *ColumnValues, st *chunkState, rg *pqfil
 	}
 	haveDict := false
 	rows := 0
+	r.few = r.few[:0]
 	for pr.Next() {
 		var (
 			levels  []byte // the definition levels' RLE/bit-packed runs
@@ -247,41 +248,65 @@ func plainNumbers(out []float64, vals []byte, present int, def []uint16, maxDef 
 }
 
 // plainStrings decodes the PLAIN byte arrays of a page into c's rows
-// [at, at+nlev). The strings are views of one copy of the page's values,
+// [at, at+nlev). While the chunk has at most fewValues distinct values they
+// are interned (each allocated once per chunk, in r.few); past that, the
+// rest of the page's strings are views of one copy of its remaining bytes,
 // which nothing writes again.
 func (r *columnReader) plainStrings(c *ColumnValues, at, nlev int, vals []byte, present int, def []uint16, maxDef uint16) error {
-	buf := []byte(nil)
-	if present > 0 {
-		buf = make([]byte, len(vals))
-		copy(buf, vals)
-	}
-	next := func() (string, error) {
-		if len(buf) < 4 {
-			return "", errors.New("byte array past the end of its page")
-		}
-		l := binary.LittleEndian.Uint32(buf)
-		if uint64(l) > uint64(len(buf)-4) {
-			return "", fmt.Errorf("byte array of %d bytes past the end of its page", l)
-		}
-		s := unsafe.String(unsafe.SliceData(buf[4:]), int(l))
-		buf = buf[4+l:]
-		return s, nil
-	}
+	buf, copied := vals, false
+	prev := ""
 	out := c.String[at : at+nlev]
 	for i := range out {
 		if def != nil && def[i] != maxDef {
 			continue
 		}
-		s, err := next()
-		if err != nil {
-			return err
+		if len(buf) < 4 {
+			return errors.New("byte array past the end of its page")
 		}
-		out[i] = s
+		l := binary.LittleEndian.Uint32(buf)
+		if uint64(l) > uint64(len(buf)-4) {
+			return fmt.Errorf("byte array of %d bytes past the end of its page", l)
+		}
+		b := buf[4 : 4+l]
+		buf = buf[4+l:]
+		switch {
+		case copied:
+			out[i] = unsafe.String(unsafe.SliceData(b), len(b))
+		case len(b) == len(prev) && string(b) == prev: // runs of one value: no search
+			out[i] = prev
+		default:
+			s, ok := r.internFew(b)
+			if !ok {
+				cp := make([]byte, len(b)+len(buf))
+				copy(cp, b)
+				copy(cp[len(b):], buf)
+				s = unsafe.String(unsafe.SliceData(cp), len(b))
+				buf, copied = cp[len(b):], true
+			}
+			out[i], prev = s, s
+		}
 	}
 	if def != nil {
 		r.markNulls(c, at, def, maxDef, len(c.String))
 	}
 	return nil
+}
+
+// internFew returns b as one of the chunk's interned values in r.few, adding
+// it while there are fewer than fewValues; false when r.few is full and
+// lacks b.
+func (r *columnReader) internFew(b []byte) (string, bool) {
+	for _, s := range r.few {
+		if string(b) == s {
+			return s, true
+		}
+	}
+	if len(r.few) < fewValues {
+		s := string(b)
+		r.few = append(r.few, s)
+		return s, true
+	}
+	return "", false
 }
 
 // readDictionary decodes a dictionary page of n PLAIN byte arrays into

@@ -1,6 +1,7 @@
 package outputs
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -55,6 +56,37 @@ func writeOtherRows(t *testing.T, path string, version int) {
 	}
 }
 
+// writeManyStrings writes a plain string column of more distinct values
+// than the reader interns, with nulls, and one of a few values, in two row
+// groups.
+func writeManyStrings(t *testing.T, path string) {
+	t.Helper()
+	s := &Schema{Cols: []ColumnSpec{
+		{Name: "many", Type: String, Nullable: true},
+		{Name: "few", Type: String},
+	}}
+	w, err := NewParquetWriter(path, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBatch(s, 300)
+	for g := range 2 {
+		b.Reset()
+		for i := range 300 {
+			b.Cols[0].S = append(b.Cols[0].S, fmt.Sprint("v", g*300+i/2))
+			b.Cols[0].Valid = append(b.Cols[0].Valid, i%7 != 3)
+			b.Cols[1].S = append(b.Cols[1].S, []string{"", "a", "bc"}[i%3])
+			b.Len++
+		}
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // readAll reads every column of file into copies, row group by row group,
 // through the direct page decoder (pages) or the column chunk reader.
 func readAll(t *testing.T, file string, pages bool) []ColumnBatch {
@@ -99,6 +131,7 @@ func TestReadPagesMatchColumnReader(t *testing.T) {
 	writeTestFile(t, add("coded.parquet", true), codedSchema())
 	writeNulls(t, add("nulls.parquet", true))
 	writeRows(t, add("rows.parquet", true), 0, 1000, 300)
+	writeManyStrings(t, add("many.parquet", true))
 	writeOtherRows(t, add("other-v1.parquet", false), 1)
 	writeOtherRows(t, add("other-v2.parquet", false), 2)
 	for file, direct := range files {
