@@ -432,7 +432,9 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 		}
 		if err == errOtherEncoding {
 			genericChunks++
+			r.mem.zero = true
 			err = r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i])
+			r.mem.zero = false
 		}
 		if err != nil {
 			return 0, fmt.Errorf("%s: row group %d: column %q: %w", file, g, cols[i], err)

@@ -474,6 +474,18 @@ func decodeHybrid[T uint16 | uint32](src []byte, width int, out []T) error {
 			}
 		}
 		run := src
+		if width == 1 { // definition levels of 0 and 1, booleans: a byte at a time
+			o := out[i : i+int(cnt)]
+			for j := 0; j < len(o); j += 8 {
+				b := run[j>>3]
+				for k := range min(8, len(o)-j) {
+					o[j+k] = T(b >> k & 1)
+				}
+			}
+			i += int(cnt)
+			src = src[min(groups, uint64(len(src))):]
+			continue
+		}
 		for j := range int(cnt) {
 			bit := j * width
 			p := bit >> 3
@@ -500,18 +512,22 @@ func decodeHybrid[T uint16 | uint32](src []byte, width int, out []T) error {
 // recycler is the memory.Allocator of the Parquet reader of one
 // ReadColumns call: the buffers the page readers free (a page, its
 // compressed form, a dictionary page) are kept, up to recycled of them, and
-// handed out again, cleared, to the page readers of the next chunks,
-// instead of fresh ones for every column chunk. It is used by one goroutine.
+// handed out again to the page readers of the next chunks, instead of fresh
+// ones for every column chunk. A page reader fills its buffers before it
+// hands a page out, so a kept buffer is cleared only while zero is set (the
+// column chunk reader, whose decoders take buffers from it too). It is used
+// by one goroutine.
 type recycler struct {
 	free [][]byte
+	zero bool
 }
 
 // recycled is how many freed buffers a recycler keeps: a page reader holds
 // three, and one column chunk is read at a time.
 const recycled = 8
 
-// Allocate returns a zeroed buffer of size bytes: the smallest kept one that
-// is large enough, else a new one.
+// Allocate returns a buffer of size bytes: the smallest kept one that is
+// large enough (cleared if a.zero), else a new zeroed one.
 func (a *recycler) Allocate(size int) []byte {
 	best := -1
 	for i, b := range a.free {
@@ -525,7 +541,9 @@ func (a *recycler) Allocate(size int) []byte {
 	b := a.free[best][:size]
 	a.free[best] = a.free[len(a.free)-1]
 	a.free = a.free[:len(a.free)-1]
-	clear(b)
+	if a.zero {
+		clear(b)
+	}
 	return b
 }
 

@@ -193,6 +193,18 @@ func TestDecodeHybrid(t *testing.T) {
 	if err := decodeHybrid(nil, 0, short); err != nil || !slices.Equal(short, []uint32{0, 0, 0, 0}) {
 		t.Errorf("width 0: %v %v", short, err)
 	}
+	// width 1: a bit-packed group, then an RLE run of 3 ones.
+	lev := make([]uint16, 11)
+	if err := decodeHybrid([]byte{1<<1 | 1, 0b10110010, 3 << 1, 1}, 1, lev); err != nil ||
+		!slices.Equal(lev, []uint16{0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1}) {
+		t.Errorf("width 1: %v %v", lev, err)
+	}
+	if err := decodeHybrid([]byte{2<<1 | 1, 0b10110010}, 1, lev[:8]); err != nil || lev[7] != 1 {
+		t.Errorf("width 1, run of 2 groups cut short: %v %v", lev[:8], err)
+	}
+	if err := decodeHybrid([]byte{2<<1 | 1, 0b10110010}, 1, lev[:9]); err == nil {
+		t.Error("width 1, more values than the data holds: no error")
+	}
 	if err := decodeHybrid(src, 33, short); err == nil {
 		t.Error("width 33: no error")
 	}
