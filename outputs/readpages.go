@@ -349,14 +349,15 @@ func (r *columnReader) dictStrings(c *ColumnValues, dict []string, at, nlev int,
 		if err := decodeHybrid(vals[1:], int(vals[0]), r.idx); err != nil {
 			return fmt.Errorf("dictionary indices: %w", err)
 		}
-		for _, x := range r.idx {
-			if int(x) >= len(dict) {
-				return fmt.Errorf("dictionary index %d of a dictionary of %d values", x, len(dict))
-			}
-		}
+	}
+	bad := func(x uint32) error {
+		return fmt.Errorf("dictionary index %d of a dictionary of %d values", x, len(dict))
 	}
 	if def == nil {
 		for i, x := range r.idx[:present] {
+			if int(x) >= len(dict) {
+				return bad(x)
+			}
 			out[i] = dict[x]
 		}
 		return nil
@@ -364,7 +365,11 @@ func (r *columnReader) dictStrings(c *ColumnValues, dict []string, at, nlev int,
 	k := 0
 	for i, d := range def {
 		if d == maxDef {
-			out[i] = dict[r.idx[k]]
+			x := r.idx[k]
+			if int(x) >= len(dict) {
+				return bad(x)
+			}
+			out[i] = dict[x]
 			k++
 		}
 	}
@@ -474,16 +479,25 @@ func decodeHybrid[T uint16 | uint32](src []byte, width int, out []T) error {
 			}
 		}
 		run := src
-		if width == 1 { // definition levels of 0 and 1, booleans: a byte at a time
+		if width <= 8 { // levels, booleans, small dictionaries: a group of 8 values at a time
 			o := out[i : i+int(cnt)]
-			for j := 0; j < len(o); j += 8 {
-				b := run[j>>3]
-				for k := range min(8, len(o)-j) {
-					o[j+k] = T(b >> k & 1)
+			j, g := 0, 0
+			for ; j+8 <= len(o) && g+8 <= len(run); j, g = j+8, g+width {
+				w := binary.LittleEndian.Uint64(run[g:])
+				for k := range 8 {
+					o[j+k] = T(w >> (k * width) & mask)
 				}
 			}
+			for ; j < len(o); j++ { // the last groups, near the end of the data
+				bit := j * width
+				var w uint64
+				for b := min(bit>>3+1, len(run)-1); b >= bit>>3; b-- {
+					w = w<<8 | uint64(run[b])
+				}
+				o[j] = T(w >> (bit & 7) & mask)
+			}
 			i += int(cnt)
-			src = src[min(groups, uint64(len(src))):]
+			src = src[min(groups*uint64(width), uint64(len(src))):]
 			continue
 		}
 		for j := range int(cnt) {
