@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -286,7 +287,9 @@ func ReadColumns(files []string, cols []string, fn func(batch *ColumnBatch) erro
 		batch:  ColumnBatch{Cols: make([]ColumnValues, len(cols))},
 		phys:   make([]parquet.Type, len(cols)),
 		states: make([]chunkState, len(cols)),
+		mem:    recyclers.Get().(*recycler),
 	}
+	defer recyclers.Put(r.mem)
 	for i, c := range cols {
 		r.batch.Cols[i].Name = c
 	}
@@ -321,9 +324,14 @@ type columnReader struct {
 	idx    []uint32
 	phys   []parquet.Type
 	states []chunkState
-	// mem recycles the page readers' buffers from chunk to chunk.
-	mem recycler
+	// mem recycles the page readers' buffers from chunk to chunk, and
+	// from one ReadColumns call to the next through recyclers.
+	mem *recycler
 }
+
+// recyclers keeps the page buffers of finished ReadColumns calls for the
+// next ones (until the garbage collector drops them).
+var recyclers = sync.Pool{New: func() any { return new(recycler) }}
 
 // fewValues is how many distinct values intern searches in order before it
 // uses a map: a sweep's axes have a few values each.
@@ -357,7 +365,7 @@ func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch
 	// bytes (a page header's room), the pages' bodies straight into the
 	// recycled page buffers, rather than each chunk into a fresh buffer of
 	// its size.
-	props := parquet.NewReaderProperties(&r.mem)
+	props := parquet.NewReaderProperties(r.mem)
 	props.BufferedStreamEnabled = true
 	pf, err := openParquetFile(file, pqfile.WithReadProps(props))
 	if err != nil {
