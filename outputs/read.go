@@ -439,7 +439,7 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 			err = r.readChunkPages(&r.batch.Cols[i], &r.states[i], rg, idx[i], n, maxDef[i], r.phys[i])
 		}
 		if err == errOtherEncoding {
-			genericChunks++
+			genericChunks.Add(1)
 			r.mem.zero = true
 			err = r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i])
 			r.mem.zero = false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -33,7 +34,7 @@ var errOtherEncoding = errors.New("encoding not decoded directly")
 // counts the chunks read by the column chunk reader.
 var (
 	decodePages   = true
-	genericChunks int
+	genericChunks atomic.Int64
 )
 
 // littleEndian reports whether the machine stores numbers as Parquet's PLAIN

@@ -135,9 +135,9 @@ func TestReadPagesMatchColumnReader(t *testing.T) {
 	writeOtherRows(t, add("other-v1.parquet", false), 1)
 	writeOtherRows(t, add("other-v2.parquet", false), 2)
 	for file, direct := range files {
-		before := genericChunks
+		before := genericChunks.Load()
 		got := readAll(t, file, true)
-		if n := genericChunks - before; direct && n != 0 {
+		if n := genericChunks.Load() - before; direct && n != 0 {
 			t.Errorf("%s: %d chunks read by the column chunk reader, want 0", filepath.Base(file), n)
 		} else if !direct && n == 0 {
 			t.Errorf("%s: no chunk read by the column chunk reader", filepath.Base(file))
