@@ -22,9 +22,11 @@ import (
 // This file reads run results back: the Parquet parts under OUT/results,
 // column by column and row group by row group, for the Pareto reduction,
 // the figures and `sweep plot`. Memory is bounded by one row group of the
-// columns asked for, whatever the size of the run. It decodes through
-// Apache Arrow's Parquet column readers (parquet/file), the library that
-// writes the files, so that the binary links one Parquet implementation.
+// columns asked for, whatever the size of the run. It reads through Apache
+// Arrow's Parquet package (parquet/file), the library that writes the
+// files, so that the binary links one Parquet implementation: the pages of
+// the encodings result parts use are decoded directly (readpages.go), other
+// chunks by arrow-go's column chunk readers.
 
 // resultsSubdir is the directory, under a run's output directory, that holds
 // the result parts.
@@ -311,9 +313,10 @@ type columnReader struct {
 	i32   []int32
 	bools []bool
 	bytes []parquet.ByteArray
-	// few and dict intern the strings of a dictionary-encoded chunk, so
-	// that each distinct value is allocated once per chunk: the first
-	// values in few (searched in order), the others in dict.
+	// few and dict intern the strings of a dictionary-encoded chunk read
+	// by the column chunk reader, so that each distinct value is allocated
+	// once per chunk: the first values in few (searched in order), the
+	// others in dict. plainStrings interns a plain chunk's values in few.
 	few  []string
 	dict map[string]string
 	// Scratch of readChunkPages, reused: a page's definition levels,
