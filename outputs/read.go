@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -21,9 +22,11 @@ import (
 // This file reads run results back: the Parquet parts under OUT/results,
 // column by column and row group by row group, for the Pareto reduction,
 // the figures and `sweep plot`. Memory is bounded by one row group of the
-// columns asked for, whatever the size of the run. It decodes through
-// Apache Arrow's Parquet column readers (parquet/file), the library that
-// writes the files, so that the binary links one Parquet implementation.
+// columns asked for, whatever the size of the run. It reads through Apache
+// Arrow's Parquet package (parquet/file), the library that writes the
+// files, so that the binary links one Parquet implementation: the pages of
+// the encodings result parts use are decoded directly (readpages.go), other
+// chunks by arrow-go's column chunk readers.
 
 // resultsSubdir is the directory, under a run's output directory, that holds
 // the result parts.
@@ -253,9 +256,9 @@ func kindOf(t parquet.Type) (ColumnKind, bool) {
 
 // openParquetFile opens file's Parquet footer; a footer the decoder panics
 // on is an error.
-func openParquetFile(file string) (r *pqfile.Reader, err error) {
+func openParquetFile(file string, opts ...pqfile.ReadOption) (r *pqfile.Reader, err error) {
 	defer recoverRead(file, &err)
-	r, err = pqfile.OpenParquetFile(file, false)
+	r, err = pqfile.OpenParquetFile(file, false, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -282,7 +285,13 @@ var ErrNoColumn = errors.New("no such column")
 // without one of the columns is an error wrapping ErrNoColumn that names the
 // column and the file; fn's error stops the read and is returned as is.
 func ReadColumns(files []string, cols []string, fn func(batch *ColumnBatch) error) error {
-	r := &columnReader{batch: ColumnBatch{Cols: make([]ColumnValues, len(cols))}}
+	r := &columnReader{
+		batch:  ColumnBatch{Cols: make([]ColumnValues, len(cols))},
+		phys:   make([]parquet.Type, len(cols)),
+		states: make([]chunkState, len(cols)),
+		mem:    recyclers.Get().(*recycler),
+	}
+	defer recyclers.Put(r.mem)
 	for i, c := range cols {
 		r.batch.Cols[i].Name = c
 	}
@@ -304,12 +313,28 @@ type columnReader struct {
 	i32   []int32
 	bools []bool
 	bytes []parquet.ByteArray
-	// few and dict intern the strings of a dictionary-encoded chunk, so
-	// that each distinct value is allocated once per chunk: the first
-	// values in few (searched in order), the others in dict.
+	// few and dict intern the strings of a dictionary-encoded chunk read
+	// by the column chunk reader, so that each distinct value is allocated
+	// once per chunk: the first values in few (searched in order), the
+	// others in dict. plainStrings interns a plain chunk's values in few.
 	few  []string
 	dict map[string]string
+	// Scratch of readChunkPages, reused: a page's definition levels,
+	// booleans and dictionary indices; and per column asked for, its
+	// physical type and the state kept between its chunks.
+	lev    []uint16
+	lev2   []uint16
+	idx    []uint32
+	phys   []parquet.Type
+	states []chunkState
+	// mem recycles the page readers' buffers from chunk to chunk, and
+	// from one ReadColumns call to the next through recyclers.
+	mem *recycler
 }
+
+// recyclers keeps the page buffers of finished ReadColumns calls for the
+// next ones (until the garbage collector drops them).
+var recyclers = sync.Pool{New: func() any { return new(recycler) }}
 
 // fewValues is how many distinct values intern searches in order before it
 // uses a map: a sweep's axes have a few values each.
@@ -339,7 +364,13 @@ func (r *columnReader) intern(b []byte) string {
 }
 
 func (r *columnReader) readFile(file string, cols []string, fn func(*ColumnBatch) error) error {
-	pf, err := openParquetFile(file)
+	// Column chunks are read through a buffer of parquet.DefaultBufSize
+	// bytes (a page header's room), the pages' bodies straight into the
+	// recycled page buffers, rather than each chunk into a fresh buffer of
+	// its size.
+	props := parquet.NewReaderProperties(r.mem)
+	props.BufferedStreamEnabled = true
+	pf, err := openParquetFile(file, pqfile.WithReadProps(props))
 	if err != nil {
 		return err
 	}
@@ -386,6 +417,7 @@ func (r *columnReader) lookup(pf *pqfile.Reader, file string, cols []string) (id
 		}
 		idx[i], maxDef[i] = j, c.MaxDefinitionLevel()
 		r.batch.Cols[i].Kind = k
+		r.phys[i] = c.PhysicalType()
 	}
 	return idx, maxDef, nil
 }
@@ -405,7 +437,17 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 		return 0, fmt.Errorf("%s: row group %d: %d rows, want 0 to %d (a damaged footer?)", file, g, n, maxReadRowGroupRows)
 	}
 	for i := range cols {
-		if err := r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i]); err != nil {
+		err := errOtherEncoding
+		if decodePages {
+			err = r.readChunkPages(&r.batch.Cols[i], &r.states[i], rg, idx[i], n, maxDef[i], r.phys[i])
+		}
+		if err == errOtherEncoding {
+			genericChunks.Add(1)
+			r.mem.zero = true
+			err = r.readChunk(&r.batch.Cols[i], rg, idx[i], n, maxDef[i])
+			r.mem.zero = false
+		}
+		if err != nil {
 			return 0, fmt.Errorf("%s: row group %d: column %q: %w", file, g, cols[i], err)
 		}
 	}
@@ -413,7 +455,8 @@ func (r *columnReader) readRowGroup(pf *pqfile.Reader, file string, g int, cols 
 }
 
 // readChunk decodes column j of row group rg, n rows, into c, reusing c's
-// slices.
+// slices, through arrow-go's column chunk reader: the chunks readChunkPages
+// does not decode.
 func (r *columnReader) readChunk(c *ColumnValues, rg *pqfile.RowGroupReader, j, n int, maxDef int16) error {
 	cr, err := rg.Column(j)
 	if err != nil {
