@@ -2,7 +2,6 @@ package figures
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -97,14 +96,7 @@ func TestNullsNotPlotted(t *testing.T) {
 			for _, src := range []*Source{with, without} {
 				r := req
 				r.Dir = t.TempDir()
-				paths, err := Draw(src, r)
-				if err != nil || len(paths) != 1 {
-					t.Fatalf("%s: %q, %v", k.Name(), paths, err)
-				}
-				b, err := os.ReadFile(paths[0])
-				if err != nil {
-					t.Fatal(err)
-				}
+				_, b := drawOne(t, src, r)
 				svgs = append(svgs, b)
 			}
 			if !bytes.Equal(svgs[0], svgs[1]) {
