@@ -217,10 +217,10 @@ func TestHeldOutH200(t *testing.T) {
 	}
 }
 
-// The report's predictions are the calibration package's model: a
-// configuration the engine evaluates for a measured point costs what the
-// profile predicts for it (Profile.Predict), on the same software stack.
-func TestReportMatchesProfile(t *testing.T) {
+// referenceTargets returns the default registry, the targets of the
+// reference measurements in it, and an evaluator over it.
+func referenceTargets(t *testing.T) (*registry.Registry, []calibration.Target, *evaluator) {
+	t.Helper()
 	ds, err := calibration.LoadReference()
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,14 @@ func TestReportMatchesProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &evaluator{reg: reg}
+	return reg, ts, &evaluator{reg: reg}
+}
+
+// The report's predictions are the calibration package's model: a
+// configuration the engine evaluates for a measured point costs what the
+// profile predicts for it (Profile.Predict), on the same software stack.
+func TestReportMatchesProfile(t *testing.T) {
+	reg, ts, ev := referenceTargets(t)
 	for i := range ts {
 		tg := &ts[i]
 		if tg.Point.TP > 1 {

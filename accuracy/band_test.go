@@ -11,7 +11,6 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
-	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 var updateBands = flag.Bool("update", false, "rewrite calibration/data/bands.json from the reference report")
@@ -124,16 +123,7 @@ func updateStepOverhead(t *testing.T, name string, v float64) {
 // stack (the same kernel choices, no overhead) is shorter by steps × the
 // overhead.
 func TestStackStepsInReport(t *testing.T) {
-	ds, err := calibration.LoadReference()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.Default()
-	ts, err := calibration.Targets(reg, ds.Points)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := &evaluator{reg: reg}
+	reg, ts, ev := referenceTargets(t)
 	s := calibration.StepOverhead(calibration.TensorRTLLM)
 	n := 0
 	for i := range ts {

@@ -31,6 +31,25 @@ func (m *Transformer) moeFraction() float64 {
 	return float64(m.MoELayers) / float64(m.Layers)
 }
 
+// upWidth returns the width of the up projection of m's MLP of width F:
+// 2F when the MLP is gated (gate and up in one GEMM), F otherwise.
+func (m *Transformer) upWidth(F float64) float64 {
+	if m.GatedMLP {
+		return 2 * F
+	}
+	return F
+}
+
+// denseFFN returns the MLP width of m's dense layers (DenseFFN, FFN when
+// 0) and the width of its up projection (upWidth).
+func (m *Transformer) denseFFN() (F, up float64) {
+	F = float64(m.DenseFFN)
+	if F <= 0 {
+		F = float64(m.FFN)
+	}
+	return F, m.upWidth(F)
+}
+
 // moeMLPs adds the MLPs of one layer of a mixture of experts over T tokens
 // to b; a model whose MoELayers are fewer than its layers adds the layer
 // mean, MoE and dense MLPs weighted by their shares. On a rank of an
@@ -60,20 +79,10 @@ func (m *Transformer) moeFraction() float64 {
 // transformer/moe/router.py, token_dispatcher.py, experts.py).
 func (p *Profile) moeMLPs(b *Breakdown, d, dr *Device, m *Transformer, T, rate float64) {
 	h, F := float64(m.Hidden), float64(m.FFN)
-	up := F
-	if m.GatedMLP {
-		up = 2 * F
-	}
+	up := m.upWidth(F)
 	fm := m.moeFraction()
 	if fm < 1 {
-		Fd := float64(m.DenseFFN)
-		if Fd <= 0 {
-			Fd = F
-		}
-		upD := Fd
-		if m.GatedMLP {
-			upD = 2 * Fd
-		}
+		Fd, upD := m.denseFFN()
 		var dn Breakdown
 		p.gemm(&dn, d, 1, T, upD, h, rate)
 		p.gemm(&dn, d, 1, T, h, Fd, rate)

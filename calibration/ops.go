@@ -357,10 +357,7 @@ func (p *Profile) layerMatmuls(b *Breakdown, d, dr *Device, m *Transformer, ps *
 		p.moeMLPs(b, d, dr, m, T, rate)
 		return
 	}
-	up := F
-	if m.GatedMLP {
-		up = 2 * F
-	}
+	up := m.upWidth(F)
 	p.gemm(b, d, 1, T, up, h, rate)
 	p.gemm(b, d, 1, T, h, F, rate)
 }
@@ -708,10 +705,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 	T := float64(ps.Batch) * float64(ps.Tokens)
 	h, q, kv, F := float64(m.Hidden), float64(m.Heads)*float64(m.HeadDim), float64(m.KVHeads)*float64(m.HeadDim), float64(m.FFN)
-	up := F
-	if m.GatedMLP {
-		up = 2 * F
-	}
+	up := m.upWidth(F)
 	mlpF, mlpB := T*(h+F), T*(up+h) // the MLP's inputs and output gradients
 	if m.Experts > 1 && m.ActiveExperts > 0 {
 		f := m.Imbalance
@@ -727,14 +721,7 @@ func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 			mlpB += fm * T * (S*up + h)
 		}
 		if fm < 1 {
-			Fd := float64(m.DenseFFN)
-			if Fd <= 0 {
-				Fd = F
-			}
-			upD := Fd
-			if m.GatedMLP {
-				upD = 2 * Fd
-			}
+			Fd, upD := m.denseFFN()
 			mlpF += (1 - fm) * T * (h + Fd)
 			mlpB += (1 - fm) * T * (upD + h)
 		}

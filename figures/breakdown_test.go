@@ -2,8 +2,6 @@ package figures
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -22,14 +20,7 @@ func openClassRun(t *testing.T) *Source {
 	for _, c := range cols {
 		schema.Cols = append(schema.Cols, outputs.ColumnSpec{Name: c, Type: outputs.Float64, Unit: "s", Nullable: true})
 	}
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, schema)
 	b := outputs.NewBatch(schema, 8)
 	nan := math.NaN()
 	for i, r := range []struct {

@@ -105,6 +105,36 @@ func testRegistry(t testing.TB) *registry.Registry {
 	return reg
 }
 
+// newPart makes OUT/results and opens the writer of its one part,
+// OUT/results/part-00000.parquet, under schema.
+func newPart(t *testing.T, out string, schema *outputs.Schema) *outputs.ParquetWriter {
+	t.Helper()
+	path := filepath.Join(out, "results", "part-00000.parquet")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// drawOne draws req from src, which must make one file, and returns its
+// path and contents.
+func drawOne(t *testing.T, src *Source, req Request) (string, []byte) {
+	t.Helper()
+	paths, err := Draw(src, req)
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("%q: %q, %v", req.Kinds, paths, err)
+	}
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths[0], b
+}
+
 // writeAndOpen writes b as the one row group of the part w, closes it and
 // opens the run in out.
 func writeAndOpen(t *testing.T, w *outputs.ParquetWriter, b *outputs.Batch, out string) *Source {

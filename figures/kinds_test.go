@@ -3,8 +3,6 @@ package figures
 import (
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -34,14 +32,7 @@ func openTrainingRun(t *testing.T) *Source {
 		{Name: "tokens_per_s", Type: outputs.Float64, Unit: "1/s"},
 		{Name: "feasible", Type: outputs.Bool},
 	}}
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, schema)
 	b := outputs.NewBatch(schema, 64)
 	for m, model := range []string{"Llama3_8B", "Llama3_70B"} {
 		for _, tp := range []int64{1, 2, 4, 8} {

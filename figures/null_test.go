@@ -2,8 +2,6 @@ package figures
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/outputs"
@@ -33,14 +31,7 @@ var nullSchema = func() *outputs.Schema {
 func writeNullRun(t *testing.T, nulls bool) *Source {
 	t.Helper()
 	out := t.TempDir()
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, nullSchema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, nullSchema)
 	b := outputs.NewBatch(nullSchema, 256)
 	row := func(hw string, bs, tp, pp int64, valid func(col int) bool) {
 		g := float64(tp * pp * 8)
@@ -105,14 +96,7 @@ func TestNullsNotPlotted(t *testing.T) {
 			for _, src := range []*Source{with, without} {
 				r := req
 				r.Dir = t.TempDir()
-				paths, err := Draw(src, r)
-				if err != nil || len(paths) != 1 {
-					t.Fatalf("%s: %q, %v", k.Name(), paths, err)
-				}
-				b, err := os.ReadFile(paths[0])
-				if err != nil {
-					t.Fatal(err)
-				}
+				_, b := drawOne(t, src, r)
 				svgs = append(svgs, b)
 			}
 			if !bytes.Equal(svgs[0], svgs[1]) {
@@ -136,14 +120,7 @@ func TestNullCategorySkipped(t *testing.T) {
 		{Name: "tokens_per_s", Type: outputs.Float64, Unit: "1/s", Nullable: true},
 		{Name: "feasible", Type: outputs.Bool},
 	}}
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, schema)
 	b := outputs.NewBatch(schema, 8)
 	for i, r := range []struct {
 		bn  string

@@ -1,8 +1,6 @@
 package figures
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,14 +25,7 @@ func writeCapacityRun(t *testing.T, mode string) *Source {
 		{Name: "mfu", Type: outputs.Float64},
 		{Name: "feasible", Type: outputs.Bool},
 	}}
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, schema)
 	b := outputs.NewBatch(schema, 16)
 	for _, hw := range []string{"H100", "B200"} {
 		for _, q := range []float64{1, 10, 50} {
@@ -105,14 +96,7 @@ func writeNullReplicasRun(t *testing.T) *Source {
 		{Name: "cost_per_mtok_usd", Type: outputs.Float64, Unit: "USD", Nullable: true},
 		{Name: "feasible", Type: outputs.Bool},
 	}}
-	path := filepath.Join(out, "results", "part-00000.parquet")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := outputs.NewParquetWriter(path, schema, outputs.Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newPart(t, out, schema)
 	b := outputs.NewBatch(schema, 16)
 	for _, hw := range []string{"H100", "B200"} {
 		for _, q := range []float64{1, 10, 50} {

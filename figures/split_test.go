@@ -71,20 +71,13 @@ func TestStyle(t *testing.T) {
 	src := openRun(t, 2000)
 	dir := t.TempDir()
 	st := Style{Title: "Serving on three GPUs", XLabel: "Batch", Width: 7, Height: 3, FontSize: 10, XScale: "linear", YScale: "log"}
-	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svg, err := os.ReadFile(paths[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, svg := drawOne(t, src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
 	for _, s := range []string{`width="504pt"`, `height="216pt"`, ">Serving on three GPUs<", ">Batch<"} {
 		if !strings.Contains(string(svg), s) {
-			t.Errorf("%s lacks %s", paths[0], s)
+			t.Errorf("%s lacks %s", path, s)
 		}
 	}
-	_, err = Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: Style{YScale: "ln"}})
+	_, err := Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: Style{YScale: "ln"}})
 	var re *RequestError
 	if !errors.As(err, &re) {
 		t.Errorf("a bad scale: %v, want a *RequestError", err)
@@ -105,19 +98,12 @@ func TestStyleLegendFont(t *testing.T) {
 	src := openRun(t, 2000)
 	dir := t.TempDir()
 	st := Style{Font: "serif", Legend: "top", LegendColumns: 2}
-	paths, err := Draw(src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svg, err := os.ReadFile(paths[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, svg := drawOne(t, src, Request{Kinds: []string{"lines"}, Formats: []string{"svg"}, Dir: dir, Style: st})
 	if !strings.Contains(string(svg), "Liberation") || !strings.Contains(string(svg), "Serif") {
-		t.Errorf("%s: no serif font", paths[0])
+		t.Errorf("%s: no serif font", path)
 	}
 	for _, bad := range []Style{{Font: "comic"}, {Legend: "middle"}, {LegendColumns: -1}} {
-		_, err = Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: bad})
+		_, err := Draw(src, Request{Kinds: []string{"lines"}, Dir: dir, Style: bad})
 		var re *RequestError
 		if !errors.As(err, &re) {
 			t.Errorf("%+v: %v, want a *RequestError", bad, err)

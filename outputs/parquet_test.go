@@ -57,23 +57,8 @@ func fill(b *Batch, lo, n int) {
 }
 
 func TestParquetReadByDuckDB(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "part-00000.parquet")
-	s := codedSchema()
-	w, err := NewParquetWriter(path, s, Metadata{"mlsysim.version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := NewBatch(s, 100)
-	for g := 0; g < 3; g++ {
-		fill(b, g*100, 100)
-		if err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "part-00000.parquet")
+	writeTestFile(t, path, codedSchema())
 	duckdbtest.Check(t, func(t *testing.T) {
 		rows := duckdbtest.Query(t, fmt.Sprintf(`SELECT count(*)::INT AS n, sum(latency_s) AS s, count(ttft_s)::INT AS nt,
 			sum(CASE WHEN hardware='A100' THEN 1 ELSE 0 END)::INT AS a100, sum(CASE WHEN feasible THEN 1 ELSE 0 END)::INT AS f
@@ -130,12 +115,7 @@ func TestParquetDictionaryColumns(t *testing.T) {
 	writeTestFile(t, coded, codedSchema())
 	writeTestFile(t, plain, testSchema())
 
-	f, pf, err := openParquet(coded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	md := pf.Metadata()
+	md := footer(t, coded)
 	if len(md.RowGroups) != 3 {
 		t.Fatalf("%d row groups, want 3", len(md.RowGroups))
 	}
@@ -219,12 +199,8 @@ func TestBatchCheckCodes(t *testing.T) {
 func TestParquetPlainStringsWithoutStatistics(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plain.parquet")
 	writeTestFile(t, path, testSchema())
-	f, pf, err := openParquet(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, ch := range pf.Metadata().RowGroups[0].Columns {
+	md := footer(t, path)
+	for _, ch := range md.RowGroups[0].Columns {
 		cm := ch.MetaData
 		hasStats := cm.Statistics.MinValue != nil || cm.Statistics.MaxValue != nil
 		if name := cm.PathInSchema[0]; (name == "hardware" || name == "bottleneck") == hasStats {
@@ -250,13 +226,9 @@ func TestParquetFooterKeysOnce(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, pf, err := openParquet(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	md := footer(t, path)
 	seen := map[string]int{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
+	for _, kv := range md.KeyValueMetadata {
 		seen[kv.Key]++
 	}
 	for _, k := range []string{"mlsysim.version", "mlsysim.sweep", "mlsysim.sweep_sha256", "unit:latency_s"} {
@@ -391,13 +363,9 @@ func TestParquetStoredArrowSchema(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, pf, err := openParquet(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	md := footer(t, path)
 	var stored string
-	for _, kv := range pf.Metadata().KeyValueMetadata {
+	for _, kv := range md.KeyValueMetadata {
 		if kv.Key == "ARROW:schema" {
 			stored = kv.Value
 		}

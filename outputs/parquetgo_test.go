@@ -3,9 +3,23 @@ package outputs
 import (
 	"fmt"
 	"os"
+	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
+
+// footer returns the footer of the Parquet file, read by parquet-go
+// (openParquet).
+func footer(t *testing.T, file string) *format.FileMetaData {
+	t.Helper()
+	f, pf, err := openParquet(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return pf.Metadata()
+}
 
 // openParquet opens file with parquet-go, a second, independent Parquet
 // implementation, for tests that look at the footer, encodings and

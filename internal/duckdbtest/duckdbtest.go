@@ -9,31 +9,26 @@
 package duckdbtest
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/mlsysim/mlsysim-go/internal/nodetest"
 )
 
-// Dir returns the tests/duckdb folder of the repository.
-func Dir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "tests", "duckdb")
+var duckdb = nodetest.Tool{
+	Name:    "DuckDB",
+	Prefix:  "duckdb",
+	Folder:  "duckdb",
+	Module:  "@duckdb/node-api",
+	Install: "run make duckdb",
+	Require: "MLSYSIM_REQUIRE_DUCKDB",
+	Arg:     "\nSQL: %s",
 }
 
+// Dir returns the tests/duckdb folder of the repository.
+func Dir() string { return duckdb.Dir() }
+
 // Available reports whether DuckDB can run here, and why not.
-func Available() (bool, string) {
-	if _, err := exec.LookPath("node"); err != nil {
-		return false, "node is not installed"
-	}
-	if _, err := os.Stat(filepath.Join(Dir(), "node_modules", "@duckdb", "node-api")); err != nil {
-		return false, "tests/duckdb has no node_modules (run make duckdb)"
-	}
-	return true, ""
-}
+func Available() (bool, string) { return duckdb.Available() }
 
 // Check runs fn as the subtest "duckdb" of t and reports whether it
 // passed (or skipped). Query skips only that subtest when DuckDB is missing.
@@ -46,21 +41,7 @@ func Check(t *testing.T, fn func(t *testing.T)) bool {
 // big integers possibly as strings, as DuckDB's JSON rendering gives them).
 func Query(t testing.TB, sql string) []map[string]any {
 	t.Helper()
-	if ok, why := Available(); !ok {
-		if os.Getenv("MLSYSIM_REQUIRE_DUCKDB") == "1" {
-			t.Fatalf("DuckDB is required here but %s", why)
-		}
-		t.Skipf("DuckDB check skipped: %s", why)
-	}
-	cmd := exec.Command("node", filepath.Join(Dir(), "query.mjs"), sql)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("duckdb: %v: %s\nSQL: %s", err, errb.String(), sql)
-	}
 	var rows []map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
-		t.Fatalf("duckdb output: %v: %s", err, out.String())
-	}
+	duckdb.Run(t, &rows, "query.mjs", sql)
 	return rows
 }
