@@ -96,10 +96,16 @@ func activationPrecision(c *Config) registry.Precision {
 
 // precisionGap returns why c's arithmetic cannot run on its hardware (or its
 // decode hardware): fp4 without a listed FP4 rate, or, under calibrated,
-// int4 activations without a listed int4 rate; ReasonNone otherwise.
+// int4, int8 or fp8 activations without a listed rate of that format (an
+// A100 has no fp8 tensor cores: fp8 checkpoints run there as W8A16, which
+// is weight_precision=fp8); ReasonNone otherwise. Fidelity mlsysim keeps
+// mlsysim's fallback to the fp16 rate for int8, fp8 and int4.
 func precisionGap(c *Config) Reason {
 	a := activationPrecision(c)
-	if a != registry.FP4 && (a != registry.INT4 || c.Fidelity != FidelityCalibrated) {
+	switch {
+	case a == registry.FP4:
+	case c.Fidelity == FidelityCalibrated && (a == registry.INT4 || a == registry.INT8 || a == registry.FP8):
+	default:
 		return ReasonNone
 	}
 	if c.Hardware.PrecisionFLOPS[a] <= 0 || (c.Mode == Serving && c.Serve.DecodeHW != nil && c.Serve.DecodeHW.PrecisionFLOPS[a] <= 0) {

@@ -56,7 +56,7 @@ var reasonText = [numReasons]string{
 	"not modelled under calibrated: cp in serving, pp on a model without transformer layers, or ep beyond a MoE model with ep a multiple of tp dividing its experts and no pp, draft_model or decode_hardware (tp, pp and such ep are); use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
-	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4 under calibrated); for 4-bit weights with 16-bit arithmetic set weight_precision alone (W4A16)",
+	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",
 	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "44ed64b704f6eab207427299a7f1233eda056252f12b8f72b22eff84c5b32854"
+	servingDigest        = "47992f653210025005f3ee1135f99d24bde17f90769897370841270e516838fe"
 )
 
 var (
