@@ -11,7 +11,12 @@
 // (PredictRun), reported apart as Report.RunRows, with the runs that
 // cannot be priced in Report.Skipped. For each GPU measured in the dataset's JSON
 // files it also fits leave-one-class-out profiles (a profile fitted to the
-// GEMMs and one of decode and prefill, predicting the other).
+// GEMMs and one of decode and prefill, predicting the other), and predicts
+// every point held out by source (SourceOf: a profile refitted without its
+// measurement file or publication). From the held-out residuals come the
+// error bands (Report.BandResiduals, Report.Bands: calibration/data/bands.json);
+// the software stacks' step overheads are fitted to the published rows that
+// name them (Report.Stacks).
 //
 // The package works on the registry and the calibration profile set it is
 // given, never on process-wide defaults, so that `sweep accuracy --registry

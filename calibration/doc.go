@@ -27,7 +27,14 @@
 //	t := p.DecodeStep(&d, &llama, 32, 2048, calibration.PyTorch).Total
 //
 // A measured point's software stack is one rule (Point.Software), used by
-// the fitter and by the accuracy report alike. The package imports
+// the fitter and by the accuracy report alike. The stacks themselves are
+// data (data/stacks.json: kernel choices, step overhead, sources; Stacks,
+// StepOverhead), and so are the error bands of calibrated predictions
+// (data/bands.json: a factor pair per BandClass at BandCoverage;
+// EmbeddedBands). Beside the dense transformer the operator model times
+// mixture-of-experts MLPs and latent attention (moe.go), Mamba layers
+// (ssm.go, MambaPass), diffusion U-Nets (unet.go, UNetFor) and CNN layers
+// (cnn.go). The package imports
 // registry but not engine, so that the engine and the fitter share one
 // model.
 package calibration
