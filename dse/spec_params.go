@@ -247,7 +247,7 @@ func (p *specParser) checkUse() {
 			p.errorf(n, p.keys[pr.Name], ErrUnusedParam, "%v", err)
 			continue
 		}
-		if note := engine.UnusedUnderFidelities(pr, fids); note != "" {
+		if note := engine.UnusedUnderFidelitiesIn(pr, s.Modes, fids); note != "" {
 			l, c := pos(n)
 			s.Notes = append(s.Notes, (&SpecError{File: p.file, Line: l, Col: c, Key: p.keys[pr.Name], Err: errors.New(note)}).Error())
 		}

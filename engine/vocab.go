@@ -62,6 +62,10 @@ type Param struct {
 	// 0 = both. Set under no fidelity that uses it, it draws a note
 	// (UnusedUnderFidelities), not an error.
 	Fidelities FidelityMask
+	// ServingFidelities, when set, are the fidelities whose serving rows
+	// the parameter changes, where they differ from Fidelities (pp and ep:
+	// mlsysim's serving model has no pipeline or expert parallelism).
+	ServingFidelities FidelityMask
 	// Needs names the parameter without which this one changes no row
 	// ("decode_hardware" for decode_tp); "" = none. A sweep or an eval
 	// that sets it without setting Needs is refused at its position

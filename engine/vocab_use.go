@@ -16,8 +16,9 @@ import (
 //     rows of the other modes ignore it, as rows of a mode ignore the
 //     outputs of another.
 //   - set where no fidelity of the sweep uses it (efficiency under
-//     calibrated), it draws a note (UnusedUnderFidelities): the value is
-//     harmless and a sweep may keep it for a later mlsysim run.
+//     calibrated; pp and ep in serving under mlsysim, Param.ServingFidelities),
+//     it draws a note (UnusedUnderFidelitiesIn): the value is harmless and a
+//     sweep may keep it for a run under the other fidelity.
 //   - set without the parameter it needs (Param.Needs: decode_tp without
 //     decode_hardware), it is an error at its position (UnsetNeeds).
 
@@ -85,6 +86,20 @@ func UnusedUnderFidelities(p *Param, run FidelityMask) string {
 		note += ": it is mlsysim's η; the calibrated fidelity takes its rates from the hardware's calibration profile"
 	}
 	return note
+}
+
+// UnusedUnderFidelitiesIn is UnusedUnderFidelities for rows of the modes
+// in modes: when they are all serving rows and p declares
+// ServingFidelities, those are the fidelities that use it (pp and ep under
+// mlsysim in serving draw a note).
+func UnusedUnderFidelitiesIn(p *Param, modes ModeMask, run FidelityMask) string {
+	if p.ServingFidelities == 0 || modes != InServing {
+		return UnusedUnderFidelities(p, run)
+	}
+	if run == 0 || p.ServingFidelities&run != 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s has no effect under %s in mode=serving (only under %s)", p.Name, fidelityList(run), fidelityList(p.ServingFidelities))
 }
 
 func modeList(m ModeMask) string {

@@ -120,7 +120,7 @@ func parseAssignments(reg *registry.Registry, args []string) (engine.Config, map
 				errs = append(errs, fmt.Sprintf("argument %q: %v", a, err))
 			} else if err := engine.UnsetNeeds(p, func(n string) bool { return given[n] }); err != nil {
 				errs = append(errs, fmt.Sprintf("argument %q: %v", a, err))
-			} else if n := engine.UnusedUnderFidelities(p, engine.FidelityMask(1)<<c.Fidelity); n != "" {
+			} else if n := engine.UnusedUnderFidelitiesIn(p, engine.ModeMask(1)<<c.Mode, engine.FidelityMask(1)<<c.Fidelity); n != "" {
 				notes = append(notes, fmt.Sprintf("argument %q: %s", a, n))
 			}
 		}
