@@ -99,7 +99,7 @@ func newRunCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run [FILE]",
-		Short: "Run a sweep: evaluate every configuration of its grid and write Parquet (and Arrow) results",
+		Short: "Run a sweep: evaluate every configuration of its grid and write its results (Parquet, Arrow IPC, CSV)",
 		Long: "Run a sweep file (YAML): expand its grid lazily, evaluate each configuration on a worker pool,\n" +
 			"and write OUT/results/part-NNNNN.parquet, OUT/pareto.parquet and OUT/manifest.json.\n" +
 			"Without FILE, runs the embedded default sweep (sweeps/default.yaml) into out/default.\n\n" +
