@@ -115,7 +115,8 @@ func TestEvalUnusedOptions(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3", "fidelity=mlsysim"); code != 0 || stderr != "" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
-	} // mlsysim's serving model has no pipeline or expert parallelism.
+	}
+	// mlsysim's serving model has no pipeline or expert parallelism.
 	code, _, stderr = runCLI(t, "eval", "model=Llama3_70B", "hardware=H100", "mode=serving", "pp=2", "fidelity=mlsysim")
 	if code != 0 || !strings.Contains(stderr, `note: argument "pp=2": pp has no effect under fidelity=mlsysim in mode=serving (only under fidelity=calibrated)`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
