@@ -1,7 +1,6 @@
 package calibration
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -362,23 +361,9 @@ type Published struct {
 
 // ParseCSV reads published.csv (header row, columns by name).
 func ParseCSV(name string, r io.Reader) ([]Published, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	rows, err := cr.ReadAll()
+	rows, col, err := readTable(name, r, true, "id", "phase", "hidden", "layers", "heads", "hardware", "metric", "value")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: empty", name)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[strings.TrimSpace(h)] = i
-	}
-	for _, need := range []string{"id", "phase", "hidden", "layers", "heads", "hardware", "metric", "value"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s: column %q is missing", name, need)
-		}
+		return nil, err
 	}
 	get := func(row []string, k string) string {
 		if i, ok := col[k]; ok && i < len(row) {

@@ -1,7 +1,6 @@
 package calibration
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -112,22 +111,9 @@ func RunPrecision(p string) (string, bool) {
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
 // and empty cells read as 0). name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
-	cr := csv.NewReader(r)
-	rows, err := cr.ReadAll()
+	rows, col, err := readTable(name, r, false, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: empty", name)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[strings.TrimSpace(h)] = i
-	}
-	for _, need := range []string{"id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s: column %q is missing", name, need)
-		}
+		return nil, err
 	}
 	var out []Run
 	seen := map[string]bool{}
