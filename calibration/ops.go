@@ -327,14 +327,6 @@ func (ps *Pass) kvBytes(d *Device) float64 {
 	return d.Bytes
 }
 
-// layerForward returns one layer's forward time. T = Batch·Tokens.
-func (p *Profile) layerForward(d *Device, m *Transformer, ps *Pass, rate float64) Breakdown {
-	var b Breakdown
-	p.layerMatmuls(&b, d, d, m, ps, rate)
-	p.layerRest(&b, d, m, ps, rate)
-	return b
-}
-
 // layerMatmuls adds one layer's matrix products (and, for MoE, the expert
 // dispatch) to b. They depend on the tokens of the pass, not on the
 // context they attend to: the decode steps of a static batch share them.

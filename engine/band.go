@@ -94,5 +94,3 @@ var bandOutputs = []*Output{
 		Doc:   "calibrated serving: upper edge of itl_s's error band (80 % coverage); null under fidelity mlsysim",
 		Float: func(r *Result) float64 { return r.Band.ITLHiS }},
 }
-
-func bandValid(r *Result) bool { return r.Band.OK }

@@ -9,7 +9,7 @@ import (
 
 // Serving under the calibrated fidelity. Every serving option is priced by
 // the operator model (package calibration) or the row is infeasible with a
-// reason (calibratedServingGap); no row falls back to the η roofline.
+// reason (servingGap); no row falls back to the η roofline.
 //
 //	tensor parallel  each rank runs the model sharded tp ways
 //	                 (calibration.Transformer.Shard: heads, KV heads, MLP
@@ -43,15 +43,9 @@ import (
 // tokens: weights/tp + the KV shard (+ the draft's), at the decode pool's
 // degree; max_batch_size is the largest batch that fits.
 
-// calibratedServingGap returns why the calibrated fidelity cannot price a
-// serving configuration, ReasonNone when it can.
-func calibratedServingGap(c *Config) Reason {
-	isTF := hasShape(c.Model)
-	return servingGap(c, isTF)
-}
-
-// servingGap is calibratedServingGap for a model with (isTF) or without
-// transformer layers.
+// servingGap returns why the calibrated fidelity cannot price a serving
+// configuration of a model with (isTF) or without transformer layers,
+// ReasonNone when it can.
 func servingGap(c *Config, isTF bool) Reason {
 	s := &c.Serve
 	switch {

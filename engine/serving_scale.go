@@ -196,7 +196,7 @@ var servingScaleOutputs = []*Output{
 
 // calibratedServing reports whether serving times come from the calibrated
 // model's transformer steps (solveServingCalibrated): calibrated fidelity,
-// a transformer model, and nothing calibratedServingGap refuses.
+// a transformer model, and nothing servingGap refuses.
 func calibratedServing(c *Config) bool {
 	if c.Fidelity != FidelityCalibrated {
 		return false
@@ -229,7 +229,7 @@ func servingExtended(c *Config) bool {
 // Under the calibrated fidelity every number comes from the calibrated
 // model: a transformer's steps with every serving option
 // (solveServingCalibrated), another model as one forward (solveCalibrated),
-// or the row is infeasible with the reason calibratedServingGap gives, its
+// or the row is infeasible with the reason servingGap gives, its
 // calibration column still set. Under the mlsysim fidelity they come from
 // mlsysim's ServingModel (solveServing) and its options (servingOptions).
 func solveServingScale(c *Config, r *Result) {
