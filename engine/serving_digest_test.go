@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "47992f653210025005f3ee1135f99d24bde17f90769897370841270e516838fe"
+	servingDigest        = "e9c84f1a08b87a8e15e35242b2eef38c0cc45ffb5190369faf56fbf4aa83229a"
 )
 
 var (
