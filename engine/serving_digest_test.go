@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "e9c84f1a08b87a8e15e35242b2eef38c0cc45ffb5190369faf56fbf4aa83229a"
+	servingDigest        = "ace8e2135511eec4fcb292afc442d8d0304fd91a4b9c63d14ec1db2f8285eab2"
 )
 
 var (
