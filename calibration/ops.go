@@ -392,7 +392,10 @@ func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, r
 // as many pieces as fill the GPU and merges their partial outputs (fp32,
 // with their log-sum-exps) in a second kernel, written and read as if the
 // blocks of a full GPU held them, so that neither a longer context nor a
-// larger batch makes the step faster.
+// larger batch makes the step faster. A stack whose decode kernel runs
+// one block per query head (Stack.DecodeKVPerQueryHead) reads a token's
+// cache once per query head, H·hd elements of K and of V, not Hkv·hd: the
+// bytes of a grouped-query model's step, heads/kv_heads times the cache.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
 	fw := m.windowShare(ps)
 	if fw == 0 {
@@ -424,7 +427,11 @@ func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pas
 			ctx = math.Min(ctx, w)
 		}
 		flops = 4 * B * H * hd * ctx
-		bytes = 2*B*kv*ctx*kvb + 2*B*q*d.Bytes
+		reads := kv // the cache elements of a token read by the step
+		if stack(ps.Software).DecodeKVPerQueryHead {
+			reads = q // once per query head (Stack.DecodeKVPerQueryHead)
+		}
+		bytes = 2*B*reads*ctx*kvb + 2*B*q*d.Bytes
 		if m.KVLatent > 0 {
 			// MLA decode with the up-projections absorbed (FlashMLA):
 			// every head attends the shared latent, keys r+d_rope wide,

@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"math"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/registry"
@@ -89,5 +90,45 @@ func TestSplitKV(t *testing.T) {
 	two := p.Prefill(&d, &m, 1, 2, PyTorch)
 	if !(one.Total <= two.Total) || one.Host == 0 {
 		t.Errorf("prefill of 1 token %v (host %v), of 2 %v", one.Total, one.Host, two.Total)
+	}
+}
+
+// TensorRT-LLM's decode kernel (one thread block per query head) reads a
+// grouped-query cache once per query head: the step of an 8-KV-head model
+// moves 2·L·B·ctx·(H − Hkv)·hd·kvb bytes more than a GQA-aware kernel's
+// and takes longer; a model with a KV head per query head is unchanged,
+// and so is a prefill.
+func TestDecodeKVPerQueryHead(t *testing.T) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	d := DeviceFor(h100, registry.FP8)
+	if !stack(TensorRTLLM).DecodeKVPerQueryHead || stack(Compiled).DecodeKVPerQueryHead || stack(VLLM).DecodeKVPerQueryHead {
+		t.Fatal("decode_kv_per_query_head: want tensorrt-llm only")
+	}
+	gqa := llama8B()
+	mha := gqa
+	mha.KVHeads = mha.Heads
+	const B, ctx = 64, 2048
+	for _, c := range []struct {
+		m    Transformer
+		more float64
+	}{
+		{gqa, 2 * float64(gqa.Layers) * B * ctx * float64(gqa.Heads-gqa.KVHeads) * float64(gqa.HeadDim) * d.Bytes},
+		{mha, 0},
+	} {
+		trt := p.DecodeStep(&d, &c.m, B, ctx, TensorRTLLM)
+		cmp := p.DecodeStep(&d, &c.m, B, ctx, Compiled)
+		if got := trt.Bytes - cmp.Bytes; math.Abs(got-c.more) > 1e-9*trt.Bytes {
+			t.Errorf("%d KV heads: tensorrt-llm moves %g bytes more than compiled, want %g", c.m.KVHeads, got, c.more)
+		}
+		if c.more > 0 && !(trt.Attention > 2*cmp.Attention) {
+			t.Errorf("GQA decode attention %v s on tensorrt-llm, %v s on compiled: want the cache read 4 times", trt.Attention, cmp.Attention)
+		}
+		if c.more == 0 && trt.Attention != cmp.Attention {
+			t.Errorf("MHA decode attention %v s on tensorrt-llm, %v s on compiled: want equal", trt.Attention, cmp.Attention)
+		}
+		if a, b := p.Prefill(&d, &c.m, 1, ctx, TensorRTLLM), p.Prefill(&d, &c.m, 1, ctx, Compiled); a.Attention != b.Attention || a.Bytes != b.Bytes {
+			t.Errorf("%d KV heads: prefill attention %v / %v s, bytes %v / %v: want equal", c.m.KVHeads, a.Attention, b.Attention, a.Bytes, b.Bytes)
+		}
 	}
 }

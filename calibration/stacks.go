@@ -38,6 +38,19 @@ type Stack struct {
 	// SplitKVDecode: decode attention split along the context
 	// (flash-decoding), filling the GPU at any batch.
 	SplitKVDecode bool `json:"split_kv_decode"`
+	// DecodeKVPerQueryHead: the decode attention kernel runs one thread
+	// block per query head, each reading its KV head's cache, so a
+	// grouped-query model's cache is read once per query head
+	// (heads/kv_heads times) rather than once per KV head (TensorRT-LLM's
+	// masked multi-head attention kernel before its XQA kernel for
+	// MQA/GQA). False: a GQA-aware kernel reads each KV head once.
+	DecodeKVPerQueryHead bool `json:"decode_kv_per_query_head"`
+	// Activations16: at an 8-bit precision the engine quantises only its
+	// GEMMs' inputs and keeps the activations between operators in its
+	// 16-bit dtype, so the tensor-parallel all-reduces of serving sum
+	// 16-bit layer outputs and its pipeline stages send 16-bit activations
+	// (ServeActivationBytes).
+	Activations16 bool `json:"activations_16bit"`
 	// FP8Recipe is "all" (an 8-bit precision runs every operator at 8
 	// bits) or "te" (Transformer Engine: only the linear layers' products
 	// at 8 bits; attention, element-wise ops, output layer and loss in
@@ -183,6 +196,18 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 		}
 	}
 	return (a + b) / 2
+}
+
+// ServeActivationBytes returns the bytes of one activation element that
+// serving on stack sw moves between GPUs (a tensor-parallel all-reduce, a
+// pipeline stage's send) when the activations are at precision p: 2
+// (16-bit) for a stack that keeps its activations 16-bit
+// (Stack.Activations16) at a narrower p, p's bytes otherwise.
+func ServeActivationBytes(sw Software, p registry.Precision) float64 {
+	if stack(sw).Activations16 && p.Bytes() < 2 {
+		return registry.BF16.Bytes()
+	}
+	return p.Bytes()
 }
 
 // TPCommOverlap reports whether a training step on stack sw overlaps its

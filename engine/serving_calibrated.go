@@ -17,7 +17,10 @@ import (
 //	                 a layer, T·h·b bytes for T tokens, as a ring at the
 //	                 profile's collective efficiency over NVLink (PCIe
 //	                 without it) within a node, over the fabric when tp
-//	                 spans nodes (servingTPLink)
+//	                 spans nodes (servingTPLink), each at least
+//	                 ServingAllReduceFloorS; b is the stack's activation
+//	                 bytes (calibration.ServeActivationBytes: 16-bit on a
+//	                 stack that quantises only its GEMM inputs)
 //	kv_precision     the KV cache read and written at its own bytes
 //	cached_prefix    the prefill computes seq_len − cached tokens, which
 //	                 attend the whole prompt
@@ -168,7 +171,7 @@ type servePool struct {
 	prof  *calibration.Profile
 	d     calibration.Device
 	β, α  float64
-	hbps  float64 // per-token all-reduce bytes: hidden · activation bytes
+	hbps  float64 // per-token all-reduce bytes: hidden · ServeActivationBytes
 	tp    int
 	layer float64 // all-reduces per step: 2 · layers
 }
@@ -177,19 +180,43 @@ func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, t
 	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
-		p.hbps = float64(c.Model.EffectiveHidden()) * p.d.Bytes
+		p.hbps = float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
 		p.layer = 2 * float64(c.Model.Layers)
 	}
 	return p
 }
 
+// ServingAllReduceFloorS is the least time of one tensor-parallel
+// all-reduce of serving within a node, whatever its size: the measured
+// latency of a one-shot all-reduce kernel on H100 NVLink at 512 B to 32 KB,
+// 8.5-11.8 µs at tp 2, 4 and 8 (vLLM's custom all-reduce, launched without
+// a CUDA graph: 9.5 / 9.1 / 10.1 µs at 512 B; sglang pull request 2904,
+// github.com/sgl-project/sglang/pull/2904, unit test performance on H100).
+// A ring's 2(N−1) link latencies at the NVLink α of 0.5 µs (3 µs at tp 4)
+// are below what one collective kernel costs to launch and synchronise.
+const ServingAllReduceFloorS = 9e-6
+
+// oneAllReduceS returns one all-reduce of bytes bytes over the pool's tp
+// ranks: the ring's time with its latency term at least
+// ServingAllReduceFloorS,
+//
+//	2(N−1)/N · M/β + max(2(N−1)·α, ServingAllReduceFloorS)
+func (p *servePool) oneAllReduceS(bytes float64) float64 {
+	if p.tp <= 1 {
+		return 0
+	}
+	lat := 2 * float64(p.tp-1) * p.α
+	return RingAllReduceS(bytes, p.tp, p.β, p.α) + math.Max(0, ServingAllReduceFloorS-lat)
+}
+
 // allReduceS returns the tensor-parallel all-reduces of one pass over
-// tokens tokens: 2·L ring all-reduces of tokens·h·b bytes; 0 for tp = 1.
+// tokens tokens: 2·L all-reduces of tokens·h·b bytes (oneAllReduceS); 0
+// for tp = 1.
 func (p *servePool) allReduceS(tokens float64) float64 {
 	if p.tp <= 1 {
 		return 0
 	}
-	return p.layer * RingAllReduceS(tokens*p.hbps, p.tp, p.β, p.α)
+	return p.layer * p.oneAllReduceS(tokens*p.hbps)
 }
 
 // calServe is the calibrated steps of one serving configuration.
@@ -366,12 +393,12 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
 	// The draft runs with the target's hidden size for its all-reduces.
-	dh := float64(s.Draft.EffectiveHidden()) * dec.d.Bytes
+	dh := float64(s.Draft.EffectiveHidden()) * calibration.ServeActivationBytes(sw, activationPrecision(c))
 	dar := func(p *servePool, tokens float64) float64 {
 		if p.tp <= 1 {
 			return 0
 		}
-		return 2 * float64(s.Draft.Layers) * RingAllReduceS(tokens*dh, p.tp, p.β, p.α)
+		return 2 * float64(s.Draft.Layers) * p.oneAllReduceS(tokens*dh)
 	}
 	var dpre, dA, dB calibration.Breakdown
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}

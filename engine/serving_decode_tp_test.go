@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
@@ -61,5 +62,30 @@ func TestDecodeTP(t *testing.T) {
 	}
 	if colo(2) != colo(0) {
 		t.Error("decode_tp without decode_hardware changed the result")
+	}
+}
+
+// A serving all-reduce costs at least ServingAllReduceFloorS: Llama-3 70B
+// at tp 4 on H100s, one sequence, all-reduces 16 KB 160 times a decode
+// step, each the floor plus a bandwidth term well under a microsecond (the
+// ring's 3 µs of NVLink latency is below the floor). At fp8 on
+// tensorrt-llm the payload is 16-bit, so the bandwidth term of a large
+// batch's all-reduces is twice compiled's at the same precision.
+func TestServingAllReduceFloor(t *testing.T) {
+	at := func(sw calibration.Software, batch int) Result {
+		return calServeEval(t, "Llama3_70B", "H100", func(c *Config) {
+			c.Dist.TP, c.BatchSize, c.SeqLen, c.OutputTokens = 4, batch, 128, 2
+			c.Precision, c.Calib.Software = registry.FP8, sw
+		})
+	}
+	const L = 80
+	per := at(calibration.Compiled, 1).Calib.Decode.CommS / (2 * L)
+	if !(per >= ServingAllReduceFloorS && per < ServingAllReduceFloorS+0.5e-6) {
+		t.Errorf("one all-reduce of a batch-1 decode step %v s, want the floor %v s plus under 0.5 µs", per, ServingAllReduceFloorS)
+	}
+	floor := 2 * L * ServingAllReduceFloorS
+	trt, cmp := at(calibration.TensorRTLLM, 256).Calib.Decode.CommS-floor, at(calibration.Compiled, 256).Calib.Decode.CommS-floor
+	if !(cmp > 0) || math.Abs(trt-2*cmp) > 1e-9*trt {
+		t.Errorf("batch-256 all-reduce bandwidth time %v s on tensorrt-llm, %v s on compiled: want twice", trt, cmp)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "47992f653210025005f3ee1135f99d24bde17f90769897370841270e516838fe"
+	servingDigest        = "ace8e2135511eec4fcb292afc442d8d0304fd91a4b9c63d14ec1db2f8285eab2"
 )
 
 var (

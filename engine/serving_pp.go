@@ -102,7 +102,7 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 		out.stPreParts = partsOf(&pre, 1)
 		out.stPreParts.CommS = arPre
 	}
-	h := float64(c.Model.EffectiveHidden()) * d.Bytes
+	h := float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
 	out.p2pTok = ppTransferS(c, B*h)
 	out.p2pPre = ppTransferS(c, B*float64(seq)*h)
 	out.p2pOne = ppTransferS(c, float64(seq)*h)
