@@ -32,11 +32,6 @@ func RunClass(r *calibration.Run) string {
 	return RunDense
 }
 
-// runFabric is the scale-out fabric of the DGX H100 and DGX B200 clusters
-// the performance pages ran on: eight ConnectX-7 400 Gb/s NICs per node,
-// NDR InfiniBand.
-const runFabric = "InfiniBand_NDR"
-
 // RunPoint is a published training run with each fidelity's step time.
 type RunPoint struct {
 	Point
@@ -59,7 +54,9 @@ type SkippedRun struct {
 
 // PredictRun evaluates a published training run under fidelity f: the
 // registry model its name maps to (calibration.RunModelKey), a cluster of
-// ⌈GPUs/8⌉ of the registry node its system maps to on NDR InfiniBand, the
+// ⌈GPUs/n⌉ of the registry node of n GPUs its system maps to
+// (calibration.RunNodeKey: n = 8 for DGX servers, 72 for an NVL72 rack's
+// NVLink domain) on its fabric (calibration.RunFabricKey), the
 // published tp, pp, cp, ep and virtual pipeline stages, global batch and
 // sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
 // as Megatron-Core counts it), ZeRO-3 where the run used FSDP, no
@@ -102,7 +99,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	if err != nil {
 		return 0, r, mk, err.Error()
 	}
-	fab, err := reg.Fabric(runFabric)
+	fab, err := reg.Fabric(calibration.RunFabricKey(run.System))
 	if err != nil {
 		return 0, r, mk, err.Error()
 	}

@@ -85,9 +85,9 @@ func TestPublishedRunsHeldOut(t *testing.T) {
 // distributed optimizer, collectives moving bf16 under the fp8 recipe, the
 // tensor-parallel collectives overlapped with the GEMMs and the ring's K/V
 // exchange with the attention) within −8.8 to +4.3 % on the framework
-// pages' H100 runs and −14.8 to −1.7 % on the B200 (derived profile); a
-// change that takes an H100 run past 10 % or a B200 run past 20 % breaks
-// the claim.
+// pages' H100 runs, −14.8 to −1.7 % on the B200, −16.5 to −6.9 % on the
+// GB200 and −4.8 to +6.4 % on the GB300 (derived profiles); a change that
+// takes an H100 run past 10 % or another run past 20 % breaks the claim.
 func TestPublishedRunsLargeDense(t *testing.T) {
 	rep := report(t, true)
 	n := 0

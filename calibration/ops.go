@@ -105,6 +105,10 @@ type Breakdown struct {
 	// products that no tensor-parallel collective of Transformer Engine's
 	// linear layers overlaps).
 	HeadMatmul float64
+	// MatmulFixed is the part of Fixed the products' kernels take (a
+	// split-K product's two), HeadMatmulFixed the LM head's share of it:
+	// with Matmul, the time the products occupy the GPU.
+	MatmulFixed, HeadMatmulFixed float64
 
 	attnFLOPs float64
 }
@@ -141,6 +145,8 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.AttnFwd += o.AttnFwd
 	b.AttnBwd += o.AttnBwd
 	b.HeadMatmul += o.HeadMatmul
+	b.MatmulFixed += o.MatmulFixed
+	b.HeadMatmulFixed += o.HeadMatmulFixed
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -158,6 +164,8 @@ func (b *Breakdown) Scale(k float64) {
 	b.AttnFwd *= k
 	b.AttnBwd *= k
 	b.HeadMatmul *= k
+	b.MatmulFixed *= k
+	b.HeadMatmulFixed *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -284,6 +292,7 @@ func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
 	}
 	b.Matmul += g.t
 	b.Fixed += g.kernels * p.KernelS
+	b.MatmulFixed += g.kernels * p.KernelS
 	b.FLOPs += g.flops
 	b.Bytes += g.bytes
 }
@@ -673,6 +682,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		hb.ModelFLOPs = hb.FLOPs
 		layer.Add(&hb)
 		layer.HeadMatmul = hf.Matmul + hb.Matmul
+		layer.HeadMatmulFixed = hf.MatmulFixed + hb.MatmulFixed
 		// Loss over the logits: the logits read, an fp32 copy written and
 		// read back, and the gradient written, forward and backward.
 		T := float64(st.Batch * st.Seq)

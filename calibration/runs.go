@@ -80,17 +80,37 @@ func RunModelKey(name string) (string, bool) {
 	return k, ok
 }
 
-// runNodes maps the pages' system names to registry nodes of eight GPUs.
-// The GB200 and GB300 systems are NVL72 racks (the registry's GB200_NVL72
-// and GB300_NVL72 are whole racks, not GPUs) and the registry has no DGX
-// B300 node: their rows are skipped.
-var runNodes = map[string]string{"DGX-H100": "DGX_H100", "DGX-B200": "DGX_B200"}
+// runNodes maps the pages' system names to registry nodes: DGX H100, B200
+// and B300 servers of eight GPUs, and the DGX GB200 and GB300 NVL72 racks,
+// NVLink domains of 72 GPUs in compute trays of 4 (registry nodes
+// DGX_GB200 and DGX_GB300 of the per-GPU entries GB200_GPU and GB300_GPU).
+var runNodes = map[string]string{"DGX-H100": "DGX_H100", "DGX-B200": "DGX_B200", "DGX-B300": "DGX_B300",
+	"DGX-GB200": "DGX_GB200", "DGX-GB300": "DGX_GB300"}
+
+// runFabrics maps the systems whose cluster NICs are not ConnectX-7's
+// 400 Gb/s NDR InfiniBand to their registry fabric: ConnectX-8 at 800 Gb/s
+// (XDR) in the DGX B300 (DGX B300 datasheet: 8 single-port ConnectX-8 VPI)
+// and in the GB300 NVL72 compute trays (NVIDIA Enterprise RA for GB300
+// NVL72: 4 ConnectX-8 HCAs per tray of 4 GPUs).
+var runFabrics = map[string]string{"DGX-B300": "InfiniBand_XDR", "DGX-GB300": "InfiniBand_XDR"}
 
 // RunNodeKey returns the registry node a performance page's system ran
 // on, false when the registry has none.
 func RunNodeKey(system string) (string, bool) {
 	k, ok := runNodes[strings.TrimSpace(system)]
 	return k, ok
+}
+
+// RunFabricKey returns the registry fabric between the nodes of a
+// performance page's system: InfiniBand_XDR for the ConnectX-8 systems
+// (DGX B300, DGX GB300), InfiniBand_NDR otherwise (the eight ConnectX-7
+// 400 Gb/s NICs of DGX H100 and DGX B200, the four per compute tray of
+// DGX GB200).
+func RunFabricKey(system string) string {
+	if k, ok := runFabrics[strings.TrimSpace(system)]; ok {
+		return k
+	}
+	return "InfiniBand_NDR"
 }
 
 // RunPrecision returns the engine precision of a published training

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 func TestReferenceRuns(t *testing.T) {
@@ -89,6 +91,43 @@ func TestRunMappings(t *testing.T) {
 	}{{"FP8-CS", "fp8", true}, {"MXFP8", "fp8", true}, {"BF16", "bf16", true}, {"NVFP4", "", false}, {"", "", false}} {
 		if p, ok := RunPrecision(tc.in); p != tc.p || ok != tc.ok {
 			t.Errorf("RunPrecision(%q) = %q, %v", tc.in, p, ok)
+		}
+	}
+	// Every system of the reference runs has a registry node of per-GPU
+	// accelerators and a fabric: DGX servers of 8, NVL72 racks of 72 in
+	// trays of 4; ConnectX-8 (XDR) on the Blackwell Ultra systems.
+	reg := registry.Default()
+	b, err := measFS.ReadFile("reference/nemo-training.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ParseRuns("nemo-training.csv", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		node, accel, fabric string
+		per, host           int
+	}{
+		"DGX-H100":  {"DGX_H100", "H100", "InfiniBand_NDR", 8, 0},
+		"DGX-B200":  {"DGX_B200", "B200", "InfiniBand_NDR", 8, 0},
+		"DGX-B300":  {"DGX_B300", "B300", "InfiniBand_XDR", 8, 0},
+		"DGX-GB200": {"DGX_GB200", "GB200_GPU", "InfiniBand_NDR", 72, 4},
+		"DGX-GB300": {"DGX_GB300", "GB300_GPU", "InfiniBand_XDR", 72, 4},
+	}
+	for _, r := range runs {
+		w, ok := want[r.System]
+		nk, has := RunNodeKey(r.System)
+		if !ok || !has || nk != w.node || RunFabricKey(r.System) != w.fabric {
+			t.Errorf("%s: system %s maps to node %q (%v), fabric %q", r.ID, r.System, nk, has, RunFabricKey(r.System))
+			continue
+		}
+		n, err := reg.Node(nk)
+		if err != nil || n.Accelerator.Key != w.accel || n.AcceleratorsPerNode != w.per || n.AcceleratorsPerHost != w.host || n.Accelerator.AcceleratorCount > 1 {
+			t.Errorf("%s: node %s: %v", r.System, nk, err)
+		}
+		if _, err := reg.Fabric(RunFabricKey(r.System)); err != nil {
+			t.Error(err)
 		}
 	}
 }

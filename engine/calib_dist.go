@@ -58,8 +58,11 @@ type calibDist struct {
 	attnFwd, attnBwd float64
 	// tpOverlap: the stack pipelines the tensor-parallel collectives with
 	// the layers' GEMMs (calibration.TPCommOverlap), layerGEMM seconds of
-	// them (the stage's products less the LM head's, summed over the
-	// microbatches).
+	// them (the time the stage's products occupy the GPU, their kernels'
+	// fixed times included, less the LM head's, summed over the
+	// microbatches: a product that crosses from a split-K kernel and its
+	// reduction to one kernel moves a fixed time from Fixed to Matmul, and
+	// counting only Matmul as cover made a larger batch faster).
 	tpOverlap bool
 	layerGEMM float64
 }
@@ -133,7 +136,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
 		parts:   partsOf(&b, n),
 		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
-		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul - b.HeadMatmul)}
+		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed)}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs

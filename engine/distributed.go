@@ -311,11 +311,11 @@ func resolveTopology(c *Config, r *Result) (t distTopology, ok bool) {
 	hw := c.Hardware
 	t.perNode = d.GPUsPerNode
 	t.fabric = d.Fabric
-	avail := 0
+	avail, host := 0, 0
 	if cl := d.System; cl != nil {
 		avail = cl.Accelerators()
 		if t.perNode == 0 && cl.Node != nil {
-			t.perNode = cl.Node.AcceleratorsPerNode
+			t.perNode, host = cl.Node.AcceleratorsPerNode, cl.Node.AcceleratorsPerHost
 		}
 		if cl.Node != nil {
 			t.intraBps, t.intraLatS = cl.Node.IntraNodeBps, cl.Node.IntraNodeLatencyS
@@ -332,6 +332,9 @@ func resolveTopology(c *Config, r *Result) (t distTopology, ok bool) {
 		t.perNode = DefaultGPUsPerNode
 	}
 	t.perNode = min(t.perNode, t.gpus)
+	if host > 0 {
+		t.perNode = nvlinkSegment(t.gpus, t.perNode, host)
+	}
 	if t.intraBps == 0 {
 		t.intraBps = hw.NVLink.PerDirectionBps()
 		if t.intraBps == 0 {
@@ -363,6 +366,35 @@ func resolveTopology(c *Config, r *Result) (t distTopology, ok bool) {
 		r.Dist.Reason = DistNoNode
 	}
 	return t, r.Dist.Reason == DistOK
+}
+
+// nvlinkSegment returns the GPUs of one NVLink domain a job of gpus GPUs
+// uses on nodes whose NVLink domain of domain GPUs spans hosts of host GPUs
+// (an NVL72 rack: 72 GPUs, 4 per compute tray). A job that fills whole
+// domains, or fits in one, uses them whole (min(domain, gpus)); otherwise it
+// is placed in equal segments, the largest multiple of host that divides
+// gpus and is at most domain:
+//
+//	s = max{ k·host ≤ domain : gpus mod k·host = 0 }
+//
+// the Slurm segment rule of NVIDIA's training scripts for these racks
+// (Megatron-Bridge scripts/performance/utils/executors.py: for 4 GPUs per
+// node, segment = nodes when nodes ≤ 18, else the largest divisor of nodes
+// ≤ 18; a 256-GPU job runs in four segments of 64). A job that is no whole
+// number of hosts keeps min(domain, gpus), which resolveTopology rejects
+// (DistNoNode) when it does not divide gpus. host ≤ 0 means the domain is
+// one host.
+func nvlinkSegment(gpus, domain, host int) int {
+	s := min(domain, gpus)
+	if host <= 0 || s <= 0 || gpus%s == 0 || gpus%host != 0 {
+		return s
+	}
+	for k := s / host; k > 0; k-- {
+		if gpus%(k*host) == 0 {
+			return k * host
+		}
+	}
+	return s
 }
 
 // link returns the bandwidth and latency of a group of n ranks placed on

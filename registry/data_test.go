@@ -351,6 +351,7 @@ func TestDataNodesAndClusters(t *testing.T) {
 		{"DGX_A100", "A100", 8, 300, 8, "later systems/registry.py"},
 		{"DGX_B200", "B200", 8, 900, 8, "later systems/registry.py"},
 		{"DGX_A100_40GB", "A100_40GB", 8, 300, 8, "NVIDIA DGX A100 320 GB datasheet"},
+		{"DGX_B300", "B300", 8, 900, 8, "NVIDIA DGX B300 datasheet (8 ConnectX-8)"},
 		{"Kempner_H100_4GPU", "H100", 4, 450, 4, "later systems/registry.py"},
 	}
 	for _, c := range nodes {
@@ -373,6 +374,27 @@ func TestDataNodesAndClusters(t *testing.T) {
 		}
 	}
 
+	// NVL72 racks: one NVLink domain of 72 GPUs in compute trays of 4, one
+	// cluster NIC per GPU.
+	for _, c := range []struct {
+		key, accel string
+		psus       int
+	}{{"DGX_GB200", "GB200_GPU", 2}, {"DGX_GB300", "GB300_GPU", 48}} {
+		n, err := r.Node(c.key)
+		if err != nil {
+			t.Errorf("Node(%s): %v", c.key, err)
+			continue
+		}
+		if n.Accelerator == nil || n.Accelerator.Key != c.accel || n.AcceleratorsPerNode != 72 || n.AcceleratorsPerHost != 4 ||
+			!dtClose(n.IntraNodeBps, 900e9) || n.NICsPerNode != 72 || n.PSUsPerNode != c.psus {
+			t.Errorf("%s: accelerator %v x %d (%d per host), %g B/s, %d NICs, %d PSUs; want %s x 72 (4), 900 GB/s, 72, %d",
+				c.key, n.Accelerator, n.AcceleratorsPerNode, n.AcceleratorsPerHost, n.IntraNodeBps, n.NICsPerNode, n.PSUsPerNode, c.accel, c.psus)
+		}
+		if l := n.Accelerator.NVLink; !dtClose(l.PerDirectionBps(), n.IntraNodeBps) {
+			t.Errorf("%s: intra-node %g B/s but %s NVLink per direction is %g B/s", c.key, n.IntraNodeBps, c.accel, l.PerDirectionBps())
+		}
+	}
+
 	clusters := []struct {
 		key, node, fabric string
 		count, gpus       int
@@ -391,6 +413,8 @@ func TestDataNodesAndClusters(t *testing.T) {
 		{"Mega_100K", "DGX_H100", "InfiniBand_NDR", 12500, 100000, "systems/registry.py @02150d88"},
 		{"Selene", "DGX_A100", "InfiniBand_HDR", 560, 4480, "Narayanan et al. 2021; Smith et al. 2022"},
 		{"Selene_A100_40GB", "DGX_A100_40GB", "InfiniBand_HDR", 560, 4480, "published.csv hardware label"},
+		{"SuperPOD_GB200", "DGX_GB200", "InfiniBand_NDR", 8, 576, "DGX GB200 user guide (ConnectX-7 400G)"},
+		{"SuperPOD_GB300", "DGX_GB300", "InfiniBand_XDR", 8, 576, "GB300 NVL72 Enterprise RA (ConnectX-8)"},
 	}
 	for _, c := range clusters {
 		cl, err := r.Cluster(c.key)

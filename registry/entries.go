@@ -78,6 +78,7 @@ func (c *checker) node(r *Registry, x rawNode) *Node {
 	n := &Node{
 		Key: x.Key, Name: x.Name, Aliases: x.Aliases,
 		AcceleratorsPerNode: c.count(e, "accelerators_per_node", x.AcceleratorsPerNode),
+		AcceleratorsPerHost: c.count(e, "accelerators_per_host", x.AcceleratorsPerHost),
 		IntraNodeBps:        c.get(e, "intra_node_bandwidth", x.IntraNodeBandwidth, units.DimByteRate),
 		IntraNodeLatencyS:   c.get(e, "intra_node_latency", x.IntraNodeLatency, units.DimTime),
 		NICsPerNode:         c.count(e, "nics_per_node", x.NICsPerNode),
@@ -90,6 +91,9 @@ func (c *checker) node(r *Registry, x rawNode) *Node {
 	}
 	if n.AcceleratorsPerNode < 1 {
 		c.errorf(e, "accelerators_per_node must be ≥ 1")
+	}
+	if h := n.AcceleratorsPerHost; h > 0 && n.AcceleratorsPerNode > 0 && n.AcceleratorsPerNode%h != 0 {
+		c.errorf(e, "accelerators_per_host %d must divide accelerators_per_node %d", h, n.AcceleratorsPerNode)
 	}
 	if n.NICsPerNode == 0 {
 		n.NICsPerNode = 1

@@ -65,7 +65,7 @@ func TestHardwareDataLoads(t *testing.T) {
 		t.Fatalf("listed %d mlsysim devices, want 45", n)
 	}
 	// Entries mlsysim lacks that users ask for.
-	for _, k := range []string{"H100_PCIe", "H100_NVL", "H800", "H20", "GH200", "B300", "GB300_NVL72",
+	for _, k := range []string{"H100_PCIe", "H100_NVL", "H800", "H20", "GH200", "B300", "GB300_NVL72", "GB200_GPU", "GB300_GPU",
 		"A100_40GB", "A100_PCIe", "A30", "A10", "A10G", "L4", "L40S", "MI210", "MI325X", "MI350X", "MI355X",
 		"TPUv5e", "Trainium1", "Inferentia2", "RTX4090", "RTX3090", "RTX_A6000", "RTX6000_Ada"} {
 		mustHardware(t, r, k)
@@ -190,6 +190,45 @@ func TestHardwarePinned(t *testing.T) {
 				t.Errorf("%s %s = %g, want %g (%s)", c.key, p.field, got, p.want, c.source)
 			}
 		}
+	}
+}
+
+// TestNVL72PerGPU checks the per-GPU GB200 and GB300 entries against
+// their racks: the rack datasheet's dense rates, HBM bandwidth and NVLink
+// (130 TB/s, to the datasheet's rounding) are 72 times the GPU's.
+func TestNVL72PerGPU(t *testing.T) {
+	r := Default()
+	for _, c := range []struct{ gpu, rack string }{{"GB200_GPU", "GB200_NVL72"}, {"GB300_GPU", "GB300_NVL72"}} {
+		g, k := mustHardware(t, r, c.gpu), mustHardware(t, r, c.rack)
+		if k.AcceleratorCount != 72 || g.AcceleratorCount > 1 {
+			t.Fatalf("%s x %d, %s x %d", c.rack, k.AcceleratorCount, c.gpu, g.AcceleratorCount)
+		}
+		for _, p := range []struct {
+			name      string
+			gpu, rack float64
+			rel       float64
+		}{
+			{"peak", g.PeakFLOPS, k.PeakFLOPS, 1e-12},
+			{"fp8", g.PrecisionFLOPS[FP8], k.PrecisionFLOPS[FP8], 1e-12},
+			{"fp4", g.PrecisionFLOPS[FP4], k.PrecisionFLOPS[FP4], 1e-12},
+			{"tf32", g.PrecisionFLOPS[TF32], k.PrecisionFLOPS[TF32], 1e-12},
+			{"fp32", g.PrecisionFLOPS[FP32], k.PrecisionFLOPS[FP32], 1e-12},
+			{"int8", g.PrecisionFLOPS[INT8], k.PrecisionFLOPS[INT8], 1e-3},
+			{"hbm bandwidth", g.MemBandwidthBps, k.MemBandwidthBps, 1e-12},
+			{"nvlink", g.NVLink.BandwidthBps, k.HostLink.BandwidthBps, 0.01},
+		} {
+			if math.Abs(72*p.gpu-p.rack) > p.rel*p.rack {
+				t.Errorf("%s: 72 x %s %g = %g, rack %s %g", c.gpu, p.name, p.gpu, 72*p.gpu, c.rack, p.rack)
+			}
+		}
+	}
+	// Blackwell Ultra: 1.5x Blackwell's dense FP4, the same FP8 and BF16,
+	// INT8 cut; 288 GB against 186 GB.
+	gb200, gb300 := mustHardware(t, r, "GB200_GPU"), mustHardware(t, r, "GB300_GPU")
+	if gb300.PrecisionFLOPS[FP4] != 1.5*gb200.PrecisionFLOPS[FP4] || gb300.PrecisionFLOPS[FP8] != gb200.PrecisionFLOPS[FP8] ||
+		!(gb300.PrecisionFLOPS[INT8] < gb200.PrecisionFLOPS[INT8]/10) || gb300.MemCapacityBytes != 288e9 || gb200.MemCapacityBytes != 186e9 {
+		t.Errorf("GB300 against GB200: fp4 %g/%g, fp8 %g/%g, int8 %g/%g, %g/%g B", gb300.PrecisionFLOPS[FP4], gb200.PrecisionFLOPS[FP4],
+			gb300.PrecisionFLOPS[FP8], gb200.PrecisionFLOPS[FP8], gb300.PrecisionFLOPS[INT8], gb200.PrecisionFLOPS[INT8], gb300.MemCapacityBytes, gb200.MemCapacityBytes)
 	}
 }
 

@@ -212,6 +212,7 @@ type rawNode struct {
 	Aliases             []string `yaml:"aliases"`
 	Accelerator         string   `yaml:"accelerator"`
 	AcceleratorsPerNode int      `yaml:"accelerators_per_node"`
+	AcceleratorsPerHost int      `yaml:"accelerators_per_host"`
 	IntraNodeBandwidth  qty      `yaml:"intra_node_bandwidth"`
 	IntraNodeLatency    qty      `yaml:"intra_node_latency"`
 	NICsPerNode         int      `yaml:"nics_per_node"`

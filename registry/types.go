@@ -324,12 +324,20 @@ type Fabric struct {
 	Source           string
 }
 
-// Node is a server of identical accelerators (mlsysim Node).
+// Node is a server of identical accelerators (mlsysim Node): the
+// accelerators of one NVLink (scale-up) domain. A rack-scale domain such as
+// an NVL72 rack spans several hosts (compute trays, each running its own
+// operating system); AcceleratorsPerHost is then the accelerators of one,
+// the unit a job is placed in.
 type Node struct {
 	Key, Name           string
 	Aliases             []string
 	Accelerator         *Hardware
-	AcceleratorsPerNode int
+	AcceleratorsPerNode int // accelerators of the NVLink domain
+	// AcceleratorsPerHost is the accelerators of one host when the NVLink
+	// domain spans several (NVL72: 4 per compute tray); 0 = the node is
+	// one host. When set it divides AcceleratorsPerNode.
+	AcceleratorsPerHost int
 	IntraNodeBps        float64 // per-direction accelerator-to-accelerator bandwidth
 	IntraNodeLatencyS   float64
 	NICsPerNode         int

@@ -32,6 +32,8 @@ func TestAddBytesValidates(t *testing.T) {
 		{"trailing garbage", goodHW + "}}}}\n", []string{"user.yaml"}},
 		{"grid fractions", "grids:\n  - {key: G1, carbon_intensity_g_kwh: 1, pue: 1.1, wue_l_kwh: 0, renewable_pct: 300, lat: 95, source: t}\n",
 			[]string{"user.yaml:2:", "renewable_pct", "lat"}},
+		{"host not dividing the node", "nodes:\n  - {key: N1, accelerator: H100, accelerators_per_node: 72, accelerators_per_host: 5, intra_node_bandwidth: 900 GB/s, source: t}\n",
+			[]string{"node N1", "accelerators_per_host 5 must divide accelerators_per_node 72"}},
 		{"scenario accuracy", "scenarios:\n  - {key: S1, workload: Llama3_8B, system: H100, target_accuracy: 2, source: t}\n", []string{"target_accuracy"}},
 		{"long key", strings.Replace(goodHW, "key: X1", "key: "+big, 1) + "    sm_count: -1\n", []string{"sm_count"}},
 		{"long value", strings.Replace(goodHW, "10 GB/s", big, 1), []string{"user.yaml"}},
