@@ -68,6 +68,13 @@ type FleetConfig struct {
 
 // FleetResult holds the outcomes of the fleet models over the duration.
 type FleetResult struct {
+	// On is true when the fleet models ran (duration_days > 0); the
+	// outputs below are null otherwise (NullIfNoFleet).
+	On bool
+	// NoUnitCost is true when the hardware, or a disaggregated replica's
+	// decode hardware, lists no unit cost: capital and the prices that
+	// include it are null (NullIfNoUnitCost), energy cost is not.
+	NoUnitCost     bool
 	GPUs           int
 	Region         *registry.Grid
 	EnergyITKWh    float64
@@ -126,15 +133,15 @@ var fleetParams = []*Param{
 }
 
 var fleetOutputs = []*Output{
-	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days, summed over a disaggregated replica's two pools (replicas·tp of hardware, replicas·decode_tp of decode_hardware)",
+	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days, summed over a disaggregated replica's two pools (replicas·tp of hardware, replicas·decode_tp of decode_hardware)",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyITKWh }},
-	{Name: "energy_kwh", Label: "Facility energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "facility energy: IT × PUE",
+	{Name: "energy_kwh", Label: "Facility energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "facility energy: IT × PUE",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyKWh }},
-	{Name: "pue", Label: "PUE", Better: LowerIsBetter, Modes: InAll, Doc: "power usage effectiveness of the site",
+	{Name: "pue", Label: "PUE", Better: LowerIsBetter, NullWhen: NullIfNoFleet, Modes: InAll, Doc: "power usage effectiveness of the site",
 		Float: func(r *Result) float64 { return r.Fleet.PUE }},
-	{Name: "carbon_kg", Label: "Carbon", Better: LowerIsBetter, Unit: "kg", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "operational carbon: facility kWh × gCO2/kWh / 1000 (+ amortised embodied)",
+	{Name: "carbon_kg", Label: "Carbon", Better: LowerIsBetter, Unit: "kg", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "operational carbon: facility kWh × gCO2/kWh / 1000 (+ amortised embodied)",
 		Float: func(r *Result) float64 { return r.Fleet.CarbonKg }},
-	{Name: "water_l", Label: "Water", Better: LowerIsBetter, Unit: "L", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "water: facility kWh × WUE",
+	{Name: "water_l", Label: "Water", Better: LowerIsBetter, Unit: "L", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "water: facility kWh × WUE",
 		Float: func(r *Result) float64 { return r.Fleet.WaterL }},
 	{Name: "region_name", Label: "Region", Better: NeitherIsBetter, Type: OutString, Modes: InAll, Doc: "the grid the fleet models used",
 		String: func(r *Result) string {
@@ -143,35 +150,35 @@ var fleetOutputs = []*Output{
 			}
 			return r.Fleet.Region.Name
 		}},
-	{Name: "capex_usd", Label: "CapEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "capital amortised over the duration: unit cost·GPUs·infra / years · days/365, summed over a disaggregated replica's two pools",
+	{Name: "capex_usd", Label: "CapEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InAll, Doc: "capital amortised over the duration: unit cost·GPUs·infra / years · days/365, summed over a disaggregated replica's two pools",
 		Float: func(r *Result) float64 { return r.Fleet.CapexUSD }},
-	{Name: "energy_cost_usd", Label: "Energy cost", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "facility kWh × price",
+	{Name: "energy_cost_usd", Label: "Energy cost", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "facility kWh × price",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyCostUSD }},
-	{Name: "maintenance_usd", Label: "Maintenance", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "5 % of the capital per year, over the duration",
+	{Name: "maintenance_usd", Label: "Maintenance", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InAll, Doc: "5 % of the capital per year, over the duration",
 		Float: func(r *Result) float64 { return r.Fleet.MaintenanceUSD }},
-	{Name: "opex_usd", Label: "OpEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "energy + maintenance",
+	{Name: "opex_usd", Label: "OpEx", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InAll, Doc: "energy + maintenance",
 		Float: func(r *Result) float64 { return r.Fleet.OpexUSD }},
-	{Name: "tco_usd", Label: "TCO", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "capex + opex over the duration",
+	{Name: "tco_usd", Label: "TCO", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InAll, Doc: "capex + opex over the duration",
 		Float: func(r *Result) float64 { return r.Fleet.TCOUSD }},
-	{Name: "cost_per_mtok_usd", Label: "Cost per million tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable, Modes: InAll, Doc: "TCO per million useful tokens (training: × goodput); calibrated serving: per million output tokens over the whole request cycle (prefill + decode time); null on infeasible rows and when the p99 target is unreachable",
+	{Name: "cost_per_mtok_usd", Label: "Cost per million tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InAll, Doc: "TCO per million useful tokens (training: × goodput); calibrated serving: per million output tokens over the whole request cycle (prefill + decode time); null on infeasible rows and when the p99 target is unreachable",
 		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokUSD }},
-	{Name: "cost_per_mtok_input_usd", Label: "Cost per million input tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable, Modes: InServing, Doc: "serving: the TCO share of the GPUs' prefill time per million prompt tokens, TCO·T_prefill/(replicas·batch·seq_len·duration); null on infeasible rows and when the p99 target is unreachable",
+	{Name: "cost_per_mtok_input_usd", Label: "Cost per million input tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InServing, Doc: "serving: the TCO share of the GPUs' prefill time per million prompt tokens, TCO·T_prefill/(replicas·batch·seq_len·duration); null on infeasible rows and when the p99 target is unreachable",
 		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokInputUSD }},
-	{Name: "cost_per_mtok_output_usd", Label: "Cost per million output tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable, Modes: InServing, Doc: "serving: the TCO share of the GPUs' decode time per million output tokens, TCO·T_decode/(replicas·batch·output_tokens·duration); null on infeasible rows and when the p99 target is unreachable",
+	{Name: "cost_per_mtok_output_usd", Label: "Cost per million output tokens", Better: LowerIsBetter, Unit: "USD", NullWhen: NullIfInfeasible | NullIfUnreachable | NullIfNoFleet | NullIfNoUnitCost, Modes: InServing, Doc: "serving: the TCO share of the GPUs' decode time per million output tokens, TCO·T_decode/(replicas·batch·output_tokens·duration); null on infeasible rows and when the p99 target is unreachable",
 		Float: func(r *Result) float64 { return r.Fleet.CostPerMTokOutputUSD }},
-	{Name: "energy_per_token_j", Label: "Energy per token", Better: LowerIsBetter, Unit: "J", NullWhen: NullIfInfeasible | NullIfUnreachable, Modes: InAll, Doc: "facility energy per useful token",
+	{Name: "energy_per_token_j", Label: "Energy per token", Better: LowerIsBetter, Unit: "J", NullWhen: NullIfInfeasible | NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "facility energy per useful token",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyPerTokenJ }},
-	{Name: "fleet_mtbf_h", Label: "Fleet MTBF", Better: HigherIsBetter, Unit: "h", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "mean time between failures of the job's nodes: node MTBF / nodes",
+	{Name: "fleet_mtbf_h", Label: "Fleet MTBF", Better: HigherIsBetter, Unit: "h", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "mean time between failures of the job's nodes: node MTBF / nodes",
 		Float: func(r *Result) float64 { return r.Fleet.FleetMTBFH }},
-	{Name: "checkpoint_interval_s", Label: "Checkpoint interval", Better: NeitherIsBetter, Unit: "s", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "Young-Daly interval √(2·δ·MTBF)",
+	{Name: "checkpoint_interval_s", Label: "Checkpoint interval", Better: NeitherIsBetter, Unit: "s", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "Young-Daly interval √(2·δ·MTBF)",
 		Float: func(r *Result) float64 { return r.Fleet.CheckpointIntervalS }},
-	{Name: "expected_failures", Label: "Expected failures", Better: LowerIsBetter, NullWhen: NullIfUnreachable, Modes: InAll, Doc: "failures over the duration: hours / MTBF",
+	{Name: "expected_failures", Label: "Expected failures", Better: LowerIsBetter, NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "failures over the duration: hours / MTBF",
 		Float: func(r *Result) float64 { return r.Fleet.ExpectedFailures }},
-	{Name: "goodput", Label: "Goodput", Better: HigherIsBetter, Modes: InAll, Doc: "useful share of the time: max(0, 1 − δ/τ − R/MTBF)",
+	{Name: "goodput", Label: "Goodput", Better: HigherIsBetter, NullWhen: NullIfNoFleet, Modes: InAll, Doc: "useful share of the time: max(0, 1 − δ/τ − R/MTBF)",
 		Float: func(r *Result) float64 { return r.Fleet.Goodput }},
-	{Name: "checkpoint_bytes", Label: "Checkpoint size", Better: LowerIsBetter, Unit: "B", Modes: InAll, Doc: "Adam checkpoint: 14 B per parameter",
+	{Name: "checkpoint_bytes", Label: "Checkpoint size", Better: LowerIsBetter, Unit: "B", NullWhen: NullIfNoFleet, Modes: InAll, Doc: "Adam checkpoint: 14 B per parameter",
 		Float: func(r *Result) float64 { return r.Fleet.CheckpointBytes }},
-	{Name: "checkpoint_write_s", Label: "Checkpoint write time", Better: LowerIsBetter, Unit: "s", NullWhen: NullIfUnreachable, Modes: InAll, Doc: "checkpoint / min(storage bandwidth × writers, 500 GB/s)",
+	{Name: "checkpoint_write_s", Label: "Checkpoint write time", Better: LowerIsBetter, Unit: "s", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "checkpoint / min(storage bandwidth × writers, 500 GB/s)",
 		Float: func(r *Result) float64 { return r.Fleet.CheckpointWriteS }},
 }
 
@@ -250,6 +257,7 @@ func solveFleet(c *Config, r *Result) {
 	case c.Mode == Serving && r.Serve.GPUs > 0:
 		N = r.Serve.GPUs
 	}
+	fr.On = true
 	fr.GPUs = N
 	// The pools: n GPUs of hw and nd of dhw, the decode pool of a
 	// disaggregated serving row (nd = 0 otherwise).
@@ -305,6 +313,7 @@ func solveFleet(c *Config, r *Result) {
 	if !(price > 0) {
 		price = DefaultElectricityUSDPerKWh
 	}
+	fr.NoUnitCost = !(hw.UnitCostUSD > 0) || nd > 0 && !(dhw.UnitCostUSD > 0)
 	capital := hw.UnitCostUSD * n * infra
 	if nd > 0 {
 		capital += dhw.UnitCostUSD * nd * infra

@@ -35,7 +35,7 @@ func TestOutputNull(t *testing.T) {
 		return o.Null(r)
 	}
 	// Llama3_70B in fp16 does not fit a T4: infeasible by memory.
-	r := evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving", "batch_size", "64")
+	r := evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving", "batch_size", "64", "duration_days", "30")
 	if r.Feasible || r.Reason != ReasonMemory {
 		t.Fatalf("feasible %v, reason %v; want infeasible by memory", r.Feasible, r.Reason)
 	}
@@ -52,7 +52,7 @@ func TestOutputNull(t *testing.T) {
 	}
 	// A P99 target below one request's latency: no replica count meets it,
 	// the queue is stable, the row runs (feasible) but the target is unreachable.
-	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "10", "p99_target_s", "1e-4")
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "10", "p99_target_s", "1e-4", "duration_days", "30")
 	if !r.Feasible || !r.Unreachable() || r.Serve.SLAMet {
 		t.Fatalf("feasible %v, unreachable %v, sla_met %v; want feasible and unreachable", r.Feasible, r.Unreachable(), r.Serve.SLAMet)
 	}
@@ -67,13 +67,42 @@ func TestOutputNull(t *testing.T) {
 		}
 	}
 	// A reachable target: nothing is null.
-	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "1", "p99_target_s", "100")
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "1", "p99_target_s", "100", "duration_days", "30")
 	if !r.Feasible || r.Unreachable() {
 		t.Fatalf("feasible %v, unreachable %v; want feasible and reachable", r.Feasible, r.Unreachable())
 	}
 	for _, o := range Outputs() {
 		if o.Modes.Has(Serving) && o.Null(&r) {
 			t.Errorf("feasible row: %s is null", o.Name)
+		}
+	}
+	// Without a duration the fleet models do not run: their outputs are
+	// unknown, not 0 (a free, fail-proof fleet).
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving")
+	for _, n := range []string{"energy_kwh", "pue", "carbon_kg", "tco_usd", "energy_cost_usd", "cost_per_mtok_usd",
+		"energy_per_token_j", "fleet_mtbf_h", "goodput", "checkpoint_bytes"} {
+		if !null(&r, n) {
+			t.Errorf("no duration: %s is not null (value %v)", n, LookupOutput(n).Float(&r))
+		}
+	}
+	if null(&r, "latency_s") || null(&r, "tokens_per_s") {
+		t.Error("no duration: the row's own outputs are null")
+	}
+	// Hardware without a listed unit cost: the capital and every price
+	// that includes it are unknown; the energy and its cost are not.
+	r = evalSet(t, "model", "Llama3_8B", "hardware", "L40S", "mode", "serving", "duration_days", "30")
+	if !r.Fleet.NoUnitCost {
+		t.Fatal("L40S lists a unit cost; the test needs hardware without one")
+	}
+	for _, n := range []string{"capex_usd", "maintenance_usd", "opex_usd", "tco_usd", "cost_per_mtok_usd",
+		"cost_per_mtok_input_usd", "cost_per_mtok_output_usd"} {
+		if !null(&r, n) {
+			t.Errorf("no unit cost: %s is not null (value %v)", n, LookupOutput(n).Float(&r))
+		}
+	}
+	for _, n := range []string{"energy_kwh", "energy_cost_usd", "carbon_kg", "energy_per_token_j"} {
+		if null(&r, n) {
+			t.Errorf("no unit cost: %s is null", n)
 		}
 	}
 	// Without capacity planning there is no target to miss.

@@ -318,6 +318,14 @@ const (
 	// false): fidelity mlsysim, and calibrated rows of a class without
 	// enough held-out points (engine/band.go).
 	NullIfNoBand
+	// NullIfNoFleet: null when the fleet models are off (duration_days = 0,
+	// FleetResult.On false): no energy, carbon, cost or reliability was
+	// computed, and a 0 would read as free and fail-proof.
+	NullIfNoFleet
+	// NullIfNoUnitCost: null when the hardware (or a disaggregated
+	// replica's decode hardware) lists no unit cost (FleetResult.NoUnitCost):
+	// its capital, and every price that includes it, is unknown, not 0.
+	NullIfNoUnitCost
 )
 
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
@@ -337,14 +345,19 @@ type Output struct {
 }
 
 // Null reports whether the output is null for r: r is infeasible and the
-// output is NullIfInfeasible, or r's serving target is unreachable and the
-// output is NullIfUnreachable. It allocates nothing. (An output a row's
+// output is NullIfInfeasible, r's serving target is unreachable and the
+// output is NullIfUnreachable, r has no band and the output is
+// NullIfNoBand, the fleet models did not run and the output is
+// NullIfNoFleet, or r's hardware lists no unit cost and the output is
+// NullIfNoUnitCost. It allocates nothing. (An output a row's
 // mode does not compute, Modes, is null as well; that is the caller's to
 // check.)
 func (o *Output) Null(r *Result) bool {
 	return o.NullWhen&NullIfInfeasible != 0 && !r.Feasible ||
 		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable() ||
-		o.NullWhen&NullIfNoBand != 0 && !r.Band.OK
+		o.NullWhen&NullIfNoBand != 0 && !r.Band.OK ||
+		o.NullWhen&NullIfNoFleet != 0 && !r.Fleet.On ||
+		o.NullWhen&NullIfNoUnitCost != 0 && r.Fleet.NoUnitCost
 }
 
 // Nullable reports whether the output can be null on a row of a mode it
