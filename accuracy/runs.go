@@ -70,6 +70,8 @@ type SkippedRun struct {
 // token permutation in bf16) with the distributed optimizer (ZeRO-1 over
 // the data-parallel ranks: Megatron-Core's --use-distributed-optimizer
 // shards the optimizer state, Megatron-LM docs/source/distrib_optimizer.md),
+// the NeMo 24.03.01 container's rows on megatron-core-fa2 (Transformer
+// Engine 1.4: attention on FlashAttention-2's kernels),
 // NeMo AutoModel's PyTorch-native runs on the megatron stack. The step is the optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
 // precision, a global batch that is no whole number of microbatches per
@@ -127,6 +129,11 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		// optimizer: ZeRO-1 over the data-parallel ranks (the experts'
 		// state over the expert-data-parallel ranks).
 		c.Calib.Software, c.ZeroStage = calibration.MegatronCore, 1
+		if run.Container == "24.03.01" {
+			// Transformer Engine 1.4 with FlashAttention-2's kernels
+			// (calibration/data/stacks.json: megatron-core-fa2).
+			c.Calib.Software = calibration.MegatronCoreFA2
+		}
 	}
 	if run.FSDP > 0 {
 		c.ZeroStage = 3

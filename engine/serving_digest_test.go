@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "47992f653210025005f3ee1135f99d24bde17f90769897370841270e516838fe"
+	servingDigest        = "1364e1da8379edddbf30f7c7bf85fcd4e04540e931dbe20c9344a59a8412d483"
 )
 
 var (
