@@ -70,8 +70,8 @@ type Stack struct {
 // AttnBwdFLOPs is the backward's work over the forward's in fused
 // attention: five matrix products (recomputing S = QKᵀ, then dV, dP, dQ,
 // dK) against the forward's two (QKᵀ, PV), 2.5× the FLOPs (Dao,
-// FlashAttention-2, 2023, section 3.1.2 and the FLOP count of its
-// benchmarks: "the backward pass ... 2.5× the forward").
+// FlashAttention-2, 2023, the FLOP count of its benchmarks: the backward
+// 2.5× the forward's).
 const AttnBwdFLOPs = 2.5
 
 // Kernel choices as the hot paths test them.
