@@ -73,7 +73,7 @@ type SkippedRun struct {
 // the data-parallel ranks: Megatron-Core's --use-distributed-optimizer
 // shards the optimizer state, Megatron-LM docs/source/distrib_optimizer.md),
 // the NeMo 24.03.01 container's rows on megatron-core-fa2 (Transformer
-// Engine 1.4: attention on FlashAttention-2's kernels),
+// Engine before 1.6: attention on FlashAttention-2's kernels),
 // NeMo AutoModel's PyTorch-native runs on the megatron stack, or, where
 // the page's kernels column names TE (Transformer Engine's layers and
 // fused attention), on megatron-core's kernel choices (tp = 1 on these
@@ -136,7 +136,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		// state over the expert-data-parallel ranks).
 		c.Calib.Software, c.ZeroStage = calibration.MegatronCore, 1
 		if run.Container == "24.03.01" {
-			// Transformer Engine 1.4 with FlashAttention-2's kernels
+			// Transformer Engine before 1.6 with FlashAttention-2's kernels
 			// (calibration/data/stacks.json: megatron-core-fa2).
 			c.Calib.Software = calibration.MegatronCoreFA2
 		}
