@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
@@ -59,15 +60,22 @@ type SkippedRun struct {
 // NVLink domain) on its fabric (calibration.RunFabricKey), the
 // published tp, pp, cp, ep and virtual pipeline stages, global batch and
 // sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
-// as Megatron-Core counts it), ZeRO-3 where the run used FSDP, no
-// recomputation (the pages state none), the Adam step included; the
+// as Megatron-Core counts it), ZeRO-3 where the run used FSDP, the
+// activation recomputation of the run's recipe (Run.Recompute; none where
+// neither the page nor a recipe states one), the Adam step included; the
 // Megatron-Core runs, dense (RunDense) and mixtures of experts (RunMoE), on
 // the megatron-core stack (Transformer Engine: fused attention, fp8 only in
 // the linear layers, the experts' products included, the router and the
 // token permutation in bf16) with the distributed optimizer (ZeRO-1 over
 // the data-parallel ranks: Megatron-Core's --use-distributed-optimizer
 // shards the optimizer state, Megatron-LM docs/source/distrib_optimizer.md),
-// NeMo AutoModel's PyTorch-native runs on the megatron stack. The step is the optimizer step's seconds. reason is
+// the NeMo 24.03.01 container's rows on megatron-core-fa2 (Transformer
+// Engine before 1.6: attention on FlashAttention-2's kernels),
+// NeMo AutoModel's PyTorch-native runs on the megatron stack, or, where
+// the page's kernels column names TE (Transformer Engine's layers and
+// fused attention), on megatron-core's kernel choices (tp = 1 on these
+// rows: its tensor-parallel overlap does not arise). The step is the
+// optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
 // precision, a global batch that is no whole number of microbatches per
 // data-parallel rank, or a layout the engine rejects.
@@ -124,9 +132,27 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		// optimizer: ZeRO-1 over the data-parallel ranks (the experts'
 		// state over the expert-data-parallel ranks).
 		c.Calib.Software, c.ZeroStage = calibration.MegatronCore, 1
+		if run.Container == "24.03.01" {
+			// Transformer Engine before 1.6 with FlashAttention-2's kernels
+			// (calibration/data/stacks.json: megatron-core-fa2).
+			c.Calib.Software = calibration.MegatronCoreFA2
+		}
+	} else if strings.Contains(run.Kernels, "TE") {
+		// NeMo AutoModel on Transformer Engine's layers (the page's
+		// kernels column; its glossary: "TE: Transformer Engine kernel
+		// optimizations - RMSNorm, Linear and DotProductAttention"): TE's
+		// fused attention and element-wise kernels, megatron-core's
+		// kernel choices.
+		c.Calib.Software = calibration.MegatronCore
 	}
 	if run.FSDP > 0 {
 		c.ZeroStage = 3
+	}
+	switch run.Recompute {
+	case "full":
+		c.Recompute = engine.RecomputeFull
+	case "selective":
+		c.Recompute = engine.RecomputeSelective
 	}
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)

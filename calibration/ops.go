@@ -498,7 +498,12 @@ func (p *Profile) attentionSpan(b *Breakdown, d *Device, m *Transformer, ps *Pas
 	if stack(ps.Software).materialised() && !ps.decode() {
 		bytes = p.unfusedAttention(b, d, B, H, hd, S, math.Max(S, float64(ps.Ctx)), rate)
 	} else {
-		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * p.AttnFrac * rate)
+		// The stack's own kernel where it names one (Stack.AttnFwdFrac).
+		frac := p.AttnFrac
+		if s := stack(ps.Software); s.AttnFwdFrac > 0 {
+			frac = s.AttnFwdFrac
+		}
+		ta := flops / (d.PeakFLOPS * p.MatmulFrac.Get(d.Precision) / p.MatmulFrac.BF16 * frac * rate)
 		b.Attention += p.blend(ta, (bytes-merge)/bps) + merge
 		b.Fixed += p.KernelS
 	}
@@ -607,7 +612,8 @@ type Step struct {
 // Batch·Seq tokens (and the optimizer update when asked): per layer the
 // forward; the backward's data- and weight-gradient products at
 // BwdMatmulFrac of the forward rate; the attention backward at
-// AttnBwdFactor × its forward; element-wise backward at twice the forward
+// AttnBwdFactor/2 × its forward (on a stack naming its own attention
+// kernel, AttnBwdFLOPs · AttnFwdFrac/AttnBwdFrac ×); element-wise backward at twice the forward
 // traffic; the loss over all logits; recomputation as the strategy says;
 // Adam as a fused multi-tensor update (weights, gradients, fp32 master,
 // two moments: 3·bytes + 24 B per parameter read or written).
@@ -640,7 +646,13 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	}
 	bwd.Matmul *= 2
 	bwd.FLOPs *= 2
-	bwd.Attention *= p.AttnBwdFactor / 2
+	if s := stack(st.Software); s.AttnBwdFrac > 0 {
+		// The stack's kernel: AttnBwdFLOPs × the forward's work at its
+		// backward rate (Stack.AttnBwdFrac).
+		bwd.Attention *= AttnBwdFLOPs * s.AttnFwdFrac / s.AttnBwdFrac
+	} else {
+		bwd.Attention *= p.AttnBwdFactor / 2
+	}
 	bwd.Elementwise *= 2
 	bwd.Fixed *= 2
 	var layer Breakdown

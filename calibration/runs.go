@@ -30,6 +30,11 @@ type Run struct {
 	EP, GA    int
 	DP        int    // as published (0 = the page gives none)
 	Kernels   string // kernel options the page names, e.g. "TE + DeepEP"
+	// Recompute is the activation recomputation of the run's published
+	// recipe: "full" (every layer's forward recomputed in the backward),
+	// "selective" or "none"; "" where neither the page nor a recipe it
+	// names states one (read as none).
+	Recompute string
 	// StepS is the published seconds per global step (0 = the page gives
 	// none; StepSeconds derives it from the throughput).
 	StepS float64
@@ -129,9 +134,11 @@ func RunPrecision(p string) (string, bool) {
 }
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
-// and empty cells read as 0). name labels errors and the runs' File.
+// and empty cells read as 0). A row may end before the header's last
+// columns (the optional recompute column: cells past its end read as
+// empty), never after it. name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
-	rows, col, err := readTable(name, r, false, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
+	rows, col, err := readTable(name, r, true, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +146,9 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	seen := map[string]bool{}
 	for li, row := range rows[1:] {
 		line := li + 2
+		if len(row) > len(rows[0]) {
+			return nil, fmt.Errorf("%s:%d: %d cells, the header names %d", name, line, len(row), len(rows[0]))
+		}
 		get := func(k string) string {
 			if i, ok := col[k]; ok && i < len(row) {
 				return strings.TrimSpace(row[i])
@@ -168,7 +178,7 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
@@ -180,6 +190,8 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			return nil, fmt.Errorf("%s:%d: missing or repeated id %q", name, line, run.ID)
 		case run.GPUs < 1 || run.GBS < 1 || run.SeqLen < 1 || !(run.TokensPerSPerGPU > 0):
 			return nil, fmt.Errorf("%s:%d: %s needs gpus, gbs, seq_len and tokens_per_s_per_gpu", name, line, run.ID)
+		case run.Recompute != "" && run.Recompute != "none" && run.Recompute != "selective" && run.Recompute != "full":
+			return nil, fmt.Errorf("%s:%d: %s: recompute %q: want none, selective or full", name, line, run.ID, run.Recompute)
 		case run.Source == "":
 			return nil, fmt.Errorf("%s:%d: %s has no source", name, line, run.ID)
 		}

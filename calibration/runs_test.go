@@ -150,3 +150,22 @@ func FuzzParseRuns(f *testing.F) {
 		}
 	})
 }
+
+// The optional recompute column: a row may stop before it (no
+// recomputation stated), a stated one is one of the strategies, and no
+// row runs past the header.
+func TestParseRunsRecompute(t *testing.T) {
+	const head = "id,system,model,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-H100,M,8,128,1,8192,1,1,1,p,full\nb,DGX-H100,M,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 2 || runs[0].Recompute != "full" || runs[1].Recompute != "" {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for body, want := range map[string]string{
+		"a,DGX-H100,M,8,128,1,8192,1,1,1,p,most\n":   "recompute",
+		"a,DGX-H100,M,8,128,1,8192,1,1,1,p,full,x\n": "cells",
+	} {
+		if _, err := ParseRuns("x.csv", strings.NewReader(head+body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want one naming %q", body, err, want)
+		}
+	}
+}

@@ -66,9 +66,26 @@ type Stack struct {
 	// run pipelined with their products (Transformer Engine's userbuffers,
 	// tp_comm_overlap), so a training step exposes only the collective
 	// time in excess of the layers' GEMM time (engine's comm_tp_s).
-	TPCommOverlap bool     `json:"tp_comm_overlap"`
-	Sources       []string `json:"sources"`
+	TPCommOverlap bool `json:"tp_comm_overlap"`
+	// AttnFwdFrac and AttnBwdFrac are the fractions of the dense 16-bit
+	// matrix peak that the stack's fused attention kernel reaches in the
+	// forward and in the backward pass, where the stack names a kernel
+	// whose published rate differs from the one the profile's attn_frac
+	// and attn_bwd_factor were fitted to (0, both: the profile's). The
+	// backward then does AttnBwdFLOPs times the forward's work at
+	// AttnBwdFrac: its time is the forward's × AttnBwdFLOPs ·
+	// AttnFwdFrac / AttnBwdFrac.
+	AttnFwdFrac float64  `json:"attn_fwd_frac"`
+	AttnBwdFrac float64  `json:"attn_bwd_frac"`
+	Sources     []string `json:"sources"`
 }
+
+// AttnBwdFLOPs is the backward's work over the forward's in fused
+// attention: five matrix products (recomputing S = QKᵀ, then dV, dP, dQ,
+// dK) against the forward's two (QKᵀ, PV), 2.5× the FLOPs (Dao,
+// FlashAttention-2, 2023, the FLOP count of its benchmarks: the backward
+// 2.5× the forward's).
+const AttnBwdFLOPs = 2.5
 
 // Kernel choices as the hot paths test them.
 func (s *Stack) unfused() bool      { return s.Elementwise == "unfused" }
@@ -79,19 +96,20 @@ func (s *Stack) teFP8() bool        { return s.FP8Recipe == "te" }
 // index into it. The names of the first three are the stacks the engine
 // has priced since its first calibrated release.
 const (
-	PyTorch      Software = iota // plain PyTorch, as the reference measurements ran
-	Compiled                     // a compiled engine (TensorRT-LLM-like)
-	Megatron                     // Megatron-LM as of 2021
-	TorchCompile                 // PyTorch with torch.compile
-	MegatronCore                 // Megatron-Core with Transformer Engine (NeMo, Megatron-Bridge)
-	VLLM                         // vLLM
-	SGLang                       // SGLang
-	TensorRTLLM                  // TensorRT-LLM
+	PyTorch         Software = iota // plain PyTorch, as the reference measurements ran
+	Compiled                        // a compiled engine (TensorRT-LLM-like)
+	Megatron                        // Megatron-LM as of 2021
+	TorchCompile                    // PyTorch with torch.compile
+	MegatronCore                    // Megatron-Core with Transformer Engine (NeMo, Megatron-Bridge)
+	VLLM                            // vLLM
+	SGLang                          // SGLang
+	TensorRTLLM                     // TensorRT-LLM
+	MegatronCoreFA2                 // Megatron-Core with Transformer Engine on FlashAttention-2 (NeMo 24.03)
 	NumSoftware
 )
 
 // stackNames are the names the constants above must have in the file.
-var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm"}
+var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2"}
 
 // stackTable is data/stacks.json, read when the package is initialised.
 var stackTable, softwareNames = mustStacks(stacksJSON)
@@ -135,6 +153,8 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): fp8_recipe %q: want all or te", i, s.Name, s.FP8Recipe)
 		case !(s.StepOverheadS >= 0 && s.StepOverheadS < 1):
 			return out, fmt.Errorf("stacks[%d] (%s): step_overhead_s %v: want in [0, 1)", i, s.Name, s.StepOverheadS)
+		case !(s.AttnFwdFrac >= 0 && s.AttnFwdFrac <= 1 && s.AttnBwdFrac >= 0 && s.AttnBwdFrac <= 1) || (s.AttnFwdFrac > 0) != (s.AttnBwdFrac > 0):
+			return out, fmt.Errorf("stacks[%d] (%s): attn_fwd_frac %v, attn_bwd_frac %v: want both in (0, 1] or both 0", i, s.Name, s.AttnFwdFrac, s.AttnBwdFrac)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}

@@ -174,3 +174,45 @@ func TestServeActivationBytes(t *testing.T) {
 		}
 	}
 }
+
+// A stack naming its own attention kernel (megatron-core-fa2) prices a
+// training step's attention at that kernel's rates and nothing else
+// differently: the forward at attn_fwd_frac instead of the profile's
+// attn_frac, the backward as AttnBwdFLOPs × the forward's work at
+// attn_bwd_frac; products and element-wise kernels as megatron-core. A
+// file giving one of the two fractions without the other is an error.
+func TestStackAttentionKernel(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	m := Transformer{Name: "llama2-7b", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 32, HeadDim: 128, FFN: 11008, Vocab: 32000, GatedMLP: true}
+	d := DeviceFor(hw, registry.FP8)
+	step := func(sw Software) Breakdown {
+		st := Step{Batch: 1, Seq: 32768, Software: sw, CP: 2}
+		return p.TrainStep(&d, &m, &st)
+	}
+	a, b := step(MegatronCore), step(MegatronCoreFA2)
+	fa := stack(MegatronCoreFA2)
+	if !(fa.AttnFwdFrac > 0 && fa.AttnBwdFrac > 0) || stack(MegatronCore).AttnFwdFrac != 0 {
+		t.Fatalf("kernel fractions: megatron-core-fa2 %g / %g, megatron-core %g", fa.AttnFwdFrac, fa.AttnBwdFrac, stack(MegatronCore).AttnFwdFrac)
+	}
+	if a.Matmul != b.Matmul || a.Elementwise != b.Elementwise || a.FLOPs != b.FLOPs {
+		t.Errorf("products %g / %g s, element-wise %g / %g s, FLOPs %g / %g: want equal", a.Matmul, b.Matmul, a.Elementwise, b.Elementwise, a.FLOPs, b.FLOPs)
+	}
+	// 32K tokens attending 32K keys: compute-bound, the forward's time
+	// scales with the inverse of the kernel's fraction.
+	if got, want := b.AttnFwd/a.AttnFwd, p.AttnFrac/fa.AttnFwdFrac; math.Abs(got/want-1) > 0.01 {
+		t.Errorf("forward attention %g s against %g s: ratio %g, want %g", b.AttnFwd, a.AttnFwd, got, want)
+	}
+	if got, want := b.AttnBwd/b.AttnFwd, AttnBwdFLOPs*fa.AttnFwdFrac/fa.AttnBwdFrac/p.BwdMatmulFrac; math.Abs(got/want-1) > 0.01 {
+		t.Errorf("backward over forward attention %g, want %g", got, want)
+	}
+	good := string(stacksJSON)
+	in := strings.Replace(good, `"attn_bwd_frac": 0.3`, `"attn_bwd_frac": 0`, 1)
+	if in == good {
+		t.Fatal("attn_bwd_frac 0.3 not in the stacks file")
+	}
+	if _, err := readStacks([]byte(in)); err == nil || !strings.Contains(err.Error(), "attn_bwd_frac") {
+		t.Errorf("one fraction without the other: error %v", err)
+	}
+}

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "ace8e2135511eec4fcb292afc442d8d0304fd91a4b9c63d14ec1db2f8285eab2"
+	servingDigest        = "212dd07d44325120084ee919c5bbfa184f736527e3407a930265bfc4e873294f"
 )
 
 var (
