@@ -705,6 +705,9 @@ func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 			f = 1
 		}
 		k := f * float64(m.ActiveExperts)
+		if m.TokenShare > 0 && m.TokenShare < 1 {
+			k *= m.TokenShare // the rank's own share of the routed copies (moeMLPs)
+		}
 		fm := m.moeFraction()
 		mlpF, mlpB = fm*k*T*(h+F), fm*k*T*(up+h)
 		if S := float64(m.SharedExperts); S > 0 {

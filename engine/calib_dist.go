@@ -105,6 +105,13 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 	micro := local / mb
 	if fold {
 		shape.EP, shape.Imbalance = ep, oneF(c.Dist.MoEImbalance)
+		if etp == 1 && tp > 1 {
+			// Whole experts beside tensor-parallel attention: under
+			// sequence parallelism (which Megatron-Core requires for MoE
+			// with tp > 1) each of the tp ranks routes and dispatches its
+			// own 1/tp of the tokens (moeEPTokenShare).
+			shape.TokenShare = moeEPTokenShare(tp, etp)
+		}
 	} else {
 		etp = tp
 	}

@@ -666,7 +666,7 @@ func solveDistributed(c *Config, r *Result) {
 			// stack's activation format (actBytes: bf16 under Transformer
 			// Engine's fp8 recipe, the tokens are dispatched before the
 			// experts cast them).
-			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance) * moeEPTokenShare(tp, etp)
 			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
 			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
 		}

@@ -119,3 +119,25 @@ func moeActivationDeltaBytes(m *registry.Model, layers, seq, batch int, strategy
 	moeLayers := float64(layers) * float64(n) / float64(m.Layers)
 	return moeLayers * (perTok - 19*h) * float64(seq) * float64(batch) * bytesPerElement / 2
 }
+
+// moeEPTokenShare returns the share of a tensor-parallel group's tokens
+// one of its tp ranks dispatches to the experts in a folded layout with
+// expert tensor-parallel degree etp: 1/tp when the experts are whole
+// (etp = 1, tp > 1), 1 otherwise. Megatron-Core requires sequence
+// parallelism for a mixture of experts with tp > 1 (arguments.py: "When
+// using MoE and tensor parallelism, sequence parallelism must be used"),
+// so the hidden states reaching the router are split along the sequence
+// over the tp ranks; with etp = 1 each rank is an expert-parallel rank of
+// its own and its token dispatcher permutes and all-to-alls only its 1/tp
+// of the tokens (MoE Parallel Folding, Liu et al. 2025, arXiv:2504.14960
+// §3: the attention's tp×dp ranks re-folded as ep×edp with etp = 1; the
+// all-to-all token dispatcher, core/transformer/moe/token_dispatcher.py).
+// With etp = tp the experts are split tp ways and every rank of the group
+// computes all the group's tokens on its slice (the dispatcher gathers
+// them over the tp ranks), as the unshared layout prices it.
+func moeEPTokenShare(tp, etp int) float64 {
+	if etp == 1 && tp > 1 {
+		return 1 / float64(tp)
+	}
+	return 1
+}
