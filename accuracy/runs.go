@@ -50,6 +50,10 @@ type RunPoint struct {
 	// parallelism folded into data parallelism that mlsysim's own layout
 	// (dp·tp·pp·ep·cp = GPUs) rejects. "" when mlsysim prices it.
 	MLSysimNA string
+	// RoutedCopies is the step time the megatron-core stack's
+	// MoERoutedTokenS adds to the calibrated step per second of it
+	// (runRoutedCopies); 0 for a run off that stack or of a dense model.
+	RoutedCopies float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -150,6 +154,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 	type key struct{ sub, hw, pr string }
 	rows := map[key]*Row{}
 	var order []key
+	first := len(rep.Runs)
 	for i := range runs {
 		run := &runs[i]
 		ml, rm, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
@@ -167,15 +172,22 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			rep.Skipped = append(rep.Skipped, SkippedRun{ID: run.ID, Reason: why})
 			continue
 		}
-		sub := RunClass(run)
 		meas := run.StepSeconds()
 		nk, _ := calibration.RunNodeKey(run.System)
 		node, _ := reg.Node(nk)
-		prec, _ := calibration.RunPrecision(run.Precision)
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
-		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
+		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na,
+			RoutedCopies: runRoutedCopies(reg, run, &rc)})
+	}
+	fitMoEToken(rep.Runs[first:], rep)
+	for i := first; i < len(rep.Runs); i++ {
+		rp := &rep.Runs[i]
+		ap, run, na := &rp.Point, &rp.Run, rp.MLSysimNA
+		sub := RunClass(run)
+		prec, _ := calibration.RunPrecision(run.Precision)
+		ml, ca, meas := ap.MLSysim, ap.Calibrated, ap.Measured
 		k := key{sub, ap.Hardware, prec}
 		r := rows[k]
 		if r == nil {
@@ -187,7 +199,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			r.MLSysim.add(ml, meas, ap.Source)
 		}
 		r.Calibrated.add(ca, meas, ap.Source)
-		r.HeldOut.add(ca, meas, ap.Source)
+		r.HeldOut.add(ap.HeldOut, meas, ap.Source)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -209,3 +221,87 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 }
 
 var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}
+
+// runRoutedCopies returns the routed token copies per MoE layer summed
+// over a step of run on one rank of the last pipeline stage, as the
+// calibrated step prices the megatron-core stack's MoERoutedTokenS (the
+// step is linear in it): microbatches × ⌈L/pp⌉ layers × (MoE layers / L)
+// × mbs·S/cp tokens × k × s / (1 − bubble fraction), with s = 1/tp when
+// the experts are whole beside tensor-parallel attention (etp = 1: ep
+// does not divide dp·cp, engine's expert layout) and 1 otherwise. 0 for a
+// run off the megatron-core stack (NeMo AutoModel) or of a dense model.
+func runRoutedCopies(reg *registry.Registry, run *calibration.Run, r *engine.Result) float64 {
+	if RunClass(run) == RunAutoModel {
+		return 0
+	}
+	mk, _ := calibration.RunModelKey(run.Model)
+	m, err := reg.Model(mk)
+	if err != nil || m.Experts <= 1 || m.ActiveExperts <= 0 || m.Layers <= 0 {
+		return 0
+	}
+	tp, pp, cp, ep := max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1)
+	dp := max(r.Dist.DP, 1)
+	share := 1.0
+	if tp > 1 && ep > 1 && (dp*cp)%ep != 0 {
+		share = 1 / float64(tp)
+	}
+	mb := float64(max(run.GBS/(dp*max(run.MBS, 1)), 1))
+	stage := float64((m.Layers + pp - 1) / pp)
+	tokens := float64(max(run.MBS, 1)) * float64(max(run.SeqLen/cp, 1))
+	moe := float64(m.MoELayers()) / float64(m.Layers)
+	return mb * stage * moe * tokens * float64(m.ActiveExperts) * share / (1 - r.Dist.BubbleFraction)
+}
+
+// MoETokenFit is the megatron-core stack's time per routed token copy per
+// MoE layer (calibration.Stack.MoERoutedTokenS) fitted to the published
+// Megatron-Core MoE runs: to all of them (what calibration/data/stacks.json
+// should hold) and to all but each release's (SourceOf: the container
+// release, e.g. nemo-training.csv:nemo2602), the value that release's runs
+// are predicted with in Point.HeldOut.
+type MoETokenFit struct {
+	N         int                // runs fitted
+	S         float64            // fitted to every run, seconds per routed copy
+	Committed float64            // the value in calibration/data/stacks.json
+	WithoutS  map[string]float64 // by source: fitted without its runs
+}
+
+// fitMoEToken fits the routed-token time to the runs with RoutedCopies
+// (calibration.FitStepOverhead: the calibrated step is base + s·copies,
+// base the prediction without the committed value), sets rep.MoEToken,
+// and each such run's held-out prediction base + s_without·copies, with
+// the value fitted without its release; a run out of memory under the
+// calibrated fidelity is predicted, not fitted.
+func fitMoEToken(runs []RunPoint, rep *Report) {
+	committed := calibration.MoERoutedTokenS(calibration.MegatronCore)
+	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.RoutedCopies }
+	fit := func(skip string) float64 {
+		var b, n, m []float64
+		for i := range runs {
+			r := &runs[i]
+			if r.RoutedCopies > 0 && r.Feasible && SourceOf(r.Source) != skip {
+				b, n, m = append(b, base(r)), append(n, r.RoutedCopies), append(m, r.Measured)
+			}
+		}
+		if len(b) == 0 {
+			return 0
+		}
+		return calibration.FitStepOverhead(b, n, m)
+	}
+	f := MoETokenFit{Committed: committed, WithoutS: map[string]float64{}}
+	for i := range runs {
+		r := &runs[i]
+		if r.RoutedCopies <= 0 {
+			continue
+		}
+		f.N++
+		src := SourceOf(r.Source)
+		if _, ok := f.WithoutS[src]; !ok {
+			f.WithoutS[src] = fit(src)
+		}
+		r.HeldOut = base(r) + f.WithoutS[src]*r.RoutedCopies
+	}
+	if f.N > 0 {
+		f.S = fit("")
+	}
+	rep.MoEToken = f
+}

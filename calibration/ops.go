@@ -637,6 +637,9 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, castF+castB)
 		layer.Fixed += 8 * p.KernelS
 	}
+	if s := stack(st.Software).MoERoutedTokenS; s > 0 {
+		layer.Fixed += s * m.routedCopies(float64(ps.Batch)*float64(ps.Tokens))
+	}
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:

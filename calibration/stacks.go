@@ -53,8 +53,18 @@ type Stack struct {
 	// run pipelined with their products (Transformer Engine's userbuffers,
 	// tp_comm_overlap), so a training step exposes only the collective
 	// time in excess of the layers' GEMM time (engine's comm_tp_s).
-	TPCommOverlap bool     `json:"tp_comm_overlap"`
-	Sources       []string `json:"sources"`
+	TPCommOverlap bool `json:"tp_comm_overlap"`
+	// MoERoutedTokenS is the time per routed token copy per MoE layer of
+	// a training step (forward and backward) that the operator model's
+	// kernels do not account for on this stack, seconds: on Megatron-Core,
+	// the dropless token dispatcher's cost per routed token beyond the
+	// modelled products, all-to-alls and permutation traffic (routing
+	// imbalance on the busiest rank, the unfused permutation and its index
+	// maps, the host synchronisation on tokens_per_expert). Fitted to the
+	// stack's published MoE runs (`sweep accuracy` refits it and checks it
+	// leave-one-release-out); 0 on the other stacks.
+	MoERoutedTokenS float64  `json:"moe_routed_token_s"`
+	Sources         []string `json:"sources"`
 }
 
 // Kernel choices as the hot paths test them.
@@ -122,6 +132,8 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): fp8_recipe %q: want all or te", i, s.Name, s.FP8Recipe)
 		case !(s.StepOverheadS >= 0 && s.StepOverheadS < 1):
 			return out, fmt.Errorf("stacks[%d] (%s): step_overhead_s %v: want in [0, 1)", i, s.Name, s.StepOverheadS)
+		case !(s.MoERoutedTokenS >= 0 && s.MoERoutedTokenS < 1e-4):
+			return out, fmt.Errorf("stacks[%d] (%s): moe_routed_token_s %v: want in [0, 1e-4)", i, s.Name, s.MoERoutedTokenS)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}
@@ -184,6 +196,10 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 	}
 	return (a + b) / 2
 }
+
+// MoERoutedTokenS returns the time per routed token copy per MoE layer of
+// a training step on stack sw (Stack.MoERoutedTokenS).
+func MoERoutedTokenS(sw Software) float64 { return stack(sw).MoERoutedTokenS }
 
 // TPCommOverlap reports whether a training step on stack sw overlaps its
 // tensor-parallel collectives with the linear layers' products
