@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
@@ -135,6 +136,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	if run.FSDP > 0 {
 		c.ZeroStage = 3
 	}
+	c.Dist.EPOverlap = runEPOverlap(run)
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
@@ -304,4 +306,24 @@ func fitMoEToken(runs []RunPoint, rep *Report) {
 		f.S = fit("")
 	}
 	rep.MoEToken = f
+}
+
+// runEPOverlap reports whether a published run overlapped its
+// expert-parallel all-to-alls with computation (engine's ep_overlap,
+// Megatron-Core's combined 1F1B): Megatron-Bridge's performance recipes
+// set moe_a2a_overlap=True for Qwen3-235B-A22B on H100 (tp 2, pp 8, vp 4,
+// ep 32: QWEN3_235B_A22B_PRETRAIN_CONFIG_H100_BF16_V1 / _FP8_CS_V1 and
+// their V2 of GBS 8192, scripts/performance/configs/qwen/
+// qwen3_workload_base_configs.py, github.com/NVIDIA-NeMo/Megatron-Bridge;
+// the same layout is the H100 baseline of NVIDIA's Megatron-MoE-ModelZoo
+// best_practice/Qwen3, "A2A_OVERLAP=1 TP=2 PP=8 VPP=4 EP=32"), and False
+// or unset (the default) for the other MoE runs the report prices:
+// Qwen3-235B-A22B and Qwen3-30B-A3B on B200 and H100 otherwise,
+// DeepSeek-V3 on B200 at pp 16 (deepseek_workload_base_configs.py
+// DEEPSEEK_V3_PRETRAIN_CONFIG_B200_V1), GPT-OSS-120B
+// (gpt_oss_workload_base_configs.py) and the NeMo 25.02 Mixtral run.
+func runEPOverlap(run *calibration.Run) bool {
+	mk, _ := calibration.RunModelKey(run.Model)
+	return run.Framework == "Megatron-Bridge" && mk == "Qwen3_235B_A22B" && strings.TrimSpace(run.System) == "DGX-H100" &&
+		max(run.TP, 1) == 2 && max(run.PP, 1) == 8 && max(run.VP, 1) == 4 && max(run.EP, 1) == 32
 }

@@ -141,3 +141,40 @@ func moeEPTokenShare(tp, etp int) float64 {
 	}
 	return 1
 }
+
+// moeEPOverlapExposedS returns the exposed part of comm seconds of
+// expert-parallel all-to-alls in a step whose microbatches compute for
+// compute seconds (forward and backward, on the rank), under combined
+// 1F1B: in the pipeline's steady state the forward of one microbatch and
+// the backward of another run as one pair, each one's dispatch and
+// combine all-to-alls hidden behind the other's computation, while the
+// W warm-up forwards and W cool-down backwards of the mb·v microbatch
+// chunks run unpaired:
+//
+//	u       = min(W / (mb·v), 1)
+//	exposed = u·comm + max(0, (1 − u)·(comm − compute))
+//
+// with W = 2·(pp − 1) + (v − 1)·pp (Megatron-Core's warm-up of the
+// interleaved schedule on the first stage, get_num_warmup_microbatches in
+// core/pipeline_parallel/schedules.py) and W = 1 without pipeline
+// parallelism (the first forward and the last backward). Megatron-Core
+// allows the schedule with pp > 1 only with virtual pipeline stages: with
+// pp > 1 and v = 1 comm is returned whole. Sources: Megatron-Core
+// developer guide, "Combined 1F1B: Expert-Parallel All-to-All Overlap"
+// (moe_a2a_overlap: dispatch and combine of one microbatch overlapped with
+// the independent forward or backward computation of an adjacent one;
+// --overlap-moe-expert-parallel-comm); DeepSeek-V3 technical report
+// (arXiv:2412.19437 §3.2.1, DualPipe: a forward and a backward chunk
+// paired so that the all-to-alls hide behind computation).
+func moeEPOverlapExposedS(comm, compute float64, mb, v, pp int) float64 {
+	mb, v, pp = max(mb, 1), max(v, 1), max(pp, 1)
+	if pp > 1 && v == 1 {
+		return comm
+	}
+	w := 1
+	if pp > 1 {
+		w = 2*(pp-1) + (v-1)*pp
+	}
+	u := math.Min(float64(w)/(float64(mb)*float64(v)), 1)
+	return u*comm + math.Max(0, (1-u)*(comm-compute))
+}
