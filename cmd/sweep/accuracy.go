@@ -213,7 +213,7 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	if len(rep.Runs) == 0 && len(rep.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; held out: nothing is fitted to them)")
+	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's routed-token time, held out: each MoE run with the value fitted without its release)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
