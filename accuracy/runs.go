@@ -53,7 +53,8 @@ type RunPoint struct {
 	MLSysimNA string
 	// RoutedCopies is the step time the megatron-core stack's
 	// MoERoutedTokenS adds to the calibrated step per second of it
-	// (runRoutedCopies); 0 for a run off that stack or of a dense model.
+	// (runRoutedCopies, engine's CalibResult.RoutedCopies); 0 for a run
+	// off that stack or of a dense model.
 	RoutedCopies float64
 }
 
@@ -181,7 +182,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na,
-			RoutedCopies: runRoutedCopies(reg, run, &rc)})
+			RoutedCopies: runRoutedCopies(run, &rc)})
 	}
 	fitMoEToken(rep.Runs[first:], rep)
 	for i := first; i < len(rep.Runs); i++ {
@@ -224,34 +225,15 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 
 var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}
 
-// runRoutedCopies returns the routed token copies per MoE layer summed
-// over a step of run on one rank of the last pipeline stage, as the
-// calibrated step prices the megatron-core stack's MoERoutedTokenS (the
-// step is linear in it): microbatches × ⌈L/pp⌉ layers × (MoE layers / L)
-// × mbs·S/cp tokens × k × s / (1 − bubble fraction), with s = 1/tp when
-// the experts are whole beside tensor-parallel attention (etp = 1: ep
-// does not divide dp·cp, engine's expert layout) and 1 otherwise. 0 for a
-// run off the megatron-core stack (NeMo AutoModel) or of a dense model.
-func runRoutedCopies(reg *registry.Registry, run *calibration.Run, r *engine.Result) float64 {
+// runRoutedCopies returns what the calibrated step of run grows by per
+// second of the megatron-core stack's time per routed token copy
+// (engine's CalibResult.RoutedCopies: the step is linear in it); 0 for a
+// run off that stack (NeMo AutoModel's) or of a dense model.
+func runRoutedCopies(run *calibration.Run, r *engine.Result) float64 {
 	if RunClass(run) == RunAutoModel {
 		return 0
 	}
-	mk, _ := calibration.RunModelKey(run.Model)
-	m, err := reg.Model(mk)
-	if err != nil || m.Experts <= 1 || m.ActiveExperts <= 0 || m.Layers <= 0 {
-		return 0
-	}
-	tp, pp, cp, ep := max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1)
-	dp := max(r.Dist.DP, 1)
-	share := 1.0
-	if tp > 1 && ep > 1 && (dp*cp)%ep != 0 {
-		share = 1 / float64(tp)
-	}
-	mb := float64(max(run.GBS/(dp*max(run.MBS, 1)), 1))
-	stage := float64((m.Layers + pp - 1) / pp)
-	tokens := float64(max(run.MBS, 1)) * float64(max(run.SeqLen/cp, 1))
-	moe := float64(m.MoELayers()) / float64(m.Layers)
-	return mb * stage * moe * tokens * float64(m.ActiveExperts) * share / (1 - r.Dist.BubbleFraction)
+	return r.Calib.RoutedCopies
 }
 
 // MoETokenFit is the megatron-core stack's time per routed token copy per

@@ -105,6 +105,11 @@ type Breakdown struct {
 	// products that no tensor-parallel collective of Transformer Engine's
 	// linear layers overlaps).
 	HeadMatmul float64
+	// RoutedCopies is the routed token copies of the pass's MoE layers,
+	// summed over the layers (a training step's: Transformer.routedCopies
+	// per layer): the count the stack's MoERoutedTokenS multiplies into
+	// Fixed. 0 for a dense model and outside training steps.
+	RoutedCopies float64
 
 	attnFLOPs float64
 }
@@ -141,6 +146,7 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.AttnFwd += o.AttnFwd
 	b.AttnBwd += o.AttnBwd
 	b.HeadMatmul += o.HeadMatmul
+	b.RoutedCopies += o.RoutedCopies
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -158,6 +164,7 @@ func (b *Breakdown) Scale(k float64) {
 	b.AttnFwd *= k
 	b.AttnBwd *= k
 	b.HeadMatmul *= k
+	b.RoutedCopies *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -637,9 +644,8 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, castF+castB)
 		layer.Fixed += 8 * p.KernelS
 	}
-	if s := stack(st.Software).MoERoutedTokenS; s > 0 {
-		layer.Fixed += s * m.routedCopies(float64(ps.Batch)*float64(ps.Tokens))
-	}
+	layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))
+	layer.Fixed += stack(st.Software).MoERoutedTokenS * layer.RoutedCopies
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:

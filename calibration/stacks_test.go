@@ -196,12 +196,15 @@ func TestMoERoutedTokenPerCopy(t *testing.T) {
 		m.MoELayers, m.TokenShare = tc.moeLayers, tc.share
 		st := Step{Batch: tc.batch, Seq: tc.seq}
 		st.Software = MegatronCore
-		mc := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1}).Total
+		bm := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1})
 		st.Software = Compiled
 		co := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1}).Total
-		want := v * 12 * tc.layersMoE * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
-		if got := mc - co; math.Abs(got-want) > 1e-9*want+1e-12 {
-			t.Errorf("%s: megatron-core − compiled = %g s, want %g s", tc.name, got, want)
+		copies := 12 * tc.layersMoE * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
+		if got := bm.Total - co; math.Abs(got-v*copies) > 1e-9*v*copies+1e-12 {
+			t.Errorf("%s: megatron-core − compiled = %g s, want %g s", tc.name, got, v*copies)
+		}
+		if math.Abs(bm.RoutedCopies-copies) > 1e-9*copies {
+			t.Errorf("%s: Breakdown.RoutedCopies %g, want %g", tc.name, bm.RoutedCopies, copies)
 		}
 	}
 	dense := Transformer{Name: "dense", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}

@@ -62,6 +62,9 @@ type calibDist struct {
 	// microbatches).
 	tpOverlap bool
 	layerGEMM float64
+	// routedCopies is the stage's routed token copies summed over the
+	// microbatches (Breakdown.RoutedCopies × m).
+	routedCopies float64
 }
 
 // calibratedDistributed prices the replica of a training job with the
@@ -140,7 +143,8 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
 		parts:   partsOf(&b, n),
 		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
-		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul - b.HeadMatmul)}
+		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul - b.HeadMatmul),
+		routedCopies: n * b.RoutedCopies}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs

@@ -698,10 +698,11 @@ func solveDistributed(c *Config, r *Result) {
 		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*ab/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
+	dEPdReplica := 0.0 // the exposed all-to-alls' derivative in the replica's computation
 	if cal.ok && fold && d.EPOverlap && tEP > 0 && hideComm {
 		// Combined 1F1B: each microbatch's all-to-alls run behind the
 		// computation of the adjacent one (moe_dist.go).
-		tEP = moeEPOverlapExposedS(tEP, replica-cal.parts.OptimizerS, mb, v, pp)
+		tEP, dEPdReplica = moeEPOverlapExposedS(tEP, replica-cal.parts.OptimizerS, mb, v, pp)
 	}
 	if cal.ok && cal.tpOverlap && hideComm {
 		// The collectives pipelined with the layers' GEMMs: only the
@@ -721,6 +722,11 @@ func solveDistributed(c *Config, r *Result) {
 	step := (replica + comm + bubble) * oneF(d.Straggler)
 
 	r.Dist.ReplicaS, r.Dist.StepS = replica, step
+	if cal.ok {
+		// The step's derivative in the replica's microbatch time, times
+		// the routed copies the microbatches price (CalibResult).
+		r.Calib.RoutedCopies = cal.routedCopies * (1/(1-b) + dEPdReplica) * oneF(d.Straggler)
+	}
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
 	r.Dist.StragglerS = step - (replica + comm + bubble)

@@ -165,16 +165,21 @@ func moeEPTokenShare(tp, etp int) float64 {
 // the independent forward or backward computation of an adjacent one;
 // --overlap-moe-expert-parallel-comm); DeepSeek-V3 technical report
 // (arXiv:2412.19437 §3.2.1, DualPipe: a forward and a backward chunk
-// paired so that the all-to-alls hide behind computation).
-func moeEPOverlapExposedS(comm, compute float64, mb, v, pp int) float64 {
+// paired so that the all-to-alls hide behind computation). dCompute is
+// the derivative of exposed in compute: −(1 − u) while the paired
+// all-to-alls exceed their cover, 0 otherwise.
+func moeEPOverlapExposedS(comm, compute float64, mb, v, pp int) (exposed, dCompute float64) {
 	mb, v, pp = max(mb, 1), max(v, 1), max(pp, 1)
 	if pp > 1 && v == 1 {
-		return comm
+		return comm, 0
 	}
 	w := 1
 	if pp > 1 {
 		w = 2*(pp-1) + (v-1)*pp
 	}
 	u := math.Min(float64(w)/(float64(mb)*float64(v)), 1)
-	return u*comm + math.Max(0, (1-u)*(comm-compute))
+	if x := (1 - u) * (comm - compute); x > 0 {
+		return u*comm + x, -(1 - u)
+	}
+	return u * comm, 0
 }

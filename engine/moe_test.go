@@ -478,8 +478,44 @@ func TestEPOverlapShape(t *testing.T) {
 		{10, 100, 2, 2, 4, 10},       // warm-up W = 10 ≥ mb·v: nothing paired
 		{10, 0, 64, 4, 8, 10},        // nothing to hide behind
 	} {
-		if got := moeEPOverlapExposedS(tc.comm, tc.compute, tc.mb, tc.v, tc.pp); math.Abs(got-tc.want) > 1e-12 {
+		if got, _ := moeEPOverlapExposedS(tc.comm, tc.compute, tc.mb, tc.v, tc.pp); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("moeEPOverlapExposedS(%v, %v, mb=%d, v=%d, pp=%d) = %v, want %v", tc.comm, tc.compute, tc.mb, tc.v, tc.pp, got, tc.want)
 		}
+	}
+}
+
+// CalibResult.RoutedCopies is the slope of the step in the stack's time
+// per routed token copy: at bf16 the megatron-core and compiled stacks
+// price a MoE step alike but for that time (tp = 1: no tensor-parallel
+// collectives to overlap), so their steps differ by exactly
+// MoERoutedTokenS × RoutedCopies, through the pipeline bubble and, under
+// combined 1F1B, the all-to-alls the extra computation hides.
+func TestRoutedCopiesSlope(t *testing.T) {
+	v := calibration.MoERoutedTokenS(calibration.MegatronCore)
+	for _, tc := range []struct {
+		name, system string
+		pp, ep, mb   int
+		overlap      bool
+	}{
+		{"pp 4, ep 8 in a node", "Lab_64_H100", 4, 8, 8, false},
+		{"ep 16 over 100 Gb/s Ethernet, combined 1F1B", "Research_256", 1, 16, 8, true},
+	} {
+		step := func(sw calibration.Software) Result {
+			c := distCfg(t, "Qwen3_30B_A3B", tc.system, func(c *Config) {
+				c.Fidelity, c.Precision, c.Calib.Software = FidelityCalibrated, registry.BF16, sw
+				c.BatchSize, c.SeqLen, c.ZeroStage = 512, 4096, 1
+				c.Dist.GPUs, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches, c.Dist.EPOverlap = 64, tc.pp, tc.ep, tc.mb, tc.overlap
+			})
+			return Evaluate(&c)
+		}
+		mc, co := step(calibration.MegatronCore), step(calibration.Compiled)
+		if mc.Dist.Reason != DistOK || !(mc.Calib.RoutedCopies > 0) {
+			t.Fatalf("%s: %q, routed copies %v", tc.name, mc.Dist.Reason, mc.Calib.RoutedCopies)
+		}
+		want := v * mc.Calib.RoutedCopies
+		if got := mc.LatencyS - co.LatencyS; math.Abs(got-want) > 1e-9*mc.LatencyS {
+			t.Errorf("%s: megatron-core − compiled = %.9g s, want %.9g s (%.6g copies)", tc.name, got, want, mc.Calib.RoutedCopies)
+		}
+		t.Logf("%s: step %.4g s, routed-token time %.4g s, EP %.4g s", tc.name, mc.LatencyS, want, mc.Dist.CommEPS)
 	}
 }
