@@ -243,7 +243,8 @@ func runRoutedCopies(run *calibration.Run, r *engine.Result) float64 {
 // release, e.g. nemo-training.csv:nemo2602), the value that release's runs
 // are predicted with in Point.HeldOut.
 type MoETokenFit struct {
-	N         int                // runs fitted
+	N         int                // runs priced with the value (their held-out figures use it)
+	Fitted    int                // of them, those fitted (the others do not fit in memory)
 	S         float64            // fitted to every run, seconds per routed copy
 	Committed float64            // the value in calibration/data/stacks.json
 	WithoutS  map[string]float64 // by source: fitted without its runs
@@ -278,6 +279,9 @@ func fitMoEToken(runs []RunPoint, rep *Report) {
 			continue
 		}
 		f.N++
+		if r.Feasible {
+			f.Fitted++
+		}
 		src := SourceOf(r.Source)
 		if _, ok := f.WithoutS[src]; !ok {
 			f.WithoutS[src] = fit(src)

@@ -159,7 +159,7 @@ func writeMoEToken(w io.Writer, rep *accuracy.Report) {
 	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: moe_routed_token_s, per routed token copy per MoE layer)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "runs\tper routed copy\tcommitted\tfitted without each release\t")
-	fmt.Fprintf(tw, "%d\t%.1f ns\t%.1f ns\t%s\t\n", f.N, f.S*1e9, f.Committed*1e9, strings.Join(srcs, ", "))
+	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.1f ns\t%.1f ns\t%s\t\n", f.N, f.Fitted, f.S*1e9, f.Committed*1e9, strings.Join(srcs, ", "))
 	tw.Flush()
 }
 
