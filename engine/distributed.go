@@ -448,8 +448,10 @@ var hideComm = true
 // state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
 // (÷ dp), the MoE layers' activations add their routed copies'
 // (moeActivationDeltaBytes), and EP = 4·⌈L/pp⌉·(MoE share) ·
-// a2a(local·S/cp·h·b·k·f) over the node's link and the fabric
-// (moeAllToAllS).
+// a2a(local·S/cp·h·b·k·f·s) over the node's link and the fabric
+// (moeAllToAllS), s = 1/tp with whole experts beside tp > 1 and 1
+// otherwise (moeEPTokenShare); with ep_overlap only the part combined
+// 1F1B does not hide is exposed (moeEPOverlapExposedS).
 //
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
