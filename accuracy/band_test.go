@@ -84,14 +84,30 @@ func TestStackOverheadsReproduce(t *testing.T) {
 	if len(rep.Stacks) == 0 {
 		t.Fatal("no stack has published points")
 	}
+	// -update rewrites a value only where the check fails: the fits are
+	// least-squares optima flat to about √ε, and a refit from the
+	// committed value moves it in the last digits (which would move the
+	// serving numbers and the bands for nothing).
+	if f := rep.MoEToken; f.N == 0 {
+		t.Error("no published MoE run on the megatron-core stack")
+	} else {
+		t.Logf("megatron-core: n=%d routed-token time %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
+		if math.Abs(f.S-f.Committed) > 1e-6*math.Max(f.Committed, 1e-12) {
+			if *updateBands {
+				updateStackValue(t, "megatron-core", "moe_routed_token_s", f.S)
+			} else {
+				t.Errorf("megatron-core: fitted routed-token time %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
+			}
+		}
+	}
 	for _, f := range rep.Stacks {
 		t.Logf("%s: n=%d step overhead %.4g s (committed %.4g); without each source %v", f.Software, f.N, f.StepOverheadS, f.Committed, f.WithoutS)
-		if *updateBands {
-			updateStepOverhead(t, f.Software.String(), f.StepOverheadS)
-			continue
-		}
 		if math.Abs(f.StepOverheadS-f.Committed) > 1e-9*math.Max(f.Committed, 1e-6) {
-			t.Errorf("%s: fitted step overhead %g s, calibration/data/stacks.json %g s (rerun with -update)", f.Software, f.StepOverheadS, f.Committed)
+			if *updateBands {
+				updateStepOverhead(t, f.Software.String(), f.StepOverheadS)
+			} else {
+				t.Errorf("%s: fitted step overhead %g s, calibration/data/stacks.json %g s (rerun with -update)", f.Software, f.StepOverheadS, f.Committed)
+			}
 		}
 	}
 }
@@ -99,6 +115,12 @@ func TestStackOverheadsReproduce(t *testing.T) {
 // updateStepOverhead sets the step_overhead_s of the named stack in
 // calibration/data/stacks.json.
 func updateStepOverhead(t *testing.T, name string, v float64) {
+	updateStackValue(t, name, "step_overhead_s", v)
+}
+
+// updateStackValue sets the numeric field key of the named stack in
+// calibration/data/stacks.json.
+func updateStackValue(t *testing.T, name, key string, v float64) {
 	const path = "../calibration/data/" + calibration.StacksFile
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -106,11 +128,11 @@ func updateStepOverhead(t *testing.T, name string, v float64) {
 	}
 	s := string(b)
 	i := strings.Index(s, `"name": "`+name+`"`)
-	j := strings.Index(s[max(i, 0):], `"step_overhead_s": `)
+	j := strings.Index(s[max(i, 0):], `"`+key+`": `)
 	if i < 0 || j < 0 {
-		t.Fatalf("%s: no step_overhead_s", name)
+		t.Fatalf("%s: no %s", name, key)
 	}
-	j += i + len(`"step_overhead_s": `)
+	j += i + len(`"`+key+`": `)
 	k := j + strings.IndexAny(s[j:], ",\n")
 	s = s[:j] + strconv.FormatFloat(v, 'g', -1, 64) + s[k:]
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {

@@ -46,6 +46,11 @@ type RunPoint struct {
 	// parallelism folded into data parallelism that mlsysim's own layout
 	// (dp·tp·pp·ep·cp = GPUs) rejects. "" when mlsysim prices it.
 	MLSysimNA string
+	// RoutedCopies is the step time the megatron-core stack's
+	// MoERoutedTokenS adds to the calibrated step per second of it
+	// (runRoutedCopies, engine's CalibResult.RoutedCopies); 0 for a run
+	// off that stack or of a dense model.
+	RoutedCopies float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -154,6 +159,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	case "selective":
 		c.Recompute = engine.RecomputeSelective
 	}
+	c.Dist.EPOverlap = runEPOverlap(run)
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
@@ -173,6 +179,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 	type key struct{ sub, hw, pr string }
 	rows := map[key]*Row{}
 	var order []key
+	first := len(rep.Runs)
 	for i := range runs {
 		run := &runs[i]
 		ml, rm, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
@@ -190,15 +197,22 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			rep.Skipped = append(rep.Skipped, SkippedRun{ID: run.ID, Reason: why})
 			continue
 		}
-		sub := RunClass(run)
 		meas := run.StepSeconds()
 		nk, _ := calibration.RunNodeKey(run.System)
 		node, _ := reg.Node(nk)
-		prec, _ := calibration.RunPrecision(run.Precision)
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
-		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
+		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na,
+			RoutedCopies: runRoutedCopies(run, &rc)})
+	}
+	fitMoEToken(rep.Runs[first:], rep)
+	for i := first; i < len(rep.Runs); i++ {
+		rp := &rep.Runs[i]
+		ap, run, na := &rp.Point, &rp.Run, rp.MLSysimNA
+		sub := RunClass(run)
+		prec, _ := calibration.RunPrecision(run.Precision)
+		ml, ca, meas := ap.MLSysim, ap.Calibrated, ap.Measured
 		k := key{sub, ap.Hardware, prec}
 		r := rows[k]
 		if r == nil {
@@ -210,7 +224,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 			r.MLSysim.add(ml, meas, ap.Source)
 		}
 		r.Calibrated.add(ca, meas, ap.Source)
-		r.HeldOut.add(ca, meas, ap.Source)
+		r.HeldOut.add(ap.HeldOut, meas, ap.Source)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -232,3 +246,92 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 }
 
 var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}
+
+// runRoutedCopies returns what the calibrated step of run grows by per
+// second of the megatron-core stack's time per routed token copy
+// (engine's CalibResult.RoutedCopies: the step is linear in it); 0 for a
+// run off that stack (NeMo AutoModel's) or of a dense model.
+func runRoutedCopies(run *calibration.Run, r *engine.Result) float64 {
+	if RunClass(run) == RunAutoModel {
+		return 0
+	}
+	return r.Calib.RoutedCopies
+}
+
+// MoETokenFit is the megatron-core stack's time per routed token copy per
+// MoE layer (calibration.Stack.MoERoutedTokenS) fitted to the published
+// Megatron-Core MoE runs: to all of them (what calibration/data/stacks.json
+// should hold) and to all but each release's (SourceOf: the container
+// release, e.g. nemo-training.csv:nemo2602), the value that release's runs
+// are predicted with in Point.HeldOut.
+type MoETokenFit struct {
+	N         int                // runs priced with the value (their held-out figures use it)
+	Fitted    int                // of them, those fitted (the others do not fit in memory)
+	S         float64            // fitted to every run, seconds per routed copy
+	Committed float64            // the value in calibration/data/stacks.json
+	WithoutS  map[string]float64 // by source: fitted without its runs
+}
+
+// fitMoEToken fits the routed-token time to the runs with RoutedCopies
+// (calibration.FitStepOverhead: the calibrated step is base + s·copies,
+// base the prediction without the committed value), sets rep.MoEToken,
+// and each such run's held-out prediction base + s_without·copies, with
+// the value fitted without its release; a run out of memory under the
+// calibrated fidelity is predicted, not fitted.
+func fitMoEToken(runs []RunPoint, rep *Report) {
+	committed := calibration.MoERoutedTokenS(calibration.MegatronCore)
+	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.RoutedCopies }
+	fit := func(skip string) float64 {
+		var b, n, m []float64
+		for i := range runs {
+			r := &runs[i]
+			if r.RoutedCopies > 0 && r.Feasible && SourceOf(r.Source) != skip {
+				b, n, m = append(b, base(r)), append(n, r.RoutedCopies), append(m, r.Measured)
+			}
+		}
+		if len(b) == 0 {
+			return 0
+		}
+		return calibration.FitStepOverhead(b, n, m)
+	}
+	f := MoETokenFit{Committed: committed, WithoutS: map[string]float64{}}
+	for i := range runs {
+		r := &runs[i]
+		if r.RoutedCopies <= 0 {
+			continue
+		}
+		f.N++
+		if r.Feasible {
+			f.Fitted++
+		}
+		src := SourceOf(r.Source)
+		if _, ok := f.WithoutS[src]; !ok {
+			f.WithoutS[src] = fit(src)
+		}
+		r.HeldOut = base(r) + f.WithoutS[src]*r.RoutedCopies
+	}
+	if f.N > 0 {
+		f.S = fit("")
+	}
+	rep.MoEToken = f
+}
+
+// runEPOverlap reports whether a published run overlapped its
+// expert-parallel all-to-alls with computation (engine's ep_overlap,
+// Megatron-Core's combined 1F1B): Megatron-Bridge's performance recipes
+// set moe_a2a_overlap=True for Qwen3-235B-A22B on H100 (tp 2, pp 8, vp 4,
+// ep 32: QWEN3_235B_A22B_PRETRAIN_CONFIG_H100_BF16_V1 / _FP8_CS_V1 and
+// their V2 of GBS 8192, scripts/performance/configs/qwen/
+// qwen3_workload_base_configs.py, github.com/NVIDIA-NeMo/Megatron-Bridge;
+// the same layout is the H100 baseline of NVIDIA's Megatron-MoE-ModelZoo
+// best_practice/Qwen3, "A2A_OVERLAP=1 TP=2 PP=8 VPP=4 EP=32"), and False
+// or unset (the default) for the other MoE runs the report prices:
+// Qwen3-235B-A22B and Qwen3-30B-A3B on B200 and H100 otherwise,
+// DeepSeek-V3 on B200 at pp 16 (deepseek_workload_base_configs.py
+// DEEPSEEK_V3_PRETRAIN_CONFIG_B200_V1), GPT-OSS-120B
+// (gpt_oss_workload_base_configs.py) and the NeMo 25.02 Mixtral run.
+func runEPOverlap(run *calibration.Run) bool {
+	mk, _ := calibration.RunModelKey(run.Model)
+	return run.Framework == "Megatron-Bridge" && mk == "Qwen3_235B_A22B" && strings.TrimSpace(run.System) == "DGX-H100" &&
+		max(run.TP, 1) == 2 && max(run.PP, 1) == 8 && max(run.VP, 1) == 4 && max(run.EP, 1) == 32
+}

@@ -50,6 +50,25 @@ func (m *Transformer) denseFFN() (F, up float64) {
 	return F, m.upWidth(F)
 }
 
+// routedCopies returns the routed token copies one rank's MoE MLP takes
+// in a layer of m over T tokens, averaged over the layers as moeMLPs
+// weights them: moeFraction · f · s·T · k, with f the imbalance (≥ 1) and
+// s the rank's TokenShare (1 when unset); 0 for a dense model. The stack's
+// MoERoutedTokenS is priced per copy.
+func (m *Transformer) routedCopies(T float64) float64 {
+	if m.Experts <= 1 || m.ActiveExperts <= 0 {
+		return 0
+	}
+	f := m.Imbalance
+	if !(f >= 1) {
+		f = 1
+	}
+	if m.TokenShare > 0 && m.TokenShare < 1 {
+		T *= m.TokenShare
+	}
+	return m.moeFraction() * f * T * float64(m.ActiveExperts)
+}
+
 // moeMLPs adds the MLPs of one layer of a mixture of experts over T tokens
 // to b; a model whose MoELayers are fewer than its layers adds the layer
 // mean, MoE and dense MLPs weighted by their shares. On a rank of an

@@ -109,6 +109,11 @@ type Breakdown struct {
 	// split-K product's two), HeadMatmulFixed the LM head's share of it:
 	// with Matmul, the time the products occupy the GPU.
 	MatmulFixed, HeadMatmulFixed float64
+	// RoutedCopies is the routed token copies of the pass's MoE layers,
+	// summed over the layers (a training step's: Transformer.routedCopies
+	// per layer): the count the stack's MoERoutedTokenS multiplies into
+	// Fixed. 0 for a dense model and outside training steps.
+	RoutedCopies float64
 
 	attnFLOPs float64
 }
@@ -147,6 +152,7 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.HeadMatmul += o.HeadMatmul
 	b.MatmulFixed += o.MatmulFixed
 	b.HeadMatmulFixed += o.HeadMatmulFixed
+	b.RoutedCopies += o.RoutedCopies
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -166,6 +172,7 @@ func (b *Breakdown) Scale(k float64) {
 	b.HeadMatmul *= k
 	b.MatmulFixed *= k
 	b.HeadMatmulFixed *= k
+	b.RoutedCopies *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -665,6 +672,8 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, castF+castB)
 		layer.Fixed += 8 * p.KernelS
 	}
+	layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))
+	layer.Fixed += stack(st.Software).MoERoutedTokenS * layer.RoutedCopies
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:
@@ -734,6 +743,9 @@ func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 			f = 1
 		}
 		k := f * float64(m.ActiveExperts)
+		if m.TokenShare > 0 && m.TokenShare < 1 {
+			k *= m.TokenShare // the rank's own share of the routed copies (moeMLPs)
+		}
 		fm := m.moeFraction()
 		mlpF, mlpB = fm*k*T*(h+F), fm*k*T*(up+h)
 		if S := float64(m.SharedExperts); S > 0 {

@@ -75,9 +75,19 @@ type Stack struct {
 	// backward then does AttnBwdFLOPs times the forward's work at
 	// AttnBwdFrac: its time is the forward's × AttnBwdFLOPs ·
 	// AttnFwdFrac / AttnBwdFrac.
-	AttnFwdFrac float64  `json:"attn_fwd_frac"`
-	AttnBwdFrac float64  `json:"attn_bwd_frac"`
-	Sources     []string `json:"sources"`
+	AttnFwdFrac float64 `json:"attn_fwd_frac"`
+	AttnBwdFrac float64 `json:"attn_bwd_frac"`
+	// MoERoutedTokenS is the time per routed token copy per MoE layer of
+	// a training step (forward and backward) that the operator model's
+	// kernels do not account for on this stack, seconds: on Megatron-Core,
+	// the dropless token dispatcher's cost per routed token beyond the
+	// modelled products, all-to-alls and permutation traffic (routing
+	// imbalance on the busiest rank, the unfused permutation and its index
+	// maps, the host synchronisation on tokens_per_expert). Fitted to the
+	// stack's published MoE runs (`sweep accuracy` refits it and checks it
+	// leave-one-release-out); 0 on the other stacks.
+	MoERoutedTokenS float64  `json:"moe_routed_token_s"`
+	Sources         []string `json:"sources"`
 }
 
 // AttnBwdFLOPs is the backward's work over the forward's in fused
@@ -155,6 +165,8 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): step_overhead_s %v: want in [0, 1)", i, s.Name, s.StepOverheadS)
 		case !(s.AttnFwdFrac >= 0 && s.AttnFwdFrac <= 1 && s.AttnBwdFrac >= 0 && s.AttnBwdFrac <= 1) || (s.AttnFwdFrac > 0) != (s.AttnBwdFrac > 0):
 			return out, fmt.Errorf("stacks[%d] (%s): attn_fwd_frac %v, attn_bwd_frac %v: want both in (0, 1] or both 0", i, s.Name, s.AttnFwdFrac, s.AttnBwdFrac)
+		case !(s.MoERoutedTokenS >= 0 && s.MoERoutedTokenS < 1e-4):
+			return out, fmt.Errorf("stacks[%d] (%s): moe_routed_token_s %v: want in [0, 1e-4)", i, s.Name, s.MoERoutedTokenS)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}
@@ -229,6 +241,10 @@ func ServeActivationBytes(sw Software, p registry.Precision) float64 {
 	}
 	return p.Bytes()
 }
+
+// MoERoutedTokenS returns the time per routed token copy per MoE layer of
+// a training step on stack sw (Stack.MoERoutedTokenS).
+func MoERoutedTokenS(sw Software) float64 { return stack(sw).MoERoutedTokenS }
 
 // TPCommOverlap reports whether a training step on stack sw overlaps its
 // tensor-parallel collectives with the linear layers' products

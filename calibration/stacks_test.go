@@ -129,6 +129,11 @@ func TestMegatronCoreFP8MoE(t *testing.T) {
 	if math.Abs(f1-f0-4*T*(h+768)) > 1e-6*f0 || math.Abs(b1-b0-4*T*(2*768+h)) > 1e-6*b0 {
 		t.Errorf("a shared expert adds %g / %g B of casts, want %g / %g", f1-f0, b1-b0, 4*T*(h+768), 4*T*(2*768+h))
 	}
+	half := m
+	half.TokenShare = 0.5 // whole experts beside tp = 2: the rank's half of the routed copies
+	if fh, bh := fp8Casts(&half, &ps); math.Abs(f0-fh-2*T*k*(h+768)) > 1e-6*f0 || math.Abs(b0-bh-2*T*k*(2*768+h)) > 1e-6*b0 {
+		t.Errorf("a half token share casts %g / %g B fewer, want %g / %g", f0-fh, b0-bh, 2*T*k*(h+768), 2*T*k*(2*768+h))
+	}
 	if ActivationBytes(MegatronCore, registry.FP8) != 2 || ActivationBytes(Compiled, registry.FP8) != 1 || ActivationBytes(MegatronCore, registry.BF16) != 2 {
 		t.Errorf("activation bytes: megatron-core fp8 %g, compiled fp8 %g, megatron-core bf16 %g; want 2, 1, 2",
 			ActivationBytes(MegatronCore, registry.FP8), ActivationBytes(Compiled, registry.FP8), ActivationBytes(MegatronCore, registry.BF16))
@@ -214,5 +219,58 @@ func TestStackAttentionKernel(t *testing.T) {
 	}
 	if _, err := readStacks([]byte(in)); err == nil || !strings.Contains(err.Error(), "attn_bwd_frac") {
 		t.Errorf("one fraction without the other: error %v", err)
+	}
+}
+
+// The megatron-core stack's routed-token time is added once per routed
+// token copy per MoE layer of a training step: a bf16 MoE step on
+// megatron-core (the kernel choices of compiled at bf16) exceeds the
+// compiled one by MoERoutedTokenS × layers × (MoE share) × s·T × k, with
+// s the rank's token share; a dense model's steps are alike.
+func TestMoERoutedTokenPerCopy(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	d := DeviceFor(hw, registry.BF16)
+	v := MoERoutedTokenS(MegatronCore)
+	if !(v > 0) || MoERoutedTokenS(Compiled) != 0 {
+		t.Fatalf("routed-token time: megatron-core %g s, compiled %g s", v, MoERoutedTokenS(Compiled))
+	}
+	base := Transformer{Name: "moe", Layers: 48, Hidden: 2048, Heads: 32, KVHeads: 4, HeadDim: 128, FFN: 768, Vocab: 151936,
+		GatedMLP: true, Experts: 128, ActiveExperts: 8, EP: 8}
+	for _, tc := range []struct {
+		name        string
+		moeLayers   int
+		share       float64
+		batch, seq  int
+		layersMoE   float64 // MoE share of the layers
+		tokenFactor float64
+	}{
+		{"all MoE layers", 0, 0, 1, 4096, 1, 1},
+		{"two micro-batch sequences", 0, 0, 2, 4096, 1, 1},
+		{"36 of 48 MoE layers", 36, 0, 1, 4096, 0.75, 1},
+		{"a half token share", 0, 0.5, 1, 4096, 1, 0.5},
+	} {
+		m := base
+		m.MoELayers, m.TokenShare = tc.moeLayers, tc.share
+		st := Step{Batch: tc.batch, Seq: tc.seq}
+		st.Software = MegatronCore
+		bm := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1})
+		st.Software = Compiled
+		co := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1}).Total
+		copies := 12 * tc.layersMoE * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
+		if got := bm.Total - co; math.Abs(got-v*copies) > 1e-9*v*copies+1e-12 {
+			t.Errorf("%s: megatron-core − compiled = %g s, want %g s", tc.name, got, v*copies)
+		}
+		if math.Abs(bm.RoutedCopies-copies) > 1e-9*copies {
+			t.Errorf("%s: Breakdown.RoutedCopies %g, want %g", tc.name, bm.RoutedCopies, copies)
+		}
+	}
+	dense := Transformer{Name: "dense", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}
+	st := Step{Batch: 1, Seq: 4096, Software: MegatronCore}
+	mc := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total
+	st.Software = Compiled
+	if co := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; mc != co {
+		t.Errorf("dense: megatron-core %g s, compiled %g s: no routed tokens, alike", mc, co)
 	}
 }

@@ -65,6 +65,9 @@ type calibDist struct {
 	// counting only Matmul as cover made a larger batch faster).
 	tpOverlap bool
 	layerGEMM float64
+	// routedCopies is the stage's routed token copies summed over the
+	// microbatches (Breakdown.RoutedCopies × m).
+	routedCopies float64
 }
 
 // calibratedDistributed prices the replica of a training job with the
@@ -108,6 +111,13 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 	micro := local / mb
 	if fold {
 		shape.EP, shape.Imbalance = ep, oneF(c.Dist.MoEImbalance)
+		if etp == 1 && tp > 1 {
+			// Whole experts beside tensor-parallel attention: under
+			// sequence parallelism (which Megatron-Core requires for MoE
+			// with tp > 1) each of the tp ranks routes and dispatches its
+			// own 1/tp of the tokens (moeEPTokenShare).
+			shape.TokenShare = moeEPTokenShare(tp, etp)
+		}
 	} else {
 		etp = tp
 	}
@@ -136,7 +146,8 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		matmul:     n * b.Matmul, attention: n * b.Attention, elementwiseOp: n*b.Elementwise + opt,
 		parts:   partsOf(&b, n),
 		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
-		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed)}
+		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed),
+		routedCopies: n * b.RoutedCopies}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs

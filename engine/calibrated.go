@@ -80,6 +80,16 @@ type CalibResult struct {
 	// step: its replica_s) by operation class; Prefill splits the batch's
 	// prefill (ServeResult.PrefillS) and Decode one decode step (itl_s).
 	Step, Prefill, Decode TimeParts
+	// RoutedCopies is what a distributed training step of a mixture of
+	// experts grows by per second of the software stack's time per routed
+	// token copy (calibration.MoERoutedTokenS): the routed token copies of
+	// the last stage's MoE layers over the step's microbatches, ÷ (1 −
+	// bubble fraction), × the straggler factor, less the share combined
+	// 1F1B hides (ep_overlap) where the all-to-alls exceed their cover.
+	// The step is linear in that time with this slope (the accuracy
+	// report fits it). 0 for a dense model or outside distributed
+	// training.
+	RoutedCopies float64
 }
 
 // shapeOf returns the transformer shape of m; ok is false for models

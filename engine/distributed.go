@@ -139,8 +139,13 @@ type DistConfig struct {
 
 	Overlap      float64 // share of the DP all-reduce hidden behind compute, [0, 1]
 	MoEImbalance float64 // routing imbalance f ≥ 1 (hottest expert load / mean); 0 = 1
-	Congestion   float64 // multiplies every communication time, ≥ 1; 0 = 1
-	Straggler    float64 // multiplies the step time, ≥ 1; 0 = 1
+	// EPOverlap: the expert-parallel all-to-alls of one microbatch run
+	// behind the computation of the adjacent one (Megatron-Core's combined
+	// 1F1B, --overlap-moe-expert-parallel-comm; moeEPOverlapExposedS).
+	// Calibrated fidelity, ep folded into data parallelism only.
+	EPOverlap  bool
+	Congestion float64 // multiplies every communication time, ≥ 1; 0 = 1
+	Straggler  float64 // multiplies the step time, ≥ 1; 0 = 1
 
 	Collective Collective    // DP all-reduce algorithm
 	Topology   Topology      // fabric topology override; auto = the fabric's
@@ -240,6 +245,9 @@ var distributedParams = []*Param{
 	{Name: "moe_imbalance", Modes: InTraining, Label: "MoE imbalance", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: MoE routing imbalance f ≥ 1 (hottest expert's load over the mean)",
 		apply: func(c *Config, v Value) { c.Dist.MoEImbalance = v.F }},
+	{Name: "ep_overlap", Modes: InTraining, Fidelities: UnderCalibrated, Label: "EP all-to-all overlap", Type: TypeBool, Default: "false",
+		Doc:   "calibrated training with ep > 1: the expert-parallel all-to-alls of one microbatch hidden behind the computation of the adjacent one (Megatron-Core's combined 1F1B, --overlap-moe-expert-parallel-comm); the warm-up and cool-down microbatches stay exposed; no effect with pp > 1 and interleave 1 (Megatron-Core requires virtual pipeline stages)",
+		apply: func(c *Config, v Value) { c.Dist.EPOverlap = v.F != 0 }},
 	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},
@@ -472,8 +480,10 @@ var hideComm = true
 // state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
 // (÷ dp), the MoE layers' activations add their routed copies'
 // (moeActivationDeltaBytes), and EP = 4·⌈L/pp⌉·(MoE share) ·
-// a2a(local·S/cp·h·b·k·f) over the node's link and the fabric
-// (moeAllToAllS).
+// a2a(local·S/cp·h·b·k·f·s) over the node's link and the fabric
+// (moeAllToAllS), s = 1/tp with whole experts beside tp > 1 and 1
+// otherwise (moeEPTokenShare); with ep_overlap only the part combined
+// 1F1B does not hide is exposed (moeEPOverlapExposedS).
 //
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
@@ -698,7 +708,7 @@ func solveDistributed(c *Config, r *Result) {
 			// stack's activation format (actBytes: bf16 under Transformer
 			// Engine's fp8 recipe, the tokens are dispatched before the
 			// experts cast them).
-			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance)
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance) * moeEPTokenShare(tp, etp)
 			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
 			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
 		}
@@ -722,6 +732,12 @@ func solveDistributed(c *Config, r *Result) {
 		tPP = 2 * float64(pp-1) * (float64(microLocal)*sLocal*h*ab/β + α)
 	}
 	tTP, tDP, tEP, tCP, tPP = tTP*cong, tDP*cong, tEP*cong, tCP*cong, tPP*cong
+	dEPdReplica := 0.0 // the exposed all-to-alls' derivative in the replica's computation
+	if cal.ok && fold && d.EPOverlap && tEP > 0 && hideComm {
+		// Combined 1F1B: each microbatch's all-to-alls run behind the
+		// computation of the adjacent one (moe_dist.go).
+		tEP, dEPdReplica = moeEPOverlapExposedS(tEP, replica-cal.parts.OptimizerS, mb, v, pp)
+	}
 	if cal.ok && cal.tpOverlap && hideComm {
 		// The collectives pipelined with the layers' GEMMs: only the
 		// excess over the GEMM time is exposed.
@@ -740,6 +756,11 @@ func solveDistributed(c *Config, r *Result) {
 	step := (replica + comm + bubble) * oneF(d.Straggler)
 
 	r.Dist.ReplicaS, r.Dist.StepS = replica, step
+	if cal.ok {
+		// The step's derivative in the replica's microbatch time, times
+		// the routed copies the microbatches price (CalibResult).
+		r.Calib.RoutedCopies = cal.routedCopies * (1/(1-b) + dEPdReplica) * oneF(d.Straggler)
+	}
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b
 	r.Dist.StragglerS = step - (replica + comm + bubble)

@@ -119,3 +119,67 @@ func moeActivationDeltaBytes(m *registry.Model, layers, seq, batch int, strategy
 	moeLayers := float64(layers) * float64(n) / float64(m.Layers)
 	return moeLayers * (perTok - 19*h) * float64(seq) * float64(batch) * bytesPerElement / 2
 }
+
+// moeEPTokenShare returns the share of a tensor-parallel group's tokens
+// one of its tp ranks dispatches to the experts in a folded layout with
+// expert tensor-parallel degree etp: 1/tp when the experts are whole
+// (etp = 1, tp > 1), 1 otherwise. Megatron-Core requires sequence
+// parallelism for a mixture of experts with tp > 1 (arguments.py: "When
+// using MoE and tensor parallelism, sequence parallelism must be used"),
+// so the hidden states reaching the router are split along the sequence
+// over the tp ranks; with etp = 1 each rank is an expert-parallel rank of
+// its own and its token dispatcher permutes and all-to-alls only its 1/tp
+// of the tokens (MoE Parallel Folding, Liu et al. 2025, arXiv:2504.14960
+// §3: the attention's tp×dp ranks re-folded as ep×edp with etp = 1; the
+// all-to-all token dispatcher, core/transformer/moe/token_dispatcher.py).
+// With etp = tp the experts are split tp ways and every rank of the group
+// computes all the group's tokens on its slice (the dispatcher gathers
+// them over the tp ranks), as the unshared layout prices it.
+func moeEPTokenShare(tp, etp int) float64 {
+	if etp == 1 && tp > 1 {
+		return 1 / float64(tp)
+	}
+	return 1
+}
+
+// moeEPOverlapExposedS returns the exposed part of comm seconds of
+// expert-parallel all-to-alls in a step whose microbatches compute for
+// compute seconds (forward and backward, on the rank), under combined
+// 1F1B: in the pipeline's steady state the forward of one microbatch and
+// the backward of another run as one pair, each one's dispatch and
+// combine all-to-alls hidden behind the other's computation, while the
+// W warm-up forwards and W cool-down backwards of the mb·v microbatch
+// chunks run unpaired:
+//
+//	u       = min(W / (mb·v), 1)
+//	exposed = u·comm + max(0, (1 − u)·(comm − compute))
+//
+// with W = 2·(pp − 1) + (v − 1)·pp (Megatron-Core's warm-up of the
+// interleaved schedule on the first stage, get_num_warmup_microbatches in
+// core/pipeline_parallel/schedules.py) and W = 1 without pipeline
+// parallelism (the first forward and the last backward). Megatron-Core
+// allows the schedule with pp > 1 only with virtual pipeline stages: with
+// pp > 1 and v = 1 comm is returned whole. Sources: Megatron-Core
+// developer guide, "Combined 1F1B: Expert-Parallel All-to-All Overlap"
+// (moe_a2a_overlap: dispatch and combine of one microbatch overlapped with
+// the independent forward or backward computation of an adjacent one;
+// --overlap-moe-expert-parallel-comm); DeepSeek-V3 technical report
+// (arXiv:2412.19437 §3.2.1, DualPipe: a forward and a backward chunk
+// paired so that the all-to-alls hide behind computation). dCompute is
+// the derivative of exposed in compute: −(1 − u) while the paired
+// all-to-alls exceed their cover, 0 otherwise.
+func moeEPOverlapExposedS(comm, compute float64, mb, v, pp int) (exposed, dCompute float64) {
+	mb, v, pp = max(mb, 1), max(v, 1), max(pp, 1)
+	if pp > 1 && v == 1 {
+		return comm, 0
+	}
+	w := 1
+	if pp > 1 {
+		w = 2*(pp-1) + (v-1)*pp
+	}
+	u := math.Min(float64(w)/(float64(mb)*float64(v)), 1)
+	if x := (1 - u) * (comm - compute); x > 0 {
+		return u*comm + x, -(1 - u)
+	}
+	return u * comm, 0
+}

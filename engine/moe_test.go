@@ -408,3 +408,114 @@ func TestEPAllToAllMegatronCoreFP8(t *testing.T) {
 		t.Errorf("compiled: all-to-all %g s at fp8, %g s at bf16: want fewer bytes at fp8", a, b)
 	}
 }
+
+// qwen235 is Qwen3-235B-A22B on the 256 H100s of Training_512_H100
+// (gpus 256), batch 2048 of 4096 tokens, ZeRO-1, fp8 on the megatron-core
+// stack, with mutate applied.
+func qwen235(t testing.TB, mutate func(c *Config)) Result {
+	c := distCfg(t, "Qwen3_235B_A22B", "Training_512_H100", func(c *Config) {
+		c.Fidelity, c.Precision = FidelityCalibrated, registry.FP8
+		c.Calib.Software = calibration.MegatronCore
+		c.BatchSize, c.SeqLen, c.ZeroStage = 2048, 4096, 1
+		c.Dist.GPUs = 256
+		mutate(c)
+	})
+	return Evaluate(&c)
+}
+
+// Whole experts beside tensor-parallel attention (etp = 1: ep = 32 does
+// not divide dp = 16): under sequence parallelism each of the tp = 2 ranks
+// dispatches its half of the tokens, so its all-to-alls move what a rank
+// of the tp = 1 layout (dp = 32, half the sequences per replica) moves
+// over the same 32-rank expert-parallel groups.
+func TestEPWholeExpertsTokenShare(t *testing.T) {
+	tp2 := qwen235(t, func(c *Config) { c.Dist.TP, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 2, 8, 32, 32 })
+	tp1 := qwen235(t, func(c *Config) { c.Dist.TP, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 1, 8, 32, 16 })
+	if tp2.Dist.Reason != DistOK || tp1.Dist.Reason != DistOK || tp2.Dist.DP != 16 || tp1.Dist.DP != 32 {
+		t.Fatalf("layouts: %q dp %d, %q dp %d", tp2.Dist.Reason, tp2.Dist.DP, tp1.Dist.Reason, tp1.Dist.DP)
+	}
+	if a, b := tp2.Dist.CommEPS, tp1.Dist.CommEPS; !(a > 0) || math.Abs(a-b) > 1e-9*b {
+		t.Errorf("EP all-to-alls: tp=2 (etp=1) %.6g s, tp=1 %.6g s: want equal (each rank dispatches its 1/tp)", a, b)
+	}
+	if moeEPTokenShare(2, 1) != 0.5 || moeEPTokenShare(2, 2) != 1 || moeEPTokenShare(1, 1) != 1 {
+		t.Errorf("token shares: %v %v %v", moeEPTokenShare(2, 1), moeEPTokenShare(2, 2), moeEPTokenShare(1, 1))
+	}
+}
+
+// Combined 1F1B hides the all-to-alls behind the adjacent microbatch's
+// computation: the exposed EP time never exceeds the unhidden one, falls
+// as the microbatches grow (the unpaired warm-up and cool-down a smaller
+// share), and is the unhidden one with pp > 1 and no virtual stages.
+func TestEPOverlapShape(t *testing.T) {
+	layout := func(mb, v int, overlap bool) func(c *Config) {
+		return func(c *Config) {
+			c.Dist.TP, c.Dist.PP, c.Dist.EP, c.Dist.Interleave, c.Dist.Microbatches, c.Dist.EPOverlap = 2, 8, 32, v, mb, overlap
+		}
+	}
+	prev := math.Inf(1)
+	for _, mb := range []int{16, 32, 64} {
+		off, on := qwen235(t, layout(mb, 4, false)), qwen235(t, layout(mb, 4, true))
+		if on.Dist.Reason != DistOK || !(on.Dist.CommEPS < off.Dist.CommEPS) || !(on.LatencyS < off.LatencyS) {
+			t.Fatalf("mb=%d: EP %.4g s with overlap, %.4g s without; step %.4g / %.4g s", mb, on.Dist.CommEPS, off.Dist.CommEPS, on.LatencyS, off.LatencyS)
+		}
+		share := on.Dist.CommEPS / off.Dist.CommEPS
+		if !(share < prev) {
+			t.Errorf("mb=%d: exposed share %.4g not below %.4g at fewer microbatches", mb, share, prev)
+		}
+		prev = share
+	}
+	if a, b := qwen235(t, layout(32, 1, true)), qwen235(t, layout(32, 1, false)); a.Dist.CommEPS != b.Dist.CommEPS {
+		t.Errorf("pp=8 without virtual stages: EP %.4g s with overlap, %.4g s without: want unchanged", a.Dist.CommEPS, b.Dist.CommEPS)
+	}
+	for _, tc := range []struct {
+		comm, compute float64
+		mb, v, pp     int
+		want          float64
+	}{
+		{10, 100, 1000, 1, 1, 0.01},  // hidden but the first forward and last backward: u = 1/1000
+		{10, 4, 10, 1, 1, 1 + 0.9*6}, // compute covers 4 of the paired 9
+		{10, 100, 4, 1, 8, 10},       // no virtual stages with pp > 1
+		{10, 100, 2, 2, 4, 10},       // warm-up W = 10 ≥ mb·v: nothing paired
+		{10, 0, 64, 4, 8, 10},        // nothing to hide behind
+	} {
+		if got, _ := moeEPOverlapExposedS(tc.comm, tc.compute, tc.mb, tc.v, tc.pp); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("moeEPOverlapExposedS(%v, %v, mb=%d, v=%d, pp=%d) = %v, want %v", tc.comm, tc.compute, tc.mb, tc.v, tc.pp, got, tc.want)
+		}
+	}
+}
+
+// CalibResult.RoutedCopies is the slope of the step in the stack's time
+// per routed token copy: at bf16 the megatron-core and compiled stacks
+// price a MoE step alike but for that time (tp = 1: no tensor-parallel
+// collectives to overlap), so their steps differ by exactly
+// MoERoutedTokenS × RoutedCopies, through the pipeline bubble and, under
+// combined 1F1B, the all-to-alls the extra computation hides.
+func TestRoutedCopiesSlope(t *testing.T) {
+	v := calibration.MoERoutedTokenS(calibration.MegatronCore)
+	for _, tc := range []struct {
+		name, system string
+		pp, ep, mb   int
+		overlap      bool
+	}{
+		{"pp 4, ep 8 in a node", "Lab_64_H100", 4, 8, 8, false},
+		{"ep 16 over 100 Gb/s Ethernet, combined 1F1B", "Research_256", 1, 16, 8, true},
+	} {
+		step := func(sw calibration.Software) Result {
+			c := distCfg(t, "Qwen3_30B_A3B", tc.system, func(c *Config) {
+				c.Fidelity, c.Precision, c.Calib.Software = FidelityCalibrated, registry.BF16, sw
+				c.BatchSize, c.SeqLen, c.ZeroStage = 512, 4096, 1
+				c.Dist.GPUs, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches, c.Dist.EPOverlap = 64, tc.pp, tc.ep, tc.mb, tc.overlap
+			})
+			return Evaluate(&c)
+		}
+		mc, co := step(calibration.MegatronCore), step(calibration.Compiled)
+		if mc.Dist.Reason != DistOK || !(mc.Calib.RoutedCopies > 0) {
+			t.Fatalf("%s: %q, routed copies %v", tc.name, mc.Dist.Reason, mc.Calib.RoutedCopies)
+		}
+		want := v * mc.Calib.RoutedCopies
+		if got := mc.LatencyS - co.LatencyS; math.Abs(got-want) > 1e-9*mc.LatencyS {
+			t.Errorf("%s: megatron-core − compiled = %.9g s, want %.9g s (%.6g copies)", tc.name, got, want, mc.Calib.RoutedCopies)
+		}
+		t.Logf("%s: step %.4g s, routed-token time %.4g s, EP %.4g s", tc.name, mc.LatencyS, want, mc.Dist.CommEPS)
+	}
+}
