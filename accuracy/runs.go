@@ -78,8 +78,9 @@ type SkippedRun struct {
 // Engine before 1.6: attention on FlashAttention-2's kernels),
 // NeMo AutoModel's PyTorch-native runs on the megatron stack, or, where
 // the page's kernels column names TE (Transformer Engine's layers and
-// fused attention), on megatron-core's kernel choices (tp = 1 on these
-// rows: its tensor-parallel overlap does not arise). The step is the
+// fused attention), on the automodel stack (megatron-core's kernel
+// choices without its tensor-parallel overlap and its MoE dispatcher's
+// routed-token time). The step is the
 // optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
 // precision, a global batch that is no whole number of microbatches per
@@ -147,8 +148,9 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		// kernels column; its glossary: "TE: Transformer Engine kernel
 		// optimizations - RMSNorm, Linear and DotProductAttention"): TE's
 		// fused attention and element-wise kernels, megatron-core's
-		// kernel choices.
-		c.Calib.Software = calibration.MegatronCore
+		// kernel choices without Megatron-Core's MoE dispatcher
+		// (calibration/data/stacks.json: automodel).
+		c.Calib.Software = calibration.AutoModel
 	}
 	if run.FSDP > 0 {
 		c.ZeroStage = 3

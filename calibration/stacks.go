@@ -115,11 +115,12 @@ const (
 	SGLang                          // SGLang
 	TensorRTLLM                     // TensorRT-LLM
 	MegatronCoreFA2                 // Megatron-Core with Transformer Engine on FlashAttention-2 (NeMo 24.03)
+	AutoModel                       // NeMo AutoModel: PyTorch-native FSDP2 on Transformer Engine's layers
 	NumSoftware
 )
 
 // stackNames are the names the constants above must have in the file.
-var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2"}
+var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2", "automodel"}
 
 // stackTable is data/stacks.json, read when the package is initialised.
 var stackTable, softwareNames = mustStacks(stacksJSON)

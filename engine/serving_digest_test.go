@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "212dd07d44325120084ee919c5bbfa184f736527e3407a930265bfc4e873294f"
+	servingDigest        = "d61b9df471c8e1f15b5553e902708a8ee47f54cca3b6523d4e8f2e6293afb94e"
 )
 
 var (
