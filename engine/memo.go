@@ -1,0 +1,55 @@
+package engine
+
+// Memo keeps work of one evaluation that a later evaluation can reuse
+// when its configuration differs only in the batch size: today, the
+// calibrated prefill of one request alone (calibratedServeSteps at batch
+// 1), which the time to first token under continuous batching needs
+// (requestTTFT) and which does not depend on the batch size. A sweep whose
+// fastest axis is the batch size, as most are, prices it once per run of
+// batch sizes instead of once per row.
+//
+// Reuse is exact: the work is reused only for a configuration equal (==)
+// to the one it was computed for in every field but the batch size, so a
+// Result of EvaluateMemo is bit for bit Evaluate's (TestEvaluateMemoExact).
+// The registry entries and calibration profiles the configurations point
+// to must not change while the Memo is in use, as during any evaluation.
+// The zero Memo is empty and ready; a Memo holds no pointer of its own
+// beyond the last configuration's, and is not safe for concurrent use:
+// each worker keeps its own.
+type Memo struct {
+	oneKey    Config // the configuration of oneTTFT, with BatchSize 0 and no memo
+	oneOK     bool
+	oneTTFT   float64 // calServe.ttft at batch 1
+	oneChunks int     // calServe.chunks at batch 1
+}
+
+// EvaluateMemo is Evaluate(c), reusing the work m holds from earlier
+// evaluations and keeping this one's for later ones (Memo). The Result is
+// bit for bit Evaluate's; it does not allocate. c is restored before
+// EvaluateMemo returns.
+func EvaluateMemo(c *Config, m *Memo) (r Result) {
+	c.memo = m
+	r = Evaluate(c)
+	c.memo = nil
+	return r
+}
+
+// prefillOne returns the time to first token and the prefill chunks of
+// one request alone under c (calibratedServeSteps at batch 1 and c's
+// prompt), from c's memo when it holds them for c.
+func prefillOne(c *Config) (ttft float64, chunks int) {
+	m := c.memo
+	if m == nil {
+		var one calServe
+		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		return one.ttft, one.chunks
+	}
+	k := *c
+	k.BatchSize, k.memo = 0, nil
+	if !m.oneOK || k != m.oneKey {
+		var one calServe
+		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		m.oneKey, m.oneOK, m.oneTTFT, m.oneChunks = k, true, one.ttft, one.chunks
+	}
+	return m.oneTTFT, m.oneChunks
+}
