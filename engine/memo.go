@@ -1,16 +1,22 @@
 package engine
 
-// Memo keeps work of one evaluation that a later evaluation can reuse
-// when its configuration differs only in the batch size: today, the
-// calibrated prefill of one request alone (calibratedServeSteps at batch
-// 1), which the time to first token under continuous batching needs
-// (requestTTFT) and which does not depend on the batch size. A sweep whose
-// fastest axis is the batch size, as most are, prices it once per run of
-// batch sizes instead of once per row.
+import (
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
+
+// Memo keeps work of one evaluation that a later evaluation can reuse:
+// the calibrated prefill of one request alone (calibratedServeSteps at
+// batch 1), which the time to first token under continuous batching needs
+// (requestTTFT) and which does not depend on the batch size, and the
+// model's transformer shape (shapeOf), which depends on the model only. A
+// sweep whose fastest axis is the batch size, as most are, prices the
+// prefill once per run of batch sizes instead of once per row.
 //
-// Reuse is exact: the work is reused only for a configuration equal (==)
-// to the one it was computed for in every field but the batch size, so a
-// Result of EvaluateMemo is bit for bit Evaluate's (TestEvaluateMemoExact).
+// Reuse is exact: the prefill is reused only for a configuration equal
+// (==) to the one it was computed for in every field but the batch size,
+// and the shape only for the same model, so a Result of EvaluateMemo is
+// bit for bit Evaluate's (TestEvaluateMemoExact).
 // The registry entries and calibration profiles the configurations point
 // to must not change while the Memo is in use, as during any evaluation.
 // The zero Memo is empty and ready; a Memo holds no pointer of its own
@@ -21,6 +27,11 @@ type Memo struct {
 	oneOK     bool
 	oneTTFT   float64 // calServe.ttft at batch 1
 	oneChunks int     // calServe.chunks at batch 1
+
+	shapeModel *registry.Model // the model of shape
+	shapeSet   bool
+	shapeOK    bool
+	shape      calibration.Transformer // shapeOf(shapeModel)
 }
 
 // EvaluateMemo is Evaluate(c), reusing the work m holds from earlier
@@ -52,4 +63,18 @@ func prefillOne(c *Config) (ttft float64, chunks int) {
 		m.oneKey, m.oneOK, m.oneTTFT, m.oneChunks = k, true, one.ttft, one.chunks
 	}
 	return m.oneTTFT, m.oneChunks
+}
+
+// modelShape is shapeOf(c.Model), from c's memo when it holds that
+// model's.
+func (c *Config) modelShape() (calibration.Transformer, bool) {
+	m := c.memo
+	if m == nil {
+		return shapeOf(c.Model)
+	}
+	if !m.shapeSet || m.shapeModel != c.Model {
+		m.shape, m.shapeOK = shapeOf(c.Model)
+		m.shapeModel, m.shapeSet = c.Model, true
+	}
+	return m.shape, m.shapeOK
 }

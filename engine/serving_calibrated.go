@@ -212,7 +212,7 @@ type calServe struct {
 // options.
 func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
 	s := &c.Serve
-	shape, _ := shapeOf(c.Model)
+	shape, _ := c.modelShape() // memo.go
 	tp := one(c.Dist.TP)
 	sh := shape.Shard(tp)
 	servingEPShape(c, &sh, &shape) // serving_moe.go
