@@ -40,7 +40,7 @@ type Memo struct {
 // EvaluateMemo returns.
 func EvaluateMemo(c *Config, m *Memo) (r Result) {
 	c.memo = m
-	r = Evaluate(c)
+	evaluate(c, &r)
 	c.memo = nil
 	return r
 }
