@@ -100,11 +100,11 @@ type frontBoxes struct {
 // the boxes of one level per box of the next. Smaller blocks prune more
 // finely but cost more boxes to test. On the 720,000 feasible rows of a
 // 1,000,000-row inference grid offered in grid order to a front per model
-// with four objectives (the rows of BenchmarkFront/sweep with batch sizes
-// to 2,500; fronts of 1,200 to 14,300 points), one level of 32 took about
-// 1,050 ns a row; with boxes shrunk on removal, blocks of 8, 16 or 32 in
-// two to four levels of fan-out 4 or 8 took 200-290 ns, and 8, 4, 4
-// levels the least.
+// with four objectives (fronts of 1,200 to 14,300 points), one level of 32
+// took about 1,050 ns a row; with boxes shrunk on removal, blocks of 8, 16
+// or 32 in two to four levels of fan-out 4 or 8 took 200-290 ns, and 8, 4,
+// 4 levels the least. BenchmarkFront/sweep/k=4 (batch sizes to 1,000):
+// 685-767 ns a row with one level of 32, 268-285 ns with these.
 const (
 	frontBlock  = 8
 	frontFan    = 4
@@ -623,9 +623,9 @@ func Dominates(objs []Objective, a, b []float64) bool {
 // point that cannot enter a group never creates it, and a run absorbs each
 // part's groups (Absorb) instead of copying them. With one point per group,
 // as group_by: [model, hardware, precision, batch_size] gives, that is
-// about 170 bytes a group with its key (BenchmarkGroupedFront reports the
-// bytes held per group without the key): a million groups hold about
-// 170 MB, which a memory budget for a run must allow; nothing drops
+// about 155 bytes a group with its key (BenchmarkGroupedFront reports the
+// bytes held per group without the key, 125): a million groups hold about
+// 155 MB, which a memory budget for a run must allow; nothing drops
 // groups, since the front must stay exact.
 type GroupedFront struct {
 	c      *frontConf
