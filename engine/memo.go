@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"unsafe"
+
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
@@ -13,10 +15,11 @@ import (
 // sweep whose fastest axis is the batch size, as most are, prices the
 // prefill once per run of batch sizes instead of once per row.
 //
-// Reuse is exact: the prefill is reused only for a configuration equal
-// (==) to the one it was computed for in every field but the batch size,
-// and the shape only for the same model, so a Result of EvaluateMemo is
-// bit for bit Evaluate's (TestEvaluateMemoExact).
+// Reuse is exact: the prefill is reused only for a configuration whose
+// bytes are those of the one it was computed for in every field but the
+// batch size (stricter than ==, which takes -0 for +0), and the shape only
+// for the same model, so a Result of EvaluateMemo is bit for bit
+// Evaluate's (TestEvaluateMemoExact).
 // The registry entries and calibration profiles the configurations point
 // to must not change while the Memo is in use, as during any evaluation.
 // The zero Memo is empty and ready; a Memo holds no pointer of its own
@@ -57,7 +60,7 @@ func prefillOne(c *Config) (ttft float64, chunks int) {
 	}
 	k := *c
 	k.BatchSize, k.memo = 0, nil
-	if !m.oneOK || k != m.oneKey {
+	if !m.oneOK || configBytes(&k) != configBytes(&m.oneKey) {
 		var one calServe
 		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
 		m.oneKey, m.oneOK, m.oneTTFT, m.oneChunks = k, true, one.ttft, one.chunks
@@ -77,4 +80,10 @@ func (c *Config) modelShape() (calibration.Transformer, bool) {
 		m.shapeModel, m.shapeSet = c.Model, true
 	}
 	return m.shape, m.shapeOK
+}
+
+// configBytes is the memory of c: two configurations with the same bytes
+// have the same values, pointers and floats bit for bit.
+func configBytes(c *Config) [unsafe.Sizeof(Config{})]byte {
+	return *(*[unsafe.Sizeof(Config{})]byte)(unsafe.Pointer(c))
 }
