@@ -39,8 +39,9 @@ type Memo struct {
 
 // EvaluateMemo is Evaluate(c), reusing the work m holds from earlier
 // evaluations and keeping this one's for later ones (Memo). The Result is
-// bit for bit Evaluate's; it does not allocate. c is restored before
-// EvaluateMemo returns.
+// bit for bit Evaluate's; it does not allocate. It sets a field of c for
+// the duration of the call and restores it before returning, so unlike
+// Evaluate it must not be given a c that other goroutines read meanwhile.
 func EvaluateMemo(c *Config, m *Memo) (r Result) {
 	c.memo = m
 	evaluate(c, &r)
