@@ -40,9 +40,11 @@ type Point struct {
 //
 // Memory is the front only: 8·(k+1) bytes per point of k objectives (and,
 // with three objectives or more, the removed points until the next
-// compaction, never more than the live ones, and a box of 16·k bytes per
-// frontBlock points), plus a fixed header of frontHeader bytes; the
-// objectives are shared by the fronts of a GroupedFront.
+// compaction, never more than the live ones, and once there are more than
+// frontBlock points, boxes of 16·k bytes: one per frontBlock points, one
+// per frontFan of those, and so on up frontLevels levels, with a header
+// of 80 bytes), plus a fixed header of frontHeader bytes; the objectives
+// are shared by the fronts of a GroupedFront.
 //
 // Internally every value is stored negated when its objective is
 // maximised, so that all comparisons minimise. With two objectives the
@@ -51,14 +53,18 @@ type Point struct {
 // and O(m) to insert one into a front of m points. With one or three and
 // more objectives the archive is kept in insertion order, cut into blocks of
 // frontBlock points, each with its bounding box (the componentwise minimum
-// and maximum of the points it received): a block whose minimum is not ≤ the
-// new point holds no point that dominates it, and a block whose maximum is
-// not ≥ it holds none it dominates, so Add skips such blocks whole and
-// tests the points of the others. Rows of a sweep arrive in grid order, so
-// the points of a block are neighbours in the grid and its box is tight. A
-// point removed from the front is marked, its box kept (a box only needs to
-// contain its points), and the archive is compacted and its boxes rebuilt
-// when the marked points outnumber the live ones. Before any scan, Add
+// and maximum of its points), and the boxes into a tree: a box per frontFan
+// boxes of the level below, frontLevels levels in all (frontBoxes). A box
+// whose minimum is not ≤ the new point holds no point that dominates it,
+// and a box whose maximum is not ≥ it holds none it dominates, so Add skips
+// such boxes whole, with everything below them, and tests the points of
+// the others. Rows of a sweep arrive in grid order, so the points of a
+// block are neighbours in the grid and its box is tight. A point removed
+// from the front is marked, and the boxes above it are shrunk to the
+// points left (a front moves as better configurations arrive, and boxes
+// still spanning its removed points would meet most new points); the
+// archive is compacted and its boxes rebuilt when the marked points
+// outnumber the live ones. Before any scan, Add
 // tries the point that rejected the previous one: neighbours in the grid
 // are usually dominated by the same point, so most rejections cost one
 // comparison of k values. Any point of the archive that beats the new one
@@ -73,21 +79,41 @@ type Front struct {
 	c    *frontConf
 	vals []float64 // len(idx)·k normalised values, row-major, in archive order
 	idx  []int64
-	// With k ≠ 2 and more than one block: per block of frontBlock entries,
-	// k minima then k maxima. Removed entries have a first value of +Inf.
-	box  []float64
+	// With k ≠ 2 and more than one block: the bounding boxes (frontBoxes).
+	// Removed entries have a first value of +Inf.
+	bx   *frontBoxes
 	dead int32 // removed entries still in vals and idx
 	hint int32 // archive position of the entry that last rejected a point
 }
 
-// frontBlock is the number of archive entries per bounding box. Smaller
-// blocks prune more finely but cost more boxes to test; 32 was the fastest
-// of 8, 16 and 32 on BenchmarkFront/sweep.
-const frontBlock = 32
+// frontBoxes are the bounding boxes of an archive, in frontLevels levels:
+// level 0 has a box per block of frontBlock entries, level l+1 a box per
+// frontFan boxes of level l (the union of theirs). Each box is k minima
+// then k maxima. Add tests a box only when the box above it may meet the
+// point, so a front of m points costs m/(frontBlock·frontFan³) box tests
+// at the top, then frontFan per box met below.
+type frontBoxes struct {
+	lv [frontLevels][]float64
+}
+
+// frontBlock is the number of archive entries per box of level 0, frontFan
+// the boxes of one level per box of the next. Smaller blocks prune more
+// finely but cost more boxes to test. On the 720,000 feasible rows of a
+// 1,000,000-row inference grid offered in grid order to a front per model
+// with four objectives (fronts of 1,200 to 14,300 points), one level of 32
+// took about 1,050 ns a row; with boxes shrunk on removal, blocks of 8, 16
+// or 32 in two to four levels of fan-out 4 or 8 took 200-290 ns, and 8, 4,
+// 4 levels the least. BenchmarkFront/sweep/k=4 (batch sizes to 1,000):
+// 685-767 ns a row with one level of 32, 268-285 ns with these.
+const (
+	frontBlock  = 8
+	frontFan    = 4
+	frontLevels = 4
+)
 
 // frontHeader is the size of a Front in bytes, as allocated (a size class
 // of the Go allocator).
-const frontHeader = 96
+const frontHeader = 80
 
 // frontConf is what fronts over the same objectives share.
 type frontConf struct {
@@ -228,48 +254,17 @@ func (f *Front) add2(index int64, p []float64) {
 // none, and the pass can remove as it goes and stop at the first point
 // that beats p.
 func (f *Front) addK(index int64, p []float64) {
-	k := f.c.k
 	n := len(f.idx)
 	removed := false
-	for b := (n+frontBlock-1)/frontBlock - 1; b >= 0; b-- { // the newest blocks first
-		if len(f.box) > 0 && !f.mayMeet(b, p) {
-			continue
-		}
-		for j := b * frontBlock; j < min(b*frontBlock+frontBlock, n); j++ {
-			q := f.vals[j*k : j*k+k]
-			if math.IsInf(q[0], 1) {
-				continue // removed
-			}
-			le, ge := true, true // q ≤ p, q ≥ p componentwise
-			for i, v := range p {
-				if q[i] > v {
-					le = false
-				} else if q[i] < v {
-					ge = false
-				}
-				if !le && !ge {
-					break
-				}
-			}
-			switch {
-			case le && ge: // the same vector: the lower index wins
-				switch {
-				case f.idx[j] < index:
-					f.hint = int32(j)
-					return
-				case f.idx[j] == index:
-					return // the same point again
-				}
-				f.remove(j)
-				removed = true
-			case le:
-				f.hint = int32(j)
-				return
-			case ge:
-				f.remove(j)
-				removed = true
-			}
-		}
+	var done bool
+	if f.bx == nil || len(f.bx.lv[0]) == 0 { // one block: no boxes
+		done = f.scanBlock(0, n, index, p, &removed)
+	} else {
+		top := frontLevels - 1
+		done, _ = f.scanBoxes(top, 0, len(f.bx.lv[top])/(2*len(p)), index, p, &removed)
+	}
+	if done {
+		return
 	}
 	f.push(index, p)
 	if removed && int(f.dead) > len(f.idx)-int(f.dead) && len(f.idx) > frontBlock {
@@ -277,11 +272,121 @@ func (f *Front) addK(index int64, p []float64) {
 	}
 }
 
-// mayMeet reports whether block b's box may hold a point that beats p
-// (its minimum ≤ p) or one that p beats (its maximum ≥ p).
-func (f *Front) mayMeet(b int, p []float64) bool {
+// scanBoxes scans, newest first, the boxes [lo, hi) of level l that may
+// meet p, and below them the archive entries (scanBlock). It reports true
+// when an entry beats p (p is not on the front), and whether it removed
+// entries: the boxes above them are then shrunk to the entries left
+// (refit), so that the boxes stay tight as the front moves.
+func (f *Front) scanBoxes(l, lo, hi int, index int64, p []float64, removed *bool) (done, changed bool) {
 	k := len(p)
-	lo, hi := f.box[2*k*b:2*k*b+k:2*k*b+k], f.box[2*k*b+k:2*k*b+2*k:2*k*b+2*k]
+	boxes := f.bx.lv[l]
+	for b := hi - 1; b >= lo; b-- {
+		if !mayMeet(boxes[2*k*b:2*k*b+2*k], p) {
+			continue
+		}
+		var ch bool
+		if l == 0 {
+			n := len(f.idx)
+			was := *removed
+			*removed = false
+			done = f.scanBlock(b*frontBlock, min(b*frontBlock+frontBlock, n), index, p, removed)
+			ch = *removed
+			*removed = *removed || was
+		} else {
+			below := len(f.bx.lv[l-1]) / (2 * k)
+			done, ch = f.scanBoxes(l-1, b*frontFan, min(b*frontFan+frontFan, below), index, p, removed)
+		}
+		if ch {
+			f.refit(l, b)
+			changed = true
+		}
+		if done {
+			return true, changed
+		}
+	}
+	return false, changed
+}
+
+// refit sets box b of level l to the bounds of what it holds: the live
+// entries of its block (level 0), or the union of its boxes one level
+// down. A box that holds nothing is empty: minima +Inf, maxima -Inf.
+func (f *Front) refit(l, b int) {
+	k := f.c.k
+	box := f.bx.lv[l][2*k*b : 2*k*b+2*k]
+	lo, hi := box[:k], box[k:]
+	for i := range k {
+		lo[i], hi[i] = math.Inf(1), math.Inf(-1)
+	}
+	if l == 0 {
+		for j := b * frontBlock; j < min(b*frontBlock+frontBlock, len(f.idx)); j++ {
+			if q := f.vals[j*k : j*k+k]; !math.IsInf(q[0], 1) {
+				for i, v := range q {
+					lo[i] = min(lo[i], v)
+					hi[i] = max(hi[i], v)
+				}
+			}
+		}
+		return
+	}
+	below := f.bx.lv[l-1]
+	for c := b * frontFan; c < min(b*frontFan+frontFan, len(below)/(2*k)); c++ {
+		clo, chi := below[2*k*c:2*k*c+k], below[2*k*c+k:2*k*c+2*k]
+		for i := range k {
+			lo[i] = min(lo[i], clo[i])
+			hi[i] = max(hi[i], chi[i])
+		}
+	}
+}
+
+// scanBlock compares p with the archive entries [lo, hi): it removes
+// those p beats and reports true, setting the hint, at the first that
+// beats p.
+func (f *Front) scanBlock(lo, hi int, index int64, p []float64, removed *bool) bool {
+	k := len(p)
+	for j := lo; j < hi; j++ {
+		q := f.vals[j*k : j*k+k]
+		if math.IsInf(q[0], 1) {
+			continue // removed
+		}
+		le, ge := true, true // q ≤ p, q ≥ p componentwise
+		for i, v := range p {
+			if q[i] > v {
+				le = false
+			} else if q[i] < v {
+				ge = false
+			}
+			if !le && !ge {
+				break
+			}
+		}
+		switch {
+		case le && ge: // the same vector: the lower index wins
+			switch {
+			case f.idx[j] < index:
+				f.hint = int32(j)
+				return true
+			case f.idx[j] == index:
+				return true // the same point again
+			}
+			f.remove(j)
+			*removed = true
+		case le:
+			f.hint = int32(j)
+			return true
+		case ge:
+			f.remove(j)
+			*removed = true
+		}
+	}
+	return false
+}
+
+// mayMeet reports whether the box (k minima, then k maxima) may hold a
+// point that beats p (its minimum ≤ p) or one that p beats (its maximum ≥
+// p).
+func mayMeet(box, p []float64) bool {
+	k := len(p)
+	lo, hi := box[:k:k], box[k:2*k:2*k]
 	mayBeat, mayLose := true, true
 	for i, v := range p {
 		mayBeat = mayBeat && lo[i] <= v
@@ -302,8 +407,8 @@ func (f *Front) remove(j int) {
 	f.dead++
 }
 
-// push appends p to the archive and to the box of the last block. A front
-// of one block has no boxes: its points are tested without one.
+// push appends p to the archive and to the last box of each level. A
+// front of one block has no boxes: its points are tested without one.
 func (f *Front) push(index int64, p []float64) {
 	k := f.c.k
 	n := len(f.idx)
@@ -313,30 +418,47 @@ func (f *Front) push(index int64, p []float64) {
 	case n < frontBlock:
 		return
 	case n == frontBlock: // the second block: box the first
-		f.box = slices.Grow(f.box[:0], 4*k)[:2*k]
-		lo, hi := f.box[:k], f.box[k:]
-		for i := range k {
-			lo[i], hi[i] = math.Inf(1), math.Inf(-1)
+		if f.bx == nil {
+			f.bx = &frontBoxes{}
 		}
 		for j := range frontBlock {
 			if q := f.vals[j*k : j*k+k]; !math.IsInf(q[0], 1) {
-				for i, v := range q {
-					lo[i] = min(lo[i], v)
-					hi[i] = max(hi[i], v)
+				f.growBoxes(0, q)
+			}
+		}
+		if len(f.bx.lv[0]) == 0 { // every entry removed: an empty box
+			for l := range f.bx.lv {
+				f.bx.lv[l] = slices.Grow(f.bx.lv[l][:0], 4*k)
+				for range k {
+					f.bx.lv[l] = append(f.bx.lv[l], math.Inf(1))
+				}
+				for range k {
+					f.bx.lv[l] = append(f.bx.lv[l], math.Inf(-1))
 				}
 			}
 		}
 	}
-	if n%frontBlock == 0 {
-		f.box = append(f.box, p...) // a new block: its box is the point
-		f.box = append(f.box, p...)
-		return
-	}
-	b := n / frontBlock
-	lo, hi := f.box[2*k*b:2*k*b+k], f.box[2*k*b+k:2*k*b+2*k]
-	for i, v := range p {
-		lo[i] = min(lo[i], v)
-		hi[i] = max(hi[i], v)
+	f.growBoxes(n, p)
+}
+
+// growBoxes adds p, archive entry j, to its box at every level: a box is
+// started with p alone when p is its first entry.
+func (f *Front) growBoxes(j int, p []float64) {
+	k := len(p)
+	span := frontBlock
+	for l := range f.bx.lv {
+		b, boxes := j/span, f.bx.lv[l]
+		if len(boxes) == 2*k*b {
+			boxes = append(boxes, p...)
+			f.bx.lv[l] = append(boxes, p...)
+		} else {
+			lo, hi := boxes[2*k*b:2*k*b+k], boxes[2*k*b+k:2*k*b+2*k]
+			for i, v := range p {
+				lo[i] = min(lo[i], v)
+				hi[i] = max(hi[i], v)
+			}
+		}
+		span *= frontFan
 	}
 }
 
@@ -354,7 +476,12 @@ func (f *Front) compact() {
 		w++
 	}
 	vals, idx := f.vals[:w*k], f.idx[:w]
-	f.vals, f.idx, f.box, f.dead, f.hint = vals[:0], idx[:0], f.box[:0], 0, 0
+	f.vals, f.idx, f.dead, f.hint = vals[:0], idx[:0], 0, 0
+	if f.bx != nil {
+		for l := range f.bx.lv {
+			f.bx.lv[l] = f.bx.lv[l][:0]
+		}
+	}
 	for j := range w {
 		f.push(idx[j], vals[j*k:j*k+k])
 	}
@@ -393,7 +520,16 @@ func (f *Front) Merge(g *Front) {
 func (f *Front) copyFrom(g *Front) {
 	f.vals = slices.Clip(append(f.vals[:0], g.vals...))
 	f.idx = slices.Clip(append(f.idx[:0], g.idx...))
-	f.box = slices.Clip(append(f.box[:0], g.box...))
+	if g.bx == nil {
+		f.bx = nil
+	} else {
+		if f.bx == nil {
+			f.bx = &frontBoxes{}
+		}
+		for l := range g.bx.lv {
+			f.bx.lv[l] = slices.Clip(append(f.bx.lv[l][:0], g.bx.lv[l]...))
+		}
+	}
 	f.dead, f.hint = g.dead, 0
 }
 
@@ -478,7 +614,7 @@ func Dominates(objs []Objective, a, b []float64) bool {
 // Memory per group is bounded by its key and its front: a group of m
 // points over k objectives holds
 //
-//	len(key) + frontHeader + 8·(k+1)·m  (+ 16·k per 32 points once m > 32)
+//	len(key) + frontHeader + 8·(k+1)·m  (+ about 21·k·m/8 + 80 once m > 8)
 //
 // bytes plus its map entry (about 40 bytes), rounded up to the Go
 // allocator's size classes and the slices' spare capacity, and the points
@@ -487,9 +623,9 @@ func Dominates(objs []Objective, a, b []float64) bool {
 // point that cannot enter a group never creates it, and a run absorbs each
 // part's groups (Absorb) instead of copying them. With one point per group,
 // as group_by: [model, hardware, precision, batch_size] gives, that is
-// about 170 bytes a group with its key (BenchmarkGroupedFront reports the
-// bytes held per group without the key): a million groups hold about
-// 170 MB, which a memory budget for a run must allow; nothing drops
+// about 155 bytes a group with its key (BenchmarkGroupedFront reports the
+// bytes held per group without the key, 125): a million groups hold about
+// 155 MB, which a memory budget for a run must allow; nothing drops
 // groups, since the front must stay exact.
 type GroupedFront struct {
 	c      *frontConf

@@ -442,6 +442,7 @@ type evaluator struct {
 	// it.
 	err     error
 	res     engine.Result
+	memo    engine.Memo    // work rows that differ only in batch size share
 	env     map[string]any // for expressions the lowering does not cover
 	vm      vm.VM
 	objVals []float64
@@ -612,7 +613,7 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 		}
 	}
 	if valid {
-		e.res = engine.Evaluate(&e.cfg)
+		e.res = engine.EvaluateMemo(&e.cfg, &e.memo)
 	} else {
 		e.res = engine.Result{Reason: engine.ReasonInvalid}
 	}

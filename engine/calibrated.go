@@ -165,7 +165,7 @@ func solveCalibrated(c *Config, r *Result) {
 	B := float64(c.BatchSize)
 	r.WeightBytes = g.WeightBytes
 	sw := c.Calib.Software
-	shape, isTF := shapeOf(m)
+	shape, isTF := c.modelShape() // shapeOf(m), memo.go
 	if sh, ok := mambaOf(m); ok && c.Mode != Training {
 		solveSSMCalibrated(c, r, &sh) // workloads.go
 		return

@@ -109,6 +109,10 @@ type Config struct {
 	Serve ServeConfig // serving at scale (serving_scale.go)
 	Fleet FleetConfig // fleet: energy, carbon, cost, reliability (fleet.go)
 	Calib CalibConfig // calibrated fidelity (calibrated.go)
+
+	// memo is the work EvaluateMemo lets later evaluations reuse (memo.go);
+	// nil under Evaluate.
+	memo *Memo
 }
 
 // DefaultConfig returns the defaults of the parameter vocabulary: inference,

@@ -9,6 +9,12 @@ import "math"
 // unless it already had a reason). c must have passed Validate; Evaluate does not
 // check it again, so that sweeps validate each axis once instead of each row.
 func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not copied out
+	evaluate(c, &r)
+	return r
+}
+
+// evaluate is Evaluate, into r (zero on entry).
+func evaluate(c *Config, r *Result) {
 	if reason := refusal(c); reason != ReasonNone {
 		// Arithmetic the hardware has no rate for, or a model that serves
 		// no tokens: unpriced (workloads.go).
@@ -16,23 +22,23 @@ func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not 
 			r.Calib.Kind = c.profile().Kind
 		}
 		r.Reason = reason
-		return r
+		return
 	}
 	switch {
 	case c.Mode == Serving: // both fidelities: see solveServingScale
-		solveServingScale(c, &r)
+		solveServingScale(c, r)
 	case c.Fidelity == FidelityCalibrated && !distributedActive(c):
-		solveCalibrated(c, &r)
+		solveCalibrated(c, r)
 	case distributedActive(c):
-		solveDistributed(c, &r)
+		solveDistributed(c, r)
 	default:
-		solveRoofline(c, &r)
+		solveRoofline(c, r)
 	}
 	if r.Dist.Reason != DistOK && r.Reason == ReasonNone {
 		r.Feasible, r.Reason = false, ReasonParallelism
 	}
 	if c.Fleet.DurationDays > 0 {
-		solveFleet(c, &r)
+		solveFleet(c, r)
 	}
 	if !finite(r.LatencyS) || !finite(r.EnergyJ) || !finite(r.MemoryBytes) {
 		r.Feasible, r.Reason = false, ReasonNumerical
@@ -40,11 +46,10 @@ func Evaluate(c *Config) (r Result) { // named: built in the caller's slot, not 
 	if r.Reason == ReasonNone && c.Model.Parameters <= 0 && c.Model.ModelSizeBytes <= 0 {
 		r.Feasible, r.Reason = false, ReasonNoWorkload
 	}
-	solveBand(c, &r)
-	if zeroNonFinite(&r) && r.Reason == ReasonNone {
+	solveBand(c, r)
+	if zeroNonFinite(r) && r.Reason == ReasonNone {
 		r.Feasible, r.Reason = false, ReasonNumerical
 	}
-	return r
 }
 
 // zeroNonFinite sets every NaN or ±Inf number of r to 0 ("not computed", as

@@ -239,7 +239,7 @@ type calServe struct {
 // options.
 func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
 	s := &c.Serve
-	shape, _ := shapeOf(c.Model)
+	shape, _ := c.modelShape() // memo.go
 	tp := one(c.Dist.TP)
 	sh := shape.Shard(tp)
 	servingEPShape(c, &sh, &shape) // serving_moe.go
@@ -565,14 +565,13 @@ func requestTTFT(c *Config, cs *calServe) float64 {
 	if B <= 1 {
 		return cs.ttft
 	}
-	var one calServe
-	calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+	oneTTFT, oneChunks := prefillOne(c) // calibratedServeSteps at batch 1 (memo.go)
 	k := math.Min(math.Max(float64(B)/float64(max(c.OutputTokens, 1)), 1), float64(B))
 	q := 1 + (k-1)/2
-	t := math.Min(q*one.ttft, cs.ttft)
+	t := math.Min(q*oneTTFT, cs.ttft)
 	newTok := c.SeqLen - min(c.Serve.CachedLen, c.SeqLen-1)
 	if ch := c.Serve.ChunkSize; ch > 0 && ch < newTok && c.Serve.DecodeHW == nil {
-		t += q * float64(one.chunks) * cs.itl
+		t += q * float64(oneChunks) * cs.itl
 	}
 	return t
 }
