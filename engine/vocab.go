@@ -360,6 +360,27 @@ func (o *Output) Null(r *Result) bool {
 		o.NullWhen&NullIfNoUnitCost != 0 && r.Fleet.NoUnitCost
 }
 
+// NullReason says why the output is null for r, in a few words a table can
+// print after "n/a": "infeasible", "unreachable" (the serving target),
+// "no band", "no duration_days" (the fleet models are off) or "no unit
+// cost"; "" when it is not null. The first condition that holds, in that
+// order, is the reason. It allocates nothing.
+func (o *Output) NullReason(r *Result) string {
+	switch {
+	case o.NullWhen&NullIfInfeasible != 0 && !r.Feasible:
+		return "infeasible"
+	case o.NullWhen&NullIfUnreachable != 0 && r.Unreachable():
+		return "unreachable"
+	case o.NullWhen&NullIfNoBand != 0 && !r.Band.OK:
+		return "no band"
+	case o.NullWhen&NullIfNoFleet != 0 && !r.Fleet.On:
+		return "no duration_days"
+	case o.NullWhen&NullIfNoUnitCost != 0 && r.Fleet.NoUnitCost:
+		return "no unit cost"
+	}
+	return ""
+}
+
 // Nullable reports whether the output can be null on a row of a mode it
 // computes (NullWhen is set).
 func (o *Output) Nullable() bool { return o.NullWhen != 0 }

@@ -195,7 +195,8 @@ func writeEvalJSON(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 
 // writeEvalText prints an aligned table for people: name, value (with a
 // readable unit), meaning. An output that is null on this result
-// (engine.Output.Null) reads "n/a (infeasible)" or "n/a (unreachable)".
+// (engine.Output.Null) reads "n/a (why)" with engine.Output.NullReason:
+// "n/a (infeasible)", "n/a (unreachable)", "n/a (no duration_days)" ...
 func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *engine.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s on %s, %s\n", c.Model.Name, c.Hardware.Name, c.Mode)
@@ -207,10 +208,8 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		switch {
 		case o.Null(r) && o.NullWhen&engine.NullIfNoBand != 0 && !r.Band.OK:
 			v = "-" // no error band: fidelity mlsysim
-		case o.Null(r) && !r.Feasible:
-			v = "n/a (infeasible)"
 		case o.Null(r):
-			v = "n/a (unreachable)"
+			v = "n/a (" + o.NullReason(r) + ")"
 		case o.Type == engine.OutFloat:
 			v = human(o.Float(r), o.Unit)
 		case o.Type == engine.OutBool:
