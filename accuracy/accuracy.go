@@ -97,10 +97,10 @@ type Report struct {
 	// Stacks are the software stacks' step overheads fitted to the
 	// published points that name them (StackFit).
 	Stacks []StackFit
-	// MoEToken is the megatron-core stack's time per routed token copy
-	// fitted to the published MoE runs (MoETokenFit); N is 0 without such
-	// runs.
-	MoEToken MoETokenFit
+	// MoEMicrobatch is the megatron-core stack's time per MoE layer per
+	// micro-batch fitted to the published MoE runs (MoEMicrobatchFit); N
+	// is 0 without such runs.
+	MoEMicrobatch MoEMicrobatchFit
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point

@@ -88,15 +88,15 @@ func TestStackOverheadsReproduce(t *testing.T) {
 	// least-squares optima flat to about √ε, and a refit from the
 	// committed value moves it in the last digits (which would move the
 	// serving numbers and the bands for nothing).
-	if f := rep.MoEToken; f.N == 0 {
+	if f := rep.MoEMicrobatch; f.N == 0 {
 		t.Error("no published MoE run on the megatron-core stack")
 	} else {
-		t.Logf("megatron-core: n=%d routed-token time %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
+		t.Logf("megatron-core: n=%d time per MoE layer per micro-batch %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
 		if math.Abs(f.S-f.Committed) > 1e-6*math.Max(f.Committed, 1e-12) {
 			if *updateBands {
-				updateStackValue(t, "megatron-core", "moe_routed_token_s", f.S)
+				updateStackValue(t, "megatron-core", "moe_layer_microbatch_s", f.S)
 			} else {
-				t.Errorf("megatron-core: fitted routed-token time %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
+				t.Errorf("megatron-core: fitted time per MoE layer per micro-batch %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
 			}
 		}
 	}

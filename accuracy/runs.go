@@ -46,11 +46,13 @@ type RunPoint struct {
 	// parallelism folded into data parallelism that mlsysim's own layout
 	// (dp·tp·pp·ep·cp = GPUs) rejects. "" when mlsysim prices it.
 	MLSysimNA string
-	// RoutedCopies is the step time the megatron-core stack's
-	// MoERoutedTokenS adds to the calibrated step per second of it
-	// (runRoutedCopies, engine's CalibResult.RoutedCopies); 0 for a run
-	// off that stack or of a dense model.
-	RoutedCopies float64
+	// MoELayerMicrobatches is the step time the megatron-core stack's
+	// MoELayerMicrobatchS adds to the calibrated step per second of it
+	// (engine's CalibResult.MoELayerMicrobatches); RoutedCopies and
+	// MoEExpertMicrobatches the same slope per routed token copy and per
+	// local expert (the forms CompareMoEForms weighs against it); all 0
+	// for a run off that stack (moeSlopes) or of a dense model.
+	MoELayerMicrobatches, RoutedCopies, MoEExpertMicrobatches float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -80,7 +82,7 @@ type SkippedRun struct {
 // the page's kernels column names TE (Transformer Engine's layers and
 // fused attention), on the automodel stack (megatron-core's kernel
 // choices without its tensor-parallel overlap and its MoE dispatcher's
-// routed-token time). The step is the
+// time per MoE layer per micro-batch). The step is the
 // optimizer step's seconds. reason is
 // non-empty when the row cannot be priced: no registry model, node or
 // precision, a global batch that is no whole number of microbatches per
@@ -205,10 +207,11 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
 			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
-		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na,
-			RoutedCopies: runRoutedCopies(run, &rc)})
+		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
+		rp := &rep.Runs[len(rep.Runs)-1]
+		rp.MoELayerMicrobatches, rp.RoutedCopies, rp.MoEExpertMicrobatches = moeSlopes(run, &rc)
 	}
-	fitMoEToken(rep.Runs[first:], rep)
+	fitMoEMicrobatch(rep.Runs[first:], rep)
 	for i := first; i < len(rep.Runs); i++ {
 		rp := &rep.Runs[i]
 		ap, run, na := &rp.Point, &rp.Run, rp.MLSysimNA
@@ -249,46 +252,48 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 
 var subOrder = map[string]int{RunDense: 0, RunMoE: 1, RunAutoModel: 2}
 
-// runRoutedCopies returns what the calibrated step of run grows by per
-// second of the megatron-core stack's time per routed token copy
-// (engine's CalibResult.RoutedCopies: the step is linear in it); 0 for a
-// run off that stack (NeMo AutoModel's) or of a dense model.
-func runRoutedCopies(run *calibration.Run, r *engine.Result) float64 {
+// moeSlopes returns what the calibrated step of run grows by per second
+// of the megatron-core stack's time per MoE layer per micro-batch, and per
+// second of a time per routed token copy and per local expert (engine's
+// CalibResult: the step is linear in each); all 0 for a run off that
+// stack (NeMo AutoModel's) or of a dense model.
+func moeSlopes(run *calibration.Run, r *engine.Result) (layerMB, copies, expertMB float64) {
 	if RunClass(run) == RunAutoModel {
-		return 0
+		return 0, 0, 0
 	}
-	return r.Calib.RoutedCopies
+	return r.Calib.MoELayerMicrobatches, r.Calib.RoutedCopies, r.Calib.MoEExpertMicrobatches
 }
 
-// MoETokenFit is the megatron-core stack's time per routed token copy per
-// MoE layer (calibration.Stack.MoERoutedTokenS) fitted to the published
-// Megatron-Core MoE runs: to all of them (what calibration/data/stacks.json
-// should hold) and to all but each release's (SourceOf: the container
-// release, e.g. nemo-training.csv:nemo2602), the value that release's runs
-// are predicted with in Point.HeldOut.
-type MoETokenFit struct {
+// MoEMicrobatchFit is the megatron-core stack's time per MoE layer per
+// micro-batch (calibration.Stack.MoELayerMicrobatchS) fitted to the
+// published Megatron-Core MoE runs: to all of them (what
+// calibration/data/stacks.json should hold) and to all but each release's
+// (SourceOf: the container release, e.g. nemo-training.csv:nemo2602), the
+// value that release's runs are predicted with in Point.HeldOut.
+type MoEMicrobatchFit struct {
 	N         int                // runs priced with the value (their held-out figures use it)
 	Fitted    int                // of them, those fitted (the others do not fit in memory)
-	S         float64            // fitted to every run, seconds per routed copy
+	S         float64            // fitted to every run, seconds per MoE layer per micro-batch
 	Committed float64            // the value in calibration/data/stacks.json
 	WithoutS  map[string]float64 // by source: fitted without its runs
 }
 
-// fitMoEToken fits the routed-token time to the runs with RoutedCopies
-// (calibration.FitStepOverhead: the calibrated step is base + s·copies,
-// base the prediction without the committed value), sets rep.MoEToken,
-// and each such run's held-out prediction base + s_without·copies, with
-// the value fitted without its release; a run out of memory under the
-// calibrated fidelity is predicted, not fitted.
-func fitMoEToken(runs []RunPoint, rep *Report) {
-	committed := calibration.MoERoutedTokenS(calibration.MegatronCore)
-	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.RoutedCopies }
+// moeFit fits a time per unit of count to the runs where count is > 0
+// (calibration.FitStepOverhead: the calibrated step is base + s·count,
+// base the prediction without the committed time per MoE layer per
+// micro-batch), to all of them and to all but each source's, and returns
+// the fit with each run's held-out prediction base + s_without·count (in
+// heldOut, by index into runs; NaN where count is 0). A run out of memory
+// under the calibrated fidelity is predicted, not fitted.
+func moeFit(runs []RunPoint, count func(*RunPoint) float64) (f MoEMicrobatchFit, heldOut []float64) {
+	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
+	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
 	fit := func(skip string) float64 {
 		var b, n, m []float64
 		for i := range runs {
 			r := &runs[i]
-			if r.RoutedCopies > 0 && r.Feasible && SourceOf(r.Source) != skip {
-				b, n, m = append(b, base(r)), append(n, r.RoutedCopies), append(m, r.Measured)
+			if count(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
+				b, n, m = append(b, base(r)), append(n, count(r)), append(m, r.Measured)
 			}
 		}
 		if len(b) == 0 {
@@ -296,10 +301,12 @@ func fitMoEToken(runs []RunPoint, rep *Report) {
 		}
 		return calibration.FitStepOverhead(b, n, m)
 	}
-	f := MoETokenFit{Committed: committed, WithoutS: map[string]float64{}}
+	f = MoEMicrobatchFit{Committed: committed, WithoutS: map[string]float64{}}
+	heldOut = make([]float64, len(runs))
 	for i := range runs {
 		r := &runs[i]
-		if r.RoutedCopies <= 0 {
+		heldOut[i] = math.NaN()
+		if count(r) <= 0 {
 			continue
 		}
 		f.N++
@@ -310,12 +317,25 @@ func fitMoEToken(runs []RunPoint, rep *Report) {
 		if _, ok := f.WithoutS[src]; !ok {
 			f.WithoutS[src] = fit(src)
 		}
-		r.HeldOut = base(r) + f.WithoutS[src]*r.RoutedCopies
+		heldOut[i] = base(r) + f.WithoutS[src]*count(r)
 	}
 	if f.N > 0 {
 		f.S = fit("")
 	}
-	rep.MoEToken = f
+	return f, heldOut
+}
+
+// fitMoEMicrobatch fits the time per MoE layer per micro-batch to the runs
+// with MoELayerMicrobatches (moeFit), sets rep.MoEMicrobatch and each such
+// run's held-out prediction, with the value fitted without its release.
+func fitMoEMicrobatch(runs []RunPoint, rep *Report) {
+	f, ho := moeFit(runs, func(r *RunPoint) float64 { return r.MoELayerMicrobatches })
+	for i := range runs {
+		if !math.IsNaN(ho[i]) {
+			runs[i].HeldOut = ho[i]
+		}
+	}
+	rep.MoEMicrobatch = f
 }
 
 // runEPOverlap reports whether a published run overlapped its

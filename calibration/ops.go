@@ -109,11 +109,15 @@ type Breakdown struct {
 	// split-K product's two), HeadMatmulFixed the LM head's share of it:
 	// with Matmul, the time the products occupy the GPU.
 	MatmulFixed, HeadMatmulFixed float64
-	// RoutedCopies is the routed token copies of the pass's MoE layers,
-	// summed over the layers (a training step's: Transformer.routedCopies
-	// per layer): the count the stack's MoERoutedTokenS multiplies into
-	// Fixed. 0 for a dense model and outside training steps.
-	RoutedCopies float64
+	// MoELayers is the pass's MoE layers (a training step's: the layers
+	// × their MoE share; 0 for a dense model and outside training steps):
+	// the count the stack's MoELayerMicrobatchS multiplies into Fixed.
+	// RoutedCopies (the routed token copies of those layers,
+	// Transformer.routedCopies per layer) and MoELayerExperts (the MoE
+	// layers × the rank's local experts ⌈E/EP⌉) are counts of the same
+	// layers that nothing prices: the forms of the MoE layer's cost that
+	// the accuracy report compares with it.
+	MoELayers, RoutedCopies, MoELayerExperts float64
 
 	attnFLOPs float64
 }
@@ -152,7 +156,9 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.HeadMatmul += o.HeadMatmul
 	b.MatmulFixed += o.MatmulFixed
 	b.HeadMatmulFixed += o.HeadMatmulFixed
+	b.MoELayers += o.MoELayers
 	b.RoutedCopies += o.RoutedCopies
+	b.MoELayerExperts += o.MoELayerExperts
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -172,7 +178,9 @@ func (b *Breakdown) Scale(k float64) {
 	b.HeadMatmul *= k
 	b.MatmulFixed *= k
 	b.HeadMatmulFixed *= k
+	b.MoELayers *= k
 	b.RoutedCopies *= k
+	b.MoELayerExperts *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -672,8 +680,14 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, castF+castB)
 		layer.Fixed += 8 * p.KernelS
 	}
-	layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))
-	layer.Fixed += stack(st.Software).MoERoutedTokenS * layer.RoutedCopies
+	if m.Experts > 1 && m.ActiveExperts > 0 {
+		// Stack.MoELayerMicrobatchS once per MoE layer of the pass.
+		layer.MoELayers = m.moeFraction()
+		layer.Fixed += stack(st.Software).MoELayerMicrobatchS * layer.MoELayers
+		layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))
+		ep := max(m.EP, 1)
+		layer.MoELayerExperts = layer.MoELayers * float64((m.Experts+ep-1)/ep)
+	}
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
 	case RecomputeFull:

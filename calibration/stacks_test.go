@@ -28,6 +28,9 @@ func TestStacksFile(t *testing.T) {
 		{`"attention": "materialised"`, `"attention": "sparse"`, "attention"},
 		{`"fp8_recipe": "te"`, `"fp8_recipe": "mx"`, "fp8_recipe"},
 		{`"keeps_scores": true,`, `"keeps_scores": true, "graphs": 1,`, "graphs"},
+		{`"moe_layer_microbatch_s": 0.`, `"moe_layer_microbatch_s": -0.`, "moe_layer_microbatch_s"},
+		{`"moe_layer_microbatch_s": 0.`, `"moe_layer_microbatch_s": 1.`, "moe_layer_microbatch_s"},
+		{`"moe_layer_microbatch_s"`, `"moe_routed_token_s"`, "moe_routed_token_s"},
 	} {
 		in := strings.Replace(good, tc.from, tc.to, 1)
 		if in == good {
@@ -222,19 +225,22 @@ func TestStackAttentionKernel(t *testing.T) {
 	}
 }
 
-// The megatron-core stack's routed-token time is added once per routed
-// token copy per MoE layer of a training step: a bf16 MoE step on
-// megatron-core (the kernel choices of compiled at bf16) exceeds the
-// compiled one by MoERoutedTokenS × layers × (MoE share) × s·T × k, with
-// s the rank's token share; a dense model's steps are alike.
-func TestMoERoutedTokenPerCopy(t *testing.T) {
+// The megatron-core stack's time per MoE layer per micro-batch is added
+// once per MoE layer of a training step's micro-batch, whatever its
+// tokens: a bf16 MoE step on megatron-core (the kernel choices of
+// compiled at bf16) exceeds the compiled one by MoELayerMicrobatchS ×
+// layers × (MoE share), alike for one and two sequences and for a half
+// token share; Breakdown counts the layers, their routed token copies
+// (layers × MoE share × s·T × k, s the rank's token share) and their local
+// experts (× ⌈E/EP⌉); a dense model's steps are alike.
+func TestMoELayerMicrobatchShape(t *testing.T) {
 	reg := registry.Default()
 	hw, _ := reg.Hardware("H100")
 	p := Embedded().Profile(hw)
 	d := DeviceFor(hw, registry.BF16)
-	v := MoERoutedTokenS(MegatronCore)
-	if !(v > 0) || MoERoutedTokenS(Compiled) != 0 {
-		t.Fatalf("routed-token time: megatron-core %g s, compiled %g s", v, MoERoutedTokenS(Compiled))
+	v := MoELayerMicrobatchS(MegatronCore)
+	if !(v > 0) || MoELayerMicrobatchS(Compiled) != 0 {
+		t.Fatalf("time per MoE layer per micro-batch: megatron-core %g s, compiled %g s", v, MoELayerMicrobatchS(Compiled))
 	}
 	base := Transformer{Name: "moe", Layers: 48, Hidden: 2048, Heads: 32, KVHeads: 4, HeadDim: 128, FFN: 768, Vocab: 151936,
 		GatedMLP: true, Experts: 128, ActiveExperts: 8, EP: 8}
@@ -243,27 +249,33 @@ func TestMoERoutedTokenPerCopy(t *testing.T) {
 		moeLayers   int
 		share       float64
 		batch, seq  int
+		ep          int
 		layersMoE   float64 // MoE share of the layers
 		tokenFactor float64
 	}{
-		{"all MoE layers", 0, 0, 1, 4096, 1, 1},
-		{"two micro-batch sequences", 0, 0, 2, 4096, 1, 1},
-		{"36 of 48 MoE layers", 36, 0, 1, 4096, 0.75, 1},
-		{"a half token share", 0, 0.5, 1, 4096, 1, 0.5},
+		{"all MoE layers", 0, 0, 1, 4096, 8, 1, 1},
+		{"two micro-batch sequences", 0, 0, 2, 4096, 8, 1, 1},
+		{"36 of 48 MoE layers", 36, 0, 1, 4096, 8, 0.75, 1},
+		{"a half token share", 0, 0.5, 1, 4096, 8, 1, 0.5},
+		{"ep 48: ⌈128/48⌉ = 3 local experts", 0, 0, 1, 4096, 48, 1, 1},
 	} {
 		m := base
-		m.MoELayers, m.TokenShare = tc.moeLayers, tc.share
+		m.MoELayers, m.TokenShare, m.EP = tc.moeLayers, tc.share, tc.ep
 		st := Step{Batch: tc.batch, Seq: tc.seq}
 		st.Software = MegatronCore
 		bm := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1})
 		st.Software = Compiled
 		co := p.StageMicrobatch(&d, &m, &st, Stage{Layers: 12, TP: 1}).Total
-		copies := 12 * tc.layersMoE * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
-		if got := bm.Total - co; math.Abs(got-v*copies) > 1e-9*v*copies+1e-12 {
-			t.Errorf("%s: megatron-core − compiled = %g s, want %g s", tc.name, got, v*copies)
+		layers := 12 * tc.layersMoE
+		if got := bm.Total - co; math.Abs(got-v*layers) > 1e-9*v*layers+1e-12 {
+			t.Errorf("%s: megatron-core − compiled = %g s, want %g s", tc.name, got, v*layers)
 		}
-		if math.Abs(bm.RoutedCopies-copies) > 1e-9*copies {
-			t.Errorf("%s: Breakdown.RoutedCopies %g, want %g", tc.name, bm.RoutedCopies, copies)
+		copies := layers * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
+		local := float64((128 + tc.ep - 1) / tc.ep)
+		if math.Abs(bm.MoELayers-layers) > 1e-12*layers || math.Abs(bm.RoutedCopies-copies) > 1e-9*copies ||
+			math.Abs(bm.MoELayerExperts-layers*local) > 1e-12*layers*local {
+			t.Errorf("%s: Breakdown MoE layers %g, routed copies %g, layer·experts %g; want %g, %g, %g",
+				tc.name, bm.MoELayers, bm.RoutedCopies, bm.MoELayerExperts, layers, copies, layers*local)
 		}
 	}
 	dense := Transformer{Name: "dense", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}
@@ -271,6 +283,6 @@ func TestMoERoutedTokenPerCopy(t *testing.T) {
 	mc := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total
 	st.Software = Compiled
 	if co := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; mc != co {
-		t.Errorf("dense: megatron-core %g s, compiled %g s: no routed tokens, alike", mc, co)
+		t.Errorf("dense: megatron-core %g s, compiled %g s: no MoE layer, alike", mc, co)
 	}
 }

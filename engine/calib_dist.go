@@ -65,9 +65,10 @@ type calibDist struct {
 	// counting only Matmul as cover made a larger batch faster).
 	tpOverlap bool
 	layerGEMM float64
-	// routedCopies is the stage's routed token copies summed over the
-	// microbatches (Breakdown.RoutedCopies × m).
-	routedCopies float64
+	// moeLayers is the stage's MoE layers summed over the microbatches
+	// (Breakdown.MoELayers × m), routedCopies and moeLayerExperts their
+	// routed token copies and local experts alike.
+	moeLayers, routedCopies, moeLayerExperts float64
 }
 
 // calibratedDistributed prices the replica of a training job with the
@@ -147,7 +148,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		parts:   partsOf(&b, n),
 		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
 		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed),
-		routedCopies: n * b.RoutedCopies}
+		moeLayers: n * b.MoELayers, routedCopies: n * b.RoutedCopies, moeLayerExperts: n * b.MoELayerExperts}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs

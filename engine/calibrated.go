@@ -80,16 +80,22 @@ type CalibResult struct {
 	// step: its replica_s) by operation class; Prefill splits the batch's
 	// prefill (ServeResult.PrefillS) and Decode one decode step (itl_s).
 	Step, Prefill, Decode TimeParts
-	// RoutedCopies is what a distributed training step of a mixture of
-	// experts grows by per second of the software stack's time per routed
-	// token copy (calibration.MoERoutedTokenS): the routed token copies of
-	// the last stage's MoE layers over the step's microbatches, ÷ (1 −
+	// MoELayerMicrobatches is what a distributed training step of a
+	// mixture of experts grows by per second of the software stack's time
+	// per MoE layer per micro-batch (calibration.MoELayerMicrobatchS):
+	// the last stage's MoE layers × the step's microbatches, ÷ (1 −
 	// bubble fraction), × the straggler factor, less the share combined
 	// 1F1B hides (ep_overlap) where the all-to-alls exceed their cover.
 	// The step is linear in that time with this slope (the accuracy
 	// report fits it). 0 for a dense model or outside distributed
 	// training.
-	RoutedCopies float64
+	MoELayerMicrobatches float64
+	// RoutedCopies and MoEExpertMicrobatches are the same slope for the
+	// forms of that cost the accuracy report compares it with, which
+	// nothing prices: per routed token copy of those layers
+	// (calibration.Breakdown.RoutedCopies) and per local expert ⌈E/ep⌉ of
+	// each layer and micro-batch.
+	RoutedCopies, MoEExpertMicrobatches float64
 }
 
 // shapeOf returns the transformer shape of m; ok is false for models

@@ -758,8 +758,10 @@ func solveDistributed(c *Config, r *Result) {
 	r.Dist.ReplicaS, r.Dist.StepS = replica, step
 	if cal.ok {
 		// The step's derivative in the replica's microbatch time, times
-		// the routed copies the microbatches price (CalibResult).
-		r.Calib.RoutedCopies = cal.routedCopies * (1/(1-b) + dEPdReplica) * oneF(d.Straggler)
+		// the MoE layers the microbatches price (CalibResult).
+		slope := (1/(1-b) + dEPdReplica) * oneF(d.Straggler)
+		r.Calib.MoELayerMicrobatches = cal.moeLayers * slope
+		r.Calib.RoutedCopies, r.Calib.MoEExpertMicrobatches = cal.routedCopies*slope, cal.moeLayerExperts*slope
 	}
 	r.Dist.CommS, r.Dist.CommDPS, r.Dist.CommTPS, r.Dist.CommPPS, r.Dist.CommEPS, r.Dist.CommCPS = comm, tDP, tTP, tPP, tEP, tCP
 	r.Dist.BubbleS, r.Dist.BubbleFraction = bubble, b

@@ -84,7 +84,8 @@ func zeroNonFinite(r *Result) bool {
 		r.Fleet.CostPerMTokInputUSD*0 + r.Fleet.CostPerMTokOutputUSD*0 +
 		r.Fleet.FleetMTBFH*0 + r.Fleet.CheckpointIntervalS*0 + r.Fleet.ExpectedFailures*0 +
 		r.Fleet.Goodput*0 + r.Fleet.CheckpointBytes*0 + r.Fleet.CheckpointWriteS*0
-	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0 + r.Dist.StragglerS*0 + r.Calib.RoutedCopies*0
+	calib := r.Calib.MatmulS*0 + r.Calib.AttentionS*0 + r.Calib.ElementwiseS*0 + r.Dist.StragglerS*0 + r.Calib.RoutedCopies*0 +
+		r.Calib.MoELayerMicrobatches*0 + r.Calib.MoEExpertMicrobatches*0
 	parts := r.Calib.Step.Sum()*0 + r.Calib.Prefill.Sum()*0 + r.Calib.Decode.Sum()*0
 	band := r.Band.LatencyLoS*0 + r.Band.LatencyHiS*0 + r.Band.TTFTLoS*0 + r.Band.TTFTHiS*0 + r.Band.ITLLoS*0 + r.Band.ITLHiS*0
 	s := core0 + core1 + dist0 + dist1 + serve0 + serve1 + fleet0 + fleet1 + calib + parts + band
@@ -110,7 +111,7 @@ func zeroNonFinite(r *Result) bool {
 		&r.Fleet.EnergyPerTokenJ, &r.Fleet.FleetMTBFH,
 		&r.Fleet.CheckpointIntervalS, &r.Fleet.ExpectedFailures, &r.Fleet.Goodput,
 		&r.Fleet.CheckpointBytes, &r.Fleet.CheckpointWriteS, &r.Calib.MatmulS, &r.Calib.AttentionS,
-		&r.Calib.ElementwiseS, &r.Calib.RoutedCopies, &r.Dist.StragglerS, &r.Band.LatencyLoS, &r.Band.LatencyHiS, &r.Band.TTFTLoS, &r.Band.TTFTHiS,
+		&r.Calib.ElementwiseS, &r.Calib.RoutedCopies, &r.Calib.MoELayerMicrobatches, &r.Calib.MoEExpertMicrobatches, &r.Dist.StragglerS, &r.Band.LatencyLoS, &r.Band.LatencyHiS, &r.Band.TTFTLoS, &r.Band.TTFTHiS,
 		&r.Band.ITLLoS, &r.Band.ITLHiS,
 	}
 	bad := false

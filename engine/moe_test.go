@@ -484,14 +484,19 @@ func TestEPOverlapShape(t *testing.T) {
 	}
 }
 
-// CalibResult.RoutedCopies is the slope of the step in the stack's time
-// per routed token copy: at bf16 the megatron-core and compiled stacks
-// price a MoE step alike but for that time (tp = 1: no tensor-parallel
-// collectives to overlap), so their steps differ by exactly
-// MoERoutedTokenS × RoutedCopies, through the pipeline bubble and, under
-// combined 1F1B, the all-to-alls the extra computation hides.
-func TestRoutedCopiesSlope(t *testing.T) {
-	v := calibration.MoERoutedTokenS(calibration.MegatronCore)
+// CalibResult.MoELayerMicrobatches is the slope of the step in the
+// stack's time per MoE layer per micro-batch: at bf16 the megatron-core
+// and compiled stacks price a MoE step alike but for that time (tp = 1: no
+// tensor-parallel collectives to overlap), so their steps differ by
+// exactly MoELayerMicrobatchS × MoELayerMicrobatches, through the pipeline
+// bubble and, under combined 1F1B, the all-to-alls the extra computation
+// hides. Without combined 1F1B the slope is the last stage's MoE layers ×
+// the microbatches ÷ (1 − bubble fraction); the routed-copy and
+// local-expert slopes are it × the copies per layer and micro-batch
+// (s·T·k: 8 sequences of 4096 tokens per micro-batch at mb 8 of a
+// per-rank batch of 64, k = 8) and × ⌈E/ep⌉ (128/8).
+func TestMoELayerMicrobatchSlope(t *testing.T) {
+	v := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
 	for _, tc := range []struct {
 		name, system string
 		pp, ep, mb   int
@@ -509,13 +514,25 @@ func TestRoutedCopiesSlope(t *testing.T) {
 			return Evaluate(&c)
 		}
 		mc, co := step(calibration.MegatronCore), step(calibration.Compiled)
-		if mc.Dist.Reason != DistOK || !(mc.Calib.RoutedCopies > 0) {
-			t.Fatalf("%s: %q, routed copies %v", tc.name, mc.Dist.Reason, mc.Calib.RoutedCopies)
+		if mc.Dist.Reason != DistOK || !(mc.Calib.MoELayerMicrobatches > 0) {
+			t.Fatalf("%s: %q, MoE layer·micro-batches %v", tc.name, mc.Dist.Reason, mc.Calib.MoELayerMicrobatches)
 		}
-		want := v * mc.Calib.RoutedCopies
+		want := v * mc.Calib.MoELayerMicrobatches
 		if got := mc.LatencyS - co.LatencyS; math.Abs(got-want) > 1e-9*mc.LatencyS {
-			t.Errorf("%s: megatron-core − compiled = %.9g s, want %.9g s (%.6g copies)", tc.name, got, want, mc.Calib.RoutedCopies)
+			t.Errorf("%s: megatron-core − compiled = %.9g s, want %.9g s (%.6g layer·micro-batches)", tc.name, got, want, mc.Calib.MoELayerMicrobatches)
 		}
-		t.Logf("%s: step %.4g s, routed-token time %.4g s, EP %.4g s", tc.name, mc.LatencyS, want, mc.Dist.CommEPS)
+		if !tc.overlap {
+			layers := 48.0 / float64(tc.pp) // Qwen3-30B-A3B: 48 layers, all MoE
+			n := layers * float64(tc.mb) / (1 - mc.Dist.BubbleFraction)
+			if got := mc.Calib.MoELayerMicrobatches; math.Abs(got-n) > 1e-9*n {
+				t.Errorf("%s: MoE layer·micro-batches %.9g, want %.9g", tc.name, got, n)
+			}
+		}
+		perMB := mc.Calib.RoutedCopies / mc.Calib.MoELayerMicrobatches
+		perExpert := mc.Calib.MoEExpertMicrobatches / mc.Calib.MoELayerMicrobatches
+		if tokens := 512.0 / float64(mc.Dist.DP) / float64(tc.mb) * 4096; math.Abs(perMB-tokens*8) > 1e-9*perMB || perExpert != float64(128/tc.ep) {
+			t.Errorf("%s: routed copies per layer·micro-batch %.6g (want %.6g), local experts %.6g (want %d)", tc.name, perMB, tokens*8, perExpert, 128/tc.ep)
+		}
+		t.Logf("%s: step %.4g s, MoE layer·micro-batch time %.4g s, EP %.4g s", tc.name, mc.LatencyS, want, mc.Dist.CommEPS)
 	}
 }

@@ -119,7 +119,7 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 // published points that name them, and the value fitted without each
 // source (the held-out figures of those points).
 func writeStacks(w io.Writer, rep *accuracy.Report) {
-	writeMoEToken(w, rep)
+	writeMoEMicrobatch(w, rep)
 	if len(rep.Stacks) == 0 {
 		return
 	}
@@ -140,11 +140,11 @@ func writeStacks(w io.Writer, rep *accuracy.Report) {
 	tw.Flush()
 }
 
-// writeMoEToken prints the megatron-core stack's time per routed token
-// copy fitted to the published MoE runs, and the value fitted without each
-// release (the held-out figures of its runs).
-func writeMoEToken(w io.Writer, rep *accuracy.Report) {
-	f := &rep.MoEToken
+// writeMoEMicrobatch prints the megatron-core stack's time per MoE layer
+// per micro-batch fitted to the published MoE runs, and the value fitted
+// without each release (the held-out figures of its runs).
+func writeMoEMicrobatch(w io.Writer, rep *accuracy.Report) {
+	f := &rep.MoEMicrobatch
 	if f.N == 0 {
 		return
 	}
@@ -154,12 +154,12 @@ func writeMoEToken(w io.Writer, rep *accuracy.Report) {
 	}
 	sort.Strings(srcs)
 	for i, s := range srcs {
-		srcs[i] = fmt.Sprintf("%s: %.1f ns", s, f.WithoutS[s]*1e9)
+		srcs[i] = fmt.Sprintf("%s: %.2f ms", s, f.WithoutS[s]*1e3)
 	}
-	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: moe_routed_token_s, per routed token copy per MoE layer)")
+	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: moe_layer_microbatch_s, per MoE layer per micro-batch)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "runs\tper routed copy\tcommitted\tfitted without each release\t")
-	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.1f ns\t%.1f ns\t%s\t\n", f.N, f.Fitted, f.S*1e9, f.Committed*1e9, strings.Join(srcs, ", "))
+	fmt.Fprintln(tw, "runs\tper layer·micro-batch\tcommitted\tfitted without each release\t")
+	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", f.N, f.Fitted, f.S*1e3, f.Committed*1e3, strings.Join(srcs, ", "))
 	tw.Flush()
 }
 
@@ -213,7 +213,7 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	if len(rep.Runs) == 0 && len(rep.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's routed-token time, held out: each MoE run with the value fitted without its release)")
+	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's time per MoE layer per micro-batch, held out: each MoE run with the value fitted without its release)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
