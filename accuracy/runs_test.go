@@ -111,25 +111,31 @@ func TestPublishedRunsLargeDense(t *testing.T) {
 
 // The H100 Qwen3-235B runs (tp 2, pp 8, ep 32 on 256 GPUs) fold ep into
 // the dp = 16 data-parallel ranks with whole experts (ep divides tp·dp),
-// a layout the calibrated fidelity prices and mlsysim's (tp·pp·ep·cp =
-// 512 > 256 GPUs) rejects: they are priced under calibrated only, their
-// mlsysim prediction NaN with the reason, and the row's mlsysim
-// statistics count the other runs.
+// and the B200 Mixtral-8x22B run (tp 2, pp 4, cp 8, ep 8 on 256 GPUs) ep
+// into dp = 4 and tp: layouts the calibrated fidelity prices and mlsysim's
+// (tp·pp·ep·cp = 512 > 256 GPUs) rejects: they are priced under calibrated
+// only, their mlsysim prediction NaN with the reason, and the row's
+// mlsysim statistics count the other runs.
 func TestPublishedRunsMLSysimNotApplicable(t *testing.T) {
 	rep := report(t, true)
-	want := map[string]bool{"nemo2602_h100_qwen3_235b_a22b_256_fp8": true, "nemo2511_h100_qwen3_235b_a22b_256_fp8_cs": true}
+	wantDP := map[string]int{"nemo2602_h100_qwen3_235b_a22b_256_fp8": 16, "nemo2511_h100_qwen3_235b_a22b_256_fp8_cs": 16,
+		"nemo2502_b200_mixtral_8x22b_256_fp8": 4}
+	want := map[string]bool{}
+	for id := range wantDP {
+		want[id] = true
+	}
 	na := map[string]int{}
 	for _, p := range rep.Runs {
 		if p.MLSysimNA == "" {
 			continue
 		}
 		if !want[p.Run.ID] {
-			t.Errorf("%s: mlsysim not applicable (%s), not one of the tp 2, ep 32 runs", p.Run.ID, p.MLSysimNA)
+			t.Errorf("%s: mlsysim not applicable (%s), not one of the runs whose tp·pp·ep·cp exceeds the GPUs", p.Run.ID, p.MLSysimNA)
 			continue
 		}
 		delete(want, p.Run.ID)
-		if !math.IsNaN(p.MLSysim) || !(p.Calibrated > 0) || p.DP != 16 {
-			t.Errorf("%s: mlsysim %v, calibrated %v, dp %d; want NaN, a time, 16", p.Run.ID, p.MLSysim, p.Calibrated, p.DP)
+		if !math.IsNaN(p.MLSysim) || !(p.Calibrated > 0) || p.DP != wantDP[p.Run.ID] {
+			t.Errorf("%s: mlsysim %v, calibrated %v, dp %d; want NaN, a time, %d", p.Run.ID, p.MLSysim, p.Calibrated, p.DP, wantDP[p.Run.ID])
 		}
 		if !strings.Contains(p.MLSysimNA, "exceeds the GPUs") {
 			t.Errorf("%s: reason %q does not name mlsysim's layout rule", p.Run.ID, p.MLSysimNA)
