@@ -65,7 +65,9 @@ var runModels = map[string]string{
 	"llama3-70b": "Llama3_70B", "llama3_70b": "Llama3_70B",
 	"llama3-405b": "Llama3_405B", "llama3.1-405b": "Llama3_405B", "llama3.1_405b": "Llama3_405B",
 	"llama2-7b": "Llama2_7B", "llama2-13b": "Llama2_13B", "llama2-70b": "Llama2_70B",
-	"gpt3-175b":    "GPT3",
+	"gpt3-175b": "GPT3", "gpt3-5b": "GPT3_5B", "gpt3-20b": "GPT3_20B",
+	"nemotron-8b": "Nemotron3_8B", "nemotron-22b": "Nemotron3_22B",
+	"nemotron-15b": "Nemotron4_15B", "nemotron-340b": "Nemotron4_340B",
 	"mixtral-8x7b": "Mixtral_8x7B",
 	"deepseekv3":   "DeepSeek_V3", "deepseekv3 (w/o mtp)": "DeepSeek_V3", "deepseekv3 (w/ mtp)": "DeepSeek_V3",
 	"deepseekv3 (tokendrop)": "DeepSeek_V3", "deepseekv3 (dropless)": "DeepSeek_V3",
@@ -76,6 +78,7 @@ var runModels = map[string]string{
 	"gpt oss 120b":     "GPT_OSS_120B", "gpt-oss 120b": "GPT_OSS_120B", "gpt-oss 20b": "GPT_OSS_20B",
 	// NeMo AutoModel's names
 	"deepseek v3 671b": "DeepSeek_V3", "qwen3 moe 30b": "Qwen3_30B_A3B", "llama3 70b": "Llama3_70B",
+	"kimi k2": "Kimi_K2",
 }
 
 // RunModelKey returns the registry key of a performance page's model name

@@ -372,7 +372,23 @@ func checkInvariants(c Config) error {
 	tp := float64(one(c.Dist.TP) * one(c.Dist.PP)) // the devices of a replica
 	bpe := weightPrecision(&c).Bytes()
 	peak := c.Hardware.PeakFor(activationPrecision(&c))
-	weightsRead := func(tokens int) float64 { return Lower(c.Model, bpe).WeightBytes }
+	// A dense forward reads its layers' weights and the LM head; an untied
+	// input embedding is gathered row by row, not read whole (Nemotron's
+	// 256,000 x 4,096 table is an eighth of Nemotron-3 8B's parameters):
+	// the registry's parameters, or the shape's layers and one vocab x
+	// hidden table where that is less (norms and biases aside).
+	weightsRead := func(tokens int) float64 {
+		w := Lower(c.Model, bpe).WeightBytes
+		h, q, kv, F := float64(shape.Hidden), float64(shape.Heads*shape.HeadDim), float64(shape.KVHeads*shape.HeadDim), float64(shape.FFN)
+		gate := 2.0
+		if shape.GatedMLP {
+			gate = 3
+		}
+		if read := (float64(shape.Layers)*(h*(q+2*kv)+q*h+gate*h*F) + float64(shape.Vocab)*h) * bpe; read < w {
+			return read
+		}
+		return w
+	}
 	if shape.Experts > 1 && shape.ActiveExperts > 0 {
 		// A mixture of experts reads the experts its tokens route to:
 		// attention, router and LM head, the shared experts, and the

@@ -319,19 +319,21 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 
 // chunkedPrefill returns the time to first token of a prefill of newTok
 // tokens per sequence (after cached ones) in chunks of chunk tokens: the
-// ⌊new/chunk⌋ full chunks as many times the mean of the first and the last
-// (a pass's time is linear in the context it attends, so the mean of the
-// ends is the mean of them all) and the remainder at the prompt's end, each
-// with its all-reduces; out.pre holds their sum, out.stall the mixed step of
-// the last chunk with one decode token of each sequence.
+// ⌊new/chunk⌋ full chunks, over each run of them whose pass time is linear
+// in the context it attends as many times the mean of the run's first and
+// last (the mean of the ends is then the mean of them all), and the
+// remainder at the prompt's end, each with its all-reduces; out.pre holds
+// their sum, out.stall the mixed step of the last chunk with one decode
+// token of each sequence. A pass is linear in its context except where a
+// sliding window starts to bind (calibration/window.go: the windowed
+// layers' pairs grow with the context up to the window, stay flat from a
+// window and a chunk on): with a window the full chunks split into the
+// runs ending at or below it, the one chunk across it, and the rest.
 func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, out *calServe) float64 {
 	sw := c.Calib.Software
 	full, rem := newTok/chunk, newTok%chunk
 	seq := cached + newTok
-	ps := calibration.Pass{Batch: batch, Tokens: chunk, Ctx: cached + chunk, Software: sw, KVBytes: kvb, Prefill: true}
-	first := p.prof.Forward(&p.d, sh, &ps)
-	ps.Ctx = cached + full*chunk
-	last := p.prof.Forward(&p.d, sh, &ps)
+	ps := calibration.Pass{Batch: batch, Tokens: chunk, Software: sw, KVBytes: kvb, Prefill: true}
 	B := float64(batch)
 	n := float64(full)
 	// comm is the all-reduces and, with expert parallelism, the
@@ -340,10 +342,37 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 		return p.allReduceS(tokens), servingEPAllToAllS(c, p.prof, p.hw, tokens)
 	}
 	arC, a2aC := comm(B * float64(chunk))
+	ps.Ctx = cached + chunk
+	first := p.prof.Forward(&p.d, sh, &ps)
+	ps.Ctx = cached + full*chunk
+	last := p.prof.Forward(&p.d, sh, &ps)
 	t := n * ((first.Total+last.Total)/2 + arC + a2aC)
 	out.pre = first
 	out.pre.Add(&last)
 	out.pre.Scale(n / 2)
+	if k := min(max((sh.Window-cached)/chunk, 0), full); sh.Window > 0 && sh.WindowLayers > 0 && k+1 < full {
+		// k full chunks end within the window, the (k+1)-th across it:
+		// runs 1..k, k+1 and k+2..full in place of one.
+		t, out.pre = n*(arC+a2aC), calibration.Breakdown{}
+		for _, r := range [3][2]int{{1, k}, {k + 1, k + 1}, {k + 2, full}} {
+			if r[1] < r[0] {
+				continue
+			}
+			ps.Ctx = cached + r[0]*chunk
+			a := p.prof.Forward(&p.d, sh, &ps)
+			if r[1] > r[0] {
+				ps.Ctx = cached + r[1]*chunk
+				b := p.prof.Forward(&p.d, sh, &ps)
+				a.Total = (a.Total + b.Total) / 2
+				a.Add(&b)
+				a.Scale(0.5)
+			}
+			m := float64(r[1] - r[0] + 1)
+			t += m * a.Total
+			a.Scale(m)
+			out.pre.Add(&a)
+		}
+	}
 	out.preParts.CommS, out.preParts.CommEPS = n*arC, n*a2aC
 	if rem > 0 {
 		ps.Tokens, ps.Ctx = rem, seq

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "d61b9df471c8e1f15b5553e902708a8ee47f54cca3b6523d4e8f2e6293afb94e"
+	servingDigest        = "c17f745becb7eea65c8acb97c34be567140db290fff660bc9247741123ebad54"
 )
 
 var (
