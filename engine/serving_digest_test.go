@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "d61b9df471c8e1f15b5553e902708a8ee47f54cca3b6523d4e8f2e6293afb94e"
+	servingDigest        = "a4ae3394400450f95d14f9c8f3e036bd37b6646033b133d0191466260899abb4"
 )
 
 var (
