@@ -73,7 +73,9 @@ const BandMethod = "per class, the held-out (leave-one-source-out) ratios measur
 // Inference for Regression", JASA 2018: for a new ratio exchangeable with
 // these, the probability of falling inside is at least coverage), or the largest
 // when that rank exceeds n. Non-finite or non-positive ratios are left
-// out; with none left, the band is [1, 1]. ratios is not modified.
+// out; with none left, the band is [1, 1]. Every ratio whose absolute log
+// is at most w lies in the band: where e^w or e^-w rounds past such a
+// ratio (by an ulp), the band's end is that ratio. ratios is not modified.
 func BandFactors(ratios []float64, coverage float64) (lo, hi float64) {
 	xs := make([]float64, 0, len(ratios))
 	for _, r := range ratios {
@@ -88,7 +90,13 @@ func BandFactors(ratios []float64, coverage float64) (lo, hi float64) {
 	k := int(math.Ceil(float64(len(xs)+1)*coverage)) - 1
 	k = min(max(k, 0), len(xs)-1)
 	w := xs[k]
-	return math.Exp(-w), math.Exp(w)
+	lo, hi = math.Exp(-w), math.Exp(w)
+	for _, r := range ratios {
+		if r > 0 && !math.IsInf(r, 0) && math.Abs(math.Log(r)) <= w {
+			lo, hi = min(lo, r), max(hi, r)
+		}
+	}
+	return lo, hi
 }
 
 // Get returns the band of class c; ok is false when the file has none.

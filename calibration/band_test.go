@@ -29,6 +29,15 @@ func TestBandFactors(t *testing.T) {
 	if lo, hi := BandFactors([]float64{0, math.NaN(), math.Inf(1), -1}, 0.8); lo != 1 || hi != 1 {
 		t.Errorf("no usable ratio: band [%v, %v], want [1, 1]", lo, hi)
 	}
+	// The ratio that sets the band lies in it, though e^-|ln r| may round an
+	// ulp above r (a held-out prefill residual of sweep accuracy did).
+	edge := 0.72951963207866499
+	if math.Exp(math.Log(edge)) <= edge {
+		t.Fatalf("%v no longer rounds up through exp(log): pick another", edge)
+	}
+	if lo, hi := BandFactors([]float64{1.01, edge}, 0.8); !(lo <= edge && hi >= 1/edge*(1-1e-15)) {
+		t.Errorf("band [%v, %v] leaves out the ratio %v that sets it", lo, hi, edge)
+	}
 }
 
 // The committed bands parse, and bad files are errors naming the field.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 
@@ -219,30 +220,85 @@ var embedded = sync.OnceValue(func() map[string]*Profile {
 })
 
 // DeriveRule is the provenance of a derived profile.
-const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"
+const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, matrix fractions scaled by the device's published maximum achievable matmul efficiency over the reference's where both are published (achievable_matmul_flops), same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"
 
 // Derive returns a profile for hw, which has no measurements, from the
-// measured profile ref (of hardware refHW's class). The rule:
+// measured profile ref of hardware refHW (the reference entry; nil when
+// the registry has none). The rule:
 //
 //   - fractions of datasheet peak and bandwidth (matrix, memory,
 //     element-wise, attention, backward, collectives) are ref's: a
 //     datasheet number is what the vendor's own kernels reach the same
 //     share of on the same class of part;
+//   - except the matrix fractions where both hw and refHW publish a
+//     maximum achievable matmul rate (registry.Hardware.AchievableMatmulFLOPS,
+//     a measured MAMF): with e(x, p) = AchievableMatmulFLOPS[p] / PeakFor(p),
+//     the published share of x's own datasheet rate, hw's fraction at p is
+//     ref's × e(hw, q) / e(refHW, q), where q is fp8 for fp8 when both
+//     publish an fp8 rate and bf16 otherwise: the bf16 ratio stands for
+//     every tensor-core format without its own measurement (fp16, tf32,
+//     int8, int4, fp4: the same matrix units and library), capped at 1 (the
+//     datasheet rate); fp32 (CUDA cores, not the matrix units) keeps ref's
+//     fraction. The share is of the registry's rate, not of the table's
+//     theory column, so that hw's modelled rate over the reference's is the
+//     measured one;
 //   - a matrix fraction for a precision ref did not measure is ref's bf16
-//     fraction, except that fp32 on CUDA cores keeps ref's fp32 ratio;
+//     fraction (scaled as bf16 is);
 //   - fixed times (kernel, host dispatch, single-op floor) are ref's: they
 //     belong to the driver and framework, not to the chip's size;
 //   - the decode-attention saturation is a fraction of the SM count, so it
 //     scales with hw's SMs;
 //   - a device that lists no SM count keeps ref's absolute saturation.
 //
-// The result says KindDerived and names ref in its provenance.
-func Derive(ref *Profile, hw *registry.Hardware) Profile {
+// Derive(ref, refHW, refHW) has ref's fractions exactly. The result says
+// KindDerived and names the rule in its provenance.
+func Derive(ref *Profile, refHW, hw *registry.Hardware) Profile {
 	p := *ref
 	p.Hardware = hw.Key
 	p.Kind = KindDerived
 	p.Provenance = Provenance{Method: DeriveRule}
+	r16, ok16 := matmulEfficiencyRatio(refHW, hw, registry.BF16)
+	r8, ok8 := matmulEfficiencyRatio(refHW, hw, registry.FP8)
+	if !ok8 {
+		r8 = r16
+	}
+	if !ok16 && !ok8 {
+		return p
+	}
+	in, f := &ref.MatmulFrac, &p.MatmulFrac
+	scale := func(v, r float64) float64 { // 0 (unmeasured: bf16's) stays 0
+		return min(v*r, 1)
+	}
+	f.BF16 = scale(in.BF16, r16)
+	f.TF32, f.FP16 = scale(in.TF32, r16), scale(in.FP16, r16)
+	f.INT8, f.INT4 = scale(in.INT8, r16), scale(in.INT4, r16)
+	if in.FP8 > 0 || r8 != r16 {
+		f.FP8 = scale(in.Get(registry.FP8), r8)
+	}
+	if in.FP32 == 0 {
+		f.FP32 = in.BF16 // fp32 keeps ref's fraction, which was bf16's
+	}
 	return p
+}
+
+// matmulEfficiencyRatio returns hw's published maximum achievable matmul
+// rate at p as a share of its datasheet rate, over refHW's:
+// (hw.AchievableMatmulFLOPS[p] / hw.PeakFor(p)) /
+// (refHW.AchievableMatmulFLOPS[p] / refHW.PeakFor(p)), and true; or 1 and
+// false when either entry is nil or publishes none at p.
+func matmulEfficiencyRatio(refHW, hw *registry.Hardware, p registry.Precision) (float64, bool) {
+	if refHW == nil || hw == nil || p >= registry.NumPrecisions {
+		return 1, false
+	}
+	a, b := hw.AchievableMatmulFLOPS[p], refHW.AchievableMatmulFLOPS[p]
+	pa, pb := hw.PeakFor(p), refHW.PeakFor(p)
+	if !(a > 0 && b > 0 && pa > 0 && pb > 0) {
+		return 1, false
+	}
+	if r := (a / pa) / (b / pb); r > 0 && !math.IsInf(r, 0) {
+		return r, true
+	}
+	return 1, false
 }
 
 // ReadProfile decodes one profile (JSON).

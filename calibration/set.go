@@ -18,6 +18,7 @@ import (
 type Set struct {
 	measured map[string]*Profile // by hardware key
 	derived  map[string]*Profile // by hardware key: the registry's other entries
+	refHW    *registry.Hardware  // the reference's registry entry (nil: none)
 }
 
 // embeddedSet is the embedded profiles with a derived profile for every
@@ -55,9 +56,12 @@ func NewSet(reg *registry.Registry, user ...*Profile) (*Set, error) {
 		p.prepare()
 		s.measured[hw.Key] = &p
 	}
+	if h, err := reg.Hardware(Reference); err == nil {
+		s.refHW = h
+	}
 	for _, hw := range reg.HardwareList {
 		if s.measured[hw.Key] == nil && s.derived[hw.Key] == nil {
-			d := Derive(s.measured[Reference], hw)
+			d := Derive(s.measured[Reference], s.refHW, hw)
 			s.derived[hw.Key] = &d
 		}
 	}
@@ -79,7 +83,7 @@ func (s *Set) Profile(hw *registry.Hardware) *Profile {
 	if p := s.derived[hw.Key]; p != nil {
 		return p
 	}
-	d := Derive(s.measured[Reference], hw)
+	d := Derive(s.measured[Reference], s.refHW, hw)
 	return &d
 }
 

@@ -25,7 +25,7 @@ func TestSet(t *testing.T) {
 	}
 	for _, k := range []string{"A100", "A100_40GB", "B200"} {
 		p := emb.Profile(hw(k))
-		want := Derive(emb.Profile(hw(Reference)), hw(k))
+		want := Derive(emb.Profile(hw(Reference)), hw(Reference), hw(k))
 		if p.Kind != KindDerived || p.Hardware != k || p != emb.Profile(hw(k)) || string(p.Marshal()) != string(want.Marshal()) {
 			t.Errorf("%s: kind %v, hardware %q, or not shared or not Derive's", k, p.Kind, p.Hardware)
 		}

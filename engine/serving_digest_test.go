@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "c17f745becb7eea65c8acb97c34be567140db290fff660bc9247741123ebad54"
+	servingDigest        = "36001f5e4f11ced67b8c38e69d106639f16d90a008c8c285bd59ead5667357b2"
 )
 
 var (

@@ -360,3 +360,43 @@ func TestHardwareNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAchievableMatmul pins the published maximum achievable matmul rates
+// (Bekman's MAMF table, as the entries' sources quote it) and checks that
+// no other entry carries one: a measurement belongs to the part measured.
+func TestAchievableMatmul(t *testing.T) {
+	r := Default()
+	want := map[string][2]float64{ // TFLOP/s: bf16, fp8 (0 = none published)
+		"H100": {794.5, 1402.6}, "H200": {794.5, 1453.4}, "GH200": {828.6, 1535.0},
+		"A100": {271.2, 0}, "A100_40GB": {271.2, 0}, "A100_PCIe": {252.9, 0},
+		"B200": {1745.0, 3432.5}, "B300": {1769.0, 3353.3}, "GB200_GPU": {1822.0, 3615.6},
+		"Gaudi2": {418.7, 826.5}, "Gaudi3": {1243.0, 1289.5},
+		"MI300X": {668.4, 0}, "MI325X": {784.9, 0}, "MI355X": {1565.0, 0},
+	}
+	for _, h := range r.HardwareList {
+		w, listed := want[h.Key]
+		for p, v := range h.AchievableMatmulFLOPS {
+			prec := Precision(p)
+			var exp float64
+			switch prec {
+			case BF16:
+				exp = w[0] * 1e12
+			case FP8:
+				exp = w[1] * 1e12
+			}
+			if !sameFloat(v, exp) {
+				t.Errorf("%s: achievable %s %g flop/s, want %g", h.Key, prec, v, exp)
+			}
+			if v > h.PeakFor(prec) {
+				t.Errorf("%s: achievable %s %g flop/s above the datasheet %g", h.Key, prec, v, h.PeakFor(prec))
+			}
+		}
+		if listed && !strings.Contains(h.Sources["achievable_matmul_flops"], "Maximum Achievable Matmul FLOPS") {
+			t.Errorf("%s: achievable_matmul_flops does not cite its table", h.Key)
+		}
+		delete(want, h.Key)
+	}
+	if len(want) > 0 {
+		t.Errorf("entries missing: %v", want)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -112,6 +114,7 @@ type rawHardware struct {
 	Year             int               `yaml:"year"`
 	PeakFLOPS        qty               `yaml:"peak_flops"`
 	PrecisionFLOPS   map[string]qty    `yaml:"precision_flops"`
+	AchievableMatmul map[string]qty    `yaml:"achievable_matmul_flops"`
 	Memory           rawMemory         `yaml:"memory"`
 	Storage          *rawStorage       `yaml:"storage"`
 	Interconnect     *rawLink          `yaml:"interconnect"`
@@ -534,6 +537,23 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 			h.OtherFLOPS = map[string]float64{}
 		}
 		h.OtherFLOPS[k] = v
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.AchievableMatmul)) {
+		f := "achievable_matmul_flops." + k
+		p, err := ParsePrecision(k)
+		if err != nil {
+			c.fieldf(e, f, "%v", err)
+			continue
+		}
+		v := c.get(e, f, r.AchievableMatmul[k], units.DimFLOPRate)
+		if peak := h.PeakFor(p); v > peak {
+			c.fieldf(e, f, "%g flop/s exceeds the datasheet rate %g flop/s", v, peak)
+			continue
+		}
+		h.AchievableMatmulFLOPS[p] = v
+	}
+	if len(r.AchievableMatmul) > 0 && strings.TrimSpace(r.Sources["achievable_matmul_flops"]) == "" {
+		c.fieldf(e, "achievable_matmul_flops", "a measurement needs its source in sources.achievable_matmul_flops")
 	}
 	for _, m := range r.MIG {
 		h.MIG = append(h.MIG, MIGProfile{Name: m.Name, MemoryBytes: c.get(e, "mig_profiles.memory", m.Memory, units.DimBytes), SMCount: c.count(e, "mig_profiles.sm_count", m.SMCount), TypicalWorkload: m.TypicalWorkload})

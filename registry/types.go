@@ -46,6 +46,14 @@ type Hardware struct {
 	// OtherFLOPS holds listed rates for formats the engine cannot select
 	// (fp4, mxint4, sparse variants), flop/s, by name.
 	OtherFLOPS map[string]float64
+	// AchievableMatmulFLOPS holds a published measurement of the fastest
+	// dense matrix product the device sustains, per precision, flop/s: the
+	// maximum achievable matmul FLOPS (MAMF) of a search over shapes, timed
+	// as a mean over many iterations, at most the datasheet rate PeakFor(p);
+	// 0 = none published. Its source is in Sources["achievable_matmul_flops"].
+	// Derived calibration profiles scale their matrix fractions by its
+	// ratio to the datasheet rate (calibration.Derive).
+	AchievableMatmulFLOPS [NumPrecisions]float64
 
 	MemCapacityBytes   float64 // main memory (HBM, DRAM, or flash for MCUs)
 	MemBandwidthBps    float64 // main memory bandwidth
