@@ -26,18 +26,20 @@ type MoEFormClass struct {
 }
 
 // CompareMoEForms fits three forms of the megatron-core stack's MoE cost
-// to the report's Megatron-Core MoE runs (those with MoELayerMicrobatches
-// > 0), each on the same machinery (moeFit) and the same base (the
+// to the report's Megatron-Core MoE runs (RunMoE), each on the same machinery (moeFit) and the same base (the
 // calibrated step less the committed time per MoE layer per micro-batch):
 // a time per routed token copy per MoE layer (RunPoint.RoutedCopies), per
 // MoE layer per micro-batch (MoELayerMicrobatches, the form the stack
 // prices), and per MoE layer per micro-batch per local expert ⌈E/ep⌉
-// (MoEExpertMicrobatches). Classes are in the order of rep.RunRows.
+// (MoEExpertMicrobatches). A run whose dispatcher dropped and padded to
+// capacity (engine's moe_token_drop: every count 0) is fitted by none and
+// enters each class as the report predicts it. Classes are in the order of
+// rep.RunRows.
 func CompareMoEForms(rep *Report) []MoEForm {
 	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
 	var runs []RunPoint
 	for i := range rep.Runs {
-		if rep.Runs[i].MoELayerMicrobatches > 0 {
+		if RunClass(&rep.Runs[i].Run) == RunMoE {
 			runs = append(runs, rep.Runs[i])
 		}
 	}
@@ -72,11 +74,14 @@ func CompareMoEForms(rep *Report) []MoEForm {
 				form.Classes = append(form.Classes, MoEFormClass{Hardware: k.hw, Precision: k.pr})
 			}
 			c := &form.Classes[j]
-			in := r.Calibrated - committed*r.MoELayerMicrobatches + f.S*fm.count(r)
+			in, held := r.Calibrated-committed*r.MoELayerMicrobatches+f.S*fm.count(r), ho[i]
+			if fm.count(r) <= 0 {
+				in, held = r.Calibrated, r.HeldOut // token drop: no form applies
+			}
 			c.Calibrated.add(in, r.Measured, r.Source)
-			c.HeldOut.add(ho[i], r.Measured, r.Source)
+			c.HeldOut.add(held, r.Measured, r.Source)
 			form.All.Calibrated.add(in, r.Measured, r.Source)
-			form.All.HeldOut.add(ho[i], r.Measured, r.Source)
+			form.All.HeldOut.add(held, r.Measured, r.Source)
 		}
 		for j := range form.Classes {
 			form.Classes[j].Calibrated.finish()

@@ -184,6 +184,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		c.Recompute = engine.RecomputeSelective
 	}
 	c.Dist.EPOverlap = runEPOverlap(run)
+	c.Dist.MoETokenDrop = runTokenDrop(run)
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
@@ -376,4 +377,23 @@ func runEPOverlap(run *calibration.Run) bool {
 	mk, _ := calibration.RunModelKey(run.Model)
 	return run.Framework == "Megatron-Bridge" && mk == "Qwen3_235B_A22B" && strings.TrimSpace(run.System) == "DGX-H100" &&
 		max(run.TP, 1) == 2 && max(run.PP, 1) == 8 && max(run.VP, 1) == 4 && max(run.EP, 1) == 32
+}
+
+// runTokenDrop reports whether a published MoE run dropped and padded each
+// expert's tokens to capacity (engine's moe_token_drop): the NeMo 2.0
+// performance scripts build their MoE runs with performance_mode=True
+// (scripts/performance/llm/pretrain_mixtral_8x7b.py,
+// pretrain_mixtral_8x22b.py and pretrain_llama4_e16.py,
+// github.com/NVIDIA/NeMo), whose pretrain_performance_optimizations add
+// MegatronTokenDropCallback (nemo/collections/llm/recipes/mixtral_8x7b.py,
+// mixtral_8x22b.py, llama4_e16.py), which sets moe_expert_capacity_factor
+// 1.0 and moe_pad_expert_input_to_capacity
+// (nemo/lightning/pytorch/callbacks/moe_token_drop.py): the Mixtral 8x7B
+// runs of NeMo 25.02 and 25.04, Mixtral 8x22B of 25.02 and Llama 4 Scout
+// of 25.07. The
+// Megatron-Bridge runs (25.11, 26.02) are dropless: their performance
+// recipes set no capacity factor (the 25.09 pages mark their token-drop
+// runs "tokendrop").
+func runTokenDrop(run *calibration.Run) bool {
+	return run.MoE && strings.TrimSpace(run.Framework) == "NeMo"
 }

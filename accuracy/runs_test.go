@@ -158,3 +158,28 @@ func TestPublishedRunsMLSysimNotApplicable(t *testing.T) {
 		}
 	}
 }
+
+// The NeMo 2.0 MoE runs (performance recipes with MegatronTokenDropCallback)
+// are priced with moe_token_drop and count no MoE layer·micro-batches; the
+// Megatron-Bridge MoE runs are dropless and count them.
+func TestRunTokenDrop(t *testing.T) {
+	rep := reference(t)
+	drop := 0
+	for i := range rep.Runs {
+		r := &rep.Runs[i]
+		if RunClass(&r.Run) != RunMoE {
+			continue
+		}
+		if runTokenDrop(&r.Run) {
+			drop++
+			if r.MoELayerMicrobatches != 0 || r.Run.Framework != "NeMo" {
+				t.Errorf("%s (%s): token drop with %v MoE layer·micro-batches", r.Run.ID, r.Run.Framework, r.MoELayerMicrobatches)
+			}
+		} else if !(r.MoELayerMicrobatches > 0) || r.Run.Framework != "Megatron-Bridge" {
+			t.Errorf("%s (%s): dropless with %v MoE layer·micro-batches", r.Run.ID, r.Run.Framework, r.MoELayerMicrobatches)
+		}
+	}
+	if drop != 4 {
+		t.Errorf("%d token-drop runs priced, want 4 (Mixtral 8x7B 25.02 and 25.04, Mixtral 8x22B 25.02, Llama 4 Scout 25.07)", drop)
+	}
+}

@@ -621,6 +621,18 @@ type Step struct {
 	// attention is a full one of Seq queries over cp·Seq/2 keys, cp/2
 	// times the work of a causal pass over its own Seq tokens alone.
 	CP int
+	// MoETokenDrop marks a mixture of experts whose dispatcher drops and
+	// pads each expert's tokens to a fixed capacity (Megatron-Core's
+	// moe_expert_capacity_factor with moe_pad_expert_input_to_capacity,
+	// as NeMo's MegatronTokenDropCallback sets them: capacity factor 1,
+	// padded). The tokens per expert are then known on the host without a
+	// device-to-host copy (MoEAlltoAllTokenDispatcher.preprocess returns
+	// before it, core/transformer/moe/token_dispatcher.py, no
+	// synchronisation point), so the dropless dispatcher's time per MoE
+	// layer per micro-batch (Stack.MoELayerMicrobatchS) is not charged
+	// and the pass counts no MoE layers, routed copies or local experts
+	// for it (Breakdown.MoELayers, RoutedCopies, MoELayerExperts: 0).
+	MoETokenDrop bool
 }
 
 // TrainStep returns the time of a forward and backward pass over
@@ -680,8 +692,9 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, castF+castB)
 		layer.Fixed += 8 * p.KernelS
 	}
-	if m.Experts > 1 && m.ActiveExperts > 0 {
-		// Stack.MoELayerMicrobatchS once per MoE layer of the pass.
+	if m.Experts > 1 && m.ActiveExperts > 0 && !st.MoETokenDrop {
+		// Stack.MoELayerMicrobatchS once per MoE layer of the pass (none
+		// when the dispatcher drops and pads to capacity: Step.MoETokenDrop).
 		layer.MoELayers = m.moeFraction()
 		layer.Fixed += stack(st.Software).MoELayerMicrobatchS * layer.MoELayers
 		layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))

@@ -143,9 +143,16 @@ type DistConfig struct {
 	// behind the computation of the adjacent one (Megatron-Core's combined
 	// 1F1B, --overlap-moe-expert-parallel-comm; moeEPOverlapExposedS).
 	// Calibrated fidelity, ep folded into data parallelism only.
-	EPOverlap  bool
-	Congestion float64 // multiplies every communication time, ≥ 1; 0 = 1
-	Straggler  float64 // multiplies the step time, ≥ 1; 0 = 1
+	EPOverlap bool
+	// MoETokenDrop: the MoE dispatcher drops and pads each expert's
+	// tokens to capacity (capacity factor 1, Megatron-Core's
+	// --moe-expert-capacity-factor 1 --moe-pad-expert-input-to-capacity),
+	// so it never waits on the host for the tokens per expert: the
+	// stack's time per MoE layer per micro-batch is not charged
+	// (calibration.Step.MoETokenDrop). Calibrated fidelity, training.
+	MoETokenDrop bool
+	Congestion   float64 // multiplies every communication time, ≥ 1; 0 = 1
+	Straggler    float64 // multiplies the step time, ≥ 1; 0 = 1
 
 	Collective Collective    // DP all-reduce algorithm
 	Topology   Topology      // fabric topology override; auto = the fabric's
@@ -248,6 +255,9 @@ var distributedParams = []*Param{
 	{Name: "ep_overlap", Modes: InTraining, Fidelities: UnderCalibrated, Label: "EP all-to-all overlap", Type: TypeBool, Default: "false",
 		Doc:   "calibrated training with ep > 1: the expert-parallel all-to-alls of one microbatch hidden behind the computation of the adjacent one (Megatron-Core's combined 1F1B, --overlap-moe-expert-parallel-comm); the warm-up and cool-down microbatches stay exposed; no effect with pp > 1 and interleave 1 (Megatron-Core requires virtual pipeline stages)",
 		apply: func(c *Config, v Value) { c.Dist.EPOverlap = v.F != 0 }},
+	{Name: "moe_token_drop", Modes: InTraining, Fidelities: UnderCalibrated, Label: "MoE token drop", Type: TypeBool, Default: "false",
+		Doc:   "calibrated training of a MoE: the dispatcher drops and pads each expert's tokens to capacity (capacity factor 1, Megatron-Core's --moe-expert-capacity-factor 1 --moe-pad-expert-input-to-capacity, NeMo's MegatronTokenDropCallback), so it never synchronises with the host on the tokens per expert: the software stack's time per MoE layer per micro-batch (moe_layer_microbatch_s) is not charged",
+		apply: func(c *Config, v Value) { c.Dist.MoETokenDrop = v.F != 0 }},
 	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},

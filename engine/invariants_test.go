@@ -180,6 +180,7 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 	if c.Model.Class == registry.ClassMoE && rng.Intn(2) == 0 {
 		d.EP = pow2(rng, 4)
 		d.MoEImbalance = 1 + rng.Float64()
+		d.MoETokenDrop = d.MoEImbalance < 1.5 // half, without a draw of its own (the serving digest's stream)
 	}
 	d.Microbatches = pow2(rng, 6)
 	if rng.Intn(8) == 0 {

@@ -536,3 +536,36 @@ func TestMoELayerMicrobatchSlope(t *testing.T) {
 		t.Logf("%s: step %.4g s, MoE layer·micro-batch time %.4g s, EP %.4g s", tc.name, mc.LatencyS, want, mc.Dist.CommEPS)
 	}
 }
+
+// A dispatcher that drops and pads to capacity (moe_token_drop) never
+// synchronises with the host: on megatron-core its step is the compiled
+// stack's (the same kernels at bf16 and tp = 1 but for the time per MoE
+// layer per micro-batch), it counts no MoE layer·micro-batches, routed
+// copies or local experts for that time, and the dropless step exceeds it
+// by exactly MoELayerMicrobatchS × the dropless run's layer·micro-batches.
+func TestMoETokenDrop(t *testing.T) {
+	v := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
+	step := func(sw calibration.Software, drop bool) Result {
+		c := distCfg(t, "Qwen3_30B_A3B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity, c.Precision, c.Calib.Software = FidelityCalibrated, registry.BF16, sw
+			c.BatchSize, c.SeqLen, c.ZeroStage = 512, 4096, 1
+			c.Dist.GPUs, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches, c.Dist.MoETokenDrop = 64, 4, 8, 8, drop
+		})
+		return Evaluate(&c)
+	}
+	drop, dropless, compiled := step(calibration.MegatronCore, true), step(calibration.MegatronCore, false), step(calibration.Compiled, true)
+	if drop.Dist.Reason != DistOK || !(dropless.Calib.MoELayerMicrobatches > 0) {
+		t.Fatalf("%q, dropless MoE layer·micro-batches %v", drop.Dist.Reason, dropless.Calib.MoELayerMicrobatches)
+	}
+	if drop.Calib.MoELayerMicrobatches != 0 || drop.Calib.RoutedCopies != 0 || drop.Calib.MoEExpertMicrobatches != 0 {
+		t.Errorf("token drop counts %v layer·micro-batches, %v routed copies, %v local experts; want 0",
+			drop.Calib.MoELayerMicrobatches, drop.Calib.RoutedCopies, drop.Calib.MoEExpertMicrobatches)
+	}
+	if drop.LatencyS != compiled.LatencyS {
+		t.Errorf("token drop on megatron-core %.9g s, compiled %.9g s: want equal", drop.LatencyS, compiled.LatencyS)
+	}
+	want := v * dropless.Calib.MoELayerMicrobatches
+	if got := dropless.LatencyS - drop.LatencyS; math.Abs(got-want) > 1e-9*dropless.LatencyS {
+		t.Errorf("dropless − token drop = %.9g s, want %.9g s", got, want)
+	}
+}
