@@ -220,7 +220,7 @@ var embedded = sync.OnceValue(func() map[string]*Profile {
 })
 
 // DeriveRule is the provenance of a derived profile.
-const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, matrix fractions scaled by the device's published maximum achievable matmul efficiency over the reference's where both are published (achievable_matmul_flops), same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"
+const DeriveRule = "derived from the measured " + Reference + " profile: same fractions of datasheet peak and bandwidth, matrix fractions of a device of another vendor scaled by its published maximum achievable matmul efficiency over the reference's where both are published (achievable_matmul_flops), same fixed kernel and host times, decode-attention saturation as a fraction of SMs (calibration.Derive)"
 
 // Derive returns a profile for hw, which has no measurements, from the
 // measured profile ref of hardware refHW (the reference entry; nil when
@@ -230,7 +230,9 @@ const DeriveRule = "derived from the measured " + Reference + " profile: same fr
 //     element-wise, attention, backward, collectives) are ref's: a
 //     datasheet number is what the vendor's own kernels reach the same
 //     share of on the same class of part;
-//   - except the matrix fractions where both hw and refHW publish a
+//   - except the matrix fractions of a device of another vendor than the
+//     reference's (registry.Hardware.Vendor, both stated and different:
+//     other libraries run its kernels) where both hw and refHW publish a
 //     maximum achievable matmul rate (registry.Hardware.AchievableMatmulFLOPS,
 //     a measured MAMF): with e(x, p) = AchievableMatmulFLOPS[p] / PeakFor(p),
 //     the published share of x's own datasheet rate, hw's fraction at p is
@@ -241,7 +243,12 @@ const DeriveRule = "derived from the measured " + Reference + " profile: same fr
 //     datasheet rate); fp32 (CUDA cores, not the matrix units) keeps ref's
 //     fraction. The share is of the registry's rate, not of the table's
 //     theory column, so that hw's modelled rate over the reference's is the
-//     measured one;
+//     measured one. Within the reference's vendor the fractions stay
+//     ref's: on the published runs of the A100, B200, B300, GB200 and
+//     GB300 (sweep accuracy) the same-share rule predicts better than
+//     scaling by the published efficiencies did (docs/accuracy.md), whose
+//     differences there (−9 to +8 %) are within what one shape search on
+//     one software release can tell apart;
 //   - a matrix fraction for a precision ref did not measure is ref's bf16
 //     fraction (scaled as bf16 is);
 //   - fixed times (kernel, host dispatch, single-op floor) are ref's: they
@@ -281,14 +288,19 @@ func Derive(ref *Profile, refHW, hw *registry.Hardware) Profile {
 	return p
 }
 
-// matmulEfficiencyRatio returns hw's published maximum achievable matmul
-// rate at p as a share of its datasheet rate, over refHW's:
+// matmulEfficiencyRatio returns, for hw of another vendor than refHW (both
+// stated), hw's published maximum achievable matmul rate at p as a share
+// of its datasheet rate, over refHW's:
 // (hw.AchievableMatmulFLOPS[p] / hw.PeakFor(p)) /
 // (refHW.AchievableMatmulFLOPS[p] / refHW.PeakFor(p)), and true; or 1 and
-// false when either entry is nil or publishes none at p.
+// false when either entry is nil, the vendors are the same or unstated, or
+// either publishes none at p.
 func matmulEfficiencyRatio(refHW, hw *registry.Hardware, p registry.Precision) (float64, bool) {
 	if refHW == nil || hw == nil || p >= registry.NumPrecisions {
 		return 1, false
+	}
+	if hw.Vendor == "" || refHW.Vendor == "" || hw.Vendor == refHW.Vendor {
+		return 1, false // same vendor (or unstated): ref's fractions
 	}
 	a, b := hw.AchievableMatmulFLOPS[p], refHW.AchievableMatmulFLOPS[p]
 	pa, pb := hw.PeakFor(p), refHW.PeakFor(p)

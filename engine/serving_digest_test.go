@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "36001f5e4f11ced67b8c38e69d106639f16d90a008c8c285bd59ead5667357b2"
+	servingDigest        = "c94704d31b6039734b0282c8dd355a808efadaee2e54bfcd03be0a04d02a96d9"
 )
 
 var (

@@ -394,6 +394,11 @@ func TestAchievableMatmul(t *testing.T) {
 		if listed && !strings.Contains(h.Sources["achievable_matmul_flops"], "Maximum Achievable Matmul FLOPS") {
 			t.Errorf("%s: achievable_matmul_flops does not cite its table", h.Key)
 		}
+		// calibration.Derive scales across vendors only: every measured
+		// entry states its maker, the first word of its name.
+		if listed && (h.Vendor == "" || !strings.HasPrefix(h.Name, h.Vendor+" ")) {
+			t.Errorf("%s: vendor %q, name %q", h.Key, h.Vendor, h.Name)
+		}
 		delete(want, h.Key)
 	}
 	if len(want) > 0 {

@@ -112,6 +112,7 @@ type rawHardware struct {
 	Name             string            `yaml:"name"`
 	Aliases          []string          `yaml:"aliases"`
 	Year             int               `yaml:"year"`
+	Vendor           string            `yaml:"vendor"`
 	PeakFLOPS        qty               `yaml:"peak_flops"`
 	PrecisionFLOPS   map[string]qty    `yaml:"precision_flops"`
 	AchievableMatmul map[string]qty    `yaml:"achievable_matmul_flops"`
@@ -481,7 +482,7 @@ func (c *checker) hardware(r rawHardware) *Hardware {
 		c.errorf("hardware", "an entry has no key")
 	}
 	h := &Hardware{
-		Key: r.Key, Tier: r.Tier, Name: r.Name, Aliases: r.Aliases, Year: c.count(e, "year", r.Year),
+		Key: r.Key, Tier: r.Tier, Name: r.Name, Aliases: r.Aliases, Year: c.count(e, "year", r.Year), Vendor: r.Vendor,
 		PeakFLOPS:            c.get(e, "peak_flops", r.PeakFLOPS, units.DimFLOPRate),
 		MemCapacityBytes:     c.get(e, "memory.capacity", r.Memory.Capacity, units.DimBytes),
 		MemBandwidthBps:      c.get(e, "memory.bandwidth", r.Memory.Bandwidth, units.DimByteRate),

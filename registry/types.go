@@ -37,6 +37,12 @@ type Hardware struct {
 	Name    string   // display name, e.g. "NVIDIA H100 SXM5"
 	Aliases []string // other accepted names
 	Year    int      // release year
+	// Vendor is the maker whose libraries run the device's kernels
+	// ("NVIDIA", "AMD", "Intel"); "" = not stated. calibration.Derive
+	// carries the reference profile's fractions of peak unchanged within a
+	// vendor and scales them by the achievable matmul efficiency across
+	// vendors.
+	Vendor string
 
 	// PeakFLOPS is the dense FP16/BF16 rate, flop/s; the fallback for any
 	// precision missing from PrecisionFLOPS (mlsysim compute.peak_flops).
@@ -51,8 +57,9 @@ type Hardware struct {
 	// maximum achievable matmul FLOPS (MAMF) of a search over shapes, timed
 	// as a mean over many iterations, at most the datasheet rate PeakFor(p);
 	// 0 = none published. Its source is in Sources["achievable_matmul_flops"].
-	// Derived calibration profiles scale their matrix fractions by its
-	// ratio to the datasheet rate (calibration.Derive).
+	// A calibration profile derived for a device of another vendor than the
+	// reference scales its matrix fractions by its ratio to the datasheet
+	// rate (calibration.Derive).
 	AchievableMatmulFLOPS [NumPrecisions]float64
 
 	MemCapacityBytes   float64 // main memory (HBM, DRAM, or flash for MCUs)
