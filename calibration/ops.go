@@ -32,7 +32,12 @@ func (d *Device) weightBytes() float64 {
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
 func DeviceFor(hw *registry.Hardware, p registry.Precision) Device {
-	return Device{PeakFLOPS: hw.PeakFor(p), BF16FLOPS: hw.PeakFor(registry.BF16), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
+	peak := hw.PeakFor(p)
+	bf16 := peak // at bf16 the same look-up
+	if p != registry.BF16 {
+		bf16 = hw.PeakFor(registry.BF16)
+	}
+	return Device{PeakFLOPS: peak, BF16FLOPS: bf16, MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
 }
 
 // restDevice returns the device the operators other than the linear

@@ -115,9 +115,12 @@ func shapeInto(m *registry.Model, t *calibration.Transformer) bool {
 		return false
 	}
 	h := m.EffectiveHidden()
-	*t = calibration.Transformer{Name: m.Key, Layers: m.Layers, Hidden: h, Heads: m.TrueHeads(),
-		KVHeads: m.TrueKVHeads(), HeadDim: m.EffectiveHeadDim(), FFN: m.FFNDim, Vocab: m.VocabSize,
-		Experts: m.Experts, ActiveExperts: m.ActiveExperts}
+	// Field by field into the zeroed *t: a composite literal assigned
+	// through the pointer is built in a temporary and copied.
+	*t = calibration.Transformer{}
+	t.Name, t.Layers, t.Hidden, t.Heads = m.Key, m.Layers, h, m.TrueHeads()
+	t.KVHeads, t.HeadDim, t.FFN, t.Vocab = m.TrueKVHeads(), m.EffectiveHeadDim(), m.FFNDim, m.VocabSize
+	t.Experts, t.ActiveExperts = m.Experts, m.ActiveExperts
 	if m.Class == registry.ClassMoE {
 		t.FFN = m.ExpertFFN()
 		t.SharedExperts, t.DenseFFN = m.SharedExperts, m.DenseFFNDim
