@@ -54,7 +54,7 @@ func (m *Transformer) denseFFN() (F, up float64) {
 // in a layer of m over T tokens, averaged over the layers as moeMLPs
 // weights them: moeFraction · f · s·T · k, with f the imbalance (≥ 1) and
 // s the rank's TokenShare (1 when unset); 0 for a dense model
-// (Breakdown.RoutedCopies).
+// (Transformer.StageMoECounts).
 func (m *Transformer) routedCopies(T float64) float64 {
 	if m.Experts <= 1 || m.ActiveExperts <= 0 {
 		return 0

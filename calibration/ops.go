@@ -32,7 +32,12 @@ func (d *Device) weightBytes() float64 {
 
 // DeviceFor returns the datasheet numbers of hw at precision p.
 func DeviceFor(hw *registry.Hardware, p registry.Precision) Device {
-	return Device{PeakFLOPS: hw.PeakFor(p), BF16FLOPS: hw.PeakFor(registry.BF16), MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
+	peak := hw.PeakFor(p)
+	bf16 := peak // at bf16 the same look-up
+	if p != registry.BF16 {
+		bf16 = hw.PeakFor(registry.BF16)
+	}
+	return Device{PeakFLOPS: peak, BF16FLOPS: bf16, MemBps: hw.MemBandwidthBps, SMs: hw.SMCount, Precision: p, Bytes: p.Bytes()}
 }
 
 // restDevice returns the device the operators other than the linear
@@ -112,12 +117,11 @@ type Breakdown struct {
 	// MoELayers is the pass's MoE layers (a training step's: the layers
 	// × their MoE share; 0 for a dense model and outside training steps):
 	// the count the stack's MoELayerMicrobatchS multiplies into Fixed.
-	// RoutedCopies (the routed token copies of those layers,
-	// Transformer.routedCopies per layer) and MoELayerExperts (the MoE
-	// layers × the rank's local experts ⌈E/EP⌉) are counts of the same
-	// layers that nothing prices: the forms of the MoE layer's cost that
-	// the accuracy report compares with it.
-	MoELayers, RoutedCopies, MoELayerExperts float64
+	// The counts of the same layers that nothing prices (routed copies,
+	// local experts: the forms of the MoE layer's cost the accuracy report
+	// compares with it) are Transformer.StageMoECounts, outside the
+	// breakdown every pass adds and scales.
+	MoELayers float64
 
 	attnFLOPs float64
 }
@@ -157,8 +161,6 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.MatmulFixed += o.MatmulFixed
 	b.HeadMatmulFixed += o.HeadMatmulFixed
 	b.MoELayers += o.MoELayers
-	b.RoutedCopies += o.RoutedCopies
-	b.MoELayerExperts += o.MoELayerExperts
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -179,8 +181,6 @@ func (b *Breakdown) Scale(k float64) {
 	b.MatmulFixed *= k
 	b.HeadMatmulFixed *= k
 	b.MoELayers *= k
-	b.RoutedCopies *= k
-	b.MoELayerExperts *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -578,11 +578,24 @@ func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Br
 // Forward returns the time of one forward pass of m over ps. All layers
 // are identical: one is timed and multiplied.
 func (p *Profile) Forward(d *Device, m *Transformer, ps *Pass) Breakdown {
-	var mm, b Breakdown
-	p.layerMatmuls(&mm, d, d, m, ps, 1)
-	head := p.headForward(d, m, ps, 1)
-	p.forwardFrom(&b, &mm, &head, d, m, ps)
+	var b Breakdown
+	p.ForwardTo(&b, d, m, ps)
 	return b
+}
+
+// ForwardTo sets *b to Forward(d, m, ps), building it in place (forwardFrom
+// with the layer's products added to b itself): the same operations in
+// the same order, without a breakdown copied for the products or the
+// result.
+func (p *Profile) ForwardTo(b *Breakdown, d *Device, m *Transformer, ps *Pass) {
+	*b = Breakdown{}
+	p.layerMatmuls(b, d, d, m, ps, 1)
+	head := p.headForward(d, m, ps, 1)
+	p.layerRest(b, d, m, ps, 1)
+	b.Scale(float64(m.Layers))
+	b.Add(&head)
+	b.Fixed += stack(ps.Software).StepOverheadS // the runtime's time per engine step
+	b.finish()
 }
 
 // forwardFrom sets b to a forward pass from one layer's matrix products mm
@@ -631,7 +644,7 @@ type Step struct {
 	// synchronisation point), so the dropless dispatcher's time per MoE
 	// layer per micro-batch (Stack.MoELayerMicrobatchS) is not charged
 	// and the pass counts no MoE layers, routed copies or local experts
-	// for it (Breakdown.MoELayers, RoutedCopies, MoELayerExperts: 0).
+	// for it (Breakdown.MoELayers and StageMoECounts: 0).
 	MoETokenDrop bool
 }
 
@@ -697,9 +710,6 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		// when the dispatcher drops and pads to capacity: Step.MoETokenDrop).
 		layer.MoELayers = m.moeFraction()
 		layer.Fixed += stack(st.Software).MoELayerMicrobatchS * layer.MoELayers
-		layer.RoutedCopies = m.routedCopies(float64(ps.Batch) * float64(ps.Tokens))
-		ep := max(m.EP, 1)
-		layer.MoELayerExperts = layer.MoELayers * float64((m.Experts+ep-1)/ep)
 	}
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {
@@ -832,6 +842,26 @@ func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage)
 	return p.trainStep(d, &sh, &s, sg.Layers, sg.Head)
 }
 
+// StageMoECounts returns the counts of the MoE layers of a training pass
+// over layers layers of m with step st (TrainStep, StageMicrobatch) that
+// nothing prices, the forms of the MoE layer's cost the accuracy report
+// compares with Stack.MoELayerMicrobatchS:
+//
+//	routedCopies = routedCopies(Batch·Seq) · layers   (the routed token copies, moe.go)
+//	layerExperts = moeFraction · ⌈E/EP⌉ · layers       (the MoE layers × the rank's local experts)
+//
+// both 0 for a dense model or when the dispatcher drops and pads to
+// capacity (Step.MoETokenDrop), as Breakdown.MoELayers is. A tensor-
+// parallel shard (Transformer.Shard) has the same counts.
+func (m *Transformer) StageMoECounts(st *Step, layers int) (routedCopies, layerExperts float64) {
+	if m.Experts <= 1 || m.ActiveExperts <= 0 || st.MoETokenDrop {
+		return 0, 0
+	}
+	n := float64(layers)
+	ep := max(m.EP, 1)
+	return m.routedCopies(float64(st.Batch)*float64(st.Seq)) * n, m.moeFraction() * float64((m.Experts+ep-1)/ep) * n
+}
+
 // OptimizerS returns the time of the fused Adam update of params
 // parameters (TrainStep's rule, see adam).
 func (p *Profile) OptimizerS(d *Device, params float64) float64 {
@@ -859,6 +889,13 @@ func (p *Profile) adam(d *Device, params float64) (s, bytes float64) {
 func (p *Profile) DecodeStep(d *Device, m *Transformer, batch, ctx int, sw Software) Breakdown {
 	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctx, Software: sw}
 	return p.Forward(d, m, &ps)
+}
+
+// DecodeStepTo sets *b to DecodeStep(d, m, batch, ctx, sw) in place
+// (ForwardTo).
+func (p *Profile) DecodeStepTo(b *Breakdown, d *Device, m *Transformer, batch, ctx int, sw Software) {
+	ps := Pass{Batch: batch, Tokens: 1, Ctx: ctx, Software: sw}
+	p.ForwardTo(b, d, m, &ps)
 }
 
 // DecodeSteps returns DecodeStep at two contexts, sharing the matrix

@@ -272,14 +272,22 @@ func TestMoELayerMicrobatchShape(t *testing.T) {
 		}
 		copies := layers * float64(tc.batch*tc.seq) * tc.tokenFactor * 8
 		local := float64((128 + tc.ep - 1) / tc.ep)
-		if math.Abs(bm.MoELayers-layers) > 1e-12*layers || math.Abs(bm.RoutedCopies-copies) > 1e-9*copies ||
-			math.Abs(bm.MoELayerExperts-layers*local) > 1e-12*layers*local {
+		rc, le := m.StageMoECounts(&st, 12)
+		if math.Abs(bm.MoELayers-layers) > 1e-12*layers || math.Abs(rc-copies) > 1e-9*copies ||
+			math.Abs(le-layers*local) > 1e-12*layers*local {
 			t.Errorf("%s: Breakdown MoE layers %g, routed copies %g, layer·experts %g; want %g, %g, %g",
-				tc.name, bm.MoELayers, bm.RoutedCopies, bm.MoELayerExperts, layers, copies, layers*local)
+				tc.name, bm.MoELayers, rc, le, layers, copies, layers*local)
+		}
+		st.MoETokenDrop = true
+		if rc, le := m.StageMoECounts(&st, 12); rc != 0 || le != 0 {
+			t.Errorf("%s, token drop: routed copies %g, layer·experts %g; want 0, 0", tc.name, rc, le)
 		}
 	}
 	dense := Transformer{Name: "dense", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}
 	st := Step{Batch: 1, Seq: 4096, Software: MegatronCore}
+	if rc, le := dense.StageMoECounts(&st, 8); rc != 0 || le != 0 {
+		t.Errorf("dense: routed copies %g, layer·experts %g; want 0, 0", rc, le)
+	}
 	mc := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total
 	st.Software = Compiled
 	if co := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; mc != co {

@@ -31,12 +31,13 @@ import (
 
 // calibratedMicrobatchS returns the calibrated time of one microbatch of
 // micro sequences, forward and backward, on one GPU of the last pipeline
-// stage (stageLayers layers, shapes divided by tp), with its breakdown.
-func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown) {
+// stage (stageLayers layers, shapes divided by tp), with its breakdown
+// and its step (for Transformer.StageMoECounts).
+func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown, calibration.Step) {
 	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP),
 		MoETokenDrop: c.Dist.MoETokenDrop}
 	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, ETP: etp, Head: true})
-	return b.Total, b
+	return b.Total, b, st
 }
 
 // calibDist is what the calibrated fidelity changes in a distributed step.
@@ -123,7 +124,8 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 	} else {
 		etp = tp
 	}
-	tMicro, b := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)
+	tMicro, b, st := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)
+	copies, layerExperts := shape.StageMoECounts(&st, stageLayers)
 	n := float64(mb)
 	var opt float64
 	if !c.Calib.NoOptimizer {
@@ -149,7 +151,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		parts:   partsOf(&b, n),
 		attnFwd: n * b.AttnFwd, attnBwd: n * b.AttnBwd,
 		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed),
-		moeLayers: n * b.MoELayers, routedCopies: n * b.RoutedCopies, moeLayerExperts: n * b.MoELayerExperts}
+		moeLayers: n * b.MoELayers, routedCopies: n * copies, moeLayerExperts: n * layerExperts}
 	cd.parts.OptimizerS += opt
 	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
 		cd.hwPerModel = b.FLOPs / b.ModelFLOPs

@@ -92,22 +92,35 @@ type CalibResult struct {
 	MoELayerMicrobatches float64
 	// RoutedCopies and MoEExpertMicrobatches are the same slope for the
 	// forms of that cost the accuracy report compares it with, which
-	// nothing prices: per routed token copy of those layers
-	// (calibration.Breakdown.RoutedCopies) and per local expert ⌈E/ep⌉ of
-	// each layer and micro-batch.
+	// nothing prices: per routed token copy of those layers and per local
+	// expert ⌈E/ep⌉ of each layer and micro-batch
+	// (calibration.Transformer.StageMoECounts).
 	RoutedCopies, MoEExpertMicrobatches float64
 }
 
 // shapeOf returns the transformer shape of m; ok is false for models
 // without the layer structure (layers, hidden size).
 func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
+	var t calibration.Transformer
+	ok := shapeInto(m, &t)
+	return t, ok
+}
+
+// shapeInto writes shapeOf(m) to *t (the zero shape when ok is false),
+// without returning the shape by value: an evaluation that builds it
+// in its own frame copies it once.
+func shapeInto(m *registry.Model, t *calibration.Transformer) bool {
 	if !hasShape(m) {
-		return calibration.Transformer{}, false
+		*t = calibration.Transformer{}
+		return false
 	}
 	h := m.EffectiveHidden()
-	t := calibration.Transformer{Name: m.Key, Layers: m.Layers, Hidden: h, Heads: m.TrueHeads(),
-		KVHeads: m.TrueKVHeads(), HeadDim: m.EffectiveHeadDim(), FFN: m.FFNDim, Vocab: m.VocabSize,
-		Experts: m.Experts, ActiveExperts: m.ActiveExperts}
+	// Field by field into the zeroed *t: a composite literal assigned
+	// through the pointer is built in a temporary and copied.
+	*t = calibration.Transformer{}
+	t.Name, t.Layers, t.Hidden, t.Heads = m.Key, m.Layers, h, m.TrueHeads()
+	t.KVHeads, t.HeadDim, t.FFN, t.Vocab = m.TrueKVHeads(), m.EffectiveHeadDim(), m.FFNDim, m.VocabSize
+	t.Experts, t.ActiveExperts = m.Experts, m.ActiveExperts
 	if m.Class == registry.ClassMoE {
 		t.FFN = m.ExpertFFN()
 		t.SharedExperts, t.DenseFFN = m.SharedExperts, m.DenseFFNDim
@@ -124,11 +137,11 @@ func shapeOf(m *registry.Model) (calibration.Transformer, bool) {
 	if t.FFN <= 0 {
 		t.FFN = 4 * h
 	}
-	t.GatedMLP = t.FFN != 4*h || gatedByParameters(m, &t)
+	t.GatedMLP = t.FFN != 4*h || gatedByParameters(m, t)
 	if m.Class == registry.ClassMoE && t.Experts > 1 && t.ActiveExperts > 0 && m.FFNDim > 0 {
 		t.GatedMLP = true
 	}
-	return t, true
+	return true
 }
 
 // hasShape reports whether shapeOf(m) gives m's transformer shape, without
@@ -171,7 +184,8 @@ func solveCalibrated(c *Config, r *Result) {
 	B := float64(c.BatchSize)
 	r.WeightBytes = g.WeightBytes
 	sw := c.Calib.Software
-	shape, isTF := c.modelShape() // shapeOf(m), memo.go
+	var shape calibration.Transformer
+	isTF := c.modelShape(&shape) // shapeOf(m), memo.go
 	if sh, ok := mambaOf(m); ok && c.Mode != Training {
 		solveSSMCalibrated(c, r, &sh) // workloads.go
 		return
@@ -202,7 +216,7 @@ func solveCalibrated(c *Config, r *Result) {
 		// Inference: one forward of batch_size tokens, each attending a
 		// context of seq_len (mlsysim's per-token inference).
 		r.MemoryBytes = g.WeightBytes
-		b = prof.DecodeStep(&d, &shape, c.BatchSize, c.SeqLen, sw)
+		prof.DecodeStepTo(&b, &d, &shape, c.BatchSize, c.SeqLen, sw)
 		r.LatencyS = b.Total
 		r.ThroughputPerS = B / r.LatencyS
 		calibratedRoofline(r, &b, prof, &d)

@@ -69,18 +69,19 @@ func prefillOne(c *Config) (ttft float64, chunks int) {
 	return m.oneTTFT, m.oneChunks
 }
 
-// modelShape is shapeOf(c.Model), from c's memo when it holds that
-// model's.
-func (c *Config) modelShape() (calibration.Transformer, bool) {
+// modelShape writes shapeOf(c.Model) to *t and returns its ok, from c's
+// memo when it holds that model's.
+func (c *Config) modelShape(t *calibration.Transformer) bool {
 	m := c.memo
 	if m == nil {
-		return shapeOf(c.Model)
+		return shapeInto(c.Model, t)
 	}
 	if !m.shapeSet || m.shapeModel != c.Model {
-		m.shape, m.shapeOK = shapeOf(c.Model)
+		m.shapeOK = shapeInto(c.Model, &m.shape)
 		m.shapeModel, m.shapeSet = c.Model, true
 	}
-	return m.shape, m.shapeOK
+	*t = m.shape
+	return m.shapeOK
 }
 
 // configBytes is the memory of c: two configurations with the same bytes

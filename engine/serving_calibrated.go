@@ -239,7 +239,8 @@ type calServe struct {
 // options.
 func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
 	s := &c.Serve
-	shape, _ := c.modelShape() // memo.go
+	var shape calibration.Transformer
+	c.modelShape(&shape) // memo.go
 	tp := one(c.Dist.TP)
 	sh := shape.Shard(tp)
 	servingEPShape(c, &sh, &shape) // serving_moe.go
