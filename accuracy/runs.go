@@ -373,11 +373,9 @@ func fitMoEMicrobatch(runs []RunPoint, rep *Report) {
 // DeepSeek-V3 on B200 at pp 16 (deepseek_workload_base_configs.py
 // DEEPSEEK_V3_PRETRAIN_CONFIG_B200_V1), GPT-OSS-120B
 // (gpt_oss_workload_base_configs.py) and the NeMo 25.02 Mixtral run.
-func runEPOverlap(run *calibration.Run) bool {
-	mk, _ := calibration.RunModelKey(run.Model)
-	return run.Framework == "Megatron-Bridge" && mk == "Qwen3_235B_A22B" && strings.TrimSpace(run.System) == "DGX-H100" &&
-		max(run.TP, 1) == 2 && max(run.PP, 1) == 8 && max(run.VP, 1) == 4 && max(run.EP, 1) == 32
-}
+//
+// The file records it per run (nemo-training.csv's a2a_overlap column).
+func runEPOverlap(run *calibration.Run) bool { return run.A2AOverlap }
 
 // runTokenDrop reports whether a published MoE run dropped and padded each
 // expert's tokens to capacity (engine's moe_token_drop): the NeMo 2.0

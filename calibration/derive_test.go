@@ -17,13 +17,7 @@ import (
 // from itself is unchanged.
 func TestDeriveMAMF(t *testing.T) {
 	reg := registry.Default()
-	hw := func(k string) *registry.Hardware {
-		h, err := reg.Hardware(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	hw := hardwareOf(t, reg)
 	ref := Embedded().Profile(hw(Reference))
 	if ref.Kind != KindMeasured {
 		t.Fatalf("reference profile is %v", ref.Kind)

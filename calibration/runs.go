@@ -35,6 +35,12 @@ type Run struct {
 	// "selective" or "none"; "" where neither the page nor a recipe it
 	// names states one (read as none).
 	Recompute string
+	// A2AOverlap is true where the run's published recipe overlaps the
+	// expert-parallel all-to-alls with the adjacent micro-batch's
+	// computation (Megatron-Core's combined 1F1B, moe_a2a_overlap=True in
+	// Megatron-Bridge's performance configurations; engine's ep_overlap):
+	// the optional a2a_overlap column, 1 or 0 (empty: 0).
+	A2AOverlap bool
 	// StepS is the published seconds per global step (0 = the page gives
 	// none; StepSeconds derives it from the throughput).
 	StepS float64
@@ -138,8 +144,8 @@ func RunPrecision(p string) (string, bool) {
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
 // and empty cells read as 0). A row may end before the header's last
-// columns (the optional recompute column: cells past its end read as
-// empty), never after it. name labels errors and the runs' File.
+// columns (the optional recompute and a2a_overlap columns: cells past its
+// end read as empty), never after it. name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	rows, col, err := readTable(name, r, true, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
 	if err != nil {
@@ -181,7 +187,7 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), A2AOverlap: get("a2a_overlap") == "1", StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
@@ -195,6 +201,8 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			return nil, fmt.Errorf("%s:%d: %s needs gpus, gbs, seq_len and tokens_per_s_per_gpu", name, line, run.ID)
 		case run.Recompute != "" && run.Recompute != "none" && run.Recompute != "selective" && run.Recompute != "full":
 			return nil, fmt.Errorf("%s:%d: %s: recompute %q: want none, selective or full", name, line, run.ID, run.Recompute)
+		case get("a2a_overlap") != "" && get("a2a_overlap") != "0" && get("a2a_overlap") != "1":
+			return nil, fmt.Errorf("%s:%d: %s: a2a_overlap %q: want 0 or 1", name, line, run.ID, get("a2a_overlap"))
 		case run.Source == "":
 			return nil, fmt.Errorf("%s:%d: %s has no source", name, line, run.ID)
 		}

@@ -169,3 +169,16 @@ func TestParseRunsRecompute(t *testing.T) {
 		}
 	}
 }
+
+// The optional a2a_overlap column after it: 1 sets A2AOverlap, 0 or an
+// empty or missing cell leaves it unset, anything else is an error.
+func TestParseRunsA2AOverlap(t *testing.T) {
+	const head = "id,system,model,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute,a2a_overlap\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-H100,M,8,128,1,8192,1,1,1,p,,1\nb,DGX-H100,M,8,128,1,8192,1,1,1,p,full,0\nc,DGX-H100,M,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 3 || !runs[0].A2AOverlap || runs[1].A2AOverlap || runs[2].A2AOverlap {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	if _, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-H100,M,8,128,1,8192,1,1,1,p,,yes\n")); err == nil || !strings.Contains(err.Error(), "a2a_overlap") {
+		t.Errorf("a2a_overlap yes: err %v", err)
+	}
+}

@@ -6,19 +6,26 @@ import (
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
-// A set hands out one profile per hardware entry: the measured one where
-// there is one, else one derived from the reference, built once; a user
-// profile replaces the embedded one of its hardware in that set only, and a
-// user profile of the reference moves every derived profile with it.
-func TestSet(t *testing.T) {
-	reg := registry.Default()
-	hw := func(k string) *registry.Hardware {
+// hardwareOf returns a lookup of reg's hardware entries by name that
+// fails the test on an unknown one.
+func hardwareOf(t *testing.T, reg *registry.Registry) func(string) *registry.Hardware {
+	t.Helper()
+	return func(k string) *registry.Hardware {
 		h, err := reg.Hardware(k)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}
+}
+
+// A set hands out one profile per hardware entry: the measured one where
+// there is one, else one derived from the reference, built once; a user
+// profile replaces the embedded one of its hardware in that set only, and a
+// user profile of the reference moves every derived profile with it.
+func TestSet(t *testing.T) {
+	reg := registry.Default()
+	hw := hardwareOf(t, reg)
 	emb := Embedded()
 	if p := emb.Profile(hw("H100")); p.Kind != KindMeasured || p != emb.Profile(hw("H100")) {
 		t.Errorf("H100: kind %v, or not shared", p.Kind)

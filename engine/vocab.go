@@ -352,13 +352,7 @@ type Output struct {
 // NullIfNoUnitCost. It allocates nothing. (An output a row's
 // mode does not compute, Modes, is null as well; that is the caller's to
 // check.)
-func (o *Output) Null(r *Result) bool {
-	return o.NullWhen&NullIfInfeasible != 0 && !r.Feasible ||
-		o.NullWhen&NullIfUnreachable != 0 && r.Unreachable() ||
-		o.NullWhen&NullIfNoBand != 0 && !r.Band.OK ||
-		o.NullWhen&NullIfNoFleet != 0 && !r.Fleet.On ||
-		o.NullWhen&NullIfNoUnitCost != 0 && r.Fleet.NoUnitCost
-}
+func (o *Output) Null(r *Result) bool { return o.NullReason(r) != "" }
 
 // NullReason says why the output is null for r, in a few words a table can
 // print after "n/a": "infeasible", "unreachable" (the serving target),

@@ -127,17 +127,23 @@ func writeStacks(w io.Writer, rep *accuracy.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "stack\tpoints\tstep overhead\tcommitted\tfitted without each source\t")
 	for _, f := range rep.Stacks {
-		srcs := make([]string, 0, len(f.WithoutS))
-		for s := range f.WithoutS {
-			srcs = append(srcs, s)
-		}
-		sort.Strings(srcs)
-		for i, s := range srcs {
-			srcs[i] = fmt.Sprintf("%s: %.2f ms", s, f.WithoutS[s]*1e3)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f ms\t%.2f ms\t%s\t\n", f.Software, f.N, f.StepOverheadS*1e3, f.Committed*1e3, strings.Join(srcs, ", "))
+		fmt.Fprintf(tw, "%s\t%d\t%.2f ms\t%.2f ms\t%s\t\n", f.Software, f.N, f.StepOverheadS*1e3, f.Committed*1e3, msBySource(f.WithoutS))
 	}
 	tw.Flush()
+}
+
+// msBySource lists a value fitted without each source, "source: x.xx ms",
+// sorted by source and joined by commas.
+func msBySource(without map[string]float64) string {
+	srcs := make([]string, 0, len(without))
+	for s := range without {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for i, s := range srcs {
+		srcs[i] = fmt.Sprintf("%s: %.2f ms", s, without[s]*1e3)
+	}
+	return strings.Join(srcs, ", ")
 }
 
 // writeMoEMicrobatch prints the megatron-core stack's time per MoE layer
@@ -148,18 +154,10 @@ func writeMoEMicrobatch(w io.Writer, rep *accuracy.Report) {
 	if f.N == 0 {
 		return
 	}
-	srcs := make([]string, 0, len(f.WithoutS))
-	for s := range f.WithoutS {
-		srcs = append(srcs, s)
-	}
-	sort.Strings(srcs)
-	for i, s := range srcs {
-		srcs[i] = fmt.Sprintf("%s: %.2f ms", s, f.WithoutS[s]*1e3)
-	}
 	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: moe_layer_microbatch_s, per MoE layer per micro-batch)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "runs\tper layer·micro-batch\tcommitted\tfitted without each release\t")
-	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", f.N, f.Fitted, f.S*1e3, f.Committed*1e3, strings.Join(srcs, ", "))
+	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", f.N, f.Fitted, f.S*1e3, f.Committed*1e3, msBySource(f.WithoutS))
 	tw.Flush()
 }
 
