@@ -136,6 +136,14 @@ func TestDataModelValues(t *testing.T) {
 		{"Llama4_Maverick", 400e9, 17e9, 34e9, 48, 5120, 40, 8, 8192, 202048, 128, 1, "Llama 4 model card; transformers convert_llama4_weights_to_hf.py"},
 		{"Gemma2_9B", 9.24e9, 0, 18.48e9, 42, 3584, 16, 8, 14336, 256000, 0, 0, "Gemma 2 report, Table 1; google/gemma-2-9b config.json"},
 		{"Mistral_7B", 7.24e9, 0, 14.48e9, 32, 4096, 32, 8, 14336, 32000, 0, 0, "Jiang et al. 2023, Table 1"},
+		// The models of the published NeMo runs; parameters counted from the cited shapes.
+		{"GPT3_5B", 5.047e9, 0, 10.094e9, 24, 4096, 32, 0, 16384, 50257, 0, 0, "NeMo GPTConfig5B; NeMo-Framework-Launcher gpt3/5b.yaml"},
+		{"GPT3_20B", 20.256e9, 0, 40.512e9, 44, 6144, 48, 0, 24576, 50257, 0, 0, "NeMo GPTConfig20B; NeMo-Framework-Launcher gpt3/20b.yaml"},
+		{"Nemotron3_8B", 8.54e9, 0, 17.08e9, 32, 4096, 32, 0, 16384, 256000, 0, 0, "NeMo nemotron.py Nemotron3Config8B"},
+		{"Nemotron3_22B", 21.266e9, 0, 42.532e9, 40, 6144, 48, 0, 24576, 256000, 0, 0, "NeMo nemotron.py Nemotron3Config22B"},
+		{"Nemotron4_15B", 15.629e9, 0, 31.258e9, 32, 6144, 48, 8, 24576, 256000, 0, 0, "Nemotron-4 15B report; NeMo nemotron.py Nemotron4Config15B"},
+		{"Nemotron4_340B", 341.03e9, 0, 682.06e9, 96, 18432, 96, 8, 73728, 256000, 0, 0, "Nemotron-4 340B report (9.4B embedding + 331.6B non-embedding); NeMo Nemotron4Config340B"},
+		{"Kimi_K2", 1e12, 32e9, 64e9, 61, 7168, 64, 0, 2048, 163840, 384, 8, "moonshotai/Kimi-K2-Base model card; Megatron-Bridge KimiK2Provider"},
 	}
 	for _, c := range cases {
 		m := dtModel(t, r, c.key)
