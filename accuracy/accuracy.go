@@ -245,17 +245,19 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 
 // repeatSpreads returns a point's own repeat spread: median over fastest
 // repeat when the file records it, and for a point measured in more than
-// one file (same device, class, precision, shape, output tokens, timing
-// mode) the slowest over the fastest of those medians, whichever is larger.
+// one file (same device, class, precision, shape, output tokens,
+// tensor-parallel GPUs, timing mode) the slowest over the fastest of those
+// medians, whichever is larger: the same batch on another number of GPUs
+// is another measurement, not a repeat.
 func repeatSpreads(ts []calibration.Target) func(*calibration.Point) float64 {
 	type same struct {
 		gpu, prec, mode, model, net string
 		class                       calibration.Class
-		m, n, k, b, s, ctx, out     int
+		m, n, k, b, s, ctx, out, tp int
 	}
 	lo, hi := map[same]float64{}, map[same]float64{}
 	key := func(pt *calibration.Point) same {
-		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Net, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx, pt.Out}
+		return same{pt.GPU, pt.Precision, pt.Mode, pt.Model.Name, pt.Net, pt.Class, pt.M, pt.N, pt.K, pt.Batch, pt.Seq, pt.Ctx, pt.Out, pt.TP}
 	}
 	for i := range ts {
 		pt := &ts[i].Point

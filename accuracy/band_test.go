@@ -5,6 +5,7 @@ import (
 	"flag"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,5 +168,81 @@ func TestStackStepsInReport(t *testing.T) {
 	}
 	if n != 33 {
 		t.Errorf("%d single-GPU multi-head TensorRT-LLM points, want 33", n)
+	}
+	// vllm has compiled's kernel choices, so every one of its points, on
+	// any number of GPUs, differs from compiled's by the overhead alone.
+	s, n = calibration.StepOverhead(calibration.VLLM), 0
+	for i := range ts {
+		tg := &ts[i]
+		if tg.Point.Stack != "vllm" {
+			continue
+		}
+		hw, _ := reg.Hardware(calibration.HardwareKey(reg, tg.Point.GPU))
+		with := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
+		tg.Point.Stack = "compiled"
+		without := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
+		if d := with - without - s*stackSteps(&tg.Point); math.Abs(d) > 1e-9*with {
+			t.Errorf("%s: overhead %g s over %g steps of %g s", tg.Point.Source, with-without, stackSteps(&tg.Point), s)
+		}
+		n++
+	}
+	if n != 17 {
+		t.Errorf("%d vLLM points, want 17", n)
+	}
+}
+
+// vLLM's step overhead is fitted to the single-GPU latency tests of three
+// builds of its performance benchmark (H200, A100, H100) and held out
+// build by build: every point of those builds, the tensor-parallel and MoE
+// ones too (predicted, not fitted), is predicted in the held-out column
+// with the overhead fitted without its build, within 25 % each and 10 % at
+// the median, and nearer the measurement than without the overhead.
+// DBRX's runs (vLLM pull request 3692, tp 4 and 8 only) take no part in
+// the fit and are predicted with the overhead fitted to all three builds:
+// a known miss (docs/accuracy.md), each fast and within 40 %.
+func TestVLLMStackHeldOut(t *testing.T) {
+	rep := reference(t)
+	var fit *StackFit
+	for i := range rep.Stacks {
+		if rep.Stacks[i].Software == calibration.VLLM {
+			fit = &rep.Stacks[i]
+		}
+	}
+	if fit == nil {
+		t.Fatal("no vllm stack fit")
+	}
+	if fit.N != 17 || len(fit.WithoutS) != 4 || !(fit.StepOverheadS > 0) {
+		t.Fatalf("vllm fit %+v: want 17 points from 4 sources and an overhead > 0", *fit)
+	}
+	var errs []float64
+	dbrx := 0
+	for _, p := range rep.Points {
+		if !strings.HasPrefix(p.Source, "published.csv:vllm") {
+			continue
+		}
+		if p.Spread != 0 { // the same batch at tp 4 and tp 8 is not a repeat
+			t.Errorf("%s: repeat spread %g, want none recorded", p.Source, p.Spread)
+		}
+		w, ok := fit.WithoutS[SourceOf(p.Source)]
+		e := math.Abs(p.HeldOut/p.Measured - 1)
+		if SourceOf(p.Source) == "published.csv:vllm3692" {
+			dbrx++
+			if !ok || w != fit.StepOverheadS || math.Abs(p.HeldOut-p.Calibrated) > 1e-6*p.Calibrated || !(p.HeldOut < p.Measured) || e > 0.40 {
+				t.Errorf("%s: held out %.3f s (overhead %g) against %.3f s measured", p.Source, p.HeldOut, w, p.Measured)
+			}
+			continue
+		}
+		if !ok || !(w > 0) || w == fit.StepOverheadS {
+			t.Errorf("%s: fitted without its source %g (all sources %g)", p.Source, w, fit.StepOverheadS)
+		}
+		without := p.Calibrated - fit.Committed*128
+		if e > 0.25 || !(e < math.Abs(without/p.Measured-1)) {
+			t.Errorf("%s: held out %.3f s against %.3f s measured (%.1f %%; %.3f s without the overhead)", p.Source, p.HeldOut, p.Measured, 100*e, without)
+		}
+		errs = append(errs, e)
+	}
+	sort.Float64s(errs)
+	if len(errs) != 9 || !(errs[4] <= 0.10) || dbrx != 8 {
+		t.Errorf("vLLM benchmark held-out errors %v: want 9, median within 10 %%; %d DBRX points, want 8", errs, dbrx)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "c94704d31b6039734b0282c8dd355a808efadaee2e54bfcd03be0a04d02a96d9"
+	servingDigest        = "50edf676eaf6824450b8a1e6f9fb01e0b36bf784833ac5c2647260f7ade2ecb3"
 )
 
 var (
