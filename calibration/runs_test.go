@@ -182,3 +182,19 @@ func TestParseRunsA2AOverlap(t *testing.T) {
 		t.Errorf("a2a_overlap yes: err %v", err)
 	}
 }
+
+// The optional dispatcher column: hybridep or alltoall on a MoE run as
+// written, an empty or missing cell leaves it empty; any other value, or
+// one on a dense run, is an error naming the column.
+func TestParseRunsDispatcher(t *testing.T) {
+	const head = "id,system,model,moe,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute,a2a_overlap,dispatcher\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-GB200,M,1,8,128,1,8192,1,1,1,p,,,hybridep\nb,DGX-B200,M,1,8,128,1,8192,1,1,1,p,,0,alltoall\nc,DGX-H100,M,1,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 3 || runs[0].Dispatcher != "hybridep" || runs[1].Dispatcher != "alltoall" || runs[2].Dispatcher != "" {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for _, body := range []string{"a,DGX-H100,M,1,8,128,1,8192,1,1,1,p,,,deepep2\n", "a,DGX-H100,M,0,8,128,1,8192,1,1,1,p,,,hybridep\n"} {
+		if _, err := ParseRuns("x.csv", strings.NewReader(head+body)); err == nil || !strings.Contains(err.Error(), "dispatcher") {
+			t.Errorf("%q: err %v, want one naming dispatcher", body, err)
+		}
+	}
+}
