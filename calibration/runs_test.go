@@ -198,3 +198,18 @@ func TestParseRunsDispatcher(t *testing.T) {
 		}
 	}
 }
+
+// The optional mtp column: a depth from 0 to 8 as written, -1 for an empty
+// or missing cell; anything else is an error naming the column.
+func TestParseRunsMTP(t *testing.T) {
+	const head = "id,system,model,moe,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute,a2a_overlap,dispatcher,mtp\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-B200,M,1,8,128,1,8192,1,1,1,p,,,,1\nb,DGX-GB200,M,1,8,128,1,8192,1,1,1,p,,,hybridep,0\nc,DGX-H100,M,1,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 3 || runs[0].MTP != 1 || runs[1].MTP != 0 || runs[2].MTP != -1 {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for _, v := range []string{"-1", "9", "yes"} {
+		if _, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-H100,M,1,8,128,1,8192,1,1,1,p,,,,"+v+"\n")); err == nil || !strings.Contains(err.Error(), "mtp") {
+			t.Errorf("mtp %q: err %v, want one naming mtp", v, err)
+		}
+	}
+}
