@@ -401,7 +401,10 @@ func fitMoEMicrobatch(runs []RunPoint, rep *Report) {
 // moe_flex_dispatcher_backend="hybridep" with cuda_graph_impl=
 // "transformer_engine" and cuda_graph_scope ["moe_router",
 // "moe_preprocess"] (GB200 also "attn") for those models on GB200 and
-// GB300 in every version the index holds; apply_flex_dispatcher_backend
+// GB300 in every version of those two files the index holds (their V2
+// layouts are the 26.02 runs'; no 25.11 version is held, so the 25.11
+// runs are marked from that release's HybridEP support, below, and the
+// later files); apply_flex_dispatcher_backend
 // (src/megatron/bridge/training/flex_dispatcher_backend.py) then sets
 // moe_token_dispatcher_type="flex". HybridEP reached the 25.11 release
 // with pull request 1367 (cherry-picked into r0.2.0 as 1425, 2025-11-19),
