@@ -101,6 +101,10 @@ type Report struct {
 	// micro-batch fitted to the published MoE runs (MoEMicrobatchFit); N
 	// is 0 without such runs.
 	MoEMicrobatch MoEMicrobatchFit
+	// MoEMicrobatchHybridEP is the same for the stack's HybridEP value
+	// (moe_layer_microbatch_hybridep_s), fitted to the runs on the
+	// HybridEP flex dispatcher (runHybridEP).
+	MoEMicrobatchHybridEP MoEMicrobatchFit
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point

@@ -101,6 +101,18 @@ func TestStackOverheadsReproduce(t *testing.T) {
 			}
 		}
 	}
+	if f := rep.MoEMicrobatchHybridEP; f.N == 0 {
+		t.Error("no published MoE run on the megatron-core stack's HybridEP dispatcher")
+	} else {
+		t.Logf("megatron-core, HybridEP: n=%d time per MoE layer per micro-batch %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
+		if math.Abs(f.S-f.Committed) > 1e-6*math.Max(f.Committed, 1e-12) {
+			if *updateBands {
+				updateStackValue(t, "megatron-core", "moe_layer_microbatch_hybridep_s", f.S)
+			} else {
+				t.Errorf("megatron-core: fitted HybridEP time per MoE layer per micro-batch %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
+			}
+		}
+	}
 	for _, f := range rep.Stacks {
 		t.Logf("%s: n=%d step overhead %.4g s (committed %.4g); without each source %v", f.Software, f.N, f.StepOverheadS, f.Committed, f.WithoutS)
 		if math.Abs(f.StepOverheadS-f.Committed) > 1e-9*math.Max(f.Committed, 1e-6) {

@@ -32,8 +32,10 @@ type MoEFormClass struct {
 // MoE layer per micro-batch (MoELayerMicrobatches, the form the stack
 // prices), and per MoE layer per micro-batch per local expert ⌈E/ep⌉
 // (MoEExpertMicrobatches). A run whose dispatcher dropped and padded to
-// capacity (engine's moe_token_drop: every count 0) is fitted by none and
-// enters each class as the report predicts it. Classes are in the order of
+// capacity (engine's moe_token_drop: every count 0), or whose recipe ran
+// the HybridEP flex dispatcher (runHybridEP: priced with its own fitted
+// value, MoEMicrobatchHybridEP), is fitted by none and enters each class
+// as the report predicts it. Classes are in the order of
 // rep.RunRows.
 func CompareMoEForms(rep *Report) []MoEForm {
 	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
@@ -54,7 +56,13 @@ func CompareMoEForms(rep *Report) []MoEForm {
 	type key struct{ hw, pr string }
 	var out []MoEForm
 	for _, fm := range forms {
-		f, ho := moeFit(runs, fm.count)
+		count := func(r *RunPoint) float64 {
+			if runHybridEP(&r.Run) {
+				return 0 // its own value (MoEMicrobatchHybridEP)
+			}
+			return fm.count(r)
+		}
+		f, ho := moeFit(runs, count, committed)
 		form := MoEForm{Name: fm.name, Unit: fm.unit, Fit: f}
 		idx := map[key]int{}
 		for _, row := range rep.RunRows {
@@ -74,9 +82,9 @@ func CompareMoEForms(rep *Report) []MoEForm {
 				form.Classes = append(form.Classes, MoEFormClass{Hardware: k.hw, Precision: k.pr})
 			}
 			c := &form.Classes[j]
-			in, held := r.Calibrated-committed*r.MoELayerMicrobatches+f.S*fm.count(r), ho[i]
-			if fm.count(r) <= 0 {
-				in, held = r.Calibrated, r.HeldOut // token drop: no form applies
+			in, held := r.Calibrated-committed*r.MoELayerMicrobatches+f.S*count(r), ho[i]
+			if count(r) <= 0 {
+				in, held = r.Calibrated, r.HeldOut // token drop or HybridEP: no form applies
 			}
 			c.Calibrated.add(in, r.Measured, r.Source)
 			c.HeldOut.add(held, r.Measured, r.Source)

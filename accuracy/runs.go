@@ -185,6 +185,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	}
 	c.Dist.EPOverlap = runEPOverlap(run)
 	c.Dist.MoETokenDrop = runTokenDrop(run)
+	c.Dist.MoEHybridEP = runHybridEP(run)
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
@@ -286,8 +287,9 @@ func moeSlopes(run *calibration.Run, r *engine.Result) (layerMB, copies, expertM
 }
 
 // MoEMicrobatchFit is the megatron-core stack's time per MoE layer per
-// micro-batch (calibration.Stack.MoELayerMicrobatchS) fitted to the
-// published Megatron-Core MoE runs: to all of them (what
+// micro-batch (calibration.Stack.MoELayerMicrobatchS, or its HybridEP
+// value MoELayerMicrobatchHybridEPS) fitted to the published
+// Megatron-Core MoE runs of that dispatcher: to all of them (what
 // calibration/data/stacks.json should hold) and to all but each release's
 // (SourceOf: the container release, e.g. nemo-training.csv:nemo2602), the
 // value that release's runs are predicted with in Point.HeldOut.
@@ -301,13 +303,13 @@ type MoEMicrobatchFit struct {
 
 // moeFit fits a time per unit of count to the runs where count is > 0
 // (calibration.FitStepOverhead: the calibrated step is base + s·count,
-// base the prediction without the committed time per MoE layer per
-// micro-batch), to all of them and to all but each source's, and returns
-// the fit with each run's held-out prediction base + s_without·count (in
-// heldOut, by index into runs; NaN where count is 0). A run out of memory
-// under the calibrated fidelity is predicted, not fitted.
-func moeFit(runs []RunPoint, count func(*RunPoint) float64) (f MoEMicrobatchFit, heldOut []float64) {
-	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
+// base the prediction without the committed value, committed × the run's
+// MoELayerMicrobatches), to all of them and to all but each source's, and
+// returns the fit with each run's held-out prediction base +
+// s_without·count (in heldOut, by index into runs; NaN where count is 0).
+// A run out of memory under the calibrated fidelity is predicted, not
+// fitted.
+func moeFit(runs []RunPoint, count func(*RunPoint) float64, committed float64) (f MoEMicrobatchFit, heldOut []float64) {
 	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
 	fit := func(skip string) float64 {
 		var b, n, m []float64
@@ -346,18 +348,79 @@ func moeFit(runs []RunPoint, count func(*RunPoint) float64) (f MoEMicrobatchFit,
 	return f, heldOut
 }
 
-// fitMoEMicrobatch fits the time per MoE layer per micro-batch to the runs
-// with MoELayerMicrobatches (moeFit), sets rep.MoEMicrobatch and each such
-// run's held-out prediction, with the value fitted without its release.
+// syncLayerMicrobatches and hybridEPLayerMicrobatches are a run's MoE
+// layer·micro-batches (RunPoint.MoELayerMicrobatches) where the stack
+// charges moe_layer_microbatch_s (a dispatcher that synchronises with the
+// host: runHybridEP false) and where it charges
+// moe_layer_microbatch_hybridep_s (runHybridEP), 0 otherwise.
+func syncLayerMicrobatches(r *RunPoint) float64 {
+	if runHybridEP(&r.Run) {
+		return 0
+	}
+	return r.MoELayerMicrobatches
+}
+
+func hybridEPLayerMicrobatches(r *RunPoint) float64 {
+	if !runHybridEP(&r.Run) {
+		return 0
+	}
+	return r.MoELayerMicrobatches
+}
+
+// fitMoEMicrobatch fits the megatron-core stack's time per MoE layer per
+// micro-batch to the runs on the alltoall dispatcher
+// (syncLayerMicrobatches) and its HybridEP value to the runs on the
+// HybridEP flex dispatcher (hybridEPLayerMicrobatches), each with moeFit,
+// sets rep.MoEMicrobatch and rep.MoEMicrobatchHybridEP, and each such
+// run's held-out prediction with the value of its dispatcher fitted
+// without its release.
 func fitMoEMicrobatch(runs []RunPoint, rep *Report) {
-	f, ho := moeFit(runs, func(r *RunPoint) float64 { return r.MoELayerMicrobatches })
+	f, ho := moeFit(runs, syncLayerMicrobatches, calibration.MoELayerMicrobatchS(calibration.MegatronCore))
+	g, hg := moeFit(runs, hybridEPLayerMicrobatches, calibration.MoELayerMicrobatchHybridEPS(calibration.MegatronCore))
 	for i := range runs {
 		if !math.IsNaN(ho[i]) {
 			runs[i].HeldOut = ho[i]
 		}
+		if !math.IsNaN(hg[i]) {
+			runs[i].HeldOut = hg[i]
+		}
 	}
-	rep.MoEMicrobatch = f
+	rep.MoEMicrobatch, rep.MoEMicrobatchHybridEP = f, g
 }
+
+// runHybridEP reports whether a published MoE run's recipe dispatched its
+// tokens with Megatron-Core's flex dispatcher on the HybridEP backend,
+// with Transformer Engine's CUDA graphs over the router and the dispatch
+// preprocessing (engine's moe_hybridep): nemo-training.csv's dispatcher
+// column, "hybridep" on the Qwen3-235B-A22B, Qwen3-30B-A3B and
+// DeepSeek-V3 runs on DGX GB200 and GB300 of Megatron-Bridge 25.11 and
+// 26.02. Megatron-Bridge's performance configurations
+// (scripts/performance/configs/qwen/qwen3_workload_base_configs.py,
+// configs/deepseek/deepseek_workload_base_configs.py,
+// github.com/NVIDIA-NeMo/Megatron-Bridge) set
+// moe_flex_dispatcher_backend="hybridep" with cuda_graph_impl=
+// "transformer_engine" and cuda_graph_scope ["moe_router",
+// "moe_preprocess"] (GB200 also "attn") for those models on GB200 and
+// GB300 in every version of those two files the index holds (their V2
+// layouts are the 26.02 runs'; no 25.11 version is held, so the 25.11
+// runs are marked from that release's HybridEP support, below, and the
+// later files); apply_flex_dispatcher_backend
+// (src/megatron/bridge/training/flex_dispatcher_backend.py) then sets
+// moe_token_dispatcher_type="flex". HybridEP reached the 25.11 release
+// with pull request 1367 (cherry-picked into r0.2.0 as 1425, 2025-11-19),
+// whose gate admitted it only on GB200 NVL72 ("HybridEP is applicable
+// only to MoE models on GB200 GPUs with NVL72"); NVL8 systems (H100,
+// B200, B300) were asked for in issue 1731 (2025-12-15) and admitted by
+// pull request 1888 (2026-01-08). The same configurations set
+// moe_token_dispatcher_type="alltoall" for Qwen3-235B-A22B on B200, B300
+// and H100 (the column's "alltoall"; pull request 3490 moved B300 to
+// HybridEP in 2026-05). Where the recipes of a release do not settle it
+// (gpt-oss-120b's BF16 configurations name no flex backend;
+// Qwen3-30B-A3B and DeepSeek-V3 on B200, B300 and H100 request HybridEP
+// in later versions, whose layouts the 25.11 and 26.02 B200 and H100
+// Qwen3-30B-A3B rows do not match) the cell is empty and the run is priced
+// on the alltoall dispatcher's value.
+func runHybridEP(run *calibration.Run) bool { return run.Dispatcher == "hybridep" }
 
 // runEPOverlap reports whether a published run overlapped its
 // expert-parallel all-to-alls with computation (engine's ep_overlap,

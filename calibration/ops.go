@@ -646,6 +646,14 @@ type Step struct {
 	// and the pass counts no MoE layers, routed copies or local experts
 	// for it (Breakdown.MoELayers and StageMoECounts: 0).
 	MoETokenDrop bool
+	// MoEHybridEP marks a dropless mixture of experts dispatched by
+	// Megatron-Core's flex token dispatcher on its HybridEP backend, with
+	// Transformer Engine's CUDA graphs over the router and the dispatch
+	// preprocessing: the stack's time per MoE layer per micro-batch is
+	// then Stack.MoELayerMicrobatchHybridEPS instead of
+	// MoELayerMicrobatchS (the layers counted alike in Breakdown.MoELayers).
+	// No effect with MoETokenDrop.
+	MoEHybridEP bool
 }
 
 // TrainStep returns the time of a forward and backward pass over
@@ -708,8 +716,13 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 	if m.Experts > 1 && m.ActiveExperts > 0 && !st.MoETokenDrop {
 		// Stack.MoELayerMicrobatchS once per MoE layer of the pass (none
 		// when the dispatcher drops and pads to capacity: Step.MoETokenDrop).
+		// Stack.MoELayerMicrobatchHybridEPS under HybridEP (Step.MoEHybridEP).
 		layer.MoELayers = m.moeFraction()
-		layer.Fixed += stack(st.Software).MoELayerMicrobatchS * layer.MoELayers
+		v := stack(st.Software).MoELayerMicrobatchS
+		if st.MoEHybridEP {
+			v = stack(st.Software).MoELayerMicrobatchHybridEPS
+		}
+		layer.Fixed += v * layer.MoELayers
 	}
 	layer.ModelFLOPs = layer.FLOPs
 	switch st.Recompute {

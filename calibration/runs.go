@@ -41,6 +41,32 @@ type Run struct {
 	// Megatron-Bridge's performance configurations; engine's ep_overlap):
 	// the optional a2a_overlap column, 1 or 0 (empty: 0).
 	A2AOverlap bool
+	// Dispatcher is the MoE token dispatcher the run's published recipe
+	// resolves to on its system and release: "hybridep" (Megatron-Core's
+	// flex dispatcher on its HybridEP backend, with Transformer Engine's
+	// CUDA graphs over the router and preprocessing), "alltoall"
+	// (MoEAlltoAllTokenDispatcher), or "" where neither the page nor the
+	// recipes settle it (priced as the dropless alltoall dispatcher): the
+	// optional dispatcher column.
+	Dispatcher string
+	// MTP is the depth of the multi-token prediction modules the run
+	// trained besides the model's layers (DeepSeek-V3 report §2.2: per
+	// depth one transformer block, a projection of 2h to h and the shared
+	// output head over the tokens), as the page or the run's recipe states
+	// it: the optional mtp column; -1 where neither states it (an empty
+	// cell). DeepSeek-V3: the 25.11 page names its runs "w/o MTP" (GB200,
+	// GB300: 0) and "w/ MTP" (B200: 1); the 26.02 page names none, and
+	// Megatron-Bridge's recipe (src/megatron/bridge/recipes/deepseek/
+	// deepseek_v3.py) sets mtp_num_layers = 1, its pipeline layouts end
+	// in "mtp" before the loss, as the GB300 configuration's pp_layout
+	// "Et*4|(t*4|)*14tmL" does (scripts/performance/configs/deepseek/
+	// deepseek_workload_base_configs.py), and the performance scripts do
+	// not unset it (1). Recorded, not priced: those layouts place the
+	// block and the second head on the last pipeline stage and move
+	// decoder layers off it (at pp 16 the last stage holds 1 decoder layer,
+	// the MTP block and the loss), which the engine's stage timing (⌈L/pp⌉
+	// layers and the head on the last stage) does not represent.
+	MTP int
 	// StepS is the published seconds per global step (0 = the page gives
 	// none; StepSeconds derives it from the throughput).
 	StepS float64
@@ -144,7 +170,7 @@ func RunPrecision(p string) (string, bool) {
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
 // and empty cells read as 0). A row may end before the header's last
-// columns (the optional recompute and a2a_overlap columns: cells past its
+// columns (the optional recompute, a2a_overlap, dispatcher and mtp columns: cells past its
 // end read as empty), never after it. name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	rows, col, err := readTable(name, r, true, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
@@ -187,11 +213,18 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), A2AOverlap: get("a2a_overlap") == "1", StepS: flt("step_s"), System: get("system"), Model: get("model"),
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), A2AOverlap: get("a2a_overlap") == "1", Dispatcher: get("dispatcher"), MTP: -1, StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
 			TokensPerSPerGPU: flt("tokens_per_s_per_gpu"), ModelTFLOPsPerGPU: flt("model_tflops_per_gpu"), Source: get("source")}
+		if v := get("mtp"); v != "" {
+			d, err := strconv.Atoi(v)
+			if err != nil || d < 0 || d > 8 {
+				bad = "mtp"
+			}
+			run.MTP = d
+		}
 		switch {
 		case bad != "":
 			return nil, fmt.Errorf("%s:%d: bad %s", name, line, bad)
@@ -203,6 +236,10 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			return nil, fmt.Errorf("%s:%d: %s: recompute %q: want none, selective or full", name, line, run.ID, run.Recompute)
 		case get("a2a_overlap") != "" && get("a2a_overlap") != "0" && get("a2a_overlap") != "1":
 			return nil, fmt.Errorf("%s:%d: %s: a2a_overlap %q: want 0 or 1", name, line, run.ID, get("a2a_overlap"))
+		case run.Dispatcher != "" && run.Dispatcher != "alltoall" && run.Dispatcher != "hybridep":
+			return nil, fmt.Errorf("%s:%d: %s: dispatcher %q: want alltoall, hybridep or empty", name, line, run.ID, run.Dispatcher)
+		case run.Dispatcher != "" && !run.MoE:
+			return nil, fmt.Errorf("%s:%d: %s: dispatcher %q on a dense model", name, line, run.ID, run.Dispatcher)
 		case run.Source == "":
 			return nil, fmt.Errorf("%s:%d: %s has no source", name, line, run.ID)
 		}

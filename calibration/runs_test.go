@@ -182,3 +182,34 @@ func TestParseRunsA2AOverlap(t *testing.T) {
 		t.Errorf("a2a_overlap yes: err %v", err)
 	}
 }
+
+// The optional dispatcher column: hybridep or alltoall on a MoE run as
+// written, an empty or missing cell leaves it empty; any other value, or
+// one on a dense run, is an error naming the column.
+func TestParseRunsDispatcher(t *testing.T) {
+	const head = "id,system,model,moe,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute,a2a_overlap,dispatcher\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-GB200,M,1,8,128,1,8192,1,1,1,p,,,hybridep\nb,DGX-B200,M,1,8,128,1,8192,1,1,1,p,,0,alltoall\nc,DGX-H100,M,1,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 3 || runs[0].Dispatcher != "hybridep" || runs[1].Dispatcher != "alltoall" || runs[2].Dispatcher != "" {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for _, body := range []string{"a,DGX-H100,M,1,8,128,1,8192,1,1,1,p,,,deepep2\n", "a,DGX-H100,M,0,8,128,1,8192,1,1,1,p,,,hybridep\n"} {
+		if _, err := ParseRuns("x.csv", strings.NewReader(head+body)); err == nil || !strings.Contains(err.Error(), "dispatcher") {
+			t.Errorf("%q: err %v, want one naming dispatcher", body, err)
+		}
+	}
+}
+
+// The optional mtp column: a depth from 0 to 8 as written, -1 for an empty
+// or missing cell; anything else is an error naming the column.
+func TestParseRunsMTP(t *testing.T) {
+	const head = "id,system,model,moe,gpus,gbs,mbs,seq_len,tp,pp,tokens_per_s_per_gpu,source,recompute,a2a_overlap,dispatcher,mtp\n"
+	runs, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-B200,M,1,8,128,1,8192,1,1,1,p,,,,1\nb,DGX-GB200,M,1,8,128,1,8192,1,1,1,p,,,hybridep,0\nc,DGX-H100,M,1,8,128,1,8192,1,1,1,p\n"))
+	if err != nil || len(runs) != 3 || runs[0].MTP != 1 || runs[1].MTP != 0 || runs[2].MTP != -1 {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for _, v := range []string{"-1", "9", "yes"} {
+		if _, err := ParseRuns("x.csv", strings.NewReader(head+"a,DGX-H100,M,1,8,128,1,8192,1,1,1,p,,,,"+v+"\n")); err == nil || !strings.Contains(err.Error(), "mtp") {
+			t.Errorf("mtp %q: err %v, want one naming mtp", v, err)
+		}
+	}
+}

@@ -90,8 +90,24 @@ type Stack struct {
 	// GPU's work. Fitted to the stack's published MoE runs (`sweep
 	// accuracy` refits it and checks it leave-one-release-out); 0 on the
 	// other stacks.
-	MoELayerMicrobatchS float64  `json:"moe_layer_microbatch_s"`
-	Sources             []string `json:"sources"`
+	MoELayerMicrobatchS float64 `json:"moe_layer_microbatch_s"`
+	// MoELayerMicrobatchHybridEPS is the same time per MoE layer per
+	// micro-batch where Megatron-Core's flex token dispatcher runs on its
+	// HybridEP backend (moe_token_dispatcher_type "flex",
+	// moe_flex_dispatcher_backend "hybridep") with Transformer Engine's
+	// CUDA graphs over the router and the dispatch preprocessing
+	// (cuda_graph_scope moe_router, moe_preprocess), as Megatron-Bridge's
+	// performance recipes run their GB200 and GB300 NVL72 MoE runs
+	// (Step.MoEHybridEP). HybridEP's dispatch fuses the permutation into
+	// the all-to-all and returns tokens_per_expert on the device
+	// (Megatron-Core's _HybridEPManager, token_dispatcher.py); dropless, it
+	// still waits once on the host for the received tokens (its
+	// num_permuted_tokens: "None means no up-bound, will cause a CPU
+	// sync"), but the router and preprocessing replay as one graph, so
+	// less host dispatch is exposed after the drain. Fitted to those runs
+	// the way MoELayerMicrobatchS is to the others; 0 on the other stacks.
+	MoELayerMicrobatchHybridEPS float64  `json:"moe_layer_microbatch_hybridep_s"`
+	Sources                     []string `json:"sources"`
 }
 
 // AttnBwdFLOPs is the backward's work over the forward's in fused
@@ -172,6 +188,8 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): attn_fwd_frac %v, attn_bwd_frac %v: want both in (0, 1] or both 0", i, s.Name, s.AttnFwdFrac, s.AttnBwdFrac)
 		case !(s.MoELayerMicrobatchS >= 0 && s.MoELayerMicrobatchS < 0.05):
 			return out, fmt.Errorf("stacks[%d] (%s): moe_layer_microbatch_s %v: want in [0, 0.05)", i, s.Name, s.MoELayerMicrobatchS)
+		case !(s.MoELayerMicrobatchHybridEPS >= 0 && s.MoELayerMicrobatchHybridEPS < 0.05):
+			return out, fmt.Errorf("stacks[%d] (%s): moe_layer_microbatch_hybridep_s %v: want in [0, 0.05)", i, s.Name, s.MoELayerMicrobatchHybridEPS)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}
@@ -250,6 +268,14 @@ func ServeActivationBytes(sw Software, p registry.Precision) float64 {
 // MoELayerMicrobatchS returns the time per MoE layer per micro-batch of a
 // training step on stack sw (Stack.MoELayerMicrobatchS).
 func MoELayerMicrobatchS(sw Software) float64 { return stack(sw).MoELayerMicrobatchS }
+
+// MoELayerMicrobatchHybridEPS returns the time per MoE layer per
+// micro-batch of a training step on stack sw under the flex dispatcher's
+// HybridEP backend with CUDA graphs over the router and preprocessing
+// (Stack.MoELayerMicrobatchHybridEPS).
+func MoELayerMicrobatchHybridEPS(sw Software) float64 {
+	return stack(sw).MoELayerMicrobatchHybridEPS
+}
 
 // TPCommOverlap reports whether a training step on stack sw overlaps its
 // tensor-parallel collectives with the linear layers' products

@@ -31,6 +31,8 @@ func TestStacksFile(t *testing.T) {
 		{`"moe_layer_microbatch_s": 0.`, `"moe_layer_microbatch_s": -0.`, "moe_layer_microbatch_s"},
 		{`"moe_layer_microbatch_s": 0.`, `"moe_layer_microbatch_s": 1.`, "moe_layer_microbatch_s"},
 		{`"moe_layer_microbatch_s"`, `"moe_routed_token_s"`, "moe_routed_token_s"},
+		{`"moe_layer_microbatch_hybridep_s": 0.`, `"moe_layer_microbatch_hybridep_s": -0.`, "moe_layer_microbatch_hybridep_s"},
+		{`"moe_layer_microbatch_hybridep_s": 0.`, `"moe_layer_microbatch_hybridep_s": 1.`, "moe_layer_microbatch_hybridep_s"},
 	} {
 		in := strings.Replace(good, tc.from, tc.to, 1)
 		if in == good {
@@ -297,5 +299,51 @@ func TestMoELayerMicrobatchShape(t *testing.T) {
 	st.Software = Compiled
 	if co := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; mc != co {
 		t.Errorf("dense: megatron-core %g s, compiled %g s: no MoE layer, alike", mc, co)
+	}
+}
+
+// Under the flex dispatcher's HybridEP backend (Step.MoEHybridEP) the
+// megatron-core step of a MoE exceeds the compiled one by
+// MoELayerMicrobatchHybridEPS (not MoELayerMicrobatchS) per MoE layer of
+// the micro-batch, with the same MoE layers counted; token drop charges
+// neither; a dense model's step does not change.
+func TestMoELayerMicrobatchHybridEP(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	d := DeviceFor(hw, registry.BF16)
+	h, a := MoELayerMicrobatchHybridEPS(MegatronCore), MoELayerMicrobatchS(MegatronCore)
+	if !(h > 0) || MoELayerMicrobatchHybridEPS(Compiled) != 0 {
+		t.Fatalf("HybridEP time per MoE layer per micro-batch: megatron-core %g s, compiled %g s", h, MoELayerMicrobatchHybridEPS(Compiled))
+	}
+	m := Transformer{Name: "moe", Layers: 48, Hidden: 2048, Heads: 32, KVHeads: 4, HeadDim: 128, FFN: 768, Vocab: 151936,
+		GatedMLP: true, Experts: 128, ActiveExperts: 8, EP: 8, MoELayers: 36}
+	stage := Stage{Layers: 12, TP: 1}
+	st := Step{Batch: 2, Seq: 4096, Software: Compiled}
+	co := p.StageMicrobatch(&d, &m, &st, stage).Total
+	st.Software = MegatronCore
+	sync := p.StageMicrobatch(&d, &m, &st, stage)
+	st.MoEHybridEP = true
+	hyb := p.StageMicrobatch(&d, &m, &st, stage)
+	layers := 12 * 0.75
+	if got := hyb.Total - co; math.Abs(got-h*layers) > 1e-9*h*layers+1e-12 {
+		t.Errorf("HybridEP: megatron-core − compiled = %g s, want %g s", got, h*layers)
+	}
+	if got := sync.Total - hyb.Total; math.Abs(got-(a-h)*layers) > 1e-9*a*layers+1e-12 {
+		t.Errorf("alltoall − HybridEP = %g s, want %g s", got, (a-h)*layers)
+	}
+	if hyb.MoELayers != sync.MoELayers || math.Abs(hyb.MoELayers-layers) > 1e-12 {
+		t.Errorf("MoE layers: HybridEP %g, alltoall %g, want %g", hyb.MoELayers, sync.MoELayers, layers)
+	}
+	st.MoETokenDrop = true
+	if got := p.StageMicrobatch(&d, &m, &st, stage).Total; got != co {
+		t.Errorf("HybridEP with token drop: %g s, want the compiled %g s", got, co)
+	}
+	dense := Transformer{Name: "dense", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 14336, Vocab: 128256, GatedMLP: true}
+	st = Step{Batch: 1, Seq: 4096, Software: MegatronCore}
+	a0 := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total
+	st.MoEHybridEP = true
+	if a1 := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; a1 != a0 {
+		t.Errorf("dense: HybridEP %g s, alltoall %g s", a1, a0)
 	}
 }

@@ -35,7 +35,7 @@ import (
 // and its step (for Transformer.StageMoECounts).
 func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown, calibration.Step) {
 	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP),
-		MoETokenDrop: c.Dist.MoETokenDrop}
+		MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP}
 	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, ETP: etp, Head: true})
 	return b.Total, b, st
 }

@@ -201,7 +201,7 @@ func solveCalibrated(c *Config, r *Result) {
 		}
 		r.MemoryBytes = fp
 		st := calibration.Step{Batch: c.BatchSize, Seq: c.SeqLen, Recompute: calibration.Recompute(c.Recompute),
-			Optimizer: !c.Calib.NoOptimizer, Params: m.Parameters, Software: sw, MoETokenDrop: c.Dist.MoETokenDrop}
+			Optimizer: !c.Calib.NoOptimizer, Params: m.Parameters, Software: sw, MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP}
 		if c.LoRA {
 			st.Params = math.Min(2*LoRARank*float64(m.EffectiveHidden())*4*float64(m.Layers), m.Parameters)
 		}

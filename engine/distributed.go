@@ -151,8 +151,15 @@ type DistConfig struct {
 	// stack's time per MoE layer per micro-batch is not charged
 	// (calibration.Step.MoETokenDrop). Calibrated fidelity, training.
 	MoETokenDrop bool
-	Congestion   float64 // multiplies every communication time, ≥ 1; 0 = 1
-	Straggler    float64 // multiplies the step time, ≥ 1; 0 = 1
+	// MoEHybridEP: the dropless MoE dispatcher is Megatron-Core's flex
+	// token dispatcher on its HybridEP backend, with Transformer Engine's
+	// CUDA graphs over the router and the dispatch preprocessing (as
+	// Megatron-Bridge's GB200 and GB300 performance recipes run it): the
+	// stack's time per MoE layer per micro-batch is its HybridEP value
+	// (calibration.Step.MoEHybridEP). Calibrated fidelity, training.
+	MoEHybridEP bool
+	Congestion  float64 // multiplies every communication time, ≥ 1; 0 = 1
+	Straggler   float64 // multiplies the step time, ≥ 1; 0 = 1
 
 	Collective Collective    // DP all-reduce algorithm
 	Topology   Topology      // fabric topology override; auto = the fabric's
@@ -258,6 +265,9 @@ var distributedParams = []*Param{
 	{Name: "moe_token_drop", Modes: InTraining, Fidelities: UnderCalibrated, Label: "MoE token drop", Type: TypeBool, Default: "false",
 		Doc:   "calibrated training of a MoE: the dispatcher drops and pads each expert's tokens to capacity (capacity factor 1, Megatron-Core's --moe-expert-capacity-factor 1 --moe-pad-expert-input-to-capacity, NeMo's MegatronTokenDropCallback), so it never synchronises with the host on the tokens per expert: the software stack's time per MoE layer per micro-batch (moe_layer_microbatch_s) is not charged",
 		apply: func(c *Config, v Value) { c.Dist.MoETokenDrop = v.F != 0 }},
+	{Name: "moe_hybridep", Modes: InTraining, Fidelities: UnderCalibrated, Label: "MoE HybridEP dispatcher", Type: TypeBool, Default: "false",
+		Doc:   "calibrated training of a MoE: the dropless dispatcher is Megatron-Core's flex token dispatcher on its HybridEP backend (moe_token_dispatcher_type flex, moe_flex_dispatcher_backend hybridep) with Transformer Engine's CUDA graphs over the router and preprocessing (cuda_graph_scope moe_router, moe_preprocess), as Megatron-Bridge's GB200 and GB300 performance recipes run it: the software stack's time per MoE layer per micro-batch is its HybridEP value (moe_layer_microbatch_hybridep_s) instead of moe_layer_microbatch_s; no effect with moe_token_drop",
+		apply: func(c *Config, v Value) { c.Dist.MoEHybridEP = v.F != 0 }},
 	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},

@@ -181,6 +181,8 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 		d.EP = pow2(rng, 4)
 		d.MoEImbalance = 1 + rng.Float64()
 		d.MoETokenDrop = d.MoEImbalance < 1.5 // half, without a draw of its own (the serving digest's stream)
+		// A quarter of the others on the HybridEP dispatcher, again without a draw.
+		d.MoEHybridEP = d.MoEImbalance >= 1.75
 	}
 	d.Microbatches = pow2(rng, 6)
 	if rng.Intn(8) == 0 {

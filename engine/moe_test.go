@@ -569,3 +569,36 @@ func TestMoETokenDrop(t *testing.T) {
 		t.Errorf("dropless − token drop = %.9g s, want %.9g s", got, want)
 	}
 }
+
+// Under the HybridEP flex dispatcher (moe_hybridep) the megatron-core step
+// exceeds the compiled one by exactly MoELayerMicrobatchHybridEPS × the
+// layer·micro-batches, which are the dropless alltoall run's (the same
+// layers and micro-batches, the same bubble); the alltoall step exceeds
+// it by the difference of the two values × that count; with token drop
+// it is the compiled step.
+func TestMoEHybridEP(t *testing.T) {
+	h, a := calibration.MoELayerMicrobatchHybridEPS(calibration.MegatronCore), calibration.MoELayerMicrobatchS(calibration.MegatronCore)
+	step := func(sw calibration.Software, hybridep, drop bool) Result {
+		c := distCfg(t, "Qwen3_30B_A3B", "Lab_64_H100", func(c *Config) {
+			c.Fidelity, c.Precision, c.Calib.Software = FidelityCalibrated, registry.BF16, sw
+			c.BatchSize, c.SeqLen, c.ZeroStage = 512, 4096, 1
+			c.Dist.GPUs, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 64, 4, 8, 8
+			c.Dist.MoEHybridEP, c.Dist.MoETokenDrop = hybridep, drop
+		})
+		return Evaluate(&c)
+	}
+	hyb, sync, co := step(calibration.MegatronCore, true, false), step(calibration.MegatronCore, false, false), step(calibration.Compiled, false, false)
+	n := hyb.Calib.MoELayerMicrobatches
+	if hyb.Dist.Reason != DistOK || !(n > 0) || n != sync.Calib.MoELayerMicrobatches {
+		t.Fatalf("%q: HybridEP layer·micro-batches %v, alltoall %v", hyb.Dist.Reason, n, sync.Calib.MoELayerMicrobatches)
+	}
+	if got := hyb.LatencyS - co.LatencyS; math.Abs(got-h*n) > 1e-9*hyb.LatencyS {
+		t.Errorf("HybridEP − compiled = %.9g s, want %.9g s", got, h*n)
+	}
+	if got := sync.LatencyS - hyb.LatencyS; math.Abs(got-(a-h)*n) > 1e-9*sync.LatencyS {
+		t.Errorf("alltoall − HybridEP = %.9g s, want %.9g s", got, (a-h)*n)
+	}
+	if d := step(calibration.MegatronCore, true, true); math.Abs(d.LatencyS-co.LatencyS) > 1e-12*co.LatencyS {
+		t.Errorf("HybridEP with token drop: %.9g s, want the compiled %.9g s", d.LatencyS, co.LatencyS)
+	}
+}

@@ -147,17 +147,28 @@ func msBySource(without map[string]float64) string {
 }
 
 // writeMoEMicrobatch prints the megatron-core stack's time per MoE layer
-// per micro-batch fitted to the published MoE runs, and the value fitted
-// without each release (the held-out figures of its runs).
+// per micro-batch fitted to the published MoE runs of each dispatcher
+// (alltoall: moe_layer_microbatch_s; HybridEP: moe_layer_microbatch_hybridep_s),
+// and the value fitted without each release (the held-out figures of its
+// runs).
 func writeMoEMicrobatch(w io.Writer, rep *accuracy.Report) {
-	f := &rep.MoEMicrobatch
-	if f.N == 0 {
+	if rep.MoEMicrobatch.N == 0 && rep.MoEMicrobatchHybridEP.N == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: moe_layer_microbatch_s, per MoE layer per micro-batch)")
+	fmt.Fprintln(w, "\nmegatron-core fitted to its published MoE runs (calibration/data/stacks.json: per MoE layer per micro-batch, by the recipe's token dispatcher)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "runs\tper layer·micro-batch\tcommitted\tfitted without each release\t")
-	fmt.Fprintf(tw, "%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", f.N, f.Fitted, f.S*1e3, f.Committed*1e3, msBySource(f.WithoutS))
+	fmt.Fprintln(tw, "dispatcher\tvalue\truns\tper layer·micro-batch\tcommitted\tfitted without each release\t")
+	for _, d := range []struct {
+		name, key string
+		f         *accuracy.MoEMicrobatchFit
+	}{
+		{"alltoall", "moe_layer_microbatch_s", &rep.MoEMicrobatch},
+		{"hybridep", "moe_layer_microbatch_hybridep_s", &rep.MoEMicrobatchHybridEP},
+	} {
+		if f := d.f; f.N > 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", d.name, d.key, f.N, f.Fitted, f.S*1e3, f.Committed*1e3, msBySource(f.WithoutS))
+		}
+	}
 	tw.Flush()
 }
 
