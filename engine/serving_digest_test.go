@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "c94704d31b6039734b0282c8dd355a808efadaee2e54bfcd03be0a04d02a96d9"
+	servingDigest        = "424670f54eaf07355144317c00b23b598698b664ed9065b69ad124957f63f887"
 )
 
 var (
