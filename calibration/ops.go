@@ -55,6 +55,30 @@ func restDevice(d *Device, sw Software) (Device, bool) {
 	return r, true
 }
 
+// activations16Device returns the device a pass on stack sw runs its
+// attention and element-wise kernels on, and whether it differs from d:
+// on a stack that quantises only its GEMMs' inputs (Stack.Activations16)
+// at a precision narrower than 16 bits, the tensors between operators are
+// 16-bit (the engine's dtype, float16) and so are the attention kernel's
+// queries, keys and values: those kernels run at the dense 16-bit matrix
+// rate (the bf16 peak, which fp16 shares on these GPUs) over 2-byte
+// elements, while the linear layers' products stay on d. TensorRT-LLM
+// v0.5 / v0.6.1 engines are built with --dtype float16
+// --use_gpt_attention_plugin float16 --enable_fp8 --fp8_kv_cache
+// (docs/source/performance.md at github.com/NVIDIA/TensorRT-LLM@138f96d45f90,
+// Benchmarking per Model): fp8 GEMMs, the attention plugin in float16 over
+// an fp8 KV cache (an fp8 context FMHA came later as the opt-in
+// --use_fp8_context_fmha of trtllm-build). The KV cache keeps its own
+// bytes (layerRest pins them to d's when the pass leaves them implicit).
+func activations16Device(d *Device, sw Software) (Device, bool) {
+	r := *d
+	if !stack(sw).Activations16 || !(d.Bytes < 2) || !(d.BF16FLOPS > 0) {
+		return r, false
+	}
+	r.PeakFLOPS, r.Precision, r.Bytes = d.BF16FLOPS, registry.FP16, registry.FP16.Bytes()
+	return r, true
+}
+
 // Software is the software stack a prediction assumes: an index into the
 // stacks of data/stacks.json (Stack, stacks.go).
 type Software uint8
@@ -380,6 +404,21 @@ func (p *Profile) layerMatmuls(b *Breakdown, d, dr *Device, m *Transformer, ps *
 
 // layerRest adds one layer's attention and element-wise kernels to b.
 func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
+	if d16, ok := activations16Device(d, ps.Software); ok {
+		// 16-bit attention and element-wise kernels over the KV cache
+		// at its own bytes (activations16Device).
+		q := *ps
+		if q.KVBytes == 0 {
+			q.KVBytes = d.Bytes
+		}
+		p.layerRestOn(b, &d16, m, &q, rate)
+		return
+	}
+	p.layerRestOn(b, d, m, ps, rate)
+}
+
+// layerRestOn is layerRest with its kernels on d.
+func (p *Profile) layerRestOn(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
 	B := float64(ps.Batch)
 	T := B * float64(ps.Tokens)
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
@@ -569,7 +608,11 @@ func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Br
 	var b Breakdown
 	T := float64(ps.Batch) * float64(ps.Tokens)
 	h := float64(m.Hidden)
-	p.elementwise(&b, d, 2*T*h*d.Bytes+2*headRows(ps)*h*d.Bytes) // gather, final norm
+	de := d // 16-bit tensors on a stack that quantises only its GEMMs' inputs
+	if d16, ok := activations16Device(d, ps.Software); ok {
+		de = &d16
+	}
+	p.elementwise(&b, de, 2*T*h*de.Bytes+2*headRows(ps)*h*de.Bytes) // gather, final norm
 	b.Fixed += 2 * p.KernelS
 	p.addGEMM(&b, lm)
 	return b

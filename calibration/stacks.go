@@ -49,7 +49,9 @@ type Stack struct {
 	// GEMMs' inputs and keeps the activations between operators in its
 	// 16-bit dtype, so the tensor-parallel all-reduces of serving sum
 	// 16-bit layer outputs and its pipeline stages send 16-bit activations
-	// (ServeActivationBytes).
+	// (ServeActivationBytes), and its attention and element-wise kernels
+	// run at the 16-bit rate over 2-byte elements, the KV cache at its own
+	// bytes (activations16Device).
 	Activations16 bool `json:"activations_16bit"`
 	// FP8Recipe is "all" (an 8-bit precision runs every operator at 8
 	// bits) or "te" (Transformer Engine: only the linear layers' products

@@ -72,12 +72,14 @@ func TestMegatronCoreFP8(t *testing.T) {
 
 // A stack's step overhead is added once per engine step: once to a
 // prefill, once per output token to a static batch (the step counts the
-// accuracy report's fit assumes).
+// accuracy report's fit assumes). At fp16, where the two stacks' kernels
+// of a prefill agree (at fp8 tensorrt-llm's attention and element-wise
+// kernels run 16-bit: TestActivations16Kernels).
 func TestStepOverheadPerStep(t *testing.T) {
 	reg := registry.Default()
 	hw, _ := reg.Hardware("H100")
 	p := Embedded().Profile(hw)
-	d := DeviceFor(hw, registry.FP8)
+	d := DeviceFor(hw, registry.FP16)
 	m := Transformer{Name: "llama-7b", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 32, HeadDim: 128, FFN: 11008, Vocab: 32000, GatedMLP: true}
 	s := StepOverhead(TensorRTLLM)
 	if !(s > 0) || StepOverhead(Compiled) != 0 {
@@ -345,5 +347,47 @@ func TestMoELayerMicrobatchHybridEP(t *testing.T) {
 	st.MoEHybridEP = true
 	if a1 := p.StageMicrobatch(&d, &dense, &st, Stage{Layers: 8, TP: 1}).Total; a1 != a0 {
 		t.Errorf("dense: HybridEP %g s, alltoall %g s", a1, a0)
+	}
+}
+
+// TestActivations16Kernels: on tensorrt-llm (activations_16bit) at fp8 a
+// prefill's and a decode step's attention and element-wise kernels are
+// those of the same pass on the fp16 device over an fp8 KV cache (the
+// attention plugin in float16, 16-bit tensors between operators), while
+// its products stay the fp8 ones; at fp16 nothing changes.
+func TestActivations16Kernels(t *testing.T) {
+	reg := registry.Default()
+	hw, _ := reg.Hardware("H100")
+	p := Embedded().Profile(hw)
+	m := Transformer{Name: "l", Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, FFN: 11008, Vocab: 32000, GatedMLP: true}
+	d8, d16 := DeviceFor(hw, registry.FP8), DeviceFor(hw, registry.FP16)
+	if r, ok := activations16Device(&d8, TensorRTLLM); !ok || r.Precision != registry.FP16 || r.Bytes != 2 || r.PeakFLOPS != d8.BF16FLOPS {
+		t.Fatalf("tensorrt-llm at fp8: rest device %v, %v B, %g flop/s (%v)", r.Precision, r.Bytes, r.PeakFLOPS, ok)
+	}
+	if _, ok := activations16Device(&d16, TensorRTLLM); ok {
+		t.Error("tensorrt-llm at fp16: a rest device other than its own")
+	}
+	if _, ok := activations16Device(&d8, Compiled); ok {
+		t.Error("compiled at fp8: a 16-bit rest device")
+	}
+	for _, ps := range []Pass{{Batch: 1, Tokens: 2048, Ctx: 2048, Prefill: true}, {Batch: 8, Tokens: 1, Ctx: 4096}} {
+		ps.Software = TensorRTLLM
+		got := p.Forward(&d8, &m, &ps)
+		fp8 := ps
+		fp8.Software = Compiled
+		mm := p.Forward(&d8, &m, &fp8)
+		ref := ps
+		ref.KVBytes = 1
+		rest := p.Forward(&d16, &m, &ref)
+		if got.Matmul != mm.Matmul {
+			t.Errorf("tokens %d: products %g s, want the fp8 ones %g s", ps.Tokens, got.Matmul, mm.Matmul)
+		}
+		if got.Attention != rest.Attention || got.Elementwise != rest.Elementwise {
+			t.Errorf("tokens %d: attention %g s and element-wise %g s, want fp16's over an fp8 cache %g s, %g s",
+				ps.Tokens, got.Attention, got.Elementwise, rest.Attention, rest.Elementwise)
+		}
+		if !(got.Elementwise > mm.Elementwise) {
+			t.Errorf("tokens %d: element-wise %g s not above fp8's %g s", ps.Tokens, got.Elementwise, mm.Elementwise)
+		}
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "50edf676eaf6824450b8a1e6f9fb01e0b36bf784833ac5c2647260f7ade2ecb3"
+	servingDigest        = "6d2a36d7009c582acbd119401853af1ab057aa5460fce4532c28301b27ff109e"
 )
 
 var (
