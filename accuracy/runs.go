@@ -82,7 +82,8 @@ var unmodelledRuns = map[string]string{
 // ⌈GPUs/n⌉ of the registry node of n GPUs its system maps to
 // (calibration.RunNodeKey: n = 8 for DGX servers, 72 for an NVL72 rack's
 // NVLink domain) on its fabric (calibration.RunFabricKey), the
-// published tp, pp, cp, ep and virtual pipeline stages, global batch and
+// published tp, pp, cp, ep (the recipe's where the page gives none,
+// Run.ExpertParallel) and virtual pipeline stages, global batch and
 // sequence length, GBS/(dp·mbs) microbatches per pipeline (dp = GPUs/(tp·pp·cp)
 // as Megatron-Core counts it), ZeRO-3 where the run used FSDP, the
 // activation recomputation of the run's recipe (Run.Recompute; none where
@@ -151,7 +152,7 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	c.Hardware, c.Calib.Profiles = node.Accelerator, profiles
 	c.ResolveProfile()
 	c.Dist.System, c.Dist.GPUs = cl, run.GPUs
-	c.Dist.TP, c.Dist.PP, c.Dist.CP, c.Dist.EP, c.Dist.Interleave = run.TP, run.PP, run.CP, run.EP, run.VP
+	c.Dist.TP, c.Dist.PP, c.Dist.CP, c.Dist.EP, c.Dist.Interleave = run.TP, run.PP, run.CP, run.ExpertParallel(), run.VP
 	c.Dist.Microbatches = max(run.GBS/(max(run.DataParallel(), 1)*max(run.MBS, 1)), 1)
 	c.BatchSize, c.SeqLen = run.GBS, run.SeqLen
 	c.Calib.Software = calibration.Megatron
@@ -228,7 +229,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		node, _ := reg.Node(nk)
 		ap := Point{Source: run.File + ":" + run.ID, Class: calibration.ClassTrainDist, Hardware: node.Accelerator.Key,
 			Profile: rc.Calib.Kind, Measured: meas, MLSysim: ml, Calibrated: ca, HeldOut: ca,
-			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.EP, 1), max(run.VP, 1))}
+			Label: fmt.Sprintf("%s %d GPUs tp=%d pp=%d cp=%d ep=%d vp=%d", run.Model, run.GPUs, max(run.TP, 1), max(run.PP, 1), max(run.CP, 1), max(run.ExpertParallel(), 1), max(run.VP, 1))}
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
 		rp := &rep.Runs[len(rep.Runs)-1]
 		rp.MoELayerMicrobatches, rp.RoutedCopies, rp.MoEExpertMicrobatches = moeSlopes(run, &rc)

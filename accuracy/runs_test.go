@@ -1,11 +1,13 @@
 package accuracy
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/engine"
 	"github.com/mlsysim/mlsysim-go/registry"
 )
 
@@ -181,5 +183,41 @@ func TestRunTokenDrop(t *testing.T) {
 	}
 	if drop != 4 {
 		t.Errorf("%d token-drop runs priced, want 4 (Mixtral 8x7B 25.02 and 25.04, Mixtral 8x22B 25.02, Llama 4 Scout 25.07)", drop)
+	}
+}
+
+// A run whose page gives no expert-parallel degree is priced with its
+// recipe's (Run.RecipeEP) exactly as if the page had published it: the
+// same step, the all-to-alls of that degree, its label.
+func TestRunRecipeEP(t *testing.T) {
+	rep := reference(t)
+	reg := registry.Default()
+	n := 0
+	for i := range rep.Runs {
+		p := &rep.Runs[i]
+		if p.Run.RecipeEP == 0 {
+			continue
+		}
+		n++
+		run := p.Run
+		s, r, _, why := PredictRun(reg, nil, &run, engine.FidelityCalibrated)
+		as := run
+		as.EP, as.RecipeEP = run.RecipeEP, 0
+		s2, _, _, why2 := PredictRun(reg, nil, &as, engine.FidelityCalibrated)
+		none := run
+		none.RecipeEP = 0
+		s0, r0, _, _ := PredictRun(reg, nil, &none, engine.FidelityCalibrated)
+		if why != "" || why2 != "" || s != s2 || s != p.Calibrated {
+			t.Errorf("%s: step %v (%s) with the recipe's ep %d, %v (%s) with it published, %v reported", run.ID, s, why, run.RecipeEP, s2, why2, p.Calibrated)
+		}
+		if !(r.Dist.CommEPS > 0) || r0.Dist.CommEPS != 0 || s == s0 {
+			t.Errorf("%s: all-to-alls %v s with ep %d, %v s without; steps %v, %v", run.ID, r.Dist.CommEPS, run.RecipeEP, r0.Dist.CommEPS, s, s0)
+		}
+		if !strings.Contains(p.Label, fmt.Sprintf("ep=%d ", run.RecipeEP)) {
+			t.Errorf("%s: label %q names another ep than the recipe's %d", run.ID, p.Label, run.RecipeEP)
+		}
+	}
+	if n == 0 {
+		t.Error("no priced run takes its expert parallelism from a recipe")
 	}
 }

@@ -67,6 +67,11 @@ type Run struct {
 	// the MTP block and the loss), which the engine's stage timing (⌈L/pp⌉
 	// layers and the head on the last stage) does not represent.
 	MTP int
+	// RecipeEP is the expert-parallel degree of the run's published
+	// recipe where the page gives none (its EP column "-", EP 0): the
+	// optional recipe_ep column (empty: 0). ExpertParallel prefers the
+	// page's.
+	RecipeEP int
 	// StepS is the published seconds per global step (0 = the page gives
 	// none; StepSeconds derives it from the throughput).
 	StepS float64
@@ -82,6 +87,15 @@ type Run struct {
 // throughput implies: T = GBS · seq / (tokens/s/GPU · GPUs).
 func (r *Run) StepSeconds() float64 {
 	return float64(r.GBS) * float64(r.SeqLen) / (r.TokensPerSPerGPU * float64(r.GPUs))
+}
+
+// ExpertParallel returns the run's expert-parallel degree: the page's
+// (EP) where it gives one, else its recipe's (RecipeEP), else 0.
+func (r *Run) ExpertParallel() int {
+	if r.EP > 0 {
+		return r.EP
+	}
+	return r.RecipeEP
 }
 
 // DataParallel returns the data-parallel degree as Megatron-Core counts
@@ -170,7 +184,7 @@ func RunPrecision(p string) (string, bool) {
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
 // and empty cells read as 0). A row may end before the header's last
-// columns (the optional recompute, a2a_overlap, dispatcher and mtp columns: cells past its
+// columns (the optional recompute, a2a_overlap, dispatcher, mtp and recipe_ep columns: cells past its
 // end read as empty), never after it. name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	rows, col, err := readTable(name, r, true, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
@@ -213,7 +227,7 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			}
 			return v
 		}
-		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), A2AOverlap: get("a2a_overlap") == "1", Dispatcher: get("dispatcher"), MTP: -1, StepS: flt("step_s"), System: get("system"), Model: get("model"),
+		run := Run{File: name, ID: get("id"), Framework: get("framework"), Container: get("container"), DP: num("dp"), Kernels: get("kernels"), Recompute: get("recompute"), A2AOverlap: get("a2a_overlap") == "1", Dispatcher: get("dispatcher"), MTP: -1, RecipeEP: num("recipe_ep"), StepS: flt("step_s"), System: get("system"), Model: get("model"),
 			MoE: get("moe") == "1", GPUs: num("gpus"), Precision: get("precision"),
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),

@@ -76,6 +76,56 @@ func TestParseRunsErrors(t *testing.T) {
 	}
 }
 
+// The recipe's expert-parallel degree (recipe_ep) stands in only where
+// the page gives none; a bad cell is an error naming the column.
+func TestRunExpertParallel(t *testing.T) {
+	const head = "id,system,model,gpus,gbs,mbs,seq_len,tp,pp,ep,tokens_per_s_per_gpu,source,recompute,a2a_overlap,recipe_ep\n"
+	for _, tc := range []struct {
+		name, row   string
+		recipe, got int
+		err         string
+	}{
+		{"page none, recipe 8", "a,DGX-H100,M,8,256,2,4096,1,1,n/a,1,p,full,,8\n", 8, 8, ""},
+		{"page gives one", "a,DGX-H100,M,8,256,2,4096,1,1,4,1,p,,,8\n", 8, 4, ""},
+		{"no recipe cell", "a,DGX-H100,M,8,256,2,4096,1,1,,1,p\n", 0, 0, ""},
+		{"bad recipe cell", "a,DGX-H100,M,8,256,2,4096,1,1,,1,p,,,eight\n", 0, 0, "bad recipe_ep"},
+		{"negative recipe cell", "a,DGX-H100,M,8,256,2,4096,1,1,,1,p,,,-8\n", 0, 0, "bad recipe_ep"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs, err := ParseRuns("x.csv", strings.NewReader(head+tc.row))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("%v %+v", err, runs)
+			}
+			if runs[0].RecipeEP != tc.recipe || runs[0].ExpertParallel() != tc.got {
+				t.Errorf("recipe_ep %d, ExpertParallel %d; want %d, %d", runs[0].RecipeEP, runs[0].ExpertParallel(), tc.recipe, tc.got)
+			}
+		})
+	}
+	// In the reference file a recipe's degree fills only an empty EP.
+	ds, err := LoadReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range ds.Runs {
+		if r.RecipeEP > 0 {
+			n++
+			if r.EP != 0 || !r.MoE || !strings.Contains(r.Source, "ep_size") {
+				t.Errorf("%s: recipe_ep %d beside ep %d (moe %v), or its source names no ep_size", r.ID, r.RecipeEP, r.EP, r.MoE)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no reference run takes its expert parallelism from a recipe")
+	}
+}
+
 func TestRunMappings(t *testing.T) {
 	for _, tc := range []struct {
 		in, key string
