@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlsysim/mlsysim-go/calibration"
 	"github.com/mlsysim/mlsysim-go/engine"
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 var updateBands = flag.Bool("update", false, "rewrite calibration/data/bands.json from the reference report")
@@ -164,45 +165,40 @@ func updateStackValue(t *testing.T, name, key string, v float64) {
 // query head).
 func TestStackStepsInReport(t *testing.T) {
 	reg, ts, ev := referenceTargets(t)
-	s := calibration.StepOverhead(calibration.TensorRTLLM)
-	n := 0
-	for i := range ts {
-		tg := &ts[i]
-		if tg.Point.Stack != "tensorrt-llm" || tg.Point.TP > 1 || tg.Point.Precision == "fp8" || tg.Point.Model.KVHeads != tg.Point.Model.Heads {
-			continue
-		}
-		hw, _ := reg.Hardware(calibration.HardwareKey(reg, tg.Point.GPU))
-		with := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
-		tg.Point.Stack = "compiled"
-		without := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
-		if d := with - without - s*stackSteps(&tg.Point); math.Abs(d) > 1e-9*with {
-			t.Errorf("%s: overhead %g s over %g steps of %g s", tg.Point.Source, with-without, stackSteps(&tg.Point), s)
-		}
-		n++
-	}
-	if n != 9 {
+	if n := checkStackSteps(t, reg, ts, ev, calibration.TensorRTLLM, func(p *calibration.Point) bool {
+		return p.TP <= 1 && p.Precision != "fp8" && p.Model.KVHeads == p.Model.Heads
+	}); n != 9 {
 		t.Errorf("%d single-GPU multi-head 16-bit TensorRT-LLM points, want 9", n)
 	}
 	// vllm has compiled's kernel choices, so every one of its points, on
 	// any number of GPUs, differs from compiled's by the overhead alone.
-	s, n = calibration.StepOverhead(calibration.VLLM), 0
+	if n := checkStackSteps(t, reg, ts, ev, calibration.VLLM, func(*calibration.Point) bool { return true }); n != 17 {
+		t.Errorf("%d vLLM points, want 17", n)
+	}
+}
+
+// checkStackSteps checks that each point of stack sw that keep admits is
+// predicted its compiled prediction plus sw's step overhead times its
+// engine steps, and returns how many points it checked. It prices the
+// compiled twin on a copy of the point.
+func checkStackSteps(t *testing.T, reg *registry.Registry, ts []calibration.Target, ev *evaluator, sw calibration.Software, keep func(*calibration.Point) bool) int {
+	t.Helper()
+	s, n := calibration.StepOverhead(sw), 0
 	for i := range ts {
-		tg := &ts[i]
-		if tg.Point.Stack != "vllm" {
+		tg := ts[i]
+		if tg.Point.Stack != sw.String() || !keep(&tg.Point) {
 			continue
 		}
 		hw, _ := reg.Hardware(calibration.HardwareKey(reg, tg.Point.GPU))
-		with := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
-		tg.Point.Stack = "compiled"
-		without := ev.predictPoint(tg, hw, engine.FidelityCalibrated)
+		with := ev.predictPoint(&tg, hw, engine.FidelityCalibrated)
+		tg.Point.Stack = calibration.Compiled.String()
+		without := ev.predictPoint(&tg, hw, engine.FidelityCalibrated)
 		if d := with - without - s*stackSteps(&tg.Point); math.Abs(d) > 1e-9*with {
 			t.Errorf("%s: overhead %g s over %g steps of %g s", tg.Point.Source, with-without, stackSteps(&tg.Point), s)
 		}
 		n++
 	}
-	if n != 17 {
-		t.Errorf("%d vLLM points, want 17", n)
-	}
+	return n
 }
 
 // vLLM's step overhead is fitted to the single-GPU latency tests of three
