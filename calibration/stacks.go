@@ -108,8 +108,25 @@ type Stack struct {
 	// sync"), but the router and preprocessing replay as one graph, so
 	// less host dispatch is exposed after the drain. Fitted to those runs
 	// the way MoELayerMicrobatchS is to the others; 0 on the other stacks.
-	MoELayerMicrobatchHybridEPS float64  `json:"moe_layer_microbatch_hybridep_s"`
-	Sources                     []string `json:"sources"`
+	MoELayerMicrobatchHybridEPS float64 `json:"moe_layer_microbatch_hybridep_s"`
+	// StepHostTerms: the stack's host time between decode steps grows
+	// with the step's sequences and with its tensor-parallel workers, as
+	// the engines that did all their host work between the GPU's steps
+	// and drove each worker by a remote call per step did (vLLM 0.3-0.4:
+	// StepSeqS, StepWorkerS). Its three terms are fitted jointly to every
+	// published point of the stack, on any number of GPUs
+	// (FitStepHostTerms); without it StepSeqS and StepWorkerS are 0 and
+	// StepOverheadS is fitted to the single-GPU points alone.
+	StepHostTerms bool `json:"step_host_terms"`
+	// StepSeqS is the host time per sequence of a decode step, seconds:
+	// scheduling it, building its inputs, turning its sampled token into
+	// Python objects and detokenising it (DecodeHostS).
+	StepSeqS float64 `json:"step_seq_s"`
+	// StepWorkerS is the host time per decode step per tensor-parallel
+	// worker beyond the driver, seconds: the step's remote call to each
+	// worker (DecodeHostS).
+	StepWorkerS float64  `json:"step_worker_s"`
+	Sources     []string `json:"sources"`
 }
 
 // AttnBwdFLOPs is the backward's work over the forward's in fused
@@ -138,11 +155,12 @@ const (
 	TensorRTLLM                     // TensorRT-LLM
 	MegatronCoreFA2                 // Megatron-Core with Transformer Engine on FlashAttention-2 (NeMo 24.03)
 	AutoModel                       // NeMo AutoModel: PyTorch-native FSDP2 on Transformer Engine's layers
+	VLLM04                          // vLLM's engine of early 2024 (0.3-0.4): host time per sequence and per worker
 	NumSoftware
 )
 
 // stackNames are the names the constants above must have in the file.
-var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2", "automodel"}
+var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2", "automodel", "vllm-0.4"}
 
 // stackTable is data/stacks.json, read when the package is initialised.
 var stackTable, softwareNames = mustStacks(stacksJSON)
@@ -192,6 +210,10 @@ func readStacks(b []byte) ([NumSoftware]Stack, error) {
 			return out, fmt.Errorf("stacks[%d] (%s): moe_layer_microbatch_s %v: want in [0, 0.05)", i, s.Name, s.MoELayerMicrobatchS)
 		case !(s.MoELayerMicrobatchHybridEPS >= 0 && s.MoELayerMicrobatchHybridEPS < 0.05):
 			return out, fmt.Errorf("stacks[%d] (%s): moe_layer_microbatch_hybridep_s %v: want in [0, 0.05)", i, s.Name, s.MoELayerMicrobatchHybridEPS)
+		case !(s.StepSeqS >= 0 && s.StepSeqS < 0.01 && s.StepWorkerS >= 0 && s.StepWorkerS < 0.01):
+			return out, fmt.Errorf("stacks[%d] (%s): step_seq_s %v, step_worker_s %v: want each in [0, 0.01)", i, s.Name, s.StepSeqS, s.StepWorkerS)
+		case !s.StepHostTerms && (s.StepSeqS != 0 || s.StepWorkerS != 0):
+			return out, fmt.Errorf("stacks[%d] (%s): step_seq_s %v, step_worker_s %v without step_host_terms: want 0", i, s.Name, s.StepSeqS, s.StepWorkerS)
 		case len(s.Sources) == 0:
 			return out, fmt.Errorf("stacks[%d] (%s): no sources", i, s.Name)
 		}
@@ -224,6 +246,140 @@ func ParseSoftware(name string) (Software, bool) {
 // StepOverhead returns the runtime's fixed time per engine step of stack
 // sw (Stack.StepOverheadS).
 func StepOverhead(sw Software) float64 { return stack(sw).StepOverheadS }
+
+// DecodeHostS returns the host time that stack sw adds to a decode step of
+// batch sequences on tp tensor-parallel GPUs beyond its time per engine
+// step (StepOverheadS, charged in every pass), seconds:
+//
+//	StepSeqS · batch + StepWorkerS · (tp − 1)
+//
+// 0 on a stack without StepHostTerms. batch and tp below 1 count as 1.
+func DecodeHostS(sw Software, batch, tp int) float64 {
+	s := stack(sw)
+	if !s.StepHostTerms {
+		return 0
+	}
+	return s.StepSeqS*float64(max(batch, 1)) + s.StepWorkerS*float64(max(tp, 1)-1)
+}
+
+// StepHostTerms returns the host time terms of stack sw: per engine step
+// (StepOverheadS), per sequence of a decode step (StepSeqS) and per
+// tensor-parallel worker beyond the first of a decode step (StepWorkerS),
+// and whether the stack has them (Stack.StepHostTerms).
+func StepHostTerms(sw Software) (stepS, seqS, workerS float64, ok bool) {
+	s := stack(sw)
+	return s.StepOverheadS, s.StepSeqS, s.StepWorkerS, s.StepHostTerms
+}
+
+// FitStepHostTerms returns the non-negative host time terms (per engine
+// step, per sequence of a decode step, per tensor-parallel worker beyond
+// the first of a decode step; seconds) that minimise the squared residual
+// per decode step of points i,
+//
+//	r[i] = (measured[i] − base[i]) / decode[i]
+//	     ≈ step · steps[i]/decode[i] + seq · batch[i] + worker · (tp[i] − 1)
+//
+// base[i] the prediction without the three terms, steps[i] the engine
+// steps the point takes (a prefill and its decode steps), decode[i] its
+// decode steps (> 0). Least squares over every subset of the terms held
+// free (the rest at 0), the best whose free terms come out non-negative:
+// the non-negative least-squares optimum. A term the points cannot tell
+// from the others (a singular system) is left at 0 in that subset.
+// Subsets whose losses differ by less than 1e-12 of Σr² tie, and a tie
+// keeps the subset tried first (subsets in the order of the bit mask
+// step 1, sequence 2, worker 4: the step term before the worker term). Deterministic; bad input (no points,
+// lengths that differ, a point without decode steps) returns zeros.
+func FitStepHostTerms(base, steps, decode, batch, tp, measured []float64) (stepS, seqS, workerS float64) {
+	n := len(base)
+	if n == 0 || len(steps) != n || len(decode) != n || len(batch) != n || len(tp) != n || len(measured) != n {
+		return 0, 0, 0
+	}
+	x := make([][3]float64, n)
+	y := make([]float64, n)
+	for i := range base {
+		if !(decode[i] > 0) {
+			return 0, 0, 0
+		}
+		x[i] = [3]float64{steps[i] / decode[i], batch[i], tp[i] - 1}
+		y[i] = (measured[i] - base[i]) / decode[i]
+	}
+	var yy float64
+	for _, v := range y {
+		yy += v * v
+	}
+	best, bestLoss := [3]float64{}, math.Inf(1)
+	for mask := 0; mask < 8; mask++ {
+		var free []int
+		for j := 0; j < 3; j++ {
+			if mask&(1<<j) != 0 {
+				free = append(free, j)
+			}
+		}
+		c, ok := leastSquares(x, y, free)
+		if !ok {
+			continue
+		}
+		var loss float64
+		for i := range x {
+			e := y[i] - c[0]*x[i][0] - c[1]*x[i][1] - c[2]*x[i][2]
+			loss += e * e
+		}
+		if loss < bestLoss-1e-12*yy { // a tie (collinear terms) keeps the subset found first: the step term before the worker term
+			best, bestLoss = c, loss
+		}
+	}
+	return best[0], best[1], best[2]
+}
+
+// leastSquares solves the normal equations of y ≈ Σ c[j]·x[j] over the free
+// columns (the others 0), by Gaussian elimination with partial pivoting;
+// false when a coefficient is negative or the system is singular.
+func leastSquares(x [][3]float64, y []float64, free []int) ([3]float64, bool) {
+	var c [3]float64
+	k := len(free)
+	if k == 0 {
+		return c, true
+	}
+	var a [3][4]float64
+	for r, jr := range free {
+		for q, jq := range free {
+			for i := range x {
+				a[r][q] += x[i][jr] * x[i][jq]
+			}
+		}
+		for i := range x {
+			a[r][k] += x[i][jr] * y[i]
+		}
+	}
+	for col := 0; col < k; col++ {
+		p := col
+		for r := col + 1; r < k; r++ {
+			if math.Abs(a[r][col]) > math.Abs(a[p][col]) {
+				p = r
+			}
+		}
+		if !(math.Abs(a[p][col]) > 1e-12*math.Max(1, math.Abs(a[col][col]))) {
+			return c, false
+		}
+		a[col], a[p] = a[p], a[col]
+		for r := 0; r < k; r++ {
+			if r == col {
+				continue
+			}
+			f := a[r][col] / a[col][col]
+			for q := col; q <= k; q++ {
+				a[r][q] -= f * a[col][q]
+			}
+		}
+	}
+	for r, j := range free {
+		c[j] = a[r][k] / a[r][r]
+		if !(c[j] >= 0) {
+			return c, false
+		}
+	}
+	return c, true
+}
 
 // FitStepOverhead returns the step overhead s ≥ 0 (seconds, at most
 // 50 ms) that minimises the mean squared log error of predictions

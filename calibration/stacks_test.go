@@ -391,3 +391,45 @@ func TestActivations16Kernels(t *testing.T) {
 		}
 	}
 }
+
+// FitStepHostTerms recovers the terms it is given back from points built
+// with them; a term the data would want below 0 is held at 0 and the
+// others refitted; a term the points cannot tell from the step term (one
+// tp only) is left at 0, the step term taking it.
+func TestFitStepHostTerms(t *testing.T) {
+	var base, steps, decode, batch, tp, meas []float64
+	add := func(b, p, a, s, w float64) {
+		base, steps, decode, batch, tp = append(base, 1), append(steps, 128), append(decode, 127), append(batch, b), append(tp, p)
+		meas = append(meas, 1+a*128+(s*b+w*(p-1))*127)
+	}
+	for _, p := range []float64{4, 8} {
+		for _, b := range []float64{8, 16, 32, 64} {
+			add(b, p, 1e-3, 1e-4, 5e-4)
+		}
+	}
+	a, s, w := FitStepHostTerms(base, steps, decode, batch, tp, meas)
+	if math.Abs(a-1e-3) > 1e-12 || math.Abs(s-1e-4) > 1e-12 || math.Abs(w-5e-4) > 1e-12 {
+		t.Errorf("fitted %g, %g, %g: want 1e-3, 1e-4, 5e-4", a, s, w)
+	}
+	// A negative per-worker term in the data: held at 0.
+	for i := range meas {
+		meas[i] = 1 + 2e-3*128 + (1e-4*batch[i]-2e-4*(tp[i]-1))*127
+	}
+	if a, s, w = FitStepHostTerms(base, steps, decode, batch, tp, meas); !(a >= 0 && s > 0 && w == 0) {
+		t.Errorf("fitted %g, %g, %g: want the per-worker term at 0, the others ≥ 0", a, s, w)
+	}
+	// One tp: the per-worker term is the step term's twin.
+	var b1, s1, d1, bt1, tp1, m1 []float64
+	for i := range base {
+		if tp[i] == 8 {
+			b1, s1, d1, bt1, tp1 = append(b1, base[i]), append(s1, steps[i]), append(d1, decode[i]), append(bt1, batch[i]), append(tp1, tp[i])
+			m1 = append(m1, 1+1e-3*128+(1e-4*batch[i]+5e-4*7)*127)
+		}
+	}
+	if a, s, w = FitStepHostTerms(b1, s1, d1, bt1, tp1, m1); w != 0 || math.Abs(s-1e-4) > 1e-9 || !(a > 1e-3) {
+		t.Errorf("one tp: fitted %g, %g, %g: want the worker term 0, the sequence term 1e-4, the step term above 1e-3", a, s, w)
+	}
+	if a, s, w = FitStepHostTerms(nil, nil, nil, nil, nil, nil); a != 0 || s != 0 || w != 0 {
+		t.Errorf("no points: %g, %g, %g", a, s, w)
+	}
+}

@@ -316,6 +316,12 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	if s.Draft != nil {
 		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
 	}
+	if h := decodeHostS(c, batch, dec.tp); h > 0 { // the stack's host time per decode step (serving_host.go)
+		out.itl += h
+		out.meanS += h
+		out.decParts.OverheadS += h
+		out.plainITL += calibration.DecodeHostS(sw, batch, dec.tp) // a plain step carries it whole
+	}
 }
 
 // chunkedPrefill returns the time to first token of a prefill of newTok

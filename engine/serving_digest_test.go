@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "6d2a36d7009c582acbd119401853af1ab057aa5460fce4532c28301b27ff109e"
+	servingDigest        = "032d0b0680b8557e1cbbd2f8f9cf664e93ca3a4cebfea7876d45a87bb412f84e"
 )
 
 var (

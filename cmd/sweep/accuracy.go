@@ -127,9 +127,39 @@ func writeStacks(w io.Writer, rep *accuracy.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "stack\tpoints\tstep overhead\tcommitted\tfitted without each source\t")
 	for _, f := range rep.Stacks {
+		if f.HostTerms {
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%.2f ms\t%.2f ms\t%s\t\n", f.Software, f.N, f.StepOverheadS*1e3, f.Committed*1e3, msBySource(f.WithoutS))
 	}
 	tw.Flush()
+	writeHostTerms(w, rep)
+}
+
+// writeHostTerms prints the stacks whose host time per decode step is
+// fitted as three terms (calibration.Stack.StepHostTerms): per step, per
+// sequence, per tensor-parallel worker beyond the first, fitted to all
+// their points and without each source.
+func writeHostTerms(w io.Writer, rep *accuracy.Report) {
+	terms := func(a, b, c float64) string {
+		return fmt.Sprintf("%.2f ms + %.3f ms·batch + %.2f ms·(tp−1)", a*1e3, b*1e3, c*1e3)
+	}
+	for _, f := range rep.Stacks {
+		if !f.HostTerms {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: host time per decode step fitted to its %d points on any number of GPUs (step_overhead_s, step_seq_s, step_worker_s)\n", f.Software, f.N)
+		fmt.Fprintf(w, "  fitted     %s\n  committed  %s\n", terms(f.StepOverheadS, f.SeqS, f.WorkerS), terms(f.Committed, f.CommittedSeqS, f.CommittedWorker))
+		srcs := make([]string, 0, len(f.WithoutTerms))
+		for s := range f.WithoutTerms {
+			srcs = append(srcs, s)
+		}
+		sort.Strings(srcs)
+		for _, s := range srcs {
+			t := f.WithoutTerms[s]
+			fmt.Fprintf(w, "  without %s: %s\n", s, terms(t[0], t[1], t[2]))
+		}
+	}
 }
 
 // msBySource lists a value fitted without each source, "source: x.xx ms",
