@@ -998,6 +998,8 @@ type ServeQuery struct {
 // contexts CtxA and CtxB. The decode steps share their matrix products, and
 // all three the LM head product (Batch rows: the last token of each
 // sequence). The KV cache is read and written at q.KVBytes an element.
+// With a nil the decode steps are not timed and b is not used: pre alone,
+// bit for bit the same.
 func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q *ServeQuery) {
 	ps := Pass{Batch: q.Batch, Tokens: 1, Ctx: q.CtxA, Software: q.Software, KVBytes: q.KVBytes}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
@@ -1008,6 +1010,9 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
 		mm = Breakdown{}
+	}
+	if a == nil {
+		return
 	}
 	p.layerMatmuls(&mm, d, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)

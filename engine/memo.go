@@ -51,19 +51,19 @@ func EvaluateMemo(c *Config, m *Memo) (r Result) {
 
 // prefillOne returns the time to first token and the prefill chunks of
 // one request alone under c (calibratedServeSteps at batch 1 and c's
-// prompt), from c's memo when it holds them for c.
+// prompt, the prefill alone), from c's memo when it holds them for c.
 func prefillOne(c *Config) (ttft float64, chunks int) {
 	m := c.memo
 	if m == nil {
 		var one calServe
-		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		calibratedServeSteps(c, 1, c.SeqLen, servePrefill, &one)
 		return one.ttft, one.chunks
 	}
 	k := *c
 	k.BatchSize, k.memo = 0, nil
 	if !m.oneOK || configBytes(&k) != configBytes(&m.oneKey) {
 		var one calServe
-		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		calibratedServeSteps(c, 1, c.SeqLen, servePrefill, &one)
 		m.oneKey, m.oneOK, m.oneTTFT, m.oneChunks = k, true, one.ttft, one.chunks
 	}
 	return m.oneTTFT, m.oneChunks

@@ -234,10 +234,22 @@ type calServe struct {
 	preParts, decParts TimeParts
 }
 
-// calibratedServeSteps prices the prefill (unless noPrefill) and decode
-// steps of batch sequences with a prompt of seq tokens under c's serving
-// options.
-func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
+// serveWork is the part of a serving configuration calibratedServeSteps
+// prices.
+type serveWork uint8
+
+const (
+	serveAll     serveWork = iota // the prefill and the decode steps
+	serveDecode                   // the decode steps alone (continuous batching's step)
+	servePrefill                  // the prefill alone: ttft, preParts and chunks (requestTTFT's one request)
+)
+
+// calibratedServeSteps prices work (the prefill, the decode steps or both)
+// of batch sequences with a prompt of seq tokens under c's serving
+// options. The fields of out a part fills are the same bit for bit
+// whichever other part is priced beside it.
+func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calServe) {
+	noPrefill := work == serveDecode
 	s := &c.Serve
 	var shape calibration.Transformer
 	c.modelShape(&shape) // memo.go
@@ -271,7 +283,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	// Decode on the decode pool.
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
 	var scratch calibration.Breakdown
-	if s.DecodeHW != nil || noPrefill {
+	if noPrefill || (s.DecodeHW != nil && work == serveAll) {
 		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &dsh, &q)
 	}
 	// The prefill on its pool: one pass, or chunks.
@@ -282,10 +294,12 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		if chunk > 0 && chunk < newTok {
 			q.Prefill, q.PromptCtx = 0, 0
 		}
-		if s.DecodeHW == nil {
+		if s.DecodeHW == nil && work == serveAll {
 			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, &sh, &q)
 		} else if q.Prefill > 0 {
-			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
+			// The prefill alone (ServeSteps without decode steps): the
+			// decode pool's are timed above, or not asked for.
+			pre.prof.ServeSteps(&out.pre, nil, nil, &pre.d, &sh, &q)
 		}
 		out.preParts = partsOf(&out.pre, 1)
 		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
@@ -305,6 +319,12 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			out.ttft += out.preParts.TransferS
 		}
 	}
+	if work == servePrefill {
+		if s.Draft != nil {
+			speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, work, &pre, out)
+		}
+		return
+	}
 	ar := dec.allReduceS(B)
 	a2a := servingEPAllToAllS(c, dec.prof, dec.hw, B)
 	out.itl = out.dec.Total + (ar + a2a)
@@ -314,7 +334,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
+		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, work, &pre, out)
 	}
 }
 
@@ -406,22 +426,15 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 // decode steps of the draft model (sharded as the target) and one verify
 // pass of K + 1 tokens of the target, launched from a graph, per E accepted
 // tokens, on the decode pool (sh is the target's shard there). The draft's
-// prefill, sharded as the prefill pool's, joins the time to first token.
-func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, noPrefill bool, pre *servePool, out *calServe) {
+// prefill, sharded as the prefill pool's, joins the time to first token
+// (unless work is serveDecode); work servePrefill adds that alone.
+func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
 	s := &c.Serve
 	dshape, _ := shapeOf(s.Draft)
 	dsh := dshape.Shard(dec.tp)
 	sw := c.Calib.Software
 	B := float64(batch)
 	K := SpeculativeGamma
-	a := s.Acceptance
-	if !(a > 0) {
-		a = DefaultDraftAcceptance
-	}
-	E := 1.0 + float64(K)
-	if a < 1 {
-		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
-	}
 	// The draft runs with the target's hidden size for its all-reduces.
 	dh := float64(s.Draft.EffectiveHidden()) * calibration.ServeActivationBytes(sw, activationPrecision(c))
 	dar := func(p *servePool, tokens float64) float64 {
@@ -432,20 +445,32 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	}
 	var dpre, dA, dB calibration.Breakdown
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
-	dec.prof.ServeSteps(&dpre, &dA, &dB, &dec.d, &dsh, &q)
-	if !noPrefill {
+	if work != servePrefill {
+		dec.prof.ServeSteps(&dpre, &dA, &dB, &dec.d, &dsh, &q)
+	}
+	if work != serveDecode {
 		cached := min(s.CachedLen, seq-1)
 		q.Prefill, q.PromptCtx = seq-cached, seq
-		var x calibration.Breakdown
 		psh := dsh
 		if pre.tp != dec.tp {
 			psh = dshape.Shard(pre.tp)
 		}
-		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &psh, &q)
+		pre.prof.ServeSteps(&dpre, nil, nil, &pre.d, &psh, &q)
 		a := dar(pre, B*float64(seq-cached))
 		out.ttft += dpre.Total + a
 		out.preParts.add(&dpre, 1)
 		out.preParts.CommS += a
+	}
+	if work == servePrefill {
+		return
+	}
+	a := s.Acceptance
+	if !(a > 0) {
+		a = DefaultDraftAcceptance
+	}
+	E := 1.0 + float64(K)
+	if a < 1 {
+		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
 	verify := func(ctx int) calibration.Breakdown {
 		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
@@ -515,7 +540,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 	r.Calib.Kind = prof.Kind
 	tp := one(c.Dist.TP)
 	var cs calServe
-	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
+	calibratedServeSteps(c, c.BatchSize, c.SeqLen, serveAll, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
 	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
@@ -613,6 +638,6 @@ func calibratedDecodeS(c *Config, n, ctx int) float64 {
 		return ppDecodeS(c, n, ctx) // serving_pp.go
 	}
 	var cs calServe
-	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
+	calibratedServeSteps(c, n, max(ctx, 1), serveDecode, &cs)
 	return cs.itl
 }

@@ -66,7 +66,11 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	pp := one(c.Dist.PP)
 	out.m = min(pp, max(batch, 1))
 	out.b = (batch + out.m - 1) / out.m
-	calibratedServeSteps(c, out.b, seq, noPrefill, &out.full)
+	work := serveAll
+	if noPrefill {
+		work = serveDecode
+	}
+	calibratedServeSteps(c, out.b, seq, work, &out.full)
 
 	tp := one(c.Dist.TP)
 	hw, prof := c.Hardware, c.profile()
