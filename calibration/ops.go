@@ -667,6 +667,28 @@ func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer,
 	b.finish()
 }
 
+// ContextFree is the part of a forward pass that does not depend on the
+// context its tokens attend (Pass.Ctx): one layer's matrix products and
+// the embedding lookup, final norm and LM head. Passes that differ in
+// their context alone share it (ForwardFrom), as the decode steps of
+// ServeSteps share theirs.
+type ContextFree struct{ mm, head Breakdown }
+
+// ContextFreeOf sets *cf to the context-free part of pass ps of m on d.
+func (p *Profile) ContextFreeOf(cf *ContextFree, d *Device, m *Transformer, ps *Pass) {
+	cf.mm = Breakdown{}
+	p.layerMatmuls(&cf.mm, d, d, m, ps, 1)
+	cf.head = p.headForward(d, m, ps, 1)
+}
+
+// ForwardFrom sets *b to Forward(d, m, ps) from cf, the context-free part
+// (ContextFreeOf) of a pass of m on d that differs from ps in Ctx at most:
+// the same operations in the same order as ForwardTo, so bit for bit
+// Forward's, without the products and the head timed again.
+func (p *Profile) ForwardFrom(b *Breakdown, cf *ContextFree, d *Device, m *Transformer, ps *Pass) {
+	p.forwardFrom(b, &cf.mm, &cf.head, d, m, ps)
+}
+
 // Recompute is the activation recomputation of a training step.
 type Recompute uint8
 

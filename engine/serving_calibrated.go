@@ -306,7 +306,7 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
 		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
-			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
+			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, work, out)
 		} else if chunk > 0 {
 			out.stall = out.ttft // one chunk holds the whole prompt
 		}
@@ -349,8 +349,11 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 // sliding window starts to bind (calibration/window.go: the windowed
 // layers' pairs grow with the context up to the window, stay flat from a
 // window and a chunk on): with a window the full chunks split into the
-// runs ending at or below it, the one chunk across it, and the rest.
-func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, out *calServe) float64 {
+// runs ending at or below it, the one chunk across it, and the rest. The
+// full chunks' passes differ in their context alone and share its
+// context-free part (calibration.ContextFree). Work servePrefill leaves
+// the mixed step (out.stall) out.
+func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, work serveWork, out *calServe) float64 {
 	sw := c.Calib.Software
 	full, rem := newTok/chunk, newTok%chunk
 	seq := cached + newTok
@@ -364,9 +367,12 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	}
 	arC, a2aC := comm(B * float64(chunk))
 	ps.Ctx = cached + chunk
-	first := p.prof.Forward(&p.d, sh, &ps)
+	var cf calibration.ContextFree // of every full chunk's pass
+	p.prof.ContextFreeOf(&cf, &p.d, sh, &ps)
+	var first, last calibration.Breakdown
+	p.prof.ForwardFrom(&first, &cf, &p.d, sh, &ps)
 	ps.Ctx = cached + full*chunk
-	last := p.prof.Forward(&p.d, sh, &ps)
+	p.prof.ForwardFrom(&last, &cf, &p.d, sh, &ps)
 	t := n * ((first.Total+last.Total)/2 + arC + a2aC)
 	out.pre = first
 	out.pre.Add(&last)
@@ -380,10 +386,12 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 				continue
 			}
 			ps.Ctx = cached + r[0]*chunk
-			a := p.prof.Forward(&p.d, sh, &ps)
+			var a calibration.Breakdown
+			p.prof.ForwardFrom(&a, &cf, &p.d, sh, &ps)
 			if r[1] > r[0] {
 				ps.Ctx = cached + r[1]*chunk
-				b := p.prof.Forward(&p.d, sh, &ps)
+				var b calibration.Breakdown
+				p.prof.ForwardFrom(&b, &cf, &p.d, sh, &ps)
 				a.Total = (a.Total + b.Total) / 2
 				a.Add(&b)
 				a.Scale(0.5)
@@ -409,16 +417,19 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	out.preParts = partsOf(&out.pre, 1)
 	out.preParts.CommS, out.preParts.CommEPS = cs, eps
 	out.preParts.OverheadS -= cs + eps // Total holds the all-reduces and all-to-alls
+	out.chunks = full
+	if rem > 0 {
+		out.chunks++
+	}
+	if work == servePrefill {
+		return t
+	}
 	// The mixed step: the last chunk and one decode token of each sequence
 	// in one pass.
 	ps.Tokens, ps.Ctx = chunk+1, seq+1
 	m := p.prof.Forward(&p.d, sh, &ps)
 	arM, a2aM := comm(B * float64(chunk+1))
 	out.stall = m.Total + arM + a2aM
-	out.chunks = full
-	if rem > 0 {
-		out.chunks++
-	}
 	return t
 }
 
@@ -472,11 +483,14 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	if a < 1 {
 		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
 	}
-	verify := func(ctx int) calibration.Breakdown {
-		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
-		return dec.prof.Forward(&dec.d, sh, &ps)
-	}
-	vA, vB := verify(seq), verify(meanCtx)
+	// The verify passes at the two contexts share their context-free part.
+	var vcf calibration.ContextFree
+	var vA, vB calibration.Breakdown
+	vps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: seq + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
+	dec.prof.ContextFreeOf(&vcf, &dec.d, sh, &vps)
+	dec.prof.ForwardFrom(&vA, &vcf, &dec.d, sh, &vps)
+	vps.Ctx = meanCtx + K + 1
+	dec.prof.ForwardFrom(&vB, &vcf, &dec.d, sh, &vps)
 	fK := float64(K)
 	tv := dec.allReduceS(B * (fK + 1))
 	td := dar(dec, B)
