@@ -177,13 +177,20 @@ type servePool struct {
 }
 
 func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
-	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
+	var p servePool
+	p.init(c, hw, prof, tp)
+	return p
+}
+
+// init sets p to the pool of tp GPUs of hw with profile prof under c, in
+// place (newServePool).
+func (p *servePool) init(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) {
+	*p = servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
 		p.hbps = float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
 		p.layer = 2 * float64(c.Model.Layers)
 	}
-	return p
 }
 
 // ServingAllReduceFloorS is the least time of one tensor-parallel
@@ -244,33 +251,78 @@ const (
 	servePrefill                  // the prefill alone: ttft, preParts and chunks (requestTTFT's one request)
 )
 
+// serveSetup is what the steps of a serving configuration need of it
+// that depends neither on the batch nor on the prompt: the model's shard
+// on each pool, the pools, and the KV cache's element bytes. One setup
+// serves the evaluation's steps of the request's batch and of its one
+// request's prefill (requestTTFT); it is built in place (init) and used
+// by pointer, never copied.
+type serveSetup struct {
+	sh, dsh  calibration.Transformer // the prefill pool's shard; the decode pool's when its degree differs (dshSet)
+	dshSet   bool
+	pre, dec servePool // the prefill pool; the decode pool with decode_hardware (split)
+	split    bool
+	kvb      float64 // bytes of a KV element, 0 = the precision's own
+}
+
+// init sets st to the setup of c.
+func (st *serveSetup) init(c *Config) {
+	s := &c.Serve
+	var shape calibration.Transformer
+	c.modelShape(&shape) // memo.go
+	tp := one(c.Dist.TP)
+	st.sh = shape.Shard(tp)
+	servingEPShape(c, &st.sh, &shape) // serving_moe.go
+	st.kvb = kvElementBytes(c)
+	if st.kvb == activationPrecision(c).Bytes() {
+		st.kvb = 0 // the precision's own: the identical arithmetic
+	}
+	st.pre.init(c, c.Hardware, c.profile(), tp)
+	st.split, st.dshSet = s.DecodeHW != nil, false
+	if st.split {
+		dtp := decodeTP(c)
+		st.dec.init(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
+		if dtp != tp {
+			st.dsh, st.dshSet = shape.Shard(dtp), true // ep is refused beside decode_hardware
+		}
+	}
+}
+
+// decPool returns the decode pool: dec with decode_hardware, else pre.
+func (st *serveSetup) decPool() *servePool {
+	if st.split {
+		return &st.dec
+	}
+	return &st.pre
+}
+
+// decShard returns the model's shard on the decode pool.
+func (st *serveSetup) decShard() *calibration.Transformer {
+	if st.dshSet {
+		return &st.dsh
+	}
+	return &st.sh
+}
+
 // calibratedServeSteps prices work (the prefill, the decode steps or both)
 // of batch sequences with a prompt of seq tokens under c's serving
 // options. The fields of out a part fills are the same bit for bit
 // whichever other part is priced beside it.
 func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calServe) {
+	var st serveSetup
+	st.init(c)
+	st.steps(c, batch, seq, work, out)
+}
+
+// steps is calibratedServeSteps with c's setup st.
+func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calServe) {
 	noPrefill := work == serveDecode
 	s := &c.Serve
-	var shape calibration.Transformer
-	c.modelShape(&shape) // memo.go
-	tp := one(c.Dist.TP)
-	sh := shape.Shard(tp)
-	servingEPShape(c, &sh, &shape) // serving_moe.go
 	batch = servingAttnBatch(c, batch)
 	sw := c.Calib.Software
-	kvb := kvElementBytes(c)
-	if kvb == activationPrecision(c).Bytes() {
-		kvb = 0 // the precision's own: the identical arithmetic
-	}
-	pre := newServePool(c, c.Hardware, c.profile(), tp)
-	dec, dsh := pre, sh
-	if s.DecodeHW != nil {
-		dtp := decodeTP(c)
-		dec = newServePool(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
-		if dtp != tp {
-			dsh = shape.Shard(dtp) // ep is refused beside decode_hardware
-		}
-	}
+	kvb := st.kvb
+	pre, dec := &st.pre, st.decPool()
+	sh, dsh := &st.sh, st.decShard()
 	out.prePeak, out.decPeak = pre.d.PeakFLOPS, dec.d.PeakFLOPS
 	B := float64(batch)
 	meanCtx := seq
@@ -284,7 +336,7 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
 	var scratch calibration.Breakdown
 	if noPrefill || (s.DecodeHW != nil && work == serveAll) {
-		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &dsh, &q)
+		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, dsh, &q)
 	}
 	// The prefill on its pool: one pass, or chunks.
 	out.chunks = 1
@@ -295,18 +347,18 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 			q.Prefill, q.PromptCtx = 0, 0
 		}
 		if s.DecodeHW == nil && work == serveAll {
-			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, &sh, &q)
+			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, sh, &q)
 		} else if q.Prefill > 0 {
 			// The prefill alone (ServeSteps without decode steps): the
 			// decode pool's are timed above, or not asked for.
-			pre.prof.ServeSteps(&out.pre, nil, nil, &pre.d, &sh, &q)
+			pre.prof.ServeSteps(&out.pre, nil, nil, &pre.d, sh, &q)
 		}
 		out.preParts = partsOf(&out.pre, 1)
 		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
 		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
 		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
-			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, work, out)
+			out.ttft = chunkedPrefill(c, pre, sh, batch, cached, newTok, chunk, kvb, work, out)
 		} else if chunk > 0 {
 			out.stall = out.ttft // one chunk holds the whole prompt
 		}
@@ -321,7 +373,7 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 	}
 	if work == servePrefill {
 		if s.Draft != nil {
-			speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, work, &pre, out)
+			speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
 		}
 		return
 	}
@@ -334,7 +386,7 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, work, &pre, out)
+		speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
 	}
 }
 
@@ -553,8 +605,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 	prof := c.profile()
 	r.Calib.Kind = prof.Kind
 	tp := one(c.Dist.TP)
+	var st serveSetup // shared by the batch's steps and the one request's prefill
+	st.init(c)
 	var cs calServe
-	calibratedServeSteps(c, c.BatchSize, c.SeqLen, serveAll, &cs)
+	st.steps(c, c.BatchSize, c.SeqLen, serveAll, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
 	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
@@ -571,7 +625,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 	r.ITLS = cs.itl
-	r.TTFTS = requestTTFT(c, &cs)
+	r.TTFTS = requestTTFT(c, &cs, &st)
 	r.TokensPerS = B / r.ITLS
 	r.Serve.PrefillS, r.Serve.DecodeS = cs.ttft, steps*cs.meanS
 	cycle := cs.ttft + steps*cs.meanS // the batch's request cycle
@@ -598,14 +652,9 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.MFU = clamp01((cs.pre.ModelFLOPs/cs.prePeak + steps*cs.stepModel/cs.decPeak) / cycle)
 		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
-	dprof := prof
-	dd := deviceFor(c, hw)
-	if c.Serve.DecodeHW != nil {
-		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
-		dd = deviceFor(c, c.Serve.DecodeHW)
-	}
-	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
-	r.EffectiveBandwidth = dprof.StreamBps(&dd)
+	dec := st.decPool() // decode_hardware's profile and device, else hardware's
+	r.EffectiveFLOPS = dec.prof.MatmulFLOPS(&dec.d)
+	r.EffectiveBandwidth = dec.prof.StreamBps(&dec.d)
 	r.EnergyJ = replicaTDPW(c, servingGPUs(c)) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }
 
@@ -628,13 +677,14 @@ func solveServingCalibrated(c *Config, r *Result) {
 // rides a mixed step beside a decode token of every running request;
 // without chunking the prefills run before the decode step (prefill-first)
 // and the term is 0. At B = 1 the figure is the prefill of the request.
-// cs holds the batch's steps (calibratedServeSteps at c.BatchSize).
-func requestTTFT(c *Config, cs *calServe) float64 {
+// cs holds the batch's steps (calibratedServeSteps at c.BatchSize); st is
+// c's setup, or nil to build one if the prefill is priced.
+func requestTTFT(c *Config, cs *calServe, st *serveSetup) float64 {
 	B := c.BatchSize
 	if B <= 1 {
 		return cs.ttft
 	}
-	oneTTFT, oneChunks := prefillOne(c) // calibratedServeSteps at batch 1 (memo.go)
+	oneTTFT, oneChunks := prefillOne(c, st) // calibratedServeSteps at batch 1 (memo.go)
 	k := math.Min(math.Max(float64(B)/float64(max(c.OutputTokens, 1)), 1), float64(B))
 	q := 1 + (k-1)/2
 	t := math.Min(q*oneTTFT, cs.ttft)

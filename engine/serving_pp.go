@@ -209,7 +209,7 @@ func solveServingPP(c *Config, r *Result) {
 	compute := p.full.ttft + (fm-1)*p.stPre // the batch's prefill, without its transfers
 	prefill := compute + p.p2pPre
 	batch := calServe{ttft: compute, itl: p.itl(false)}
-	r.TTFTS = requestTTFT(c, &batch) + p.p2pOne
+	r.TTFTS = requestTTFT(c, &batch, nil) + p.p2pOne
 	r.ITLS = p.itl(false)
 	meanStep := p.itl(true)
 	r.TokensPerS = B / r.ITLS
