@@ -255,8 +255,9 @@ const (
 // that depends neither on the batch nor on the prompt: the model's shard
 // on each pool, the pools, and the KV cache's element bytes. One setup
 // serves the evaluation's steps of the request's batch and of its one
-// request's prefill (requestTTFT); it is built in place (init) and used
-// by pointer, never copied.
+// request's prefill (requestTTFT), so nothing in it may depend on the
+// batch size (what does is computed in steps); it is built in place
+// (init) and used by pointer, never copied.
 type serveSetup struct {
 	sh, dsh  calibration.Transformer // the prefill pool's shard; the decode pool's when its degree differs (dshSet)
 	dshSet   bool
