@@ -72,11 +72,18 @@ func restDevice(d *Device, sw Software) (Device, bool) {
 // bytes (layerRest pins them to d's when the pass leaves them implicit).
 func activations16Device(d *Device, sw Software) (Device, bool) {
 	r := *d
-	if !stack(sw).Activations16 || !(d.Bytes < 2) || !(d.BF16FLOPS > 0) {
+	if !activations16(d, sw) {
 		return r, false
 	}
 	r.PeakFLOPS, r.Precision, r.Bytes = d.BF16FLOPS, registry.FP16, registry.FP16.Bytes()
 	return r, true
+}
+
+// activations16 reports whether activations16Device(d, sw) differs from
+// d: the test alone, without building the device (the hot paths check it
+// before they copy one).
+func activations16(d *Device, sw Software) bool {
+	return stack(sw).Activations16 && d.Bytes < 2 && d.BF16FLOPS > 0
 }
 
 // Software is the software stack a prediction assumes: an index into the
@@ -404,17 +411,23 @@ func (p *Profile) layerMatmuls(b *Breakdown, d, dr *Device, m *Transformer, ps *
 
 // layerRest adds one layer's attention and element-wise kernels to b.
 func (p *Profile) layerRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
-	if d16, ok := activations16Device(d, ps.Software); ok {
-		// 16-bit attention and element-wise kernels over the KV cache
-		// at its own bytes (activations16Device).
-		q := *ps
-		if q.KVBytes == 0 {
-			q.KVBytes = d.Bytes
-		}
-		p.layerRestOn(b, &d16, m, &q, rate)
+	if activations16(d, ps.Software) {
+		p.layerRest16(b, d, m, ps, rate)
 		return
 	}
 	p.layerRestOn(b, d, m, ps, rate)
+}
+
+// layerRest16 is layerRest on a stack whose attention and element-wise
+// kernels run in 16 bits (activations16Device): those kernels on the
+// 16-bit device, over the KV cache at its own bytes.
+func (p *Profile) layerRest16(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) {
+	d16, _ := activations16Device(d, ps.Software)
+	q := *ps
+	if q.KVBytes == 0 {
+		q.KVBytes = d.Bytes
+	}
+	p.layerRestOn(b, &d16, m, &q, rate)
 }
 
 // layerRestOn is layerRest with its kernels on d.
@@ -608,11 +621,13 @@ func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Br
 	var b Breakdown
 	T := float64(ps.Batch) * float64(ps.Tokens)
 	h := float64(m.Hidden)
-	de := d // 16-bit tensors on a stack that quantises only its GEMMs' inputs
-	if d16, ok := activations16Device(d, ps.Software); ok {
-		de = &d16
+	if activations16(d, ps.Software) {
+		// 16-bit tensors on a stack that quantises only its GEMMs' inputs.
+		de, _ := activations16Device(d, ps.Software)
+		p.elementwise(&b, &de, 2*T*h*de.Bytes+2*headRows(ps)*h*de.Bytes) // gather, final norm
+	} else {
+		p.elementwise(&b, d, 2*T*h*d.Bytes+2*headRows(ps)*h*d.Bytes)
 	}
-	p.elementwise(&b, de, 2*T*h*de.Bytes+2*headRows(ps)*h*de.Bytes) // gather, final norm
 	b.Fixed += 2 * p.KernelS
 	p.addGEMM(&b, lm)
 	return b
@@ -650,6 +665,28 @@ func (p *Profile) forwardFrom(b, mm, head *Breakdown, d *Device, m *Transformer,
 	b.Add(head)
 	b.Fixed += stack(ps.Software).StepOverheadS // the runtime's time per engine step
 	b.finish()
+}
+
+// ContextFree is the part of a forward pass that does not depend on the
+// context its tokens attend (Pass.Ctx): one layer's matrix products and
+// the embedding lookup, final norm and LM head. Passes that differ in
+// their context alone share it (ForwardFrom), as the decode steps of
+// ServeSteps share theirs.
+type ContextFree struct{ mm, head Breakdown }
+
+// ContextFreeOf sets *cf to the context-free part of pass ps of m on d.
+func (p *Profile) ContextFreeOf(cf *ContextFree, d *Device, m *Transformer, ps *Pass) {
+	cf.mm = Breakdown{}
+	p.layerMatmuls(&cf.mm, d, d, m, ps, 1)
+	cf.head = p.headForward(d, m, ps, 1)
+}
+
+// ForwardFrom sets *b to Forward(d, m, ps) from cf, the context-free part
+// (ContextFreeOf) of a pass of m on d that differs from ps in Ctx at most:
+// the same operations in the same order as ForwardTo, so bit for bit
+// Forward's, without the products and the head timed again.
+func (p *Profile) ForwardFrom(b *Breakdown, cf *ContextFree, d *Device, m *Transformer, ps *Pass) {
+	p.forwardFrom(b, &cf.mm, &cf.head, d, m, ps)
 }
 
 // Recompute is the activation recomputation of a training step.
@@ -998,6 +1035,8 @@ type ServeQuery struct {
 // contexts CtxA and CtxB. The decode steps share their matrix products, and
 // all three the LM head product (Batch rows: the last token of each
 // sequence). The KV cache is read and written at q.KVBytes an element.
+// With a nil the decode steps are not timed and b is not used: pre alone,
+// bit for bit the same.
 func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q *ServeQuery) {
 	ps := Pass{Batch: q.Batch, Tokens: 1, Ctx: q.CtxA, Software: q.Software, KVBytes: q.KVBytes}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
@@ -1008,6 +1047,9 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 		head := p.headWith(d, m, &pp, lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
 		mm = Breakdown{}
+	}
+	if a == nil {
+		return
 	}
 	p.layerMatmuls(&mm, d, d, m, &ps, 1)
 	head := p.headWith(d, m, &ps, lm)

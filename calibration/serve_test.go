@@ -134,3 +134,69 @@ func TestDecodeKVPerQueryHead(t *testing.T) {
 		}
 	}
 }
+
+// ForwardFrom over the context-free part of a pass is Forward bit for bit
+// at every context, and ServeSteps without decode targets times the same
+// prefill as with them: for every stack, at bf16 and fp8, for a dense
+// model, a sliding-window one and a mixture of experts.
+func TestForwardFromMatchesForward(t *testing.T) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	win := llama8B()
+	win.Window, win.WindowLayers = 1024, 16
+	moe := llama8B()
+	moe.Experts, moe.ActiveExperts, moe.FFN = 8, 2, 4096
+	for _, prec := range []registry.Precision{registry.BF16, registry.FP8} {
+		d := DeviceFor(h100, prec)
+		for _, m := range []Transformer{llama8B(), win, moe} {
+			for sw := range NumSoftware {
+				passes := []Pass{
+					{Batch: 4, Tokens: 512, Ctx: 768, Software: sw, Prefill: true},
+					{Batch: 8, Tokens: 5, Ctx: 2053, AllLogit: true, Software: sw, KVBytes: 1, Graphed: true},
+					{Batch: 16, Tokens: 1, Ctx: 4096, Software: sw},
+				}
+				for _, ps := range passes {
+					var cf ContextFree
+					p.ContextFreeOf(&cf, &d, &m, &ps)
+					for _, ctx := range []int{ps.Ctx, ps.Ctx + 1000, ps.Ctx + 3000} {
+						ps.Ctx = ctx
+						var got Breakdown
+						p.ForwardFrom(&got, &cf, &d, &m, &ps)
+						if want := p.Forward(&d, &m, &ps); got != want {
+							t.Errorf("%v %s %v %+v: ForwardFrom differs from Forward", prec, m.Name, sw, ps)
+						}
+					}
+				}
+				q := ServeQuery{Batch: 8, Prefill: 1536, PromptCtx: 2048, CtxA: 2048, CtxB: 2112, Software: sw}
+				var pre, a, b, alone Breakdown
+				p.ServeSteps(&pre, &a, &b, &d, &m, &q)
+				p.ServeSteps(&alone, nil, nil, &d, &m, &q)
+				if alone != pre {
+					t.Errorf("%v %v: ServeSteps without decode steps times another prefill", prec, sw)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkServeSteps is the operator model's part of one calibrated
+// serving evaluation: the prefill and two decode steps of a batch of 32
+// 4,096-token prompts of a Llama-3-70B-shaped model on one H100, and the
+// prefill of one of them alone.
+func BenchmarkServeSteps(b *testing.B) {
+	h100, _ := registry.Default().Hardware("H100")
+	p := Embedded().Profile(h100)
+	d := DeviceFor(h100, registry.BF16)
+	m := Transformer{Layers: 80, Hidden: 8192, Heads: 64, KVHeads: 8, HeadDim: 128, FFN: 28672, Vocab: 128256, GatedMLP: true}
+	q := ServeQuery{Batch: 32, Prefill: 4096, PromptCtx: 4096, CtxA: 4096, CtxB: 4160}
+	one := q
+	one.Batch = 1
+	var pre, a, c, pre1 Breakdown
+	for b.Loop() {
+		p.ServeSteps(&pre, &a, &c, &d, &m, &q)
+		p.ServeSteps(&pre1, nil, nil, &d, &m, &one)
+	}
+	if !(pre.Total > 0 && a.Total > 0 && c.Total > 0 && pre1.Total > 0) {
+		b.Fatal("no time")
+	}
+}

@@ -51,22 +51,34 @@ func EvaluateMemo(c *Config, m *Memo) (r Result) {
 
 // prefillOne returns the time to first token and the prefill chunks of
 // one request alone under c (calibratedServeSteps at batch 1 and c's
-// prompt), from c's memo when it holds them for c.
-func prefillOne(c *Config) (ttft float64, chunks int) {
+// prompt, the prefill alone), from c's memo when it holds them for c. st
+// is c's serving setup, or nil to build one if the prefill is priced.
+func prefillOne(c *Config, st *serveSetup) (ttft float64, chunks int) {
 	m := c.memo
 	if m == nil {
 		var one calServe
-		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		prefillSteps(c, st, &one)
 		return one.ttft, one.chunks
 	}
 	k := *c
 	k.BatchSize, k.memo = 0, nil
 	if !m.oneOK || configBytes(&k) != configBytes(&m.oneKey) {
 		var one calServe
-		calibratedServeSteps(c, 1, c.SeqLen, false, &one)
+		prefillSteps(c, st, &one)
 		m.oneKey, m.oneOK, m.oneTTFT, m.oneChunks = k, true, one.ttft, one.chunks
 	}
 	return m.oneTTFT, m.oneChunks
+}
+
+// prefillSteps sets out to the prefill of one request under c (the
+// calibratedServeSteps of it), with setup st, or a setup of its own when
+// st is nil.
+func prefillSteps(c *Config, st *serveSetup, out *calServe) {
+	if st == nil {
+		calibratedServeSteps(c, 1, c.SeqLen, servePrefill, out)
+		return
+	}
+	st.steps(c, 1, c.SeqLen, servePrefill, out)
 }
 
 // modelShape writes shapeOf(c.Model) to *t and returns its ok, from c's

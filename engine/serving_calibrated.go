@@ -177,13 +177,20 @@ type servePool struct {
 }
 
 func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
-	p := servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
+	var p servePool
+	p.init(c, hw, prof, tp)
+	return p
+}
+
+// init sets p to the pool of tp GPUs of hw with profile prof under c, in
+// place (newServePool).
+func (p *servePool) init(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) {
+	*p = servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
 		p.hbps = float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
 		p.layer = 2 * float64(c.Model.Layers)
 	}
-	return p
 }
 
 // ServingAllReduceFloorS is the least time of one tensor-parallel
@@ -234,31 +241,89 @@ type calServe struct {
 	preParts, decParts TimeParts
 }
 
-// calibratedServeSteps prices the prefill (unless noPrefill) and decode
-// steps of batch sequences with a prompt of seq tokens under c's serving
-// options.
-func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calServe) {
+// serveWork is the part of a serving configuration calibratedServeSteps
+// prices.
+type serveWork uint8
+
+const (
+	serveAll     serveWork = iota // the prefill and the decode steps
+	serveDecode                   // the decode steps alone (continuous batching's step)
+	servePrefill                  // the prefill alone: ttft, preParts and chunks (requestTTFT's one request)
+)
+
+// serveSetup is what the steps of a serving configuration need of it
+// that depends neither on the batch nor on the prompt: the model's shard
+// on each pool, the pools, and the KV cache's element bytes. One setup
+// serves the evaluation's steps of the request's batch and of its one
+// request's prefill (requestTTFT), so nothing in it may depend on the
+// batch size (what does is computed in steps); it is built in place
+// (init) and used by pointer, never copied.
+type serveSetup struct {
+	sh, dsh  calibration.Transformer // the prefill pool's shard; the decode pool's when its degree differs (dshSet)
+	dshSet   bool
+	pre, dec servePool // the prefill pool; the decode pool with decode_hardware (split)
+	split    bool
+	kvb      float64 // bytes of a KV element, 0 = the precision's own
+}
+
+// init sets st to the setup of c.
+func (st *serveSetup) init(c *Config) {
 	s := &c.Serve
 	var shape calibration.Transformer
 	c.modelShape(&shape) // memo.go
 	tp := one(c.Dist.TP)
-	sh := shape.Shard(tp)
-	servingEPShape(c, &sh, &shape) // serving_moe.go
-	batch = servingAttnBatch(c, batch)
-	sw := c.Calib.Software
-	kvb := kvElementBytes(c)
-	if kvb == activationPrecision(c).Bytes() {
-		kvb = 0 // the precision's own: the identical arithmetic
+	st.sh = shape.Shard(tp)
+	servingEPShape(c, &st.sh, &shape) // serving_moe.go
+	st.kvb = kvElementBytes(c)
+	if st.kvb == activationPrecision(c).Bytes() {
+		st.kvb = 0 // the precision's own: the identical arithmetic
 	}
-	pre := newServePool(c, c.Hardware, c.profile(), tp)
-	dec, dsh := pre, sh
-	if s.DecodeHW != nil {
+	st.pre.init(c, c.Hardware, c.profile(), tp)
+	st.split, st.dshSet = s.DecodeHW != nil, false
+	if st.split {
 		dtp := decodeTP(c)
-		dec = newServePool(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
+		st.dec.init(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
 		if dtp != tp {
-			dsh = shape.Shard(dtp) // ep is refused beside decode_hardware
+			st.dsh, st.dshSet = shape.Shard(dtp), true // ep is refused beside decode_hardware
 		}
 	}
+}
+
+// decPool returns the decode pool: dec with decode_hardware, else pre.
+func (st *serveSetup) decPool() *servePool {
+	if st.split {
+		return &st.dec
+	}
+	return &st.pre
+}
+
+// decShard returns the model's shard on the decode pool.
+func (st *serveSetup) decShard() *calibration.Transformer {
+	if st.dshSet {
+		return &st.dsh
+	}
+	return &st.sh
+}
+
+// calibratedServeSteps prices work (the prefill, the decode steps or both)
+// of batch sequences with a prompt of seq tokens under c's serving
+// options. The fields of out a part fills are the same bit for bit
+// whichever other part is priced beside it.
+func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calServe) {
+	var st serveSetup
+	st.init(c)
+	st.steps(c, batch, seq, work, out)
+}
+
+// steps is calibratedServeSteps with c's setup st.
+func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calServe) {
+	noPrefill := work == serveDecode
+	s := &c.Serve
+	batch = servingAttnBatch(c, batch)
+	sw := c.Calib.Software
+	kvb := st.kvb
+	pre, dec := &st.pre, st.decPool()
+	sh, dsh := &st.sh, st.decShard()
 	out.prePeak, out.decPeak = pre.d.PeakFLOPS, dec.d.PeakFLOPS
 	B := float64(batch)
 	meanCtx := seq
@@ -271,8 +336,8 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	// Decode on the decode pool.
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
 	var scratch calibration.Breakdown
-	if s.DecodeHW != nil || noPrefill {
-		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, &dsh, &q)
+	if noPrefill || (s.DecodeHW != nil && work == serveAll) {
+		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, dsh, &q)
 	}
 	// The prefill on its pool: one pass, or chunks.
 	out.chunks = 1
@@ -282,17 +347,19 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 		if chunk > 0 && chunk < newTok {
 			q.Prefill, q.PromptCtx = 0, 0
 		}
-		if s.DecodeHW == nil {
-			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, &sh, &q)
+		if s.DecodeHW == nil && work == serveAll {
+			pre.prof.ServeSteps(&out.pre, &out.dec, &out.mean, &pre.d, sh, &q)
 		} else if q.Prefill > 0 {
-			pre.prof.ServeSteps(&out.pre, &scratch, &scratch, &pre.d, &sh, &q)
+			// The prefill alone (ServeSteps without decode steps): the
+			// decode pool's are timed above, or not asked for.
+			pre.prof.ServeSteps(&out.pre, nil, nil, &pre.d, sh, &q)
 		}
 		out.preParts = partsOf(&out.pre, 1)
 		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
 		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
 		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
-			out.ttft = chunkedPrefill(c, &pre, &sh, batch, cached, newTok, chunk, kvb, out)
+			out.ttft = chunkedPrefill(c, pre, sh, batch, cached, newTok, chunk, kvb, work, out)
 		} else if chunk > 0 {
 			out.stall = out.ttft // one chunk holds the whole prompt
 		}
@@ -305,6 +372,12 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 			out.ttft += out.preParts.TransferS
 		}
 	}
+	if work == servePrefill {
+		if s.Draft != nil {
+			speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
+		}
+		return
+	}
 	ar := dec.allReduceS(B)
 	a2a := servingEPAllToAllS(c, dec.prof, dec.hw, B)
 	out.itl = out.dec.Total + (ar + a2a)
@@ -314,7 +387,7 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, &dec, &dsh, batch, seq, meanCtx, kvb, noPrefill, &pre, out)
+		speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
 	}
 	if h := decodeHostS(c, batch, dec.tp); h > 0 { // the stack's host time per decode step (serving_host.go)
 		out.itl += h
@@ -335,8 +408,11 @@ func calibratedServeSteps(c *Config, batch, seq int, noPrefill bool, out *calSer
 // sliding window starts to bind (calibration/window.go: the windowed
 // layers' pairs grow with the context up to the window, stay flat from a
 // window and a chunk on): with a window the full chunks split into the
-// runs ending at or below it, the one chunk across it, and the rest.
-func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, out *calServe) float64 {
+// runs ending at or below it, the one chunk across it, and the rest. The
+// full chunks' passes differ in their context alone and share its
+// context-free part (calibration.ContextFree). Work servePrefill leaves
+// the mixed step (out.stall) out.
+func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch, cached, newTok, chunk int, kvb float64, work serveWork, out *calServe) float64 {
 	sw := c.Calib.Software
 	full, rem := newTok/chunk, newTok%chunk
 	seq := cached + newTok
@@ -350,9 +426,12 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	}
 	arC, a2aC := comm(B * float64(chunk))
 	ps.Ctx = cached + chunk
-	first := p.prof.Forward(&p.d, sh, &ps)
+	var cf calibration.ContextFree // of every full chunk's pass
+	p.prof.ContextFreeOf(&cf, &p.d, sh, &ps)
+	var first, last calibration.Breakdown
+	p.prof.ForwardFrom(&first, &cf, &p.d, sh, &ps)
 	ps.Ctx = cached + full*chunk
-	last := p.prof.Forward(&p.d, sh, &ps)
+	p.prof.ForwardFrom(&last, &cf, &p.d, sh, &ps)
 	t := n * ((first.Total+last.Total)/2 + arC + a2aC)
 	out.pre = first
 	out.pre.Add(&last)
@@ -366,10 +445,12 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 				continue
 			}
 			ps.Ctx = cached + r[0]*chunk
-			a := p.prof.Forward(&p.d, sh, &ps)
+			var a calibration.Breakdown
+			p.prof.ForwardFrom(&a, &cf, &p.d, sh, &ps)
 			if r[1] > r[0] {
 				ps.Ctx = cached + r[1]*chunk
-				b := p.prof.Forward(&p.d, sh, &ps)
+				var b calibration.Breakdown
+				p.prof.ForwardFrom(&b, &cf, &p.d, sh, &ps)
 				a.Total = (a.Total + b.Total) / 2
 				a.Add(&b)
 				a.Scale(0.5)
@@ -395,16 +476,19 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	out.preParts = partsOf(&out.pre, 1)
 	out.preParts.CommS, out.preParts.CommEPS = cs, eps
 	out.preParts.OverheadS -= cs + eps // Total holds the all-reduces and all-to-alls
+	out.chunks = full
+	if rem > 0 {
+		out.chunks++
+	}
+	if work == servePrefill {
+		return t
+	}
 	// The mixed step: the last chunk and one decode token of each sequence
 	// in one pass.
 	ps.Tokens, ps.Ctx = chunk+1, seq+1
 	m := p.prof.Forward(&p.d, sh, &ps)
 	arM, a2aM := comm(B * float64(chunk+1))
 	out.stall = m.Total + arM + a2aM
-	out.chunks = full
-	if rem > 0 {
-		out.chunks++
-	}
 	return t
 }
 
@@ -412,22 +496,15 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 // decode steps of the draft model (sharded as the target) and one verify
 // pass of K + 1 tokens of the target, launched from a graph, per E accepted
 // tokens, on the decode pool (sh is the target's shard there). The draft's
-// prefill, sharded as the prefill pool's, joins the time to first token.
-func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, noPrefill bool, pre *servePool, out *calServe) {
+// prefill, sharded as the prefill pool's, joins the time to first token
+// (unless work is serveDecode); work servePrefill adds that alone.
+func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
 	s := &c.Serve
 	dshape, _ := shapeOf(s.Draft)
 	dsh := dshape.Shard(dec.tp)
 	sw := c.Calib.Software
 	B := float64(batch)
 	K := SpeculativeGamma
-	a := s.Acceptance
-	if !(a > 0) {
-		a = DefaultDraftAcceptance
-	}
-	E := 1.0 + float64(K)
-	if a < 1 {
-		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
-	}
 	// The draft runs with the target's hidden size for its all-reduces.
 	dh := float64(s.Draft.EffectiveHidden()) * calibration.ServeActivationBytes(sw, activationPrecision(c))
 	dar := func(p *servePool, tokens float64) float64 {
@@ -438,26 +515,41 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	}
 	var dpre, dA, dB calibration.Breakdown
 	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
-	dec.prof.ServeSteps(&dpre, &dA, &dB, &dec.d, &dsh, &q)
-	if !noPrefill {
+	if work != servePrefill {
+		dec.prof.ServeSteps(&dpre, &dA, &dB, &dec.d, &dsh, &q)
+	}
+	if work != serveDecode {
 		cached := min(s.CachedLen, seq-1)
 		q.Prefill, q.PromptCtx = seq-cached, seq
-		var x calibration.Breakdown
 		psh := dsh
 		if pre.tp != dec.tp {
 			psh = dshape.Shard(pre.tp)
 		}
-		pre.prof.ServeSteps(&dpre, &x, &x, &pre.d, &psh, &q)
+		pre.prof.ServeSteps(&dpre, nil, nil, &pre.d, &psh, &q)
 		a := dar(pre, B*float64(seq-cached))
 		out.ttft += dpre.Total + a
 		out.preParts.add(&dpre, 1)
 		out.preParts.CommS += a
 	}
-	verify := func(ctx int) calibration.Breakdown {
-		ps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: ctx + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
-		return dec.prof.Forward(&dec.d, sh, &ps)
+	if work == servePrefill {
+		return
 	}
-	vA, vB := verify(seq), verify(meanCtx)
+	a := s.Acceptance
+	if !(a > 0) {
+		a = DefaultDraftAcceptance
+	}
+	E := 1.0 + float64(K)
+	if a < 1 {
+		E = 1 + a*(1-math.Pow(a, float64(K)))/(1-a)
+	}
+	// The verify passes at the two contexts share their context-free part.
+	var vcf calibration.ContextFree
+	var vA, vB calibration.Breakdown
+	vps := calibration.Pass{Batch: batch, Tokens: K + 1, Ctx: seq + K + 1, AllLogit: true, Software: sw, KVBytes: kvb, Graphed: true}
+	dec.prof.ContextFreeOf(&vcf, &dec.d, sh, &vps)
+	dec.prof.ForwardFrom(&vA, &vcf, &dec.d, sh, &vps)
+	vps.Ctx = meanCtx + K + 1
+	dec.prof.ForwardFrom(&vB, &vcf, &dec.d, sh, &vps)
 	fK := float64(K)
 	tv := dec.allReduceS(B * (fK + 1))
 	td := dar(dec, B)
@@ -520,8 +612,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 	prof := c.profile()
 	r.Calib.Kind = prof.Kind
 	tp := one(c.Dist.TP)
+	var st serveSetup // shared by the batch's steps and the one request's prefill
+	st.init(c)
 	var cs calServe
-	calibratedServeSteps(c, c.BatchSize, c.SeqLen, false, &cs)
+	st.steps(c, c.BatchSize, c.SeqLen, serveAll, &cs)
 	B := float64(c.BatchSize)
 	steps := float64(c.OutputTokens - 1)
 	r.WeightBytes = Lower(c.Model, weightPrecision(c).Bytes()).WeightBytes
@@ -538,7 +632,7 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.Reason = ReasonMemory
 	}
 	r.ITLS = cs.itl
-	r.TTFTS = requestTTFT(c, &cs)
+	r.TTFTS = requestTTFT(c, &cs, &st)
 	r.TokensPerS = B / r.ITLS
 	r.Serve.PrefillS, r.Serve.DecodeS = cs.ttft, steps*cs.meanS
 	cycle := cs.ttft + steps*cs.meanS // the batch's request cycle
@@ -565,14 +659,9 @@ func solveServingCalibrated(c *Config, r *Result) {
 		r.MFU = clamp01((cs.pre.ModelFLOPs/cs.prePeak + steps*cs.stepModel/cs.decPeak) / cycle)
 		r.HFU = clamp01((cs.pre.FLOPs/cs.prePeak + steps*cs.stepFLOPs/cs.decPeak) / cycle)
 	}
-	dprof := prof
-	dd := deviceFor(c, hw)
-	if c.Serve.DecodeHW != nil {
-		dprof = c.Calib.Profiles.Profile(c.Serve.DecodeHW)
-		dd = deviceFor(c, c.Serve.DecodeHW)
-	}
-	r.EffectiveFLOPS = dprof.MatmulFLOPS(&dd)
-	r.EffectiveBandwidth = dprof.StreamBps(&dd)
+	dec := st.decPool() // decode_hardware's profile and device, else hardware's
+	r.EffectiveFLOPS = dec.prof.MatmulFLOPS(&dec.d)
+	r.EffectiveBandwidth = dec.prof.StreamBps(&dec.d)
 	r.EnergyJ = replicaTDPW(c, servingGPUs(c)) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }
 
@@ -595,13 +684,14 @@ func solveServingCalibrated(c *Config, r *Result) {
 // rides a mixed step beside a decode token of every running request;
 // without chunking the prefills run before the decode step (prefill-first)
 // and the term is 0. At B = 1 the figure is the prefill of the request.
-// cs holds the batch's steps (calibratedServeSteps at c.BatchSize).
-func requestTTFT(c *Config, cs *calServe) float64 {
+// cs holds the batch's steps (calibratedServeSteps at c.BatchSize); st is
+// c's setup, or nil to build one if the prefill is priced.
+func requestTTFT(c *Config, cs *calServe, st *serveSetup) float64 {
 	B := c.BatchSize
 	if B <= 1 {
 		return cs.ttft
 	}
-	oneTTFT, oneChunks := prefillOne(c) // calibratedServeSteps at batch 1 (memo.go)
+	oneTTFT, oneChunks := prefillOne(c, st) // calibratedServeSteps at batch 1 (memo.go)
 	k := math.Min(math.Max(float64(B)/float64(max(c.OutputTokens, 1)), 1), float64(B))
 	q := 1 + (k-1)/2
 	t := math.Min(q*oneTTFT, cs.ttft)
@@ -619,6 +709,6 @@ func calibratedDecodeS(c *Config, n, ctx int) float64 {
 		return ppDecodeS(c, n, ctx) // serving_pp.go
 	}
 	var cs calServe
-	calibratedServeSteps(c, n, max(ctx, 1), true, &cs)
+	calibratedServeSteps(c, n, max(ctx, 1), serveDecode, &cs)
 	return cs.itl
 }

@@ -66,7 +66,11 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	pp := one(c.Dist.PP)
 	out.m = min(pp, max(batch, 1))
 	out.b = (batch + out.m - 1) / out.m
-	calibratedServeSteps(c, out.b, seq, noPrefill, &out.full)
+	work := serveAll
+	if noPrefill {
+		work = serveDecode
+	}
+	calibratedServeSteps(c, out.b, seq, work, &out.full)
 
 	tp := one(c.Dist.TP)
 	hw, prof := c.Hardware, c.profile()
@@ -205,7 +209,7 @@ func solveServingPP(c *Config, r *Result) {
 	compute := p.full.ttft + (fm-1)*p.stPre // the batch's prefill, without its transfers
 	prefill := compute + p.p2pPre
 	batch := calServe{ttft: compute, itl: p.itl(false)}
-	r.TTFTS = requestTTFT(c, &batch) + p.p2pOne
+	r.TTFTS = requestTTFT(c, &batch, nil) + p.p2pOne
 	r.ITLS = p.itl(false)
 	meanStep := p.itl(true)
 	r.TokensPerS = B / r.ITLS
