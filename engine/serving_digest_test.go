@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "6d2a36d7009c582acbd119401853af1ab057aa5460fce4532c28301b27ff109e"
+	servingDigest        = "4ff154e2f32b2293b1238be10bd5e6e7833b60022b37e380f2917535caf18efb"
 )
 
 var (
