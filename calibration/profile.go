@@ -173,7 +173,10 @@ type Profile struct {
 	// GEMMKernelS is the fixed GPU time of one matrix-product kernel at a
 	// precision whose GEMM measurements show a time of their own (Fit keeps
 	// one only where it predicts held-out product shapes better); 0, and
-	// always at bf16, is KernelS.
+	// always at bf16, is KernelS. On the H100 the fp8 and tf32 products of
+	// reference/h100-gemm-dtypes-2026-11-26.json (torch._scaled_mm and
+	// cuBLAS at M = 1-16384) set it (docs/accuracy.md, "fp8 GEMMs at small
+	// M").
 	GEMMKernelS PrecTime `json:"gemm_kernel_s,omitzero"`
 	// OpFloorS is the time of one operator dispatched alone from the host
 	// (the measured small-GEMM floor, ~20-30 µs).
