@@ -74,6 +74,9 @@ func TestDeriveMAMF(t *testing.T) {
 		if d.MemBWFrac != ref.MemBWFrac || d.AttnFrac != ref.AttnFrac || d.KernelS != ref.KernelS {
 			t.Errorf("%s: a fraction other than the matrix ones moved", c.key)
 		}
+		if d.GEMMKernelS != ref.GEMMKernelS {
+			t.Errorf("%s: GEMM kernel times %+v, want the reference's %+v (fixed times carry over)", c.key, d.GEMMKernelS, ref.GEMMKernelS)
+		}
 		if d.Kind != KindDerived || d.Provenance.Method != DeriveRule || d.Hardware != c.key {
 			t.Errorf("%s: kind %v, method %q, hardware %q", c.key, d.Kind, d.Provenance.Method, d.Hardware)
 		}

@@ -3,6 +3,7 @@ package calibration
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -189,7 +190,9 @@ func Loss(p *Profile, ts []Target) float64 {
 // Fit fits the profile's parameters to the bf16/fp16 points of ts that
 // belong to the classes in use (all when use is nil), by Nelder-Mead on
 // the logarithms of the parameters from start, then fits the matrix
-// fraction of every other precision with GEMM points to those points alone.
+// fraction of every other precision with GEMM points to those points alone,
+// with the precision's GEMM kernel time where the points support one
+// (fitGEMMKernel).
 // The GEMM sharpness is not a continuous parameter: the fit is run for
 // each of SharpnessChoices and keeps the best.
 // CNN points inform only CNNHostOpS, fitted to them alone after the rest.
@@ -297,7 +300,7 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 			return &q.MatmulFrac.INT4
 		}}
 		*fp.get(&p) = p.MatmulFrac.BF16
-		p = minimise(p, []param{fp}, byPrec[name])
+		p = fitGEMMKernel(minimise(p, []param{fp}, byPrec[name]), fp, prec, byPrec[name])
 	}
 	if len(cnn) > 0 {
 		// The host time of a CNN operator, fitted to the CNN points alone
@@ -323,6 +326,67 @@ func Fit(start Profile, ts []Target, use []Class) Profile {
 		p.Provenance.Points += len(byPrec[name])
 	}
 	return p
+}
+
+// fitGEMMKernel returns p, whose matrix fraction fp is fitted to ts (the
+// precision's GEMM points), with the GEMM kernel time of precision prec
+// (Profile.GEMMKernelS) fitted to ts after it, the fraction held, where the
+// measurements support a time of its own: for each family of products of
+// one (N, K) in ts, the fraction alone, and the fraction then the kernel
+// time (from KernelS), are fitted to the other families and the family's
+// squared log errors summed; the kernel time is kept when its sum is the
+// lower. The fraction is held because it is the large products' rate: fitted
+// together, the two trade against each other on the mid-sized products
+// (M = 256-1024), which lifted fp8's fraction above the rate of every
+// M = 16384 product measured. With fewer than two families, no gain, or a
+// precision without a field, p is returned as given (its products take
+// KernelS, as bf16's).
+func fitGEMMKernel(p Profile, fp param, prec registry.Precision, ts []Target) Profile {
+	kp := param{name: "gemm_kernel_s." + prec.String(), lo: 0.2e-6, hi: 40e-6,
+		get: func(q *Profile) *float64 { return q.GEMMKernelS.at(prec) }}
+	if kp.get(&p) == nil {
+		return p
+	}
+	var fams [][2]int // in order of first appearance
+	for _, t := range ts {
+		f := [2]int{t.Point.N, t.Point.K}
+		if !slices.Contains(fams, f) {
+			fams = append(fams, f)
+		}
+	}
+	if len(fams) < 2 {
+		return p
+	}
+	start := p
+	*fp.get(&start) = p.MatmulFrac.BF16
+	var alone, both float64
+	for _, f := range fams {
+		var train, test []Target
+		for _, t := range ts {
+			if [2]int{t.Point.N, t.Point.K} == f {
+				test = append(test, t)
+			} else {
+				train = append(train, t)
+			}
+		}
+		a := minimise(start, []param{fp}, train)
+		b := a
+		*kp.get(&b) = p.KernelS
+		b = minimise(b, []param{kp}, train)
+		for i := range test {
+			t := &test[i]
+			ea := math.Log(a.Predict(&t.Device, &t.Point) / t.Point.S)
+			eb := math.Log(b.Predict(&t.Device, &t.Point) / t.Point.S)
+			alone += ea * ea
+			both += eb * eb
+		}
+	}
+	if !(both < alone) {
+		return p
+	}
+	q := p
+	*kp.get(&q) = p.KernelS
+	return minimise(q, []param{kp}, ts)
 }
 
 // minimise runs Nelder-Mead over the free parameters in log space, with
@@ -432,7 +496,7 @@ func nelderMead(f func([]float64) float64, x0 []float64, step float64, iters int
 }
 
 // FitMethod describes how FitDataset fits, for provenance.
-const FitMethod = "Nelder-Mead on log parameters (4 restarts, fixed simplex), minimising the mean over classes (decode, prefill, train, gemm) of the mean squared log error, for each GEMM sharpness of 2, 4, 8, 16, keeping the best; other precisions' matrix fractions fitted to their GEMM points alone; where a precision has GEMMs timed under sustained load, its GEMMs timed in bursts are left out; int8 excluded (library path, not the chip); collectives not fitted (NCCL bus-bandwidth fractions)"
+const FitMethod = "Nelder-Mead on log parameters (4 restarts, fixed simplex), minimising the mean over classes (decode, prefill, train, gemm) of the mean squared log error, for each GEMM sharpness of 2, 4, 8, 16, keeping the best; other precisions' matrix fractions fitted to their GEMM points alone, then a GEMM kernel time of the precision's own, the fraction held, where that predicts each product shape (N, K) held out better; where a precision has GEMMs timed under sustained load, its GEMMs timed in bursts are left out; int8 excluded (library path, not the chip); collectives not fitted (NCCL bus-bandwidth fractions)"
 
 // FitDataset fits a profile for the registry hardware key from the
 // dataset's points on that hardware, in the classes use (all when nil).

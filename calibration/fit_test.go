@@ -3,6 +3,7 @@ package calibration
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -131,4 +132,60 @@ func ExampleFitDataset() {
 	}
 	fmt.Printf("%s: %d points, matrix fraction %.2f, bandwidth fraction %.2f\n", p.Hardware, p.Provenance.Points, p.MatmulFrac.BF16, p.MemBWFrac)
 	// Output: H100: 104 points, matrix fraction 0.71, bandwidth fraction 0.86
+}
+
+// A precision's GEMM kernel time is fitted where its products' shapes,
+// each held out, are predicted better with it, after the matrix fraction
+// and with the fraction held: points made by a profile whose fp8 product
+// kernels take 11 µs (its other kernels KernelS) give a kernel time near
+// it and a lower loss; one family of shapes alone cannot be held out, so
+// no time is fitted from it.
+func TestFitGEMMKernel(t *testing.T) {
+	reg := registry.Default()
+	hw, err := reg.Hardware("H100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := *Embedded().Profile(hw)
+	truth.MatmulFrac.FP8, truth.GEMMKernelS = 0.7, PrecTime{FP8: 11e-6}
+	truth.prepare()
+	d := DeviceFor(hw, registry.FP8)
+	var pts []Target
+	for _, nk := range [][2]int{{4096, 4096}, {14336, 4096}, {8192, 8192}, {28672, 8192}} {
+		for _, m := range []int{1, 16, 64, 128, 256, 512, 1024, 4096, 16384} {
+			pt := Point{Class: ClassGEMM, Precision: "fp8", M: m, N: nk[0], K: nk[1]}
+			pt.S = truth.Predict(&d, &pt)
+			pts = append(pts, Target{Point: pt, Device: d})
+		}
+	}
+	start := truth
+	start.MatmulFrac.FP8, start.GEMMKernelS = start.MatmulFrac.BF16, PrecTime{}
+	fp := param{name: "matmul_frac.fp8", lo: 0.05, hi: 1, get: func(q *Profile) *float64 { return &q.MatmulFrac.FP8 }}
+	alone := minimise(start, []param{fp}, pts)
+	got := fitGEMMKernel(alone, fp, registry.FP8, pts)
+	if k := got.GEMMKernelS.FP8; math.Abs(k/11e-6-1) > 0.2 {
+		t.Errorf("fp8 GEMM kernel time %.3g s, want about 11e-6", k)
+	}
+	if got.MatmulFrac != alone.MatmulFrac {
+		t.Errorf("matrix fractions %+v, want the fraction alone's %+v (held)", got.MatmulFrac, alone.MatmulFrac)
+	}
+	if la, lg := Loss(&alone, pts), Loss(&got, pts); !(lg < la/4) {
+		t.Errorf("loss %g with the kernel time, %g without", lg, la)
+	}
+	if got.GEMMKernelS.FP16 != 0 || got.GEMMKernelS.TF32 != 0 {
+		t.Errorf("other precisions' kernel times set: %+v", got.GEMMKernelS)
+	}
+	one := fitGEMMKernel(alone, fp, registry.FP8, pts[:9]) // 4096×4096 only
+	if one.GEMMKernelS != (PrecTime{}) || one.MatmulFrac != alone.MatmulFrac {
+		t.Errorf("one shape family: kernel times %+v, fraction %g; want none and the fraction alone's", one.GEMMKernelS, one.MatmulFrac.FP8)
+	}
+	// A product's fixed time is its precision's GEMM kernel time; bf16
+	// products, without one, take KernelS.
+	db := DeviceFor(hw, registry.BF16)
+	if g, want := truth.GEMMTime(&d, 1, 8192, 8192)-truth.gemmTimed(&d, 1, 1, 8192, 8192, 1).t, 11e-6; math.Abs(g-want) > 1e-15 {
+		t.Errorf("fp8 product fixed time %g, want %g", g, want)
+	}
+	if g := truth.GEMMTime(&db, 1, 8192, 8192) - truth.gemmTimed(&db, 1, 1, 8192, 8192, 1).t; math.Abs(g-truth.KernelS) > 1e-15 {
+		t.Errorf("bf16 product fixed time %g, want KernelS %g", g, truth.KernelS)
+	}
 }

@@ -261,12 +261,13 @@ func (p *Profile) gemmWork(d *Device, count, m, n, k, rate float64) (tc, tm, flo
 // GEMMTime returns the GPU time of one [m,k]×[k,n] product at d's
 // precision, operands in DRAM:
 //
-//	t = t_kernel + (tc^p + tm^p)^(1/p)  [+ t_kernel + t_reduce when split along K]
+//	t = t_gemm + (tc^p + tm^p)^(1/p)  [+ t_kernel + t_reduce when split along K]
+//	t_gemm = GEMMKernelS at the precision, else KernelS (t_kernel)
 //	tc = 2·ceil(m/TileM)·TileM·n·k / (peak·MatmulFrac)
 //	tm = (m·k + k·n + m·n)·bytes / (BW·MemBWFrac)
 func (p *Profile) GEMMTime(d *Device, m, n, k float64) float64 {
 	g := p.gemmTimed(d, 1, m, n, k, 1)
-	return g.kernels*p.KernelS + g.t
+	return g.fixed + g.t
 }
 
 // SplitK reports whether the matrix library runs a single [m,k]×[k,n]
@@ -297,18 +298,27 @@ func (p *Profile) gemm(b *Breakdown, d *Device, count, m, n, k, rate float64) {
 }
 
 // timedGEMM is a product's blended time (with the reduction of a split-K
-// product), FLOPs, bytes and kernels.
-type timedGEMM struct{ t, flops, bytes, kernels float64 }
+// product), FLOPs, bytes and its kernels' fixed time.
+type timedGEMM struct{ t, flops, bytes, fixed float64 }
+
+// gemmKernelS returns the fixed time of one product kernel on d:
+// GEMMKernelS at d's precision, else KernelS.
+func (p *Profile) gemmKernelS(d *Device) float64 {
+	if t := p.GEMMKernelS.at(d.Precision); t != nil && *t > 0 {
+		return *t
+	}
+	return p.KernelS
+}
 
 func (p *Profile) gemmTimed(d *Device, count, m, n, k, rate float64) timedGEMM {
 	tc, tm, fl, by := p.gemmWork(d, count, m, n, k, rate)
 	if fl == 0 {
 		return timedGEMM{}
 	}
-	g := timedGEMM{p.blend(tc, tm), fl, by, 1}
+	g := timedGEMM{p.blend(tc, tm), fl, by, p.gemmKernelS(d)}
 	if count == 1 && SplitK(m, n, k) {
 		g.t += p.reduceS(d, m, n)
-		g.kernels = 2
+		g.fixed += p.KernelS // the reduction
 	} else if count == 1 && m > splitKRows && SplitK(splitKRows, n, k) {
 		// A product is never faster than one it contains: past the
 		// split-K rows it takes at least the split product of splitKRows
@@ -329,7 +339,7 @@ func (p *Profile) groupedGEMM(b *Breakdown, d *Device, count, m, n, k, rate floa
 	if fl == 0 {
 		return
 	}
-	p.addGEMM(b, timedGEMM{p.blend(tc, tm), fl, by, 1})
+	p.addGEMM(b, timedGEMM{p.blend(tc, tm), fl, by, p.gemmKernelS(d)})
 }
 
 func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
@@ -337,8 +347,8 @@ func (p *Profile) addGEMM(b *Breakdown, g timedGEMM) {
 		return
 	}
 	b.Matmul += g.t
-	b.Fixed += g.kernels * p.KernelS
-	b.MatmulFixed += g.kernels * p.KernelS
+	b.Fixed += g.fixed
+	b.MatmulFixed += g.fixed
 	b.FLOPs += g.flops
 	b.Bytes += g.bytes
 }

@@ -88,6 +88,37 @@ func (f *PrecFrac) set(name string, v float64) {
 	}
 }
 
+// PrecTime is a time per precision other than bf16, in seconds; 0 = not
+// fitted (the caller's default).
+type PrecTime struct {
+	FP32 float64 `json:"fp32,omitempty"`
+	TF32 float64 `json:"tf32,omitempty"`
+	FP16 float64 `json:"fp16,omitempty"`
+	FP8  float64 `json:"fp8,omitempty"`
+	INT8 float64 `json:"int8,omitempty"`
+	INT4 float64 `json:"int4,omitempty"`
+}
+
+// at returns the field of precision p, or nil for one without a field
+// (bf16, fp4).
+func (t *PrecTime) at(p registry.Precision) *float64 {
+	switch p {
+	case registry.FP32:
+		return &t.FP32
+	case registry.TF32:
+		return &t.TF32
+	case registry.FP16:
+		return &t.FP16
+	case registry.FP8:
+		return &t.FP8
+	case registry.INT8:
+		return &t.INT8
+	case registry.INT4:
+		return &t.INT4
+	}
+	return nil
+}
+
 // Collective is the fraction of a fabric's datasheet bandwidth that
 // collectives (NCCL ring/tree all-reduce bus bandwidth) achieve.
 type Collective struct {
@@ -139,6 +170,14 @@ type Profile struct {
 	// KernelS is the fixed GPU time of one kernel (launch from a graph,
 	// prologue, tail): the floor of any operator.
 	KernelS float64 `json:"kernel_s"`
+	// GEMMKernelS is the fixed GPU time of one matrix-product kernel at a
+	// precision whose GEMM measurements show a time of their own (Fit keeps
+	// one only where it predicts held-out product shapes better); 0, and
+	// always at bf16, is KernelS. On the H100 the fp8 and tf32 products of
+	// reference/h100-gemm-dtypes-2026-11-26.json (torch._scaled_mm and
+	// cuBLAS at M = 1-16384) set it (docs/accuracy.md, "fp8 GEMMs at small
+	// M").
+	GEMMKernelS PrecTime `json:"gemm_kernel_s,omitzero"`
 	// OpFloorS is the time of one operator dispatched alone from the host
 	// (the measured small-GEMM floor, ~20-30 µs).
 	OpFloorS float64 `json:"op_floor_s"`
@@ -251,8 +290,9 @@ const DeriveRule = "derived from the measured " + Reference + " profile: same fr
 //     one software release can tell apart;
 //   - a matrix fraction for a precision ref did not measure is ref's bf16
 //     fraction (scaled as bf16 is);
-//   - fixed times (kernel, host dispatch, single-op floor) are ref's: they
-//     belong to the driver and framework, not to the chip's size;
+//   - fixed times (kernel, a precision's GEMM kernel, host dispatch,
+//     single-op floor) are ref's: they belong to the driver, framework and
+//     matrix library, not to the chip's size;
 //   - the decode-attention saturation is a fraction of the SM count, so it
 //     scales with hw's SMs;
 //   - a device that lists no SM count keeps ref's absolute saturation.
@@ -336,7 +376,8 @@ func ReadProfile(r interface{ Read([]byte) (int, error) }) (*Profile, error) {
 // fractions of a datasheet number in (0, 1] (a precision's matrix fraction
 // and the collective fractions may be 0, meaning unset); the backward
 // factors in (0, 100]; the GEMM sharpness in [1, 1024]; the row tile in
-// [1, 65536]; the times in [0, 10] s. A field named in the error is out of
+// [1, 65536]; the times (a precision's GEMM kernel time among them, 0
+// meaning unset) in [0, 10] s. A field named in the error is out of
 // its range (or missing, for the required ones).
 func (p *Profile) check() error {
 	var bad []string
@@ -366,6 +407,13 @@ func (p *Profile) check() error {
 	in("gemm_sharpness", p.GEMMSharpness, 1, 1024, false)
 	in("tile_m", p.TileM, 1, 65536, false)
 	in("kernel_s", p.KernelS, 0, 10, false)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"fp32", p.GEMMKernelS.FP32}, {"tf32", p.GEMMKernelS.TF32}, {"fp16", p.GEMMKernelS.FP16},
+		{"fp8", p.GEMMKernelS.FP8}, {"int8", p.GEMMKernelS.INT8}, {"int4", p.GEMMKernelS.INT4}} {
+		in("gemm_kernel_s."+f.name, f.v, 0, 10, false)
+	}
 	in("op_floor_s", p.OpFloorS, 0, 10, false)
 	in("host_layer_s", p.HostLayerS, 0, 10, false)
 	in("cnn_host_op_s", p.CNNHostOpS, 0, 10, false)

@@ -29,6 +29,8 @@ func TestReadProfileRejects(t *testing.T) {
 		{"negative floor", `"op_floor_s": 0.00002461335651256372`, `"op_floor_s": -0.1`, "op_floor_s"},
 		{"sharpness below one", `"gemm_sharpness": 4`, `"gemm_sharpness": 0.5`, "gemm_sharpness"},
 		{"negative precision fraction", `"fp8": 0.6517588533181057`, `"fp8": -0.5`, "matmul_frac.fp8"},
+		{"negative GEMM kernel time", `"fp8": 0.000007721813974433411`, `"fp8": -0.5`, "gemm_kernel_s.fp8"},
+		{"GEMM kernel time too long", `"tf32": 0.000010171342523521163`, `"tf32": 11`, "gemm_kernel_s.tf32"},
 		{"collective above one", `"nvlink": 0.8`, `"nvlink": 80`, "collective.nvlink"},
 		{"trailing garbage", "\n}\n", "\n}\ngarbage", "trailing data"},
 		{"second object", "\n}\n", "\n}\n{}", "trailing data"},

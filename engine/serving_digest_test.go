@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "032d0b0680b8557e1cbbd2f8f9cf664e93ca3a4cebfea7876d45a87bb412f84e"
+	servingDigest        = "324227cd4b8e320f2adcff39ea179f07e674438a4b31040ba1d03cb6c80b9e4a"
 )
 
 var (
