@@ -61,11 +61,8 @@ type Run struct {
 	// in "mtp" before the loss, as the GB300 configuration's pp_layout
 	// "Et*4|(t*4|)*14tmL" does (scripts/performance/configs/deepseek/
 	// deepseek_workload_base_configs.py), and the performance scripts do
-	// not unset it (1). Recorded, not priced: those layouts place the
-	// block and the second head on the last pipeline stage and move
-	// decoder layers off it (at pp 16 the last stage holds 1 decoder layer,
-	// the MTP block and the loss), which the engine's stage timing (⌈L/pp⌉
-	// layers and the head on the last stage) does not represent.
+	// not unset it (1). Priced under the calibrated fidelity (engine's
+	// mtp_layers) with the run's PPLayout, where the column gives it.
 	MTP int
 	// PPLayout is the run's pipeline layout in Megatron-Core's
 	// pipeline_model_parallel_layout syntax (engine's pipeline_layout)
