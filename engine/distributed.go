@@ -341,13 +341,13 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return float64(r.Dist.DP) }},
 	{Name: "gpus_used", Label: "GPUs used", Better: NeitherIsBetter, Modes: InTraining, Doc: "GPUs of the job",
 		Float: func(r *Result) float64 { return float64(r.Dist.GPUs) }},
-	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3 (calibrated: dense P/(tp·pp) ÷ dp, routed experts P_e/(etp·ep·pp) ÷ edp)",
+	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3 (calibrated: dense P/(tp·pp) ÷ dp, routed experts P_e/(etp·ep·pp) ÷ edp; with pipeline_layout or mtp_layers the parameters of the pipeline rank holding the most)",
 		Float: func(r *Result) float64 { return r.Dist.WeightsBytes }},
 	{Name: "memory_gradients_bytes", Label: "Gradient memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-2",
 		Float: func(r *Result) float64 { return r.Dist.GradientsBytes }},
 	{Name: "memory_optimizer_bytes", Label: "Optimizer memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: Adam 12 B per parameter of the shard, ÷ dp under ZeRO-1",
 		Float: func(r *Result) float64 { return r.Dist.OptimizerBytes }},
-	{Name: "memory_activations_bytes", Label: "Activation memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: activations of ⌈L/pp⌉ layers for min(m, pp) microbatches in flight, ÷ tp·cp",
+	{Name: "memory_activations_bytes", Label: "Activation memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: activations of ⌈L/pp⌉ layers (calibrated with pipeline_layout or mtp_layers: the most layers and MTP blocks a pipeline rank holds) for min(m, pp) microbatches in flight, ÷ tp·cp",
 		Float: func(r *Result) float64 { return r.Dist.ActivationsBytes }},
 	{Name: "dist_reason", Label: "Parallelism infeasibility", Better: NeitherIsBetter, Type: OutString, Modes: InTraining, Doc: "why a distributed configuration is infeasible by its parallelism; empty otherwise",
 		String: func(r *Result) string { return r.Dist.Reason.String() }},
@@ -773,6 +773,9 @@ func solveDistributed(c *Config, r *Result) {
 		tDP *= 1 - clamp01(d.Overlap)
 	} else if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)
+		if layered { // the rank holding the most (layoutRankParams)
+			grad = shard * bpe
+		}
 		if gb != bpe { // gradients in another format than the weights' elements
 			grad = grad / bpe * gb
 		}
