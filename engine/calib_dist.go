@@ -17,7 +17,15 @@ import (
 //	          under ZeRO ≥ 1), once per step
 //
 // The stage timed is the last one, which holds the LM head and the loss
-// besides its layers: in a 1F1B pipeline the slowest stage sets the pace.
+// (and mtp_layers prediction blocks) besides its layers: in a 1F1B
+// pipeline the slowest stage sets the pace. With a pipeline layout
+// (pipeline_layout, pplayout.go) every pipeline rank is timed with its own
+// virtual stages, their layers, embedding, MTP blocks and LM head and
+// loss (layoutMicrobatch), and the slowest rank's microbatch is t_micro;
+// its layers and blocks are those whose collectives the step adds, and
+// Adam covers the parameters of the rank holding the most
+// (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
+// MFU counts the model's alone.
 // Collectives run at the profile's achieved fraction of the link's
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
 // Ethernet between nodes), and full recomputation repeats the forward's

@@ -532,6 +532,15 @@ var hideComm = true
 // otherwise (moeEPTokenShare); with ep_overlap only the part combined
 // 1F1B does not hide is exposed (moeEPOverlapExposedS).
 //
+// Under fidelity calibrated a pipeline layout or an MTP depth
+// (pipeline_layout, mtp_layers; pplayout.go) sets the rank priced: the
+// slowest rank's stages make the replica (calibratedDistributed), the
+// memory is the rank holding the most parameters and layers
+// (layoutRankParams), ⌈L/pp⌉ in TP, EP and CP is that rank's layers and
+// prediction blocks; a layout whose stages, layers or blocks do not
+// match pp·v, the model or mtp_layers is infeasible (DistLayoutStages,
+// DistLayoutLayers, DistLayoutMTP). Fidelity mlsysim does not use them.
+//
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
