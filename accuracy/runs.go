@@ -187,6 +187,18 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 	c.Dist.EPOverlap = runEPOverlap(run)
 	c.Dist.MoETokenDrop = runTokenDrop(run)
 	c.Dist.MoEHybridEP = runHybridEP(run)
+	if f == engine.FidelityCalibrated {
+		// Multi-token prediction and the recipe's pipeline layout, which
+		// the calibrated fidelity prices (mlsysim's does not use them).
+		c.Dist.MTPLayers = max(run.MTP, 0)
+		if run.PPLayout != "" {
+			lay, err := engine.ParsePipelineLayout(run.PPLayout)
+			if err != nil {
+				return 0, r, mk, err.Error()
+			}
+			c.Dist.Layout = lay
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}

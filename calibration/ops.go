@@ -153,6 +153,9 @@ type Breakdown struct {
 	// compares with it) are Transformer.StageMoECounts, outside the
 	// breakdown every pass adds and scales.
 	MoELayers float64
+	// MTPFLOPs is the part of FLOPs the multi-token prediction blocks
+	// execute (Profile.mtpBlocks); ModelFLOPs does not count them.
+	MTPFLOPs float64
 
 	attnFLOPs float64
 }
@@ -192,6 +195,7 @@ func (b *Breakdown) Add(o *Breakdown) {
 	b.MatmulFixed += o.MatmulFixed
 	b.HeadMatmulFixed += o.HeadMatmulFixed
 	b.MoELayers += o.MoELayers
+	b.MTPFLOPs += o.MTPFLOPs
 }
 
 // Scale multiplies b's times and counts by k (Total excepted: finish or
@@ -212,6 +216,7 @@ func (b *Breakdown) Scale(k float64) {
 	b.MatmulFixed *= k
 	b.HeadMatmulFixed *= k
 	b.MoELayers *= k
+	b.MTPFLOPs *= k
 }
 
 // finish sets Total. Host dispatch and GPU work overlap (the host runs
@@ -744,6 +749,11 @@ type Step struct {
 	// MoELayerMicrobatchS (the layers counted alike in Breakdown.MoELayers).
 	// No effect with MoETokenDrop.
 	MoEHybridEP bool
+	// MTP is the depth of the model's multi-token prediction (DeepSeek-V3
+	// §2.2: one block per depth): the stage with the Head (TrainStep:
+	// the whole model) runs MTP blocks besides its layers
+	// (Profile.mtpBlocks); 0 = none.
+	MTP int
 }
 
 // TrainStep returns the time of a forward and backward pass over
@@ -756,12 +766,16 @@ type Step struct {
 // Adam as a fused multi-tensor update (weights, gradients, fp32 master,
 // two moments: 3·bytes + 24 B per parameter read or written).
 func (p *Profile) TrainStep(d *Device, m *Transformer, st *Step) Breakdown {
-	return p.trainStep(d, m, st, m.Layers, true)
+	return p.trainStep(d, m, st, Stage{Layers: m.Layers, Head: true})
 }
 
-// trainStep times layers layers of m, with the embedding, LM head and loss
-// when head is set.
-func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, head bool) Breakdown {
+// trainStep times sg.Layers layers of m, with the embedding, LM head and
+// loss when sg.Head is set (and st.MTP multi-token prediction blocks),
+// the embedding alone when sg.Embedding, the final norm, LM head and loss
+// alone when sg.Loss, and sg.MTP multi-token prediction blocks
+// (mtpBlocks).
+func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, sg Stage) Breakdown {
+	layers, head := sg.Layers, sg.Head
 	// Prefill: the attention of a training pass is the prefill kernel's
 	// (never a decode kernel's, also for one-token sequences).
 	ps := Pass{Batch: st.Batch, Tokens: st.Seq, Ctx: st.Seq, AllLogit: true, Software: st.Software, Prefill: true}
@@ -850,6 +864,16 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, layers int, hea
 		p.elementwise(&layer, &dr, T*float64(m.Vocab)*(3*dr.Bytes+8))
 		layer.Fixed += 6 * p.KernelS
 	}
+	if sg.Embedding || sg.Loss {
+		p.headParts(&layer, &dr, m, &ps, sg.Embedding, sg.Loss)
+	}
+	mtp := sg.MTP
+	if head {
+		mtp += st.MTP
+	}
+	if mtp > 0 {
+		p.mtpBlocks(&layer, d, &dr, m, &ps, st, mtp, sg.TP)
+	}
 	if st.Optimizer && st.Params > 0 {
 		var by float64
 		layer.Optimizer, by = p.adam(&dr, st.Params)
@@ -928,7 +952,14 @@ type Stage struct {
 	Layers int  // transformer layers on the stage
 	TP     int  // tensor-parallel degree
 	ETP    int  // tensor-parallel degree of the routed experts; 0 = TP
-	Head   bool // the stage holds the LM head and the loss (the last stage)
+	Head   bool // the stage holds the embedding, the LM head and the loss, and Step.MTP prediction blocks (the last stage of an even split)
+	// Embedding, Loss and MTP place the parts of an explicit pipeline
+	// layout (Megatron-Core's pipeline_model_parallel_layout): the
+	// stage holds the embedding, the final norm with the LM head and the
+	// loss, and MTP multi-token prediction blocks (Profile.mtpBlocks).
+	// Embedding and Loss together price what Head does.
+	Embedding, Loss bool
+	MTP             int
 }
 
 // StageMicrobatch returns the time of one microbatch's forward and
@@ -942,7 +973,105 @@ func (p *Profile) StageMicrobatch(d *Device, m *Transformer, st *Step, sg Stage)
 	}
 	s := *st
 	s.Optimizer, s.Params = false, 0
-	return p.trainStep(d, &sh, &s, sg.Layers, sg.Head)
+	return p.trainStep(d, &sh, &s, sg)
+}
+
+// headParts adds to b the parts of the first and last pipeline stages of
+// an explicit layout (Stage.Embedding, Stage.Loss), forward and backward,
+// the operations of the Head stage split between them: the embedding
+// gather (2·T·h elements read and written, one kernel, forward and
+// backward); the final norm (2·rows·h elements, one kernel, forward and
+// backward), the LM head product (forward, and its data- and
+// weight-gradient products at twice the forward) and the loss over the
+// logits (as the Head stage prices them). Embedding and Loss together
+// price what Head does.
+func (p *Profile) headParts(b *Breakdown, dr *Device, m *Transformer, ps *Pass, embed, loss bool) {
+	T := float64(ps.Batch) * float64(ps.Tokens)
+	h := float64(m.Hidden)
+	var hf Breakdown
+	if embed {
+		p.elementwise(&hf, dr, 2*T*h*dr.Bytes)
+		hf.Fixed += p.KernelS
+	}
+	if loss {
+		p.elementwise(&hf, dr, 2*headRows(ps)*h*dr.Bytes)
+		hf.Fixed += p.KernelS
+		p.addGEMM(&hf, p.gemmTimed(dr, 1, headRows(ps), float64(m.Vocab), float64(m.Hidden), 1))
+	}
+	hf.ModelFLOPs = hf.FLOPs
+	b.Add(&hf)
+	hb := hf
+	if loss && p.BwdMatmulFrac != 1 {
+		hb.Matmul = p.gemmTimed(dr, 1, headRows(ps), float64(m.Vocab), float64(m.Hidden), p.BwdMatmulFrac).t
+	}
+	hb.Matmul *= 2
+	hb.FLOPs *= 2
+	hb.ModelFLOPs = hb.FLOPs
+	b.Add(&hb)
+	if loss {
+		b.HeadMatmul += hf.Matmul + hb.Matmul
+		b.HeadMatmulFixed += hf.MatmulFixed + hb.MatmulFixed
+		p.elementwise(b, dr, T*float64(m.Vocab)*(3*dr.Bytes+8))
+		b.Fixed += 6 * p.KernelS
+	}
+}
+
+// mtpBlocks adds to b n multi-token prediction blocks, forward and
+// backward, over the pass's T tokens (DeepSeek-V3 technical report,
+// arXiv:2412.19437 §2.2: per depth k, the RMSNorm of the previous depth's
+// hidden state and of the shared embedding of token i+k, their
+// concatenation projected by M_k ∈ R^{h×2h}, one transformer block, and
+// the shared output head with its cross-entropy loss; Megatron-Core's
+// MultiTokenPredictionLayer builds the block with the decoder's last
+// layer, a MoE layer in a mixture of experts). Per block:
+//
+//	layer       one layer of m, forward, backward and st's recomputation,
+//	            with routed experts when m has them (every MoE layer's
+//	            cost, its time per MoE layer per micro-batch included)
+//	projection  T×2h × 2h×⌈h/tp⌉ forward, twice that backward
+//	element-wise gather 2·T·h, two norms 2·2·T·h, the concatenation
+//	            4·T·h, the final norm 2·T·h elements: 12·T·h, five
+//	            kernels, forward and backward alike
+//	head        the LM head product and the loss, as the Head stage's
+//
+// The blocks' hardware FLOPs are in b.FLOPs and b.MTPFLOPs, not in
+// b.ModelFLOPs: the model's FLOPs (MFU) are those of the model without
+// its training-only prediction modules.
+func (p *Profile) mtpBlocks(b *Breakdown, d, dr *Device, m *Transformer, ps *Pass, st *Step, n, tp int) {
+	mt := *m
+	mt.MoELayers = 0 // moeFraction 1: the block's layer has the routed experts
+	s := *st
+	s.Optimizer, s.Params, s.MTP = false, 0, 0
+	blk := p.trainStep(d, &mt, &s, Stage{Layers: 1})
+	T := float64(ps.Batch) * float64(ps.Tokens)
+	h := float64(m.Hidden)
+	hp := float64(max((m.Hidden+max(tp, 1)-1)/max(tp, 1), 1)) // the projection's output columns on the rank
+	var fw Breakdown
+	p.elementwise(&fw, dr, 12*T*h*dr.Bytes)
+	fw.Fixed += 5 * p.KernelS
+	p.addGEMM(&fw, p.gemmTimed(d, 1, T, hp, 2*h, 1))
+	lm := p.gemmTimed(dr, 1, T, float64(m.Vocab), h, 1)
+	p.addGEMM(&fw, lm)
+	bw := fw
+	lmB := lm.t
+	if p.BwdMatmulFrac != 1 {
+		lmB = p.gemmTimed(dr, 1, T, float64(m.Vocab), h, p.BwdMatmulFrac).t
+		bw.Matmul = p.gemmTimed(d, 1, T, hp, 2*h, p.BwdMatmulFrac).t + lmB
+	}
+	bw.Matmul *= 2
+	bw.FLOPs *= 2
+	blk.Add(&fw)
+	blk.Add(&bw)
+	blk.HeadMatmul += lm.t + 2*lmB
+	blk.HeadMatmulFixed += 2 * lm.fixed
+	// The loss over the logits, as the Head stage's.
+	p.elementwise(&blk, dr, T*float64(m.Vocab)*(3*dr.Bytes+8))
+	blk.Fixed += 6 * p.KernelS
+	blk.Scale(float64(n))
+	blk.MTPFLOPs = blk.FLOPs
+	blk.ModelFLOPs = 0
+	blk.Total = 0
+	b.Add(&blk)
 }
 
 // StageMoECounts returns the counts of the MoE layers of a training pass

@@ -61,17 +61,28 @@ type Run struct {
 	// in "mtp" before the loss, as the GB300 configuration's pp_layout
 	// "Et*4|(t*4|)*14tmL" does (scripts/performance/configs/deepseek/
 	// deepseek_workload_base_configs.py), and the performance scripts do
-	// not unset it (1). Recorded, not priced: those layouts place the
-	// block and the second head on the last pipeline stage and move
-	// decoder layers off it (at pp 16 the last stage holds 1 decoder layer,
-	// the MTP block and the loss), which the engine's stage timing (⌈L/pp⌉
-	// layers and the head on the last stage) does not represent.
+	// not unset it (1). Priced under the calibrated fidelity (engine's
+	// mtp_layers) with the run's PPLayout, where the column gives it.
 	MTP int
 	// RecipeEP is the expert-parallel degree of the run's published
 	// recipe where the page gives none (its EP column "-", EP 0): the
 	// optional recipe_ep column (empty: 0). ExpertParallel prefers the
 	// page's.
 	RecipeEP int
+	// PPLayout is the run's pipeline layout in Megatron-Core's
+	// pipeline_model_parallel_layout syntax (engine's pipeline_layout)
+	// as its recipe sets it: the optional pp_layout column; ""
+	// where the recipe files do not pin it (the engine's even split).
+	// DeepSeek-V3 with MTP at pp·vp = 16 (the 26.02 rows and the 25.11
+	// B200 row): "Et*4|(t*4|)*14tmL", 4 decoder layers a stage, 1 with
+	// the MTP block and the loss on the last: the GB300 configuration's
+	// pp_layout in Megatron-Bridge's scripts/performance/configs/deepseek/
+	// deepseek_workload_base_configs.py (@042641823051), and the recipe's
+	// layout for (pp, vp) = (4, 4) and (16, 1) in src/megatron/bridge/
+	// recipes/deepseek/deepseek_v3.py (@05d003fb8985, layout_map, with
+	// mtp_num_layers = 1), which the performance scripts use where their
+	// configuration sets none (layout=None).
+	PPLayout string
 	// StepS is the published seconds per global step (0 = the page gives
 	// none; StepSeconds derives it from the throughput).
 	StepS float64
@@ -184,7 +195,7 @@ func RunPrecision(p string) (string, bool) {
 
 // ParseRuns reads nemo-training.csv (header row, columns by name; "n/a"
 // and empty cells read as 0). A row may end before the header's last
-// columns (the optional recompute, a2a_overlap, dispatcher, mtp and recipe_ep columns: cells past its
+// columns (the optional recompute, a2a_overlap, dispatcher, mtp, recipe_ep and pp_layout columns: cells past its
 // end read as empty), never after it. name labels errors and the runs' File.
 func ParseRuns(name string, r io.Reader) ([]Run, error) {
 	rows, col, err := readTable(name, r, true, "id", "system", "model", "gpus", "gbs", "seq_len", "tp", "pp", "tokens_per_s_per_gpu", "source")
@@ -232,6 +243,10 @@ func ParseRuns(name string, r io.Reader) ([]Run, error) {
 			GBS: num("gbs"), MBS: num("mbs"), SeqLen: num("seq_len"), FSDP: num("fsdp"),
 			TP: num("tp"), PP: num("pp"), CP: num("cp"), VP: num("vp"), EP: num("ep"), GA: num("ga"),
 			TokensPerSPerGPU: flt("tokens_per_s_per_gpu"), ModelTFLOPsPerGPU: flt("model_tflops_per_gpu"), Source: get("source")}
+		run.PPLayout = get("pp_layout")
+		if strings.Trim(run.PPLayout, "ELtm|()*,0123456789") != "" || len(run.PPLayout) > 4096 {
+			bad = "pp_layout"
+		}
 		if v := get("mtp"); v != "" {
 			d, err := strconv.Atoi(v)
 			if err != nil || d < 0 || d > 8 {

@@ -278,7 +278,7 @@ func (p *specParser) buildSymbols() {
 	s.syms = symbols{}
 	reg := s.Registry
 	for _, pr := range engine.Params() {
-		if pr.Type == engine.TypeEnum || pr.Type == engine.TypeRef {
+		if pr.Type == engine.TypeEnum || pr.Type == engine.TypeRef || pr.Type == engine.TypeText {
 			pr := pr
 			s.syms[pr.Name] = &symbol{kind: symStr, slot: s.nStr, canon: func(lit string) (string, error) {
 				if reg == nil {

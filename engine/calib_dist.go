@@ -17,7 +17,15 @@ import (
 //	          under ZeRO ≥ 1), once per step
 //
 // The stage timed is the last one, which holds the LM head and the loss
-// besides its layers: in a 1F1B pipeline the slowest stage sets the pace.
+// (and mtp_layers prediction blocks) besides its layers: in a 1F1B
+// pipeline the slowest stage sets the pace. With a pipeline layout
+// (pipeline_layout, pplayout.go) every pipeline rank is timed with its own
+// virtual stages, their layers, embedding, MTP blocks and LM head and
+// loss (layoutMicrobatch), and the slowest rank's microbatch is t_micro;
+// its layers and blocks are those whose collectives the step adds, and
+// Adam covers the parameters of the rank holding the most
+// (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
+// MFU counts the model's alone.
 // Collectives run at the profile's achieved fraction of the link's
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
 // Ethernet between nodes), and full recomputation repeats the forward's
@@ -31,13 +39,64 @@ import (
 
 // calibratedMicrobatchS returns the calibrated time of one microbatch of
 // micro sequences, forward and backward, on one GPU of the last pipeline
-// stage (stageLayers layers, shapes divided by tp), with its breakdown
-// and its step (for Transformer.StageMoECounts).
+// stage (stageLayers layers, shapes divided by tp, with the LM head, the
+// loss and mtp_layers prediction blocks), with its breakdown and its step
+// (for Transformer.StageMoECounts).
 func calibratedMicrobatchS(c *Config, prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, micro, stageLayers, tp, etp int) (float64, calibration.Breakdown, calibration.Step) {
-	st := calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP),
-		MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP}
+	st := calibStep(c, micro)
 	b := prof.StageMicrobatch(d, shape, &st, calibration.Stage{Layers: stageLayers, TP: tp, ETP: etp, Head: true})
 	return b.Total, b, st
+}
+
+// calibStep returns the calibrated training step of one microbatch of
+// micro sequences of configuration c.
+func calibStep(c *Config, micro int) calibration.Step {
+	return calibration.Step{Batch: micro, Seq: max(c.SeqLen/one(c.Dist.CP), 1), Recompute: calibration.Recompute(c.Recompute), Software: c.Calib.Software, CP: one(c.Dist.CP),
+		MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP, MTP: c.Dist.MTPLayers}
+}
+
+// layoutCache is the number of distinct virtual stages layoutMicrobatch
+// times once each; stages beyond it are timed where they occur.
+const layoutCache = 8
+
+// layoutMicrobatch returns the calibrated microbatch of the slowest
+// pipeline rank of layout lay over pp ranks: each rank's virtual stages
+// (PipelineLayout.rankStage's, in turn: the rank runs its chunks one
+// after the other) timed with their own layers, embedding, loss and MTP
+// blocks (calibration.Stage) and summed, Total included; the rank whose
+// sum is the largest sets the pipeline's pace. rank is that rank's sum
+// of stages, mtpFLOPs the hardware FLOPs of the prediction blocks of
+// one microbatch wherever they are (Breakdown.MTPFLOPs).
+func layoutMicrobatch(prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, st *calibration.Step, lay *PipelineLayout, pp, tp, etp int) (slow calibration.Breakdown, rank LayoutStage, mtpFLOPs float64) {
+	var keys [layoutCache]LayoutStage
+	var vals [layoutCache]calibration.Breakdown
+	n := 0
+	time := func(g *LayoutStage) calibration.Breakdown {
+		for i := 0; i < n; i++ {
+			if keys[i] == *g {
+				return vals[i]
+			}
+		}
+		b := prof.StageMicrobatch(d, shape, st, calibration.Stage{Layers: g.Layers, TP: tp, ETP: etp, Embedding: g.Embedding, Loss: g.Loss, MTP: g.MTP})
+		if n < layoutCache {
+			keys[n], vals[n] = *g, b
+			n++
+		}
+		return b
+	}
+	for r := 0; r < pp; r++ {
+		var sum calibration.Breakdown
+		for i := r; i < len(lay.stages); i += pp {
+			b := time(&lay.stages[i])
+			sum.Add(&b)
+			sum.Total += b.Total
+		}
+		mtpFLOPs += sum.MTPFLOPs
+		if r == 0 || sum.Total > slow.Total {
+			slow, rank = sum, lay.rankStage(r, pp)
+		}
+	}
+	return slow, rank, mtpFLOPs
 }
 
 // calibDist is what the calibrated fidelity changes in a distributed step.
@@ -71,6 +130,14 @@ type calibDist struct {
 	// (Breakdown.MoELayers × m), routedCopies and moeLayerExperts their
 	// routed token copies and local experts alike.
 	moeLayers, routedCopies, moeLayerExperts float64
+	// layered: a pipeline layout or multi-token prediction set the rank
+	// priced (rankLayers transformer layers and rankMTP prediction
+	// blocks, whose collectives the step adds); mtpFLOPs is the replica's
+	// hardware FLOPs in the prediction blocks, over the microbatches.
+	layered    bool
+	rankLayers int
+	rankMTP    int
+	mtpFLOPs   float64
 }
 
 // calibratedDistributed prices the replica of a training job with the
@@ -124,8 +191,29 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 	} else {
 		etp = tp
 	}
-	tMicro, b, st := calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)
-	copies, layerExperts := shape.StageMoECounts(&st, stageLayers)
+	var (
+		tMicro float64
+		b      calibration.Breakdown
+		st     calibration.Step
+		rank   = LayoutStage{Layers: stageLayers, MTP: c.Dist.MTPLayers, Loss: true}
+		mtpFL  float64
+	)
+	if lay := c.Dist.Layout; lay != nil {
+		st = calibStep(c, micro)
+		st.MTP = 0 // the layout places the blocks
+		b, rank, mtpFL = layoutMicrobatch(prof, &d, &shape, &st, lay, pp, tp, etp)
+		tMicro = b.Total
+	} else {
+		tMicro, b, st = calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)
+		mtpFL = b.MTPFLOPs
+	}
+	copies, layerExperts := shape.StageMoECounts(&st, rank.Layers)
+	if rank.MTP > 0 {
+		mt := shape
+		mt.MoELayers = 0 // the blocks' layers have the routed experts (calibration.Profile.mtpBlocks)
+		c2, e2 := mt.StageMoECounts(&st, rank.MTP)
+		copies, layerExperts = copies+c2, layerExperts+e2
+	}
 	n := float64(mb)
 	var opt float64
 	if !c.Calib.NoOptimizer {
@@ -141,6 +229,26 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 			}
 			P = dense + experts
 		}
+		if c.Dist.Layout != nil || c.Dist.MTPLayers > 0 {
+			// The rank holding the most parameters (layoutRankParams).
+			pe := 0.0
+			if fold {
+				pe = routedExpertParams(m)
+			}
+			dense, experts, _ := layoutRankParams(c, m.Layers, pp, pe, m.Parameters, 1/float64(tp), 1/float64(etp*ep))
+			if fold && pe > 0 {
+				dense, experts = dense/float64(tp), experts/float64(etp*ep)
+				if c.ZeroStage >= 1 {
+					dense, experts = dense/float64(dp), experts/float64(edp)
+				}
+				P = dense + experts
+			} else {
+				P = (dense + experts) / float64(tp*ep)
+				if c.ZeroStage >= 1 {
+					P /= float64(max(c.DPSize, t.gpus/(tp*pp*ep*one(c.Dist.CP))))
+				}
+			}
+		}
 		opt = prof.OptimizerS(&d, P)
 	}
 	cd := calibDist{ok: true, kind: prof.Kind, tpFactor: 1,
@@ -153,8 +261,14 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 		tpOverlap: calibration.TPCommOverlap(c.Calib.Software), layerGEMM: n * (b.Matmul + b.MatmulFixed - b.HeadMatmul - b.HeadMatmulFixed),
 		moeLayers: n * b.MoELayers, routedCopies: n * copies, moeLayerExperts: n * layerExperts}
 	cd.parts.OptimizerS += opt
-	if b.ModelFLOPs > 0 && b.FLOPs > b.ModelFLOPs {
-		cd.hwPerModel = b.FLOPs / b.ModelFLOPs
+	if fl := b.FLOPs - b.MTPFLOPs; b.ModelFLOPs > 0 && fl > b.ModelFLOPs {
+		cd.hwPerModel = fl / b.ModelFLOPs
+	}
+	if c.Dist.Layout != nil || c.Dist.MTPLayers > 0 {
+		// The replica's prediction blocks: the rank's share × its tp·cp
+		// peers of the stage, over the microbatches.
+		cd.layered, cd.rankLayers, cd.rankMTP = true, rank.Layers, rank.MTP
+		cd.mtpFLOPs = n * mtpFL * float64(tp*one(c.Dist.CP))
 	}
 	if c.Recompute == RecomputeFull {
 		cd.tpFactor = float64(TPAllReducesPerLayer+2) / TPAllReducesPerLayer

@@ -191,6 +191,10 @@ func solveCalibrated(c *Config, r *Result) {
 		return
 	}
 
+	if c.Mode == Training && !isTF && (c.Dist.Layout != nil || c.Dist.MTPLayers > 0) {
+		r.Dist.Reason, r.Feasible, r.Reason = DistLayoutModel, false, ReasonParallelism
+		return
+	}
 	var b calibration.Breakdown
 	switch {
 	case c.Mode == Training && isTF:
@@ -199,9 +203,21 @@ func solveCalibrated(c *Config, r *Result) {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
 		}
+		if reason := layoutReason(c.Dist.Layout, m.Layers, 1, one(c.Dist.Interleave), c.Dist.MTPLayers); reason != DistOK {
+			r.Dist.Reason, r.Feasible, r.Reason = reason, false, ReasonParallelism
+			return
+		}
+		if c.Dist.MTPLayers > 0 {
+			// The prediction blocks' training state and activations
+			// (layoutRankParams; one stage holds everything).
+			dense, experts, _ := layoutRankParams(c, m.Layers, 1, routedExpertParams(m), m.Parameters, 1, 1)
+			fp += mtpStateBytes(c, dense+experts-m.Parameters)
+			a, _ := ActivationMemoryBytes(c.Dist.MTPLayers, c.SeqLen, c.BatchSize, m.EffectiveHidden(), m.Heads, activationStrategy(c), c.Precision.Bytes())
+			fp += a
+		}
 		r.MemoryBytes = fp
 		st := calibration.Step{Batch: c.BatchSize, Seq: c.SeqLen, Recompute: calibration.Recompute(c.Recompute),
-			Optimizer: !c.Calib.NoOptimizer, Params: m.Parameters, Software: sw, MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP}
+			Optimizer: !c.Calib.NoOptimizer, Params: m.Parameters, Software: sw, MoETokenDrop: c.Dist.MoETokenDrop, MoEHybridEP: c.Dist.MoEHybridEP, MTP: c.Dist.MTPLayers}
 		if c.LoRA {
 			st.Params = math.Min(2*LoRARank*float64(m.EffectiveHidden())*4*float64(m.Layers), m.Parameters)
 		}

@@ -152,6 +152,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("dp must be >= 1, got %d", c.DPSize)
 	case c.OutputTokens < 1:
 		return fmt.Errorf("output_tokens must be >= 1, got %d", c.OutputTokens)
+	case c.Dist.MTPLayers < 0 || c.Dist.MTPLayers > 64:
+		return fmt.Errorf("mtp_layers must be in [0, 64], got %d", c.Dist.MTPLayers)
 	case c.Mode >= numModes || c.Fidelity >= numFidelities || c.Precision >= registry.NumPrecisions || c.Prec.Weight >= registry.NumPrecisions || c.Prec.Activation >= registry.NumPrecisions || c.Recompute >= numRecomputes:
 		return fmt.Errorf("config holds an out-of-range enum")
 	}

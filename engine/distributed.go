@@ -75,6 +75,10 @@ const (
 	DistCalibratedSplit            // calibrated: tp, pp, ep or cp on a model without transformer layers
 	DistEPFold                     // calibrated: ep on a dense model, not dividing the experts, or dividing neither dp·cp nor tp·dp·cp (moe_dist.go)
 	DistGoldenRefused              // calibrated: dist_semantics=golden, mlsysim's η arithmetic
+	DistLayoutStages               // calibrated: pipeline_layout's stages differ from pp·interleave
+	DistLayoutLayers               // calibrated: pipeline_layout's t count differs from the model's layers
+	DistLayoutMTP                  // calibrated: pipeline_layout's m count differs from mtp_layers
+	DistLayoutModel                // calibrated: pipeline_layout or mtp_layers on a model without transformer layers
 	numDistReasons
 )
 
@@ -90,6 +94,10 @@ var distReasonText = [numDistReasons]string{
 	"parallelism: calibrated prices tp, pp, ep and cp for transformer models only (data parallelism for others)",
 	"parallelism: ep needs a MoE model whose experts it divides, and must divide dp·cp (experts split tp ways) or tp·dp·cp (whole experts), dp = gpus/(tp·pp·cp)",
 	"semantics: dist_semantics=golden is mlsysim's published G5 arithmetic (an η roofline replica), which the calibrated fidelity does not price; use fidelity=mlsysim, or dist_semantics=newest or auto",
+	"pipeline_layout: its stages ('|'-separated) must number pp·interleave",
+	"pipeline_layout: its transformer layers (t) must number the model's layers",
+	"pipeline_layout: its multi-token prediction blocks (m) must number mtp_layers",
+	"pipeline_layout, mtp_layers: priced for transformer models only",
 }
 
 // String returns the reason's fixed text, "" for DistOK.
@@ -158,8 +166,20 @@ type DistConfig struct {
 	// stack's time per MoE layer per micro-batch is its HybridEP value
 	// (calibration.Step.MoEHybridEP). Calibrated fidelity, training.
 	MoEHybridEP bool
-	Congestion  float64 // multiplies every communication time, ≥ 1; 0 = 1
-	Straggler   float64 // multiplies the step time, ≥ 1; 0 = 1
+	// Layout places the layers, the embedding, the loss and the MTP
+	// blocks on the pipeline's pp·v virtual stages (Megatron-Core's
+	// pipeline_model_parallel_layout, pplayout.go); nil = ⌈L/pp⌉ layers a
+	// stage with the embedding, LM head, loss and MTP blocks on the last.
+	// Calibrated fidelity, training.
+	Layout *PipelineLayout
+	// MTPLayers is the depth of multi-token prediction (DeepSeek-V3
+	// §2.2): per depth one more transformer block, a projection and the
+	// shared LM head with a loss, on the last stage or where Layout puts
+	// the m (calibration.Profile.mtpBlocks). Calibrated fidelity,
+	// training.
+	MTPLayers  int
+	Congestion float64 // multiplies every communication time, ≥ 1; 0 = 1
+	Straggler  float64 // multiplies the step time, ≥ 1; 0 = 1
 
 	Collective Collective    // DP all-reduce algorithm
 	Topology   Topology      // fabric topology override; auto = the fabric's
@@ -268,6 +288,13 @@ var distributedParams = []*Param{
 	{Name: "moe_hybridep", Modes: InTraining, Fidelities: UnderCalibrated, Label: "MoE HybridEP dispatcher", Type: TypeBool, Default: "false",
 		Doc:   "calibrated training of a MoE: the dropless dispatcher is Megatron-Core's flex token dispatcher on its HybridEP backend (moe_token_dispatcher_type flex, moe_flex_dispatcher_backend hybridep) with Transformer Engine's CUDA graphs over the router and preprocessing (cuda_graph_scope moe_router, moe_preprocess), as Megatron-Bridge's GB200 and GB300 performance recipes run it: the software stack's time per MoE layer per micro-batch is its HybridEP value (moe_layer_microbatch_hybridep_s) instead of moe_layer_microbatch_s; no effect with moe_token_drop",
 		apply: func(c *Config, v Value) { c.Dist.MoEHybridEP = v.F != 0 }},
+	{Name: "pipeline_layout", Modes: InTraining, Fidelities: UnderCalibrated, Label: "Pipeline layout", Type: TypeText, Default: "none",
+		Doc:   "calibrated training: the layers of each virtual pipeline stage, in Megatron-Core's pipeline_model_parallel_layout syntax (E embedding, t transformer layer, m multi-token prediction block, L loss and LM head, '|' between the pp·interleave stages, (…)*n and x*n repeats, e.g. \"Et|(tt|)*30mL\"); each pipeline rank is priced with its own stages and the slowest sets the step; the t count must be the model's layers, the m count mtp_layers and the stages pp·interleave, else the row is infeasible; none = ⌈L/pp⌉ layers a stage, the LM head, loss and MTP blocks on the last",
+		text:  parseLayoutParam,
+		apply: func(c *Config, v Value) { c.Dist.Layout, _ = v.Ref.(*PipelineLayout) }},
+	{Name: "mtp_layers", Modes: InTraining, Fidelities: UnderCalibrated, Label: "MTP depth", Type: TypeInt, Min: 0, Max: 64, Default: "0",
+		Doc:   "calibrated training of a transformer: multi-token prediction depth (DeepSeek-V3 MTP, Megatron-Core's mtp_num_layers): per depth one more transformer block (with the routed experts in a MoE), a 2h→h projection, norms and the shared LM head with its loss, on the last pipeline stage or where pipeline_layout puts its m; counted in HFU, not in MFU (the model's FLOPs), and in the memory of the stage holding it",
+		apply: func(c *Config, v Value) { c.Dist.MTPLayers = int(v.F) }},
 	{Name: "congestion", Modes: InTraining, Label: "Congestion", Type: TypeFloat, Min: 1, Default: "1",
 		Doc:   "training: factor on every communication time (network congestion)",
 		apply: func(c *Config, v Value) { c.Dist.Congestion = v.F }},
@@ -314,13 +341,13 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return float64(r.Dist.DP) }},
 	{Name: "gpus_used", Label: "GPUs used", Better: NeitherIsBetter, Modes: InTraining, Doc: "GPUs of the job",
 		Float: func(r *Result) float64 { return float64(r.Dist.GPUs) }},
-	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3 (calibrated: dense P/(tp·pp) ÷ dp, routed experts P_e/(etp·ep·pp) ÷ edp)",
+	{Name: "memory_weights_bytes", Label: "Weight memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-3 (calibrated: dense P/(tp·pp) ÷ dp, routed experts P_e/(etp·ep·pp) ÷ edp; with pipeline_layout or mtp_layers the parameters of the pipeline rank holding the most)",
 		Float: func(r *Result) float64 { return r.Dist.WeightsBytes }},
 	{Name: "memory_gradients_bytes", Label: "Gradient memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: P/(tp·pp·ep)·b, ÷ dp under ZeRO-2",
 		Float: func(r *Result) float64 { return r.Dist.GradientsBytes }},
 	{Name: "memory_optimizer_bytes", Label: "Optimizer memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: Adam 12 B per parameter of the shard, ÷ dp under ZeRO-1",
 		Float: func(r *Result) float64 { return r.Dist.OptimizerBytes }},
-	{Name: "memory_activations_bytes", Label: "Activation memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: activations of ⌈L/pp⌉ layers for min(m, pp) microbatches in flight, ÷ tp·cp",
+	{Name: "memory_activations_bytes", Label: "Activation memory", Better: LowerIsBetter, Unit: "B", Modes: InTraining, Doc: "per GPU: activations of ⌈L/pp⌉ layers (calibrated with pipeline_layout or mtp_layers: the most layers and MTP blocks a pipeline rank holds) for min(m, pp) microbatches in flight, ÷ tp·cp",
 		Float: func(r *Result) float64 { return r.Dist.ActivationsBytes }},
 	{Name: "dist_reason", Label: "Parallelism infeasibility", Better: NeitherIsBetter, Type: OutString, Modes: InTraining, Doc: "why a distributed configuration is infeasible by its parallelism; empty otherwise",
 		String: func(r *Result) string { return r.Dist.Reason.String() }},
@@ -505,6 +532,15 @@ var hideComm = true
 // otherwise (moeEPTokenShare); with ep_overlap only the part combined
 // 1F1B does not hide is exposed (moeEPOverlapExposedS).
 //
+// Under fidelity calibrated a pipeline layout or an MTP depth
+// (pipeline_layout, mtp_layers; pplayout.go) sets the rank priced: the
+// slowest rank's stages make the replica (calibratedDistributed), the
+// memory is the rank holding the most parameters and layers
+// (layoutRankParams), ⌈L/pp⌉ in TP, EP and CP is that rank's layers and
+// prediction blocks; a layout whose stages, layers or blocks do not
+// match pp·v, the model or mtp_layers is infeasible (DistLayoutStages,
+// DistLayoutLayers, DistLayoutMTP). Fidelity mlsysim does not use them.
+//
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
 	d := &c.Dist
@@ -543,6 +579,10 @@ func solveDistributed(c *Config, r *Result) {
 			r.Dist.Reason = DistDPMismatch
 		case m.Layers > 0 && pp > m.Layers:
 			r.Dist.Reason = DistLayersPerStage
+		case c.Fidelity == FidelityCalibrated && (d.Layout != nil || d.MTPLayers > 0) && (!m.Class.IsTransformer() || m.Layers < 1):
+			r.Dist.Reason = DistLayoutModel
+		case c.Fidelity == FidelityCalibrated && d.Layout != nil:
+			r.Dist.Reason = layoutReason(d.Layout, m.Layers, pp, v, d.MTPLayers)
 		}
 	}
 	dp, local := 1, 1
@@ -591,6 +631,20 @@ func solveDistributed(c *Config, r *Result) {
 		pe = routedExpertParams(m)
 		zshard, xshard = (P-pe)/float64(tp*pp), pe/float64(etp*ep*pp)
 	}
+	layered := c.Fidelity == FidelityCalibrated && (d.Layout != nil || d.MTPLayers > 0)
+	actLayers := stageLayers
+	if layered {
+		// The rank that holds the most (pplayout.go): its parameters and
+		// its layers' activations.
+		var dense, experts float64
+		dense, experts, actLayers = layoutRankParams(c, L, pp, pe, P, 1/float64(tp), 1/float64(etp*ep))
+		if fold && pe > 0 {
+			zshard, xshard = dense/float64(tp), experts/float64(etp*ep)
+		} else {
+			shard = (dense + experts) / float64(tp*ep)
+			zshard = shard
+		}
+	}
 	split := pe > 0 // a mixture of experts under folding: two shards
 	zdiv := func(stage int) float64 {
 		if c.ZeroStage >= stage {
@@ -621,13 +675,13 @@ func solveDistributed(c *Config, r *Result) {
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
 	if m.Class.IsTransformer() {
-		a, aok := ActivationMemoryBytes(stageLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, activationStrategy(c), bpe)
+		a, aok := ActivationMemoryBytes(actLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, activationStrategy(c), bpe)
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
 			return
 		}
 		if split { // a mixture of experts keeps its routed tokens' activations (moe_dist.go)
-			a += moeActivationDeltaBytes(m, stageLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe)
+			a += moeActivationDeltaBytes(m, actLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe)
 		}
 		act = a * float64(min(mb, pp)) / float64(tp)
 	}
@@ -679,8 +733,23 @@ func solveDistributed(c *Config, r *Result) {
 	replica := math.Max(tCompute, tMemory) + overhead
 	if cal.ok {
 		replica, tCompute, tMemory, overhead = cal.replica, cal.compute, cal.memory, cal.fixed
-		hwFLOPs = modelFLOPs * cal.hwPerModel
+		hwFLOPs = modelFLOPs*cal.hwPerModel + cal.mtpFLOPs
 		cal.apply(r)
+	}
+	// The layers whose collectives a rank runs: those of the stage priced,
+	// or of the rank a layout or multi-token prediction sets (its layers
+	// and prediction blocks, each block a layer with the routed experts).
+	commLayers, moeShare := float64(stageLayers), 0.0
+	if n := m.MoELayers(); n > 0 && m.Layers > 0 {
+		moeShare = float64(n) / float64(m.Layers)
+	}
+	moeLayers := float64(stageLayers) * moeShare
+	if cal.layered {
+		commLayers = float64(cal.rankLayers + cal.rankMTP)
+		moeLayers = float64(cal.rankLayers) * moeShare
+		if moeShare > 0 {
+			moeLayers += float64(cal.rankMTP)
+		}
 	}
 
 	cong := oneF(d.Congestion)
@@ -693,7 +762,7 @@ func solveDistributed(c *Config, r *Result) {
 	var tTP, tDP, tEP, tCP, tPP float64
 	if tp > 1 {
 		β, α := t.link(tp)
-		tTP = TPAllReducesPerLayer * float64(stageLayers) * RingAllReduceS(actBytes, tp, β, α)
+		tTP = TPAllReducesPerLayer * commLayers * RingAllReduceS(actBytes, tp, β, α)
 		if cal.ok {
 			tTP *= cal.tpFactor
 		}
@@ -713,6 +782,9 @@ func solveDistributed(c *Config, r *Result) {
 		tDP *= 1 - clamp01(d.Overlap)
 	} else if dp > 1 {
 		grad := g.WeightBytes / float64(tp*pp*ep)
+		if layered { // the rank holding the most (layoutRankParams)
+			grad = shard * bpe
+		}
 		if gb != bpe { // gradients in another format than the weights' elements
 			grad = grad / bpe * gb
 		}
@@ -729,7 +801,9 @@ func solveDistributed(c *Config, r *Result) {
 			// Engine's fp8 recipe, the tokens are dispatched before the
 			// experts cast them).
 			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance) * moeEPTokenShare(tp, etp)
-			moeLayers := float64(stageLayers) * float64(n) / float64(m.Layers)
+			if !cal.layered { // the order of operations of before, bit for bit
+				moeLayers = float64(stageLayers) * float64(n) / float64(m.Layers)
+			}
 			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
 		}
 	} else if ep > 1 {
@@ -745,7 +819,7 @@ func solveDistributed(c *Config, r *Result) {
 		// tokens; the ring runs between the ranks of one tp index.
 		kvh := max((m.EffectiveKVHeads()+tp-1)/tp, 1)
 		kvChunk := 2 * B * sLocal * float64(kvh*m.EffectiveHeadDim()) * commBytes(c, calibration.TrafficKV)
-		tCP = 3 * float64(stageLayers) * float64(cp-1) * (kvChunk/β + α)
+		tCP = 3 * commLayers * float64(cp-1) * (kvChunk/β + α)
 	}
 	if pp > 1 {
 		β, α := t.link(tp * cp * int(epF) * pp)
@@ -763,11 +837,11 @@ func solveDistributed(c *Config, r *Result) {
 		// excess over the GEMM time is exposed.
 		tTP = math.Max(0, tTP-cal.layerGEMM)
 	}
-	if cal.ok && cp > 1 && hideComm {
+	if cal.ok && cp > 1 && hideComm && commLayers > 0 { // a rank without layers (a layout's) runs no ring
 		// Each of the cp−1 ring steps of every layer overlaps its K/V
 		// transfer with the attention on the block at hand.
-		steps := float64(stageLayers) * float64(cp-1)
-		perBlock := float64(stageLayers) * float64(cp)
+		steps := commLayers * float64(cp-1)
+		perBlock := commLayers * float64(cp)
 		tCP = steps * ringExposedS(tCP/(3*steps), cal.attnFwd/perBlock, cal.attnBwd/perBlock)
 	}
 	b := PipelineBubbleFraction(pp, mb, v)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/mlsysim/mlsysim-go/calibration"
@@ -191,6 +192,14 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 	d.Interleave = pow2(rng, 1)
 	d.Overlap = rng.Float64()
 	d.Semantics = DistSemantics(rng.Intn(int(numDistSemantics)))
+	// A multi-token prediction depth and a pipeline layout on three in
+	// ten, again without draws of their own (the serving digest's stream).
+	if d.Overlap < 0.3 && c.Model.Layers > 0 {
+		d.MTPLayers = int(d.Overlap*10) % 2
+		if d.Overlap < 0.2 {
+			d.Layout = invariantLayout(c.Model.Layers, one(d.PP)*one(d.Interleave), d.MTPLayers, int(d.Overlap*100)%4, d.Overlap >= 0.19)
+		}
+	}
 	c.BatchSize = logInt(rng, 1, 8192)
 	// Three in four: a global batch that the layout splits, dp replicas of
 	// a whole number of microbatches each.
@@ -202,6 +211,41 @@ func (sp *invariantSpace) drawTraining(rng *rand.Rand, c *Config) {
 	if gpus%mp == 0 && rng.Intn(4) != 0 {
 		c.BatchSize = gpus / mp * d.Microbatches * logInt(rng, 1, 4)
 	}
+}
+
+// invariantLayout returns a pipeline layout of layers layers over n
+// stages with mtp prediction blocks on the last: an even split with skew
+// layers moved from the last stage to the first, one layer short when
+// short (a layout that does not fit the model).
+func invariantLayout(layers, n, mtp, skew int, short bool) *PipelineLayout {
+	if short {
+		layers--
+	}
+	per := make([]int, n)
+	for i := range per {
+		per[i] = layers / n
+		if i < layers%n {
+			per[i]++
+		}
+	}
+	k := min(skew, per[n-1])
+	per[0], per[n-1] = per[0]+k, per[n-1]-k
+	var b strings.Builder
+	b.WriteString("E")
+	for i, l := range per {
+		if i > 0 {
+			b.WriteString("|")
+		}
+		if l > 0 {
+			fmt.Fprintf(&b, "t*%d", l)
+		}
+	}
+	b.WriteString(strings.Repeat("m", mtp) + "L")
+	l, err := ParsePipelineLayout(b.String())
+	if err != nil {
+		panic(err)
+	}
+	return l
 }
 
 // describe names a configuration in a failure message.
@@ -217,6 +261,12 @@ func describe(c *Config) string {
 		if d.System != nil {
 			s += fmt.Sprintf(" system=%s gpus=%d pp=%d cp=%d ep=%d microbatches=%d interleave=%d overlap=%g moe_imbalance=%g dist_semantics=%v",
 				d.System.Key, d.GPUs, one(d.PP), one(d.CP), one(d.EP), one(d.Microbatches), one(d.Interleave), d.Overlap, oneF(d.MoEImbalance), d.Semantics)
+		}
+		if d.MTPLayers > 0 {
+			s += fmt.Sprintf(" mtp_layers=%d", d.MTPLayers)
+		}
+		if d.Layout != nil {
+			s += fmt.Sprintf(" pipeline_layout=%q", d.Layout.String())
 		}
 		if c.Fidelity == FidelityMLSysim {
 			s += fmt.Sprintf(" efficiency=%g", c.Efficiency)

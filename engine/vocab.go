@@ -25,16 +25,19 @@ const (
 	TypeBool                   // true or false
 	TypeEnum                   // one of a fixed list of names
 	TypeRef                    // a registry entry name
+	TypeText                   // a text in a syntax of the parameter's own (pipeline_layout), parsed once
 )
 
-var paramTypeNames = [...]string{"int", "float", "bool", "enum", "name"}
+var paramTypeNames = [...]string{"int", "float", "bool", "enum", "name", "text"}
 
-// String returns "int", "float", "bool", "enum" or "name".
+// String returns "int", "float", "bool", "enum", "name" or "text".
 func (t ParamType) String() string { return paramTypeNames[t] }
 
 // Value is one parsed parameter value. Numbers and enum indexes are in F,
-// registry entries in Ref (a *registry.Hardware, *registry.Model ...), and
-// S keeps the canonical text (the registry key, the enum name, the number).
+// registry entries in Ref (a *registry.Hardware, *registry.Model ...), a
+// parsed text in Ref (a *PipelineLayout, or nil for "none"), and S keeps
+// the canonical text (the registry key, the enum name, the number, the
+// text).
 type Value struct {
 	F   float64
 	S   string
@@ -72,6 +75,9 @@ type Param struct {
 	// (UnsetNeeds).
 	Needs string
 	apply func(c *Config, v Value)
+	// text parses a TypeText value: the parsed form (Value.Ref) and the
+	// canonical text (Value.S).
+	text func(s string) (any, string, error)
 }
 
 // Apply sets the parameter on c.
@@ -101,6 +107,12 @@ func (p *Param) Parse(reg *registry.Registry, s string) (Value, error) {
 			return Value{}, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		return Value{S: key, Ref: ref}, nil
+	case TypeText:
+		ref, canon, err := p.text(s)
+		if err != nil {
+			return Value{}, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		return Value{S: canon, Ref: ref}, nil
 	case TypeBool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -132,6 +144,8 @@ func (p *Param) Number(v float64) (Value, error) {
 	switch p.Type {
 	case TypeEnum, TypeRef:
 		return Value{}, fmt.Errorf("%s: want a name, got the number %v", p.Name, v)
+	case TypeText:
+		return Value{}, fmt.Errorf("%s: want a text, got the number %v", p.Name, v)
 	case TypeBool:
 		if v != 0 && v != 1 {
 			return Value{}, fmt.Errorf("%s: want true or false, got %v", p.Name, v)
@@ -184,7 +198,7 @@ func dimOfUnit(u string) units.Dimension {
 // value of a numeric or boolean parameter (integral where needed, in bounds).
 func (p *Param) Accepts(x float64) bool {
 	switch p.Type {
-	case TypeEnum, TypeRef:
+	case TypeEnum, TypeRef, TypeText:
 		return false
 	case TypeBool:
 		return x == 0 || x == 1

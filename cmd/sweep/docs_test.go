@@ -217,6 +217,13 @@ var notRun = map[string]bool{"make": true, "sbatch": true, "kubectl": true, "doc
 func runDocCommands(t *testing.T, b docBlock) {
 	for _, c := range parseDocCommands(b.text) {
 		args := strings.Fields(c.line)
+		for i, a := range args {
+			// A word in single quotes, as a shell takes it ('k=a|b'):
+			// the quotes go, the word stays.
+			if len(a) >= 2 && a[0] == '\'' && a[len(a)-1] == '\'' && !strings.Contains(a[1:len(a)-1], "'") {
+				args[i] = a[1 : len(a)-1]
+			}
+		}
 		switch {
 		case args[0] == "sweep":
 			args = args[1:]

@@ -151,6 +151,8 @@ func valueSchema(reg *registry.Registry, p *engine.Param) obj {
 		return obj{"description": p.Doc, "anyOf": []any{obj{"type": "number", "minimum": p.Min}, obj{"type": "string", "description": "a quantity with a unit, e.g. \"50 ms\""}}}
 	case engine.TypeBool:
 		return obj{"type": "boolean", "description": p.Doc}
+	case engine.TypeText:
+		return obj{"type": "string", "maxLength": engine.MaxPipelineLayoutLen, "description": p.Doc}
 	case engine.TypeEnum:
 		enum := make([]any, len(p.Enum))
 		for i, e := range p.Enum {
