@@ -40,6 +40,17 @@ func (s *ErrorStats) addSpread(pred, meas float64, src string, spread float64) {
 	}
 }
 
+// merge adds o's points to s (before s.finish): its errors, noisy count,
+// steady max and worst point.
+func (s *ErrorStats) merge(o *ErrorStats) {
+	s.errs = append(s.errs, o.errs...)
+	if o.worst > s.worst {
+		s.worst, s.WorstSource, s.WorstSpread = o.worst, o.WorstSource, o.WorstSpread
+	}
+	s.Noisy += o.Noisy
+	s.MaxSteady = max(s.MaxSteady, o.MaxSteady)
+}
+
 func (s *ErrorStats) finish() {
 	s.N = len(s.errs)
 	if s.N == 0 {

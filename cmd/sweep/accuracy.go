@@ -71,7 +71,7 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, train_dist, leave_one_class_out, bands and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), train_dist, leave_one_class_out, bands and every point")
 	return cmd
 }
 
@@ -113,6 +113,31 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 		tw.Flush()
 	}
 	writeRuns(w, rep)
+	writeMoEPooled(w, rep)
+}
+
+// writeMoEPooled prints the mixture-of-experts points of every hardware
+// and precision pooled (accuracy.Report.MoEPooled): the published MoE
+// training runs and the MoE serving points, each with its median over the
+// points, held out beside the calibrated figure and mlsysim's before it.
+func writeMoEPooled(w io.Writer, rep *accuracy.Report) {
+	rows := rep.MoEPooled()
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nmixtures of experts, every hardware and precision pooled (median and max over the points)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "class	n	mlsysim median	max	calibrated median	max	held-out median	max	worst point	")
+	for i := range rows {
+		r := &rows[i]
+		mlN := ""
+		if r.MLSysim.N != r.Calibrated.N {
+			mlN = fmt.Sprintf(" (%d)", r.MLSysim.N)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%%s\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Name(), r.Calibrated.N, r.MLSysim.Median, mlN, r.MLSysim.Max,
+			r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.WorstSource)
+	}
+	tw.Flush()
 }
 
 // writeStacks prints the software stacks' step overheads fitted to the
@@ -399,11 +424,12 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	out := struct {
 		Version string  `json:"mlsysim_version"`
 		Rows    []row   `json:"rows"`
+		MoE     []row   `json:"moe_pooled"` // accuracy.Report.MoEPooled
 		Dist    []dist  `json:"train_dist"`
 		LOO     []loo   `json:"leave_one_class_out"`
 		Bands   []band  `json:"bands"`
 		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	}{Version: version, Rows: []row{}, MoE: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
 	_, checks := rep.Bands(calibration.BandCoverage)
 	for _, ck := range checks {
 		cross := json.RawMessage("null")
@@ -416,6 +442,10 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+	}
+	for _, r := range rep.MoEPooled() {
+		out.MoE = append(out.MoE, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
 			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
 	}
 	for i := range rep.Dist {

@@ -1,0 +1,50 @@
+package accuracy
+
+import "github.com/mlsysim/mlsysim-go/calibration"
+
+// PooledHardware is the Hardware of a pooled row: its points are of every
+// hardware and precision.
+const PooledHardware = "all"
+
+// MoEPooled returns the report's mixture-of-experts points pooled across
+// hardware and precision, one Row each with Hardware PooledHardware: the
+// published MoE training runs (the RunRows of subclass RunMoE) and the
+// MoE serving points (the serve rows of subclass "moe"). Each row's
+// statistics are over its points, the median the points' median, not the
+// median of the rows' medians; its Precision and Profile are the first
+// row's when every row agrees, else "". A kind without points has no row.
+func (r *Report) MoEPooled() []Row {
+	var out []Row
+	for _, kind := range []struct {
+		class calibration.Class
+		rows  []Row
+	}{{calibration.ClassTrainDist, r.RunRows}, {calibration.ClassServe, r.Rows}} {
+		var p Row
+		for i := range kind.rows {
+			row := &kind.rows[i]
+			if row.Class != kind.class || row.Mode != RunMoE {
+				continue
+			}
+			if p.Mode == "" {
+				p = Row{Class: row.Class, Mode: row.Mode, Hardware: PooledHardware, Precision: row.Precision, Profile: row.Profile}
+			}
+			if p.Precision != row.Precision {
+				p.Precision = ""
+			}
+			if p.Profile != row.Profile {
+				p.Profile = calibration.KindNone
+			}
+			p.MLSysim.merge(&row.MLSysim)
+			p.Calibrated.merge(&row.Calibrated)
+			p.HeldOut.merge(&row.HeldOut)
+		}
+		if p.Mode == "" {
+			continue
+		}
+		p.MLSysim.finish()
+		p.Calibrated.finish()
+		p.HeldOut.finish()
+		out = append(out, p)
+	}
+	return out
+}
