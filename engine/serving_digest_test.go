@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "032d0b0680b8557e1cbbd2f8f9cf664e93ca3a4cebfea7876d45a87bb412f84e"
+	servingDigest        = "2896329bc9b6d557502b680130a033ed63bbfcfeb26d6da9585d28f2212a2d27"
 )
 
 var (

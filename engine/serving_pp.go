@@ -94,7 +94,7 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	}
 	var pre, dec, mean calibration.Breakdown
 	prof.ServeSteps(&pre, &dec, &mean, &d, &sh, &q)
-	pool := newServePool(c, hw, prof, tp)
+	pool := newServePool(c, hw, prof, tp, 1) // ep with pp is refused
 	B := float64(out.b)
 	ar := pool.allReduceS(B) * share
 	out.stDec, out.stM = dec.Total+ar, mean.Total+ar
