@@ -391,7 +391,7 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 	}
 	if work == servePrefill {
 		if s.Draft != nil {
-			speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
+			speculate(c, dec, dsh, batch, pb, seq, meanCtx, kvb, work, pre, out)
 		}
 		return
 	}
@@ -404,7 +404,7 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
+		speculate(c, dec, dsh, batch, pb, seq, meanCtx, kvb, work, pre, out)
 	}
 	if h := decodeHostS(c, batch, dec.tp); h > 0 { // the stack's host time per decode step (serving_host.go)
 		out.itl += h
@@ -510,12 +510,17 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 }
 
 // speculate replaces out's decode steps by speculative ones: K draft
-// decode steps of the draft model (sharded as the target) and one verify
-// pass of K + 1 tokens of the target, launched from a graph, per E accepted
-// tokens, on the decode pool (sh is the target's shard there). The draft's
-// prefill, sharded as the prefill pool's, joins the time to first token
-// (unless work is serveDecode); work servePrefill adds that alone.
-func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
+// decode steps of the draft model (sharded as the target's attention) and
+// one verify pass of K + 1 tokens of the target, launched from a graph,
+// per E accepted tokens, on the decode pool (sh is the target's shard
+// there). The draft's prefill, sharded as the prefill pool's attention,
+// joins the time to first token (unless work is serveDecode); work
+// servePrefill adds that alone. With expert parallelism (serving_moe.go)
+// the draft, dense, runs on each attention group's tp GPUs over the
+// group's batch sequences (pbatch in the prefill pool), as the target's
+// attention does, and the verify pass pays the target's all-to-alls of its
+// K + 1 tokens a sequence.
+func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, pbatch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
 	s := &c.Serve
 	dshape, _ := shapeOf(s.Draft)
 	dsh := dshape.Shard(dec.tp)
@@ -537,13 +542,13 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	}
 	if work != serveDecode {
 		cached := min(s.CachedLen, seq-1)
-		q.Prefill, q.PromptCtx = seq-cached, seq
+		q.Batch, q.Prefill, q.PromptCtx = pbatch, seq-cached, seq
 		psh := dsh
 		if pre.tp != dec.tp {
 			psh = dshape.Shard(pre.tp)
 		}
 		pre.prof.ServeSteps(&dpre, nil, nil, &pre.d, &psh, &q)
-		a := dar(pre, B*float64(seq-cached))
+		a := dar(pre, float64(pbatch)*float64(seq-cached))
 		out.ttft += dpre.Total + a
 		out.preParts.add(&dpre, 1)
 		out.preParts.CommS += a
@@ -569,12 +574,14 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	dec.prof.ForwardFrom(&vB, &vcf, &dec.d, sh, &vps)
 	fK := float64(K)
 	tv := dec.allReduceS(B * (fK + 1))
+	ev := dec.epAllToAllS(c, B*(fK+1)) // the verify pass's all-to-alls; 0 without EP
 	td := dar(dec, B)
-	out.itl = (fK*(dA.Total+td) + vA.Total + tv) / E
-	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
+	out.itl = (fK*(dA.Total+td) + vA.Total + tv + ev) / E
+	out.meanS = (fK*(dB.Total+td) + vB.Total + tv + ev) / E
 	out.decParts = partsOf(&dA, fK/E)
 	out.decParts.add(&vA, 1/E)
 	out.decParts.CommS = (fK*td + tv) / E
+	out.decParts.CommEPS = ev / E
 	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
 	out.stepModel = out.mean.ModelFLOPs
 }

@@ -133,7 +133,7 @@ func TestDecodeEPRefused(t *testing.T) {
 		{"not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 16 }, ReasonServingLayout},
 		{"not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeTP, c.Serve.DecodeEP = h100, 4, 2 }, ReasonServingLayout},
 		{"ep not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.DecodeHW, c.Serve.DecodeTP = h100, 4 }, ReasonServingLayout},
-		{"with a draft", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP, c.Serve.Draft = h100, 2, c.Model }, ReasonServingLayout},
+		{"with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.PP, c.Serve.DecodeHW, c.Serve.DecodeEP = 2, h100, 2 }, ReasonServingLayout},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)
 		if r.Feasible || r.Reason != tc.want {
@@ -156,5 +156,50 @@ func TestDecodeEPRefused(t *testing.T) {
 	}
 	if a, b := ml(8), ml(0); a != b || a.Serve.DecodeGPUs != 1 {
 		t.Errorf("mlsysim: decode_ep changed the result (decode GPUs %d, %d)", a.Serve.DecodeGPUs, b.Serve.DecodeGPUs)
+	}
+}
+
+// Speculative decoding beside expert parallelism: DeepSeek-V3 at ep 32
+// with Llama-3.2 1B as a draft (a dense draft on each attention group's
+// GPU, as the target's attention). The draft's steps are cheap beside
+// the target's, so at a high acceptance the draft speeds decode up; each
+// verify pass pays the target's all-to-alls of its K + 1 tokens a
+// sequence, more than a plain step's; the draft's weights and KV cache
+// count in each GPU's memory; the decode parts still sum to itl_s. Colocated
+// and disaggregated onto an equal decode pool, the speculative step is
+// the same.
+func TestServingEPDraft(t *testing.T) {
+	reg := registry.Default()
+	draft := ref(t, reg.Model, "Llama3_1B")
+	h100 := ref(t, reg.Hardware, "H100")
+	eval := func(d *registry.Model, split bool) Result {
+		return calServeEval(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Precision = registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 8, 2048, 256
+			c.Dist.EP = 32
+			c.Serve.Draft, c.Serve.Acceptance = d, 0.9
+			if split {
+				c.Serve.DecodeHW = h100
+			}
+		})
+	}
+	plain, spec, split := eval(nil, false), eval(draft, false), eval(draft, true)
+	if !spec.Feasible || !split.Feasible {
+		t.Fatalf("ep 32 with a draft: %q, split %q", spec.Reason, split.Reason)
+	}
+	if !(spec.Serve.SpeculativeSpeedup > 1 && spec.ITLS < plain.ITLS) {
+		t.Errorf("speculative speedup %v, ITL %v vs %v without the draft", spec.Serve.SpeculativeSpeedup, spec.ITLS, plain.ITLS)
+	}
+	if !(spec.Calib.Decode.CommEPS > 0) {
+		t.Errorf("speculative decode all-to-alls %v, want > 0", spec.Calib.Decode.CommEPS)
+	}
+	if s := spec.Calib.Decode.Sum(); math.Abs(s-spec.ITLS) > 1e-9*spec.ITLS {
+		t.Errorf("decode parts sum to %v, itl_s %v", s, spec.ITLS)
+	}
+	if !(spec.MemoryBytes > plain.MemoryBytes) {
+		t.Errorf("memory %v with the draft, %v without", spec.MemoryBytes, plain.MemoryBytes)
+	}
+	if split.ITLS != spec.ITLS || split.Calib.Decode != spec.Calib.Decode {
+		t.Errorf("ITL %v split onto an equal pool, %v colocated", split.ITLS, spec.ITLS)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "2896329bc9b6d557502b680130a033ed63bbfcfeb26d6da9585d28f2212a2d27"
+	servingDigest        = "2ccb4f6091a7326490c1bd505ff334ac59f543dd24959d381b3e2a180bdc8bb5"
 )
 
 var (

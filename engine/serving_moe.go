@@ -63,9 +63,15 @@ func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement flo
 // experts and KV cache per GPU and memory check; a replica is max(tp, ep)
 // GPUs of hardware and max(decode_tp, decode_ep) of decode_hardware.
 //
+// With a draft model (draft_model) the draft, dense, runs on each
+// attention group's tp GPUs over the group's sequences, as the target's
+// attention does (its weights and KV cache / tp on each of them), and each
+// verify pass of K + 1 tokens a sequence pays the target's all-to-alls
+// (speculate).
+//
 // Not modelled (refused with ReasonServingLayout): ep on a dense model, a
 // pool's ep not a multiple of its tp or not dividing the experts, and EP
-// with pipeline stages (pp > 1) or a draft model.
+// with pipeline stages (pp > 1).
 
 // servingUsesEP reports whether a pool of c's serving replica is expert
 // parallel: ep > 1, or decode_ep > 1 with decode_hardware.
@@ -97,7 +103,7 @@ func servingEPGap(c *Config) Reason {
 	}
 	m, split := c.Model, c.Serve.DecodeHW != nil
 	ep, tp := one(c.Dist.EP), one(c.Dist.TP)
-	if m.MoELayers() == 0 || one(c.Dist.PP) > 1 || c.Serve.Draft != nil ||
+	if m.MoELayers() == 0 || one(c.Dist.PP) > 1 ||
 		!epLayoutFits(m, tp, ep) || (split && !epLayoutFits(m, decodeTP(c), decodeEP(c))) {
 		return ReasonServingLayout
 	}
