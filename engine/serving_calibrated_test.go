@@ -233,7 +233,7 @@ func TestCalibratedServingRefused(t *testing.T) {
 		{"cp", "Llama3_8B", func(c *Config) { c.Dist.CP = 2 }, ReasonServingLayout},
 		{"ep dense", "Llama3_8B", func(c *Config) { c.Dist.EP = 2 }, ReasonServingLayout},
 		{"ep not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 16 }, ReasonServingLayout},
-		{"ep with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP, c.Dist.PP = 2, 2 }, ReasonServingLayout},
+		{"ep with pp chunked", "Mixtral_8x7B", func(c *Config) { c.Dist.EP, c.Dist.PP, c.Serve.ChunkSize = 2, 2, 512 }, ReasonServingPP},
 		{"ssm tp", "Mamba_2_8B", func(c *Config) { c.Dist.TP = 2 }, ReasonServingOptions},
 		{"cnn", "ResNet50", nil, ReasonNoTokens},
 		{"diffusion", "StableDiffusion_v1_5", nil, ReasonNoTokens},

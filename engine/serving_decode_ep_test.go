@@ -133,7 +133,7 @@ func TestDecodeEPRefused(t *testing.T) {
 		{"not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 16 }, ReasonServingLayout},
 		{"not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeTP, c.Serve.DecodeEP = h100, 4, 2 }, ReasonServingLayout},
 		{"ep not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.DecodeHW, c.Serve.DecodeTP = h100, 4 }, ReasonServingLayout},
-		{"with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.PP, c.Serve.DecodeHW, c.Serve.DecodeEP = 2, h100, 2 }, ReasonServingLayout},
+		{"with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.PP, c.Serve.DecodeHW, c.Serve.DecodeEP = 2, h100, 2 }, ReasonServingPP},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)
 		if r.Feasible || r.Reason != tc.want {
@@ -201,5 +201,45 @@ func TestServingEPDraft(t *testing.T) {
 	}
 	if split.ITLS != spec.ITLS || split.Calib.Decode != spec.Calib.Decode {
 		t.Errorf("ITL %v split onto an equal pool, %v colocated", split.ITLS, spec.ITLS)
+	}
+}
+
+// Expert parallelism in a pipeline: DeepSeek-V3 at ep 32 in pp 2 stages
+// is 64 GPUs, each holding half the layers' share of the ep 32 layout's
+// weights (the dense part / 2, the experts / (32·2)); the stages'
+// all-to-alls show in both steps' parts, which still sum to prefill_s and
+// itl_s. A stage of 32 GPUs spans four nodes, so its one boundary crosses
+// the fabric.
+func TestServingEPPipeline(t *testing.T) {
+	eval := func(pp int) Result {
+		return calServeEval(t, "DeepSeek_V3", "H100", func(c *Config) {
+			c.Precision = registry.FP8
+			c.BatchSize, c.SeqLen, c.OutputTokens = 64, 2048, 256
+			c.Dist.EP, c.Dist.PP = 32, pp
+		})
+	}
+	one, two := eval(1), eval(2)
+	if !one.Feasible || !two.Feasible {
+		t.Fatalf("ep 32: %q at pp 1, %q at pp 2", one.Reason, two.Reason)
+	}
+	if two.Serve.GPUs != 64 {
+		t.Errorf("ep 32 pp 2: %d GPUs, want 64", two.Serve.GPUs)
+	}
+	if !(two.MemoryBytes < one.MemoryBytes) {
+		t.Errorf("memory per GPU %v at pp 2, not below %v at pp 1", two.MemoryBytes, one.MemoryBytes)
+	}
+	for _, r := range []Result{one, two} {
+		if !(r.Calib.Prefill.CommEPS > 0 && r.Calib.Decode.CommEPS > 0) {
+			t.Errorf("EP parts %v, %v, want > 0", r.Calib.Prefill.CommEPS, r.Calib.Decode.CommEPS)
+		}
+		if s := r.Calib.Prefill.Sum(); math.Abs(s-r.Serve.PrefillS) > 1e-9*r.Serve.PrefillS {
+			t.Errorf("prefill parts sum to %v, prefill_s %v", s, r.Serve.PrefillS)
+		}
+		if s := r.Calib.Decode.Sum(); math.Abs(s-r.ITLS) > 1e-9*r.ITLS {
+			t.Errorf("decode parts sum to %v, itl_s %v", s, r.ITLS)
+		}
+	}
+	if !(two.Calib.Prefill.CommPPS > 0) {
+		t.Errorf("pp 2: stage transfers %v, want > 0", two.Calib.Prefill.CommPPS)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "2ccb4f6091a7326490c1bd505ff334ac59f543dd24959d381b3e2a180bdc8bb5"
+	servingDigest        = "b2f34602522999daafeac14e67db5b872dffd6992c206391b79494d733a79d26"
 )
 
 var (

@@ -69,9 +69,13 @@ func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement flo
 // verify pass of K + 1 tokens a sequence pays the target's all-to-alls
 // (speculate).
 //
+// With pipeline stages (pp > 1, serving_pp.go) each stage is such a
+// layout of max(tp, ep) GPUs: its experts spread whole over its ep GPUs,
+// its MoE layers' all-to-alls inside its group, its attention groups
+// sending their sequences' activations to the next stage's.
+//
 // Not modelled (refused with ReasonServingLayout): ep on a dense model, a
-// pool's ep not a multiple of its tp or not dividing the experts, and EP
-// with pipeline stages (pp > 1).
+// pool's ep not a multiple of its tp or not dividing the experts.
 
 // servingUsesEP reports whether a pool of c's serving replica is expert
 // parallel: ep > 1, or decode_ep > 1 with decode_hardware.
@@ -103,7 +107,7 @@ func servingEPGap(c *Config) Reason {
 	}
 	m, split := c.Model, c.Serve.DecodeHW != nil
 	ep, tp := one(c.Dist.EP), one(c.Dist.TP)
-	if m.MoELayers() == 0 || one(c.Dist.PP) > 1 ||
+	if m.MoELayers() == 0 ||
 		!epLayoutFits(m, tp, ep) || (split && !epLayoutFits(m, decodeTP(c), decodeEP(c))) {
 		return ReasonServingLayout
 	}
@@ -156,10 +160,14 @@ func servingEPShape(sh, full *calibration.Transformer, tp, ep int) {
 // and the fabric at the pool's profile's efficiencies (moeAllToAllS), the
 // pool's ep GPUs spanning nodes past gpus_per_node. 0 without EP.
 func (p *servePool) epAllToAllS(c *Config, tokens float64) float64 {
+	return p.epAllToAllLayersS(c, tokens, c.Model.MoELayers())
+}
+
+// epAllToAllLayersS is epAllToAllS over n MoE layers (a pipeline stage's).
+func (p *servePool) epAllToAllLayersS(c *Config, tokens float64, n int) float64 {
 	ep := p.ep
 	m := c.Model
-	n := m.MoELayers()
-	if ep <= 1 || n == 0 {
+	if ep <= 1 || n <= 0 {
 		return 0
 	}
 	var t distTopology
