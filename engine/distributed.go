@@ -239,7 +239,7 @@ var distributedParams = []*Param{
 		Doc:   "training and serving: tensor-parallel degree",
 		apply: func(c *Config, v Value) { c.Dist.TP = int(v.F) }},
 	{Name: "pp", Modes: InTraining | InServing, ServingFidelities: UnderCalibrated, Label: "Pipeline parallel (PP)", Type: TypeInt, Min: 1, Default: "1",
-		Doc:   "training and serving: pipeline-parallel stages. Serving under calibrated: ⌈L/pp⌉ layers a stage, each on tp GPUs; under mlsysim not used",
+		Doc:   "training and serving: pipeline-parallel stages. Serving under calibrated: ⌈L/pp⌉ layers a stage, each on tp GPUs (max(tp, ep) with ep); under mlsysim not used",
 		apply: func(c *Config, v Value) { c.Dist.PP = int(v.F) }},
 	{Name: "ep", Modes: InTraining | InServing, ServingFidelities: UnderCalibrated, Label: "Expert parallel (EP)", Type: TypeInt, Min: 1, Default: "1",
 		Doc:   "training and serving: expert-parallel degree (MoE). Training under calibrated: folded into data parallelism (dp = gpus/(tp·pp·cp); ep divides the experts and dp·cp, or tp·dp·cp with whole experts); under mlsysim a factor of its own (dp = gpus/(tp·pp·ep·cp)). Serving under calibrated: a replica of ep GPUs (a multiple of tp) with attention data parallelism; with decode_hardware the prefill pool's, decode_ep sizing the decode pool",

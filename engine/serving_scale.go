@@ -263,7 +263,7 @@ func solveServingScale(c *Config, r *Result) {
 	tp := one(c.Dist.TP)
 	if cal {
 		// An EP replica's GPUs (serving_moe.go), times a calibrated
-		// pipeline's stages (serving_pp.go; ep with pp is refused).
+		// pipeline's stages (serving_pp.go), each of max(tp, ep) GPUs.
 		tp = servingGPUs(c) * one(c.Dist.PP)
 	}
 	dec, dtp := c.Hardware, tp
