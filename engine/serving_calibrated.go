@@ -622,10 +622,11 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // option (see the top of this file). Energy is the replica's TDP·(0.3 +
 // 0.7·HFU)·T (replicaTDPW: max(tp, ep) GPUs of hardware, and with
 // decode_hardware the decode pool's max(decode_tp, decode_ep) GPUs of it
-// besides, both over the whole cycle), with T the batch's request cycle: all its prefills and its
-// output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
-// over which throughput, MFU and HFU are counted too; ttft_s and latency_s
-// are one request's (requestTTFT).
+// besides, both over the whole cycle), with T the batch's request cycle:
+// all its prefills and its output_tokens − 1 decode steps
+// (ServeResult.PrefillS + DecodeS), the time over which throughput, MFU
+// and HFU are counted too; ttft_s and latency_s are one request's
+// (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
 	if one(c.Dist.PP) > 1 {
 		solveServingPP(c, r) // serving_pp.go
