@@ -16,6 +16,7 @@ func TestUnusedParameters(t *testing.T) {
 		{"tp in inference", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\nzip:\n  - {tp: [1, 2], batch_size: [1, 2]}\n", "5:6", "tp is not used in mode=inference"},
 		{"mode axis that uses none", "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  mode: [inference, serving]\n  zero_stage: [0, 1]\n", "5:3", "zero_stage is not used in mode=inference or mode=serving"},
 		{"decode_tp without decode_hardware", "fixed:\n  mode: serving\ngrid:\n  model: [Llama3_70B]\n  hardware: [H100]\n  decode_tp: [1, 2]\n", "6:3", "decode_tp is used only with decode_hardware, which is not set"},
+		{"decode_ep without decode_hardware", "fixed:\n  mode: serving\n  ep: 8\ngrid:\n  model: [DeepSeek_V3]\n  hardware: [H100]\nzip:\n  - {decode_ep: [8, 16], batch_size: [1, 2]}\n", "8:6", "decode_ep is used only with decode_hardware, which is not set"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,6 +31,8 @@ func TestUnusedParameters(t *testing.T) {
 	}
 	// decode_tp beside decode_hardware is valid.
 	mustParse(t, "fixed:\n  mode: serving\n  decode_hardware: H200\ngrid:\n  model: [Llama3_70B]\n  hardware: [H100]\n  decode_tp: [1, 2]\n")
+	// decode_ep beside decode_hardware is valid.
+	mustParse(t, "fixed:\n  mode: serving\n  decode_hardware: H200\n  ep: 8\ngrid:\n  model: [DeepSeek_V3]\n  hardware: [H100]\n  decode_ep: [8, 16]\n")
 	// A mode axis with one mode that uses each parameter is valid.
 	s := mustParse(t, "grid:\n  model: [Llama3_8B]\n  hardware: [H100]\n  mode: [training, serving]\n  output_tokens: [1, 64]\n  microbatches: [1, 2]\n")
 	if len(s.Notes) != 0 {

@@ -133,7 +133,7 @@ var fleetParams = []*Param{
 }
 
 var fleetOutputs = []*Output{
-	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days, summed over a disaggregated replica's two pools (replicas·tp of hardware, replicas·decode_tp of decode_hardware)",
+	{Name: "energy_it_kwh", Label: "IT energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "IT energy: TDP·(0.3 + 0.7·u)·GPUs·24 h·days, summed over a disaggregated replica's two pools (replicas·tp of hardware, replicas·decode_tp of decode_hardware; under calibrated max(tp, ep) and max(decode_tp, decode_ep))",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyITKWh }},
 	{Name: "energy_kwh", Label: "Facility energy", Better: LowerIsBetter, Unit: "kWh", NullWhen: NullIfUnreachable | NullIfNoFleet, Modes: InAll, Doc: "facility energy: IT × PUE",
 		Float: func(r *Result) float64 { return r.Fleet.EnergyKWh }},
@@ -229,8 +229,9 @@ func fleetRegion(c *Config) (g *registry.Grid, pue float64) {
 // ServeResult.GPUs in serving at scale, else 1). They are N of hardware,
 // except for disaggregated serving (decode_hardware), whose replicas are
 // two pools, each priced at its own registry entry: N_p = replicas·tp GPUs
-// of hardware (prefill) and N_d = replicas·decode_tp of decode_hardware
-// (decode, ServeResult.DecodeGPUs). Each sum below runs over the pools
+// of hardware (prefill; max(tp, ep) under calibrated) and N_d =
+// replicas·decode_tp of decode_hardware (decode, ServeResult.DecodeGPUs;
+// max(decode_tp, decode_ep) under calibrated). Each sum below runs over the pools
 // (one without decode_hardware):
 //
 //	P_chip   = TDP·(0.3 + 0.7·u)                      u: utilization, else 1 (mlsysim) or HFU

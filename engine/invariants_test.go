@@ -25,9 +25,9 @@ type invariantSpace struct {
 	hws     []*registry.Hardware
 	drafts  []*registry.Model // transformers of at most 3B parameters
 	systems []*registry.Cluster
-	// decodeTP draws decode_tp beside decode_hardware. The serving digest
-	// (serving_digest_test.go) leaves it off: its draw, and so its
-	// recorded digest, predate the parameter.
+	// decodeTP draws decode_tp (and, for a MoE, decode_ep) beside
+	// decode_hardware. The serving digest (serving_digest_test.go) leaves
+	// it off: its draw, and so its recorded digest, predate the parameters.
 	decodeTP bool
 }
 
@@ -138,6 +138,9 @@ func (sp *invariantSpace) draw(rng *rand.Rand) Config {
 		s.DecodeHW = sp.hws[rng.Intn(len(sp.hws))]
 		if sp.decodeTP && rng.Intn(2) == 0 {
 			s.DecodeTP = 1 << rng.Intn(5) // 1-16, the decode pool's own degree
+		}
+		if sp.decodeTP && c.Model.Class == registry.ClassMoE && rng.Intn(2) == 0 {
+			s.DecodeEP = 1 << rng.Intn(9) // 1-256, the decode pool's own expert parallelism
 		}
 	}
 	return c
@@ -300,6 +303,9 @@ func describe(c *Config) string {
 	}
 	if sv.DecodeTP > 0 {
 		s += fmt.Sprintf(" decode_tp=%d", sv.DecodeTP)
+	}
+	if sv.DecodeEP > 0 {
+		s += fmt.Sprintf(" decode_ep=%d", sv.DecodeEP)
 	}
 	return s
 }
@@ -507,11 +513,12 @@ func checkInvariants(c Config) error {
 	plainITL := r.ITLS * r.Serve.SpeculativeSpeedup
 	// The replica's GPUs (tp, or ep with expert parallelism, times the
 	// pipeline's stages) share the weights, the KV cache and the FLOPs; a
-	// disaggregated decode pool's decode_tp GPUs share the decode.
+	// disaggregated decode pool's max(decode_tp, decode_ep) GPUs share the
+	// decode.
 	g := float64(servingGPUs(&c) * one(c.Dist.PP))
 	gd := g
 	if c.Serve.DecodeHW != nil {
-		gd = float64(decodeTP(&c) * one(c.Dist.PP))
+		gd = float64(decodePoolGPUs(&c) * one(c.Dist.PP))
 	}
 	if floor := (weightsRead(c.BatchSize) + calibKVCacheBytes(c.Model, c.SeqLen, c.BatchSize, kvb)) / (gd * dec.MemBandwidthBps); plainITL < floor*(1-1e-9) {
 		return fail("decode step %v below weights + KV at HBM speed %v on %v GPUs", plainITL, floor, gd)
@@ -580,6 +587,17 @@ func checkInvariants(c Config) error {
 		r1 := Evaluate(&x)
 		if r1.Reason == ReasonNone && (r1.ITLS > float64(dtp)*r.ITLS*(1+1e-9) || r1.Serve.PrefillS != r.Serve.PrefillS || r1.TTFTS != r.TTFTS) {
 			return fail("decode_tp=%d speeds decode %v× and changes prefill %v → %v, TTFT %v → %v", dtp, r1.ITLS/r.ITLS, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
+		}
+	}
+	// decode_ep speeds the decode step up by at most the decode pool's
+	// GPUs over decode_tp's and leaves the prefill as it is.
+	if dep, dtp := decodeEP(&c), decodeTP(&c); c.Serve.DecodeHW != nil && dep > 1 {
+		x := c
+		x.Serve.DecodeEP = 1
+		r1 := Evaluate(&x)
+		gain := float64(max(dep, dtp)) / float64(dtp)
+		if r1.Reason == ReasonNone && (r1.ITLS > gain*r.ITLS*(1+1e-9) || r1.Serve.PrefillS != r.Serve.PrefillS || r1.TTFTS != r.TTFTS) {
+			return fail("decode_ep=%d speeds decode %v× and changes prefill %v → %v, TTFT %v → %v", dep, r1.ITLS/r.ITLS, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
 		}
 	}
 	return nil
@@ -671,7 +689,8 @@ func checkServingScale(c Config, fail func(string, ...any) error) error {
 // fidelity, over one day with and without a qps: once its replica is laid
 // out (ServeResult.GPUs > 0; a layout refused before that is not), each of
 // its R replicas is both pools, tp GPUs of hardware and decode_tp of
-// decode_hardware, and the row costs at least the two pools alone at their
+// decode_hardware (under calibrated max(tp, ep) and max(decode_tp,
+// decode_ep)), and the row costs at least the two pools alone at their
 // registry entries:
 //
 //	capex       ≥ (cost_p·tp + cost_d·decode_tp)·R / 3 years · 1/365
@@ -681,7 +700,10 @@ func checkServingScale(c Config, fail func(string, ...any) error) error {
 // and a feasible row costs more than 0 per million tokens.
 func checkServingPools(c Config, fail func(string, ...any) error) error {
 	c.Fleet.DurationDays = 1
-	tp, dtp := one(c.Dist.TP), decodeTP(&c)
+	tp, dtp := one(c.Dist.TP), decodePoolGPUs(&c)
+	if c.Fidelity == FidelityCalibrated {
+		tp = servingGPUs(&c) // pp is refused beside decode_hardware
+	}
 	hw, dhw := c.Hardware, c.Serve.DecodeHW
 	tdp := func(h *registry.Hardware) float64 {
 		if h.TDPW > 0 {

@@ -35,7 +35,7 @@ const (
 	ReasonInvalid                      // a derived parameter value is out of its range
 	ReasonParallelism                  // the parallel layout does not fit the GPUs (dist_reason says how)
 	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
-	ReasonServingLayout                // calibrated serving: cp, pp without transformer layers, or an ep it does not model
+	ReasonServingLayout                // calibrated serving: cp, pp without transformer layers, or an ep or decode_ep it does not model
 	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect               // calibrated serving: tp > 1 (decode_tp > 1 on decode_hardware) on hardware without a link between devices
 	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
@@ -53,7 +53,7 @@ var reasonText = [numReasons]string{
 	"input: a derived parameter value is out of range",
 	"parallelism: the layout does not fit the GPUs (see dist_reason)",
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
-	"not modelled under calibrated: cp in serving, pp on a model without transformer layers, or ep beyond a MoE model with ep a multiple of tp dividing its experts and no pp, draft_model or decode_hardware (tp, pp and such ep are); use fidelity=mlsysim, which ignores them",
+	"not modelled under calibrated: cp in serving, pp on a model without transformer layers, or ep (decode_ep) on a model without MoE layers or not a multiple of its pool's tp (decode_tp) dividing the experts (tp, pp and such ep, with pp, decode_hardware or draft_model, are); use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
 	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",

@@ -41,6 +41,11 @@ import (
 //	                 (servingTPLink), its memory weights/decode_tp + the KV
 //	                 shard at decode_tp; the KV transfer is the whole
 //	                 prompt's cache whatever the degrees
+//	decode_ep        the decode pool's expert parallelism (default ep,
+//	                 serving_moe.go): the prefill pool at (tp, ep) on
+//	                 hardware, the decode pool at (decode_tp, decode_ep) on
+//	                 decode_hardware, each with its own attention groups,
+//	                 all-to-alls, experts and KV cache per GPU
 //
 // Memory is per GPU at the request's peak context, prompt + output_tokens
 // tokens: weights/tp + the KV shard (+ the draft's), at the decode pool's
@@ -54,7 +59,7 @@ func servingGap(c *Config, isTF bool) Reason {
 	switch {
 	case one(c.Dist.CP) > 1 || (one(c.Dist.PP) > 1 && !isTF):
 		return ReasonServingLayout
-	case one(c.Dist.EP) > 1 && (!isTF || servingEPGap(c) != ReasonNone):
+	case servingUsesEP(c) && (!isTF || servingEPGap(c) != ReasonNone):
 		if !isTF {
 			return ReasonServingLayout
 		}
@@ -165,27 +170,31 @@ func servingTPLink(c *Config, hw *registry.Hardware, prof *calibration.Profile, 
 }
 
 // servePool is one pool of serving GPUs (the prefill or the decode one):
-// its hardware, profile, device numbers and tensor-parallel link.
+// its hardware, profile, device numbers, tensor-parallel link and expert
+// parallelism.
 type servePool struct {
-	hw    *registry.Hardware
-	prof  *calibration.Profile
-	d     calibration.Device
-	β, α  float64
-	hbps  float64 // per-token all-reduce bytes: hidden · ServeActivationBytes
-	tp    int
-	layer float64 // all-reduces per step: 2 · layers
+	hw     *registry.Hardware
+	prof   *calibration.Profile
+	d      calibration.Device
+	β, α   float64
+	hbps   float64 // per-token all-reduce bytes: hidden · ServeActivationBytes
+	tp     int
+	ep     int     // expert-parallel GPUs (serving_moe.go); 1 without EP
+	groups int     // attention data-parallel groups: max(tp, ep)/tp
+	layer  float64 // all-reduces per step: 2 · layers
 }
 
-func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) servePool {
+func newServePool(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp, ep int) servePool {
 	var p servePool
-	p.init(c, hw, prof, tp)
+	p.init(c, hw, prof, tp, ep)
 	return p
 }
 
-// init sets p to the pool of tp GPUs of hw with profile prof under c, in
-// place (newServePool).
-func (p *servePool) init(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp int) {
-	*p = servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp}
+// init sets p to the pool of max(tp, ep) GPUs of hw with profile prof
+// under c, tp-way attention groups and ep-way experts, in place
+// (newServePool).
+func (p *servePool) init(c *Config, hw *registry.Hardware, prof *calibration.Profile, tp, ep int) {
+	*p = servePool{hw: hw, prof: prof, d: deviceFor(c, hw), tp: tp, ep: max(ep, 1), groups: max(tp, ep) / tp}
 	if tp > 1 {
 		p.β, p.α = servingTPLink(c, hw, prof, tp)
 		p.hbps = float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
@@ -253,7 +262,8 @@ const (
 
 // serveSetup is what the steps of a serving configuration need of it
 // that depends neither on the batch nor on the prompt: the model's shard
-// on each pool, the pools, and the KV cache's element bytes. One setup
+// on each pool (expert parallel at the pool's ep), the pools, and the KV
+// cache's element bytes. One setup
 // serves the evaluation's steps of the request's batch and of its one
 // request's prefill (requestTTFT), so nothing in it may depend on the
 // batch size (what does is computed in steps); it is built in place
@@ -271,20 +281,21 @@ func (st *serveSetup) init(c *Config) {
 	s := &c.Serve
 	var shape calibration.Transformer
 	c.modelShape(&shape) // memo.go
-	tp := one(c.Dist.TP)
+	tp, ep := one(c.Dist.TP), one(c.Dist.EP)
 	st.sh = shape.Shard(tp)
-	servingEPShape(c, &st.sh, &shape) // serving_moe.go
+	servingEPShape(&st.sh, &shape, tp, ep) // serving_moe.go
 	st.kvb = kvElementBytes(c)
 	if st.kvb == activationPrecision(c).Bytes() {
 		st.kvb = 0 // the precision's own: the identical arithmetic
 	}
-	st.pre.init(c, c.Hardware, c.profile(), tp)
+	st.pre.init(c, c.Hardware, c.profile(), tp, ep)
 	st.split, st.dshSet = s.DecodeHW != nil, false
 	if st.split {
-		dtp := decodeTP(c)
-		st.dec.init(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp)
-		if dtp != tp {
-			st.dsh, st.dshSet = shape.Shard(dtp), true // ep is refused beside decode_hardware
+		dtp, dep := decodeTP(c), decodeEP(c)
+		st.dec.init(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp, dep)
+		if dtp != tp || dep != ep {
+			st.dsh, st.dshSet = shape.Shard(dtp), true
+			servingEPShape(&st.dsh, &shape, dtp, dep)
 		}
 	}
 }
@@ -319,13 +330,17 @@ func calibratedServeSteps(c *Config, batch, seq int, work serveWork, out *calSer
 func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calServe) {
 	noPrefill := work == serveDecode
 	s := &c.Serve
-	batch = servingAttnBatch(c, batch)
 	sw := c.Calib.Software
 	kvb := st.kvb
 	pre, dec := &st.pre, st.decPool()
 	sh, dsh := &st.sh, st.decShard()
 	out.prePeak, out.decPeak = pre.d.PeakFLOPS, dec.d.PeakFLOPS
-	B := float64(batch)
+	// Each pool's attention group serves its share of the batch
+	// (serving_moe.go): the same share when colocated.
+	whole := batch
+	pb, db := pre.attnBatch(batch), dec.attnBatch(batch)
+	batch = db
+	B := float64(db)
 	meanCtx := seq
 	if c.OutputTokens > 1 {
 		meanCtx += c.OutputTokens / 2
@@ -334,7 +349,7 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 	newTok := seq - cached
 
 	// Decode on the decode pool.
-	q := calibration.ServeQuery{Batch: batch, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
+	q := calibration.ServeQuery{Batch: db, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: sw}
 	var scratch calibration.Breakdown
 	if noPrefill || (s.DecodeHW != nil && work == serveAll) {
 		dec.prof.ServeSteps(&scratch, &out.dec, &out.mean, &dec.d, dsh, &q)
@@ -343,7 +358,7 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 	out.chunks = 1
 	chunk := s.ChunkSize
 	if !noPrefill {
-		q.Prefill, q.PromptCtx = newTok, seq
+		q.Batch, q.Prefill, q.PromptCtx = pb, newTok, seq
 		if chunk > 0 && chunk < newTok {
 			q.Prefill, q.PromptCtx = 0, 0
 		}
@@ -354,12 +369,13 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 			// decode pool's are timed above, or not asked for.
 			pre.prof.ServeSteps(&out.pre, nil, nil, &pre.d, sh, &q)
 		}
+		PB := float64(pb)
 		out.preParts = partsOf(&out.pre, 1)
-		out.preParts.CommS = pre.allReduceS(B * float64(newTok))
-		out.preParts.CommEPS = servingEPAllToAllS(c, pre.prof, pre.hw, B*float64(newTok)) // serving_moe.go
+		out.preParts.CommS = pre.allReduceS(PB * float64(newTok))
+		out.preParts.CommEPS = pre.epAllToAllS(c, PB*float64(newTok)) // serving_moe.go
 		out.ttft = out.pre.Total + out.preParts.CommS + out.preParts.CommEPS
 		if chunk > 0 && chunk < newTok {
-			out.ttft = chunkedPrefill(c, pre, sh, batch, cached, newTok, chunk, kvb, work, out)
+			out.ttft = chunkedPrefill(c, pre, sh, pb, cached, newTok, chunk, kvb, work, out)
 		} else if chunk > 0 {
 			out.stall = out.ttft // one chunk holds the whole prompt
 		}
@@ -368,18 +384,19 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 			if !(net > 0) {
 				net = DefaultNetworkBps
 			}
-			out.preParts.TransferS = calibKVCacheBytes(c.Model, seq, batch, kvElementBytes(c)) / net
+			// The whole batch's prompt cache, whatever the pools' layouts.
+			out.preParts.TransferS = calibKVCacheBytes(c.Model, seq, whole, kvElementBytes(c)) / net
 			out.ttft += out.preParts.TransferS
 		}
 	}
 	if work == servePrefill {
 		if s.Draft != nil {
-			speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
+			speculate(c, dec, dsh, batch, pb, seq, meanCtx, kvb, work, pre, out)
 		}
 		return
 	}
 	ar := dec.allReduceS(B)
-	a2a := servingEPAllToAllS(c, dec.prof, dec.hw, B)
+	a2a := dec.epAllToAllS(c, B)
 	out.itl = out.dec.Total + (ar + a2a)
 	out.meanS = out.mean.Total + (ar + a2a)
 	out.plainITL = out.itl
@@ -387,7 +404,7 @@ func (st *serveSetup) steps(c *Config, batch, seq int, work serveWork, out *calS
 	out.decParts.CommS, out.decParts.CommEPS = ar, a2a
 	out.stepFLOPs, out.stepModel = out.mean.FLOPs, out.mean.ModelFLOPs
 	if s.Draft != nil {
-		speculate(c, dec, dsh, batch, seq, meanCtx, kvb, work, pre, out)
+		speculate(c, dec, dsh, batch, pb, seq, meanCtx, kvb, work, pre, out)
 	}
 	if h := decodeHostS(c, batch, dec.tp); h > 0 { // the stack's host time per decode step (serving_host.go)
 		out.itl += h
@@ -422,7 +439,7 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 	// comm is the all-reduces and, with expert parallelism, the
 	// all-to-alls of a pass of tokens tokens (serving_moe.go).
 	comm := func(tokens float64) (ar, a2a float64) {
-		return p.allReduceS(tokens), servingEPAllToAllS(c, p.prof, p.hw, tokens)
+		return p.allReduceS(tokens), p.epAllToAllS(c, tokens)
 	}
 	arC, a2aC := comm(B * float64(chunk))
 	ps.Ctx = cached + chunk
@@ -493,12 +510,17 @@ func chunkedPrefill(c *Config, p *servePool, sh *calibration.Transformer, batch,
 }
 
 // speculate replaces out's decode steps by speculative ones: K draft
-// decode steps of the draft model (sharded as the target) and one verify
-// pass of K + 1 tokens of the target, launched from a graph, per E accepted
-// tokens, on the decode pool (sh is the target's shard there). The draft's
-// prefill, sharded as the prefill pool's, joins the time to first token
-// (unless work is serveDecode); work servePrefill adds that alone.
-func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
+// decode steps of the draft model (sharded as the target's attention) and
+// one verify pass of K + 1 tokens of the target, launched from a graph,
+// per E accepted tokens, on the decode pool (sh is the target's shard
+// there). The draft's prefill, sharded as the prefill pool's attention,
+// joins the time to first token (unless work is serveDecode); work
+// servePrefill adds that alone. With expert parallelism (serving_moe.go)
+// the draft, dense, runs on each attention group's tp GPUs over the
+// group's batch sequences (pbatch in the prefill pool), as the target's
+// attention does, and the verify pass pays the target's all-to-alls of its
+// K + 1 tokens a sequence.
+func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, pbatch, seq, meanCtx int, kvb float64, work serveWork, pre *servePool, out *calServe) {
 	s := &c.Serve
 	dshape, _ := shapeOf(s.Draft)
 	dsh := dshape.Shard(dec.tp)
@@ -520,13 +542,13 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	}
 	if work != serveDecode {
 		cached := min(s.CachedLen, seq-1)
-		q.Prefill, q.PromptCtx = seq-cached, seq
+		q.Batch, q.Prefill, q.PromptCtx = pbatch, seq-cached, seq
 		psh := dsh
 		if pre.tp != dec.tp {
 			psh = dshape.Shard(pre.tp)
 		}
 		pre.prof.ServeSteps(&dpre, nil, nil, &pre.d, &psh, &q)
-		a := dar(pre, B*float64(seq-cached))
+		a := dar(pre, float64(pbatch)*float64(seq-cached))
 		out.ttft += dpre.Total + a
 		out.preParts.add(&dpre, 1)
 		out.preParts.CommS += a
@@ -552,12 +574,14 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 	dec.prof.ForwardFrom(&vB, &vcf, &dec.d, sh, &vps)
 	fK := float64(K)
 	tv := dec.allReduceS(B * (fK + 1))
+	ev := dec.epAllToAllS(c, B*(fK+1)) // the verify pass's all-to-alls; 0 without EP
 	td := dar(dec, B)
-	out.itl = (fK*(dA.Total+td) + vA.Total + tv) / E
-	out.meanS = (fK*(dB.Total+td) + vB.Total + tv) / E
+	out.itl = (fK*(dA.Total+td) + vA.Total + tv + ev) / E
+	out.meanS = (fK*(dB.Total+td) + vB.Total + tv + ev) / E
 	out.decParts = partsOf(&dA, fK/E)
 	out.decParts.add(&vA, 1/E)
 	out.decParts.CommS = (fK*td + tv) / E
+	out.decParts.CommEPS = ev / E
 	out.stepFLOPs = (fK*dB.FLOPs + vB.FLOPs) / E
 	out.stepModel = out.mean.ModelFLOPs
 }
@@ -566,30 +590,29 @@ func speculate(c *Config, dec *servePool, sh *calibration.Transformer, batch, se
 // requests (prompt + output_tokens): the weights' shard, the KV cache's
 // shard and the draft's, with the whole batch's KV cache besides, and the
 // largest batch whose peak fits the decode hardware. The GPU is the decode
-// pool's: the shards are decode_tp ways with decode_hardware (decodeTP), tp
-// ways otherwise.
+// pool's: the shards are decode_tp ways and its experts decode_ep ways with
+// decode_hardware (decodeTP, decodeEP), tp and ep ways otherwise; an
+// attention group holds the KV cache of its ⌈B/groups⌉ sequences,
+// groups = max(tp, ep)/tp at the pool's degrees.
 func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int) {
-	m, tp := c.Model, decodeTP(c)
+	m, tp, ep := c.Model, decodeTP(c), decodeEP(c)
 	bpe, kvb := weightPrecision(c).Bytes(), kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
-	w := Lower(m, bpe).WeightBytes / float64(tp) // decode_hardware: no ep
-	if c.Serve.DecodeHW == nil {
-		w = servingWeightsPerGPU(c, m, Lower(m, bpe).WeightBytes)
-	}
+	w := servingWeightsPerGPU(m, Lower(m, bpe).WeightBytes, tp, ep) // serving_moe.go
 	perSeq := kvPerGPU(m, peak, 1, kvb, tp)
 	if d := c.Serve.Draft; d != nil {
 		w += Lower(d, bpe).WeightBytes / float64(tp)
 		perSeq += kvPerGPU(d, peak, 1, kvb, tp)
 	}
-	perGPU = w + perSeq*float64(servingAttnBatch(c, batch))
+	groups := max(tp, ep) / tp // attention groups of an EP pool
+	perGPU = w + perSeq*float64((batch+groups-1)/groups)
 	kvTotal = calibKVCacheBytes(m, peak, batch, kvb)
 	capacity := c.Hardware.MemCapacityBytes
 	if c.Serve.DecodeHW != nil {
 		capacity = c.Serve.DecodeHW.MemCapacityBytes
 	}
 	if free := capacity - w; free > 0 && perSeq > 0 {
-		groups := float64(servingGPUs(c) / one(c.Dist.TP)) // attention groups of an EP replica
-		maxBatch = int(math.Min(math.Floor(free/perSeq)*groups, math.MaxInt32))
+		maxBatch = int(math.Min(math.Floor(free/perSeq)*float64(groups), math.MaxInt32))
 	}
 	return perGPU, kvTotal, maxBatch
 }
@@ -597,12 +620,13 @@ func servingMemory(c *Config, batch int) (perGPU, kvTotal float64, maxBatch int)
 // solveServingCalibrated is serving mode of a transformer under the
 // calibrated fidelity: prefill, decode and memory with every serving
 // option (see the top of this file). Energy is the replica's TDP·(0.3 +
-// 0.7·HFU)·T (replicaTDPW: tp GPUs of hardware, and with decode_hardware
-// the decode pool's decode_tp GPUs of it besides, both over the whole
-// cycle), with T the batch's request cycle: all its prefills and its
-// output_tokens − 1 decode steps (ServeResult.PrefillS + DecodeS), the time
-// over which throughput, MFU and HFU are counted too; ttft_s and latency_s
-// are one request's (requestTTFT).
+// 0.7·HFU)·T (replicaTDPW: max(tp, ep) GPUs of hardware, and with
+// decode_hardware the decode pool's max(decode_tp, decode_ep) GPUs of it
+// besides, both over the whole cycle), with T the batch's request cycle:
+// all its prefills and its output_tokens − 1 decode steps
+// (ServeResult.PrefillS + DecodeS), the time over which throughput, MFU
+// and HFU are counted too; ttft_s and latency_s are one request's
+// (requestTTFT).
 func solveServingCalibrated(c *Config, r *Result) {
 	if one(c.Dist.PP) > 1 {
 		solveServingPP(c, r) // serving_pp.go
@@ -624,8 +648,10 @@ func solveServingCalibrated(c *Config, r *Result) {
 	r.Serve.MaxBatchSize = maxB
 	r.Feasible = c.BatchSize <= maxB
 	if r.Feasible && c.Serve.DecodeHW != nil {
-		// The prefill pool holds the weights and the prompt's KV cache.
-		need := r.WeightBytes/float64(tp) + kvPerGPU(c.Model, c.SeqLen, c.BatchSize, kvElementBytes(c), tp)
+		// The prefill pool's GPU holds its share of the weights (experts
+		// ep ways) and its attention group's prompts' KV cache.
+		need := servingWeightsPerGPU(c.Model, r.WeightBytes, tp, one(c.Dist.EP)) +
+			kvPerGPU(c.Model, c.SeqLen, st.pre.attnBatch(c.BatchSize), kvElementBytes(c), tp)
 		r.Feasible = need <= hw.MemCapacityBytes
 	}
 	if !r.Feasible {

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "324227cd4b8e320f2adcff39ea179f07e674438a4b31040ba1d03cb6c80b9e4a"
+	servingDigest        = "35fd1060fb3b75d04eb27a3351ae40aaea07e65ba519e304767f60d4d74f18d3"
 )
 
 var (

@@ -28,8 +28,19 @@ import (
 //	TTFT     = one request's under continuous batching, as without pp (requestTTFT, bounded by
 //	           the batch's prefill above without its transfers) + p2p(seq_len) of its own prompt
 //
-// Memory per GPU: the weights / (tp·pp) and the KV cache of ⌈L/pp⌉ layers
-// on one tp rank, at the peak context; max_batch_size from it. What it does
+// With expert parallelism (ep > 1, serving_moe.go) each stage is max(tp,
+// ep) GPUs in ep/tp attention groups, each serving ⌈b/(ep/tp)⌉ of a
+// micro-batch's sequences, its experts spread whole over the ep GPUs: the
+// whole model's pass is calibratedServeSteps' (all-to-alls of every MoE
+// layer included), the last stage's adds the all-to-alls of its MoE layers
+// (the last ⌈L/pp⌉ layers: the dense ones come first, registry
+// DenseLayers), and a boundary sends a group's activations to the next
+// stage's group, stages of max(tp, ep) consecutive GPUs.
+//
+// Memory per GPU: the weights / (tp·pp) (the dense part / (tp·pp) + the
+// routed experts / (ep·pp) with EP) and the KV cache of ⌈L/pp⌉ layers on
+// one tp rank for its attention group's sequences, at the peak context;
+// max_batch_size from it. What it does
 // not model is refused (ReasonServingPP): pp with chunk_size,
 // cached_prefix_len, draft_model or decode_hardware, or more stages than
 // layers.
@@ -72,13 +83,19 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	}
 	calibratedServeSteps(c, out.b, seq, work, &out.full)
 
-	tp := one(c.Dist.TP)
+	tp, ep := one(c.Dist.TP), one(c.Dist.EP)
 	hw, prof := c.Hardware, c.profile()
 	shape, _ := shapeOf(c.Model)
 	sh := shape.Shard(tp)
+	servingEPShape(&sh, &shape, tp, ep) // serving_moe.go
 	L := c.Model.Layers
 	sh.Layers = (L + pp - 1) / pp
 	share := float64(sh.Layers) / float64(L)
+	pool := newServePool(c, hw, prof, tp, ep)
+	bg := pool.attnBatch(out.b) // an attention group's sequences
+	// The last stage's MoE layers: the dense layers come first, then every
+	// MoELayerStep-th is MoE.
+	stageMoE := min(c.Model.MoELayers(), (sh.Layers+max(c.Model.MoELayerStep, 1)-1)/max(c.Model.MoELayerStep, 1))
 	d := deviceFor(c, hw)
 	kvb := kvElementBytes(c)
 	if kvb == d.Bytes {
@@ -88,23 +105,24 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 	if c.OutputTokens > 1 {
 		meanCtx += c.OutputTokens / 2
 	}
-	q := calibration.ServeQuery{Batch: out.b, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: c.Calib.Software}
+	q := calibration.ServeQuery{Batch: bg, CtxA: seq, CtxB: meanCtx, KVBytes: kvb, Software: c.Calib.Software}
 	if !noPrefill {
 		q.Prefill, q.PromptCtx = seq, seq
 	}
 	var pre, dec, mean calibration.Breakdown
 	prof.ServeSteps(&pre, &dec, &mean, &d, &sh, &q)
-	pool := newServePool(c, hw, prof, tp)
-	B := float64(out.b)
+	B := float64(bg)
 	ar := pool.allReduceS(B) * share
-	out.stDec, out.stM = dec.Total+ar, mean.Total+ar
+	a2a := pool.epAllToAllLayersS(c, B, stageMoE) // 0 without EP
+	out.stDec, out.stM = dec.Total+ar+a2a, mean.Total+ar+a2a
 	out.stDecParts = partsOf(&dec, 1)
-	out.stDecParts.CommS = ar
+	out.stDecParts.CommS, out.stDecParts.CommEPS = ar, a2a
 	if !noPrefill {
 		arPre := pool.allReduceS(B*float64(seq)) * share
-		out.stPre = pre.Total + arPre
+		a2aPre := pool.epAllToAllLayersS(c, B*float64(seq), stageMoE)
+		out.stPre = pre.Total + arPre + a2aPre
 		out.stPreParts = partsOf(&pre, 1)
-		out.stPreParts.CommS = arPre
+		out.stPreParts.CommS, out.stPreParts.CommEPS = arPre, a2aPre
 	}
 	h := float64(c.Model.EffectiveHidden()) * calibration.ServeActivationBytes(c.Calib.Software, activationPrecision(c))
 	out.p2pTok = ppTransferS(c, B*h)
@@ -114,9 +132,10 @@ func ppStepsAt(c *Config, batch, seq int, noPrefill bool, out *ppSteps) {
 
 // ppTransferS returns the time to send bytes across every stage boundary
 // of c's pipeline in turn: within a node at the node's link, across nodes
-// at the fabric's (servingTPLink's links and efficiencies).
+// at the fabric's (servingTPLink's links and efficiencies), stages of
+// max(tp, ep) consecutive GPUs (servingGPUs).
 func ppTransferS(c *Config, bytes float64) float64 {
-	tp, pp := one(c.Dist.TP), one(c.Dist.PP)
+	tp, pp := servingGPUs(c), one(c.Dist.PP)
 	perNode := c.Dist.GPUsPerNode
 	if perNode <= 0 && c.Dist.System != nil && c.Dist.System.Node != nil {
 		perNode = c.Dist.System.Node.AcceleratorsPerNode
@@ -175,7 +194,7 @@ func ppDecodeS(c *Config, n, ctx int) float64 {
 
 // solveServingPP is solveServingCalibrated for pp > 1 (see the top of the
 // file). Utilisation counts each GPU's share of the work, 1/pp of a tp
-// rank's; energy the tp·pp GPUs over the batch's request cycle.
+// rank's; energy the max(tp, ep)·pp GPUs over the batch's request cycle.
 func solveServingPP(c *Config, r *Result) {
 	hw := c.Hardware
 	prof := c.profile()
@@ -192,14 +211,19 @@ func solveServingPP(c *Config, r *Result) {
 	r.WeightBytes = Lower(c.Model, wb).WeightBytes
 	L := c.Model.Layers
 	share := float64((L+pp-1)/pp) / float64(L)
+	ep := one(c.Dist.EP)
 	w := r.WeightBytes / float64(tp*pp)
+	if ep > 1 {
+		w = servingWeightsPerGPU(c.Model, r.WeightBytes, tp, ep) / float64(pp) // serving_moe.go
+	}
 	kvb := kvElementBytes(c)
 	peak := c.SeqLen + c.OutputTokens
 	perSeq := kvPerGPU(c.Model, peak, 1, kvb, tp) * share
-	r.MemoryBytes = w + perSeq*B
+	groups := servingGPUs(c) / tp // attention groups of a stage
+	r.MemoryBytes = w + perSeq*float64((c.BatchSize+groups-1)/groups)
 	r.KVCacheBytes = calibKVCacheBytes(c.Model, peak, c.BatchSize, kvb) // the model's own layout (serving_moe.go)
 	if free := hw.MemCapacityBytes - w; free > 0 && perSeq > 0 {
-		r.Serve.MaxBatchSize = int(math.Min(math.Floor(free/perSeq), math.MaxInt32))
+		r.Serve.MaxBatchSize = int(math.Min(math.Floor(free/perSeq)*float64(groups), math.MaxInt32))
 	}
 	r.Feasible = c.BatchSize <= r.Serve.MaxBatchSize
 	if !r.Feasible {
@@ -240,5 +264,5 @@ func solveServingPP(c *Config, r *Result) {
 	d := deviceFor(c, hw)
 	r.EffectiveFLOPS = prof.MatmulFLOPS(&d)
 	r.EffectiveBandwidth = prof.StreamBps(&d)
-	r.EnergyJ = replicaTDPW(c, tp*pp) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
+	r.EnergyJ = replicaTDPW(c, servingGPUs(c)*pp) * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * cycle
 }

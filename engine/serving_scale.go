@@ -42,6 +42,7 @@ type ServeConfig struct {
 	Acceptance  float64            // draft acceptance α; 0 = 0.7 (only with a draft)
 	DecodeHW    *registry.Hardware // disaggregated decode hardware; nil = colocated
 	DecodeTP    int                // the decode pool's tensor parallelism (with DecodeHW); 0 = tp
+	DecodeEP    int                // the decode pool's expert parallelism (with DecodeHW; calibrated); 0 = ep
 	NetworkBps  float64            // prefill→decode KV transfer bandwidth; 0 = 100 GB/s
 	KVPrecision registry.Precision // KV cache format when KVPrecSet
 	KVPrecSet   bool               // false = the weights' precision
@@ -60,10 +61,11 @@ type ServeConfig struct {
 // ServeResult holds the outcomes of serving at scale.
 type ServeResult struct {
 	Replicas int // replicas serving the load (1 without a qps)
-	GPUs     int // replicas × (tp + decode_tp with decode_hardware): every GPU of both pools (replicaTDPW, solveFleet)
+	GPUs     int // replicas × (tp + decode_tp with decode_hardware; under calibrated max(tp, ep)·pp + max(decode_tp, decode_ep)): every GPU of both pools (replicaTDPW, solveFleet)
 	// DecodeGPUs is the decode pool's share of GPUs: replicas × decode_tp
-	// GPUs of decode_hardware; 0 without decode_hardware (colocated serving
-	// decodes on the prefill's GPUs).
+	// GPUs of decode_hardware (max(decode_tp, decode_ep) under calibrated,
+	// decodePoolGPUs); 0 without decode_hardware (colocated serving decodes
+	// on the prefill's GPUs).
 	DecodeGPUs int
 
 	PromptCacheHitRatio float64 // cached / S
@@ -119,11 +121,14 @@ var servingScaleParams = []*Param{
 		Doc:   "serving: draft token acceptance rate α",
 		apply: func(c *Config, v Value) { c.Serve.Acceptance = v.F }},
 	{Name: "decode_hardware", Modes: InServing, Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
-		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware); a replica is tp GPUs of hardware plus decode_tp of it, both priced",
+		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware); a replica is tp GPUs of hardware plus decode_tp of it (under calibrated max(tp, ep) plus max(decode_tp, decode_ep)), both priced",
 		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
 	{Name: "decode_tp", Modes: InServing, Label: "Decode tensor parallel", Type: TypeInt, Min: 0, Default: "0", Needs: "decode_hardware",
 		Doc:   "serving: tensor parallelism of the disaggregated decode pool (with decode_hardware); 0 = tp",
 		apply: func(c *Config, v Value) { c.Serve.DecodeTP = int(v.F) }},
+	{Name: "decode_ep", Modes: InServing, ServingFidelities: UnderCalibrated, Label: "Decode expert parallel", Type: TypeInt, Min: 0, Default: "0", Needs: "decode_hardware",
+		Doc:   "serving: expert parallelism of the disaggregated decode pool (with decode_hardware; MoE under calibrated): max(decode_tp, decode_ep) GPUs of decode_hardware, attention data-parallel in decode_ep/decode_tp groups, whole experts spread decode_ep ways; 0 = ep",
+		apply: func(c *Config, v Value) { c.Serve.DecodeEP = int(v.F) }},
 	{Name: "network_bandwidth", Modes: InServing, Label: "Network bandwidth", Type: TypeFloat, Unit: "B/s", Min: 1, Default: "100e9",
 		Doc:   "serving: prefill→decode KV cache transfer bandwidth (disaggregated)",
 		apply: func(c *Config, v Value) { c.Serve.NetworkBps = v.F }},
@@ -258,15 +263,15 @@ func solveServingScale(c *Config, r *Result) {
 	tp := one(c.Dist.TP)
 	if cal {
 		// An EP replica's GPUs (serving_moe.go), times a calibrated
-		// pipeline's stages (serving_pp.go; ep with pp is refused).
+		// pipeline's stages (serving_pp.go), each of max(tp, ep) GPUs.
 		tp = servingGPUs(c) * one(c.Dist.PP)
 	}
 	dec, dtp := c.Hardware, tp
 	if s.DecodeHW != nil {
 		// The decode pool holds the KV cache of the running requests:
-		// decode_tp GPUs of decode_hardware (ep and pp are refused beside
-		// it, so tp is one(tp) here).
-		dec, dtp = s.DecodeHW, decodeTP(c)
+		// decode_tp GPUs of decode_hardware, max(decode_tp, decode_ep)
+		// under calibrated (pp is refused beside it).
+		dec, dtp = s.DecodeHW, decodePoolGPUs(c)
 	}
 	capacity := dec.MemCapacityBytes * float64(dtp)
 	if r.Serve.PrefillS == 0 && r.Serve.DecodeS == 0 {
@@ -284,10 +289,10 @@ func solveServingScale(c *Config, r *Result) {
 	}
 	r.Serve.PromptCacheHitRatio = float64(s.CachedLen) / float64(c.SeqLen)
 	continuousBatching(c, r, dec, capacity, cal)
-	// A replica is tp GPUs of hardware (the prefill pool with
-	// decode_hardware) and, disaggregated, decode_tp GPUs of
-	// decode_hardware besides (the decode pool): capacity planning and the
-	// fleet models count both.
+	// A replica is tp GPUs of hardware (max(tp, ep)·pp under calibrated;
+	// the prefill pool with decode_hardware) and, disaggregated, the decode
+	// pool's decodePoolGPUs of decode_hardware besides: capacity planning
+	// and the fleet models count both.
 	pool := 0
 	if s.DecodeHW != nil {
 		pool = dtp
@@ -300,10 +305,11 @@ func solveServingScale(c *Config, r *Result) {
 }
 
 // replicaTDPW returns the TDP of one serving replica's GPUs, watts: gpus
-// GPUs of hardware and, disaggregated, the decode pool's decode_tp GPUs of
-// decode_hardware besides,
+// GPUs of hardware and, disaggregated, the decode pool's GPUs of
+// decode_hardware besides (decodePoolGPUs: decode_tp, max(decode_tp,
+// decode_ep) under calibrated),
 //
-//	W = gpus·TDP_hardware (+ decode_tp·TDP_decode_hardware)
+//	W = gpus·TDP_hardware (+ N_d·TDP_decode_hardware)
 //
 // Serving energy charges it whole over the batch's request cycle,
 // W·(0.3 + 0.7·HFU)·T, as the fleet models charge every GPU's power over
@@ -312,7 +318,7 @@ func solveServingScale(c *Config, r *Result) {
 func replicaTDPW(c *Config, gpus int) float64 {
 	w := float64(gpus) * c.Hardware.TDPW
 	if d := c.Serve.DecodeHW; d != nil {
-		w += float64(decodeTP(c)) * d.TDPW
+		w += float64(decodePoolGPUs(c)) * d.TDPW
 	}
 	return w
 }

@@ -601,7 +601,7 @@ var coreOutputs = []*Output{
 	{Name: "energy_j", Unit: "J", Modes: InAll, Doc: "accelerator energy of the step or request: TDP·(0.3 + 0.7·HFU)·latency",
 		Label: "Energy", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.EnergyJ }},
-	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving; calibrated: one GPU of tp, of decode_tp with decode_hardware, at the peak context seq_len + output_tokens, with a draft model's)",
+	{Name: "memory_bytes", Unit: "B", Modes: InAll, Doc: "device memory needed: weights (inference), weights+gradients+optimizer+activations (training), weights+KV cache (serving; calibrated: one GPU of tp, of decode_tp with decode_hardware (experts over ep, decode_ep), at the peak context seq_len + output_tokens, with a draft model's)",
 		Label: "Memory", Better: LowerIsBetter,
 		Float: func(r *Result) float64 { return r.MemoryBytes }},
 	{Name: "compute_s", Unit: "s", Modes: InAll, Doc: "time of the FLOPs at peak × η (serving: the prefill)",

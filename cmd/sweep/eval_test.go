@@ -109,6 +109,11 @@ func TestEvalUnusedOptions(t *testing.T) {
 	if code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "decode_hardware=H200", "decode_tp=2"); code != 0 || stderr != "" {
 		t.Errorf("decode_tp with decode_hardware: exit %d, stderr %q", code, stderr)
 	}
+	cliFails(t, 2, `argument "decode_ep=16": decode_ep is used only with decode_hardware, which is not set`,
+		"eval", "model=DeepSeek_V3", "hardware=H100", "mode=serving", "ep=8", "decode_ep=16")
+	if code, _, stderr := runCLI(t, "eval", "model=DeepSeek_V3", "hardware=H100", "mode=serving", "precision=fp8", "ep=32", "decode_hardware=H100", "decode_ep=64"); code != 0 || stderr != "" {
+		t.Errorf("decode_ep with decode_hardware: exit %d, stderr %q", code, stderr)
+	}
 	code, _, stderr := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "efficiency=0.3")
 	if code != 0 || !strings.Contains(stderr, `note: argument "efficiency=0.3": efficiency has no effect under fidelity=calibrated`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
