@@ -35,6 +35,9 @@ func refusal(c *Config) Reason {
 	if c.Mode == Serving && (c.Model.Class == registry.ClassCNN || c.Model.Class == registry.ClassDiffusion) {
 		return ReasonNoTokens
 	}
+	if c.Model.IsHybrid() && !hybridPriced(c) {
+		return ReasonHybrid
+	}
 	return ReasonNone
 }
 
@@ -173,3 +176,7 @@ func finishSSM(c *Config, r *Result, b *calibration.Breakdown, d *calibration.De
 	r.EffectiveBandwidth = c.profile().StreamBps(d)
 	r.EnergyJ = c.Hardware.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * t
 }
+
+// hybridPriced reports whether c's hybrid Mamba-Transformer is priced: not
+// yet by either fidelity (ReasonHybrid).
+func hybridPriced(c *Config) bool { return false }
