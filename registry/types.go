@@ -206,13 +206,13 @@ type Model struct {
 	// Hybrid Mamba-Transformer (Nemotron-H; hybrid.go). LayerPattern is the
 	// config's hybrid_override_pattern, one character per layer; Blocks its
 	// counts, parsed once at load (zero: not a hybrid).
-	LayerPattern string
-	Blocks       LayerBlocks
-	MambaHeads   int // Mamba-2 heads (mamba_num_heads)
-	MambaHeadDim int // Mamba-2 head dimension (mamba_head_dim); inner width MambaHeads × MambaHeadDim
-	MambaGroups  int // B and C groups (n_groups), shared by MambaHeads / MambaGroups heads each
-	ConvKernel   int // depthwise causal convolution width (conv_kernel); MambaConvDefault when unset
-	ChunkSize    int // SSD chunk length (chunk_size); MambaChunkDefault when unset
+	LayerPattern  string
+	Blocks        LayerBlocks
+	MambaHeads    int // Mamba-2 heads (mamba_num_heads)
+	MambaHeadDim  int // Mamba-2 head dimension (mamba_head_dim); inner width MambaHeads × MambaHeadDim
+	MambaGroups   int // B and C groups (n_groups), shared by MambaHeads / MambaGroups heads each
+	ConvKernel    int // depthwise causal convolution width (conv_kernel); MambaConvDefault when unset
+	ChunkSize     int // SSD chunk length (chunk_size); MambaChunkDefault when unset
 	DenoiseSteps  int
 	Resolution    int
 	ActionHorizon int
