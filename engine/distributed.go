@@ -620,7 +620,11 @@ func solveDistributed(c *Config, r *Result) {
 	}
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
-	if m.Class.IsTransformer() {
+	if m.IsHybrid() {
+		// Block by block, its MoE blocks' routed tokens included (hybrid.go).
+		act = hybridActivationBytes(m, stageLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe) *
+			float64(min(mb, pp)) / float64(tp)
+	} else if m.Class.IsTransformer() {
 		a, aok := ActivationMemoryBytes(stageLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, activationStrategy(c), bpe)
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads

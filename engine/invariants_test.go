@@ -288,6 +288,21 @@ func layerFLOPsPerToken(t *calibration.Transformer) float64 {
 		}
 		attn = qproj + (r+rope)*h + H*(qk-rope+v)*r + H*v*h
 	}
+	if b := t.Blocks; b.Total() > 0 {
+		// A hybrid's layer mean: each kind of block by its share, a
+		// Mamba-2 block's in_proj and out_proj.
+		L := float64(t.Layers)
+		E := float64(t.SSM.Heads * t.SSM.HeadDim)
+		mamba := h*(2*E+2*float64(t.SSM.Groups*t.SSM.State)+float64(t.SSM.Heads)) + E*h
+		dense := gate * h * F
+		if t.Experts > 1 && t.ActiveExperts > 0 {
+			mlp = float64(b.MoE) / L * (float64(t.ActiveExperts) + float64(t.SharedExperts)) * gate * h * F
+			dense = 0
+		} else {
+			mlp = 0
+		}
+		return 2 * (float64(b.Attention)/L*attn + float64(b.Mamba)/L*mamba + float64(b.MLP)/L*dense + mlp)
+	}
 	return 2 * (attn + mlp)
 }
 
@@ -765,4 +780,38 @@ func FuzzPhysicsInvariants(f *testing.F) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestPhysicsInvariantsHybrid runs the invariants over the registry's
+// hybrid Mamba-Transformers alone (the full suite draws them as one model
+// among many): every mode and fidelity, priced or refused.
+func TestPhysicsInvariantsHybrid(t *testing.T) {
+	sp := newInvariantSpace(t)
+	var hy []*registry.Model
+	for _, m := range sp.models {
+		if m.IsHybrid() {
+			hy = append(hy, m)
+		}
+	}
+	if len(hy) < 2 {
+		t.Fatalf("%d hybrid models in the registry, want Nemotron-H 8B and Nemotron 3 Nano", len(hy))
+	}
+	sp.models = hy
+	rng := rand.New(rand.NewSource(20261203))
+	priced := 0
+	for i := 0; i < 10_000; i++ {
+		c := sp.draw(rng)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("generator drew an invalid configuration: %v", err)
+		}
+		if err := checkInvariants(c); err != nil {
+			t.Fatal(err)
+		}
+		if r := Evaluate(&c); r.LatencyS > 0 {
+			priced++
+		}
+	}
+	if priced == 0 {
+		t.Error("no hybrid configuration priced")
+	}
 }

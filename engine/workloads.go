@@ -177,6 +177,10 @@ func finishSSM(c *Config, r *Result, b *calibration.Breakdown, d *calibration.De
 	r.EnergyJ = c.Hardware.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * t
 }
 
-// hybridPriced reports whether c's hybrid Mamba-Transformer is priced: not
-// yet by either fidelity (ReasonHybrid).
-func hybridPriced(c *Config) bool { return false }
+// hybridPriced reports whether c's hybrid Mamba-Transformer is priced:
+// under fidelity calibrated in training (one GPU or distributed), whose
+// operator model times each kind of block by the layer pattern
+// (calibration/hybrid.go); never under mlsysim (ReasonHybrid).
+func hybridPriced(c *Config) bool {
+	return c.Fidelity == FidelityCalibrated && c.Mode == Training
+}
