@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/mlsysim/mlsysim-go/registry"
+import (
+	"github.com/mlsysim/mlsysim-go/calibration"
+	"github.com/mlsysim/mlsysim-go/registry"
+)
 
 // hybridActivationBytes returns the activations a training step of a
 // hybrid Mamba-Transformer keeps over layers of its m.Layers blocks (a
@@ -55,4 +58,36 @@ func hybridActivationBytes(m *registry.Model, layers, seq, batch int, strategy R
 		perTok = float64(b.Attention)*attn + float64(b.MLP)*mlp + float64(b.MoE)*moe + float64(b.Mamba)*mamba
 	}
 	return perTok * float64(layers) / L * float64(seq) * float64(batch) * bytesPerElement / 2
+}
+
+// hybridCacheBytes returns what batch sequences of seqLen tokens of a
+// hybrid Mamba-Transformer keep between decode steps, at bytesPerElement:
+// the KV cache of its attention blocks alone and the recurrent state of
+// its Mamba-2 blocks, which does not grow with the context
+// (calibration.Transformer.MambaStateBytesPerSeq):
+//
+//	2 · H_kv · d_head · L_attn · S · B · b  +  L_mamba · (E·N + (K − 1)·(E + 2·G·N)) · B · b
+//
+// with E = mamba heads × head dim, N the state, G the groups and K the
+// convolution width.
+func hybridCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement float64) float64 {
+	S, B := float64(seqLen), float64(batch)
+	kv := 2 * float64(m.TrueKVHeads()) * float64(m.EffectiveHeadDim()) * float64(m.Blocks.Attention) * S * B * bytesPerElement
+	return kv + hybridStateBytes(m, bytesPerElement)*B
+}
+
+// hybridStateBytes returns one sequence's recurrent state over m's Mamba-2
+// blocks at bytesPerElement.
+func hybridStateBytes(m *registry.Model, bytesPerElement float64) float64 {
+	t := calibration.Transformer{Layers: m.Layers, Blocks: m.Blocks,
+		SSM: calibration.Mamba2{Heads: m.MambaHeads, HeadDim: m.MambaHeadDim, State: m.StateSize, Groups: m.MambaGroups, Conv: m.ConvKernel}}
+	return t.MambaStateBytesPerSeq(bytesPerElement)
+}
+
+// hybridTokenBytes returns the cache a token of a hybrid takes in a paged
+// pool whose sequences hold mean tokens on average: the attention blocks'
+// KV of the token and its sequence's recurrent state shared by its mean
+// tokens (the state is one block a request, not paged by token).
+func hybridTokenBytes(m *registry.Model, mean, bytesPerElement float64) float64 {
+	return hybridCacheBytes(m, 1, 0, bytesPerElement) + hybridStateBytes(m, bytesPerElement)/max(mean, 1)
 }

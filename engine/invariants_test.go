@@ -442,6 +442,29 @@ func checkInvariants(c Config) error {
 			return (float64(shape.Layers)*attn + moe*moeLayer + (float64(shape.Layers)-moe)*gate*h*Fd + float64(shape.Vocab)*h) * bpe
 		}
 	}
+	if b := shape.Blocks; b.Total() > 0 {
+		// A hybrid reads each block's weights once: attention's
+		// projections, Mamba-2's in_proj and out_proj, the MLP, a MoE
+		// block's router, shared experts and the expected distinct routed
+		// experts of its tokens; and the LM head.
+		weightsRead = func(tokens int) float64 {
+			h, q, kv, F := float64(shape.Hidden), float64(shape.Heads*shape.HeadDim), float64(shape.KVHeads*shape.HeadDim), float64(shape.FFN)
+			gate := 2.0
+			if shape.GatedMLP {
+				gate = 3
+			}
+			E := float64(shape.SSM.Heads * shape.SSM.HeadDim)
+			mamba := h*(2*E+2*float64(shape.SSM.Groups*shape.SSM.State)+float64(shape.SSM.Heads)) + E*h
+			var moe float64
+			if shape.Experts > 1 && shape.ActiveExperts > 0 {
+				X, k := float64(shape.Experts), float64(shape.ActiveExperts)
+				experts := X * (1 - math.Pow(1-k/X, float64(tokens)))
+				moe = h*X + (experts+float64(shape.SharedExperts))*gate*h*F
+			}
+			return (float64(b.Attention)*(h*(q+2*kv)+q*h) + float64(b.Mamba)*mamba + float64(b.MLP)*gate*h*F +
+				float64(b.MoE)*moe + float64(shape.Vocab)*h) * bpe
+		}
+	}
 	if c.Mode == Inference {
 		// One forward of batch tokens: the weights read once, the FLOPs at peak.
 		if floor := weightsRead(c.BatchSize) / c.Hardware.MemBandwidthBps; r.LatencyS < floor*(1-1e-9) {

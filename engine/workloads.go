@@ -178,9 +178,18 @@ func finishSSM(c *Config, r *Result, b *calibration.Breakdown, d *calibration.De
 }
 
 // hybridPriced reports whether c's hybrid Mamba-Transformer is priced:
-// under fidelity calibrated in training (one GPU or distributed), whose
-// operator model times each kind of block by the layer pattern
-// (calibration/hybrid.go); never under mlsysim (ReasonHybrid).
+// under fidelity calibrated, whose operator model times each kind of block
+// by the layer pattern (calibration/hybrid.go), in training (one GPU or
+// distributed), inference and serving without parallelism or serving
+// options (tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision,
+// draft_model, decode_hardware, whose per-layer collectives and caches
+// nothing prices block by block yet); never under mlsysim (ReasonHybrid).
 func hybridPriced(c *Config) bool {
-	return c.Fidelity == FidelityCalibrated && c.Mode == Training
+	if c.Fidelity != FidelityCalibrated {
+		return false
+	}
+	if c.Mode != Serving {
+		return true
+	}
+	return one(c.Dist.PP) <= 1 && one(c.Dist.EP) <= 1 && one(c.Dist.CP) <= 1 && !servingExtended(c)
 }
