@@ -698,6 +698,12 @@ func solveDistributed(c *Config, r *Result) {
 	if tp > 1 {
 		β, α := t.link(tp)
 		tTP = TPAllReducesPerLayer * float64(stageLayers) * RingAllReduceS(actBytes, tp, β, α)
+		if m.IsHybrid() {
+			// A hybrid's block has one row-parallel output (attention's or
+			// Mamba-2's out_proj, the MLP's down projection): 1 forward + 1
+			// backward, half a transformer layer's (hybrid.go).
+			tTP /= 2
+		}
 		if cal.ok {
 			tTP *= cal.tpFactor
 		}

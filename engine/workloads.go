@@ -180,7 +180,8 @@ func finishSSM(c *Config, r *Result, b *calibration.Breakdown, d *calibration.De
 // hybridPriced reports whether c's hybrid Mamba-Transformer is priced:
 // under fidelity calibrated, whose operator model times each kind of block
 // by the layer pattern (calibration/hybrid.go), in training (one GPU or
-// distributed), inference and serving without parallelism or serving
+// distributed, without context parallelism, which would split the Mamba-2
+// blocks' scan), inference and serving without parallelism or serving
 // options (tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision,
 // draft_model, decode_hardware, whose per-layer collectives and caches
 // nothing prices block by block yet); never under mlsysim (ReasonHybrid).
@@ -189,7 +190,7 @@ func hybridPriced(c *Config) bool {
 		return false
 	}
 	if c.Mode != Serving {
-		return true
+		return one(c.Dist.CP) <= 1 // context parallelism of Mamba-2 blocks: not modelled
 	}
 	return one(c.Dist.PP) <= 1 && one(c.Dist.EP) <= 1 && one(c.Dist.CP) <= 1 && !servingExtended(c)
 }
