@@ -163,7 +163,8 @@ func (p *Profile) hybridAttention(b *Breakdown, d *Device, m *Transformer, ps *P
 // and the input, write the state: 2·Conv·(E + 2GN) elements), and the
 // selective state update reading and writing the state (2·E·N elements)
 // with the token's x, B, C, dt, z read and y written (3E + 2GN + H), at
-// about 6·E·N FLOPs (dA·h + dB·x, C·h) on the vector units (2 kernels).
+// about 6·E·N FLOPs (dA·h + dB·x, C·h) on the vector units, and the gated
+// norm, 3E (3 kernels: convolution update, state update, norm).
 // The scan's time is element-wise time (engine/timeparts.go).
 func (p *Profile) hybridRest(b *Breakdown, d *Device, m *Transformer, ps *Pass, c *eltCoef) {
 	T := float64(ps.Batch) * float64(ps.Tokens)
