@@ -60,21 +60,20 @@ type SkippedRun struct {
 	ID, Reason string
 }
 
-// hybridMambaMoE is why the NeMo AutoModel page's Nemotron 3 rows stay
-// unpriced: NVIDIA's Nemotron 3 Nano (30B-A3B) and Super (120B) model
-// cards describe hybrid Mamba-Transformer mixtures of experts that
-// interleave Mamba-2 layers, a few attention layers and MoE layers; the
-// engine prices
-// Mamba only as a whole state-space model in inference and has no layer
-// mix of Mamba, attention and MoE blocks, so no registry entry could
-// represent them faithfully.
-const hybridMambaMoE = "is a hybrid Mamba-Transformer mixture of experts, which the engine does not represent (no Mamba layers in training, no mix of Mamba, attention and MoE layers), so it has no registry entry"
+// latentMoE is why the NeMo AutoModel page's Nemotron 3 Super row stays
+// unpriced: NVIDIA's Nemotron 3 white paper (arXiv:2512.20848) describes
+// Super and Ultra as hybrid Mamba-Transformer mixtures of experts with
+// LatentMoE (the experts computed in a projected latent width) and
+// multi-token prediction layers; the engine's hybrids (registry
+// hybrid_override_pattern, calibration/hybrid.go) have neither, so no
+// registry entry could represent Super faithfully. Nemotron 3 Nano, a
+// plain MoE hybrid, is priced.
+const latentMoE = "is a hybrid Mamba-Transformer with LatentMoE experts and multi-token prediction layers (Nemotron 3 white paper, arXiv:2512.20848), which the engine's hybrids do not represent, so it has no registry entry"
 
 // unmodelledRuns maps the performance pages' model names (lower case)
 // that have no registry entry on purpose to why.
 var unmodelledRuns = map[string]string{
-	"nemotron v3 nano 30b (26.02)":   hybridMambaMoE,
-	"nemotron v3 super 120b (26.02)": hybridMambaMoE,
+	"nemotron v3 super 120b (26.02)": latentMoE,
 }
 
 // PredictRun evaluates a published training run under fidelity f: the
@@ -203,6 +202,9 @@ func PredictRun(reg *registry.Registry, profiles *calibration.Set, run *calibrat
 		return 0, r, mk, fmt.Sprintf("engine rejects the configuration: %v", err)
 	}
 	r = engine.Evaluate(&c)
+	if r.Reason == engine.ReasonHybrid {
+		return 0, r, mk, fmt.Sprintf("model %s: %s", mk, r.Reason)
+	}
 	if r.Dist.Reason != engine.DistOK {
 		return 0, r, mk, fmt.Sprintf("engine rejects the layout (%s)", r.Dist.Reason)
 	}
@@ -224,9 +226,10 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		ml, rm, _, why := PredictRun(reg, profiles, run, engine.FidelityMLSysim)
 		ca, rc, mk, why2 := PredictRun(reg, profiles, run, engine.FidelityCalibrated)
 		na := ""
-		if why != "" && why2 == "" && rm.Dist.Reason != engine.DistOK {
+		if why != "" && why2 == "" && (rm.Dist.Reason != engine.DistOK || rm.Reason == engine.ReasonHybrid) {
 			// Each fidelity prices the rows it can: mlsysim's layout
-			// rejects what the calibrated folding accepts.
+			// rejects what the calibrated folding accepts, and mlsysim
+			// has no hybrid Mamba-Transformer.
 			na, why, ml = "mlsysim: "+why, "", math.NaN()
 		}
 		if why == "" {

@@ -33,7 +33,8 @@
 // (data/bands.json: a factor pair per BandClass at BandCoverage;
 // EmbeddedBands). Beside the dense transformer the operator model times
 // mixture-of-experts MLPs and latent attention (moe.go), Mamba layers
-// (ssm.go, MambaPass), diffusion U-Nets (unet.go, UNetFor) and CNN layers
+// (ssm.go, MambaPass), hybrid Mamba-Transformers block by block, Mamba-2's
+// SSD scan among them (hybrid.go; Transformer.Blocks), diffusion U-Nets (unet.go, UNetFor) and CNN layers
 // (cnn.go). The package imports
 // registry but not engine, so that the engine and the fitter share one
 // model.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mlsysim/mlsysim-go/registry"
 )
 
 // Class is the kind of a measured point.
@@ -80,6 +82,13 @@ type Transformer struct {
 	RopeDim  int // qk_rope_head_dim: rotary key width, shared by the heads
 	QKDim    int // query/key width per head (qk_nope_head_dim + qk_rope_head_dim)
 	VDim     int // value width per head
+
+	// Hybrid Mamba-Transformer (hybrid.go): Blocks, when set, makes each
+	// of Layers one block of the kind the layer pattern says (their counts
+	// add up to Layers; MoELayers is then unused, Blocks.MoE counts the
+	// MoE blocks); SSM is the Mamba-2 blocks' shape.
+	Blocks registry.LayerBlocks
+	SSM    Mamba2
 }
 
 // Point is one measured time.

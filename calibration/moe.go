@@ -23,8 +23,11 @@ func ExpectedActiveExperts(experts, k int, tokens float64) float64 {
 }
 
 // moeFraction returns the share of m's layers with routed experts:
-// MoELayers/Layers, 1 when MoELayers is 0.
+// MoELayers/Layers, 1 when MoELayers is 0; a hybrid's Blocks.MoE/Layers.
 func (m *Transformer) moeFraction() float64 {
+	if m.Hybrid() {
+		return m.share(m.Blocks.MoE)
+	}
 	if m.MoELayers <= 0 || m.Layers <= 0 || m.MoELayers >= m.Layers {
 		return 1
 	}
@@ -48,6 +51,19 @@ func (m *Transformer) denseFFN() (F, up float64) {
 		F = float64(m.FFN)
 	}
 	return F, m.upWidth(F)
+}
+
+// denseShare returns the share of m's layers with a dense MLP, given the
+// MoE share fm: 1 − fm, or a hybrid's MLP blocks over its layers (its
+// Mamba-2 and attention blocks have no MLP).
+func (m *Transformer) denseShare(fm float64) float64 {
+	if m.Hybrid() {
+		return m.share(m.Blocks.MLP)
+	}
+	if fm < 1 {
+		return 1 - fm
+	}
+	return 0
 }
 
 // routedCopies returns the routed token copies one rank's MoE MLP takes
@@ -100,12 +116,12 @@ func (p *Profile) moeMLPs(b *Breakdown, d, dr *Device, m *Transformer, T, rate f
 	h, F := float64(m.Hidden), float64(m.FFN)
 	up := m.upWidth(F)
 	fm := m.moeFraction()
-	if fm < 1 {
+	if dense := m.denseShare(fm); dense > 0 {
 		Fd, upD := m.denseFFN()
 		var dn Breakdown
 		p.gemm(&dn, d, 1, T, upD, h, rate)
 		p.gemm(&dn, d, 1, T, h, Fd, rate)
-		dn.Scale(1 - fm)
+		dn.Scale(dense)
 		b.Add(&dn)
 	}
 	var mo Breakdown

@@ -409,6 +409,10 @@ func (p *Profile) layerMatmuls(b *Breakdown, d, dr *Device, m *Transformer, ps *
 	h, H, Hkv, hd := float64(m.Hidden), float64(m.Heads), float64(m.KVHeads), float64(m.HeadDim)
 	F := float64(m.FFN)
 	q, kv := H*hd, Hkv*hd
+	if m.Hybrid() {
+		p.hybridMatmuls(b, d, dr, m, T, rate) // hybrid.go
+		return
+	}
 	if m.KVLatent > 0 {
 		p.mlaProjections(b, d, m, T, rate)
 	} else {
@@ -463,6 +467,13 @@ func (p *Profile) layerRestOn(b *Breakdown, d *Device, m *Transformer, ps *Pass,
 	if stk.unfused() {
 		c = &eltUnfused
 	}
+	if m.Hybrid() {
+		p.hybridRest(b, d, m, ps, c) // hybrid.go
+		if stk.EagerDispatch && !ps.decode() && !ps.Graphed {
+			b.Host += p.HostLayerS
+		}
+		return
+	}
 	fc := c.f
 	if !m.GatedMLP {
 		fc = c.fPlain
@@ -488,6 +499,9 @@ func (p *Profile) layerRestOn(b *Breakdown, d *Device, m *Transformer, ps *Pass,
 // cache once per query head, H·hd elements of K and of V, not Hkv·hd: the
 // bytes of a grouped-query model's step, heads/kv_heads times the cache.
 func (p *Profile) attention(b *Breakdown, d *Device, m *Transformer, ps *Pass, rate float64) (flops, bytes float64) {
+	if m.Hybrid() {
+		return p.hybridAttention(b, d, m, ps, rate) // hybrid.go
+	}
 	fw := m.windowShare(ps)
 	if fw == 0 {
 		return p.attentionSpan(b, d, m, ps, rate, 0)
@@ -815,7 +829,7 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, sg Stage) Break
 	if te {
 		castF, castB = fp8Casts(m, &ps)
 		p.elementwise(&layer, &dr, castF+castB)
-		layer.Fixed += 8 * p.KernelS
+		layer.Fixed += 2 * m.linearLayers() * p.KernelS
 	}
 	if m.Experts > 1 && m.ActiveExperts > 0 && !st.MoETokenDrop {
 		// Stack.MoELayerMicrobatchS once per MoE layer of the pass (none
@@ -835,12 +849,12 @@ func (p *Profile) trainStep(d *Device, m *Transformer, st *Step, sg Stage) Break
 		layer.Add(&fwd)
 		if te {
 			p.elementwise(&layer, &dr, castF)
-			layer.Fixed += 4 * p.KernelS
+			layer.Fixed += m.linearLayers() * p.KernelS
 		}
 		layer.ModelFLOPs = mf
 	case RecomputeSelective:
 		layer.Attention += fwd.Attention
-		layer.Fixed += p.KernelS
+		layer.Fixed += p.KernelS * m.attnShare() // one attention kernel a layer that attends
 		layer.FLOPs += fwd.attnFLOPs
 	}
 	layer.Scale(float64(layers))
@@ -917,11 +931,17 @@ func fp8Casts(m *Transformer, ps *Pass) (fwd, bwd float64) {
 			mlpF += fm * T * (h + S*F)
 			mlpB += fm * T * (S*up + h)
 		}
-		if fm < 1 {
+		if dn := m.denseShare(fm); dn > 0 {
 			Fd, upD := m.denseFFN()
-			mlpF += (1 - fm) * T * (h + Fd)
-			mlpB += (1 - fm) * T * (upD + h)
+			mlpF += dn * T * (h + Fd)
+			mlpB += dn * T * (upD + h)
 		}
+	} else if m.Hybrid() {
+		dn := m.share(m.Blocks.MLP)
+		mlpF, mlpB = dn*T*(h+F), dn*T*(up+h)
+	}
+	if m.Hybrid() {
+		return hybridCasts(m, T, mlpF, mlpB)
 	}
 	const b = 4 // bytes per element cast
 	fwd = b * (T*(h+q) + mlpF)
@@ -943,6 +963,10 @@ func (m *Transformer) Shard(tp int) Transformer {
 	s.Heads, s.KVHeads, s.FFN, s.Vocab = div(m.Heads), div(m.KVHeads), div(m.FFN), div(m.Vocab)
 	if m.DenseFFN > 0 {
 		s.DenseFFN = div(m.DenseFFN)
+	}
+	if m.SSM.Heads > 0 {
+		// Megatron-Core's Mamba mixer splits the heads and the B, C groups.
+		s.SSM.Heads, s.SSM.Groups = div(m.SSM.Heads), div(m.SSM.Groups)
 	}
 	return s
 }

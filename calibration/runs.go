@@ -136,6 +136,8 @@ var runModels = map[string]string{
 	// NeMo AutoModel's names
 	"deepseek v3 671b": "DeepSeek_V3", "qwen3 moe 30b": "Qwen3_30B_A3B", "llama3 70b": "Llama3_70B",
 	"kimi k2": "Kimi_K2",
+	// NeMo AutoModel's "Nemotron V3 Nano 30B" is NVIDIA-Nemotron-3-Nano-30B-A3B.
+	"nemotron v3 nano 30b (26.02)": "Nemotron_3_Nano_30B_A3B",
 }
 
 // RunModelKey returns the registry key of a performance page's model name

@@ -130,7 +130,7 @@ func TestRunMappings(t *testing.T) {
 	for _, tc := range []struct {
 		in, key string
 		ok      bool
-	}{{"LLAMA3.1_405B", "Llama3_405B", true}, {"DeepSeekV3 (w/o MTP)", "DeepSeek_V3", true}, {"Nemotron-340B", "Nemotron4_340B", true}, {"Kimi K2", "Kimi_K2", true}, {"Nemotron V3 Nano 30B (26.02)", "", false}} {
+	}{{"LLAMA3.1_405B", "Llama3_405B", true}, {"DeepSeekV3 (w/o MTP)", "DeepSeek_V3", true}, {"Nemotron-340B", "Nemotron4_340B", true}, {"Kimi K2", "Kimi_K2", true}, {"Nemotron V3 Nano 30B (26.02)", "Nemotron_3_Nano_30B_A3B", true}, {"Nemotron V3 Super 120B (26.02)", "", false}} {
 		if k, ok := RunModelKey(tc.in); k != tc.key || ok != tc.ok {
 			t.Errorf("RunModelKey(%q) = %q, %v", tc.in, k, ok)
 		}

@@ -141,6 +141,14 @@ func shapeInto(m *registry.Model, t *calibration.Transformer) bool {
 	if m.Class == registry.ClassMoE && t.Experts > 1 && t.ActiveExperts > 0 && m.FFNDim > 0 {
 		t.GatedMLP = true
 	}
+	if m.IsHybrid() {
+		// Each layer one block of the pattern (calibration/hybrid.go). The
+		// registry's hybrids are Nemotron-H models, whose MLPs and experts
+		// are squared-ReLU, not gated (config.json mlp_hidden_act relu2).
+		t.Blocks, t.GatedMLP = m.Blocks, false
+		t.SSM = calibration.Mamba2{Heads: m.MambaHeads, HeadDim: m.MambaHeadDim, State: m.StateSize,
+			Groups: m.MambaGroups, Conv: m.ConvKernel, Chunk: m.ChunkSize}
+	}
 	return true
 }
 

@@ -674,7 +674,11 @@ func solveDistributed(c *Config, r *Result) {
 	}
 	var act float64
 	microLocal := local / mb // localBatch: mb divides local
-	if m.Class.IsTransformer() {
+	if m.IsHybrid() {
+		// Block by block, its MoE blocks' routed tokens included (hybrid.go).
+		act = hybridActivationBytes(m, actLayers, max(S/cp, 1), microLocal, activationStrategy(c), d.MoEImbalance, bpe) *
+			float64(min(mb, pp)) / float64(tp)
+	} else if m.Class.IsTransformer() {
 		a, aok := ActivationMemoryBytes(actLayers, max(S/cp, 1), microLocal, m.EffectiveHidden(), m.Heads, activationStrategy(c), bpe)
 		if !aok {
 			r.Feasible, r.Reason = false, ReasonNoHeads
@@ -763,6 +767,12 @@ func solveDistributed(c *Config, r *Result) {
 	if tp > 1 {
 		β, α := t.link(tp)
 		tTP = TPAllReducesPerLayer * commLayers * RingAllReduceS(actBytes, tp, β, α)
+		if m.IsHybrid() {
+			// A hybrid's block has one row-parallel output (attention's or
+			// Mamba-2's out_proj, the MLP's down projection): 1 forward + 1
+			// backward, half a transformer layer's (hybrid.go).
+			tTP /= 2
+		}
 		if cal.ok {
 			tTP *= cal.tpFactor
 		}

@@ -344,6 +344,21 @@ func layerFLOPsPerToken(t *calibration.Transformer) float64 {
 		}
 		attn = qproj + (r+rope)*h + H*(qk-rope+v)*r + H*v*h
 	}
+	if b := t.Blocks; b.Total() > 0 {
+		// A hybrid's layer mean: each kind of block by its share, a
+		// Mamba-2 block's in_proj and out_proj.
+		L := float64(t.Layers)
+		E := float64(t.SSM.Heads * t.SSM.HeadDim)
+		mamba := h*(2*E+2*float64(t.SSM.Groups*t.SSM.State)+float64(t.SSM.Heads)) + E*h
+		dense := gate * h * F
+		if t.Experts > 1 && t.ActiveExperts > 0 {
+			mlp = float64(b.MoE) / L * (float64(t.ActiveExperts) + float64(t.SharedExperts)) * gate * h * F
+			dense = 0
+		} else {
+			mlp = 0
+		}
+		return 2 * (float64(b.Attention)/L*attn + float64(b.Mamba)/L*mamba + float64(b.MLP)/L*dense + mlp)
+	}
 	return 2 * (attn + mlp)
 }
 
@@ -481,6 +496,29 @@ func checkInvariants(c Config) error {
 			}
 			moeLayer := h*E + (experts+float64(shape.SharedExperts))*gate*h*F
 			return (float64(shape.Layers)*attn + moe*moeLayer + (float64(shape.Layers)-moe)*gate*h*Fd + float64(shape.Vocab)*h) * bpe
+		}
+	}
+	if b := shape.Blocks; b.Total() > 0 {
+		// A hybrid reads each block's weights once: attention's
+		// projections, Mamba-2's in_proj and out_proj, the MLP, a MoE
+		// block's router, shared experts and the expected distinct routed
+		// experts of its tokens; and the LM head.
+		weightsRead = func(tokens int) float64 {
+			h, q, kv, F := float64(shape.Hidden), float64(shape.Heads*shape.HeadDim), float64(shape.KVHeads*shape.HeadDim), float64(shape.FFN)
+			gate := 2.0
+			if shape.GatedMLP {
+				gate = 3
+			}
+			E := float64(shape.SSM.Heads * shape.SSM.HeadDim)
+			mamba := h*(2*E+2*float64(shape.SSM.Groups*shape.SSM.State)+float64(shape.SSM.Heads)) + E*h
+			var moe float64
+			if shape.Experts > 1 && shape.ActiveExperts > 0 {
+				X, k := float64(shape.Experts), float64(shape.ActiveExperts)
+				experts := X * (1 - math.Pow(1-k/X, float64(tokens)))
+				moe = h*X + (experts+float64(shape.SharedExperts))*gate*h*F
+			}
+			return (float64(b.Attention)*(h*(q+2*kv)+q*h) + float64(b.Mamba)*mamba + float64(b.MLP)*gate*h*F +
+				float64(b.MoE)*moe + float64(shape.Vocab)*h) * bpe
 		}
 	}
 	if c.Mode == Inference {
@@ -837,4 +875,38 @@ func FuzzPhysicsInvariants(f *testing.F) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestPhysicsInvariantsHybrid runs the invariants over the registry's
+// hybrid Mamba-Transformers alone (the full suite draws them as one model
+// among many): every mode and fidelity, priced or refused.
+func TestPhysicsInvariantsHybrid(t *testing.T) {
+	sp := newInvariantSpace(t)
+	var hy []*registry.Model
+	for _, m := range sp.models {
+		if m.IsHybrid() {
+			hy = append(hy, m)
+		}
+	}
+	if len(hy) < 2 {
+		t.Fatalf("%d hybrid models in the registry, want Nemotron-H 8B and Nemotron 3 Nano", len(hy))
+	}
+	sp.models = hy
+	rng := rand.New(rand.NewSource(20261203))
+	priced := 0
+	for i := 0; i < 10_000; i++ {
+		c := sp.draw(rng)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("generator drew an invalid configuration: %v", err)
+		}
+		if err := checkInvariants(c); err != nil {
+			t.Fatal(err)
+		}
+		if r := Evaluate(&c); r.LatencyS > 0 {
+			priced++
+		}
+	}
+	if priced == 0 {
+		t.Error("no hybrid configuration priced")
+	}
 }

@@ -41,6 +41,7 @@ const (
 	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
 	ReasonNoTokens                     // serving a model that generates no tokens (CNN, diffusion; workloads.go)
 	ReasonServingPP                    // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
+	ReasonHybrid                       // a hybrid Mamba-Transformer where no model prices it (fidelity mlsysim, serving options; workloads.go)
 	numReasons
 )
 
@@ -59,6 +60,7 @@ var reasonText = [numReasons]string{
 	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",
 	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
+	"not modelled: a hybrid Mamba-Transformer (hybrid_override_pattern) is priced by fidelity calibrated alone (training without cp, inference, serving without tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision, draft_model or decode_hardware); fidelity mlsysim has no Mamba-2 layers and no mix of layer kinds",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

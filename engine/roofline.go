@@ -74,8 +74,9 @@ func Lower(m *registry.Model, bytesPerElement float64) Lowered {
 //	  full 2·s·B·h, selective 34·s·B·h, none 34·s·B·h + 5·a·s²·B
 //
 // where b is bytes per element, s the sequence length, B the batch, h the
-// hidden size (default 4096) and a the head count. ok is false when the
-// strategy needs a head count the model lacks.
+// hidden size (default 4096) and a the head count; a hybrid
+// Mamba-Transformer's activations block by block (hybridActivationBytes).
+// ok is false when the strategy needs a head count the model lacks.
 func TrainingMemoryBytes(m *registry.Model, p registry.Precision, batch, seq int, strategy Recompute, zeroStage, dp int, lora bool) (total float64, ok bool) {
 	b := p.Bytes()
 	P := m.Parameters
@@ -96,6 +97,9 @@ func TrainingMemoryBytes(m *registry.Model, p registry.Precision, batch, seq int
 	}
 	if zeroStage >= 3 {
 		weights /= d
+	}
+	if m.IsHybrid() { // block by block (hybrid.go)
+		return weights + grads + opt + hybridActivationBytes(m, m.Layers, seq, batch, strategy, 1, b), true
 	}
 	act, ok := ActivationMemoryBytes(m.Layers, seq, batch, m.EffectiveHidden(), m.Heads, strategy, b)
 	if !ok {

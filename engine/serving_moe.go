@@ -17,9 +17,14 @@ import (
 // with H_kv the configuration's KV heads (registry.Model.TrueKVHeads:
 // Mixtral's 8 where mlsysim's fields leave it unset) and the L_win layers
 // with a sliding window of W keys holding only the window (gpt-oss, Llama
-// 4). KVCacheBytes keeps mlsysim's fields for fidelity mlsysim.
+// 4); a hybrid Mamba-Transformer's attention blocks' KV and its Mamba-2
+// blocks' recurrent state (hybridCacheBytes). KVCacheBytes keeps mlsysim's
+// fields for fidelity mlsysim.
 func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement float64) float64 {
 	S, B, L := float64(seqLen), float64(batch), float64(m.Layers)
+	if m.IsHybrid() {
+		return hybridCacheBytes(m, seqLen, batch, bytesPerElement) // hybrid.go
+	}
 	if m.IsMLA() {
 		return L * float64(m.KVLoRARank+m.QKRopeHeadDim) * S * B * bytesPerElement
 	}

@@ -552,6 +552,9 @@ func continuousBatching(c *Config, r *Result, dec *registry.Hardware, capacity f
 	kvTok := KVCacheBytes(m, 1, 1, kvb)
 	if cal {
 		kvTok = calibKVCacheBytes(m, 1, 1, kvb)
+		if m.IsHybrid() { // the recurrent state once a sequence of mean tokens (hybrid.go)
+			kvTok = hybridTokenBytes(m, mean, kvb)
+		}
 	}
 	fM := float64(M)
 	θ := math.Inf(1)

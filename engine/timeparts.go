@@ -26,7 +26,12 @@ import "github.com/mlsysim/mlsysim-go/calibration"
 //
 // A state-space model's selective scan is an element-wise part: a
 // memory-bound kernel on the vector units, as the norms are, not a matrix
-// product on the tensor cores (calibration.MambaPass). A diffusion U-Net's
+// product on the tensor cores (calibration.MambaPass). A hybrid's Mamba-2
+// blocks put their SSD chunked scan there too (calibration/hybrid.go): its
+// chunk-local products are small batched products inside fused scan
+// kernels, timed as a fused attention kernel is (FLOPs blended with
+// bytes), with its convolution and gated norm; their in_proj and out_proj
+// are matrix products. A diffusion U-Net's
 // convolutions are matrix products (implicit GEMMs), its attention
 // attention, its norms, activations and copies element-wise
 // (calibration.UNetStep).

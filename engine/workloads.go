@@ -35,6 +35,9 @@ func refusal(c *Config) Reason {
 	if c.Mode == Serving && (c.Model.Class == registry.ClassCNN || c.Model.Class == registry.ClassDiffusion) {
 		return ReasonNoTokens
 	}
+	if c.Model.IsHybrid() && !hybridPriced(c) {
+		return ReasonHybrid
+	}
 	return ReasonNone
 }
 
@@ -172,4 +175,22 @@ func finishSSM(c *Config, r *Result, b *calibration.Breakdown, d *calibration.De
 	r.EffectiveFLOPS = c.profile().MatmulFLOPS(d)
 	r.EffectiveBandwidth = c.profile().StreamBps(d)
 	r.EnergyJ = c.Hardware.TDPW * (IdlePowerFraction + DynamicPowerFraction*r.HFU) * t
+}
+
+// hybridPriced reports whether c's hybrid Mamba-Transformer is priced:
+// under fidelity calibrated, whose operator model times each kind of block
+// by the layer pattern (calibration/hybrid.go), in training (one GPU or
+// distributed, without context parallelism, which would split the Mamba-2
+// blocks' scan), inference and serving without parallelism or serving
+// options (tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision,
+// draft_model, decode_hardware, whose per-layer collectives and caches
+// nothing prices block by block yet); never under mlsysim (ReasonHybrid).
+func hybridPriced(c *Config) bool {
+	if c.Fidelity != FidelityCalibrated {
+		return false
+	}
+	if c.Mode != Serving {
+		return one(c.Dist.CP) <= 1 // context parallelism of Mamba-2 blocks: not modelled
+	}
+	return one(c.Dist.PP) <= 1 && one(c.Dist.EP) <= 1 && one(c.Dist.CP) <= 1 && !servingExtended(c)
 }

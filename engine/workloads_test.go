@@ -116,6 +116,7 @@ func BenchmarkEvaluateWorkloads(b *testing.B) {
 		{"w4a16-serving", "Llama3_8B", Serving, func(c *Config) { c.BatchSize, c.OutputTokens, c.Precision = 32, 256, registry.INT4 }},
 		{"mamba-serving", "Mamba_2_8B", Serving, func(c *Config) { c.BatchSize, c.OutputTokens = 16, 256 }},
 		{"diffusion-image", "StableDiffusion_v1_5", Inference, nil},
+		{"hybrid-training", "Nemotron_3_Nano_30B_A3B", Training, func(c *Config) { c.BatchSize, c.SeqLen = 4, 4096 }},
 	} {
 		c := cfg(b, bc.model, "H100", func(c *Config) {
 			c.Mode, c.Fidelity = bc.mode, FidelityCalibrated

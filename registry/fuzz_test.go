@@ -12,6 +12,7 @@ func FuzzAddBytes(f *testing.F) {
 	f.Add([]byte("clusters:\n  - {key: C1, node: DGX_H100, count: 2, fabric: InfiniBand_NDR, source: t}\n"))
 	f.Add([]byte("hardware: [{key: H100}]"))
 	f.Add([]byte("hardware:\n  - {key: X2, tier: Edge, peak_flops: 1e300, memory: {capacity: -1, bandwidth: 0 B/s}, sm_count: -1, source: t}\n---\nx: 1\n"))
+	f.Add([]byte("models:\n  - {key: H1, family: Language, type: moe, parameters: 1e9, active_parameters: 1e8, experts: 4, layers: 3, heads: 2, hybrid_override_pattern: \"M*E\", mamba_num_heads: 2, mamba_head_dim: 4, state_size: 8, n_groups: 1, source: t}\n"))
 	f.Add([]byte("grids:\n  - {key: G1, pue: 0.5, wue_l_kwh: 0, renewable_pct: 300, lat: 95, source: t}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := New()

@@ -179,6 +179,12 @@ type rawModel struct {
 	SlidingWindow        int               `yaml:"sliding_window"`
 	WindowLayers         int               `yaml:"window_layers"`
 	StateSize            int               `yaml:"state_size"`
+	LayerPattern         string            `yaml:"hybrid_override_pattern"`
+	MambaHeads           int               `yaml:"mamba_num_heads"`
+	MambaHeadDim         int               `yaml:"mamba_head_dim"`
+	MambaGroups          int               `yaml:"n_groups"`
+	ConvKernel           int               `yaml:"conv_kernel"`
+	ChunkSize            int               `yaml:"chunk_size"`
 	DenoisingSteps       int               `yaml:"denoising_steps"`
 	Resolution           int               `yaml:"resolution"`
 	ActionChunkHorizon   int               `yaml:"action_chunk_horizon"`
@@ -615,6 +621,12 @@ func (c *checker) model(r rawModel) *Model {
 		SlidingWindow:        c.count(e, "sliding_window", r.SlidingWindow),
 		WindowLayers:         c.count(e, "window_layers", r.WindowLayers),
 		StateSize:            c.count(e, "state_size", r.StateSize),
+		LayerPattern:         r.LayerPattern,
+		MambaHeads:           c.count(e, "mamba_num_heads", r.MambaHeads),
+		MambaHeadDim:         c.count(e, "mamba_head_dim", r.MambaHeadDim),
+		MambaGroups:          c.count(e, "n_groups", r.MambaGroups),
+		ConvKernel:           c.count(e, "conv_kernel", r.ConvKernel),
+		ChunkSize:            c.count(e, "chunk_size", r.ChunkSize),
 		DenoiseSteps:         c.count(e, "denoising_steps", r.DenoisingSteps),
 		Resolution:           c.count(e, "resolution", r.Resolution),
 		ActionHorizon:        c.count(e, "action_chunk_horizon", r.ActionChunkHorizon),
@@ -690,6 +702,7 @@ func (c *checker) model(r rawModel) *Model {
 	if m.SharedExperts+m.DenseLayers+m.ExpertFFNDim+m.DenseFFNDim+m.MoELayerStep > 0 && m.Class != ClassMoE {
 		c.errorf(e, "shared_experts, expert_ffn_dim, dense_layers, dense_ffn_dim and moe_layer_step are for type moe")
 	}
+	c.checkHybrid(e, m)
 	if m.Class == ClassDiffusion && m.DenoiseSteps <= 0 {
 		c.errorf(e, "a diffusion model needs denoising_steps")
 	}

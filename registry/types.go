@@ -201,7 +201,18 @@ type Model struct {
 	MoELayerStep  int           // MoE: every n-th layer after DenseLayers is MoE, the rest dense (Llama 4 Maverick: 2); 0 = 1
 	SlidingWindow int           // keys a windowed layer's tokens attend (gpt-oss 128; Llama 4's attention chunk 8192); 0 = none
 	WindowLayers  int           // layers with the window; the others attend the whole context
-	StateSize     int           // SSM state
+	StateSize     int           // SSM state (Mamba-2 of a hybrid: ssm_state_size)
+
+	// Hybrid Mamba-Transformer (Nemotron-H; hybrid.go). LayerPattern is the
+	// config's hybrid_override_pattern, one character per layer; Blocks its
+	// counts, parsed once at load (zero: not a hybrid).
+	LayerPattern  string
+	Blocks        LayerBlocks
+	MambaHeads    int // Mamba-2 heads (mamba_num_heads)
+	MambaHeadDim  int // Mamba-2 head dimension (mamba_head_dim); inner width MambaHeads × MambaHeadDim
+	MambaGroups   int // B and C groups (n_groups), shared by MambaHeads / MambaGroups heads each
+	ConvKernel    int // depthwise causal convolution width (conv_kernel); MambaConvDefault when unset
+	ChunkSize     int // SSD chunk length (chunk_size); MambaChunkDefault when unset
 	DenoiseSteps  int
 	Resolution    int
 	ActionHorizon int
@@ -317,11 +328,14 @@ func (m *Model) ExpertFFN() int {
 }
 
 // MoELayers returns the layers with a routed-expert MLP: 0 for a dense
-// model, else ⌈(Layers − DenseLayers) / MoELayerStep⌉ (at least 1 of a
+// model, a hybrid's E blocks (Blocks.MoE), else ⌈(Layers − DenseLayers) / MoELayerStep⌉ (at least 1 of a
 // model with experts and layers).
 func (m *Model) MoELayers() int {
 	if m.Class != ClassMoE || m.Experts < 2 || m.Layers < 1 {
 		return 0
+	}
+	if m.IsHybrid() {
+		return m.Blocks.MoE // the pattern's E layers
 	}
 	rest := max(m.Layers-m.DenseLayers, 1)
 	step := max(m.MoELayerStep, 1)
