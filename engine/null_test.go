@@ -120,3 +120,37 @@ func TestOutputNullAllocs(t *testing.T) {
 		t.Errorf("Null allocates %v times", n)
 	}
 }
+
+// A row refused before any model priced it (Result.Unpriced) has every
+// number null, with the reason "unpriced", whatever its other conditions;
+// a row priced and then found infeasible keeps the numbers that explain
+// why.
+func TestOutputNullUnpriced(t *testing.T) {
+	cases := []struct {
+		name string
+		kv   []string
+	}{
+		{"no fp4 rate", []string{"model", "Llama3_8B", "hardware", "H100", "precision", "fp4", "duration_days", "30"}},
+		{"a layout that cannot exist", []string{"model", "Llama3_8B", "system", "Lab_64_H100", "mode", "training", "gpus", "64", "tp", "3"}},
+		{"a CNN served", []string{"model", "ResNet50", "hardware", "H100", "mode", "serving"}},
+	}
+	for _, tc := range cases {
+		r := evalSet(t, tc.kv...)
+		if !r.Unpriced() || r.Reason == ReasonNone {
+			t.Errorf("%s: unpriced %v, reason %q", tc.name, r.Unpriced(), r.Reason)
+			continue
+		}
+		for _, o := range Outputs() {
+			if o.Type != OutFloat {
+				continue
+			}
+			if why := o.NullReason(&r); why != "unpriced" {
+				t.Errorf("%s: %s is %q, want null as unpriced", tc.name, o.Name, why)
+			}
+		}
+	}
+	r := evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving", "batch_size", "64")
+	if r.Unpriced() || LookupOutput("latency_s").Null(&r) || LookupOutput("memory_bytes").Null(&r) {
+		t.Errorf("priced infeasible row: unpriced %v, latency or memory null", r.Unpriced())
+	}
+}

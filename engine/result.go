@@ -111,6 +111,14 @@ type Result struct {
 	Band  BandResult
 }
 
+// Unpriced reports whether the engine refused r's configuration before any
+// model priced it: infeasible with no latency (a priced row's latency is
+// positive, engine/invariants_test.go). Reason says why: an arithmetic the
+// hardware has no rate for, a layout that cannot exist (Dist.Reason), a
+// combination the fidelity does not model. Its numbers are null in the
+// vocabulary (NullIfUnpriced).
+func (r *Result) Unpriced() bool { return !r.Feasible && r.LatencyS == 0 }
+
 // Unreachable reports whether serving capacity planning (qps > 0) found no
 // replica count up to max_replicas that meets p99_target_s (sla_met is
 // false): Serve.Replicas is then max_replicas, not a count that serves the

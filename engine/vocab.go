@@ -340,6 +340,12 @@ const (
 	// replica's decode hardware) lists no unit cost (FleetResult.NoUnitCost):
 	// its capital, and every price that includes it, is unknown, not 0.
 	NullIfNoUnitCost
+	// NullIfUnpriced: null when the engine refused the row before pricing
+	// it (Result.Unpriced: an arithmetic the hardware has no rate for, a
+	// layout that cannot exist, a combination a fidelity does not model):
+	// no model computed any of its numbers, and a 0 would read as free and
+	// instant. Every number of the vocabulary has it (unpricedNull).
+	NullIfUnpriced
 )
 
 // Output is one result column of the vocabulary. Exactly one of Float, Bool
@@ -358,7 +364,8 @@ type Output struct {
 	String   func(*Result) string
 }
 
-// Null reports whether the output is null for r: r is infeasible and the
+// Null reports whether the output is null for r: r was refused before
+// pricing and the output is NullIfUnpriced, r is infeasible and the
 // output is NullIfInfeasible, r's serving target is unreachable and the
 // output is NullIfUnreachable, r has no band and the output is
 // NullIfNoBand, the fleet models did not run and the output is
@@ -369,12 +376,15 @@ type Output struct {
 func (o *Output) Null(r *Result) bool { return o.NullReason(r) != "" }
 
 // NullReason says why the output is null for r, in a few words a table can
-// print after "n/a": "infeasible", "unreachable" (the serving target),
+// print after "n/a": "unpriced" (refused before any model ran),
+// "infeasible", "unreachable" (the serving target),
 // "no band", "no duration_days" (the fleet models are off) or "no unit
 // cost"; "" when it is not null. The first condition that holds, in that
 // order, is the reason. It allocates nothing.
 func (o *Output) NullReason(r *Result) string {
 	switch {
+	case o.NullWhen&NullIfUnpriced != 0 && r.Unpriced():
+		return "unpriced"
 	case o.NullWhen&NullIfInfeasible != 0 && !r.Feasible:
 		return "infeasible"
 	case o.NullWhen&NullIfUnreachable != 0 && r.Unreachable():
@@ -403,8 +413,20 @@ func Outputs() []*Output { return outputs }
 // other models (each in its own file), in this order.
 var (
 	params  = concat(scenarioParams, coreParams, precisionParams, workloadParams, distributedParams, servingScaleParams, fleetParams, calibratedParams)
-	outputs = concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs, bandOutputs)
+	outputs = unpricedNull(concat(coreOutputs, distributedOutputs, stepPartsOutputs, servingScaleOutputs, servingPartsOutputs, fleetOutputs, calibratedOutputs, bandOutputs))
 )
+
+// unpricedNull marks every number of os NullIfUnpriced and returns os: on
+// a row the engine refused before pricing it, every number would be a 0
+// that no model computed.
+func unpricedNull(os []*Output) []*Output {
+	for _, o := range os {
+		if o.Type == OutFloat {
+			o.NullWhen |= NullIfUnpriced
+		}
+	}
+	return os
+}
 
 // Groups of the vocabulary: the core, and one per model beyond it. A sweep
 // writes a group's outputs when it sets one of the group's parameters (or
