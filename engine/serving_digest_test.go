@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "35fd1060fb3b75d04eb27a3351ae40aaea07e65ba519e304767f60d4d74f18d3"
+	servingDigest        = "c602ef79ddd6f2ddec9249726d3316a557db93cf79821151c0f86991f11e5087"
 )
 
 var (
