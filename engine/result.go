@@ -22,7 +22,8 @@ func (b Bottleneck) String() string {
 }
 
 // Reason says why a configuration is infeasible. Its text is fixed, so
-// reporting it allocates nothing; Result.Explain gives the numbers.
+// reporting it allocates nothing; the outputs (dist_reason, memory_bytes,
+// max_batch_size ...) give the numbers.
 type Reason uint8
 
 // The reasons a configuration can be infeasible.

@@ -159,7 +159,7 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
-	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware); mlsysim at seq_len",
+	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware; with ep (decode_ep) over the attention groups of the expert-parallel layout); mlsysim at seq_len",
 		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Label: "Prompt cache hit ratio", Better: HigherIsBetter, Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
