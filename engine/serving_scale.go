@@ -28,7 +28,7 @@ const (
 	DefaultDraftAcceptance = 0.7
 	// NoDraftAcceptance is the Acceptance that prices a draft none of
 	// whose tokens is accepted (draft_acceptance=0): the smallest positive
-	// float64, as ServingConfig.Acceptance 0 means unset (0.7). At it the
+	// float64, as ServeConfig.Acceptance 0 means unset (0.7). At it the
 	// tokens a verify pass emits, 1 + α·(1 − α^K)/(1 − α), are exactly 1 in
 	// float64, α = 0's.
 	NoDraftAcceptance = math.SmallestNonzeroFloat64
@@ -914,7 +914,7 @@ func erlangBIntegral(a, c float64) float64 {
 	return math.Exp(-(math.Log(a) + g0 + math.Log(sum*h/3)))
 }
 
-// acceptanceOf returns ServingConfig.Acceptance for a draft_acceptance
+// acceptanceOf returns ServeConfig.Acceptance for a draft_acceptance
 // of a: a itself, NoDraftAcceptance for 0 (0 in the Config means unset,
 // which draft_acceptance=0 silently priced at the default 0.7).
 func acceptanceOf(a float64) float64 {
