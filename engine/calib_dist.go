@@ -21,10 +21,10 @@ import (
 // pipeline the slowest stage sets the pace. With a pipeline layout
 // (pipeline_layout, pplayout.go) every pipeline rank is timed with its own
 // virtual stages, their layers, embedding, MTP blocks and LM head and
-// loss (layoutMicrobatch), and the slowest rank's microbatch is t_micro;
-// its layers and blocks are those whose collectives the step adds, and
-// Adam covers the parameters of the rank holding the most
-// (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
+// loss (layoutMicrobatch); solveDistributed prices each kind of rank
+// with its microbatch as t_micro and the collectives of its own layers
+// and blocks, and the longest step is the job's. Adam covers the
+// parameters of the rank holding the most (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
 // MFU counts the model's alone.
 // Collectives run at the profile's achieved fraction of the link's
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
