@@ -38,7 +38,7 @@ const (
 	ReasonQueue                         // serving: no replica count up to max_replicas keeps the queue stable
 	ReasonServingLayout                 // calibrated serving: cp, or pp without transformer layers
 	ReasonServingOptions                // calibrated serving: options on a model without transformer layers
-	ReasonNoInterconnect                // calibrated serving: tp > 1 (decode_tp > 1 on decode_hardware) on hardware without a link between devices
+	ReasonNoInterconnect                // calibrated serving: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without a link between devices
 	ReasonPrecision                     // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
 	ReasonNoTokens                      // serving a model that generates no tokens (CNN, diffusion; workloads.go)
 	ReasonServingPP                     // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
@@ -58,7 +58,7 @@ var reasonText = [numReasons]string{
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
 	"not modelled under calibrated: cp in serving, or pp on a model without transformer layers; use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
-	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
+	"not modelled under calibrated: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without NVLink or a host link to all-reduce or exchange tokens over",
 	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",
 	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
