@@ -21,10 +21,10 @@ import (
 // pipeline the slowest stage sets the pace. With a pipeline layout
 // (pipeline_layout, pplayout.go) every pipeline rank is timed with its own
 // virtual stages, their layers, embedding, MTP blocks and LM head and
-// loss (layoutMicrobatch), and the slowest rank's microbatch is t_micro;
-// its layers and blocks are those whose collectives the step adds, and
-// Adam covers the parameters of the rank holding the most
-// (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
+// loss (layoutMicrobatch); solveDistributed prices each kind of rank
+// with its microbatch as t_micro and the collectives of its own layers
+// and blocks, and the longest step is the job's. Adam covers the
+// parameters of the rank holding the most (layoutRankParams). HFU adds the prediction blocks' hardware FLOPs;
 // MFU counts the model's alone.
 // Collectives run at the profile's achieved fraction of the link's
 // datasheet bandwidth (NVLink or PCIe inside a node, InfiniBand or
@@ -66,11 +66,15 @@ const layoutCache = 8
 // blocks (calibration.Stage) and summed, Total included; the rank whose
 // sum is the largest sets the pipeline's pace. rank is that rank's sum
 // of stages, mtpFLOPs the hardware FLOPs of the prediction blocks of
-// one microbatch wherever they are (Breakdown.MTPFLOPs).
-func layoutMicrobatch(prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, st *calibration.Step, lay *PipelineLayout, pp, tp, etp int) (slow calibration.Breakdown, rank LayoutStage, mtpFLOPs float64) {
+// one microbatch wherever they are (Breakdown.MTPFLOPs). With only set,
+// the slowest of the ranks whose stages sum to *only is returned
+// (PipelineLayout.rankStage), so that solveDistributed can price every
+// kind of rank with its own collectives.
+func layoutMicrobatch(prof *calibration.Profile, d *calibration.Device, shape *calibration.Transformer, st *calibration.Step, lay *PipelineLayout, pp, tp, etp int, only *LayoutStage) (slow calibration.Breakdown, rank LayoutStage, mtpFLOPs float64) {
 	var keys [layoutCache]LayoutStage
 	var vals [layoutCache]calibration.Breakdown
 	n := 0
+	found := false
 	time := func(g *LayoutStage) calibration.Breakdown {
 		for i := 0; i < n; i++ {
 			if keys[i] == *g {
@@ -92,8 +96,11 @@ func layoutMicrobatch(prof *calibration.Profile, d *calibration.Device, shape *c
 			sum.Total += b.Total
 		}
 		mtpFLOPs += sum.MTPFLOPs
-		if r == 0 || sum.Total > slow.Total {
-			slow, rank = sum, lay.rankStage(r, pp)
+		if only != nil && lay.rankStage(r, pp) != *only {
+			continue
+		}
+		if !found || sum.Total > slow.Total {
+			slow, rank, found = sum, lay.rankStage(r, pp), true
 		}
 	}
 	return slow, rank, mtpFLOPs
@@ -153,7 +160,10 @@ type calibDist struct {
 // ep ranks, the busiest rank at moe_imbalance × the mean) and the Adam
 // update covers the rank's dense shard (÷ dp under ZeRO ≥ 1) and expert
 // shard (÷ edp).
-func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers, etp, edp int, fold bool) calibDist {
+//
+// With a pipeline layout, only (nil: every rank) restricts the rank
+// priced to the ranks whose stages sum to *only (layoutMicrobatch).
+func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayers, etp, edp int, fold bool, only *LayoutStage) calibDist {
 	hw, m := c.Hardware, c.Model
 	prof := c.profile()
 	t.intraBps *= prof.IntraNodeFrac(hw)
@@ -201,7 +211,7 @@ func calibratedDistributed(c *Config, t *distTopology, local, dp, mb, stageLayer
 	if lay := c.Dist.Layout; lay != nil {
 		st = calibStep(c, micro)
 		st.MTP = 0 // the layout places the blocks
-		b, rank, mtpFL = layoutMicrobatch(prof, &d, &shape, &st, lay, pp, tp, etp)
+		b, rank, mtpFL = layoutMicrobatch(prof, &d, &shape, &st, lay, pp, tp, etp, only)
 		tMicro = b.Total
 	} else {
 		tMicro, b, st = calibratedMicrobatchS(c, prof, &d, &shape, micro, stageLayers, tp, etp)

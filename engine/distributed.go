@@ -543,6 +543,53 @@ var hideComm = true
 //
 // Golden semantics: see DistGolden and solveDistributedGolden.
 func solveDistributed(c *Config, r *Result) {
+	lay, pp := c.Dist.Layout, one(c.Dist.PP)
+	if c.Fidelity != FidelityCalibrated || lay == nil || pp <= 1 || lay.NumStages()%pp != 0 {
+		solveDistributedRank(c, r, nil)
+		return
+	}
+	// Under a pipeline layout the ranks differ in their layers, and so in
+	// their computation and their collectives (TP, EP and CP run over a
+	// rank's own layers): each kind of rank (its stages' sum, rankStage)
+	// is priced with its own collectives and the slowest step is the
+	// job's. Choosing the rank by its computation alone and adding its
+	// collectives let a layout with more work on its computation-heaviest
+	// rank (an MTP block beside the loss) price a shorter step.
+	first := *r // zero on entry (evaluate)
+	var done [layoutCache]LayoutStage
+	nd := 0
+	for rk := 0; rk < pp; rk++ {
+		sig := lay.rankStage(rk, pp)
+		seen := false
+		for i := 0; i < nd; i++ {
+			seen = seen || done[i] == sig
+		}
+		if seen {
+			continue
+		}
+		if nd < layoutCache {
+			done[nd] = sig
+			nd++
+		}
+		if rk == 0 {
+			solveDistributedRank(c, r, &sig)
+			if r.Dist.Reason != DistOK {
+				return // the layout's parallelism: the same for every rank
+			}
+			continue
+		}
+		cand := first
+		solveDistributedRank(c, &cand, &sig)
+		if cand.Dist.StepS > r.Dist.StepS {
+			*r = cand
+		}
+	}
+}
+
+// solveDistributedRank is solveDistributed with the rank a pipeline
+// layout prices restricted to the ranks whose stages sum to *only (nil:
+// the slowest in computation, layoutMicrobatch).
+func solveDistributedRank(c *Config, r *Result, only *LayoutStage) {
 	d := &c.Dist
 	hw, m := c.Hardware, c.Model
 	r.Dist.Active = true
@@ -713,7 +760,7 @@ func solveDistributed(c *Config, r *Result) {
 	// the profile's collective efficiency (calib_dist.go).
 	var cal calibDist
 	if c.Fidelity == FidelityCalibrated {
-		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers, etp, edp, fold)
+		cal = calibratedDistributed(c, &t, local, dp, mb, stageLayers, etp, edp, fold, only)
 		if cal.refuse {
 			r.Dist.Reason, r.Feasible, r.Reason = DistCalibratedSplit, false, ReasonParallelism
 			return

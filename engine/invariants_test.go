@@ -440,7 +440,7 @@ func checkInvariants(c Config) error {
 		}
 	}
 	shape, isTF := shapeOf(c.Model)
-	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingPP || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
+	if c.Fidelity != FidelityCalibrated || !isTF || r.Reason == ReasonServingLayout || r.Reason == ReasonServingEPDense || r.Reason == ReasonServingEPLayout || r.Reason == ReasonServingPP || r.Reason == ReasonServingOptions || r.Reason == ReasonNoInterconnect || r.Reason == ReasonNumerical {
 		return nil
 	}
 	tp := float64(one(c.Dist.TP) * one(c.Dist.PP)) // the devices of a replica

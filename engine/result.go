@@ -22,26 +22,29 @@ func (b Bottleneck) String() string {
 }
 
 // Reason says why a configuration is infeasible. Its text is fixed, so
-// reporting it allocates nothing; Result.Explain gives the numbers.
+// reporting it allocates nothing; the outputs (dist_reason, memory_bytes,
+// max_batch_size ...) give the numbers.
 type Reason uint8
 
 // The reasons a configuration can be infeasible.
 const (
-	ReasonNone           Reason = iota // feasible
-	ReasonMemory                       // the working set exceeds the device memory
-	ReasonNoHeads                      // attention memory needs a head count the model lacks
-	ReasonNumerical                    // the arithmetic gave NaN or Inf
-	ReasonNoWorkload                   // the model has no FLOPs or bytes to move
-	ReasonInvalid                      // a derived parameter value is out of its range
-	ReasonParallelism                  // the parallel layout does not fit the GPUs (dist_reason says how)
-	ReasonQueue                        // serving: no replica count up to max_replicas keeps the queue stable
-	ReasonServingLayout                // calibrated serving: cp, pp without transformer layers, or an ep or decode_ep it does not model
-	ReasonServingOptions               // calibrated serving: options on a model without transformer layers
-	ReasonNoInterconnect               // calibrated serving: tp > 1 (decode_tp > 1 on decode_hardware) on hardware without a link between devices
-	ReasonPrecision                    // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
-	ReasonNoTokens                     // serving a model that generates no tokens (CNN, diffusion; workloads.go)
-	ReasonServingPP                    // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
-	ReasonHybrid                       // a hybrid Mamba-Transformer where no model prices it (fidelity mlsysim, serving options; workloads.go)
+	ReasonNone            Reason = iota // feasible
+	ReasonMemory                        // the working set exceeds the device memory
+	ReasonNoHeads                       // attention memory needs a head count the model lacks
+	ReasonNumerical                     // the arithmetic gave NaN or Inf
+	ReasonNoWorkload                    // the model has no FLOPs or bytes to move
+	ReasonInvalid                       // a derived parameter value is out of its range
+	ReasonParallelism                   // the parallel layout does not fit the GPUs (dist_reason says how)
+	ReasonQueue                         // serving: no replica count up to max_replicas keeps the queue stable
+	ReasonServingLayout                 // calibrated serving: cp, or pp without transformer layers
+	ReasonServingOptions                // calibrated serving: options on a model without transformer layers
+	ReasonNoInterconnect                // calibrated serving: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without a link between devices
+	ReasonPrecision                     // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
+	ReasonNoTokens                      // serving a model that generates no tokens (CNN, diffusion; workloads.go)
+	ReasonServingPP                     // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
+	ReasonHybrid                        // a hybrid Mamba-Transformer where no model prices it (fidelity mlsysim, serving options; workloads.go)
+	ReasonServingEPDense                // calibrated serving: ep or decode_ep above 1 on a model without MoE layers
+	ReasonServingEPLayout               // calibrated serving: ep (decode_ep) not a multiple of its pool's tp (decode_tp) or not dividing the routed experts
 	numReasons
 )
 
@@ -54,13 +57,15 @@ var reasonText = [numReasons]string{
 	"input: a derived parameter value is out of range",
 	"parallelism: the layout does not fit the GPUs (see dist_reason)",
 	"queue unstable: qps at or above what max_replicas replicas serve (see capacity_bottleneck)",
-	"not modelled under calibrated: cp in serving, pp on a model without transformer layers, or ep (decode_ep) on a model without MoE layers or not a multiple of its pool's tp (decode_tp) dividing the experts (tp, pp and such ep, with pp, decode_hardware or draft_model, are); use fidelity=mlsysim, which ignores them",
+	"not modelled under calibrated: cp in serving, or pp on a model without transformer layers; use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
-	"not modelled under calibrated: tp > 1 on hardware without NVLink or a host link to all-reduce over",
+	"not modelled under calibrated: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without NVLink or a host link to all-reduce or exchange tokens over",
 	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",
 	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
 	"not modelled: a hybrid Mamba-Transformer (hybrid_override_pattern) is priced by fidelity calibrated alone (training without cp, inference, serving without tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision, draft_model or decode_hardware); fidelity mlsysim has no Mamba-2 layers and no mix of layer kinds",
+	"expert parallelism: ep (or decode_ep) above 1 on a model without MoE layers, which has no experts to spread; set ep=1 (decode_ep=1)",
+	"expert parallelism: ep must be a multiple of tp dividing the model's routed experts (with decode_hardware also decode_ep of decode_tp), each GPU holding whole experts",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

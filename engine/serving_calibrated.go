@@ -61,7 +61,7 @@ func servingGap(c *Config, isTF bool) Reason {
 		return ReasonServingLayout
 	case servingUsesEP(c) && (!isTF || servingEPGap(c) != ReasonNone):
 		if !isTF {
-			return ReasonServingLayout
+			return ReasonServingEPDense
 		}
 		return servingEPGap(c)
 	case ppGap(c) != ReasonNone: // serving_pp.go

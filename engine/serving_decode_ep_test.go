@@ -129,10 +129,10 @@ func TestDecodeEPRefused(t *testing.T) {
 		f           func(*Config)
 		want        Reason
 	}{
-		{"dense", "Llama3_8B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 2 }, ReasonServingLayout},
-		{"not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 16 }, ReasonServingLayout},
-		{"not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeTP, c.Serve.DecodeEP = h100, 4, 2 }, ReasonServingLayout},
-		{"ep not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.DecodeHW, c.Serve.DecodeTP = h100, 4 }, ReasonServingLayout},
+		{"dense", "Llama3_8B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 2 }, ReasonServingEPDense},
+		{"not dividing the experts", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeEP = h100, 16 }, ReasonServingEPLayout},
+		{"not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Serve.DecodeHW, c.Serve.DecodeTP, c.Serve.DecodeEP = h100, 4, 2 }, ReasonServingEPLayout},
+		{"ep not a multiple of decode_tp", "Mixtral_8x7B", func(c *Config) { c.Dist.EP = 2; c.Serve.DecodeHW, c.Serve.DecodeTP = h100, 4 }, ReasonServingEPLayout},
 		{"with pp", "Mixtral_8x7B", func(c *Config) { c.Dist.PP, c.Serve.DecodeHW, c.Serve.DecodeEP = 2, h100, 2 }, ReasonServingPP},
 	} {
 		r := calServeEval(t, tc.model, "H100", tc.f)

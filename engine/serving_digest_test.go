@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "35fd1060fb3b75d04eb27a3351ae40aaea07e65ba519e304767f60d4d74f18d3"
+	servingDigest        = "2bd5733c9b74ebcfe58683424447975577801635da3b199a81e751c4a4ffbd49"
 )
 
 var (

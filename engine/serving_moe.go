@@ -79,8 +79,8 @@ func calibKVCacheBytes(m *registry.Model, seqLen, batch int, bytesPerElement flo
 // its MoE layers' all-to-alls inside its group, its attention groups
 // sending their sequences' activations to the next stage's.
 //
-// Not modelled (refused with ReasonServingLayout): ep on a dense model, a
-// pool's ep not a multiple of its tp or not dividing the experts.
+// Refused: ep on a dense model (ReasonServingEPDense), a pool's ep not a
+// multiple of its tp or not dividing the experts (ReasonServingEPLayout).
 
 // servingUsesEP reports whether a pool of c's serving replica is expert
 // parallel: ep > 1, or decode_ep > 1 with decode_hardware.
@@ -112,9 +112,11 @@ func servingEPGap(c *Config) Reason {
 	}
 	m, split := c.Model, c.Serve.DecodeHW != nil
 	ep, tp := one(c.Dist.EP), one(c.Dist.TP)
-	if m.MoELayers() == 0 ||
-		!epLayoutFits(m, tp, ep) || (split && !epLayoutFits(m, decodeTP(c), decodeEP(c))) {
-		return ReasonServingLayout
+	if m.MoELayers() == 0 {
+		return ReasonServingEPDense
+	}
+	if !epLayoutFits(m, tp, ep) || (split && !epLayoutFits(m, decodeTP(c), decodeEP(c))) {
+		return ReasonServingEPLayout
 	}
 	if (ep > 1 && !hasLink(c, c.Hardware)) || (split && decodeEP(c) > 1 && !hasLink(c, c.Serve.DecodeHW)) {
 		return ReasonNoInterconnect

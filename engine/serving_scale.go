@@ -26,6 +26,12 @@ const (
 	DefaultNetworkBps = 100e9
 	// DefaultDraftAcceptance is ServingModel's draft_acceptance_rate.
 	DefaultDraftAcceptance = 0.7
+	// NoDraftAcceptance is the Acceptance that prices a draft none of
+	// whose tokens is accepted (draft_acceptance=0): the smallest positive
+	// float64, as ServeConfig.Acceptance 0 means unset (0.7). At it the
+	// tokens a verify pass emits, 1 + α·(1 − α^K)/(1 − α), are exactly 1 in
+	// float64, α = 0's.
+	NoDraftAcceptance = math.SmallestNonzeroFloat64
 	// DefaultMaxReplicas is ServingCapacityModel's max_replicas.
 	DefaultMaxReplicas = 1024
 )
@@ -39,7 +45,7 @@ type ServeConfig struct {
 	ChunkSize   int                // chunked prefill tokens per chunk; 0 = one prefill
 	CachedLen   int                // prompt tokens served from a prefix cache
 	Draft       *registry.Model    // speculative decoding draft model; nil = none
-	Acceptance  float64            // draft acceptance α; 0 = 0.7 (only with a draft)
+	Acceptance  float64            // draft acceptance α; 0 = 0.7 (only with a draft); NoDraftAcceptance for α = 0
 	DecodeHW    *registry.Hardware // disaggregated decode hardware; nil = colocated
 	DecodeTP    int                // the decode pool's tensor parallelism (with DecodeHW); 0 = tp
 	DecodeEP    int                // the decode pool's expert parallelism (with DecodeHW; calibrated); 0 = ep
@@ -119,7 +125,7 @@ var servingScaleParams = []*Param{
 		apply: func(c *Config, v Value) { c.Serve.Draft = v.Ref.(*registry.Model) }},
 	{Name: "draft_acceptance", Modes: InServing, Label: "Draft acceptance", Type: TypeFloat, Min: 0, Max: 1, Default: "0.7",
 		Doc:   "serving: draft token acceptance rate α",
-		apply: func(c *Config, v Value) { c.Serve.Acceptance = v.F }},
+		apply: func(c *Config, v Value) { c.Serve.Acceptance = acceptanceOf(v.F) }},
 	{Name: "decode_hardware", Modes: InServing, Label: "Decode hardware", Type: TypeRef, RefKind: registry.KindHardware,
 		Doc:   "serving: disaggregated decode hardware (prefill runs on hardware); a replica is tp GPUs of hardware plus decode_tp of it (under calibrated max(tp, ep) plus max(decode_tp, decode_ep)), both priced",
 		apply: func(c *Config, v Value) { c.Serve.DecodeHW = v.Ref.(*registry.Hardware) }},
@@ -159,7 +165,7 @@ var servingScaleOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Serve.PrefillS }},
 	{Name: "memory_utilization", Label: "Memory utilization", Better: NeitherIsBetter, Modes: InServing, Doc: "weights + KV (+ draft) over the decode capacity",
 		Float: func(r *Result) float64 { return r.Serve.MemoryUtilization }},
-	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware); mlsysim at seq_len",
+	{Name: "max_batch_size", Label: "Largest batch that fits", Better: HigherIsBetter, Modes: InServing, Doc: "the largest batch whose memory fits the (decode) GPUs: calibrated at the peak context seq_len + output_tokens, per GPU of tp (of decode_tp on decode_hardware; with ep (decode_ep) over the attention groups of the expert-parallel layout); mlsysim at seq_len",
 		Float: func(r *Result) float64 { return float64(r.Serve.MaxBatchSize) }},
 	{Name: "prompt_cache_hit_ratio", Label: "Prompt cache hit ratio", Better: HigherIsBetter, Modes: InServing, Doc: "cached_prefix_len / seq_len",
 		Float: func(r *Result) float64 { return r.Serve.PromptCacheHitRatio }},
@@ -909,4 +915,14 @@ func erlangBIntegral(a, c float64) float64 {
 		sum += w * math.Exp(dg(-down+float64(i)*h))
 	}
 	return math.Exp(-(math.Log(a) + g0 + math.Log(sum*h/3)))
+}
+
+// acceptanceOf returns ServeConfig.Acceptance for a draft_acceptance
+// of a: a itself, NoDraftAcceptance for 0 (0 in the Config means unset,
+// which draft_acceptance=0 silently priced at the default 0.7).
+func acceptanceOf(a float64) float64 {
+	if a == 0 {
+		return NoDraftAcceptance
+	}
+	return a
 }

@@ -118,7 +118,7 @@ func partsOutputs(prefix, what string, modes ModeMask, get func(r *Result) *Time
 			Doc:   "calibrated: " + what + " sending activations between pipeline stages (pp > 1); 0 under mlsysim",
 			Float: func(r *Result) float64 { return get(r).CommPPS }})
 		o = append(o, &Output{Name: prefix + "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: modes,
-			Doc:   "calibrated: " + what + " in expert-parallel all-to-alls (dispatch and combine, ep > 1); 0 under mlsysim",
+			Doc:   "calibrated: " + what + " in expert-parallel all-to-alls (dispatch and combine, ep > 1; a disaggregated decode pool's at decode_ep); 0 under mlsysim",
 			Float: func(r *Result) float64 { return get(r).CommEPS }})
 	}
 	if transfer {

@@ -41,6 +41,9 @@ func newEvalCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
 			}
 			r := engine.Evaluate(&c)
+			if n := layoutNote(&c, &r); n != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return writeEvalJSON(out, &c, vals, &r)
@@ -223,4 +226,24 @@ func writeEvalText(w io.Writer, c *engine.Config, vals map[string]string, r *eng
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Name, v, o.Doc)
 	}
 	return tw.Flush()
+}
+
+// layoutNote returns the counts behind a pipeline layout that does not fit
+// (dist_reason's fixed text names the rule, not the numbers): the
+// layout's stages, t and m against pp·interleave, the model's layers and
+// mtp_layers; "" when the row's reason is not the layout's.
+func layoutNote(c *engine.Config, r *engine.Result) string {
+	lay := c.Dist.Layout
+	if lay == nil || c.Model == nil {
+		return ""
+	}
+	switch r.Dist.Reason {
+	case engine.DistLayoutStages, engine.DistLayoutLayers, engine.DistLayoutMTP:
+	default:
+		return ""
+	}
+	pp, v := max(c.Dist.PP, 1), max(c.Dist.Interleave, 1)
+	return fmt.Sprintf("pipeline_layout %q has %d stages, %d transformer layers (t) and %d multi-token prediction blocks (m); "+
+		"pp·interleave = %d·%d = %d, %s has %d layers, mtp_layers = %d",
+		lay.String(), lay.NumStages(), lay.Layers(), lay.MTP(), pp, v, pp*v, c.Model.Key, c.Model.Layers, c.Dist.MTPLayers)
 }

@@ -167,3 +167,29 @@ func TestEvalBands(t *testing.T) {
 		}
 	}
 }
+
+// A pipeline layout that does not fit is infeasible with dist_reason's
+// fixed rule; eval adds the counts on stderr, and nothing when it fits.
+func TestEvalLayoutNote(t *testing.T) {
+	base := []string{"eval", "model=DeepSeek_V3", "system=Production_2K", "mode=training", "precision=fp8",
+		"tp=2", "ep=64", "pp=16", "microbatches=128", "batch_size=8192", "mtp_layers=1"}
+	for _, tc := range []struct{ layout, want string }{
+		{"Et*4|(t*4|)*13tmL", `has 15 stages, 57 transformer layers (t) and 1 multi-token prediction blocks (m); pp·interleave = 16·1 = 16, DeepSeek_V3 has 61 layers, mtp_layers = 1`},
+		{"Et*4|(t*4|)*14tL", `has 16 stages, 61 transformer layers (t) and 0 multi-token prediction blocks (m)`},
+		{"Et*4|(t*4|)*14tmL", ""},
+	} {
+		code, stdout, stderr := runCLI(t, append(base, "pipeline_layout="+tc.layout)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.layout, code, stderr)
+		}
+		if tc.want == "" {
+			if strings.Contains(stderr, "note: pipeline_layout") || evalField(stdout, "feasible") != "true" {
+				t.Errorf("%s: feasible %q, stderr %q", tc.layout, evalField(stdout, "feasible"), stderr)
+			}
+			continue
+		}
+		if !strings.Contains(stderr, tc.want) || evalField(stdout, "feasible") != "false" {
+			t.Errorf("%s: stderr %q, want %q", tc.layout, stderr, tc.want)
+		}
+	}
+}
