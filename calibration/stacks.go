@@ -22,6 +22,11 @@ var stacksJSON []byte
 type Stack struct {
 	Name string `json:"name"`
 	Doc  string `json:"doc"`
+	// ServingEngine: the stack is an inference engine (vLLM, SGLang,
+	// TensorRT-LLM) that trains nothing, so the engine leaves a training
+	// row on it unpriced (engine's ReasonStackMode) rather than price a
+	// step no such runtime takes.
+	ServingEngine bool `json:"serving_engine,omitempty"`
 	// Elementwise is "unfused" (every norm, rotary, residual and activation
 	// its own kernel, as plain PyTorch runs them; eltTable) or "fused".
 	Elementwise string `json:"elementwise"`
@@ -246,6 +251,10 @@ func ParseSoftware(name string) (Software, bool) {
 // StepOverhead returns the runtime's fixed time per engine step of stack
 // sw (Stack.StepOverheadS).
 func StepOverhead(sw Software) float64 { return stack(sw).StepOverheadS }
+
+// ServingEngine reports whether stack sw is an inference engine that
+// trains nothing (Stack.ServingEngine).
+func ServingEngine(sw Software) bool { return stack(sw).ServingEngine }
 
 // DecodeHostS returns the host time that stack sw adds to a decode step of
 // batch sequences on tp tensor-parallel GPUs beyond its time per engine

@@ -154,3 +154,26 @@ func TestOutputNullUnpriced(t *testing.T) {
 		t.Errorf("priced infeasible row: unpriced %v, latency or memory null", r.Unpriced())
 	}
 }
+
+// A serving engine's stack trains nothing: a calibrated training row on it
+// is unpriced with its reason, while serving on it and training under
+// fidelity mlsysim (which has no stacks) are priced.
+func TestServingEngineStackTraining(t *testing.T) {
+	for _, sw := range []string{"vllm", "vllm-0.4", "sglang", "tensorrt-llm"} {
+		r := evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training", "software", sw)
+		if r.Reason != ReasonStackMode || !r.Unpriced() {
+			t.Errorf("%s training: reason %q, unpriced %v", sw, r.Reason, r.Unpriced())
+		}
+		if r := evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "software", sw); !r.Feasible {
+			t.Errorf("%s serving: %q", sw, r.Reason)
+		}
+		if r := evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training", "software", sw, "fidelity", "mlsysim"); r.Unpriced() {
+			t.Errorf("%s training under mlsysim: %q", sw, r.Reason)
+		}
+	}
+	for _, sw := range []string{"pytorch", "megatron-core", "automodel"} {
+		if r := evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training", "software", sw); r.Unpriced() {
+			t.Errorf("%s training: %q", sw, r.Reason)
+		}
+	}
+}

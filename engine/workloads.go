@@ -38,6 +38,9 @@ func refusal(c *Config) Reason {
 	if c.Model.IsHybrid() && !hybridPriced(c) {
 		return ReasonHybrid
 	}
+	if c.Mode == Training && c.Fidelity == FidelityCalibrated && calibration.ServingEngine(c.Calib.Software) {
+		return ReasonStackMode
+	}
 	return ReasonNone
 }
 
