@@ -325,7 +325,7 @@ var distributedOutputs = []*Output{
 		Float: func(r *Result) float64 { return r.Dist.CommTPS }},
 	{Name: "comm_pp_s", Label: "PP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "PP: exposed point-to-point sends of pipeline fill and drain",
 		Float: func(r *Result) float64 { return r.Dist.CommPPS }},
-	{Name: "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "EP: MoE token dispatch and combine all-to-alls",
+	{Name: "comm_ep_s", Label: "EP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "EP: MoE token dispatch and combine all-to-alls; calibrated with the experts split etp > 1 ways, also the all-gather (dispatch) and reduce-scatter (combine) of the received tokens over the expert tensor-parallel group",
 		Float: func(r *Result) float64 { return r.Dist.CommEPS }},
 	{Name: "comm_cp_s", Label: "CP communication", Better: LowerIsBetter, Unit: "s", Modes: InTraining, Doc: "CP: ring-attention KV exchange; calibrated: per ring step only the excess of the K/V transfer over that step's attention (exposed part)",
 		Float: func(r *Result) float64 { return r.Dist.CommCPS }},
@@ -527,10 +527,13 @@ var hideComm = true
 // state is sharded by etp·ep·pp (÷ edp under ZeRO) and the rest by tp·pp
 // (÷ dp), the MoE layers' activations add their routed copies'
 // (moeActivationDeltaBytes), and EP = 4·⌈L/pp⌉·(MoE share) ·
-// a2a(local·S/cp·h·b·k·f·s) over the node's link and the fabric
-// (moeAllToAllS), s = 1/tp with whole experts beside tp > 1 and 1
-// otherwise (moeEPTokenShare); with ep_overlap only the part combined
-// 1F1B does not hide is exposed (moeEPOverlapExposedS).
+// [a2a(M) + ag_etp(M)], M = local·S/cp·h·b·k·f/tp: the all-to-all of a
+// rank's own S/tp tokens over the node's link and the fabric
+// (moeAllToAllS, moeA2ATokenShare) and, with the experts split etp > 1
+// ways, the all-gather (reduce-scatter in the combine) of the received
+// tokens over the expert tensor-parallel group's link
+// (moeExpertTPGatherS); with ep_overlap only the part combined 1F1B does
+// not hide is exposed (moeEPOverlapExposedS).
 //
 // Under fidelity calibrated a pipeline layout or an MTP depth
 // (pipeline_layout, mtp_layers; pplayout.go) sets the rank priced: the
@@ -857,11 +860,16 @@ func solveDistributedRank(c *Config, r *Result, only *LayoutStage) {
 			// stack's activation format (actBytes: bf16 under Transformer
 			// Engine's fp8 recipe, the tokens are dispatched before the
 			// experts cast them).
-			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance) * moeEPTokenShare(tp, etp)
+			// A rank sends its own S/tp tokens (moeA2ATokenShare); with
+			// experts split etp ways the received tokens are all-gathered
+			// over the expert tensor-parallel group after the dispatch
+			// and reduce-scattered before the combine
+			// (moeExpertTPGatherS), in the dispatcher and so in EP.
+			vol := actBytes * float64(max(m.ActiveExperts, 1)) * oneF(d.MoEImbalance) * moeA2ATokenShare(tp)
 			if !cal.layered { // the order of operations of before, bit for bit
 				moeLayers = float64(stageLayers) * float64(n) / float64(m.Layers)
 			}
-			tEP = 4 * moeLayers * moeAllToAllS(vol, ep, etp, &t)
+			tEP = 4 * moeLayers * (moeAllToAllS(vol, ep, etp, &t) + moeExpertTPGatherS(vol, etp, &t))
 		}
 	} else if ep > 1 {
 		β, α := t.link(tp * ep)

@@ -121,25 +121,65 @@ func moeActivationDeltaBytes(m *registry.Model, layers, seq, batch int, strategy
 }
 
 // moeEPTokenShare returns the share of a tensor-parallel group's tokens
-// one of its tp ranks dispatches to the experts in a folded layout with
-// expert tensor-parallel degree etp: 1/tp when the experts are whole
+// one of its tp ranks computes in the routed experts in a folded layout
+// with expert tensor-parallel degree etp: 1/tp when the experts are whole
 // (etp = 1, tp > 1), 1 otherwise. Megatron-Core requires sequence
 // parallelism for a mixture of experts with tp > 1 (arguments.py: "When
 // using MoE and tensor parallelism, sequence parallelism must be used"),
 // so the hidden states reaching the router are split along the sequence
 // over the tp ranks; with etp = 1 each rank is an expert-parallel rank of
-// its own and its token dispatcher permutes and all-to-alls only its 1/tp
-// of the tokens (MoE Parallel Folding, Liu et al. 2025, arXiv:2504.14960
-// §3: the attention's tp×dp ranks re-folded as ep×edp with etp = 1; the
-// all-to-all token dispatcher, core/transformer/moe/token_dispatcher.py).
-// With etp = tp the experts are split tp ways and every rank of the group
-// computes all the group's tokens on its slice (the dispatcher gathers
-// them over the tp ranks), as the unshared layout prices it.
+// its own and its experts see only its 1/tp of the tokens (MoE Parallel
+// Folding, Liu et al. 2025, arXiv:2504.14960 §3: the attention's tp×dp
+// ranks re-folded as ep×edp with etp = 1). With etp = tp the experts are
+// split tp ways and every rank of the group computes all the group's
+// tokens on its slice: the dispatcher gathers them over the expert
+// tensor-parallel group after the all-to-all (moeA2ATokenShare).
 func moeEPTokenShare(tp, etp int) float64 {
 	if etp == 1 && tp > 1 {
 		return 1 / float64(tp)
 	}
 	return 1
+}
+
+// moeA2ATokenShare returns the share of a tensor-parallel group's tokens
+// one of its tp ranks sends in the expert-parallel all-to-alls of a folded
+// layout: 1/tp whatever the expert tensor-parallel degree. Under sequence
+// parallelism each rank holds S/tp of the tokens, and Megatron-Core's
+// all-to-all token dispatcher (MoEAlltoAllTokenDispatcher,
+// core/transformer/moe/token_dispatcher.py, NVIDIA/Megatron-LM@0014f137;
+// the version of Megatron-Core 0.10 onwards, which introduced
+// expert_tensor_parallel_size) permutes and all-to-alls those tokens only
+// over the ep group (dispatch_preprocess, dispatch_all_to_all: "permute ->
+// A2A(EP) -> AG(TP)"); with etp > 1 the received tokens are then
+// all-gathered over the expert tensor-parallel group
+// (dispatch_postprocess: gather_from_sequence_parallel_region over
+// expt_tp_group) and in the combine reduce-scattered back over it before
+// the all-to-all (combine_preprocess: reduce_scatter_to_sequence_parallel_
+// region), moeExpertTPGatherS. The earlier sequence-level dispatcher
+// (legacy_a2a_token_dispatcher.py, alltoall_seq) moved the same bytes in
+// the ep all-to-all: all the group's tokens at h/tp each.
+func moeA2ATokenShare(tp int) float64 {
+	if tp > 1 {
+		return 1 / float64(tp)
+	}
+	return 1
+}
+
+// moeExpertTPGatherS returns one all-gather (or reduce-scatter) over the
+// expert tensor-parallel group of etp ranks of the tokens a rank received
+// in the dispatch all-to-all, M bytes per rank (the all-to-all's own per
+// rank volume: balanced, a rank receives what it sends):
+//
+//	t = AllGatherS(etp·M, etp, β, α) = (etp − 1)·M/β + (etp − 1)·α
+//
+// over the link spanning etp consecutive GPUs (NVLink inside a node); 0
+// with whole experts (etp = 1). Source: moeA2ATokenShare.
+func moeExpertTPGatherS(M float64, etp int, t *distTopology) float64 {
+	if etp <= 1 {
+		return 0
+	}
+	β, α := t.link(etp)
+	return AllGatherS(float64(etp)*M, etp, β, α)
 }
 
 // moeEPOverlapExposedS returns the exposed part of comm seconds of

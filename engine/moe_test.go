@@ -442,6 +442,39 @@ func TestEPWholeExpertsTokenShare(t *testing.T) {
 	}
 }
 
+// Experts split tp ways (etp = tp = 2: ep = 4 divides dp = 16): under
+// sequence parallelism each rank all-to-alls only its own half of the
+// tokens, then all-gathers the received tokens over the expert
+// tensor-parallel pair (and reduce-scatters them in the combine). At the
+// same tokens per GPU as tp = 1 (dp = 32) the all-to-all is tp = 1's, so
+// the EP time is tp = 1's × (a2a + ag)/a2a with, inside one node,
+// a2a = (ep−1)/ep·M/β and ag = (etp−1)·M/β: 7/3 for ep 4, etp 2 (the
+// latencies aside); charging the group's tokens, as a rank of the tp
+// group did before, gives 2.
+func TestEPExpertTPTokenShare(t *testing.T) {
+	tp2 := qwen235(t, func(c *Config) { c.Dist.TP, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 2, 8, 4, 32 })
+	tp1 := qwen235(t, func(c *Config) { c.Dist.TP, c.Dist.PP, c.Dist.EP, c.Dist.Microbatches = 1, 8, 4, 16 })
+	if tp2.Dist.Reason != DistOK || tp1.Dist.Reason != DistOK || tp2.Dist.DP != 16 || tp1.Dist.DP != 32 {
+		t.Fatalf("layouts: %q dp %d, %q dp %d", tp2.Dist.Reason, tp2.Dist.DP, tp1.Dist.Reason, tp1.Dist.DP)
+	}
+	ep, etp := 4.0, 1.0+1
+	want := ((ep-1)/ep + (etp - 1)) / ((ep - 1) / ep)
+	if got := tp2.Dist.CommEPS / tp1.Dist.CommEPS; math.Abs(got-want) > 0.01*want {
+		t.Errorf("EP time tp=2 (etp=2) / tp=1: %.4f, want %.4f (own tokens all-to-alled, then gathered over etp)", got, want)
+	}
+	if moeA2ATokenShare(2) != 0.5 || moeA2ATokenShare(1) != 1 {
+		t.Errorf("all-to-all shares: %v %v", moeA2ATokenShare(2), moeA2ATokenShare(1))
+	}
+	topo := distTopology{perNode: 8, intraBps: 450e9, intraLatS: 2e-6, interBps: 50e9, fabric: &registry.Fabric{LatencyS: 5e-6}}
+	const M = 1e8
+	if g := moeExpertTPGatherS(M, 1, &topo); g != 0 {
+		t.Errorf("whole experts: all-gather %g s, want 0", g)
+	}
+	if g, w := moeExpertTPGatherS(M, 4, &topo), 3*(M/450e9+2e-6); math.Abs(g-w) > 1e-12*w {
+		t.Errorf("etp 4 all-gather: %g s, want %g s over the node's link", g, w)
+	}
+}
+
 // Combined 1F1B hides the all-to-alls behind the adjacent microbatch's
 // computation: the exposed EP time never exceeds the unhidden one, falls
 // as the microbatches grow (the unpaired warm-up and cool-down a smaller

@@ -269,7 +269,9 @@ func BenchmarkEvaluateLayout(b *testing.B) {
 // computation from two blocks on. The rank was chosen by computation
 // alone, its collectives added after: a second MTP block lowered the step
 // from 56.0 to 51.9 s (the last rank's three MoE layers' all-to-alls
-// replaced the four-layer ranks'). More blocks never shorten the step.
+// replaced the four-layer ranks'). More blocks never shorten the step;
+// its all-to-alls are the slowest rank's and may fall when the last rank
+// (fewer MoE layers, more computation) becomes the slowest.
 func TestPipelineLayoutRankCollectives(t *testing.T) {
 	step := func(layout string, mtp int) Result {
 		c := distCfg(t, "DeepSeek_V3", "Production_2K", func(c *Config) {
@@ -295,7 +297,7 @@ func TestPipelineLayoutRankCollectives(t *testing.T) {
 		{"Et*4|(t*4|)*14tmmmL", 3},
 	} {
 		r := step(tc.layout, tc.mtp)
-		if r.LatencyS < prev.LatencyS || r.Dist.CommEPS < prev.Dist.CommEPS {
+		if r.LatencyS < prev.LatencyS {
 			t.Errorf("%s: step %.6g s (all-to-alls %.6g s) below %.6g s (%.6g s) with one block fewer",
 				tc.layout, r.LatencyS, r.Dist.CommEPS, prev.LatencyS, prev.Dist.CommEPS)
 		}
