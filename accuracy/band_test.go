@@ -240,15 +240,7 @@ func checkStackSteps(t *testing.T, reg *registry.Registry, ts []calibration.Targ
 // (TestVLLM04StackHeldOut).
 func TestVLLMStackHeldOut(t *testing.T) {
 	rep := reference(t)
-	var fit *StackFit
-	for i := range rep.Stacks {
-		if rep.Stacks[i].Software == calibration.VLLM {
-			fit = &rep.Stacks[i]
-		}
-	}
-	if fit == nil {
-		t.Fatal("no vllm stack fit")
-	}
+	fit := stackFit(t, rep, calibration.VLLM)
 	if fit.N != 9 || len(fit.WithoutS) != 3 || !(fit.StepOverheadS > 0) || fit.HostTerms {
 		t.Fatalf("vllm fit %+v: want 9 points from 3 sources and an overhead > 0", *fit)
 	}
@@ -291,15 +283,7 @@ func TestVLLMStackHeldOut(t *testing.T) {
 // median.
 func TestVLLM04StackHeldOut(t *testing.T) {
 	rep := reference(t)
-	var fit *StackFit
-	for i := range rep.Stacks {
-		if rep.Stacks[i].Software == calibration.VLLM04 {
-			fit = &rep.Stacks[i]
-		}
-	}
-	if fit == nil {
-		t.Fatal("no vllm-0.4 stack fit")
-	}
+	fit := stackFit(t, rep, calibration.VLLM04)
 	if fit.N != 14 || !fit.HostTerms || len(fit.WithoutTerms) != 2 || !(fit.StepOverheadS > 0 && fit.SeqS > 0 && fit.WorkerS > 0) {
 		t.Fatalf("vllm-0.4 fit %+v: want 14 points from 2 sources and three terms > 0", *fit)
 	}
@@ -328,4 +312,17 @@ func TestVLLM04StackHeldOut(t *testing.T) {
 	if len(errs) != 14 || !(errs[7] <= 0.10) {
 		t.Errorf("vllm-0.4 held-out errors %v: want 14, median within 10 %%", errs)
 	}
+}
+
+// stackFit returns the report's fit of stack sw's overheads, failing the
+// test when there is none.
+func stackFit(t *testing.T, rep *Report, sw calibration.Software) *StackFit {
+	t.Helper()
+	for i := range rep.Stacks {
+		if rep.Stacks[i].Software == sw {
+			return &rep.Stacks[i]
+		}
+	}
+	t.Fatalf("no %s stack fit", sw)
+	return nil
 }
