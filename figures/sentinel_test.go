@@ -161,3 +161,42 @@ func TestNullReplicasNotPlotted(t *testing.T) {
 		t.Errorf("cdf: footnote %q, want the 5 values that are not null", fig.Footnote)
 	}
 }
+
+// A training run on a registry system (system set, hardware empty, as the
+// engine writes it) is drawn under its accelerator's roof, not skipped as
+// having no rows; a null mfu (an unpriced row) is no point.
+func TestRooflineSystemRows(t *testing.T) {
+	out := t.TempDir()
+	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
+		{Name: "hardware", Type: outputs.String},
+		{Name: "system", Type: outputs.String},
+		{Name: "mode", Type: outputs.String},
+		{Name: "precision", Type: outputs.String},
+		{Name: "arithmetic_intensity", Type: outputs.Float64, Unit: "FLOP/B", Nullable: true},
+		{Name: "mfu", Type: outputs.Float64, Nullable: true},
+		{Name: "feasible", Type: outputs.Bool},
+	}}
+	w := newPart(t, out, schema)
+	b := outputs.NewBatch(schema, 4)
+	for i, priced := range []bool{true, true, false} {
+		c := b.Cols
+		c[0].S = append(c[0].S, "")
+		c[1].S = append(c[1].S, "Training_1K")
+		c[2].S = append(c[2].S, "training")
+		c[3].S = append(c[3].S, "bf16")
+		c[4].F = append(c[4].F, 1000*float64(i+1))
+		c[4].Valid = append(c[4].Valid, priced)
+		c[5].F = append(c[5].F, 0.4)
+		c[5].Valid = append(c[5].Valid, priced)
+		c[6].B = append(c[6].B, priced)
+		b.Len++
+	}
+	src := writeAndOpen(t, w, b, out)
+	fig, _, err := Roofline{}.Build(src, &Request{AllRows: true})
+	if err != nil || fig == nil {
+		t.Fatalf("figure %v, err %v: a system's rows are not drawn", fig, err)
+	}
+	if !strings.Contains(fig.Footnote, "2 configs") {
+		t.Errorf("footnote %q, want the 2 priced rows", fig.Footnote)
+	}
+}
