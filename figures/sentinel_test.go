@@ -200,3 +200,27 @@ func TestRooflineSystemRows(t *testing.T) {
 		t.Errorf("footnote %q, want the 2 priced rows", fig.Footnote)
 	}
 }
+
+// Lines and heatmaps whose rows are all null (unpriced or infeasible) draw
+// nothing, as the other kinds: no empty axes, no colour scale of zeros.
+func TestAllNullNotDrawn(t *testing.T) {
+	src := writeNullReplicasRun(t)
+	filter := func(r *Request) *Request {
+		var err error
+		// the one row whose replicas are null
+		if r.filter, err = src.compileFilter(`hardware == "B200" && qps == 50`); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if f, _, err := (Lines{}).Build(src, filter(&Request{X: "qps", Y: "replicas", Group: "hardware", AllRows: true})); err != nil || f != nil {
+		t.Errorf("lines: figure %v, err %v; want none", f != nil, err)
+	}
+	if f, _, err := (Heatmap{}).Build(src, filter(&Request{X: "hardware", Y: "qps", Z: "replicas", AllRows: true})); err != nil || f != nil {
+		t.Errorf("heatmap: figure %v, err %v; want none", f != nil, err)
+	}
+	// The rows with a value still draw.
+	if f, _, err := (Heatmap{}).Build(src, &Request{X: "hardware", Y: "qps", Z: "replicas", AllRows: true}); err != nil || f == nil {
+		t.Errorf("heatmap of the priced rows: figure %v, err %v", f != nil, err)
+	}
+}
