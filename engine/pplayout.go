@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pipeline layouts (Megatron-Core's pipeline_model_parallel_layout) and
@@ -176,7 +177,13 @@ func ParsePipelineLayout(s string) (*PipelineLayout, error) {
 		case c == '*':
 			return nil, layoutErr(s, i, "a repeat count follows one symbol or one group")
 		default:
-			return nil, layoutErr(s, i, "%q is not a layout symbol (%s)", string(rune(c)), layoutSymbols)
+			// Name the character as written: a multi-byte UTF-8 character
+			// whole, a byte that starts none (non-UTF-8 input) as its hex.
+			if r, n := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && n <= 1 {
+				return nil, layoutErr(s, i, "byte 0x%02x (not UTF-8) is not a layout symbol (%s)", c, layoutSymbols)
+			} else {
+				return nil, layoutErr(s, i, "%q is not a layout symbol (%s)", string(r), layoutSymbols)
+			}
 		}
 		if i < len(s) && s[i] == '*' {
 			return nil, layoutErr(s, i, "a repeat count follows one symbol or one group")

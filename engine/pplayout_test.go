@@ -38,6 +38,9 @@ func TestParsePipelineLayout(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", "empty"},
 		{"Ettx|tL", "position 4: \"x\" is not a layout symbol"},
+		{"Et\xff\xfe|tL", "position 3: byte 0xff (not UTF-8) is not a layout symbol"},
+		{"Et\uFFFD|tL", "position 3: \"\uFFFD\" is not a layout symbol"},
+		{"Etλ|tL", "position 3: \"λ\" is not a layout symbol"},
 		{"tEtL", "position 2: the embedding E comes once, first"},
 		{"EtLt", "position 3: the loss L comes once, last"},
 		{"Ett", "the layout ends with the loss L"},
@@ -73,7 +76,7 @@ func TestParsePipelineLayout(t *testing.T) {
 // a layout reparses from its text to the same stages, which hold its
 // layers and blocks, one embedding first and one loss last.
 func FuzzParsePipelineLayout(f *testing.F) {
-	for _, s := range []string{"Et|(tt|)*30mL", "EtttL", "E(t|)*3mmL", "Et*4|t*4L", "((", "E*9999", "E(t*4096|)*4096L"} {
+	for _, s := range []string{"Et|(tt|)*30mL", "EtttL", "E(t|)*3mmL", "Et*4|t*4L", "((", "E*9999", "E(t*4096|)*4096L", "Et\xff|tL", "Et\uFFFD|tL"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

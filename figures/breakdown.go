@@ -116,7 +116,15 @@ func (k Breakdown) Build(src *Source, req *Request) (*plots.Figure, string, erro
 
 // bars returns the bars Build draws.
 func (Breakdown) bars(src *Source, req *Request) (*plots.Bars, string, error) {
-	total := orDefault(req.Y, "step_time_s")
+	// The step's parts by default; a serving run, which has no step,
+	// its decode step's.
+	total := req.Y
+	if total == "" {
+		total = "step_time_s"
+		if !src.has(total) && src.has("itl_s") {
+			total = "itl_s"
+		}
+	}
 	if err := src.column("--y", total); err != nil {
 		return nil, "", err
 	}

@@ -81,3 +81,32 @@ func TestBreakdownClasses(t *testing.T) {
 		t.Errorf("colours %v", bars.Colors)
 	}
 }
+
+// A serving run has no step: the breakdown splits its decode step (itl_s)
+// by default, its null rows (unpriced) left out.
+func TestBreakdownServingDefault(t *testing.T) {
+	out := t.TempDir()
+	cols := []string{"itl_s", "decode_matmul_s", "decode_attention_s"}
+	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{{Name: "hardware", Type: outputs.String}}}
+	for _, c := range cols {
+		schema.Cols = append(schema.Cols, outputs.ColumnSpec{Name: c, Type: outputs.Float64, Unit: "s", Nullable: true})
+	}
+	w := newPart(t, out, schema)
+	b := outputs.NewBatch(schema, 4)
+	for i, priced := range []bool{true, false} {
+		b.Cols[0].S = append(b.Cols[0].S, []string{"H100", "A100"}[i])
+		for j, v := range []float64{3, 2, 1} {
+			b.Cols[1+j].F = append(b.Cols[1+j].F, v)
+			b.Cols[1+j].Valid = append(b.Cols[1+j].Valid, priced)
+		}
+		b.Len++
+	}
+	src := writeAndOpen(t, w, b, out)
+	bars, base, err := Breakdown{}.bars(src, &Request{})
+	if err != nil || bars == nil {
+		t.Fatalf("%v, %v", bars, err)
+	}
+	if base != "breakdown-itl_s" || len(bars.Totals) != 1 || bars.Totals[0] != 3 {
+		t.Errorf("%s: totals %v, want breakdown-itl_s with the one priced row's 3", base, bars.Totals)
+	}
+}

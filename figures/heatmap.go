@@ -42,13 +42,15 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 		ya.Label = plots.AxisLabel(y, plots.Scale{Factor: 1, Unit: u})
 	}
 	h := plots.NewHeatmap(xa, ya, plots.Axis{Name: z, Unit: src.unit(z)}, aggFor(req, z))
+	var cells int64 // rows with a value to draw
 	err := src.scan(req, []string{x, y, z}, func(b *outputs.ColumnBatch, keep func(int) bool) error {
 		xc, yc, zs := &b.Cols[0], &b.Cols[1], b.Cols[2].Float
 		xnum, ynum := xc.Kind == outputs.KindFloat, yc.Kind == outputs.KindFloat
 		for i := range b.Len {
-			if !keep(i) || math.IsNaN(zs[i]) {
+			if !keep(i) || math.IsNaN(zs[i]) || math.IsInf(zs[i], 0) {
 				continue
 			}
+			cells++
 			switch {
 			case xnum && ynum:
 				h.Add(xc.Float[i], yc.Float[i], zs[i])
@@ -72,6 +74,9 @@ func (Heatmap) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	if cells == 0 { // every row null (unpriced, infeasible) or filtered out: nothing to draw
+		return nil, "", nil
 	}
 	return h.Figure(req.Style.plotStyle()), "heatmap-" + z + "-" + x + "-" + y, nil
 }

@@ -83,6 +83,9 @@ func (Lines) Build(src *Source, req *Request) (*plots.Figure, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if l.Rows() == 0 { // every row null (unpriced, infeasible) or filtered out: nothing to draw
+		return nil, "", nil
+	}
 	base := "lines-" + y + "-vs-" + x
 	if group != "" {
 		base += "-by-" + group

@@ -25,9 +25,27 @@ func (Roofline) Name() string { return "roofline" }
 // roofCache holds the roof of each (hardware, precision) seen, in order of
 // first sight. Lookups by the row's strings do not allocate.
 type roofCache struct {
-	reg   *registry.Registry
-	roofs map[string]map[string]plots.Roof
-	order []plots.Roof
+	reg     *registry.Registry
+	roofs   map[string]map[string]plots.Roof
+	order   []plots.Roof
+	systems map[string]string // system → its accelerator's hardware key
+}
+
+// accelerator is the hardware key of a registry system's accelerator, ""
+// when the name is no system.
+func (c *roofCache) accelerator(system string) string {
+	if hw, ok := c.systems[system]; ok {
+		return hw
+	}
+	if c.systems == nil {
+		c.systems = map[string]string{}
+	}
+	hw := ""
+	if cl, err := c.reg.Cluster(system); err == nil && cl.Node != nil && cl.Node.Accelerator != nil {
+		hw = cl.Node.Accelerator.Key
+	}
+	c.systems[system] = hw
+	return hw
 }
 
 func (c *roofCache) get(hw, prec string) (plots.Roof, bool) {
@@ -92,6 +110,12 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 	if hasMode && !slices.Contains(cols, "mode") {
 		cols = append(cols, "mode")
 	}
+	// A row on a cluster (system) has no hardware of its own: its roof is
+	// the system's accelerator's.
+	hasSys := src.has("system")
+	if hasSys && !slices.Contains(cols, "system") {
+		cols = append(cols, "system")
+	}
 	var onRoof, atMFU int64
 	rc := &roofCache{reg: src.reg}
 	point := func(b *outputs.ColumnBatch, i int) (ai, perf float64, ok bool) {
@@ -100,7 +124,11 @@ func (Roofline) Build(src *Source, req *Request) (*plots.Figure, string, error) 
 		if hasPrec {
 			prec = b.Col("precision").String[i]
 		}
-		r, ok := rc.get(b.Cols[1].String[i], prec)
+		hw := b.Cols[1].String[i]
+		if hw == "" && hasSys {
+			hw = rc.accelerator(b.Col("system").String[i])
+		}
+		r, ok := rc.get(hw, prec)
 		if !ok || !(ai > 0) {
 			return 0, 0, false
 		}

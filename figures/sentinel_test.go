@@ -161,3 +161,66 @@ func TestNullReplicasNotPlotted(t *testing.T) {
 		t.Errorf("cdf: footnote %q, want the 5 values that are not null", fig.Footnote)
 	}
 }
+
+// A training run on a registry system (system set, hardware empty, as the
+// engine writes it) is drawn under its accelerator's roof, not skipped as
+// having no rows; a null mfu (an unpriced row) is no point.
+func TestRooflineSystemRows(t *testing.T) {
+	out := t.TempDir()
+	schema := &outputs.Schema{Cols: []outputs.ColumnSpec{
+		{Name: "hardware", Type: outputs.String},
+		{Name: "system", Type: outputs.String},
+		{Name: "mode", Type: outputs.String},
+		{Name: "precision", Type: outputs.String},
+		{Name: "arithmetic_intensity", Type: outputs.Float64, Unit: "FLOP/B", Nullable: true},
+		{Name: "mfu", Type: outputs.Float64, Nullable: true},
+		{Name: "feasible", Type: outputs.Bool},
+	}}
+	w := newPart(t, out, schema)
+	b := outputs.NewBatch(schema, 4)
+	for i, priced := range []bool{true, true, false} {
+		c := b.Cols
+		c[0].S = append(c[0].S, "")
+		c[1].S = append(c[1].S, "Training_1K")
+		c[2].S = append(c[2].S, "training")
+		c[3].S = append(c[3].S, "bf16")
+		c[4].F = append(c[4].F, 1000*float64(i+1))
+		c[4].Valid = append(c[4].Valid, priced)
+		c[5].F = append(c[5].F, 0.4)
+		c[5].Valid = append(c[5].Valid, priced)
+		c[6].B = append(c[6].B, priced)
+		b.Len++
+	}
+	src := writeAndOpen(t, w, b, out)
+	fig, _, err := Roofline{}.Build(src, &Request{AllRows: true})
+	if err != nil || fig == nil {
+		t.Fatalf("figure %v, err %v: a system's rows are not drawn", fig, err)
+	}
+	if !strings.Contains(fig.Footnote, "2 configs") {
+		t.Errorf("footnote %q, want the 2 priced rows", fig.Footnote)
+	}
+}
+
+// Lines and heatmaps whose rows are all null (unpriced or infeasible) draw
+// nothing, as the other kinds: no empty axes, no colour scale of zeros.
+func TestAllNullNotDrawn(t *testing.T) {
+	src := writeNullReplicasRun(t)
+	filter := func(r *Request) *Request {
+		var err error
+		// the one row whose replicas are null
+		if r.filter, err = src.compileFilter(`hardware == "B200" && qps == 50`); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if f, _, err := (Lines{}).Build(src, filter(&Request{X: "qps", Y: "replicas", Group: "hardware", AllRows: true})); err != nil || f != nil {
+		t.Errorf("lines: figure %v, err %v; want none", f != nil, err)
+	}
+	if f, _, err := (Heatmap{}).Build(src, filter(&Request{X: "hardware", Y: "qps", Z: "replicas", AllRows: true})); err != nil || f != nil {
+		t.Errorf("heatmap: figure %v, err %v; want none", f != nil, err)
+	}
+	// The rows with a value still draw.
+	if f, _, err := (Heatmap{}).Build(src, &Request{X: "hardware", Y: "qps", Z: "replicas", AllRows: true}); err != nil || f == nil {
+		t.Errorf("heatmap of the priced rows: figure %v, err %v", f != nil, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/figures"
 	"github.com/mlsysim/mlsysim-go/units"
 )
 
@@ -30,7 +32,8 @@ func newCheckCmd() *cobra.Command {
 			"grid (its first and last configurations and 62 others), so one that divides by zero or\n" +
 			"fails there is an error too. A valid file prints its axes and size, and an estimate of the run's\n" +
 			"time and output size (of each format it writes: Parquet, Arrow, CSV) measured on a sample of its\n" +
-			"first configurations.",
+			"first configurations, from which its plots are drawn too, so that a figure the results cannot feed\n" +
+			"(a column the sweep does not write) is an error before the run.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(fmt.Errorf("check takes one sweep file"))
@@ -130,7 +133,31 @@ func estimateRun(ctx context.Context, spec *dse.Spec) (*estimate, error) {
 		}
 		e.Formats = append(e.Formats, fe)
 	}
+	if err := checkPlots(spec, dir, rep.Written); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkPlots draws the sweep's plots (as SVG, the cheapest) from the sample
+// run in dir, so that a figure the results cannot feed (a column the sweep
+// does not write, such as step_time_s in a serving sweep) is refused before
+// the run, which would write its results and then stop at the figure
+// (exit 2). A figure with no rows in the sample is skipped, as in a run.
+func checkPlots(spec *dse.Spec, dir string, written int64) error {
+	if len(spec.Plots) == 0 || written == 0 || !slices.Contains(spec.Outputs.Formats, "parquet") {
+		return nil
+	}
+	sp := *spec
+	sp.Plots = make([]dse.PlotSpec, len(spec.Plots))
+	for i, p := range spec.Plots {
+		p.Formats = []string{"svg"}
+		sp.Plots[i] = p
+	}
+	if _, err := figures.DrawSpec(&sp, dir, func(string, error) {}); err != nil {
+		return badInput(fmt.Errorf("plots: %w (the run would write its results, then stop at this figure)", err))
+	}
+	return nil
 }
 
 func axisName(ax dse.Axis) string {

@@ -148,6 +148,34 @@ func TestCheckBadFileExit2(t *testing.T) {
 	}
 }
 
+// TestCheckPlotsTheResultsCannotFeed: a figure whose column the sweep does
+// not write (a serving sweep's step_time_s; the parts of its itl_s, the
+// breakdown's default, without a serving-scale parameter) is
+// refused by sweep check (exit 2), where the run would evaluate the grid,
+// write its results and only then stop at the figure; a figure the results
+// feed passes.
+func TestCheckPlotsTheResultsCannotFeed(t *testing.T) {
+	head := "name: p\nfixed: {mode: serving, seq_len: 2048, output_tokens: 64}\ngrid:\n  model: [Llama3_8B, ResNet50]\n  hardware: [A100, B200]\n  precision: [fp16, fp4]\nplots:\n"
+	for _, tc := range []struct{ plot, want string }{
+		{"  - {kind: lines, x: batch_size, y: step_time_s}\n", `plot lines: --y: column "step_time_s" is not in the results`},
+		{"  - {kind: breakdown}\n", `plot breakdown: breakdown: the results have no parts of itl_s`},
+		{"  - {kind: bars, x: hardware, y: latency_s}\n  - {kind: heatmap, x: hardware, y: precision, z: latency_s}\n", ""},
+	} {
+		f := filepath.Join(t.TempDir(), "p.yaml")
+		os.WriteFile(f, []byte(head+tc.plot), 0o644)
+		code, _, se := runCLI(t, "check", f)
+		if tc.want == "" {
+			if code != 0 {
+				t.Errorf("%q: exit %d: %s", tc.plot, code, se)
+			}
+			continue
+		}
+		if code != 2 || !strings.Contains(se, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q, want 2 and %q", tc.plot, code, se, tc.want)
+		}
+	}
+}
+
 func TestEvalGoldenAndBadName(t *testing.T) {
 	code, so, _ := runCLI(t, "eval", "model=Llama3_8B", "hardware=H100", "mode=serving", "seq_len=2048", "fidelity=mlsysim", "--json")
 	if code != 0 {

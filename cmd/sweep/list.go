@@ -156,10 +156,13 @@ func listRows(reg *registry.Registry, kind string) (*table, error) {
 				num(h.MemCapacityBytes, "B"), num(h.MemBandwidthBps, "B/s"), num(h.TDPW, "W"), num(h.UnitCostUSD, "USD"))
 		}
 	case "models":
-		t.cols = []string{"key", "family", "type", "name", "parameters", "inference_flops", "layers", "hidden_dim", "heads", "kv_heads"}
+		// architecture is the registry entry's own words (e.g. "Hybrid
+		// Mamba-Transformer"), which type, the engine's model class, does
+		// not tell: a hybrid prices as a transformer.
+		t.cols = []string{"key", "family", "type", "name", "parameters", "inference_flops", "layers", "hidden_dim", "heads", "kv_heads", "architecture"}
 		for _, m := range reg.ModelList {
 			t.add(str(m.Key), str(m.Family), str(m.Class.String()), str(m.Name), count(m.Parameters),
-				count(m.InferenceFLOPs), integer(m.Layers), integer(m.HiddenDim), integer(m.Heads), integer(m.KVHeads))
+				count(m.InferenceFLOPs), integer(m.Layers), integer(m.HiddenDim), integer(m.Heads), integer(m.KVHeads), str(m.Architecture))
 		}
 	case "systems":
 		t.cols = []string{"key", "name", "nodes", "accelerators", "accelerator", "fabric", "fabric_bandwidth_bps"}

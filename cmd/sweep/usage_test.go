@@ -95,6 +95,31 @@ func TestCompleteEval(t *testing.T) {
 
 // `sweep list hardware PATTERN` shows what a sweep-file pattern selects,
 // with each entry's form.
+// TestListModelsArchitecture: a hybrid Mamba-Transformer, whose type (the
+// engine's class) reads transformer or moe, says so in its architecture.
+func TestListModelsArchitecture(t *testing.T) {
+	code, so, se := runCLI(t, "list", "models", "Nemotron*", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(so), &rows); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Nemotron_H_8B": "Hybrid Mamba-Transformer", "Nemotron_3_Nano_30B_A3B": "Hybrid Mamba-Transformer MoE"}
+	for _, r := range rows {
+		if w, ok := want[r["key"].(string)]; ok {
+			if r["architecture"] != w {
+				t.Errorf("%v: architecture %v, want %q", r["key"], r["architecture"], w)
+			}
+			delete(want, r["key"].(string))
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not listed: %v", want)
+	}
+}
+
 func TestListPattern(t *testing.T) {
 	code, so, se := runCLI(t, "list", "hardware", "Cloud.accelerator.*", "--json")
 	if code != 0 {
