@@ -94,3 +94,44 @@ func ExamplePipeline() {
 	// Flow: prefill → decode
 	// TTFT 70.97 ms, ITL 5.194 ms, request 730.6 ms
 }
+
+// Parse DeepSeek-V3's pipeline layout at pp·vp = 16 as its Megatron-Bridge
+// recipe writes it: the embedding and four layers on the first stage, four
+// layers on each of the next fourteen, and one layer, the MTP block and
+// the loss on the last. A bad text is an error naming its position.
+func ExampleParsePipelineLayout() {
+	l, err := engine.ParsePipelineLayout("Et*4|(t*4|)*14tmL")
+	if err != nil {
+		panic(err)
+	}
+	first, last := l.Stage(0), l.Stage(l.NumStages()-1)
+	fmt.Println("stages:", l.NumStages(), "layers:", l.Layers(), "mtp:", l.MTP())
+	fmt.Printf("first: %+v\nlast:  %+v\n", first, last)
+	_, err = engine.ParsePipelineLayout("Et|(t|(t)*2)*3L")
+	fmt.Println(err)
+	// Output:
+	// stages: 16 layers: 61 mtp: 1
+	// first: {Layers:4 MTP:0 Embedding:true Loss:false}
+	// last:  {Layers:1 MTP:1 Embedding:false Loss:true}
+	// pipeline layout "Et|(t|(t)*2)*3L": position 7: groups do not nest
+}
+
+// A row the engine refuses before any model prices it (here fp4
+// arithmetic, for which the H100 lists no tensor rate) is Unpriced: its
+// reason says why, and every number of the output vocabulary is null for
+// it rather than a 0 no model computed.
+func ExampleResult_Unpriced() {
+	reg := registry.Default()
+	c := engine.DefaultConfig()
+	for _, kv := range [][2]string{{"model", "Llama3_8B"}, {"hardware", "H100"}, {"precision", "fp4"}} {
+		if err := c.Set(reg, kv[0], kv[1]); err != nil {
+			panic(err)
+		}
+	}
+	r := engine.Evaluate(&c)
+	fmt.Println("unpriced:", r.Unpriced())
+	fmt.Println("latency_s:", engine.LookupOutput("latency_s").NullReason(&r))
+	// Output:
+	// unpriced: true
+	// latency_s: unpriced
+}
