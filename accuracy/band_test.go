@@ -91,63 +91,49 @@ func TestStackOverheadsReproduce(t *testing.T) {
 	// least-squares optima flat to about √ε, and a refit from the
 	// committed value moves it in the last digits (which would move the
 	// serving numbers and the bands for nothing).
-	if f := rep.MoEMicrobatch; f.N == 0 {
-		t.Error("no published MoE run on the megatron-core stack")
-	} else {
-		t.Logf("megatron-core: n=%d time per MoE layer per micro-batch %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
-		if math.Abs(f.S-f.Committed) > 1e-6*math.Max(f.Committed, 1e-12) {
-			if *updateBands {
-				updateStackValue(t, "megatron-core", "moe_layer_microbatch_s", f.S)
-			} else {
-				t.Errorf("megatron-core: fitted time per MoE layer per micro-batch %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
-			}
+	for _, m := range []struct {
+		fit       MoEMicrobatchFit
+		what, key string
+	}{
+		{rep.MoEMicrobatch, "time per MoE layer per micro-batch", "moe_layer_microbatch_s"},
+		{rep.MoEMicrobatchHybridEP, "HybridEP time per MoE layer per micro-batch", "moe_layer_microbatch_hybridep_s"},
+	} {
+		f := m.fit
+		if f.N == 0 {
+			t.Errorf("megatron-core: no published MoE run for its %s", m.key)
+			continue
 		}
-	}
-	if f := rep.MoEMicrobatchHybridEP; f.N == 0 {
-		t.Error("no published MoE run on the megatron-core stack's HybridEP dispatcher")
-	} else {
-		t.Logf("megatron-core, HybridEP: n=%d time per MoE layer per micro-batch %.4g s (committed %.4g); without each release %v", f.N, f.S, f.Committed, f.WithoutS)
-		if math.Abs(f.S-f.Committed) > 1e-6*math.Max(f.Committed, 1e-12) {
-			if *updateBands {
-				updateStackValue(t, "megatron-core", "moe_layer_microbatch_hybridep_s", f.S)
-			} else {
-				t.Errorf("megatron-core: fitted HybridEP time per MoE layer per micro-batch %g s, calibration/data/stacks.json %g s (rerun with -update)", f.S, f.Committed)
-			}
-		}
+		t.Logf("megatron-core: n=%d %s %.4g s (committed %.4g); without each release %v", f.N, m.what, f.S, f.Committed, f.WithoutS)
+		checkStackValue(t, "megatron-core", m.key, f.S, f.Committed, 1e-6, 1e-12)
 	}
 	for _, f := range rep.Stacks {
 		if f.HostTerms {
 			t.Logf("%s: n=%d host terms %.4g s + %.4g s·batch + %.4g s·(tp−1) (committed %.4g, %.4g, %.4g); without each source %v",
 				f.Software, f.N, f.StepOverheadS, f.SeqS, f.WorkerS, f.Committed, f.CommittedSeqS, f.CommittedWorker, f.WithoutTerms)
-			for _, v := range []struct {
-				key               string
-				fitted, committed float64
-			}{{"step_overhead_s", f.StepOverheadS, f.Committed}, {"step_seq_s", f.SeqS, f.CommittedSeqS}, {"step_worker_s", f.WorkerS, f.CommittedWorker}} {
-				if math.Abs(v.fitted-v.committed) > 1e-9*math.Max(v.committed, 1e-6) {
-					if *updateBands {
-						updateStackValue(t, f.Software.String(), v.key, v.fitted)
-					} else {
-						t.Errorf("%s: fitted %s %g s, calibration/data/stacks.json %g s (rerun with -update)", f.Software, v.key, v.fitted, v.committed)
-					}
-				}
-			}
+			checkStackValue(t, f.Software.String(), "step_overhead_s", f.StepOverheadS, f.Committed, 1e-9, 1e-6)
+			checkStackValue(t, f.Software.String(), "step_seq_s", f.SeqS, f.CommittedSeqS, 1e-9, 1e-6)
+			checkStackValue(t, f.Software.String(), "step_worker_s", f.WorkerS, f.CommittedWorker, 1e-9, 1e-6)
 			continue
 		}
 		t.Logf("%s: n=%d step overhead %.4g s (committed %.4g); without each source %v", f.Software, f.N, f.StepOverheadS, f.Committed, f.WithoutS)
-		if math.Abs(f.StepOverheadS-f.Committed) > 1e-9*math.Max(f.Committed, 1e-6) {
-			if *updateBands {
-				updateStepOverhead(t, f.Software.String(), f.StepOverheadS)
-			} else {
-				t.Errorf("%s: fitted step overhead %g s, calibration/data/stacks.json %g s (rerun with -update)", f.Software, f.StepOverheadS, f.Committed)
-			}
-		}
+		checkStackValue(t, f.Software.String(), "step_overhead_s", f.StepOverheadS, f.Committed, 1e-9, 1e-6)
 	}
 }
 
-// updateStepOverhead sets the step_overhead_s of the named stack in
-// calibration/data/stacks.json.
-func updateStepOverhead(t *testing.T, name string, v float64) {
-	updateStackValue(t, name, "step_overhead_s", v)
+// checkStackValue compares the value fitted for the named stack's field
+// key with the committed one, within rel × max(committed, floor): with
+// -update it rewrites calibration/data/stacks.json where they differ,
+// else it fails the test.
+func checkStackValue(t *testing.T, name, key string, fitted, committed, rel, floor float64) {
+	t.Helper()
+	if math.Abs(fitted-committed) <= rel*math.Max(committed, floor) {
+		return
+	}
+	if *updateBands {
+		updateStackValue(t, name, key, fitted)
+		return
+	}
+	t.Errorf("%s: fitted %s %g s, calibration/data/stacks.json %g s (rerun with -update)", name, key, fitted, committed)
 }
 
 // updateStackValue sets the numeric field key of the named stack in
