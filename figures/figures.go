@@ -207,11 +207,30 @@ func Draw(src *Source, req Request) ([]string, error) {
 		skipped = func(string, error) {}
 	}
 	var written []string
+	// A figure a request names among others that cannot be drawn from these
+	// results (a column missing, an objective that makes no sense) does not
+	// stop the others: each such kind's error is kept, named, and returned
+	// once every kind that can be drawn is saved. One named kind returns its
+	// error as it is; I/O errors stop at once.
+	var failed []error
+	reqErr := func(k Kind, err error) bool {
+		var re *RequestError
+		if !errors.As(err, &re) {
+			return false
+		}
+		if !explicit {
+			skipped(k.Name(), err)
+			return true
+		}
+		if len(kinds) > 1 {
+			failed = append(failed, fmt.Errorf("--kind %s: %w", k.Name(), err))
+			return true
+		}
+		return false
+	}
 	for _, k := range kinds {
 		splits, err := req.splits(src, k)
-		var re *RequestError
-		if err != nil && !explicit && errors.As(err, &re) {
-			skipped(k.Name(), err)
+		if err != nil && reqErr(k, err) {
 			continue
 		}
 		if err != nil {
@@ -219,8 +238,7 @@ func Draw(src *Source, req Request) ([]string, error) {
 		}
 		for _, sp := range splits {
 			fig, base, err := req.build(src, k, sp.where)
-			if err != nil && !explicit && errors.As(err, &re) {
-				skipped(k.Name(), err)
+			if err != nil && reqErr(k, err) {
 				break
 			}
 			if err != nil {
@@ -239,6 +257,9 @@ func Draw(src *Source, req Request) ([]string, error) {
 				return written, err
 			}
 		}
+	}
+	if len(failed) > 0 {
+		return written, &RequestError{errors.Join(failed...)}
 	}
 	return written, nil
 }

@@ -100,6 +100,38 @@ func TestPlotCommandFlags(t *testing.T) {
 	}
 }
 
+// Several kinds named at once: one that these results cannot feed does not
+// stop the others; its error is named and the exit code says bad input.
+func TestPlotCommandKindsKeepGoing(t *testing.T) {
+	out := t.TempDir()
+	writeSmallRun(t, out)
+	dir := filepath.Join(t.TempDir(), "figs")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"plot", out, "--kind", "heatmap,pareto", "--z", "hardware",
+		"--objectives", "latency_s:min,tokens_per_s:max", "--format", "png", "--dir", dir}, &stdout, &stderr)
+	if code != exitBadInput {
+		t.Fatalf("exit %d, want %d: %s", code, exitBadInput, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "--kind heatmap") || !strings.Contains(stderr.String(), "not in the results") {
+		t.Errorf("stderr %q does not name the kind and its error", stderr.String())
+	}
+	got := strings.Fields(stdout.String())
+	if len(got) == 0 {
+		t.Fatalf("no figure written; stderr %q", stderr.String())
+	}
+	for _, p := range got {
+		if strings.Contains(filepath.Base(p), "heatmap") {
+			t.Errorf("the failing kind wrote %s", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("listed %s: %v", p, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "pareto-") {
+		t.Errorf("pareto not drawn after the failing kind: %q", got)
+	}
+}
+
 func TestPlotCommandBadInput(t *testing.T) {
 	out := t.TempDir()
 	writeSmallRun(t, out)
