@@ -1,6 +1,7 @@
 package figures
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -135,7 +136,13 @@ func (Breakdown) bars(src *Source, req *Request) (*plots.Bars, string, error) {
 		}
 	}
 	if len(parts) == 0 {
-		return nil, "", &RequestError{fmt.Errorf("breakdown: the results have no parts of %s (time_*_s, replica_s, comm_*_s, bubble_s; prefill_*_s for prefill_s, decode_*_s for itl_s)", total)}
+		msg := fmt.Sprintf("breakdown: the results have no parts of %s (time_*_s, replica_s, comm_*_s, bubble_s; prefill_*_s for prefill_s, decode_*_s for itl_s)", total)
+		if ps := breakdownParts(total); len(ps) > 0 {
+			if hint := src.writtenWhen(ps[0].col); hint != "" {
+				msg += "; " + strings.Replace(hint, "it ", "a part ", 1)
+			}
+		}
+		return nil, "", &RequestError{errors.New(msg)}
 	}
 	x := req.X
 	cols := []string{total}

@@ -57,8 +57,59 @@ func (s *Source) column(flag, name string) error {
 	msg := fmt.Sprintf("%s: column %q is not in the results", flag, name)
 	if sug := registry.Suggest(name, s.info.Names()); len(sug) > 0 {
 		msg += "; did you mean " + strings.Join(sug, ", ") + "?"
+	} else if hint := s.writtenWhen(name); hint != "" {
+		msg += "; " + hint
 	}
 	return &RequestError{errors.New(msg)}
+}
+
+// writtenWhen says, for an output of the engine that these results lack,
+// why: an output of another mode than the results' (the modes every output
+// written has in common), or one a run writes only when its sweep asks for
+// it, by setting a parameter of the output's group (the group's outputs
+// come with it) or naming the output under outputs.columns. "" for a name
+// that is no output, or where the results' mode cannot be told.
+func (s *Source) writtenWhen(name string) string {
+	o := engine.LookupOutput(name)
+	if o == nil {
+		return ""
+	}
+	modes := engine.InAll
+	for _, c := range s.info.Names() {
+		if w := engine.LookupOutput(c); w != nil {
+			modes &= w.Modes
+		}
+	}
+	if modes == 0 {
+		return ""
+	}
+	if o.Modes&modes == 0 {
+		var of []string
+		for m := engine.Mode(0); m <= engine.Serving; m++ {
+			if o.Modes.Has(m) {
+				of = append(of, m.String())
+			}
+		}
+		return fmt.Sprintf("it is an output of %s runs", strings.Join(of, " and "))
+	}
+	g := engine.OutputGroup(name)
+	if g == "" || g == engine.GroupCore {
+		return ""
+	}
+	var ps []string
+	for _, p := range engine.Params() {
+		if engine.ParamGroup(p.Name) == g {
+			ps = append(ps, p.Name)
+		}
+	}
+	const most = 16
+	if len(ps) > most {
+		ps = append(ps[:most:most], "...")
+	}
+	if len(ps) == 0 {
+		return fmt.Sprintf("a run writes it when outputs.columns names it (its group %q has no parameter)", g)
+	}
+	return fmt.Sprintf("a run writes it when the sweep sets a parameter of its group %q (%s) or outputs.columns names it", g, strings.Join(ps, ", "))
 }
 
 // columns checks, in the order given, that each {flag, column} pair names a

@@ -157,8 +157,9 @@ func TestCheckBadFileExit2(t *testing.T) {
 func TestCheckPlotsTheResultsCannotFeed(t *testing.T) {
 	head := "name: p\nfixed: {mode: serving, seq_len: 2048, output_tokens: 64}\ngrid:\n  model: [Llama3_8B, ResNet50]\n  hardware: [A100, B200]\n  precision: [fp16, fp4]\nplots:\n"
 	for _, tc := range []struct{ plot, want string }{
-		{"  - {kind: lines, x: batch_size, y: step_time_s}\n", `plot lines: --y: column "step_time_s" is not in the results`},
-		{"  - {kind: breakdown}\n", `plot breakdown: breakdown: the results have no parts of itl_s`},
+		{"  - {kind: lines, x: batch_size, y: step_time_s}\n", `plot lines: --y: column "step_time_s" is not in the results; it is an output of training runs`},
+		{"  - {kind: lines, x: batch_size, y: decode_matmul_s}\n", `a run writes it when the sweep sets a parameter of its group "serving_scale" (`},
+		{"  - {kind: breakdown}\n", `plot breakdown: breakdown: the results have no parts of itl_s (time_*_s, replica_s, comm_*_s, bubble_s; prefill_*_s for prefill_s, decode_*_s for itl_s); a run writes a part when the sweep sets a parameter of its group "serving_scale" (`},
 		{"  - {kind: bars, x: hardware, y: latency_s}\n  - {kind: heatmap, x: hardware, y: precision, z: latency_s}\n", ""},
 	} {
 		f := filepath.Join(t.TempDir(), "p.yaml")
