@@ -396,7 +396,7 @@ func checkInvariants(c Config) error {
 	}
 	// Arithmetic without a listed rate, and serving a model without
 	// tokens, are refused, unpriced; nothing else is refused so.
-	if gap := refusal(&c); gap != ReasonNone || r.Reason == ReasonPrecision || r.Reason == ReasonNoTokens {
+	if gap := refusal(&c); gap != ReasonNone || r.Reason.PrecisionGap() || r.Reason == ReasonNoTokens {
 		if r.Reason != gap || r.Feasible || r.LatencyS != 0 || r.MFU != 0 || r.EnergyJ != 0 {
 			return fail("refusal %q (want %q): feasible %v latency %v", r.Reason, gap, r.Feasible, r.LatencyS)
 		}

@@ -37,7 +37,8 @@ import (
 // the weight width, FLOPs at the activation precision's peak.
 //
 // fp4 (and int4 arithmetic under calibrated) on a chip that lists no such
-// tensor rate is infeasible (ReasonPrecision), under both fidelities.
+// tensor rate is infeasible (ReasonPrecision; fp8, int8 and int4 have
+// their own reasons, Reason.PrecisionGap), under both fidelities.
 // Training uses `precision` alone.
 
 // PrecConfig holds the weight and activation precisions when they differ
@@ -108,10 +109,18 @@ func precisionGap(c *Config) Reason {
 	default:
 		return ReasonNone
 	}
-	if c.Hardware.PrecisionFLOPS[a] <= 0 || (c.Mode == Serving && c.Serve.DecodeHW != nil && c.Serve.DecodeHW.PrecisionFLOPS[a] <= 0) {
-		return ReasonPrecision
+	if c.Hardware.PrecisionFLOPS[a] > 0 && (c.Mode != Serving || c.Serve.DecodeHW == nil || c.Serve.DecodeHW.PrecisionFLOPS[a] > 0) {
+		return ReasonNone
 	}
-	return ReasonNone
+	switch a {
+	case registry.FP8:
+		return ReasonPrecisionFP8
+	case registry.INT8:
+		return ReasonPrecisionINT8
+	case registry.INT4:
+		return ReasonPrecisionINT4
+	}
+	return ReasonPrecision
 }
 
 // deviceFor returns the calibrated operator model's device numbers of hw

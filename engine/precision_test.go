@@ -12,13 +12,13 @@ func TestFP4(t *testing.T) {
 	for _, f := range []Fidelity{FidelityCalibrated, FidelityMLSysim} {
 		for _, hw := range []string{"B200", "B300", "MI355X", "MI350X"} {
 			r := calServeEval(t, "Llama3_70B", hw, func(c *Config) { c.Fidelity, c.Precision, c.BatchSize = f, registry.FP4, 8 })
-			if r.Reason == ReasonPrecision || !(r.TTFTS > 0) {
+			if r.Reason.PrecisionGap() || !(r.TTFTS > 0) {
 				t.Errorf("%v fp4 on %s: reason %q TTFT %v", f, hw, r.Reason, r.TTFTS)
 			}
 		}
 		for _, hw := range []string{"H100", "A100", "MI300X"} {
 			r := calServeEval(t, "Llama3_8B", hw, func(c *Config) { c.Fidelity, c.Precision = f, registry.FP4 })
-			if r.Reason != ReasonPrecision || r.Feasible || r.LatencyS != 0 {
+			if !r.Reason.PrecisionGap() || r.Feasible || r.LatencyS != 0 {
 				t.Errorf("%v fp4 on %s: reason %q feasible %v latency %v", f, hw, r.Reason, r.Feasible, r.LatencyS)
 			}
 			if f == FidelityCalibrated && r.Calib.Kind.String() == "" {
@@ -64,10 +64,10 @@ func TestInt4IsW4A16(t *testing.T) {
 			c.Prec.ActivationSet, c.Prec.Activation = true, registry.INT4
 		})
 	}
-	if r := w4a4("B300"); r.Reason != ReasonPrecision {
+	if r := w4a4("B300"); !r.Reason.PrecisionGap() {
 		t.Errorf("int4 arithmetic on the B300 (no INT4 rate): reason %q", r.Reason)
 	}
-	if r := w4a4("A100_40GB"); r.Reason == ReasonPrecision || !(r.ITLS > 0) {
+	if r := w4a4("A100_40GB"); r.Reason.PrecisionGap() || !(r.ITLS > 0) {
 		t.Errorf("int4 arithmetic on the A100 40GB (INT4 1,248 TOPS): reason %q ITL %v", r.Reason, r.ITLS)
 	}
 }

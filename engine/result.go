@@ -39,13 +39,16 @@ const (
 	ReasonServingLayout                 // calibrated serving: cp, or pp without transformer layers
 	ReasonServingOptions                // calibrated serving: options on a model without transformer layers
 	ReasonNoInterconnect                // calibrated serving: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without a link between devices
-	ReasonPrecision                     // the arithmetic's precision has no listed tensor rate on the hardware (precision.go)
+	ReasonPrecision                     // fp4 arithmetic on hardware listing no fp4 tensor rate (precision.go; the other formats below)
 	ReasonNoTokens                      // serving a model that generates no tokens (CNN, diffusion; workloads.go)
 	ReasonServingPP                     // calibrated serving: pp with options the pipeline model does not price (serving_pp.go)
 	ReasonHybrid                        // a hybrid Mamba-Transformer where no model prices it (fidelity mlsysim, serving options; workloads.go)
 	ReasonServingEPDense                // calibrated serving: ep or decode_ep above 1 on a model without MoE layers
 	ReasonServingEPLayout               // calibrated serving: ep (decode_ep) not a multiple of its pool's tp (decode_tp) or not dividing the routed experts
 	ReasonStackMode                     // calibrated training on a serving engine's stack (calibration.ServingEngine; workloads.go)
+	ReasonPrecisionFP8                  // calibrated: fp8 arithmetic on hardware listing no fp8 tensor rate
+	ReasonPrecisionINT8                 // calibrated: int8 arithmetic on hardware listing no int8 tensor rate
+	ReasonPrecisionINT4                 // calibrated: int4 arithmetic (activation_precision=int4) on hardware listing no int4 tensor rate
 	numReasons
 )
 
@@ -61,13 +64,23 @@ var reasonText = [numReasons]string{
 	"not modelled under calibrated: cp in serving, or pp on a model without transformer layers; use fidelity=mlsysim, which ignores them",
 	"not modelled under calibrated: serving options (tp, chunk_size, cached_prefix_len, kv_precision, draft_model, decode_hardware) of a model without transformer layers; use fidelity=mlsysim",
 	"not modelled under calibrated: tp or ep > 1 (decode_tp or decode_ep > 1 on decode_hardware) on hardware without NVLink or a host link to all-reduce or exchange tokens over",
-	"precision: the hardware lists no tensor rate for the arithmetic's precision (fp4; int4, int8 and fp8 under calibrated); for quantized weights with 16-bit arithmetic set weight_precision alone (W4A16, W8A16)",
+	"precision: the hardware (or decode_hardware) lists no fp4 tensor rate for fp4 arithmetic; for fp4 weights with 16-bit arithmetic set weight_precision=fp4 alone (W4A16)",
 	"model: serving generates tokens and this model (a CNN or diffusion model) produces none: no TTFT, ITL or tokens per second; use mode=inference",
 	"not modelled under calibrated: pp in serving with chunk_size, cached_prefix_len, draft_model or decode_hardware, or more stages than layers",
 	"not modelled: a hybrid Mamba-Transformer (hybrid_override_pattern) is priced by fidelity calibrated alone (training without cp, inference, serving without tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision, draft_model or decode_hardware); fidelity mlsysim has no Mamba-2 layers and no mix of layer kinds",
 	"expert parallelism: ep (or decode_ep) above 1 on a model without MoE layers, which has no experts to spread; set ep=1 (decode_ep=1)",
 	"expert parallelism: ep must be a multiple of tp dividing the model's routed experts (with decode_hardware also decode_ep of decode_tp), each GPU holding whole experts",
 	"not modelled: software is a serving engine (vllm, vllm-0.4, sglang, tensorrt-llm), which trains nothing; train on pytorch, torch-compile, compiled, megatron, megatron-core, megatron-core-fa2 or automodel",
+	"precision: the hardware (or decode_hardware) lists no fp8 tensor rate, which calibrated prices fp8 arithmetic at (an A100 has none); for fp8 weights with 16-bit arithmetic set weight_precision=fp8 alone (W8A16)",
+	"precision: the hardware (or decode_hardware) lists no int8 tensor rate, which calibrated prices int8 arithmetic at; for int8 weights with 16-bit arithmetic set weight_precision=int8 alone (W8A16)",
+	"precision: the hardware (or decode_hardware) lists no int4 tensor rate for activation_precision=int4; int4 weights with 16-bit arithmetic (W4A16) are precision=int4 without activation_precision",
+}
+
+// PrecisionGap reports whether r says the arithmetic's precision has no
+// listed tensor rate on the hardware (ReasonPrecision and its fp8, int8 and
+// int4 kin).
+func (r Reason) PrecisionGap() bool {
+	return r == ReasonPrecision || r == ReasonPrecisionFP8 || r == ReasonPrecisionINT8 || r == ReasonPrecisionINT4
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

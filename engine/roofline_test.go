@@ -28,7 +28,7 @@ func TestRooflineInvariants(t *testing.T) {
 				for _, b := range []int{1, 2, 4, 16, 64, 256} {
 					c.BatchSize = b
 					r := Evaluate(&c)
-					if r.Reason == ReasonNoHeads || r.Reason == ReasonNoWorkload || r.Reason == ReasonPrecision || r.Reason == ReasonNoTokens || r.Reason == ReasonHybrid {
+					if r.Reason == ReasonNoHeads || r.Reason == ReasonNoWorkload || r.Reason.PrecisionGap() || r.Reason == ReasonNoTokens || r.Reason == ReasonHybrid {
 						continue
 					}
 					if !(r.LatencyS > 0) || math.IsInf(r.LatencyS, 0) {

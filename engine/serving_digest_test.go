@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "2bd5733c9b74ebcfe58683424447975577801635da3b199a81e751c4a4ffbd49"
+	servingDigest        = "5df7c8f27c7c78127c0c7057e7a02142cd928137b84f7694f8e08fa9e8b69210"
 )
 
 var (
