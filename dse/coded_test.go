@@ -145,14 +145,18 @@ func TestRowsIndependentOfOrder(t *testing.T) {
 		ev := newEvaluator(pl)
 		for i := range int64(s.Size()) {
 			ev.evalRow(i, seq)
-			newEvaluator(pl).evalRow(i, one)
+			ev1 := newEvaluator(pl)
+			ev1.evalRow(i, one)
+			ev1.flush()
 		}
+		ev.flush()
 		// and backwards through one evaluator
 		back := newBatchFor(pl, int(s.Size()))
 		ev = newEvaluator(pl)
 		for i := int64(s.Size()) - 1; i >= 0; i-- {
 			ev.evalRow(i, back)
 		}
+		ev.flush()
 		if seq.Len == 0 || seq.Len != one.Len || seq.Len != back.Len {
 			t.Fatalf("%s: %d, %d and %d rows", s.Name, seq.Len, one.Len, back.Len)
 		}
