@@ -115,6 +115,11 @@ type plan struct {
 	ops         []rowOp     // the columns a row appends: index, parameters, derived values
 	outOps      []rowOp     // the output columns, appended by flush
 	nullClasses []nullClass // the distinct modes and null conditions of outOps
+	// split, when > 0, is the first step of order that the last axis sets,
+	// with a step of another axis before it and no scenario: an evaluator
+	// applies the steps before it once per position of the other axes
+	// (evaluator.pre).
+	split int
 }
 
 type outSlot struct {
@@ -254,6 +259,18 @@ func newPlan(s *Spec) (*plan, error) {
 		}
 	}
 	sort.SliceStable(pl.order, func(i, j int) bool { return rank[pl.order[i].param.Name] < rank[pl.order[j].param.Name] })
+	if !pl.scenario && len(pl.radix) > 1 {
+		last, outer := len(pl.radix)-1, false
+		for j, st := range pl.order {
+			if st.axis == last {
+				if outer {
+					pl.split = j
+				}
+				break
+			}
+			outer = outer || st.axis >= 0
+		}
+	}
 	// Row slots before the axes: defaults, then the fixed values.
 	pl.baseNum = make([]float64, s.nNum)
 	pl.baseStr = make([]string, s.nStr)
@@ -433,10 +450,15 @@ func (e *evaluator) syncScenario() {
 
 // evaluator evaluates rows of a plan. Each worker owns one.
 type evaluator struct {
-	pl     *plan
-	pos    []int64 // the row's position on each axis
-	at     int64   // the configuration pos is the position of; -1 before the first
-	cfg    engine.Config
+	pl  *plan
+	pos []int64 // the row's position on each axis
+	at  int64   // the configuration pos is the position of; -1 before the first
+	cfg engine.Config
+	// pre is cfg after the steps before pl.split, for the positions prePos
+	// of every axis but the last (preOK: it holds them).
+	pre    engine.Config
+	prePos []int64
+	preOK  bool
 	row    row
 	codes  []int32    // per string slot of a coded column: the code of row.str's value
 	coders []outCoder // per column: the last value of a coded output column
@@ -472,6 +494,9 @@ type evaluator struct {
 
 func newEvaluator(pl *plan) *evaluator {
 	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix)), at: -1}
+	if pl.split > 0 {
+		e.prePos = make([]int64, len(pl.radix)-1)
+	}
 	e.row.num = slices.Clone(pl.baseNum)
 	e.row.str = slices.Clone(pl.baseStr)
 	e.codes = slices.Clone(pl.baseCodes)
@@ -530,7 +555,6 @@ func (e *evaluator) fail(err error) {
 // false when a derived value makes the configuration invalid.
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
-	e.cfg = pl.base
 	if pl.scenario {
 		// A scenario sets some slots only for some rows (syncScenario):
 		// start from the base. Without one, every slot a row writes (axis
@@ -541,30 +565,25 @@ func (e *evaluator) configure(i int64) bool {
 		copy(e.codes, pl.baseCodes)
 	}
 	e.position(i)
-	// Parameters apply in vocabulary order, so that one that sets others (a
-	// scenario) comes first and those given beside it override it.
-	for j := range pl.order {
-		st := &pl.order[j]
-		v, at := &st.value, 0
-		if st.axis >= 0 {
-			at = int(e.pos[st.axis])
-			v = &st.vals[at]
-		} else if !pl.scenario {
-			continue // fixed values are in the base configuration already
-		}
-		st.param.Apply(&e.cfg, *v)
-		if st.profiles != nil && st.profiles[at] != nil {
-			e.cfg.Calib.Profile = st.profiles[at]
-		}
-		if st.sym.kind == symStr {
-			e.row.str[st.sym.slot] = v.S
-			if st.codes != nil {
-				e.codes[st.sym.slot] = st.codes[at]
-			}
+	from := 0
+	if pl.split > 0 {
+		// The steps before the last axis's first depend on the other axes
+		// only: applied once while those stay (in a sweep, for a run of
+		// the last axis's values), their configuration and slots are kept.
+		if !e.preOK || !slices.Equal(e.prePos, e.pos[:len(e.prePos)]) {
+			e.cfg = pl.base
+			e.apply(0, pl.split)
+			e.pre = e.cfg
+			copy(e.prePos, e.pos)
+			e.preOK = true
 		} else {
-			e.row.num[st.sym.slot] = v.F
+			e.cfg = e.pre
 		}
+		from = pl.split
+	} else {
+		e.cfg = pl.base
 	}
+	e.apply(from, len(pl.order))
 	if pl.scenario {
 		e.syncScenario()
 	}
@@ -598,6 +617,36 @@ func (e *evaluator) configure(i int64) bool {
 		valid = false
 	}
 	return valid
+}
+
+// apply applies the steps pl.order[from:to] of the row at e.pos to e.cfg
+// and the row slots. Parameters apply in vocabulary order, so that one
+// that sets others (a scenario) comes first and those given beside it
+// override it.
+func (e *evaluator) apply(from, to int) {
+	pl := e.pl
+	for j := from; j < to; j++ {
+		st := &pl.order[j]
+		v, at := &st.value, 0
+		if st.axis >= 0 {
+			at = int(e.pos[st.axis])
+			v = &st.vals[at]
+		} else if !pl.scenario {
+			continue // fixed values are in the base configuration already
+		}
+		st.param.Apply(&e.cfg, *v)
+		if st.profiles != nil && st.profiles[at] != nil {
+			e.cfg.Calib.Profile = st.profiles[at]
+		}
+		if st.sym.kind == symStr {
+			e.row.str[st.sym.slot] = v.S
+			if st.codes != nil {
+				e.codes[st.sym.slot] = st.codes[at]
+			}
+		} else {
+			e.row.num[st.sym.slot] = v.F
+		}
+	}
 }
 
 // position sets e.pos to the position of configuration i on each axis
