@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // bigSweep is a serving grid of n × 1000 configurations over the vocabulary's
@@ -56,6 +57,7 @@ func BenchmarkEvalRow(b *testing.B) {
 		}
 		ev.evalRow(int64(i)%int64(s.Size()), batch)
 	}
+	ev.flush()
 }
 
 // frontShape draws n points of k objectives (row-major), in the sense of
@@ -251,4 +253,90 @@ func BenchmarkGroupedFront(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	held := float64(ms.HeapAlloc) - float64(h0)
 	b.ReportMetric(held/float64(len(total.Groups())), "B/group")
+}
+
+// rowProgramSweeps are the grids of benchmarks/inference-10m.yaml and
+// benchmarks/serving-10m.yaml, smaller: the same columns and axis order.
+var rowProgramSweeps = []struct{ name, src string }{
+	{"inference", `name: inference
+fixed: {mode: inference}
+grid:
+  model: [Llama3_8B, Llama3_70B, Mixtral_8x7B, Qwen2_5_72B, GPT3, BERT_Large, ResNet50, MobileNetV2]
+  hardware: [A100, A100_40GB, H100, H100_PCIe, H200, B200, MI300X, MI325X, L40S, TPUv5p]
+  precision: [fp32, bf16, fp8, int8, int4]
+  batch_size: {from: 1, to: 250, step: 1}
+`},
+	{"serving", bigSweep(100)},
+}
+
+// BenchmarkRowProgram times the parts of the row program on consecutive
+// rows of the sweeps above, per row: "configure" sets the configuration
+// and the row slots (decode and apply the parameters), "append" appends
+// an evaluated feasible row's columns to a batch (the same row each time:
+// the parameters at once, the outputs through the evaluator's ring),
+// "row" is evalRow (configure, evaluate, append) without a writer.
+func BenchmarkRowProgram(b *testing.B) {
+	for _, sw := range rowProgramSweeps {
+		s := mustParse(b, sw.src)
+		pl, err := newPlan(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size := int64(s.Size())
+		const rows = 16384
+		b.Run(sw.name+"/configure", func(b *testing.B) {
+			ev := newEvaluator(pl)
+			b.ReportAllocs()
+			c0 := processCPU()
+			for i := range b.N {
+				ev.configure(int64(i) % size)
+			}
+			reportCPU(b, c0)
+		})
+		b.Run(sw.name+"/append", func(b *testing.B) {
+			ev := newEvaluator(pl)
+			batch := newBatchFor(pl, rows)
+			for i := size / 2; !ev.res.Feasible; i++ { // a feasible row: every output has a value
+				batch.Reset()
+				ev.evalRow(i, batch)
+			}
+			ev.flush()
+			batch.Reset()
+			for r := range ev.ring {
+				ev.ring[r] = *ev.res
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := processCPU()
+			for i := range b.N {
+				if batch.Len == rows {
+					ev.flush()
+					batch.Reset()
+				}
+				ev.res = &ev.ring[ev.npend]
+				ev.appendRow(int64(i), batch)
+			}
+			reportCPU(b, c0)
+		})
+		b.Run(sw.name+"/row", func(b *testing.B) {
+			ev := newEvaluator(pl)
+			batch := newBatchFor(pl, rows)
+			b.ReportAllocs()
+			c0 := processCPU()
+			for i := range b.N {
+				if batch.Len == rows {
+					ev.flush()
+					batch.Reset()
+				}
+				ev.evalRow(int64(i)%size, batch)
+			}
+			reportCPU(b, c0)
+		})
+	}
+}
+
+// reportCPU reports the process's CPU time since c0 per operation
+// ("cpu-ns/op"): on a shared machine, steadier than the wall clock.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
 }

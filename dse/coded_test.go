@@ -3,6 +3,9 @@ package dse
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -145,14 +148,18 @@ func TestRowsIndependentOfOrder(t *testing.T) {
 		ev := newEvaluator(pl)
 		for i := range int64(s.Size()) {
 			ev.evalRow(i, seq)
-			newEvaluator(pl).evalRow(i, one)
+			ev1 := newEvaluator(pl)
+			ev1.evalRow(i, one)
+			ev1.flush()
 		}
+		ev.flush()
 		// and backwards through one evaluator
 		back := newBatchFor(pl, int(s.Size()))
 		ev = newEvaluator(pl)
 		for i := int64(s.Size()) - 1; i >= 0; i-- {
 			ev.evalRow(i, back)
 		}
+		ev.flush()
 		if seq.Len == 0 || seq.Len != one.Len || seq.Len != back.Len {
 			t.Fatalf("%s: %d, %d and %d rows", s.Name, seq.Len, one.Len, back.Len)
 		}
@@ -170,5 +177,82 @@ func TestRowsIndependentOfOrder(t *testing.T) {
 		if got, want := fmt.Sprint(back.Cols), fmt.Sprint(one.Cols); got != want {
 			t.Errorf("%s: rows backwards differ from rows one by one", s.Name)
 		}
+	}
+}
+
+// An evaluator that keeps the configuration of the axes but the last
+// (evaluator.pre) configures every row as a fresh one does: the same
+// configuration and parameter slots, in grid order and backwards, on
+// grids with a zipped last axis, with an outer axis applied after the
+// last (seq_len after batch_size, in vocabulary order) and the studies in
+// sweeps/.
+func TestConfigureKeepsOuterAxes(t *testing.T) {
+	srcs := []string{`name: ok
+fixed: {mode: serving, network_bandwidth: "50 GB/s"}
+grid:
+  model: ["Language.*8B"]
+  hardware: ["cloud.h100", B200]
+  batch_size: {from: 1, to: 16, scale: log2}
+  seq_len: {from: 1024, to: 4096, step: 1024}
+zip:
+  - {output_tokens: [1, 128], chunk_size: [0, 512]}
+derived:
+  tokens: seq_len * batch_size
+`, `name: order
+fixed: {mode: serving, model: Llama3_8B}
+grid:
+  hardware: [H100, MI300X]
+  seq_len: [512, 8192]
+  batch_size: [1, 3, 200]
+`}
+	files, _ := filepath.Glob("../sweeps/*.yaml")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, string(data))
+	}
+	kept := 0
+	for _, src := range srcs {
+		s := mustParse(t, src)
+		pl, err := newPlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.split > 0 {
+			kept++
+		}
+		n := min(int64(s.Size()), 5000)
+		for _, back := range []bool{false, true} {
+			ev := newEvaluator(pl)
+			for k := range n {
+				i := k
+				if back {
+					i = n - 1 - k
+				}
+				okSeq := ev.configure(i)
+				fresh := newEvaluator(pl)
+				okFresh := fresh.configure(i)
+				if okSeq != okFresh || !reflect.DeepEqual(ev.cfg, fresh.cfg) {
+					t.Fatalf("%s row %d: configuration differs from a fresh evaluator's", s.Name, i)
+				}
+				for _, st := range pl.order {
+					a, b := ev.row.num[st.sym.slot], fresh.row.num[st.sym.slot]
+					if st.sym.kind == symStr {
+						a, b = 0, 0
+						if ev.row.str[st.sym.slot] != fresh.row.str[st.sym.slot] || ev.codes[st.sym.slot] != fresh.codes[st.sym.slot] {
+							a = 1
+						}
+					}
+					if a != b {
+						t.Fatalf("%s row %d: slot of %s differs from a fresh evaluator's", s.Name, i, st.param.Name)
+					}
+				}
+			}
+		}
+	}
+	if kept < 3 {
+		t.Errorf("%d of %d grids keep the outer axes' configuration; the test needs more", kept, len(srcs))
 	}
 }

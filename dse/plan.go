@@ -92,26 +92,34 @@ var scenarioSlots = []string{"model", "hardware", "precision", "mode", "system"}
 
 // plan is the compiled form of a spec that every worker shares, read-only.
 type plan struct {
-	spec      *Spec
-	base      engine.Config // the spec's base configuration, with the run's settings
-	schema    *outputs.Schema
-	cols      []column
-	radix     []int64
-	axisSlots [][]*symbol // per axis, per param: the row slot it sets
-	baseNum   []float64   // row slots before any axis applies
-	baseStr   []string
-	derived   []*Derived
-	derSlots  []int
-	preCons   []*compiled // constraints on parameters only
-	postCons  []postCon   // constraints that read outputs
-	outSlots  []outSlot   // outputs that constraints or objectives read
-	objSlots  []int
-	groupBy   []*symbol
-	needVM    bool
-	checkCfg  bool // derived values set parameters: validate each row's config
-	order     []applyStep
-	scenario  bool    // the sweep sets a scenario, which sets other parameters
-	baseCodes []int32 // per string slot: the code of baseStr's value in its column's dictionary
+	spec        *Spec
+	base        engine.Config // the spec's base configuration, with the run's settings
+	schema      *outputs.Schema
+	cols        []column
+	radix       []int64
+	axisSlots   [][]*symbol // per axis, per param: the row slot it sets
+	baseNum     []float64   // row slots before any axis applies
+	baseStr     []string
+	derived     []*Derived
+	derSlots    []int
+	preCons     []*compiled // constraints on parameters only
+	postCons    []postCon   // constraints that read outputs
+	outSlots    []outSlot   // outputs that constraints or objectives read
+	objSlots    []int
+	groupBy     []*symbol
+	needVM      bool
+	checkCfg    bool // derived values set parameters: validate each row's config
+	order       []applyStep
+	scenario    bool        // the sweep sets a scenario, which sets other parameters
+	baseCodes   []int32     // per string slot: the code of baseStr's value in its column's dictionary
+	ops         []rowOp     // the columns a row appends: index, parameters, derived values
+	outOps      []rowOp     // the output columns, appended by flush
+	nullClasses []nullClass // the distinct modes and null conditions of outOps
+	// split, when > 0, is the first step of order that the last axis sets,
+	// with a step of another axis before it and no scenario: an evaluator
+	// applies the steps before it once per position of the other axes
+	// (evaluator.pre).
+	split int
 }
 
 type outSlot struct {
@@ -251,6 +259,18 @@ func newPlan(s *Spec) (*plan, error) {
 		}
 	}
 	sort.SliceStable(pl.order, func(i, j int) bool { return rank[pl.order[i].param.Name] < rank[pl.order[j].param.Name] })
+	if !pl.scenario && len(pl.radix) > 1 {
+		last, outer := len(pl.radix)-1, false
+		for j, st := range pl.order {
+			if st.axis == last {
+				if outer {
+					pl.split = j
+				}
+				break
+			}
+			outer = outer || st.axis >= 0
+		}
+	}
 	// Row slots before the axes: defaults, then the fixed values.
 	pl.baseNum = make([]float64, s.nNum)
 	pl.baseStr = make([]string, s.nStr)
@@ -269,6 +289,7 @@ func newPlan(s *Spec) (*plan, error) {
 		pl.setSlot(pl.baseNum, pl.baseStr, s.syms[b.Param.Name], b.Value)
 	}
 	pl.codeColumns()
+	pl.rowOps()
 	// Expressions.
 	for _, d := range s.Derived {
 		pl.derived = append(pl.derived, d)
@@ -429,10 +450,15 @@ func (e *evaluator) syncScenario() {
 
 // evaluator evaluates rows of a plan. Each worker owns one.
 type evaluator struct {
-	pl     *plan
-	pos    []int64 // the row's position on each axis
-	at     int64   // the configuration pos is the position of; -1 before the first
-	cfg    engine.Config
+	pl  *plan
+	pos []int64 // the row's position on each axis
+	at  int64   // the configuration pos is the position of; -1 before the first
+	cfg engine.Config
+	// pre is cfg after the steps before pl.split, for the positions prePos
+	// of every axis but the last (preOK: it holds them).
+	pre    engine.Config
+	prePos []int64
+	preOK  bool
 	row    row
 	codes  []int32    // per string slot of a coded column: the code of row.str's value
 	coders []outCoder // per column: the last value of a coded output column
@@ -440,9 +466,23 @@ type evaluator struct {
 	// error, a non-number, a non-finite derived value) or a value a coded
 	// column could not code. The row is not written and the run stops with
 	// it.
-	err     error
-	res     engine.Result
-	memo    engine.Memo    // work rows that differ only in batch size share
+	err  error
+	res  *engine.Result // the row's result: ring[npend]
+	memo engine.Memo    // work rows that differ only in batch size share
+	// The rows appended to pendB since the last flush: their parameter
+	// columns are in the batch, their results here (in order, with the
+	// null conditions and mode of each), and flush appends their output
+	// columns one column at a time, each a loop over the rows with one
+	// output function, rather than one row at a time across the columns.
+	ring     []engine.Result
+	held     []engine.NullWhen
+	modes    []engine.Mode
+	valid    []bool // per null class, per pending row: the class's outputs have a value
+	allValid []bool // per null class: every pending row has a value
+	npend    int
+	pendB    *outputs.Batch
+	pendAt   int // pendB.Len before the first pending row
+
 	env     map[string]any // for expressions the lowering does not cover
 	vm      vm.VM
 	objVals []float64
@@ -454,10 +494,19 @@ type evaluator struct {
 
 func newEvaluator(pl *plan) *evaluator {
 	e := &evaluator{pl: pl, pos: make([]int64, len(pl.radix)), at: -1}
+	if pl.split > 0 {
+		e.prePos = make([]int64, len(pl.radix)-1)
+	}
 	e.row.num = slices.Clone(pl.baseNum)
 	e.row.str = slices.Clone(pl.baseStr)
 	e.codes = slices.Clone(pl.baseCodes)
 	e.coders = make([]outCoder, len(pl.cols))
+	e.ring = make([]engine.Result, ringRows)
+	e.held = make([]engine.NullWhen, ringRows)
+	e.modes = make([]engine.Mode, ringRows)
+	e.valid = make([]bool, ringRows*len(pl.nullClasses))
+	e.allValid = make([]bool, len(pl.nullClasses))
+	e.res = &e.ring[0]
 	e.objVals = make([]float64, len(pl.objSlots))
 	if len(pl.objSlots) > 0 {
 		e.front = NewGroupedFront(pl.spec.Objectives)
@@ -506,7 +555,6 @@ func (e *evaluator) fail(err error) {
 // false when a derived value makes the configuration invalid.
 func (e *evaluator) configure(i int64) bool {
 	pl := e.pl
-	e.cfg = pl.base
 	if pl.scenario {
 		// A scenario sets some slots only for some rows (syncScenario):
 		// start from the base. Without one, every slot a row writes (axis
@@ -517,30 +565,25 @@ func (e *evaluator) configure(i int64) bool {
 		copy(e.codes, pl.baseCodes)
 	}
 	e.position(i)
-	// Parameters apply in vocabulary order, so that one that sets others (a
-	// scenario) comes first and those given beside it override it.
-	for j := range pl.order {
-		st := &pl.order[j]
-		v, at := &st.value, 0
-		if st.axis >= 0 {
-			at = int(e.pos[st.axis])
-			v = &st.vals[at]
-		} else if !pl.scenario {
-			continue // fixed values are in the base configuration already
-		}
-		st.param.Apply(&e.cfg, *v)
-		if st.profiles != nil && st.profiles[at] != nil {
-			e.cfg.Calib.Profile = st.profiles[at]
-		}
-		if st.sym.kind == symStr {
-			e.row.str[st.sym.slot] = v.S
-			if st.codes != nil {
-				e.codes[st.sym.slot] = st.codes[at]
-			}
+	from := 0
+	if pl.split > 0 {
+		// The steps before the last axis's first depend on the other axes
+		// only: applied once while those stay (in a sweep, for a run of
+		// the last axis's values), their configuration and slots are kept.
+		if !e.preOK || !slices.Equal(e.prePos, e.pos[:len(e.prePos)]) {
+			e.cfg = pl.base
+			e.apply(0, pl.split)
+			e.pre = e.cfg
+			copy(e.prePos, e.pos)
+			e.preOK = true
 		} else {
-			e.row.num[st.sym.slot] = v.F
+			e.cfg = e.pre
 		}
+		from = pl.split
+	} else {
+		e.cfg = pl.base
 	}
+	e.apply(from, len(pl.order))
 	if pl.scenario {
 		e.syncScenario()
 	}
@@ -576,6 +619,36 @@ func (e *evaluator) configure(i int64) bool {
 	return valid
 }
 
+// apply applies the steps pl.order[from:to] of the row at e.pos to e.cfg
+// and the row slots. Parameters apply in vocabulary order, so that one
+// that sets others (a scenario) comes first and those given beside it
+// override it.
+func (e *evaluator) apply(from, to int) {
+	pl := e.pl
+	for j := from; j < to; j++ {
+		st := &pl.order[j]
+		v, at := &st.value, 0
+		if st.axis >= 0 {
+			at = int(e.pos[st.axis])
+			v = &st.vals[at]
+		} else if !pl.scenario {
+			continue // fixed values are in the base configuration already
+		}
+		st.param.Apply(&e.cfg, *v)
+		if st.profiles != nil && st.profiles[at] != nil {
+			e.cfg.Calib.Profile = st.profiles[at]
+		}
+		if st.sym.kind == symStr {
+			e.row.str[st.sym.slot] = v.S
+			if st.codes != nil {
+				e.codes[st.sym.slot] = st.codes[at]
+			}
+		} else {
+			e.row.num[st.sym.slot] = v.F
+		}
+	}
+}
+
 // position sets e.pos to the position of configuration i on each axis
 // (mixed radix, last axis fastest). The next configuration of the one
 // before, the common case, is one increment with carries.
@@ -603,6 +676,8 @@ func (e *evaluator) position(i int64) {
 // e.err says why, and the caller stops.
 func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 	pl := e.pl
+	e.settle(b)
+	e.res = &e.ring[e.npend]
 	valid := e.configure(i)
 	if e.err != nil {
 		return
@@ -613,13 +688,13 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 		}
 	}
 	if valid {
-		e.res = engine.EvaluateMemo(&e.cfg, &e.memo)
+		engine.EvaluateMemoTo(&e.cfg, &e.memo, e.res)
 	} else {
-		e.res = engine.Result{Reason: engine.ReasonInvalid}
+		*e.res = engine.Result{Reason: engine.ReasonInvalid}
 	}
 	e.evaluated++
 	for _, os := range pl.outSlots {
-		if os.out.Null(&e.res) {
+		if os.out.Null(e.res) {
 			// NaN keeps a null off the Pareto front; constraints that
 			// read it fail before they look (postCon.readsNull).
 			e.row.num[os.slot] = math.NaN()
@@ -627,15 +702,15 @@ func (e *evaluator) evalRow(i int64, b *outputs.Batch) {
 		}
 		switch os.out.Type {
 		case engine.OutFloat:
-			e.row.num[os.slot] = os.out.Float(&e.res)
+			e.row.num[os.slot] = os.out.Float(e.res)
 		case engine.OutBool:
-			e.row.num[os.slot] = b2f(os.out.Bool(&e.res))
+			e.row.num[os.slot] = b2f(os.out.Bool(e.res))
 		case engine.OutString:
-			e.row.str[os.slot] = os.out.String(&e.res)
+			e.row.str[os.slot] = os.out.String(e.res)
 		}
 	}
 	for k := range pl.postCons {
-		if c := &pl.postCons[k]; c.readsNull(&e.res) || !e.test(c.expr) {
+		if c := &pl.postCons[k]; c.readsNull(e.res) || !e.test(c.expr) {
 			return
 		}
 	}
@@ -679,59 +754,225 @@ func (e *evaluator) groupKey() []byte {
 }
 
 func (e *evaluator) appendRow(i int64, b *outputs.Batch) {
-	mode := e.cfg.Mode
-	for c := range e.pl.cols {
-		src := &e.pl.cols[c]
-		col := &b.Cols[c]
-		spec := &b.Schema.Cols[c]
-		switch src.kind {
-		case colIndex:
+	for k := range e.pl.ops {
+		op := &e.pl.ops[k]
+		col := &b.Cols[op.col]
+		switch op.kind {
+		case opIndex:
 			col.I = append(col.I, i)
-		case colParam:
-			if src.str {
-				if src.dict != nil {
-					col.Codes = append(col.Codes, e.codes[src.slot])
-				} else {
-					col.S = append(col.S, e.row.str[src.slot])
+		case opCode:
+			col.Codes = append(col.Codes, e.codes[op.slot])
+		case opStr:
+			col.S = append(col.S, e.row.str[op.slot])
+		case opInt:
+			col.I = append(col.I, int64(e.row.num[op.slot]))
+		case opBool:
+			col.B = append(col.B, e.row.num[op.slot] != 0)
+		case opFloat:
+			col.F = append(col.F, e.row.num[op.slot])
+		}
+	}
+	// The outputs wait in the ring (e.res is its slot npend) for flush.
+	if e.npend == 0 {
+		e.pendB, e.pendAt = b, b.Len
+	}
+	e.held[e.npend] = e.res.NullConditions()
+	e.modes[e.npend] = e.cfg.Mode
+	e.npend++
+	b.Len++
+	if e.npend == len(e.ring) {
+		e.flush()
+	}
+}
+
+// ringRows is how many rows' results an evaluator holds before it appends
+// their outputs: 32 results of about 1 KB stay in the core's caches.
+const ringRows = 32
+
+// settle readies the ring for a row of b: rows pending for another batch
+// are flushed into it, or dropped with it when it was reset since (its
+// row count is no longer theirs).
+func (e *evaluator) settle(b *outputs.Batch) {
+	if e.npend > 0 && (e.pendB != b || b.Len != e.pendAt+e.npend) {
+		e.flush()
+	}
+}
+
+// flush appends the output columns of the pending rows to their batch. A
+// batch reset since they were appended gets nothing (its rows went with
+// it), but their coded values are still checked, so that a value outside a
+// column's dictionary fails the run as if the batch had been written.
+// Every consumer of a batch flushes the evaluator that filled it first.
+func (e *evaluator) flush() {
+	n := e.npend
+	if n == 0 {
+		return
+	}
+	e.npend = 0
+	b := e.pendB
+	e.pendB = nil
+	ring := e.ring[:n]
+	if b.Len != e.pendAt+n {
+		for k := range e.pl.outOps {
+			if op := &e.pl.outOps[k]; op.kind == opOutCode {
+				for r := range ring {
+					e.coders[op.col].code(&e.pl.cols[op.col], op.out.String(&ring[r]), e)
+				}
+			}
+		}
+		return
+	}
+	// Which rows have a value, per class of outputs with the same modes
+	// and null conditions: tested once per row and class, not per output.
+	held, modes := e.held[:n], e.modes[:n]
+	for c, cl := range e.pl.nullClasses {
+		v := e.valid[c*ringRows:][:n]
+		all := true
+		for r := range v {
+			v[r] = cl.modes.Has(modes[r]) && cl.nullWhen&held[r] == 0
+			all = all && v[r]
+		}
+		e.allValid[c] = all
+	}
+	for k := range e.pl.outOps {
+		op := &e.pl.outOps[k]
+		col := &b.Cols[op.col]
+		o := op.out
+		v, all := e.valid[op.class*ringRows:][:n], e.allValid[op.class]
+		switch op.kind {
+		case opOutFloat:
+			out := grow(&col.F, n)
+			if all {
+				for r := range out {
+					out[r] = o.Float(&ring[r])
 				}
 				break
 			}
-			x := e.row.num[src.slot]
-			switch spec.Type {
-			case outputs.Int64:
-				col.I = append(col.I, int64(x))
-			case outputs.Bool:
-				col.B = append(col.B, x != 0)
-			default:
-				col.F = append(col.F, x)
-			}
-		case colDerived:
-			col.F = append(col.F, e.row.num[src.slot])
-		case colOutput:
-			o := src.out
-			null := !o.Modes.Has(mode) || o.Null(&e.res)
-			switch o.Type {
-			case engine.OutFloat:
+			for r := range out {
 				x := 0.0 // under a null: no engine number to leak into raw buffers
-				if !null {
-					x = o.Float(&e.res)
+				if v[r] {
+					x = o.Float(&ring[r])
 				}
-				col.F = append(col.F, x)
-			case engine.OutBool:
-				col.B = append(col.B, o.Bool(&e.res))
-			case engine.OutString:
-				if src.dict != nil {
-					col.Codes = append(col.Codes, e.coders[c].code(src, o.String(&e.res), e))
-				} else {
-					col.S = append(col.S, o.String(&e.res))
-				}
+				out[r] = x
 			}
-			if spec.Nullable {
-				col.Valid = append(col.Valid, !null)
+		case opOutBool:
+			out := grow(&col.B, n)
+			for r := range out {
+				out[r] = o.Bool(&ring[r])
+			}
+		case opOutCode:
+			out, oc, src := grow(&col.Codes, n), &e.coders[op.col], &e.pl.cols[op.col]
+			for r := range out {
+				out[r] = oc.code(src, o.String(&ring[r]), e)
+			}
+		case opOutStr:
+			out := grow(&col.S, n)
+			for r := range out {
+				out[r] = o.String(&ring[r])
 			}
 		}
+		if op.nullable {
+			col.Valid = append(col.Valid, v...)
+		}
 	}
-	b.Len++
+}
+
+// grow extends *s by n elements and returns them, to be set.
+func grow[T any](s *[]T, n int) []T {
+	l := len(*s)
+	*s = slices.Grow(*s, n)[:l+n]
+	return (*s)[l:]
+}
+
+// nullClass is the modes and null conditions of one or more output
+// columns: on a row, they all have a value or all are null.
+type nullClass struct {
+	modes    engine.ModeMask
+	nullWhen engine.NullWhen
+}
+
+// opKind is how a row appends one column's value (rowOp).
+type opKind uint8
+
+const (
+	opIndex    opKind = iota // the configuration's index
+	opCode                   // a coded string parameter: its code
+	opStr                    // a plain string parameter
+	opInt                    // a numeric slot as an integer
+	opBool                   // a numeric slot as a boolean
+	opFloat                  // a numeric slot (a parameter or a derived value)
+	opOutFloat               // a number output, 0 under a null
+	opOutBool                // a boolean output
+	opOutCode                // a coded string output: its code
+	opOutStr                 // a plain string output
+)
+
+// rowOp appends one column's value of a row: the column's source and
+// type resolved once per plan (rowOps), so that a row runs one switch a
+// column. An output is null on a row whose mode it lacks (modes) or on
+// which one of its null conditions holds (nullWhen against
+// engine.Result.NullConditions).
+type rowOp struct {
+	kind     opKind
+	nullable bool // the column has a validity slice
+	modes    engine.ModeMask
+	nullWhen engine.NullWhen
+	col      int32 // the batch's column
+	slot     int32 // the row slot of a parameter or derived value
+	out      *engine.Output
+	class    int // an output's index in plan.nullClasses
+}
+
+// rowOps compiles the plan's columns into the operations appendRow (the
+// parameters, derived values and the index) and flush (the outputs) run.
+func (pl *plan) rowOps() {
+	for c := range pl.cols {
+		src, spec := &pl.cols[c], &pl.schema.Cols[c]
+		op := rowOp{col: int32(c), slot: int32(src.slot), nullable: spec.Nullable}
+		switch src.kind {
+		case colIndex:
+			op.kind = opIndex
+		case colParam:
+			switch {
+			case src.str && src.dict != nil:
+				op.kind = opCode
+			case src.str:
+				op.kind = opStr
+			case spec.Type == outputs.Int64:
+				op.kind = opInt
+			case spec.Type == outputs.Bool:
+				op.kind = opBool
+			default:
+				op.kind = opFloat
+			}
+		case colDerived:
+			op.kind = opFloat
+		case colOutput:
+			o := src.out
+			op.out, op.modes, op.nullWhen = o, o.Modes, o.NullWhen
+			switch {
+			case o.Type == engine.OutFloat:
+				op.kind = opOutFloat
+			case o.Type == engine.OutBool:
+				op.kind = opOutBool
+			case src.dict != nil:
+				op.kind = opOutCode
+			default:
+				op.kind = opOutStr
+			}
+		}
+		if src.kind == colOutput {
+			cl := nullClass{op.modes, op.nullWhen}
+			op.class = slices.Index(pl.nullClasses, cl)
+			if op.class < 0 {
+				op.class = len(pl.nullClasses)
+				pl.nullClasses = append(pl.nullClasses, cl)
+			}
+			pl.outOps = append(pl.outOps, op)
+		} else {
+			pl.ops = append(pl.ops, op)
+		}
+	}
 }
 
 // outCoder codes the values of one coded output column. Outputs print

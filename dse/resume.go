@@ -104,6 +104,7 @@ func FrontOf(s *Spec, idx []int64) (*GroupedFront, error) {
 				ev.evalRow(i, b)
 			}
 		}
+		ev.flush()
 		idx = idx[n:]
 	}
 	return ev.front, nil

@@ -98,10 +98,11 @@ func Rows(ctx context.Context, s *Spec, lo, hi int64) iter.Seq2[Row, error] {
 			}
 			b.Reset()
 			ev.evalRow(i, b)
+			ev.flush()
 			if b.Len == 0 { // dropped by a constraint
 				continue
 			}
-			if !yield(Row{Index: i, Config: ev.cfg, Result: ev.res, cols: cols, vals: rowValues(b)}, nil) {
+			if !yield(Row{Index: i, Config: ev.cfg, Result: *ev.res, cols: cols, vals: rowValues(b)}, nil) {
 				return
 			}
 		}

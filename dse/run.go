@@ -372,6 +372,7 @@ func writePart(ctx context.Context, ev *evaluator, b *outputs.Batch, pl *plan, p
 				return lo, 0, ev.err
 			}
 		}
+		ev.flush()
 		if ev.err != nil {
 			abort()
 			return lo, 0, fmt.Errorf("%s: %w", path, ev.err)
@@ -431,6 +432,7 @@ func RowGroups(s *Spec, lo, hi int64, fn func(*outputs.Batch) error) (*outputs.S
 		for i := at; i < end; i++ {
 			ev.evalRow(i, b)
 		}
+		ev.flush()
 		if ev.err != nil {
 			return nil, ev.err
 		}
@@ -473,6 +475,7 @@ func WritePareto(s *Spec, front *GroupedFront, path, version string) (int, error
 	for _, i := range idx {
 		ev.evalRow(i, b)
 	}
+	ev.flush()
 	if ev.err != nil {
 		return 0, fmt.Errorf("%s: %w", path, ev.err)
 	}

@@ -38,6 +38,7 @@ func CheckSample(s *Spec) error {
 	for _, i := range idx {
 		b.Reset()
 		ev.evalRow(i, b)
+		ev.flush()
 		if ev.err != nil {
 			return ev.err
 		}

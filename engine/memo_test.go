@@ -15,7 +15,8 @@ import (
 func TestEvaluateMemoExact(t *testing.T) {
 	sp := newInvariantSpace(t)
 	rng := rand.New(rand.NewSource(20261202))
-	var m Memo
+	var m, m2 Memo
+	var into Result // reused: EvaluateMemoTo overwrites what it held
 	n := 2000
 	if testing.Short() {
 		n = 300
@@ -48,6 +49,14 @@ func TestEvaluateMemoExact(t *testing.T) {
 				t.Fatalf("%s on %s, %v, batch %d: EvaluateMemo differs from Evaluate:\n%+v\n%+v",
 					c.Model.Key, c.Hardware.Key, c.Mode, B, got, want)
 			}
+			EvaluateMemoTo(c, &m2, &into)
+			if c.memo != nil {
+				t.Fatal("EvaluateMemoTo left its memo in the configuration")
+			}
+			if !reflect.DeepEqual(into, want) {
+				t.Fatalf("%s on %s, %v, batch %d: EvaluateMemoTo differs from Evaluate:\n%+v\n%+v",
+					c.Model.Key, c.Hardware.Key, c.Mode, B, into, want)
+			}
 		}
 	}
 }
@@ -61,5 +70,13 @@ func TestEvaluateMemoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("EvaluateMemo allocates %v times per call", allocs)
+	}
+	var r Result
+	allocs = testing.AllocsPerRun(100, func() {
+		c.BatchSize = c.BatchSize%64 + 1
+		EvaluateMemoTo(&c, &m, &r)
+	})
+	if allocs != 0 {
+		t.Errorf("EvaluateMemoTo allocates %v times per call", allocs)
 	}
 }

@@ -177,3 +177,52 @@ func TestServingEngineStackTraining(t *testing.T) {
 		}
 	}
 }
+
+// NullConditions holds the conditions NullReason tests: for every output
+// and for every combination of the six conditions on a result (and for
+// results evaluated from configurations of every kind of null), an output
+// is null exactly when its NullWhen meets the result's conditions.
+func TestNullConditions(t *testing.T) {
+	const known = NullIfInfeasible | NullIfUnreachable | NullIfNoBand | NullIfNoFleet | NullIfNoUnitCost | NullIfUnpriced
+	outs := append([]*Output{}, Outputs()...)
+	for b := range 8 {
+		outs = append(outs, &Output{Name: "bit", NullWhen: 1 << b})
+	}
+	for _, o := range Outputs() {
+		if o.NullWhen&^known != 0 {
+			t.Errorf("%s: NullWhen %#x has a condition NullConditions does not test", o.Name, o.NullWhen)
+		}
+	}
+	var rs []Result
+	for m := range 64 {
+		var r Result
+		r.Feasible = m&1 != 0
+		if m&2 != 0 {
+			r.LatencyS = 1
+		}
+		if m&4 != 0 {
+			r.Serve.CapacityBound = "p99"
+		}
+		r.Serve.SLAMet = m&8 != 0
+		r.Band.OK = m&16 != 0
+		r.Fleet.On = m&32 != 0
+		for _, nuc := range []bool{false, true} {
+			r.Fleet.NoUnitCost = nuc
+			rs = append(rs, r)
+		}
+	}
+	rs = append(rs,
+		evalSet(t, "model", "Llama3_70B", "hardware", "T4", "mode", "serving", "batch_size", "64", "duration_days", "30"),
+		evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "serving", "qps", "10", "p99_target_s", "1e-4", "duration_days", "30"),
+		evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training", "fidelity", "mlsysim"),
+		evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "inference"))
+	for k := range rs {
+		r := &rs[k]
+		held := r.NullConditions()
+		for _, o := range outs {
+			if got, want := o.NullWhen&held != 0, o.Null(r); got != want {
+				t.Errorf("result %d, %s (NullWhen %#x): NullConditions says null %v, Null %v", k, o.Name, o.NullWhen, got, want)
+			}
+		}
+	}
+}

@@ -399,6 +399,34 @@ func (o *Output) NullReason(r *Result) string {
 	return ""
 }
 
+// NullConditions returns the conditions of NullWhen that hold for r (the
+// cases of NullReason, which must stay in step with it): an output o is
+// null for r exactly when o.NullWhen&r.NullConditions() != 0, so that a
+// caller testing many outputs against one result tests each condition
+// once. It allocates nothing.
+func (r *Result) NullConditions() NullWhen {
+	var w NullWhen
+	if r.Unpriced() {
+		w |= NullIfUnpriced
+	}
+	if !r.Feasible {
+		w |= NullIfInfeasible
+	}
+	if r.Unreachable() {
+		w |= NullIfUnreachable
+	}
+	if !r.Band.OK {
+		w |= NullIfNoBand
+	}
+	if !r.Fleet.On {
+		w |= NullIfNoFleet
+	}
+	if r.Fleet.NoUnitCost {
+		w |= NullIfNoUnitCost
+	}
+	return w
+}
+
 // Nullable reports whether the output can be null on a row of a mode it
 // computes (NullWhen is set).
 func (o *Output) Nullable() bool { return o.NullWhen != 0 }

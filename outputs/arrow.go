@@ -1,7 +1,9 @@
 package outputs
 
 import (
+	"encoding/binary"
 	"fmt"
+	mbits "math/bits"
 	"sort"
 	"unsafe"
 
@@ -214,19 +216,28 @@ func bitmap(buf *[]byte, v []bool) ([]byte, int) {
 		*buf = make([]byte, n)
 	}
 	bits := (*buf)[:n]
-	falses := 0
-	for i := 0; i < len(v); i += 8 {
+	ones := 0
+	i := 0
+	// Eight booleans (bytes of 0 or 1) at a time: the multiplication
+	// gathers byte k's bit into bit 56+k (its terms land on distinct bits,
+	// so nothing carries), without a branch per value.
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Pointer(&v[i])), 8))
+		b := byte((x * 0x0102040810204080) >> 56)
+		bits[i>>3] = b
+		ones += mbits.OnesCount8(b)
+	}
+	if i < len(v) {
 		var x byte
-		for k, ok := range v[i:min(i+8, len(v))] {
+		for k, ok := range v[i:] {
 			if ok {
 				x |= 1 << k
-			} else {
-				falses++
+				ones++
 			}
 		}
 		bits[i>>3] = x
 	}
-	return bits, falses
+	return bits, len(v) - ones
 }
 
 // record makes an Arrow record of b.

@@ -1,7 +1,9 @@
 package outputs
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +113,46 @@ func TestParseArrowCompression(t *testing.T) {
 	}
 	if _, err := ParseArrowCompression("snappy"); err == nil {
 		t.Error("snappy accepted")
+	}
+}
+
+// bitmap packs eight values at a time: the same bits and count of falses
+// as one value at a time, for every length up to 70 and random values.
+func TestBitmapPacks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var buf []byte
+	for n := range 71 {
+		for range 20 {
+			v := make([]bool, n)
+			for i := range v {
+				v[i] = rng.IntN(3) > 0
+			}
+			want := make([]byte, (n+7)/8)
+			falses := 0
+			for i, ok := range v {
+				if ok {
+					want[i/8] |= 1 << (i % 8)
+				} else {
+					falses++
+				}
+			}
+			got, f := bitmap(&buf, v)
+			if !bytes.Equal(got, want) || f != falses {
+				t.Fatalf("n %d: bits %08b falses %d, want %08b %d", n, got, f, want, falses)
+			}
+		}
+	}
+}
+
+func BenchmarkBitmap(b *testing.B) {
+	v := make([]bool, 16384)
+	for i := range v {
+		v[i] = i%7 != 3
+	}
+	var buf []byte
+	b.ReportAllocs()
+	b.SetBytes(int64(len(v)))
+	for range b.N {
+		bitmap(&buf, v)
 	}
 }

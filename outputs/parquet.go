@@ -264,10 +264,11 @@ func (p *ParquetWriter) levels(i int, b *Batch) (def []int16, valid []byte, null
 	}
 	def = p.def[:n]
 	for r, ok := range v {
-		def[r] = 0
+		var d int16 // without a branch per row
 		if ok {
-			def[r] = 1
+			d = 1
 		}
+		def[r] = d
 	}
 	valid, nulls = bitmap(&p.valid, v)
 	return def, valid, nulls
