@@ -67,7 +67,7 @@ var reasonText = [numReasons]string{
 	"not modelled: a hybrid Mamba-Transformer (hybrid_override_pattern) is priced by fidelity calibrated alone (training without cp, inference, serving without tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision, draft_model or decode_hardware); fidelity mlsysim has no Mamba-2 layers and no mix of layer kinds",
 	"expert parallelism: ep (or decode_ep) above 1 on a model without MoE layers, which has no experts to spread; set ep=1 (decode_ep=1)",
 	"expert parallelism: ep must be a multiple of tp dividing the model's routed experts (with decode_hardware also decode_ep of decode_tp), each GPU holding whole experts",
-	"not modelled: software is a serving engine (vllm, vllm-0.4, sglang, tensorrt-llm), which trains nothing; train on pytorch, torch-compile, compiled, megatron, megatron-core, megatron-core-fa2 or automodel",
+	"not modelled: software is a serving engine (vllm, vllm-0.4, sglang, tensorrt-llm, tensorrt-llm-0.5), which trains nothing; train on pytorch, torch-compile, compiled, megatron, megatron-core, megatron-core-fa2 or automodel",
 }
 
 // String returns the reason's fixed text, "" for ReasonNone.

@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "2bd5733c9b74ebcfe58683424447975577801635da3b199a81e751c4a4ffbd49"
+	servingDigest        = "0e1afff6e71ce049396701c354151a2cbfbeb37df4b06adfb263dc2178c551d2"
 )
 
 var (
