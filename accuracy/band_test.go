@@ -169,10 +169,14 @@ func updateStackValue(t *testing.T, name, key string, v float64) {
 // query head).
 func TestStackStepsInReport(t *testing.T) {
 	reg, ts, ev := referenceTargets(t)
-	if n := checkStackSteps(t, reg, ts, ev, calibration.TensorRTLLM, func(p *calibration.Point) bool {
+	trt := func(p *calibration.Point) bool {
 		return p.TP <= 1 && p.Precision != "fp8" && p.Model.KVHeads == p.Model.Heads
-	}); n != 9 {
-		t.Errorf("%d single-GPU multi-head 16-bit TensorRT-LLM points, want 9", n)
+	}
+	if n := checkStackSteps(t, reg, ts, ev, calibration.TensorRTLLM, trt); n != 5 {
+		t.Errorf("%d single-GPU multi-head 16-bit TensorRT-LLM v0.6.1 points, want 5", n)
+	}
+	if n := checkStackSteps(t, reg, ts, ev, calibration.TensorRTLLM05, trt); n != 12 {
+		t.Errorf("%d single-GPU multi-head 16-bit TensorRT-LLM v0.5 points, want 12", n)
 	}
 	// vllm has compiled's kernel choices, so every one of its points, on
 	// any number of GPUs, differs from compiled's by the overhead alone.

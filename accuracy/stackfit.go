@@ -24,13 +24,18 @@ type StackFit struct {
 	N             int                // points naming the stack (those on one GPU are fitted)
 	StepOverheadS float64            // fitted to every single-GPU point of the stack
 	Committed     float64            // the value in calibration/data/stacks.json
-	WithoutS      map[string]float64 // by source (SourceOf): fitted without its points
+	WithoutS      map[string]float64 // by source (SourceOf; StackSource for a stack of one source): fitted without its points
 
 	HostTerms                      bool                  // fitted as three host time terms, on every point
 	SeqS, WorkerS                  float64               // per sequence, per worker beyond the first, of a decode step
 	CommittedSeqS, CommittedWorker float64               // the values in calibration/data/stacks.json
 	WithoutTerms                   map[string][3]float64 // by source: step, sequence and worker terms fitted without its points
 }
+
+// StackSource names the held-out unit of a stack's points from source
+// (SourceOf) on hardware hw when all the stack's points come from that one
+// source: the source's table for that GPU.
+func StackSource(source, hw string) string { return source + " (" + hw + ")" }
 
 // stackSteps returns the engine steps a point takes (a prefill 1, a
 // static batch of n output tokens n), or 0 for a point of another class.
@@ -60,7 +65,8 @@ func fitStacks(ts []calibration.Target, idx []int, rep *Report) {
 		batch, tp   float64
 		meas        float64
 		source      string
-		multi       bool // on more than one GPU: predicted, not fitted (but on a stack with host terms)
+		hw          string // the point's hardware: its GPU's table of the source
+		multi       bool   // on more than one GPU: predicted, not fitted (but on a stack with host terms)
 	}
 	by := map[calibration.Software][]pt{}
 	for k := range ts {
@@ -74,15 +80,28 @@ func fitStacks(ts []calibration.Target, idx []int, rep *Report) {
 		}
 		sw := p.Software()
 		ap := &rep.Points[idx[k]]
-		x := pt{i: idx[k], steps: n, decode: n - 1, batch: float64(max(p.Batch, 1)), tp: float64(max(p.TP, 1)), meas: ap.Measured, source: SourceOf(ap.Source),
+		x := pt{i: idx[k], steps: n, decode: n - 1, batch: float64(max(p.Batch, 1)), tp: float64(max(p.TP, 1)), meas: ap.Measured, source: SourceOf(ap.Source), hw: ap.Hardware,
 			multi: p.TP > 1}
 		a, b, c, _ := calibration.StepHostTerms(sw)
 		x.base = ap.Calibrated - a*n - (b*x.batch+c*(x.tp-1))*x.decode // the engine's DecodeHostS, 0 without host terms
 		by[sw] = append(by[sw], x)
 	}
 	sws := make([]calibration.Software, 0, len(by))
-	for sw := range by {
+	for sw, ps := range by {
 		sws = append(sws, sw)
+		// A stack fitted to one publication alone (a release's
+		// performance page) is held out by the page's GPU tables, each
+		// measured on its own system: the overhead fitted to the other
+		// GPUs' rows predicts each GPU's.
+		one := true
+		for _, p := range ps {
+			one = one && p.source == ps[0].source
+		}
+		if one {
+			for j := range ps {
+				ps[j].source = StackSource(ps[j].source, ps[j].hw)
+			}
+		}
 	}
 	sort.Slice(sws, func(a, b int) bool { return sws[a] < sws[b] })
 	fit := func(ps []pt, skip string) float64 {

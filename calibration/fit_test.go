@@ -45,19 +45,20 @@ func TestParseReference(t *testing.T) {
 	for _, p := range ds.Points {
 		count[p.Class]++
 	}
-	// 104+104 bf16 GEMMs + 172 other precisions; 22+22 LLM rows; 41
-	// published serving rows (A100 fp16, H100 and L40S fp8; 8 of them
-	// tensor-parallel on 2 or 4 GPUs) and 23 vLLM static batches: 3 each on
+	// 104+104 bf16 GEMMs + 172 other precisions; 22+22 LLM rows; 61
+	// published TensorRT-LLM serving rows (A100 fp16, H100 and L40S fp8;
+	// 12 of them tensor-parallel on 2 or 4 GPUs; the v0.5 page's H100 and
+	// A100 throughput tables the last 20) and 23 vLLM static batches: 3 each on
 	// the H200, A100 and H100 (1, 2 and 4 GPUs), 8 of DBRX on 4 and 8
 	// H100s and 6 of Mixtral 8x22B on 4 and 8 A100s.
-	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4 + 4 + 4 + 4, ClassTrain: 3, ClassServe: 5 + 8 + 8 + 4 + 3*3 + 8 + 6, ClassCNNForward: 8, ClassCNNTrain: 4}
+	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4 + 4 + 4 + 4, ClassTrain: 3, ClassServe: 5 + 8 + 8 + 4 + 8 + 4 + 8 + 3*3 + 8 + 6, ClassCNNForward: 8, ClassCNNTrain: 4}
 	for c, n := range want {
 		if count[c] != n {
 			t.Errorf("%v: %d points, want %d", c, count[c], n)
 		}
 	}
-	if len(ds.Published) != 73 {
-		t.Errorf("%d published rows, want 73", len(ds.Published))
+	if len(ds.Published) != 93 {
+		t.Errorf("%d published rows, want 93", len(ds.Published))
 	}
 }
 

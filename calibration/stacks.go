@@ -161,11 +161,12 @@ const (
 	MegatronCoreFA2                 // Megatron-Core with Transformer Engine on FlashAttention-2 (NeMo 24.03)
 	AutoModel                       // NeMo AutoModel: PyTorch-native FSDP2 on Transformer Engine's layers
 	VLLM04                          // vLLM's engine of early 2024 (0.3-0.4): host time per sequence and per worker
+	TensorRTLLM05                   // TensorRT-LLM 0.5's runtime: tensorrt-llm's kernels, its own time per engine step
 	NumSoftware
 )
 
 // stackNames are the names the constants above must have in the file.
-var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2", "automodel", "vllm-0.4"}
+var stackNames = [NumSoftware]string{"pytorch", "compiled", "megatron", "torch-compile", "megatron-core", "vllm", "sglang", "tensorrt-llm", "megatron-core-fa2", "automodel", "vllm-0.4", "tensorrt-llm-0.5"}
 
 // stackTable is data/stacks.json, read when the package is initialised.
 var stackTable, softwareNames = mustStacks(stacksJSON)

@@ -171,13 +171,13 @@ func TestCommBytes(t *testing.T) {
 }
 
 // Serving's activations cross GPUs at 16 bits on a stack that keeps them
-// so (tensorrt-llm) whenever the precision is narrower, at the precision's
+// so (tensorrt-llm, tensorrt-llm-0.5) whenever the precision is narrower, at the precision's
 // bytes otherwise and on every other stack.
 func TestServeActivationBytes(t *testing.T) {
 	for sw := Software(0); sw < NumSoftware; sw++ {
 		for _, p := range []registry.Precision{registry.FP32, registry.BF16, registry.FP16, registry.FP8, registry.INT8, registry.INT4} {
 			want := p.Bytes()
-			if sw == TensorRTLLM && p.Bytes() < 2 {
+			if (sw == TensorRTLLM || sw == TensorRTLLM05) && p.Bytes() < 2 {
 				want = 2
 			}
 			if got := ServeActivationBytes(sw, p); got != want {

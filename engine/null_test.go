@@ -159,7 +159,7 @@ func TestOutputNullUnpriced(t *testing.T) {
 // is unpriced with its reason, while serving on it and training under
 // fidelity mlsysim (which has no stacks) are priced.
 func TestServingEngineStackTraining(t *testing.T) {
-	for _, sw := range []string{"vllm", "vllm-0.4", "sglang", "tensorrt-llm"} {
+	for _, sw := range []string{"vllm", "vllm-0.4", "sglang", "tensorrt-llm", "tensorrt-llm-0.5"} {
 		r := evalSet(t, "model", "Llama3_8B", "hardware", "H100", "mode", "training", "software", sw)
 		if r.Reason != ReasonStackMode || !r.Unpriced() {
 			t.Errorf("%s training: reason %q, unpriced %v", sw, r.Reason, r.Unpriced())

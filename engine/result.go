@@ -70,7 +70,7 @@ var reasonText = [numReasons]string{
 	"not modelled: a hybrid Mamba-Transformer (hybrid_override_pattern) is priced by fidelity calibrated alone (training without cp, inference, serving without tp, pp, ep, cp, chunk_size, cached_prefix_len, kv_precision, draft_model or decode_hardware); fidelity mlsysim has no Mamba-2 layers and no mix of layer kinds",
 	"expert parallelism: ep (or decode_ep) above 1 on a model without MoE layers, which has no experts to spread; set ep=1 (decode_ep=1)",
 	"expert parallelism: ep must be a multiple of tp dividing the model's routed experts (with decode_hardware also decode_ep of decode_tp), each GPU holding whole experts",
-	"not modelled: software is a serving engine (vllm, vllm-0.4, sglang, tensorrt-llm), which trains nothing; train on pytorch, torch-compile, compiled, megatron, megatron-core, megatron-core-fa2 or automodel",
+	"not modelled: software is a serving engine (vllm, vllm-0.4, sglang, tensorrt-llm, tensorrt-llm-0.5), which trains nothing; train on pytorch, torch-compile, compiled, megatron, megatron-core, megatron-core-fa2 or automodel",
 	"precision: the hardware (or decode_hardware) lists no fp8 tensor rate, which calibrated prices fp8 arithmetic at (an A100 has none); for fp8 weights with 16-bit arithmetic set weight_precision=fp8 alone (W8A16)",
 	"precision: the hardware (or decode_hardware) lists no int8 tensor rate, which calibrated prices int8 arithmetic at; for int8 weights with 16-bit arithmetic set weight_precision=int8 alone (W8A16)",
 	"precision: the hardware (or decode_hardware) lists no int4 tensor rate for activation_precision=int4; int4 weights with 16-bit arithmetic (W4A16) are precision=int4 without activation_precision",

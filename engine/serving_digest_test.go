@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "5df7c8f27c7c78127c0c7057e7a02142cd928137b84f7694f8e08fa9e8b69210"
+	servingDigest        = "e2bea6a5c657cbdcde47a7e468a47d9ac71f0c6d1abbcfd9facc518bdf8da9e2"
 )
 
 var (
