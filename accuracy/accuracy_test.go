@@ -370,3 +370,32 @@ func TestLeaveOneSourceOut(t *testing.T) {
 		}
 	}
 }
+
+// The AMD MI300X rows of published.csv (vLLM on ROCm: Oracle OCI's Llama
+// 3.1 405B and AMD's performance page's Llama 3.1 70B, FP8, tp 8; 19 rows) are
+// priced, all of them, as tensor-parallel serving on the derived MI300X
+// profile (docs/accuracy.md, "AMD MI300X: vLLM static batches"); nothing is
+// fitted to them, so the held-out figures are the calibrated ones.
+func TestMI300XRows(t *testing.T) {
+	rep := report(t, true)
+	var found bool
+	for _, r := range rep.Rows {
+		if r.Hardware != "MI300X" {
+			continue
+		}
+		found = true
+		if r.Name() != "serve/tp" || r.Precision != "fp8" || r.Profile != calibration.KindDerived {
+			t.Errorf("MI300X row %s %s %v, want serve/tp fp8 derived", r.Name(), r.Precision, r.Profile)
+		}
+		if r.Calibrated.N != 19 || r.HeldOut.N != 19 {
+			t.Errorf("MI300X %s: %d points (%d held out), want the 19 of published.csv", r.Name(), r.Calibrated.N, r.HeldOut.N)
+		}
+		if r.HeldOut.Median != r.Calibrated.Median || r.HeldOut.Max != r.Calibrated.Max {
+			t.Errorf("MI300X %s: held out %.1f / %.1f %% differs from calibrated %.1f / %.1f %%, but nothing is fitted to the rows",
+				r.Name(), r.HeldOut.Median, r.HeldOut.Max, r.Calibrated.Median, r.Calibrated.Max)
+		}
+	}
+	if !found {
+		t.Error("no MI300X row in the report")
+	}
+}

@@ -50,15 +50,17 @@ func TestParseReference(t *testing.T) {
 	// 12 of them tensor-parallel on 2 or 4 GPUs; the v0.5 page's H100 and
 	// A100 throughput tables the last 20) and 23 vLLM static batches: 3 each on
 	// the H200, A100 and H100 (1, 2 and 4 GPUs), 8 of DBRX on 4 and 8
-	// H100s and 6 of Mixtral 8x22B on 4 and 8 A100s.
-	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4 + 4 + 4 + 4, ClassTrain: 3, ClassServe: 5 + 8 + 8 + 4 + 8 + 4 + 8 + 3*3 + 8 + 6, ClassCNNForward: 8, ClassCNNTrain: 4}
+	// H100s and 6 of Mixtral 8x22B on 4 and 8 A100s; 19 vLLM static batches
+	// on 8 MI300Xs (9 of Oracle OCI's Llama 3.1 405B, 10 of AMD's
+	// performance page's Llama 3.1 70B).
+	want := map[Class]int{ClassGEMM: 380 + 144, ClassDecode: 27, ClassPrefill: 14 + 4 + 4 + 4 + 4, ClassTrain: 3, ClassServe: 5 + 8 + 8 + 4 + 8 + 4 + 8 + 3*3 + 8 + 6 + 9 + 10, ClassCNNForward: 8, ClassCNNTrain: 4}
 	for c, n := range want {
 		if count[c] != n {
 			t.Errorf("%v: %d points, want %d", c, count[c], n)
 		}
 	}
-	if len(ds.Published) != 93 {
-		t.Errorf("%d published rows, want 93", len(ds.Published))
+	if len(ds.Published) != 112 {
+		t.Errorf("%d published rows, want 112", len(ds.Published))
 	}
 }
 
