@@ -648,18 +648,25 @@ func headRows(ps *Pass) float64 {
 // headWith is headForward with the LM head product already timed.
 func (p *Profile) headWith(d *Device, m *Transformer, ps *Pass, lm timedGEMM) Breakdown {
 	var b Breakdown
+	p.headInto(&b, d, m, ps, &lm)
+	return b
+}
+
+// headInto sets *b to headWith(d, m, ps, *lm) in place: the same
+// operations in the same order, without the breakdown returned by copy.
+func (p *Profile) headInto(b *Breakdown, d *Device, m *Transformer, ps *Pass, lm *timedGEMM) {
+	*b = Breakdown{}
 	T := float64(ps.Batch) * float64(ps.Tokens)
 	h := float64(m.Hidden)
 	if activations16(d, ps.Software) {
 		// 16-bit tensors on a stack that quantises only its GEMMs' inputs.
 		de, _ := activations16Device(d, ps.Software)
-		p.elementwise(&b, &de, 2*T*h*de.Bytes+2*headRows(ps)*h*de.Bytes) // gather, final norm
+		p.elementwise(b, &de, 2*T*h*de.Bytes+2*headRows(ps)*h*de.Bytes) // gather, final norm
 	} else {
-		p.elementwise(&b, d, 2*T*h*d.Bytes+2*headRows(ps)*h*d.Bytes)
+		p.elementwise(b, d, 2*T*h*d.Bytes+2*headRows(ps)*h*d.Bytes)
 	}
 	b.Fixed += 2 * p.KernelS
-	p.addGEMM(&b, lm)
-	return b
+	p.addGEMM(b, *lm)
 }
 
 // Forward returns the time of one forward pass of m over ps. All layers
@@ -1203,11 +1210,11 @@ type ServeQuery struct {
 func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q *ServeQuery) {
 	ps := Pass{Batch: q.Batch, Tokens: 1, Ctx: q.CtxA, Software: q.Software, KVBytes: q.KVBytes}
 	lm := p.gemmTimed(d, 1, headRows(&ps), float64(m.Vocab), float64(m.Hidden), 1)
-	var mm Breakdown
+	var mm, head Breakdown
 	if q.Prefill > 0 {
 		pp := Pass{Batch: q.Batch, Tokens: q.Prefill, Ctx: max(q.PromptCtx, q.Prefill), Software: q.Software, KVBytes: q.KVBytes, Prefill: true}
 		p.layerMatmuls(&mm, d, d, m, &pp, 1)
-		head := p.headWith(d, m, &pp, lm)
+		p.headInto(&head, d, m, &pp, &lm)
 		p.forwardFrom(pre, &mm, &head, d, m, &pp)
 		mm = Breakdown{}
 	}
@@ -1215,7 +1222,7 @@ func (p *Profile) ServeSteps(pre, a, b *Breakdown, d *Device, m *Transformer, q 
 		return
 	}
 	p.layerMatmuls(&mm, d, d, m, &ps, 1)
-	head := p.headWith(d, m, &ps, lm)
+	p.headInto(&head, d, m, &ps, &lm)
 	p.forwardFrom(a, &mm, &head, d, m, &ps)
 	ps.Ctx = q.CtxB
 	p.forwardFrom(b, &mm, &head, d, m, &ps)

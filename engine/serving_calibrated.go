@@ -279,17 +279,23 @@ type serveSetup struct {
 // init sets st to the setup of c.
 func (st *serveSetup) init(c *Config) {
 	s := &c.Serve
-	var shape calibration.Transformer
-	c.modelShape(&shape) // memo.go
 	tp, ep := one(c.Dist.TP), one(c.Dist.EP)
-	st.sh = shape.Shard(tp)
-	servingEPShape(&st.sh, &shape, tp, ep) // serving_moe.go
+	st.split, st.dshSet = s.DecodeHW != nil, false
+	var shape calibration.Transformer
+	if tp == 1 && ep == 1 && !st.split {
+		// One GPU a pool: the shard is the shape itself (Shard(1) copies
+		// it, servingEPShape leaves it at ep 1), built in place.
+		c.modelShape(&st.sh) // memo.go
+	} else {
+		c.modelShape(&shape)
+		st.sh = shape.Shard(tp)
+		servingEPShape(&st.sh, &shape, tp, ep) // serving_moe.go
+	}
 	st.kvb = kvElementBytes(c)
 	if st.kvb == activationPrecision(c).Bytes() {
 		st.kvb = 0 // the precision's own: the identical arithmetic
 	}
 	st.pre.init(c, c.Hardware, c.profile(), tp, ep)
-	st.split, st.dshSet = s.DecodeHW != nil, false
 	if st.split {
 		dtp, dep := decodeTP(c), decodeEP(c)
 		st.dec.init(c, s.DecodeHW, c.Calib.Profiles.Profile(s.DecodeHW), dtp, dep)
