@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mlsysim/mlsysim-go/internal/cputime"
 )
 
 // bigSweep is a serving grid of n × 1000 configurations over the vocabulary's
@@ -287,7 +289,7 @@ func BenchmarkRowProgram(b *testing.B) {
 		b.Run(sw.name+"/configure", func(b *testing.B) {
 			ev := newEvaluator(pl)
 			b.ReportAllocs()
-			c0 := processCPU()
+			c0 := cputime.Process()
 			for i := range b.N {
 				ev.configure(int64(i) % size)
 			}
@@ -307,7 +309,7 @@ func BenchmarkRowProgram(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			c0 := processCPU()
+			c0 := cputime.Process()
 			for i := range b.N {
 				if batch.Len == rows {
 					ev.flush()
@@ -322,7 +324,7 @@ func BenchmarkRowProgram(b *testing.B) {
 			ev := newEvaluator(pl)
 			batch := newBatchFor(pl, rows)
 			b.ReportAllocs()
-			c0 := processCPU()
+			c0 := cputime.Process()
 			for i := range b.N {
 				if batch.Len == rows {
 					ev.flush()
@@ -338,5 +340,5 @@ func BenchmarkRowProgram(b *testing.B) {
 // reportCPU reports the process's CPU time since c0 per operation
 // ("cpu-ns/op"): on a shared machine, steadier than the wall clock.
 func reportCPU(b *testing.B, c0 time.Duration) {
-	b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/mlsysim/mlsysim-go/internal/cputime"
 )
 
 // resultRow has the schema conventions of run results: optional DOUBLE and
@@ -346,7 +348,7 @@ func benchmarkReadColumns(b *testing.B, dict []string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for range b.N {
 		sum := 0.0
 		err := ReadColumns([]string{path}, []string{"latency_s", "tokens_per_s", "hardware"}, func(cb *ColumnBatch) error {
@@ -360,7 +362,7 @@ func benchmarkReadColumns(b *testing.B, dict []string) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		// CPU time (user and system, all threads: the garbage collector's
 		// too) per read, steadier than ns/op on a loaded machine.
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")

@@ -31,10 +31,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/mlsysim/mlsysim-go/dse"
+	"github.com/mlsysim/mlsysim-go/internal/cputime"
 	"github.com/mlsysim/mlsysim-go/outputs"
 )
 
@@ -300,13 +300,13 @@ func timed(rows int64, dir string, fn func(out string) error) (measure, error) {
 	defer os.RemoveAll(out)
 	runtime.GC()
 	m := measure{rows: rows, loadBefore: loadavg(), startedAtUT: time.Now().UTC().Format("15:04:05")}
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	t0 := time.Now()
 	if err := fn(out); err != nil {
 		return m, err
 	}
 	m.wall = time.Since(t0)
-	m.cpu = cpuTime() - c0
+	m.cpu = cputime.Process() - c0
 	m.loadAfter = loadavg()
 	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".arrow")) {
@@ -315,15 +315,6 @@ func timed(rows int64, dir string, fn func(out string) error) (measure, error) {
 		return nil
 	})
 	return m, nil
-}
-
-// cpuTime is the process's user + system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadavg is the one-minute load average (Linux), "?" elsewhere.

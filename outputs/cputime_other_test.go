@@ -1,8 +1,0 @@
-//go:build !unix
-
-package outputs
-
-import "time"
-
-// processCPU returns 0 where getrusage is not available.
-func processCPU() time.Duration { return 0 }
