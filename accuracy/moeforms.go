@@ -40,7 +40,7 @@ type MoEForm struct {
 	// MoEMicrobatchHybridEP).
 	HybridEP MoEMicrobatchFit
 	// Scaled: the value is at MoEReferenceGPU's rates and each run's
-	// time is that × Share·ratio + (1 − Share) (the run's
+	// time is that × (1 − Share + Share·ratio) (ratio the run's
 	// RunPoint.BandwidthRatio or MatrixRatio); Share is 1 but in the
 	// split form, whose share is fitted with the value (ShareWithout by
 	// release, and HybridEPShare for the HybridEP value).
