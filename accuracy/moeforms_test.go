@@ -15,13 +15,19 @@ import (
 func TestMoEFormsCompared(t *testing.T) {
 	rep := reference(t)
 	forms := CompareMoEForms(rep)
-	if len(forms) != 3 {
-		t.Fatalf("%d forms, want 3", len(forms))
+	if len(forms) != 6 {
+		t.Fatalf("%d forms, want 6", len(forms))
 	}
 	moe := 0
 	for i := range rep.Runs {
-		if RunClass(&rep.Runs[i].Run) == RunMoE {
+		r := &rep.Runs[i]
+		if RunClass(&r.Run) == RunMoE {
 			moe++
+		}
+		// The GPU-scaled forms' ratios: 1 on the reference GPU, below 1
+		// on every faster one (B200, B300, GB200, GB300).
+		if ref := r.Hardware == MoEReferenceGPU; ref != (r.BandwidthRatio == 1 && r.MatrixRatio == 1) || !(r.BandwidthRatio > 0 && r.BandwidthRatio <= 1 && r.MatrixRatio > 0 && r.MatrixRatio <= 1) {
+			t.Errorf("%s on %s: bandwidth ratio %g, matrix ratio %g", r.Source, r.Hardware, r.BandwidthRatio, r.MatrixRatio)
 		}
 	}
 	var b strings.Builder
@@ -29,7 +35,14 @@ func TestMoEFormsCompared(t *testing.T) {
 		if f.Fit.N != rep.MoEMicrobatch.N || f.All.HeldOut.N != moe || len(f.Fit.WithoutS) != len(rep.MoEMicrobatch.WithoutS) {
 			t.Errorf("%s: %d runs fitted (%d counted, %d releases), want %d of %d (%d releases)", f.Name, f.Fit.N, f.All.HeldOut.N, len(f.Fit.WithoutS), rep.MoEMicrobatch.N, moe, len(rep.MoEMicrobatch.WithoutS))
 		}
+		if f.Scaled && (f.HybridEP.N != rep.MoEMicrobatchHybridEP.N || len(f.HybridEP.WithoutS) != len(rep.MoEMicrobatchHybridEP.WithoutS)) {
+			t.Errorf("%s: HybridEP %d runs fitted (%d releases), want %d (%d releases)", f.Name, f.HybridEP.N, len(f.HybridEP.WithoutS), rep.MoEMicrobatchHybridEP.N, len(rep.MoEMicrobatchHybridEP.WithoutS))
+		}
 		fmt.Fprintf(&b, "\n%s (%s): %.4g s", f.Name, f.Unit, f.Fit.S)
+		if f.Scaled {
+			fmt.Fprintf(&b, " (scaled share %.2f; without each release %v s, shares %v), HybridEP %.4g s (share %.2f; without each release %v s)",
+				f.Share, f.Fit.WithoutS, f.ShareWithout, f.HybridEP.S, f.HybridEPShare, f.HybridEP.WithoutS)
+		}
 		var mean float64
 		for _, c := range f.Classes {
 			fmt.Fprintf(&b, "\n  %-10s %-4s n=%2d  calibrated median %5.1f%% max %5.1f%%  held-out median %5.1f%% max %5.1f%%",

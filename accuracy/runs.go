@@ -53,6 +53,12 @@ type RunPoint struct {
 	// local expert (the forms CompareMoEForms weighs against it); all 0
 	// for a run off that stack (moeSlopes) or of a dense model.
 	MoELayerMicrobatches, RoutedCopies, MoEExpertMicrobatches float64
+	// BandwidthRatio and MatrixRatio are the reference GPU's
+	// (MoEReferenceGPU) HBM bandwidth over the run's GPU's and its dense
+	// bf16 matrix peak over the run's GPU's (registry MemBandwidthBps,
+	// PeakFor(BF16)): the scalings of the GPU-scaled forms of the MoE
+	// cost that CompareMoEForms weighs; 1 on the reference GPU.
+	BandwidthRatio, MatrixRatio float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -248,6 +254,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		rep.Runs = append(rep.Runs, RunPoint{Point: ap, Run: *run, ModelKey: mk, DP: rc.Dist.DP, Feasible: rc.Feasible, MLSysimNA: na})
 		rp := &rep.Runs[len(rep.Runs)-1]
 		rp.MoELayerMicrobatches, rp.RoutedCopies, rp.MoEExpertMicrobatches = moeSlopes(run, &rc)
+		rp.BandwidthRatio, rp.MatrixRatio = referenceRatios(reg, node.Accelerator)
 	}
 	fitMoEMicrobatch(rep.Runs[first:], rep)
 	for i := first; i < len(rep.Runs); i++ {

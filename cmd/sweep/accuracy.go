@@ -114,6 +114,53 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	}
 	writeRuns(w, rep)
 	writeMoEPooled(w, rep)
+	writeMoEForms(w, rep)
+}
+
+// writeMoEForms prints the forms of the megatron-core stack's MoE cost
+// fitted to the published MoE runs (accuracy.CompareMoEForms): each
+// form's value (alltoall, and HybridEP where the form fits its own), the
+// MoE runs' median / max absolute error in sample and held out by release,
+// and each class's held-out median / max.
+func writeMoEForms(w io.Writer, rep *accuracy.Report) {
+	if rep.MoEMicrobatch.N == 0 {
+		return
+	}
+	forms := accuracy.CompareMoEForms(rep)
+	fmt.Fprintf(w, "\nforms of megatron-core's MoE cost (accuracy.CompareMoEForms; scaled forms at %s rates × its rate over the run GPU's; median / max abs error, held out by release)\n", accuracy.MoEReferenceGPU)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "class\t")
+	for _, f := range forms {
+		fmt.Fprintf(tw, "%s\t", f.Name)
+	}
+	fmt.Fprint(tw, "\nvalue\t")
+	for _, f := range forms {
+		switch {
+		case !f.Scaled && f.Name == "routed copy":
+			fmt.Fprintf(tw, "%.1f ns\t", f.Fit.S*1e9)
+		case !f.Scaled:
+			fmt.Fprintf(tw, "%.3f ms\t", f.Fit.S*1e3)
+		default:
+			fmt.Fprintf(tw, "%.2f ms (share %.2f), hybridep %.2f ms (%.2f)\t", f.Fit.S*1e3, f.Share, f.HybridEP.S*1e3, f.HybridEPShare)
+		}
+	}
+	fmt.Fprint(tw, "\nall, in sample\t")
+	for _, f := range forms {
+		fmt.Fprintf(tw, "%.1f / %.1f%%\t", f.All.Calibrated.Median, f.All.Calibrated.Max)
+	}
+	fmt.Fprint(tw, "\nall, held out\t")
+	for _, f := range forms {
+		fmt.Fprintf(tw, "%.1f / %.1f%%\t", f.All.HeldOut.Median, f.All.HeldOut.Max)
+	}
+	fmt.Fprintln(tw)
+	for j, c := range forms[0].Classes {
+		fmt.Fprintf(tw, "%s %s (%d)\t", c.Hardware, c.Precision, c.HeldOut.N)
+		for _, f := range forms {
+			fmt.Fprintf(tw, "%.1f / %.1f%%\t", f.Classes[j].HeldOut.Median, f.Classes[j].HeldOut.Max)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
 
 // writeMoEPooled prints the mixture-of-experts points of every hardware
