@@ -250,6 +250,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		rp.MoELayerMicrobatches, rp.RoutedCopies, rp.MoEExpertMicrobatches = moeSlopes(run, &rc)
 	}
 	fitMoEMicrobatch(rep.Runs[first:], rep)
+	fitMatrixFactors(reg, profiles, rep.Runs[first:], rep)
 	for i := first; i < len(rep.Runs); i++ {
 		rp := &rep.Runs[i]
 		ap, run, na := &rp.Point, &rp.Run, rp.MLSysimNA

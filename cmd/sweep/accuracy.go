@@ -114,6 +114,26 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	}
 	writeRuns(w, rep)
 	writeMoEPooled(w, rep)
+	writeRunsByGPU(w, rep)
+}
+
+// writeRunsByGPU prints the published training runs of each GPU pooled
+// across class and precision (accuracy.Report.RunsByGPU): what a derived
+// profile's matrix factor is adopted on.
+func writeRunsByGPU(w io.Writer, rep *accuracy.Report) {
+	rows := rep.RunsByGPU()
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\npublished training runs per GPU, every class and precision pooled (median and max over the runs)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hardware\tprofile\tn\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
+	for i := range rows {
+		r := &rows[i]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Hardware, r.Profile, r.Calibrated.N,
+			r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.HeldOut.WorstSource)
+	}
+	tw.Flush()
 }
 
 // writeMoEPooled prints the mixture-of-experts points of every hardware
@@ -145,6 +165,7 @@ func writeMoEPooled(w io.Writer, rep *accuracy.Report) {
 // source (the held-out figures of those points).
 func writeStacks(w io.Writer, rep *accuracy.Report) {
 	writeMoEMicrobatch(w, rep)
+	writeMatrixFactors(w, rep)
 	if len(rep.Stacks) == 0 {
 		return
 	}
@@ -223,6 +244,32 @@ func writeMoEMicrobatch(w io.Writer, rep *accuracy.Report) {
 		if f := d.f; f.N > 0 {
 			fmt.Fprintf(tw, "%s\t%s\t%d (%d fitted, the others out of memory)\t%.2f ms\t%.2f ms\t%s\t\n", d.name, d.key, f.N, f.Fitted, f.S*1e3, f.Committed*1e3, msBySource(f.WithoutS))
 		}
+	}
+	tw.Flush()
+}
+
+// writeMatrixFactors prints the derived profiles' matrix factors fitted
+// to each GPU's published dense Megatron-Core runs (accuracy.
+// MatrixFactorFit): fitted, committed (none: the GPU's profile stays
+// derived) and fitted without each release, the value that release's runs
+// are predicted with in the held-out column where the factor is committed.
+func writeMatrixFactors(w io.Writer, rep *accuracy.Report) {
+	if len(rep.MatrixFactors) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nderived profiles' matrix factors fitted to the GPU's published dense Megatron-Core runs (calibration/data/matrix_fits.json; profile \"fitted\" where committed)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hardware\truns\tfactor\tcommitted\tfitted without each release\t")
+	for _, f := range rep.MatrixFactors {
+		c := "none (derived)"
+		if f.Committed > 0 {
+			c = fmt.Sprintf("%.4f", f.Committed)
+		}
+		rels := make([]string, 0, len(f.WithoutS))
+		for _, r := range f.Releases {
+			rels = append(rels, fmt.Sprintf("%s: %.4f", r, f.WithoutS[r]))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%s\t%s\t\n", f.Hardware, f.N, f.Factor, c, strings.Join(rels, ", "))
 	}
 	tw.Flush()
 }
