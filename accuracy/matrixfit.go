@@ -123,7 +123,8 @@ func fitMatrixFactors(reg *registry.Registry, profiles *calibration.Set, runs []
 			if why != "" {
 				continue
 			}
-			r.HeldOut = step + (r.HeldOut - r.Calibrated)
+			r.MatrixHeldOut = step - r.Calibrated
+			r.HeldOut += r.MatrixHeldOut
 		}
 	}
 }

@@ -35,7 +35,9 @@ type MoEFormClass struct {
 // capacity (engine's moe_token_drop: every count 0), or whose recipe ran
 // the HybridEP flex dispatcher (runHybridEP: priced with its own fitted
 // value, MoEMicrobatchHybridEP), is fitted by none and enters each class
-// as the report predicts it. Classes are in the order of
+// as the report predicts it. A run's held-out figure carries its GPU's
+// matrix factor fitted without its release (RunPoint.MatrixHeldOut), as
+// the report's does. Classes are in the order of
 // rep.RunRows.
 func CompareMoEForms(rep *Report) []MoEForm {
 	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
@@ -82,7 +84,7 @@ func CompareMoEForms(rep *Report) []MoEForm {
 				form.Classes = append(form.Classes, MoEFormClass{Hardware: k.hw, Precision: k.pr})
 			}
 			c := &form.Classes[j]
-			in, held := r.Calibrated-committed*r.MoELayerMicrobatches+f.S*count(r), ho[i]
+			in, held := r.Calibrated-committed*r.MoELayerMicrobatches+f.S*count(r), ho[i]+r.MatrixHeldOut
 			if count(r) <= 0 {
 				in, held = r.Calibrated, r.HeldOut // token drop or HybridEP: no form applies
 			}

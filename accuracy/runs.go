@@ -53,6 +53,11 @@ type RunPoint struct {
 	// local expert (the forms CompareMoEForms weighs against it); all 0
 	// for a run off that stack (moeSlopes) or of a dense model.
 	MoELayerMicrobatches, RoutedCopies, MoEExpertMicrobatches float64
+	// MatrixHeldOut is what the run's held-out step adds to its calibrated
+	// one through its GPU's matrix factor fitted without its release
+	// (fitMatrixFactors): the step repriced with that factor less the
+	// calibrated step; 0 on a GPU without a committed factor.
+	MatrixHeldOut float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
