@@ -71,7 +71,7 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), train_dist, leave_one_class_out, bands and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), runs_by_gpu (the published training runs of each GPU pooled), matrix_factors (the derived profiles' matrix factors fitted to them), train_dist, leave_one_class_out, bands and every point")
 	return cmd
 }
 
@@ -324,7 +324,7 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	if len(rep.Runs) == 0 && len(rep.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's time per MoE layer per micro-batch, held out: each MoE run with the value fitted without its release)")
+	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's time per MoE layer per micro-batch and the committed matrix factors of profiles \"fitted\", held out: each run with the values fitted without its release)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
@@ -468,15 +468,32 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		HeldOutCoverage json.RawMessage `json:"held_out_coverage"` // null with one source
 		StatedCoverage  float64         `json:"stated_coverage"`
 	}
+	type mfit struct { // accuracy.MatrixFactorFit
+		Hardware  string             `json:"hardware"`
+		Runs      int                `json:"runs"`
+		Releases  []string           `json:"releases"`
+		Factor    float64            `json:"factor"`
+		Committed float64            `json:"committed"` // 0: none committed
+		Without   map[string]float64 `json:"without_release"`
+	}
 	out := struct {
 		Version string  `json:"mlsysim_version"`
 		Rows    []row   `json:"rows"`
-		MoE     []row   `json:"moe_pooled"` // accuracy.Report.MoEPooled
+		MoE     []row   `json:"moe_pooled"`  // accuracy.Report.MoEPooled
+		RunsGPU []row   `json:"runs_by_gpu"` // accuracy.Report.RunsByGPU
+		Matrix  []mfit  `json:"matrix_factors"`
 		Dist    []dist  `json:"train_dist"`
 		LOO     []loo   `json:"leave_one_class_out"`
 		Bands   []band  `json:"bands"`
 		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, MoE: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	}{Version: version, Rows: []row{}, MoE: []row{}, RunsGPU: []row{}, Matrix: []mfit{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	for _, r := range rep.RunsByGPU() {
+		out.RunsGPU = append(out.RunsGPU, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+	}
+	for _, f := range rep.MatrixFactors {
+		out.Matrix = append(out.Matrix, mfit{Hardware: f.Hardware, Runs: f.N, Releases: f.Releases, Factor: f.Factor, Committed: f.Committed, Without: f.WithoutS})
+	}
 	_, checks := rep.Bands(calibration.BandCoverage)
 	for _, ck := range checks {
 		cross := json.RawMessage("null")
