@@ -302,7 +302,9 @@ const DeriveRule = "derived from the measured " + Reference + " profile: same fr
 //   - a device that lists no SM count keeps ref's absolute saturation.
 //
 // Derive(ref, refHW, refHW) has ref's fractions exactly. The result says
-// KindDerived and names the rule in its provenance.
+// KindDerived and names the rule in its provenance. A Set then multiplies
+// the matrix fractions of a GPU with a factor fitted to its published
+// training runs (data/matrix_fits.json, ScaleMatrix: KindFitted).
 func Derive(ref *Profile, refHW, hw *registry.Hardware) Profile {
 	p := *ref
 	p.Hardware = hw.Key
