@@ -105,6 +105,10 @@ type Report struct {
 	// (moe_layer_microbatch_hybridep_s), fitted to the runs on the
 	// HybridEP flex dispatcher (runHybridEP).
 	MoEMicrobatchHybridEP MoEMicrobatchFit
+	// MatrixFactors are the derived profiles' matrix factors fitted to
+	// each GPU's published dense Megatron-Core runs (MatrixFactorFit), for
+	// the GPUs with runs of at least two releases or a committed factor.
+	MatrixFactors []MatrixFactorFit
 }
 
 // Evaluate holds both fidelities against the dataset's points: each point

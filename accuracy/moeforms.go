@@ -86,7 +86,9 @@ func splitShares() []float64 {
 // fitted by none, and enters each class as the report predicts it. A run
 // whose dispatcher dropped and padded to capacity (engine's
 // moe_token_drop: every count 0) enters every form as the report
-// predicts it. Classes are in the order of rep.RunRows.
+// predicts it. A run's held-out figure carries its GPU's matrix factor
+// fitted without its release (RunPoint.MatrixHeldOut), as the report's
+// does. Classes are in the order of rep.RunRows.
 func CompareMoEForms(rep *Report) []MoEForm {
 	committed := calibration.MoELayerMicrobatchS(calibration.MegatronCore)
 	committedH := calibration.MoELayerMicrobatchHybridEPS(calibration.MegatronCore)
@@ -167,9 +169,9 @@ func CompareMoEForms(rep *Report) []MoEForm {
 			var in, held float64
 			switch {
 			case sync(r) > 0:
-				in, held = r.Calibrated-committed*r.MoELayerMicrobatches+form.Fit.S*countIn(r), ho[i]
+				in, held = r.Calibrated-committed*r.MoELayerMicrobatches+form.Fit.S*countIn(r), ho[i]+r.MatrixHeldOut
 			case hyb(r) > 0 && fm.ratio != nil:
-				in, held = r.Calibrated-committedH*r.MoELayerMicrobatches+form.HybridEP.S*countIn(r), hh[i]
+				in, held = r.Calibrated-committedH*r.MoELayerMicrobatches+form.HybridEP.S*countIn(r), hh[i]+r.MatrixHeldOut
 			default:
 				in, held = r.Calibrated, r.HeldOut // token drop, or HybridEP in an unscaled form
 			}

@@ -48,3 +48,43 @@ func (r *Report) MoEPooled() []Row {
 	}
 	return out
 }
+
+// RunModeAll is the Mode of a row of RunsByGPU: every subclass of the
+// published training runs.
+const RunModeAll = "all"
+
+// RunsByGPU returns the published training runs pooled per hardware
+// across subclass (dense, MoE, NeMo AutoModel) and precision, one Row per
+// hardware with Mode RunModeAll, in the RunRows' order of first
+// appearance: the figures a derived profile's matrix factor is adopted on
+// (its held-out median and max over every run of the GPU). Precision and
+// Profile are as MoEPooled sets them.
+func (r *Report) RunsByGPU() []Row {
+	var out []Row
+	at := map[string]int{}
+	for i := range r.RunRows {
+		row := &r.RunRows[i]
+		k, ok := at[row.Hardware]
+		if !ok {
+			k = len(out)
+			at[row.Hardware] = k
+			out = append(out, Row{Class: row.Class, Mode: RunModeAll, Hardware: row.Hardware, Precision: row.Precision, Profile: row.Profile})
+		}
+		p := &out[k]
+		if p.Precision != row.Precision {
+			p.Precision = ""
+		}
+		if p.Profile != row.Profile {
+			p.Profile = calibration.KindNone
+		}
+		p.MLSysim.merge(&row.MLSysim)
+		p.Calibrated.merge(&row.Calibrated)
+		p.HeldOut.merge(&row.HeldOut)
+	}
+	for i := range out {
+		out[i].MLSysim.finish()
+		out[i].Calibrated.finish()
+		out[i].HeldOut.finish()
+	}
+	return out
+}

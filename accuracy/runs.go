@@ -59,6 +59,11 @@ type RunPoint struct {
 	// PeakFor(BF16)): the scalings of the GPU-scaled forms of the MoE
 	// cost that CompareMoEForms weighs; 1 on the reference GPU.
 	BandwidthRatio, MatrixRatio float64
+	// MatrixHeldOut is what the run's held-out step adds to its calibrated
+	// one through its GPU's matrix factor fitted without its release
+	// (fitMatrixFactors): the step repriced with that factor less the
+	// calibrated step; 0 on a GPU without a committed factor.
+	MatrixHeldOut float64
 }
 
 // SkippedRun is a published run the report cannot price, and why.
@@ -257,6 +262,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		rp.BandwidthRatio, rp.MatrixRatio = referenceRatios(reg, node.Accelerator)
 	}
 	fitMoEMicrobatch(rep.Runs[first:], rep)
+	fitMatrixFactors(reg, profiles, rep.Runs[first:], rep)
 	for i := first; i < len(rep.Runs); i++ {
 		rp := &rep.Runs[i]
 		ap, run, na := &rp.Point, &rp.Run, rp.MLSysimNA

@@ -22,11 +22,15 @@ const (
 	KindNone     Kind = iota // no profile (mlsysim fidelity)
 	KindMeasured             // fitted to measurements of this hardware
 	KindDerived              // derived from a measured profile by rule
+	// KindFitted is a derived profile whose matrix fractions carry a
+	// factor fitted to the GPU's published training rows
+	// (data/matrix_fits.json, ScaleMatrix).
+	KindFitted
 )
 
-var kindNames = [...]string{"", "measured", "derived"}
+var kindNames = [...]string{"", "measured", "derived", "fitted"}
 
-// String returns "measured", "derived" or "".
+// String returns "measured", "derived", "fitted" or "".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -230,7 +234,7 @@ var dataFS embed.FS
 // profiles scale from.
 const Reference = "H100"
 
-// embedded is the profiles of data/ (every file but BandsFile and StacksFile), by hardware key, read once. The map
+// embedded is the profiles of data/ (every file but BandsFile, StacksFile and MatrixFitsFile), by hardware key, read once. The map
 // and its profiles are never modified after it returns.
 var embedded = sync.OnceValue(func() map[string]*Profile {
 	ents, err := dataFS.ReadDir("data")
@@ -239,8 +243,8 @@ var embedded = sync.OnceValue(func() map[string]*Profile {
 	}
 	out := map[string]*Profile{}
 	for _, e := range ents {
-		if e.Name() == BandsFile || e.Name() == StacksFile {
-			continue // the error bands and the software stacks, not profiles
+		if e.Name() == BandsFile || e.Name() == StacksFile || e.Name() == MatrixFitsFile {
+			continue // the error bands, the software stacks and the matrix factors, not profiles
 		}
 		b, err := dataFS.ReadFile("data/" + e.Name())
 		if err != nil {
@@ -298,7 +302,9 @@ const DeriveRule = "derived from the measured " + Reference + " profile: same fr
 //   - a device that lists no SM count keeps ref's absolute saturation.
 //
 // Derive(ref, refHW, refHW) has ref's fractions exactly. The result says
-// KindDerived and names the rule in its provenance.
+// KindDerived and names the rule in its provenance. A Set then multiplies
+// the matrix fractions of a GPU with a factor fitted to its published
+// training runs (data/matrix_fits.json, ScaleMatrix: KindFitted).
 func Derive(ref *Profile, refHW, hw *registry.Hardware) Profile {
 	p := *ref
 	p.Hardware = hw.Key

@@ -11,8 +11,10 @@ import (
 // from the hardware's calibration profile (package calibration): every
 // GEMM with its real M, N, K, attention, element-wise ops, embedding and LM
 // head, per layer × layers, in closed form. Profiles are fitted to
-// measurements (kind "measured") or derived from a measured one by rule
-// ("derived"); the `calibration` output says which.
+// measurements (kind "measured"), derived from a measured one by rule
+// ("derived"), or derived with a matrix factor fitted to the hardware's
+// published training runs ("fitted", calibration/data/matrix_fits.json);
+// the `calibration` output says which.
 var (
 	calibratedParams = []*Param{
 		{Name: "software", Fidelities: UnderCalibrated, Label: "Software stack", Type: TypeEnum, Enum: calibration.SoftwareNames(), Default: "pytorch",
@@ -23,7 +25,7 @@ var (
 			apply: func(c *Config, v Value) { c.Calib.NoOptimizer = v.F == 0 }},
 	}
 	calibratedOutputs = []*Output{
-		{Name: "calibration", Label: "Calibration", Better: NeitherIsBetter, Type: OutString, Modes: InAll, Doc: "where the calibrated fidelity's profile comes from: measured (fitted to this hardware), derived (scaled from a measured one), \"\" under fidelity mlsysim",
+		{Name: "calibration", Label: "Calibration", Better: NeitherIsBetter, Type: OutString, Modes: InAll, Doc: "where the calibrated fidelity's profile comes from: measured (fitted to this hardware's measurements), derived (scaled from a measured one), fitted (derived, its matrix fractions times a factor fitted to the hardware's published training runs), \"\" under fidelity mlsysim",
 			String: func(r *Result) string { return r.Calib.Kind.String() }},
 		{Name: "matmul_s", Label: "Matmul time", Better: LowerIsBetter, Unit: "s", Modes: InAll, Doc: "calibrated: time in matrix products (serving: the prefill)",
 			Float: func(r *Result) float64 { return r.Calib.MatmulS }},
@@ -72,7 +74,7 @@ func (c *Config) profile() *calibration.Profile {
 
 // CalibResult holds the outcomes of the calibrated fidelity.
 type CalibResult struct {
-	Kind         calibration.Kind // measured or derived profile; none under mlsysim
+	Kind         calibration.Kind // measured, derived or fitted profile; none under mlsysim
 	MatmulS      float64
 	AttentionS   float64
 	ElementwiseS float64

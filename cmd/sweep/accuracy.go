@@ -71,7 +71,7 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), train_dist, leave_one_class_out, bands and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), runs_by_gpu (the published training runs of each GPU pooled), matrix_factors (the derived profiles' matrix factors fitted to them), train_dist, leave_one_class_out, bands and every point")
 	return cmd
 }
 
@@ -115,6 +115,7 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	writeRuns(w, rep)
 	writeMoEPooled(w, rep)
 	writeMoEForms(w, rep)
+	writeRunsByGPU(w, rep)
 }
 
 // writeMoEForms prints the forms of the megatron-core stack's MoE cost
@@ -163,6 +164,25 @@ func writeMoEForms(w io.Writer, rep *accuracy.Report) {
 	tw.Flush()
 }
 
+// writeRunsByGPU prints the published training runs of each GPU pooled
+// across class and precision (accuracy.Report.RunsByGPU): what a derived
+// profile's matrix factor is adopted on.
+func writeRunsByGPU(w io.Writer, rep *accuracy.Report) {
+	rows := rep.RunsByGPU()
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\npublished training runs per GPU, every class and precision pooled (median and max over the runs)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hardware\tprofile\tn\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
+	for i := range rows {
+		r := &rows[i]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", r.Hardware, r.Profile, r.Calibrated.N,
+			r.Calibrated.Median, r.Calibrated.Max, r.HeldOut.Median, r.HeldOut.Max, r.HeldOut.WorstSource)
+	}
+	tw.Flush()
+}
+
 // writeMoEPooled prints the mixture-of-experts points of every hardware
 // and precision pooled (accuracy.Report.MoEPooled): the published MoE
 // training runs and the MoE serving points, each with its median over the
@@ -192,6 +212,7 @@ func writeMoEPooled(w io.Writer, rep *accuracy.Report) {
 // source (the held-out figures of those points).
 func writeStacks(w io.Writer, rep *accuracy.Report) {
 	writeMoEMicrobatch(w, rep)
+	writeMatrixFactors(w, rep)
 	if len(rep.Stacks) == 0 {
 		return
 	}
@@ -274,6 +295,32 @@ func writeMoEMicrobatch(w io.Writer, rep *accuracy.Report) {
 	tw.Flush()
 }
 
+// writeMatrixFactors prints the derived profiles' matrix factors fitted
+// to each GPU's published dense Megatron-Core runs (accuracy.
+// MatrixFactorFit): fitted, committed (none: the GPU's profile stays
+// derived) and fitted without each release, the value that release's runs
+// are predicted with in the held-out column where the factor is committed.
+func writeMatrixFactors(w io.Writer, rep *accuracy.Report) {
+	if len(rep.MatrixFactors) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nderived profiles' matrix factors fitted to the GPU's published dense Megatron-Core runs (calibration/data/matrix_fits.json; profile \"fitted\" where committed)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hardware\truns\tfactor\tcommitted\tfitted without each release\t")
+	for _, f := range rep.MatrixFactors {
+		c := "none (derived)"
+		if f.Committed > 0 {
+			c = fmt.Sprintf("%.4f", f.Committed)
+		}
+		rels := make([]string, 0, len(f.WithoutS))
+		for _, r := range f.Releases {
+			rels = append(rels, fmt.Sprintf("%s: %.4f", r, f.WithoutS[r]))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%s\t%s\t\n", f.Hardware, f.N, f.Factor, c, strings.Join(rels, ", "))
+	}
+	tw.Flush()
+}
+
 // bandTolerance is how far a class's coverage on held-out sources may
 // fall from the stated one and still count as holding.
 const bandTolerance = 0.05
@@ -324,7 +371,7 @@ func writeRuns(w io.Writer, rep *accuracy.Report) {
 	if len(rep.Runs) == 0 && len(rep.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's time per MoE layer per micro-batch, held out: each MoE run with the value fitted without its release)")
+	fmt.Fprintln(w, "\npublished large-scale training (NeMo, Megatron-Bridge and NeMo AutoModel performance pages; nothing is fitted to them but megatron-core's time per MoE layer per micro-batch and the committed matrix factors of profiles \"fitted\", held out: each run with the values fitted without its release)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\thardware\tprecision\tprofile\tn\tmlsysim median\tmax\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
 	for i := range rep.RunRows {
@@ -468,15 +515,32 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		HeldOutCoverage json.RawMessage `json:"held_out_coverage"` // null with one source
 		StatedCoverage  float64         `json:"stated_coverage"`
 	}
+	type mfit struct { // accuracy.MatrixFactorFit
+		Hardware  string             `json:"hardware"`
+		Runs      int                `json:"runs"`
+		Releases  []string           `json:"releases"`
+		Factor    float64            `json:"factor"`
+		Committed float64            `json:"committed"` // 0: none committed
+		Without   map[string]float64 `json:"without_release"`
+	}
 	out := struct {
 		Version string  `json:"mlsysim_version"`
 		Rows    []row   `json:"rows"`
-		MoE     []row   `json:"moe_pooled"` // accuracy.Report.MoEPooled
+		MoE     []row   `json:"moe_pooled"`  // accuracy.Report.MoEPooled
+		RunsGPU []row   `json:"runs_by_gpu"` // accuracy.Report.RunsByGPU
+		Matrix  []mfit  `json:"matrix_factors"`
 		Dist    []dist  `json:"train_dist"`
 		LOO     []loo   `json:"leave_one_class_out"`
 		Bands   []band  `json:"bands"`
 		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, MoE: []row{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	}{Version: version, Rows: []row{}, MoE: []row{}, RunsGPU: []row{}, Matrix: []mfit{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	for _, r := range rep.RunsByGPU() {
+		out.RunsGPU = append(out.RunsGPU, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+	}
+	for _, f := range rep.MatrixFactors {
+		out.Matrix = append(out.Matrix, mfit{Hardware: f.Hardware, Runs: f.N, Releases: f.Releases, Factor: f.Factor, Committed: f.Committed, Without: f.WithoutS})
+	}
 	_, checks := rep.Bands(calibration.BandCoverage)
 	for _, ck := range checks {
 		cross := json.RawMessage("null")
