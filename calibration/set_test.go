@@ -30,7 +30,7 @@ func TestSet(t *testing.T) {
 	if p := emb.Profile(hw("H100")); p.Kind != KindMeasured || p != emb.Profile(hw("H100")) {
 		t.Errorf("H100: kind %v, or not shared", p.Kind)
 	}
-	for _, k := range []string{"A100", "A100_40GB", "B200"} {
+	for _, k := range []string{"A100", "A100_40GB", "B300"} { // no matrix factor (matrix_fits.json)
 		p := emb.Profile(hw(k))
 		want := Derive(emb.Profile(hw(Reference)), hw(Reference), hw(k))
 		if p.Kind != KindDerived || p.Hardware != k || p != emb.Profile(hw(k)) || string(p.Marshal()) != string(want.Marshal()) {

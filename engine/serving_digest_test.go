@@ -21,7 +21,7 @@ import (
 // (go test ./engine -run TestServingDigest -v prints it).
 const (
 	servingDigestConfigs = 4000
-	servingDigest        = "e2bea6a5c657cbdcde47a7e468a47d9ac71f0c6d1abbcfd9facc518bdf8da9e2"
+	servingDigest        = "e0a99e12325c694973b77628657ef11aaba6ceb8e6559316dac605f9c81c2647"
 )
 
 var (
