@@ -35,8 +35,8 @@ type MoEForm struct {
 	Unit string // what the value is per
 	Fit  MoEMicrobatchFit
 	// HybridEP is the form's value for the runs on the HybridEP flex
-	// dispatcher, fitted to them alone, in the GPU-scaled forms (N 0 in
-	// the others, whose HybridEP runs keep the report's
+	// dispatcher, fitted to them alone, in the GPU-scaled forms and the
+	// joint one (N 0 in the others, whose HybridEP runs keep the report's
 	// MoEMicrobatchHybridEP).
 	HybridEP MoEMicrobatchFit
 	// Scaled: the value is at MoEReferenceGPU's rates and each run's
@@ -47,7 +47,13 @@ type MoEForm struct {
 	Scaled               bool
 	Share, HybridEPShare float64
 	ShareWithout         map[string]float64
-	Classes              []MoEFormClass
+	// Joint: the form is two terms fitted together (moeFit2), Fit's time
+	// per MoE layer per micro-batch plus Copy's time per routed token
+	// copy per MoE layer, both ≥ 0; HybridEP and HybridEPCopy are the
+	// pair fitted to the HybridEP runs alone (15 runs of two releases).
+	Joint              bool
+	Copy, HybridEPCopy MoEMicrobatchFit
+	Classes            []MoEFormClass
 	// All are the errors over every run of the form.
 	All MoEFormClass
 }
@@ -67,7 +73,7 @@ func splitShares() []float64 {
 	return s
 }
 
-// CompareMoEForms fits six forms of the megatron-core stack's MoE cost
+// CompareMoEForms fits seven forms of the megatron-core stack's MoE cost
 // to the report's Megatron-Core MoE runs (RunMoE), each on the same machinery (moeFit) and the same base (the
 // calibrated step less the committed time per MoE layer per micro-batch):
 // a time per routed token copy per MoE layer (RunPoint.RoutedCopies), per
@@ -79,8 +85,12 @@ func splitShares() []float64 {
 // (RunPoint.BandwidthRatio), × its dense bf16 matrix peak over the run
 // GPU's (MatrixRatio), and split, a GPU-independent part plus a part ×
 // the bandwidth ratio, value and share fitted jointly (the share on a
-// grid of twentieths, moeFitSplit). The GPU-scaled forms fit the
-// HybridEP runs' value in the same form (MoEForm.HybridEP); in the other
+// grid of twentieths, moeFitSplit), and a joint form, a time per MoE
+// layer per micro-batch plus a time per routed token copy per MoE layer
+// (the host synchronisation's fixed cost and the permutation's per-token
+// work), both ≥ 0, fitted together in the same measure (moeFit2). The
+// GPU-scaled forms and the joint one fit the HybridEP runs' value (pair)
+// in the same form (MoEForm.HybridEP, HybridEPCopy); in the other
 // three a run whose recipe ran the HybridEP flex dispatcher (runHybridEP)
 // is priced with the stack's own fitted value (MoEMicrobatchHybridEP),
 // fitted by none, and enters each class as the report predicts it. A run
@@ -105,13 +115,15 @@ func CompareMoEForms(rep *Report) []MoEForm {
 		count      func(*RunPoint) float64
 		ratio      func(*RunPoint) float64 // nil: not GPU-scaled
 		shares     []float64
+		second     func(*RunPoint) float64 // non-nil: a second term fitted jointly (moeFit2)
 	}{
-		{"routed copy", "per routed token copy per MoE layer", func(r *RunPoint) float64 { return r.RoutedCopies }, nil, nil},
-		{"layer·micro-batch", "per MoE layer per micro-batch", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, nil, nil},
-		{"layer·micro-batch·local expert", "per MoE layer per micro-batch per local expert", func(r *RunPoint) float64 { return r.MoEExpertMicrobatches }, nil, nil},
-		{"layer·micro-batch × bandwidth ratio", "per MoE layer per micro-batch at " + MoEReferenceGPU + " HBM bandwidth", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, bw, []float64{1}},
-		{"layer·micro-batch × matrix ratio", "per MoE layer per micro-batch at " + MoEReferenceGPU + " bf16 matrix peak", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, mm, []float64{1}},
-		{"layer·micro-batch split", "per MoE layer per micro-batch at " + MoEReferenceGPU + ", a fitted share × bandwidth ratio", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, bw, splitShares()},
+		{"routed copy", "per routed token copy per MoE layer", func(r *RunPoint) float64 { return r.RoutedCopies }, nil, nil, nil},
+		{"layer·micro-batch", "per MoE layer per micro-batch", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, nil, nil, nil},
+		{"layer·micro-batch·local expert", "per MoE layer per micro-batch per local expert", func(r *RunPoint) float64 { return r.MoEExpertMicrobatches }, nil, nil, nil},
+		{"layer·micro-batch × bandwidth ratio", "per MoE layer per micro-batch at " + MoEReferenceGPU + " HBM bandwidth", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, bw, []float64{1}, nil},
+		{"layer·micro-batch × matrix ratio", "per MoE layer per micro-batch at " + MoEReferenceGPU + " bf16 matrix peak", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, mm, []float64{1}, nil},
+		{"layer·micro-batch split", "per MoE layer per micro-batch at " + MoEReferenceGPU + ", a fitted share × bandwidth ratio", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, bw, splitShares(), nil},
+		{"layer·micro-batch + routed copy", "per MoE layer per micro-batch, plus per routed token copy per MoE layer", func(r *RunPoint) float64 { return r.MoELayerMicrobatches }, nil, nil, func(r *RunPoint) float64 { return r.RoutedCopies }},
 	}
 	type key struct{ hw, pr string }
 	var out []MoEForm
@@ -132,11 +144,22 @@ func CompareMoEForms(rep *Report) []MoEForm {
 		var ho, hh []float64
 		// countIn is a run's count at the form's fitted share (0: none).
 		var countIn func(r *RunPoint) float64
-		if fm.ratio == nil {
+		// second is a run's count of the second term, 0 in a
+		// one-term form.
+		second := func(r *RunPoint) float64 { return 0 }
+		switch {
+		case fm.second != nil:
+			f, f2, h := moeFit2(runs, sync, fm.second, committed)
+			g, g2, hg := moeFit2(runs, hyb, fm.second, committedH)
+			form = MoEForm{Name: fm.name, Unit: fm.unit, Fit: f, HybridEP: g, Joint: true, Copy: f2, HybridEPCopy: g2}
+			ho, hh = h, hg
+			countIn = func(r *RunPoint) float64 { return sync(r) + hyb(r) }
+			second = fm.second
+		case fm.ratio == nil:
 			f, h := moeFit(runs, sync, committed)
 			form, ho = MoEForm{Name: fm.name, Unit: fm.unit, Fit: f}, h
 			countIn = sync
-		} else {
+		default:
 			f, a, aw, h := moeFitSplit(runs, sync, fm.ratio, fm.shares, committed)
 			g, ga, _, hg := moeFitSplit(runs, hyb, fm.ratio, fm.shares, committedH)
 			form = MoEForm{Name: fm.name, Unit: fm.unit, Fit: f, HybridEP: g, Scaled: true, Share: a, HybridEPShare: ga, ShareWithout: aw}
@@ -169,9 +192,9 @@ func CompareMoEForms(rep *Report) []MoEForm {
 			var in, held float64
 			switch {
 			case sync(r) > 0:
-				in, held = r.Calibrated-committed*r.MoELayerMicrobatches+form.Fit.S*countIn(r), ho[i]+r.MatrixHeldOut
-			case hyb(r) > 0 && fm.ratio != nil:
-				in, held = r.Calibrated-committedH*r.MoELayerMicrobatches+form.HybridEP.S*countIn(r), hh[i]+r.MatrixHeldOut
+				in, held = r.Calibrated-committed*r.MoELayerMicrobatches+form.Fit.S*countIn(r)+form.Copy.S*second(r), ho[i]+r.MatrixHeldOut
+			case hyb(r) > 0 && (fm.ratio != nil || fm.second != nil):
+				in, held = r.Calibrated-committedH*r.MoELayerMicrobatches+form.HybridEP.S*countIn(r)+form.HybridEPCopy.S*second(r), hh[i]+r.MatrixHeldOut
 			default:
 				in, held = r.Calibrated, r.HeldOut // token drop, or HybridEP in an unscaled form
 			}

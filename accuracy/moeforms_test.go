@@ -15,8 +15,8 @@ import (
 func TestMoEFormsCompared(t *testing.T) {
 	rep := reference(t)
 	forms := CompareMoEForms(rep)
-	if len(forms) != 6 {
-		t.Fatalf("%d forms, want 6", len(forms))
+	if len(forms) != 7 {
+		t.Fatalf("%d forms, want 7", len(forms))
 	}
 	moe := 0
 	for i := range rep.Runs {
@@ -35,13 +35,21 @@ func TestMoEFormsCompared(t *testing.T) {
 		if f.Fit.N != rep.MoEMicrobatch.N || f.All.HeldOut.N != moe || len(f.Fit.WithoutS) != len(rep.MoEMicrobatch.WithoutS) {
 			t.Errorf("%s: %d runs fitted (%d counted, %d releases), want %d of %d (%d releases)", f.Name, f.Fit.N, f.All.HeldOut.N, len(f.Fit.WithoutS), rep.MoEMicrobatch.N, moe, len(rep.MoEMicrobatch.WithoutS))
 		}
-		if f.Scaled && (f.HybridEP.N != rep.MoEMicrobatchHybridEP.N || len(f.HybridEP.WithoutS) != len(rep.MoEMicrobatchHybridEP.WithoutS)) {
+		if (f.Scaled || f.Joint) && (f.HybridEP.N != rep.MoEMicrobatchHybridEP.N || len(f.HybridEP.WithoutS) != len(rep.MoEMicrobatchHybridEP.WithoutS)) {
 			t.Errorf("%s: HybridEP %d runs fitted (%d releases), want %d (%d releases)", f.Name, f.HybridEP.N, len(f.HybridEP.WithoutS), rep.MoEMicrobatchHybridEP.N, len(rep.MoEMicrobatchHybridEP.WithoutS))
 		}
 		fmt.Fprintf(&b, "\n%s (%s): %.4g s", f.Name, f.Unit, f.Fit.S)
 		if f.Scaled {
 			fmt.Fprintf(&b, " (scaled share %.2f; without each release %v s, shares %v), HybridEP %.4g s (share %.2f; without each release %v s)",
 				f.Share, f.Fit.WithoutS, f.ShareWithout, f.HybridEP.S, f.HybridEPShare, f.HybridEP.WithoutS)
+		}
+		if f.Joint {
+			// Both terms ≥ 0, each fitted without each release.
+			if !(f.Fit.S >= 0 && f.Copy.S >= 0 && f.HybridEP.S >= 0 && f.HybridEPCopy.S >= 0) || len(f.Copy.WithoutS) != len(f.Fit.WithoutS) || len(f.HybridEPCopy.WithoutS) != len(f.HybridEP.WithoutS) {
+				t.Errorf("%s: %g s + %g s, HybridEP %g s + %g s; %d and %d releases", f.Name, f.Fit.S, f.Copy.S, f.HybridEP.S, f.HybridEPCopy.S, len(f.Copy.WithoutS), len(f.HybridEPCopy.WithoutS))
+			}
+			fmt.Fprintf(&b, " + %.4g s per routed token copy per MoE layer (without each release %v s and %v s), HybridEP %.4g s + %.4g s (%d runs; without each release %v s and %v s)",
+				f.Copy.S, f.Fit.WithoutS, f.Copy.WithoutS, f.HybridEP.S, f.HybridEPCopy.S, f.HybridEP.N, f.HybridEP.WithoutS, f.HybridEPCopy.WithoutS)
 		}
 		var mean float64
 		for _, c := range f.Classes {

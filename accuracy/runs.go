@@ -377,6 +377,52 @@ func moeFit(runs []RunPoint, count func(*RunPoint) float64, committed float64) (
 	return f, heldOut
 }
 
+// moeFit2 is moeFit for two terms fitted jointly: the calibrated step is
+// base + s1·count1 + s2·count2, both ≥ 0 (calibration.FitStepOverheads2),
+// fitted to the runs where count1 is > 0, to all of them and to all but
+// each source's; heldOut is base + s1_without·count1 + s2_without·count2
+// (NaN where count1 is 0). f2's N and Fitted are f1's.
+func moeFit2(runs []RunPoint, count1, count2 func(*RunPoint) float64, committed float64) (f1, f2 MoEMicrobatchFit, heldOut []float64) {
+	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
+	fit := func(skip string) (float64, float64) {
+		var b, n1, n2, m []float64
+		for i := range runs {
+			r := &runs[i]
+			if count1(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
+				b, n1, n2, m = append(b, base(r)), append(n1, count1(r)), append(n2, count2(r)), append(m, r.Measured)
+			}
+		}
+		if len(b) == 0 {
+			return 0, 0
+		}
+		return calibration.FitStepOverheads2(b, n1, n2, m)
+	}
+	f1 = MoEMicrobatchFit{Committed: committed, WithoutS: map[string]float64{}}
+	f2 = MoEMicrobatchFit{WithoutS: map[string]float64{}}
+	heldOut = make([]float64, len(runs))
+	for i := range runs {
+		r := &runs[i]
+		heldOut[i] = math.NaN()
+		if count1(r) <= 0 {
+			continue
+		}
+		f1.N++
+		if r.Feasible {
+			f1.Fitted++
+		}
+		src := SourceOf(r.Source)
+		if _, ok := f1.WithoutS[src]; !ok {
+			f1.WithoutS[src], f2.WithoutS[src] = fit(src)
+		}
+		heldOut[i] = base(r) + f1.WithoutS[src]*count1(r) + f2.WithoutS[src]*count2(r)
+	}
+	if f1.N > 0 {
+		f1.S, f2.S = fit("")
+	}
+	f2.N, f2.Fitted = f1.N, f1.Fitted
+	return f1, f2, heldOut
+}
+
 // syncLayerMicrobatches and hybridEPLayerMicrobatches are a run's MoE
 // layer·micro-batches (RunPoint.MoELayerMicrobatches) where the stack
 // charges moe_layer_microbatch_s (a dispatcher that synchronises with the

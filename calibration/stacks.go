@@ -421,6 +421,66 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 	return (a + b) / 2
 }
 
+// FitStepOverheads2 returns the pair s1, s2 ≥ 0 that minimises the mean
+// squared log error of predictions base[i] + s1·n1[i] + s2·n2[i] against
+// measured[i] (FitStepOverhead's measure, extended to two non-negative
+// terms): for each s2 the best s1 is FitStepOverhead's (at most 50 ms per
+// unit of n1); s2 runs over [0, 50 ms × max n1[i]/n2[i]] (a time per unit
+// of n2 worth at most 50 ms per unit of n1 on any point), first on a grid
+// of 40 steps, then by golden-section search, 60 iterations, in the two
+// steps around the grid's best. Deterministic.
+func FitStepOverheads2(base, n1, n2, measured []float64) (s1, s2 float64) {
+	var hi float64
+	for i := range n1 {
+		if n2[i] > 0 {
+			hi = math.Max(hi, 50e-3*n1[i]/n2[i])
+		}
+	}
+	b := make([]float64, len(base))
+	profile := func(t float64) (float64, float64) {
+		for i := range base {
+			b[i] = base[i] + t*n2[i]
+		}
+		s := FitStepOverhead(b, n1, measured)
+		var l float64
+		for i := range b {
+			e := math.Log((b[i] + s*n1[i]) / measured[i])
+			l += e * e
+		}
+		return s, l
+	}
+	if !(hi > 0) {
+		s1, _ = profile(0)
+		return s1, 0
+	}
+	const grid = 40
+	best, bestL := 0, math.Inf(1)
+	for k := 0; k <= grid; k++ {
+		if _, l := profile(hi * float64(k) / grid); l < bestL {
+			best, bestL = k, l
+		}
+	}
+	lo, up := hi*float64(max(best-1, 0))/grid, hi*float64(min(best+1, grid))/grid
+	g := (math.Sqrt(5) - 1) / 2
+	c, d := up-g*(up-lo), lo+g*(up-lo)
+	_, lc := profile(c)
+	_, ld := profile(d)
+	for it := 0; it < 60; it++ {
+		if lc <= ld {
+			up, d, ld = d, c, lc
+			c = up - g*(up-lo)
+			_, lc = profile(c)
+		} else {
+			lo, c, lc = c, d, ld
+			d = lo + g*(up-lo)
+			_, ld = profile(d)
+		}
+	}
+	s2 = (lo + up) / 2
+	s1, _ = profile(s2)
+	return s1, s2
+}
+
 // ServeActivationBytes returns the bytes of one activation element that
 // serving on stack sw moves between GPUs (a tensor-parallel all-reduce, a
 // pipeline stage's send) when the activations are at precision p: 2

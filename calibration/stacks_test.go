@@ -433,3 +433,29 @@ func TestFitStepHostTerms(t *testing.T) {
 		t.Errorf("no points: %g, %g, %g", a, s, w)
 	}
 }
+
+// FitStepOverheads2 recovers the two non-negative terms that produced a
+// set of steps exactly, and where the best second term would be negative
+// keeps it at 0 with the first term FitStepOverhead's alone.
+func TestFitStepOverheads2(t *testing.T) {
+	base := []float64{1, 2, 1.5, 3, 0.8, 2.2}
+	n1 := []float64{10, 40, 20, 80, 5, 30}
+	n2 := []float64{2e4, 1e5, 8e4, 1e5, 2e4, 4e5}
+	const s1, s2 = 3e-3, 1.5e-7
+	meas := make([]float64, len(base))
+	for i := range base {
+		meas[i] = base[i] + s1*n1[i] + s2*n2[i]
+	}
+	a, b := FitStepOverheads2(base, n1, n2, meas)
+	if math.Abs(a-s1) > 1e-3*s1 || math.Abs(b-s2) > 1e-3*s2 {
+		t.Errorf("fitted %g, %g; want %g, %g", a, b, s1, s2)
+	}
+	// Steps that fall with n2: the second term would be negative.
+	for i := range base {
+		meas[i] = base[i] + s1*n1[i] - s2*n2[i]/10
+	}
+	a, b = FitStepOverheads2(base, n1, n2, meas)
+	if want := FitStepOverhead(base, n1, meas); b > 1e-12 || math.Abs(a-want) > 1e-9 {
+		t.Errorf("fitted %g, %g; want %g, 0", a, b, want)
+	}
+}

@@ -137,6 +137,8 @@ func writeMoEForms(w io.Writer, rep *accuracy.Report) {
 	fmt.Fprint(tw, "\nvalue\t")
 	for _, f := range forms {
 		switch {
+		case f.Joint:
+			fmt.Fprintf(tw, "%.3f ms + %.1f ns, hybridep %.3f ms + %.1f ns\t", f.Fit.S*1e3, f.Copy.S*1e9, f.HybridEP.S*1e3, f.HybridEPCopy.S*1e9)
 		case !f.Scaled && f.Name == "routed copy":
 			fmt.Fprintf(tw, "%.1f ns\t", f.Fit.S*1e9)
 		case !f.Scaled:
