@@ -525,23 +525,60 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		Committed float64            `json:"committed"` // 0: none committed
 		Without   map[string]float64 `json:"without_release"`
 	}
+	type formClass struct { // accuracy.MoEFormClass
+		Hardware   string            `json:"hardware"`
+		Precision  string            `json:"precision"`
+		Calibrated accuracyStatsJSON `json:"calibrated"`
+		HeldOut    accuracyStatsJSON `json:"held_out"`
+	}
+	type moeForm struct { // accuracy.MoEForm: one form of megatron-core's MoE cost, held out by release
+		Name       string            `json:"name"`
+		Unit       string            `json:"unit"`
+		ValueS     json.RawMessage   `json:"value_s"`              // alltoall (the first term of a joint form)
+		CopyS      json.RawMessage   `json:"copy_s,omitempty"`     // a joint form's time per routed token copy
+		HybridEPS  json.RawMessage   `json:"hybridep_s,omitempty"` // where the form fits the HybridEP runs its own value
+		Share      json.RawMessage   `json:"share,omitempty"`      // a GPU-scaled form's scaled share of the value
+		Calibrated accuracyStatsJSON `json:"calibrated"`
+		HeldOut    accuracyStatsJSON `json:"held_out"`
+		Classes    []formClass       `json:"classes"`
+	}
 	out := struct {
-		Version string  `json:"mlsysim_version"`
-		Rows    []row   `json:"rows"`
-		MoE     []row   `json:"moe_pooled"`  // accuracy.Report.MoEPooled
-		RunsGPU []row   `json:"runs_by_gpu"` // accuracy.Report.RunsByGPU
-		Matrix  []mfit  `json:"matrix_factors"`
-		Dist    []dist  `json:"train_dist"`
-		LOO     []loo   `json:"leave_one_class_out"`
-		Bands   []band  `json:"bands"`
-		Points  []point `json:"points"`
-	}{Version: version, Rows: []row{}, MoE: []row{}, RunsGPU: []row{}, Matrix: []mfit{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+		Version string    `json:"mlsysim_version"`
+		Rows    []row     `json:"rows"`
+		MoE     []row     `json:"moe_pooled"`  // accuracy.Report.MoEPooled
+		RunsGPU []row     `json:"runs_by_gpu"` // accuracy.Report.RunsByGPU
+		Matrix  []mfit    `json:"matrix_factors"`
+		Forms   []moeForm `json:"moe_forms"` // accuracy.CompareMoEForms
+		Dist    []dist    `json:"train_dist"`
+		LOO     []loo     `json:"leave_one_class_out"`
+		Bands   []band    `json:"bands"`
+		Points  []point   `json:"points"`
+	}{Version: version, Rows: []row{}, MoE: []row{}, RunsGPU: []row{}, Matrix: []mfit{}, Forms: []moeForm{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
 	for _, r := range rep.RunsByGPU() {
 		out.RunsGPU = append(out.RunsGPU, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
 			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
 	}
 	for _, f := range rep.MatrixFactors {
 		out.Matrix = append(out.Matrix, mfit{Hardware: f.Hardware, Runs: f.N, Releases: f.Releases, Factor: f.Factor, Committed: f.Committed, Without: f.WithoutS})
+	}
+	if rep.MoEMicrobatch.N > 0 {
+		for _, f := range accuracy.CompareMoEForms(rep) {
+			m := moeForm{Name: f.Name, Unit: f.Unit, ValueS: jsonNumber(f.Fit.S), Calibrated: statsJSON(&f.All.Calibrated), HeldOut: statsJSON(&f.All.HeldOut), Classes: []formClass{}}
+			if f.Joint {
+				m.CopyS = jsonNumber(f.Copy.S)
+			}
+			if f.HybridEP.N > 0 {
+				m.HybridEPS = jsonNumber(f.HybridEP.S)
+			}
+			if f.Scaled {
+				m.Share = jsonNumber(f.Share)
+			}
+			for j := range f.Classes {
+				c := &f.Classes[j]
+				m.Classes = append(m.Classes, formClass{Hardware: c.Hardware, Precision: c.Precision, Calibrated: statsJSON(&c.Calibrated), HeldOut: statsJSON(&c.HeldOut)})
+			}
+			out.Forms = append(out.Forms, m)
+		}
 	}
 	_, checks := rep.Bands(calibration.BandCoverage)
 	for _, ck := range checks {

@@ -82,13 +82,21 @@ func TestAccuracyJSON(t *testing.T) {
 		Points []struct {
 			MeasuredS float64 `json:"measured_s"`
 		}
-		LOO []any `json:"leave_one_class_out"`
+		LOO   []any `json:"leave_one_class_out"`
+		Forms []struct {
+			Name    string
+			ValueS  float64 `json:"value_s"`
+			Classes []any
+		} `json:"moe_forms"`
 	}
 	if err := json.Unmarshal(so.Bytes(), &rep); err != nil {
 		t.Fatalf("%v:\n%s", err, so.String())
 	}
 	if len(rep.Rows) < 5 || len(rep.Points) < 50 || len(rep.LOO) == 0 {
 		t.Fatalf("%d rows, %d points, %d leave-one-out fits", len(rep.Rows), len(rep.Points), len(rep.LOO))
+	}
+	if len(rep.Forms) < 3 || rep.Forms[1].Name != "layer·micro-batch" || !(rep.Forms[1].ValueS > 0) || len(rep.Forms[1].Classes) == 0 {
+		t.Errorf("moe_forms: %+v", rep.Forms)
 	}
 	if code := run([]string{"accuracy"}, &text, &se); code != exitOK {
 		t.Fatalf("exit %d", code)
