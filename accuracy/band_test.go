@@ -137,7 +137,8 @@ func checkStackValue(t *testing.T, name, key string, fitted, committed, rel, flo
 }
 
 // updateStackValue sets the numeric field key of the named stack in
-// calibration/data/stacks.json.
+// calibration/data/stacks.json: the field within that stack's own entry
+// (up to the next stack's name), never a later stack's.
 func updateStackValue(t *testing.T, name, key string, v float64) {
 	const path = "../calibration/data/" + calibration.StacksFile
 	b, err := os.ReadFile(path)
@@ -146,9 +147,16 @@ func updateStackValue(t *testing.T, name, key string, v float64) {
 	}
 	s := string(b)
 	i := strings.Index(s, `"name": "`+name+`"`)
-	j := strings.Index(s[max(i, 0):], `"`+key+`": `)
-	if i < 0 || j < 0 {
-		t.Fatalf("%s: no %s", name, key)
+	if i < 0 {
+		t.Fatalf("%s: no such stack in %s", name, calibration.StacksFile)
+	}
+	end := len(s)
+	if n := strings.Index(s[i+1:], `"name": "`); n >= 0 {
+		end = i + 1 + n
+	}
+	j := strings.Index(s[i:end], `"`+key+`": `)
+	if j < 0 {
+		t.Fatalf("%s: its entry in %s has no %s field to update: add it (0) and rerun with -update", name, calibration.StacksFile, key)
 	}
 	j += i + len(`"`+key+`": `)
 	k := j + strings.IndexAny(s[j:], ",\n")
