@@ -224,20 +224,17 @@ func CompareMoEForms(rep *Report) []MoEForm {
 // fitted without the run's source. With one share it is moeFit of count ×
 // (1 − share + share·ratio).
 func moeFitSplit(runs []RunPoint, count, ratio func(*RunPoint) float64, shares []float64, committed float64) (f MoEMicrobatchFit, share float64, shareWithout map[string]float64, heldOut []float64) {
-	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
 	scaled := func(r *RunPoint, a float64) float64 { return count(r) * (1 - a + a*ratio(r)) }
-	fit := func(skip string) (float64, float64) {
+	sf := fitBySource(runs, count, func(skip string) []float64 {
+		use := fitRuns(runs, count, skip)
+		if len(use) == 0 {
+			return []float64{0, 0}
+		}
 		bestS, bestA, bestL := 0.0, 0.0, math.Inf(1)
 		for _, a := range shares {
 			var b, n, m []float64
-			for i := range runs {
-				r := &runs[i]
-				if count(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
-					b, n, m = append(b, base(r)), append(n, scaled(r, a)), append(m, r.Measured)
-				}
-			}
-			if len(b) == 0 {
-				return 0, 0
+			for _, r := range use {
+				b, n, m = append(b, moeBase(r, committed)), append(n, scaled(r, a)), append(m, r.Measured)
 			}
 			s := calibration.FitStepOverhead(b, n, m)
 			var l float64
@@ -249,29 +246,14 @@ func moeFitSplit(runs []RunPoint, count, ratio func(*RunPoint) float64, shares [
 				bestS, bestA, bestL = s, a, l
 			}
 		}
-		return bestS, bestA
-	}
-	f = MoEMicrobatchFit{Committed: committed, WithoutS: map[string]float64{}}
+		return []float64{bestS, bestA}
+	}, func(r *RunPoint, v []float64) float64 { return moeBase(r, committed) + v[0]*scaled(r, v[1]) })
 	shareWithout = map[string]float64{}
-	heldOut = make([]float64, len(runs))
-	for i := range runs {
-		r := &runs[i]
-		heldOut[i] = math.NaN()
-		if count(r) <= 0 {
-			continue
-		}
-		f.N++
-		if r.Feasible {
-			f.Fitted++
-		}
-		src := SourceOf(r.Source)
-		if _, ok := f.WithoutS[src]; !ok {
-			f.WithoutS[src], shareWithout[src] = fit(src)
-		}
-		heldOut[i] = base(r) + f.WithoutS[src]*scaled(r, shareWithout[src])
+	for src, v := range sf.Without {
+		shareWithout[src] = v[1]
 	}
-	if f.N > 0 {
-		f.S, share = fit("")
+	if sf.All != nil {
+		share = sf.All[1]
 	}
-	return f, share, shareWithout, heldOut
+	return sf.microbatchFit(0, committed), share, shareWithout, sf.HeldOut
 }

@@ -28,22 +28,12 @@ func (r *Report) MoEPooled() []Row {
 			if p.Mode == "" {
 				p = Row{Class: row.Class, Mode: row.Mode, Hardware: PooledHardware, Precision: row.Precision, Profile: row.Profile}
 			}
-			if p.Precision != row.Precision {
-				p.Precision = ""
-			}
-			if p.Profile != row.Profile {
-				p.Profile = calibration.KindNone
-			}
-			p.MLSysim.merge(&row.MLSysim)
-			p.Calibrated.merge(&row.Calibrated)
-			p.HeldOut.merge(&row.HeldOut)
+			p.pool(row)
 		}
 		if p.Mode == "" {
 			continue
 		}
-		p.MLSysim.finish()
-		p.Calibrated.finish()
-		p.HeldOut.finish()
+		p.finishPooled()
 		out = append(out, p)
 	}
 	return out
@@ -70,21 +60,31 @@ func (r *Report) RunsByGPU() []Row {
 			at[row.Hardware] = k
 			out = append(out, Row{Class: row.Class, Mode: RunModeAll, Hardware: row.Hardware, Precision: row.Precision, Profile: row.Profile})
 		}
-		p := &out[k]
-		if p.Precision != row.Precision {
-			p.Precision = ""
-		}
-		if p.Profile != row.Profile {
-			p.Profile = calibration.KindNone
-		}
-		p.MLSysim.merge(&row.MLSysim)
-		p.Calibrated.merge(&row.Calibrated)
-		p.HeldOut.merge(&row.HeldOut)
+		out[k].pool(row)
 	}
 	for i := range out {
-		out[i].MLSysim.finish()
-		out[i].Calibrated.finish()
-		out[i].HeldOut.finish()
+		out[i].finishPooled()
 	}
 	return out
+}
+
+// pool adds row's points to p, a pooled row: its precision and profile
+// become "" and KindNone where the rows pooled differ.
+func (p *Row) pool(row *Row) {
+	if p.Precision != row.Precision {
+		p.Precision = ""
+	}
+	if p.Profile != row.Profile {
+		p.Profile = calibration.KindNone
+	}
+	p.MLSysim.merge(&row.MLSysim)
+	p.Calibrated.merge(&row.Calibrated)
+	p.HeldOut.merge(&row.HeldOut)
+}
+
+// finishPooled computes a pooled row's statistics once every row is in.
+func (p *Row) finishPooled() {
+	p.MLSysim.finish()
+	p.Calibrated.finish()
+	p.HeldOut.finish()
 }

@@ -330,6 +330,79 @@ type MoEMicrobatchFit struct {
 	WithoutS  map[string]float64 // by source: fitted without its runs
 }
 
+// sourceFit is a fit of one or more values held out by source
+// (fitBySource): the values fitted to every run, fitted without each
+// source's runs, and each run's prediction with the values fitted
+// without its source.
+type sourceFit struct {
+	N, Fitted int                  // runs where count > 0; of them, those fitted (feasible)
+	All       []float64            // fitted to every run; nil when N is 0
+	Without   map[string][]float64 // by source: fitted without its runs
+	HeldOut   []float64            // by index into the runs: predict with Without[its source]; NaN where count is 0
+}
+
+// fitBySource fits values to the runs where count is > 0, to all of them
+// and to all but each source's (fit(skip), skip "" for none; fitRuns gives
+// the runs it uses), and predicts each of those runs with the values
+// fitted without its source (predict).
+func fitBySource(runs []RunPoint, count func(*RunPoint) float64, fit func(skip string) []float64, predict func(r *RunPoint, v []float64) float64) sourceFit {
+	sf := sourceFit{Without: map[string][]float64{}, HeldOut: make([]float64, len(runs))}
+	for i := range runs {
+		r := &runs[i]
+		sf.HeldOut[i] = math.NaN()
+		if count(r) <= 0 {
+			continue
+		}
+		sf.N++
+		if r.Feasible {
+			sf.Fitted++
+		}
+		src := SourceOf(r.Source)
+		v, ok := sf.Without[src]
+		if !ok {
+			v = fit(src)
+			sf.Without[src] = v
+		}
+		sf.HeldOut[i] = predict(r, v)
+	}
+	if sf.N > 0 {
+		sf.All = fit("")
+	}
+	return sf
+}
+
+// fitRuns returns the runs a fit without source skip ("" none) uses: those
+// where count is > 0, feasible under the calibrated fidelity (a run out of
+// memory is predicted, not fitted), and not of skip.
+func fitRuns(runs []RunPoint, count func(*RunPoint) float64, skip string) []*RunPoint {
+	var out []*RunPoint
+	for i := range runs {
+		if r := &runs[i]; count(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// microbatchFit returns value k of sf as a MoEMicrobatchFit (committed
+// the stack's value, 0 for a value the stack does not hold).
+func (sf *sourceFit) microbatchFit(k int, committed float64) MoEMicrobatchFit {
+	f := MoEMicrobatchFit{N: sf.N, Fitted: sf.Fitted, Committed: committed, WithoutS: map[string]float64{}}
+	if sf.All != nil {
+		f.S = sf.All[k]
+	}
+	for src, v := range sf.Without {
+		f.WithoutS[src] = v[k]
+	}
+	return f
+}
+
+// moeBase is a run's calibrated step without the committed time per MoE
+// layer per micro-batch: what a form of the MoE cost adds to.
+func moeBase(r *RunPoint, committed float64) float64 {
+	return r.Calibrated - committed*r.MoELayerMicrobatches
+}
+
 // moeFit fits a time per unit of count to the runs where count is > 0
 // (calibration.FitStepOverhead: the calibrated step is base + s·count,
 // base the prediction without the committed value, committed × the run's
@@ -339,42 +412,17 @@ type MoEMicrobatchFit struct {
 // A run out of memory under the calibrated fidelity is predicted, not
 // fitted.
 func moeFit(runs []RunPoint, count func(*RunPoint) float64, committed float64) (f MoEMicrobatchFit, heldOut []float64) {
-	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
-	fit := func(skip string) float64 {
+	sf := fitBySource(runs, count, func(skip string) []float64 {
 		var b, n, m []float64
-		for i := range runs {
-			r := &runs[i]
-			if count(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
-				b, n, m = append(b, base(r)), append(n, count(r)), append(m, r.Measured)
-			}
+		for _, r := range fitRuns(runs, count, skip) {
+			b, n, m = append(b, moeBase(r, committed)), append(n, count(r)), append(m, r.Measured)
 		}
 		if len(b) == 0 {
-			return 0
+			return []float64{0}
 		}
-		return calibration.FitStepOverhead(b, n, m)
-	}
-	f = MoEMicrobatchFit{Committed: committed, WithoutS: map[string]float64{}}
-	heldOut = make([]float64, len(runs))
-	for i := range runs {
-		r := &runs[i]
-		heldOut[i] = math.NaN()
-		if count(r) <= 0 {
-			continue
-		}
-		f.N++
-		if r.Feasible {
-			f.Fitted++
-		}
-		src := SourceOf(r.Source)
-		if _, ok := f.WithoutS[src]; !ok {
-			f.WithoutS[src] = fit(src)
-		}
-		heldOut[i] = base(r) + f.WithoutS[src]*count(r)
-	}
-	if f.N > 0 {
-		f.S = fit("")
-	}
-	return f, heldOut
+		return []float64{calibration.FitStepOverhead(b, n, m)}
+	}, func(r *RunPoint, v []float64) float64 { return moeBase(r, committed) + v[0]*count(r) })
+	return sf.microbatchFit(0, committed), sf.HeldOut
 }
 
 // moeFit2 is moeFit for two terms fitted jointly: the calibrated step is
@@ -383,44 +431,18 @@ func moeFit(runs []RunPoint, count func(*RunPoint) float64, committed float64) (
 // each source's; heldOut is base + s1_without·count1 + s2_without·count2
 // (NaN where count1 is 0). f2's N and Fitted are f1's.
 func moeFit2(runs []RunPoint, count1, count2 func(*RunPoint) float64, committed float64) (f1, f2 MoEMicrobatchFit, heldOut []float64) {
-	base := func(r *RunPoint) float64 { return r.Calibrated - committed*r.MoELayerMicrobatches }
-	fit := func(skip string) (float64, float64) {
+	sf := fitBySource(runs, count1, func(skip string) []float64 {
 		var b, n1, n2, m []float64
-		for i := range runs {
-			r := &runs[i]
-			if count1(r) > 0 && r.Feasible && SourceOf(r.Source) != skip {
-				b, n1, n2, m = append(b, base(r)), append(n1, count1(r)), append(n2, count2(r)), append(m, r.Measured)
-			}
+		for _, r := range fitRuns(runs, count1, skip) {
+			b, n1, n2, m = append(b, moeBase(r, committed)), append(n1, count1(r)), append(n2, count2(r)), append(m, r.Measured)
 		}
 		if len(b) == 0 {
-			return 0, 0
+			return []float64{0, 0}
 		}
-		return calibration.FitStepOverheads2(b, n1, n2, m)
-	}
-	f1 = MoEMicrobatchFit{Committed: committed, WithoutS: map[string]float64{}}
-	f2 = MoEMicrobatchFit{WithoutS: map[string]float64{}}
-	heldOut = make([]float64, len(runs))
-	for i := range runs {
-		r := &runs[i]
-		heldOut[i] = math.NaN()
-		if count1(r) <= 0 {
-			continue
-		}
-		f1.N++
-		if r.Feasible {
-			f1.Fitted++
-		}
-		src := SourceOf(r.Source)
-		if _, ok := f1.WithoutS[src]; !ok {
-			f1.WithoutS[src], f2.WithoutS[src] = fit(src)
-		}
-		heldOut[i] = base(r) + f1.WithoutS[src]*count1(r) + f2.WithoutS[src]*count2(r)
-	}
-	if f1.N > 0 {
-		f1.S, f2.S = fit("")
-	}
-	f2.N, f2.Fitted = f1.N, f1.Fitted
-	return f1, f2, heldOut
+		s1, s2 := calibration.FitStepOverheads2(b, n1, n2, m)
+		return []float64{s1, s2}
+	}, func(r *RunPoint, v []float64) float64 { return moeBase(r, committed) + v[0]*count1(r) + v[1]*count2(r) })
+	return sf.microbatchFit(0, committed), sf.microbatchFit(1, 0), sf.HeldOut
 }
 
 // syncLayerMicrobatches and hybridEPLayerMicrobatches are a run's MoE
