@@ -155,20 +155,5 @@ func FitMatrixFactor(predict func(f float64) []float64, measured []float64, lo, 
 		}
 		return l
 	}
-	a, b := math.Log(lo), math.Log(hi)
-	g := (math.Sqrt(5) - 1) / 2
-	c, d := b-g*(b-a), a+g*(b-a)
-	lc, ld := loss(c), loss(d)
-	for it := 0; it < 48; it++ {
-		if lc <= ld {
-			b, d, ld = d, c, lc
-			c = b - g*(b-a)
-			lc = loss(c)
-		} else {
-			a, c, lc = c, d, ld
-			d = a + g*(b-a)
-			ld = loss(d)
-		}
-	}
-	return math.Exp((a + b) / 2)
+	return math.Exp(goldenSection(loss, math.Log(lo), math.Log(hi), 48))
 }

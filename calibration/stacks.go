@@ -406,16 +406,26 @@ func FitStepOverhead(base, steps, measured []float64) float64 {
 		}
 		return l
 	}
-	a, b := 0.0, 50e-3
+	return goldenSection(loss, 0, 50e-3, 200)
+}
+
+// goldenSection returns the midpoint of the bracket [a, b] narrowed by
+// iters steps of golden-section search on loss (each step evaluates loss
+// once; a tie keeps the lower part): deterministic, and a minimum for a
+// unimodal loss.
+func goldenSection(loss func(float64) float64, a, b float64, iters int) float64 {
 	g := (math.Sqrt(5) - 1) / 2
 	c, d := b-g*(b-a), a+g*(b-a)
-	for it := 0; it < 200; it++ {
-		if loss(c) <= loss(d) {
-			b, d = d, c
+	lc, ld := loss(c), loss(d)
+	for it := 0; it < iters; it++ {
+		if lc <= ld {
+			b, d, ld = d, c, lc
 			c = b - g*(b-a)
+			lc = loss(c)
 		} else {
-			a, c = c, d
+			a, c, lc = c, d, ld
 			d = a + g*(b-a)
+			ld = loss(d)
 		}
 	}
 	return (a + b) / 2
@@ -461,22 +471,7 @@ func FitStepOverheads2(base, n1, n2, measured []float64) (s1, s2 float64) {
 		}
 	}
 	lo, up := hi*float64(max(best-1, 0))/grid, hi*float64(min(best+1, grid))/grid
-	g := (math.Sqrt(5) - 1) / 2
-	c, d := up-g*(up-lo), lo+g*(up-lo)
-	_, lc := profile(c)
-	_, ld := profile(d)
-	for it := 0; it < 60; it++ {
-		if lc <= ld {
-			up, d, ld = d, c, lc
-			c = up - g*(up-lo)
-			_, lc = profile(c)
-		} else {
-			lo, c, lc = c, d, ld
-			d = lo + g*(up-lo)
-			_, ld = profile(d)
-		}
-	}
-	s2 = (lo + up) / 2
+	s2 = goldenSection(func(t float64) float64 { _, l := profile(t); return l }, lo, up, 60)
 	s1, _ = profile(s2)
 	return s1, s2
 }
