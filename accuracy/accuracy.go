@@ -44,6 +44,11 @@ type Row struct {
 	// predicted by a profile fitted without the point's source
 	// (Point.HeldOut): the class predicted, not fitted.
 	HeldOut ErrorStats
+	// Published is true when every point of the row comes from a
+	// published source (published.csv, nemo-training.csv) rather than from
+	// this project's own measurements: the rows held to the accuracy goal
+	// (Report.Goal).
+	Published bool
 }
 
 // ModeTP is the subclass of serving points run tensor-parallel on
@@ -165,10 +170,11 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		k := key{pt.Class, ap.Hardware, pt.Precision, mode}
 		r := rows[k]
 		if r == nil {
-			r = &Row{Class: pt.Class, Mode: mode, Hardware: ap.Hardware, Precision: pt.Precision, Profile: ap.Profile}
+			r = &Row{Class: pt.Class, Mode: mode, Hardware: ap.Hardware, Precision: pt.Precision, Profile: ap.Profile, Published: true}
 			rows[k] = r
 			order = append(order, k)
 		}
+		r.Published = r.Published && isPublished(ap.Source)
 		r.MLSysim.addSpread(ap.MLSysim, ap.Measured, ap.Source, ap.Spread)
 		r.Calibrated.addSpread(ap.Calibrated, ap.Measured, ap.Source, ap.Spread)
 		r.HeldOut.addSpread(ap.HeldOut, ap.Measured, ap.Source, ap.Spread)
@@ -211,7 +217,7 @@ func Evaluate(reg *registry.Registry, profiles *calibration.Set, ds *calibration
 		rep.Points = append(rep.Points, ap)
 		rep.Dist = append(rep.Dist, DistPoint{Point: ap, GPUs: p.GPUs, TP: p.TP, PP: p.PP, DP: rc.Dist.DP,
 			Microbatches: max(p.GlobalBatch/(max(p.DP, 1)*max(p.MicroBatch, 1)), 1)})
-		dist.Class, dist.Hardware, dist.Precision, dist.Profile = ap.Class, ap.Hardware, p.Precision, ap.Profile
+		dist.Class, dist.Hardware, dist.Precision, dist.Profile, dist.Published = ap.Class, ap.Hardware, p.Precision, ap.Profile, true
 		dist.MLSysim.add(ml, meas, ap.Source)
 		dist.Calibrated.add(ca, meas, ap.Source)
 		dist.HeldOut.add(ca, meas, ap.Source)

@@ -272,7 +272,7 @@ func evaluateRuns(reg *registry.Registry, profiles *calibration.Set, runs []cali
 		k := key{sub, ap.Hardware, prec}
 		r := rows[k]
 		if r == nil {
-			r = &Row{Class: calibration.ClassTrainDist, Mode: sub, Hardware: ap.Hardware, Precision: k.pr, Profile: ap.Profile}
+			r = &Row{Class: calibration.ClassTrainDist, Mode: sub, Hardware: ap.Hardware, Precision: k.pr, Profile: ap.Profile, Published: true}
 			rows[k] = r
 			order = append(order, k)
 		}

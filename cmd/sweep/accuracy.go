@@ -71,7 +71,7 @@ func newAccuracyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&figure, "figure", "", "also write a predicted-vs-measured figure to `FILE` (.png, .svg, .pdf)")
 	cmd.Flags().BoolVar(&noRef, "no-reference", false, "leave out the embedded reference measurements")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), runs_by_gpu (the published training runs of each GPU pooled), matrix_factors (the derived profiles' matrix factors fitted to them), train_dist, leave_one_class_out, bands and every point")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object: rows, moe_pooled (the mixture-of-experts points of every hardware pooled), runs_by_gpu (the published training runs of each GPU pooled), matrix_factors (the derived profiles' matrix factors fitted to them), train_dist, leave_one_class_out, bands, goal (the classes of the published data missing median ≤ 10 % / max ≤ 25 %, calibrated or held out) and every point")
 	return cmd
 }
 
@@ -116,6 +116,39 @@ func writeAccuracy(w io.Writer, rep *accuracy.Report) {
 	writeMoEPooled(w, rep)
 	writeMoEForms(w, rep)
 	writeRunsByGPU(w, rep)
+	writeGoal(w, rep)
+}
+
+// writeGoal prints how many classes of the published data meet the
+// accuracy goal (accuracy.Report.Goal: median ≤ 10 %, max ≤ 25 %,
+// calibrated and held out), then each class that misses it.
+func writeGoal(w io.Writer, rep *accuracy.Report) {
+	goal := rep.Goal()
+	if len(goal) == 0 {
+		return
+	}
+	met := 0
+	for i := range goal {
+		if goal[i].Met() {
+			met++
+		}
+	}
+	fmt.Fprintf(w, "\naccuracy goal on the published data (median ≤ %.0f%%, max ≤ %.0f%%, calibrated and held out): %d of %d classes meet it\n",
+		accuracy.GoalMedianPct, accuracy.GoalMaxPct, met, len(goal))
+	if met == len(goal) {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "misses\thardware\tprecision\tn\tcalibrated median\tmax\theld-out median\tmax\tworst point\t")
+	for i := range goal {
+		g := &goal[i]
+		if g.Met() {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%s\t\n", g.Name(), g.Hardware, g.Precision, g.Calibrated.N,
+			g.Calibrated.Median, g.Calibrated.Max, g.HeldOut.Median, g.HeldOut.Max, g.HeldOut.WorstSource)
+	}
+	tw.Flush()
 }
 
 // writeMoEForms prints the forms of the megatron-core stack's MoE cost
@@ -517,6 +550,13 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		HeldOutCoverage json.RawMessage `json:"held_out_coverage"` // null with one source
 		StatedCoverage  float64         `json:"stated_coverage"`
 	}
+	type goal struct { // accuracy.Report.Goal: the classes of the published data held to it
+		MedianPct float64 `json:"median_pct"`
+		MaxPct    float64 `json:"max_pct"`
+		Classes   int     `json:"classes"`
+		Met       int     `json:"met"`
+		Misses    []row   `json:"misses"`
+	}
 	type mfit struct { // accuracy.MatrixFactorFit
 		Hardware  string             `json:"hardware"`
 		Runs      int                `json:"runs"`
@@ -552,8 +592,19 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		Dist    []dist    `json:"train_dist"`
 		LOO     []loo     `json:"leave_one_class_out"`
 		Bands   []band    `json:"bands"`
+		Goal    goal      `json:"goal"` // accuracy.Report.Goal
 		Points  []point   `json:"points"`
 	}{Version: version, Rows: []row{}, MoE: []row{}, RunsGPU: []row{}, Matrix: []mfit{}, Forms: []moeForm{}, Dist: []dist{}, LOO: []loo{}, Bands: []band{}, Points: []point{}}
+	out.Goal = goal{MedianPct: accuracy.GoalMedianPct, MaxPct: accuracy.GoalMaxPct, Misses: []row{}}
+	for _, g := range rep.Goal() {
+		out.Goal.Classes++
+		if g.Met() {
+			out.Goal.Met++
+			continue
+		}
+		out.Goal.Misses = append(out.Goal.Misses, row{Class: g.Name(), Hardware: g.Hardware, Precision: g.Precision, Profile: g.Profile.String(),
+			MLSysim: statsJSON(&g.MLSysim), Calibrated: statsJSON(&g.Calibrated), HeldOut: statsJSON(&g.HeldOut)})
+	}
 	for _, r := range rep.RunsByGPU() {
 		out.RunsGPU = append(out.RunsGPU, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
 			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})

@@ -82,7 +82,24 @@ func TestAccuracyJSON(t *testing.T) {
 		Points []struct {
 			MeasuredS float64 `json:"measured_s"`
 		}
-		LOO   []any `json:"leave_one_class_out"`
+		LOO  []any `json:"leave_one_class_out"`
+		Goal struct {
+			MedianPct float64 `json:"median_pct"`
+			MaxPct    float64 `json:"max_pct"`
+			Classes   int
+			Met       int
+			Misses    []struct {
+				Class      string
+				Calibrated struct {
+					MedianPct float64 `json:"median_pct"`
+					MaxPct    float64 `json:"max_pct"`
+				}
+				HeldOut struct {
+					MedianPct float64 `json:"median_pct"`
+					MaxPct    float64 `json:"max_pct"`
+				} `json:"held_out"`
+			}
+		}
 		Forms []struct {
 			Name    string
 			ValueS  float64 `json:"value_s"`
@@ -100,6 +117,18 @@ func TestAccuracyJSON(t *testing.T) {
 	}
 	if code := run([]string{"accuracy"}, &text, &se); code != exitOK {
 		t.Fatalf("exit %d", code)
+	}
+	g := rep.Goal
+	if g.MedianPct != 10 || g.MaxPct != 25 || g.Classes < 20 || g.Met+len(g.Misses) != g.Classes {
+		t.Errorf("goal: %+v", g)
+	}
+	for _, m := range g.Misses {
+		if m.Calibrated.MedianPct <= 10 && m.Calibrated.MaxPct <= 25 && m.HeldOut.MedianPct <= 10 && m.HeldOut.MaxPct <= 25 {
+			t.Errorf("goal: %s listed as a miss but meets it: %+v", m.Class, m)
+		}
+	}
+	if want := fmt.Sprintf("%d of %d classes meet it", g.Met, g.Classes); !strings.Contains(text.String(), want) {
+		t.Errorf("text report lacks %q", want)
 	}
 	lines := strings.Split(text.String(), "\n")
 	for i, r := range rep.Rows {
