@@ -627,15 +627,23 @@ func checkInvariants(c Config) error {
 			return fail("decode_tp=%d speeds decode %v× and changes prefill %v → %v, TTFT %v → %v", dtp, r1.ITLS/r.ITLS, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
 		}
 	}
-	// decode_ep speeds the decode step up by at most the decode pool's
-	// GPUs over decode_tp's and leaves the prefill as it is.
+	// decode_ep leaves the prefill as it is, and the decode pool's
+	// max(decode_tp, decode_ep) GPUs speed the decode step up by at most
+	// their number over one GPU's step. The bound is against one GPU, not
+	// against the same pool at decode_ep = 1: there the decode_tp ranks each
+	// permute every routed token copy and all-reduce the experts' output,
+	// work an expert-parallel layout divides among its ranks, so expert
+	// parallelism may beat tensor-parallel experts on the same GPUs.
 	if dep, dtp := decodeEP(&c), decodeTP(&c); c.Serve.DecodeHW != nil && dep > 1 {
 		x := c
 		x.Serve.DecodeEP = 1
-		r1 := Evaluate(&x)
-		gain := float64(max(dep, dtp)) / float64(dtp)
-		if r1.Reason == ReasonNone && (r1.ITLS > gain*r.ITLS*(1+1e-9) || r1.Serve.PrefillS != r.Serve.PrefillS || r1.TTFTS != r.TTFTS) {
-			return fail("decode_ep=%d speeds decode %v× and changes prefill %v → %v, TTFT %v → %v", dep, r1.ITLS/r.ITLS, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
+		if r1 := Evaluate(&x); r1.Reason == ReasonNone && (r1.Serve.PrefillS != r.Serve.PrefillS || r1.TTFTS != r.TTFTS) {
+			return fail("decode_ep=%d changes prefill %v → %v, TTFT %v → %v", dep, r1.Serve.PrefillS, r.Serve.PrefillS, r1.TTFTS, r.TTFTS)
+		}
+		x.Serve.DecodeTP = 1
+		gain := float64(max(dep, dtp))
+		if r1 := Evaluate(&x); (r1.Reason == ReasonNone || r1.Reason == ReasonMemory) && r1.ITLS > gain*r.ITLS*(1+1e-9) {
+			return fail("decode_ep=%d decode_tp=%d speeds decode %v× over one GPU", dep, dtp, r1.ITLS/r.ITLS)
 		}
 	}
 	return nil
