@@ -512,6 +512,10 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 		Calibrated accuracyStatsJSON `json:"calibrated"`
 		HeldOut    accuracyStatsJSON `json:"held_out"`
 	}
+	rowOf := func(r *accuracy.Row) row {
+		return row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
+			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)}
+	}
 	type point struct {
 		Source      string          `json:"source"`
 		Class       string          `json:"class"`
@@ -604,12 +608,10 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 			out.Goal.Met++
 			continue
 		}
-		out.Goal.Misses = append(out.Goal.Misses, row{Class: g.Name(), Hardware: g.Hardware, Precision: g.Precision, Profile: g.Profile.String(),
-			MLSysim: statsJSON(&g.MLSysim), Calibrated: statsJSON(&g.Calibrated), HeldOut: statsJSON(&g.HeldOut)})
+		out.Goal.Misses = append(out.Goal.Misses, rowOf(&g.Row))
 	}
 	for _, r := range rep.RunsByGPU() {
-		out.RunsGPU = append(out.RunsGPU, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
-			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+		out.RunsGPU = append(out.RunsGPU, rowOf(&r))
 	}
 	for _, f := range rep.MatrixFactors {
 		out.Matrix = append(out.Matrix, mfit{Hardware: f.Hardware, Runs: f.N, Releases: f.Releases, Factor: f.Factor, Committed: f.Committed, Without: f.WithoutS})
@@ -644,12 +646,10 @@ func writeAccuracyJSON(w io.Writer, rep *accuracy.Report) error {
 	}
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
-		out.Rows = append(out.Rows, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
-			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+		out.Rows = append(out.Rows, rowOf(r))
 	}
 	for _, r := range rep.MoEPooled() {
-		out.MoE = append(out.MoE, row{Class: r.Name(), Hardware: r.Hardware, Precision: r.Precision, Profile: r.Profile.String(),
-			MLSysim: statsJSON(&r.MLSysim), Calibrated: statsJSON(&r.Calibrated), HeldOut: statsJSON(&r.HeldOut)})
+		out.MoE = append(out.MoE, rowOf(&r))
 	}
 	for i := range rep.Dist {
 		d := &rep.Dist[i]
